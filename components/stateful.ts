@@ -1,0 +1,60 @@
+/**
+ * Resource types that hold data or identity a DR stack cannot lose, and the inputs whose change
+ * makes the provider replace a resource. The plan's diff uses both to flag a replacement loudly;
+ * the policy pack will use STATEFUL_TYPES for its protection rule.
+ */
+
+/** Inputs whose change forces replacement, per type. "*" means every input does. */
+export const REPLACE_ON_CHANGE: Readonly<Record<string, readonly string[]>> = {
+  // Changing customPlacementConfig or location recreates the bucket (provider docs).
+  "gcp:storage/bucket:Bucket": ["name", "project", "location", "customPlacementConfig"],
+  "gcp:dataproc/metastoreService:MetastoreService": ["serviceId", "project", "location", "databaseType"],
+  "azure-native:resources:ResourceGroup": ["resourceGroupName", "location"],
+  "azure-native:databricks:Workspace": ["workspaceName", "resourceGroupName", "location", "managedResourceGroupId"],
+  "azure-native:storage:StorageAccount": ["accountName", "resourceGroupName", "location", "isHnsEnabled"],
+  "azure-native:keyvault:Vault": ["vaultName", "resourceGroupName", "location"],
+  "azure-native:sql:Server": ["serverName", "resourceGroupName", "location"],
+  "azure-native:sql:ElasticPool": ["elasticPoolName", "serverName", "resourceGroupName", "location"],
+  "azure-native:sql:Database": ["databaseName", "serverName", "resourceGroupName", "location", "createMode"],
+  "azure-native:sql:FailoverGroup": ["failoverGroupName", "serverName", "resourceGroupName"],
+  // Every field of these forces replacement; a notebook's path does (DESIGN, provider facts).
+  "databricks:index/secretScope:SecretScope": ["*"],
+  "databricks:index/secret:Secret": ["*"],
+  "databricks:index/mount:Mount": ["*"],
+  "databricks:index/library:Library": ["*"],
+  "databricks:index/notebook:Notebook": ["path"],
+  "databricks:index/workspaceFile:WorkspaceFile": ["path"],
+  "databricks:index/instancePool:InstancePool": ["nodeTypeId"],
+};
+
+/** Types whose deletion or replacement can lose data, secrets or a recovery path. */
+export const STATEFUL_TYPES: ReadonlySet<string> = new Set([
+  "gcp:storage/bucket:Bucket",
+  "gcp:dataproc/metastoreService:MetastoreService",
+  "azure-native:databricks:Workspace",
+  "azure-native:storage:StorageAccount",
+  "azure-native:keyvault:Vault",
+  "azure-native:sql:Server",
+  "azure-native:sql:ElasticPool",
+  "azure-native:sql:Database",
+  "azure-native:sql:FailoverGroup",
+  "databricks:index/secretScope:SecretScope",
+  "databricks:index/secret:Secret",
+  "databricks:index/notebook:Notebook",
+  "databricks:index/workspaceFile:WorkspaceFile",
+]);
+
+export function isStateful(type: string): boolean {
+  return STATEFUL_TYPES.has(type);
+}
+
+/**
+ * The changed top-level inputs that force `type` to be replaced. `changed` holds input paths
+ * ("customPlacementConfig.dataLocations[0]"); a path counts by its top-level key.
+ */
+export function replacementTriggers(type: string, changed: readonly string[]): string[] {
+  const triggers = REPLACE_ON_CHANGE[type];
+  if (!triggers) return [];
+  if (triggers.includes("*")) return [...changed];
+  return changed.filter((p) => triggers.includes(p.split(/[.[]/)[0]!));
+}

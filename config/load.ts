@@ -1,0 +1,102 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { z } from "zod";
+import { CONFIG_NAMESPACE, configSchema, type PlatformConfig } from "./schema";
+
+/** Every config problem at once, one line each: key path, what is wrong or allowed, value given. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(
+      `invalid configuration, nothing was deployed (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+        problems.map((p) => `  - ${p}`).join("\n"),
+    );
+    this.name = "ConfigError";
+  }
+}
+
+/**
+ * Turns one config string, as the CLI hands it to the program, into a value: objects and arrays
+ * arrive as JSON, booleans as "true"/"false"; everything else stays the string it is, so that a
+ * word where a boolean belongs is reported, not coerced.
+ */
+export function parseConfigValue(raw: string): unknown {
+  if (raw === "true") return true;
+  if (raw === "false") return false;
+  if (/^\s*[[{]/.test(raw)) {
+    try {
+      return JSON.parse(raw);
+    } catch {
+      return raw;
+    }
+  }
+  return raw;
+}
+
+/** This project's keys from the full config map ("paired-dr:site" -> "site"), values parsed. */
+export function projectConfigValues(all: Readonly<Record<string, string>>): Record<string, unknown> {
+  const prefix = `${CONFIG_NAMESPACE}:`;
+  const out: Record<string, unknown> = {};
+  for (const [key, raw] of Object.entries(all)) {
+    if (key.startsWith(prefix)) out[key.slice(prefix.length)] = parseConfigValue(raw);
+  }
+  return out;
+}
+
+function given(value: unknown, secret: boolean): string {
+  if (value === undefined) return "nothing";
+  if (secret) return "[secret]";
+  const text = JSON.stringify(value);
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = root;
+  for (const k of path) v = v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  return v;
+}
+
+/** One line per problem. Unknown keys get a line each, at their own path. */
+export function describeIssues(
+  issues: readonly z.core.$ZodIssue[],
+  raw: Readonly<Record<string, unknown>>,
+  isSecret: (topLevelKey: string) => boolean = () => false,
+): string[] {
+  const key = (path: readonly PropertyKey[]) => `${CONFIG_NAMESPACE}:${path.map(String).join(".")}`;
+  const lines: string[] = [];
+  for (const issue of issues) {
+    const secret = issue.path.length > 0 && isSecret(String(issue.path[0]));
+    if (issue.code === "unrecognized_keys") {
+      for (const k of issue.keys) {
+        const path = [...issue.path, k];
+        lines.push(`${key(path)}: unknown key; ${issue.message} (given: ${given(valueAt(raw, path), isSecret(String(path[0])))})`);
+      }
+      continue;
+    }
+    const value = valueAt(raw, issue.path);
+    const message =
+      value === undefined && issue.code === "invalid_type" ? `is required; ${issue.message}` : issue.message;
+    lines.push(`${key(issue.path)}: ${message} (given: ${given(value, secret)})`);
+  }
+  return lines;
+}
+
+/** Validates this project's config values; throws one ConfigError listing every problem. */
+export function parsePlatformConfig(
+  raw: Readonly<Record<string, unknown>>,
+  isSecret?: (topLevelKey: string) => boolean,
+): PlatformConfig {
+  const result = configSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(describeIssues(result.error.issues, raw, isSecret));
+  return result.data;
+}
+
+/**
+ * Reads every config value of this stack once and validates it. Throws before any resource is
+ * registered. Components never read config themselves.
+ */
+export function loadConfig(): PlatformConfig {
+  const all = pulumi.runtime.allConfig();
+  // isConfigSecret is exported by the runtime but not typed; without it no value is hidden.
+  const runtime = pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean };
+  const isSecret = (k: string) => runtime.isConfigSecret?.(`${CONFIG_NAMESPACE}:${k}`) ?? false;
+  return parsePlatformConfig(projectConfigValues(all), isSecret);
+}

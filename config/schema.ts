@@ -1,0 +1,205 @@
+import { z } from "zod";
+import {
+  AZURE_REGIONS,
+  GCP_REGIONS,
+  GCP_REGION_TABLE,
+  GCS_DUAL_REGION_CODES,
+  GCS_PREDEFINED_DUAL_REGIONS,
+  azurePartners,
+  customDualRegionLocation,
+  dualRegionSpans,
+  isAzurePair,
+  predefinedDualRegionFor,
+} from "./regions";
+
+/** The config namespace: the project name in Pulumi.yaml. */
+export const CONFIG_NAMESPACE = "paired-dr";
+
+export const SITES = ["primary", "secondary"] as const;
+export type Site = (typeof SITES)[number];
+
+const quote = (v: unknown) => JSON.stringify(v);
+const oneOf = (values: readonly string[]) => values.map(quote).join(" | ");
+
+/** A strict object whose unknown-key error lists the keys that are allowed, so typos are caught. */
+function strictObject<T extends z.ZodRawShape>(shape: T) {
+  const allowed = Object.keys(shape).join(", ");
+  return z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === "unrecognized_keys" ? `allowed keys: ${allowed}` : undefined,
+  });
+}
+
+/** A string from a fixed list; the error lists every allowed value. */
+function oneOfStrings(what: string, values: readonly string[]) {
+  return z.string({ error: `must be ${what}, one of ${oneOf(values)}` }).refine((v) => values.includes(v), {
+    error: `unknown ${what}; allowed: ${oneOf(values)}`,
+  });
+}
+
+const azureRegion = oneOfStrings("an Azure region name (lowercase, no spaces)", AZURE_REGIONS);
+const gcpRegion = oneOfStrings("a GCP region", GCP_REGIONS);
+
+/** GCS bucket naming rules (cloud.google.com/storage/docs/buckets#naming). */
+export const BUCKET_NAME_RULE =
+  "3-63 characters of lowercase letters, digits, '-' and '_', starting and ending with a letter or digit, " +
+  "not starting with 'goog' and not containing 'google' (dotted names need domain verification and are not accepted)";
+
+export function isValidBucketName(name: string): boolean {
+  return (
+    /^[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]$/.test(name) &&
+    !name.startsWith("goog") &&
+    !/g[o0]{2}g[l1]e/.test(name)
+  );
+}
+
+const bucketName = z.string({ error: `must be a bucket name: ${BUCKET_NAME_RULE}` }).refine(isValidBucketName, {
+  error: `malformed bucket name; allowed: ${BUCKET_NAME_RULE}`,
+});
+
+const int = (what: string, min: number, max: number) =>
+  z.int({ error: `must be a whole number of ${what} from ${min} to ${max}` }).min(min, {
+    error: `must be at least ${min} ${what} (allowed: ${min} to ${max})`,
+  }).max(max, { error: `must be at most ${max} ${what} (allowed: ${min} to ${max})` });
+
+const bool = () => z.boolean({ error: "must be true or false" });
+
+/** One dual-region bucket. */
+export const bucketSpecSchema = strictObject({
+  /** Globally unique bucket name. A rename replaces the bucket: never change it on a live stack. */
+  name: bucketName,
+  /** Turbo replication (15-minute RPO target) instead of the default (1 hour). Default true. */
+  turboReplication: bool().default(true),
+  /** Soft-delete retention. GCS allows 7 to 90 days; disabling it is not offered. Default 7. */
+  softDeleteRetentionDays: int("days", 7, 90).default(7),
+  /** Days a noncurrent object version is kept before the lifecycle rule deletes it. Default 30. */
+  noncurrentVersionRetentionDays: int("days", 1, 3650).default(30),
+});
+export type BucketSpec = z.output<typeof bucketSpecSchema>;
+
+const dualRegionValues = [...GCS_DUAL_REGION_CODES, "custom"];
+
+export const storageSchema = strictObject({
+  /**
+   * The GCS dual-region over the stack's GCP region pair: a predefined code (NAM4, EUR4, ...) or
+   * "custom" for a configurable dual-region over exactly the two regions.
+   */
+  dualRegion: z
+    .string({ error: `must be one of ${oneOf(dualRegionValues)}` })
+    .refine((v) => dualRegionValues.includes(v), { error: `unknown dual-region; allowed: ${oneOf(dualRegionValues)}` }),
+  buckets: strictObject({
+    /** Hive warehouse data. */
+    warehouse: bucketSpecSchema,
+    /** Dataproc Metastore backups. */
+    backup: bucketSpecSchema,
+  }).refine((b) => b.warehouse.name !== b.backup.name, {
+    error: "the warehouse and backup buckets must have different names",
+    path: ["backup", "name"],
+  }),
+});
+
+const azureSchema = strictObject({
+  /** This stack's Azure region. */
+  region: azureRegion,
+  /** The paired region the peer stack runs in. */
+  peerRegion: azureRegion,
+}).superRefine((a, ctx) => {
+  if (a.region === a.peerRegion) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["peerRegion"],
+      input: a.peerRegion,
+      message: `must differ from azure.region (${quote(a.region)}); allowed: ${oneOf(azurePartners(a.region))}`,
+    });
+  } else if (!isAzurePair(a.region, a.peerRegion)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["peerRegion"],
+      input: a.peerRegion,
+      message: `${quote(a.peerRegion)} is not an Azure region pair of ${quote(a.region)}; allowed: ${oneOf(azurePartners(a.region))}`,
+    });
+  }
+});
+
+const gcpSchema = strictObject({
+  /** The GCP project both stacks deploy into. */
+  project: z
+    .string({ error: "must be a GCP project ID" })
+    .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, {
+      error: "malformed GCP project ID; allowed: 6-30 characters of lowercase letters, digits and '-', starting with a letter",
+    }),
+  /** This stack's GCP region. */
+  region: gcpRegion,
+  /** The region the peer stack runs in; the dual-region buckets span both. */
+  peerRegion: gcpRegion,
+}).superRefine((g, ctx) => {
+  const here = GCP_REGION_TABLE[g.region]!;
+  const there = GCP_REGION_TABLE[g.peerRegion]!;
+  const sameContinent = GCP_REGIONS.filter((r) => r !== g.region && GCP_REGION_TABLE[r]!.continent === here.continent);
+  if (g.region === g.peerRegion) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["peerRegion"],
+      input: g.peerRegion,
+      message: `must differ from gcp.region (${quote(g.region)}); allowed: another ${here.continent} region, one of ${oneOf(sameContinent)}`,
+    });
+  } else if (here.continent !== there.continent) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["peerRegion"],
+      input: g.peerRegion,
+      message: `is in ${there.continent} but gcp.region ${quote(g.region)} is in ${here.continent}; a dual-region bucket spans one continent; allowed: ${oneOf(sameContinent)}`,
+    });
+  }
+});
+
+/** Everything the program reads from config: project-level values plus one stack's values. */
+export const configSchema = strictObject({
+  /** Which half of the pair this stack is. Set in the stack file. */
+  site: z.enum(SITES, { error: `must be ${oneOf(SITES)}` }),
+  /** Project-level: flips the roles of both stacks. Default false (primary active). */
+  promote: bool().default(false),
+  /** Prefix of every resource name; names are deterministic from config. */
+  prefix: z
+    .string({ error: "must be a name prefix" })
+    .regex(/^[a-z][a-z0-9-]{0,10}[a-z0-9]$/, {
+      error: "malformed prefix; allowed: 2-12 characters of lowercase letters, digits and '-', starting with a letter",
+    }),
+  azure: azureSchema,
+  gcp: gcpSchema,
+  storage: storageSchema,
+}).superRefine(
+  (c, ctx) => {
+    const { region, peerRegion } = c.gcp;
+    const code = c.storage.dualRegion;
+    if (code === "custom") {
+      if (!customDualRegionLocation(region, peerRegion)) {
+        const predefined = predefinedDualRegionFor(region, peerRegion);
+        ctx.addIssue({
+          code: "custom",
+          path: ["storage", "dualRegion"],
+          input: code,
+          message:
+            `${quote(region)} and ${quote(peerRegion)} cannot form a configurable dual-region` +
+            (predefined ? `; allowed: ${quote(predefined)}, the predefined dual-region over them` : "; choose a region pair that can"),
+        });
+      }
+    } else if (!dualRegionSpans(code, region, peerRegion)) {
+      const predefined = predefinedDualRegionFor(region, peerRegion);
+      const [a, b] = GCS_PREDEFINED_DUAL_REGIONS[code]!;
+      const allowed = [predefined, customDualRegionLocation(region, peerRegion) && "custom"].filter(Boolean) as string[];
+      ctx.addIssue({
+        code: "custom",
+        path: ["storage", "dualRegion"],
+        input: code,
+        message:
+          `${code} spans ${quote(a)} and ${quote(b)}, not this stack's gcp regions ${quote(region)} and ${quote(peerRegion)}` +
+          `; allowed: ${allowed.length ? oneOf(allowed) : "none for this pair"}`,
+      });
+    }
+  },
+  // Cross-key checks need both keys parsed; the other problems are still reported with them.
+  { when: (payload) => !payload.issues.some((i) => i.path?.[0] === "gcp" || i.path?.[0] === "storage") },
+);
+
+export type PlatformConfig = z.output<typeof configSchema>;

@@ -1,0 +1,46 @@
+import * as gcp from "@pulumi/gcp";
+import { loadConfig } from "./config/load";
+import { deriveRole, peerSite } from "./components/role";
+import { DualRegionBucket } from "./components/dualRegionBucket";
+
+/**
+ * The paired-dr program. The same code is deployed as stack `primary` and stack `secondary`;
+ * `promote` (project-level) flips which one is active. Config is parsed once, before anything is
+ * registered; the role is derived once and handed down as a plain value.
+ */
+export = () => {
+  const config = loadConfig();
+  const role = deriveRole(config.site, config.promote);
+
+  const gcpProvider = new gcp.Provider("gcp", { project: config.gcp.project, region: config.gcp.region });
+  const gcpRegions = [config.gcp.region, config.gcp.peerRegion] as const;
+
+  const bucket = (name: "warehouse" | "backup") =>
+    new DualRegionBucket(
+      name,
+      {
+        spec: config.storage.buckets[name],
+        dualRegion: config.storage.dualRegion,
+        regions: gcpRegions,
+        site: config.site,
+        labels: { platform: config.prefix },
+      },
+      { provider: gcpProvider },
+    );
+  const warehouse = bucket("warehouse");
+  const backup = bucket("backup");
+
+  const bucketOutputs = (b: DualRegionBucket) => ({ name: b.name, url: b.url, location: b.location, owned: b.owned });
+
+  return {
+    site: config.site,
+    peerSite: peerSite(config.site),
+    role,
+    promote: config.promote,
+    regions: {
+      azure: { region: config.azure.region, peerRegion: config.azure.peerRegion },
+      gcp: { region: config.gcp.region, peerRegion: config.gcp.peerRegion },
+    },
+    buckets: { warehouse: bucketOutputs(warehouse), backup: bucketOutputs(backup) },
+  };
+};

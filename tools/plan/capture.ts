@@ -1,0 +1,158 @@
+import * as pulumi from "@pulumi/pulumi";
+// Internal runtime modules (no exports map in @pulumi/pulumi, so the paths resolve): the monitor
+// that setMocks installs, and the RPC queue to drain before reading what was registered.
+import * as settings from "@pulumi/pulumi/runtime/settings";
+import * as rpc from "@pulumi/pulumi/runtime/rpc";
+import { mocks as defaultMocks } from "./mocks";
+
+/** Resource options as the engine receives them with the registration. */
+export interface CapturedOptions {
+  protect: boolean;
+  ignoreChanges: string[];
+  deleteBeforeReplace?: boolean;
+  retainOnDelete?: boolean;
+  replaceOnChanges: string[];
+  aliases: string[];
+}
+
+/** One registration, as the engine would see it. */
+export interface CapturedResource {
+  urn: string;
+  type: string;
+  name: string;
+  /** Parent URN; "" for a resource at the stack's root. */
+  parent: string;
+  custom: boolean;
+  id: string;
+  /** "<provider urn>::<provider id>", or "" for the default provider. */
+  provider: string;
+  dependencies: string[];
+  propertyDependencies: Record<string, string[]>;
+  /** Inputs with secrets shown as "[secret]" and unknowns as "[unknown]". */
+  inputs: Record<string, unknown>;
+  /** Inputs in wire form: secret envelopes and unknown sentinels intact (for policy analysis). */
+  wireInputs: Record<string, unknown>;
+  outputs: Record<string, unknown>;
+  options: CapturedOptions;
+}
+
+export interface CaptureResult {
+  resources: CapturedResource[];
+  /** The program's stack outputs, resolved. */
+  outputs: Record<string, unknown>;
+}
+
+export interface CaptureOptions {
+  project: string;
+  stack: string;
+  /** Config in the CLI's form: "namespace:key" -> string. */
+  config: Record<string, string>;
+  secretKeys?: readonly string[];
+  preview?: boolean;
+  mocks?: pulumi.runtime.Mocks;
+}
+
+export const SECRET_PLACEHOLDER = "[secret]";
+export const UNKNOWN_PLACEHOLDER = "[unknown]";
+
+/** Replaces secret envelopes and unknown sentinels with readable placeholders. */
+export function displayValue(v: unknown): unknown {
+  if (v === rpc.unknownValue) return UNKNOWN_PLACEHOLDER;
+  if (Array.isArray(v)) return v.map(displayValue);
+  if (v === null || typeof v !== "object") return v;
+  const o = v as Record<string, unknown>;
+  if (o[rpc.specialSigKey] === rpc.specialSecretSig) return SECRET_PLACEHOLDER;
+  if (o[rpc.specialSigKey] === rpc.specialResourceSig) return o.urn;
+  return Object.fromEntries(Object.entries(o).map(([k, e]) => [k, displayValue(e)]));
+}
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getCustom(): boolean;
+  getProvider(): string;
+  getDependenciesList(): string[];
+  getPropertydependenciesMap(): { forEach(cb: (v: { getUrnsList(): string[] }, k: string) => void): void };
+  getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+  hasProtect?(): boolean;
+  getProtect(): boolean;
+  getIgnorechangesList(): string[];
+  getDeletebeforereplacedefined(): boolean;
+  getDeletebeforereplace(): boolean;
+  hasRetainondelete?(): boolean;
+  getRetainondelete(): boolean;
+  getReplaceonchangesList(): string[];
+  getAliasesList(): { getUrn?(): string }[];
+}
+interface RegisterResponse {
+  getUrn(): string;
+  getId(): string;
+  getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+}
+type RegisterFn = (req: RegisterRequest, cb: (err: unknown, resp: RegisterResponse) => void) => void;
+
+function capture(req: RegisterRequest, resp: RegisterResponse): CapturedResource {
+  const wireInputs = req.getObject()?.toJavaScript() ?? {};
+  const propertyDependencies: Record<string, string[]> = {};
+  req.getPropertydependenciesMap().forEach((v, k) => (propertyDependencies[k] = v.getUrnsList()));
+  return {
+    urn: resp.getUrn(),
+    type: req.getType(),
+    name: req.getName(),
+    parent: req.getParent(),
+    custom: req.getCustom(),
+    id: resp.getId(),
+    provider: req.getProvider(),
+    dependencies: req.getDependenciesList(),
+    propertyDependencies,
+    inputs: displayValue(wireInputs) as Record<string, unknown>,
+    wireInputs,
+    outputs: displayValue(resp.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
+    options: {
+      protect: req.getProtect(),
+      ignoreChanges: req.getIgnorechangesList(),
+      ...(req.getDeletebeforereplacedefined() && { deleteBeforeReplace: req.getDeletebeforereplace() }),
+      ...(req.hasRetainondelete?.() && { retainOnDelete: req.getRetainondelete() }),
+      replaceOnChanges: req.getReplaceonchangesList(),
+      aliases: req.getAliasesList().map((a) => a.getUrn?.() ?? String(a)),
+    },
+  };
+}
+
+/** Resolves a program's returned outputs to plain values; a secret output shows as a placeholder. */
+async function resolveOutputs(value: unknown): Promise<Record<string, unknown>> {
+  if (value === undefined || value === null) return {};
+  const entries = Object.entries(value as Record<string, unknown>).map(async ([key, v]) => {
+    const out: pulumi.Output<unknown> = pulumi.output(v as pulumi.Input<string | object>);
+    const [plain, secret] = await Promise.all([
+      new Promise<unknown>((resolve) => out.apply((x: unknown) => (resolve(x), x))),
+      pulumi.isSecret(out),
+    ]);
+    return [key, secret ? SECRET_PLACEHOLDER : plain] as const;
+  });
+  return Object.fromEntries(await Promise.all(entries));
+}
+
+/**
+ * Runs `program` under the SDK's mock monitor with the given config, recording every resource
+ * registration with its options. Throws what the program throws (a config error, for one).
+ */
+export async function captureProgram(program: () => unknown, opts: CaptureOptions): Promise<CaptureResult> {
+  await pulumi.runtime.setMocks(opts.mocks ?? defaultMocks, opts.project, opts.stack, opts.preview ?? false);
+  pulumi.runtime.setAllConfig(opts.config, [...(opts.secretKeys ?? [])]);
+  const monitor = settings.getMonitor() as unknown as { registerResource: RegisterFn };
+  const resources: CapturedResource[] = [];
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) =>
+    register(req, (err, resp) => {
+      if (!err) resources.push(capture(req, resp));
+      cb(err, resp);
+    });
+
+  const returned = await program();
+  const outputs = await resolveOutputs(returned);
+  // waitForRPCs is internal (not in the typings): it drains registrations still in flight.
+  await (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  return { resources, outputs };
+}

@@ -1,0 +1,108 @@
+import { isDeepStrictEqual } from "node:util";
+import { isStateful, replacementTriggers } from "../../components/stateful";
+import type { CapturedResource } from "./capture";
+import type { StackPlan } from "./engine";
+
+export interface InputChange {
+  path: string;
+  before: unknown;
+  after: unknown;
+}
+
+export interface ResourceRef {
+  urn: string;
+  type: string;
+  name: string;
+  stateful: boolean;
+}
+
+export interface Replacement {
+  before: ResourceRef;
+  after: ResourceRef;
+  /** Why: a new type, a new parent, or the inputs that force replacement. */
+  reason: string;
+}
+
+export interface Update {
+  resource: ResourceRef;
+  changes: InputChange[];
+}
+
+export interface PlanDiff {
+  stack: string;
+  before: { promote: boolean; role: string };
+  after: { promote: boolean; role: string };
+  created: ResourceRef[];
+  deleted: ResourceRef[];
+  replaced: Replacement[];
+  updated: Update[];
+  /** Stateful resources deleted or replaced: a flip must never produce one. */
+  dangerous: ResourceRef[];
+}
+
+const ref = (r: CapturedResource): ResourceRef => ({ urn: r.urn, type: r.type, name: r.name, stateful: isStateful(r.type) });
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === "object" && !Array.isArray(v);
+
+/** Every leaf path at which `before` and `after` differ, with both values. */
+export function changedInputs(before: unknown, after: unknown, prefix = ""): InputChange[] {
+  if (isDeepStrictEqual(before, after)) return [];
+  if (isPlainObject(before) && isPlainObject(after)) {
+    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+    return keys.flatMap((k) => changedInputs(before[k], after[k], prefix ? `${prefix}.${k}` : k));
+  }
+  if (Array.isArray(before) && Array.isArray(after) && before.length === after.length) {
+    return before.flatMap((b, i) => changedInputs(b, after[i], `${prefix}[${i}]`));
+  }
+  return [{ path: prefix, before, after }];
+}
+
+/**
+ * What changes between two plans of one stack. Resources are matched by URN; an unmatched pair
+ * with the same logical name is a replacement (new type or parent), as is a matched resource
+ * whose changed inputs force one.
+ */
+export function diffPlans(before: StackPlan, after: StackPlan): PlanDiff {
+  const afterByUrn = new Map(after.resources.map((r) => [r.urn, r]));
+  const beforeUrns = new Set(before.resources.map((r) => r.urn));
+  const gone = before.resources.filter((r) => !afterByUrn.has(r.urn));
+  const fresh = after.resources.filter((r) => !beforeUrns.has(r.urn));
+
+  const replaced: Replacement[] = [];
+  const deleted: ResourceRef[] = [];
+  const unmatchedFresh = new Set(fresh);
+  for (const old of gone) {
+    const twin = fresh.find((r) => unmatchedFresh.has(r) && r.name === old.name);
+    if (!twin) {
+      deleted.push(ref(old));
+      continue;
+    }
+    unmatchedFresh.delete(twin);
+    const reason = twin.type !== old.type ? `type ${old.type} -> ${twin.type}` : `parent ${old.parent} -> ${twin.parent}`;
+    replaced.push({ before: ref(old), after: ref(twin), reason });
+  }
+
+  const updated: Update[] = [];
+  for (const old of before.resources) {
+    const now = afterByUrn.get(old.urn);
+    if (!now) continue;
+    const changes = changedInputs(old.inputs, now.inputs);
+    if (!changes.length) continue;
+    const triggers = replacementTriggers(old.type, changes.map((c) => c.path));
+    if (triggers.length) replaced.push({ before: ref(old), after: ref(now), reason: `changed ${triggers.join(", ")}` });
+    else updated.push({ resource: ref(old), changes });
+  }
+
+  const dangerous = [...deleted.filter((r) => r.stateful), ...replaced.filter((r) => r.before.stateful).map((r) => r.before)];
+  return {
+    stack: before.stack,
+    before: { promote: before.promote, role: before.role },
+    after: { promote: after.promote, role: after.role },
+    created: [...unmatchedFresh].map(ref),
+    deleted,
+    replaced,
+    updated,
+    dangerous,
+  };
+}

@@ -1,0 +1,78 @@
+import * as path from "node:path";
+import { captureProgram, type CapturedResource } from "./capture";
+import {
+  listStacks,
+  parseOverrides,
+  readProjectFile,
+  readStackFile,
+  resolveStackConfig,
+  type StackConfig,
+} from "./projectConfig";
+
+/** The repository root: where Pulumi.yaml and index.ts live. */
+export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
+
+export interface StackPlan {
+  stack: string;
+  site: string;
+  role: string;
+  promote: boolean;
+  resources: CapturedResource[];
+  outputs: Record<string, unknown>;
+}
+
+export interface PlanOptions {
+  /** Project directory. Default: this repository. */
+  dir?: string;
+  /** `key=value` overrides, as `pulumi config set` would apply them. */
+  sets?: readonly string[];
+  /** The program to run. Default: the project's index.ts. */
+  program?: () => unknown;
+}
+
+type Program = () => unknown;
+
+/** Loads index.ts: `export =` a function, seen as the module or its default export. */
+export async function loadProgram(dir: string = PROJECT_DIR): Promise<Program> {
+  const mod = (await import(path.join(dir, "index.ts"))) as Program | { default?: Program };
+  const program = typeof mod === "function" ? mod : mod.default;
+  if (typeof program !== "function") throw new Error(`${dir}/index.ts does not export a program function`);
+  return program;
+}
+
+export function stackConfig(stack: string, opts: PlanOptions = {}): { project: string; config: StackConfig } {
+  const dir = opts.dir ?? PROJECT_DIR;
+  const project = readProjectFile(dir);
+  const config = resolveStackConfig(project, stack, readStackFile(dir, stack), parseOverrides(project.name, opts.sets ?? []));
+  return { project: project.name, config };
+}
+
+/** Runs the program for one stack under mocks and returns what it registered. */
+export async function planStack(stack: string, opts: PlanOptions = {}): Promise<StackPlan> {
+  const { project, config } = stackConfig(stack, opts);
+  const program = opts.program ?? (await loadProgram(opts.dir));
+  const { resources, outputs } = await captureProgram(program, {
+    project,
+    stack,
+    config: config.config,
+    secretKeys: config.secretKeys,
+  });
+  return {
+    stack,
+    site: String(outputs.site),
+    role: String(outputs.role),
+    promote: outputs.promote === true,
+    resources,
+    outputs,
+  };
+}
+
+/** The stacks to plan: the ones asked for, or every stack with a Pulumi.<stack>.yaml. */
+export function stacksToPlan(requested: readonly string[], dir: string = PROJECT_DIR): string[] {
+  return requested.length ? [...requested] : listStacks(dir);
+}
+
+/** Plans the stack again with `promote` flipped (the value both stacks would read after the PR). */
+export async function planPromoteFlip(plan: StackPlan, opts: PlanOptions = {}): Promise<StackPlan> {
+  return planStack(plan.stack, { ...opts, sets: [...(opts.sets ?? []), `promote=${!plan.promote}`] });
+}

@@ -1,0 +1,184 @@
+import { createHash } from "node:crypto";
+import type * as pulumi from "@pulumi/pulumi";
+
+/**
+ * The one mocks module for the offline plan and the tests: realistic outputs per resource type,
+ * deterministic from the resource's name and inputs so two runs of a stack are identical.
+ */
+
+export const MOCK_SUBSCRIPTION_ID = "3f2a9c1e-5b7d-4e8f-9a6b-1c2d3e4f5a6b";
+export const MOCK_TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+export const MOCK_CLIENT_ID = "0c8d6b1a-2f3e-4d5c-8b9a-7e6f5d4c3b2a";
+export const MOCK_GCP_PROJECT_NUMBER = "482913557021";
+
+function digest(...parts: string[]): string {
+  return createHash("sha256").update(parts.join("\u0000")).digest("hex");
+}
+
+/** A stable number of `length` digits derived from `seed`. */
+export function mockDigits(seed: string, length: number): string {
+  const hex = digest(seed);
+  let out = "";
+  for (let i = 0; out.length < length; i++) out += (parseInt(hex.slice(i * 2, i * 2 + 2), 16) % 10).toString();
+  return out.replace(/^0/, "1");
+}
+
+/** A stable GUID derived from `seed`. */
+export function mockGuid(seed: string): string {
+  const h = digest(seed);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+type Inputs = Record<string, any>;
+
+/**
+ * ARM ID shapes for the azure-native types this program registers: the provider namespace and
+ * collection, the input that names the resource, and the parent collection for child resources.
+ */
+interface ArmShape {
+  readonly collection: string;
+  readonly nameInput: string;
+  readonly parent?: { readonly collection: string; readonly nameInput: string };
+}
+
+const ARM_SHAPES: Readonly<Record<string, ArmShape>> = {
+  "azure-native:resources:ResourceGroup": { collection: "", nameInput: "resourceGroupName" },
+  "azure-native:databricks:Workspace": { collection: "Microsoft.Databricks/workspaces", nameInput: "workspaceName" },
+  "azure-native:storage:StorageAccount": { collection: "Microsoft.Storage/storageAccounts", nameInput: "accountName" },
+  "azure-native:storage:BlobContainer": {
+    collection: "containers",
+    nameInput: "containerName",
+    parent: { collection: "Microsoft.Storage/storageAccounts/{}/blobServices/default", nameInput: "accountName" },
+  },
+  "azure-native:keyvault:Vault": { collection: "Microsoft.KeyVault/vaults", nameInput: "vaultName" },
+  "azure-native:network:VirtualNetwork": {
+    collection: "Microsoft.Network/virtualNetworks",
+    nameInput: "virtualNetworkName",
+  },
+  "azure-native:network:Subnet": {
+    collection: "subnets",
+    nameInput: "subnetName",
+    parent: { collection: "Microsoft.Network/virtualNetworks/{}", nameInput: "virtualNetworkName" },
+  },
+  "azure-native:network:NetworkSecurityGroup": {
+    collection: "Microsoft.Network/networkSecurityGroups",
+    nameInput: "networkSecurityGroupName",
+  },
+  "azure-native:sql:Server": { collection: "Microsoft.Sql/servers", nameInput: "serverName" },
+  "azure-native:sql:ElasticPool": {
+    collection: "elasticPools",
+    nameInput: "elasticPoolName",
+    parent: { collection: "Microsoft.Sql/servers/{}", nameInput: "serverName" },
+  },
+  "azure-native:sql:Database": {
+    collection: "databases",
+    nameInput: "databaseName",
+    parent: { collection: "Microsoft.Sql/servers/{}", nameInput: "serverName" },
+  },
+  "azure-native:sql:FailoverGroup": {
+    collection: "failoverGroups",
+    nameInput: "failoverGroupName",
+    parent: { collection: "Microsoft.Sql/servers/{}", nameInput: "serverName" },
+  },
+};
+
+/** The ARM ID Azure would give a resource of `type` with these inputs. */
+export function armId(type: string, name: string, inputs: Inputs): string {
+  const shape = ARM_SHAPES[type];
+  if (!shape) throw new Error(`no ARM ID shape for ${type}`);
+  const own = inputs[shape.nameInput] ?? name;
+  const group = `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/${inputs.resourceGroupName ?? own}`;
+  if (type === "azure-native:resources:ResourceGroup") return group;
+  const parent = shape.parent ? `/providers/${shape.parent.collection.replace("{}", inputs[shape.parent.nameInput])}` : "/providers";
+  return `${group}${parent}/${shape.collection}/${own}`;
+}
+
+function azureOutputs(type: string, name: string, inputs: Inputs): Inputs {
+  const id = armId(type, name, inputs);
+  const shape = ARM_SHAPES[type]!;
+  const own = inputs[shape.nameInput] ?? name;
+  const common = { ...inputs, id, name: own, type: shape.collection || "Microsoft.Resources/resourceGroups" };
+  switch (type) {
+    case "azure-native:databricks:Workspace": {
+      const workspaceId = mockDigits(id, 16);
+      return {
+        ...common,
+        workspaceId,
+        workspaceUrl: `adb-${workspaceId}.${Number(mockDigits(id + "shard", 2)) % 20}.azuredatabricks.net`,
+        provisioningState: "Succeeded",
+      };
+    }
+    case "azure-native:storage:StorageAccount":
+      return {
+        ...common,
+        primaryEndpoints: {
+          blob: `https://${own}.blob.core.windows.net/`,
+          dfs: `https://${own}.dfs.core.windows.net/`,
+        },
+        primaryLocation: inputs.location,
+        provisioningState: "Succeeded",
+      };
+    case "azure-native:keyvault:Vault":
+      return { ...common, properties: { ...inputs.properties, vaultUri: `https://${own}.vault.azure.net/` } };
+    case "azure-native:sql:Server":
+      return { ...common, fullyQualifiedDomainName: `${own}.database.windows.net`, state: "Ready" };
+    default:
+      return common;
+  }
+}
+
+function gcpOutputs(type: string, name: string, inputs: Inputs): { id: string; state: Inputs } {
+  switch (type) {
+    case "gcp:storage/bucket:Bucket": {
+      const bucket = inputs.name ?? name;
+      return {
+        id: bucket,
+        state: {
+          ...inputs,
+          name: bucket,
+          location: String(inputs.location).toUpperCase(),
+          url: `gs://${bucket}`,
+          selfLink: `https://www.googleapis.com/storage/v1/b/${bucket}`,
+          project: inputs.project ?? "mock-project",
+          projectNumber: MOCK_GCP_PROJECT_NUMBER,
+        },
+      };
+    }
+    default:
+      return { id: `${name}-${mockDigits(type + name, 6)}`, state: inputs };
+  }
+}
+
+/** Outputs for one registration: an ID and the state a real provider would return. */
+export function mockResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Inputs } {
+  const { type, name, inputs } = args;
+  if (type.startsWith("pulumi:providers:")) return { id: mockGuid(`${type}/${name}`), state: inputs };
+  if (type.startsWith("azure-native:") && ARM_SHAPES[type]) {
+    const state = azureOutputs(type, name, inputs);
+    return { id: state.id, state };
+  }
+  if (type.startsWith("gcp:")) return gcpOutputs(type, name, inputs);
+  return { id: `${name}-${mockDigits(type + name, 8)}`, state: inputs };
+}
+
+/** Results of provider functions (invokes). */
+export function mockCall(args: pulumi.runtime.MockCallArgs): Inputs {
+  switch (args.token) {
+    case "azure-native:authorization:getClientConfig":
+      return {
+        clientId: MOCK_CLIENT_ID,
+        objectId: mockGuid("deployer"),
+        subscriptionId: MOCK_SUBSCRIPTION_ID,
+        tenantId: MOCK_TENANT_ID,
+      };
+    case "gcp:organizations/getProject:getProject":
+      return { projectId: args.inputs.projectId, number: MOCK_GCP_PROJECT_NUMBER };
+    default:
+      return args.inputs;
+  }
+}
+
+export const mocks: pulumi.runtime.Mocks = {
+  newResource: mockResource,
+  call: mockCall,
+};

@@ -1,0 +1,161 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse as parseYaml } from "yaml";
+
+/**
+ * Config resolution the way the pulumi CLI does it, for a machine without the CLI: project-level
+ * values from Pulumi.yaml first, then the stack file, then what --set gives (as `pulumi config
+ * set` would). Values reach the program as the CLI sends them: strings, with objects as JSON.
+ */
+
+export class EngineConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "EngineConfigError";
+  }
+}
+
+/** Keys that must be set only in Pulumi.yaml, so both stacks always read the same value. */
+export const PROJECT_ONLY_KEYS = ["promote"] as const;
+
+/** What the program receives in place of a `secure:` value, which cannot be decrypted here. */
+export const SECURE_PLACEHOLDER = "[secret]";
+
+export interface ProjectFile {
+  name: string;
+  /** Project-level config as declared in Pulumi.yaml. */
+  config: Record<string, unknown>;
+}
+
+export interface StackConfig {
+  /** "namespace:key" -> value as the program receives it. */
+  config: Record<string, string>;
+  secretKeys: string[];
+}
+
+const DECLARATION_KEYS = new Set(["type", "description", "default", "value", "secret", "items"]);
+
+function isDeclaration(v: unknown): v is Record<string, unknown> {
+  return (
+    v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).every((k) => DECLARATION_KEYS.has(k))
+  );
+}
+
+function namespaced(project: string, key: string): string {
+  return key.includes(":") ? key : `${project}:${key}`;
+}
+
+/** Replaces every `{secure: ...}` inside a value with the placeholder; reports whether any was found. */
+function stripSecure(v: unknown): { value: unknown; secret: boolean } {
+  if (Array.isArray(v)) {
+    const parts = v.map(stripSecure);
+    return { value: parts.map((p) => p.value), secret: parts.some((p) => p.secret) };
+  }
+  if (v !== null && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    if (Object.keys(o).length === 1 && typeof o.secure === "string") return { value: SECURE_PLACEHOLDER, secret: true };
+    let secret = false;
+    const value = Object.fromEntries(
+      Object.entries(o).map(([k, e]) => {
+        const s = stripSecure(e);
+        secret ||= s.secret;
+        return [k, s.value];
+      }),
+    );
+    return { value, secret };
+  }
+  return { value: v, secret: false };
+}
+
+/** Serializes a value the way the CLI hands config to a program. */
+export function toConfigString(v: unknown): string {
+  return typeof v === "string" ? v : JSON.stringify(v);
+}
+
+export function readProjectFile(dir: string): ProjectFile {
+  const file = path.join(dir, "Pulumi.yaml");
+  const doc = parseYaml(fs.readFileSync(file, "utf8")) as { name?: unknown; config?: unknown } | null;
+  if (!doc || typeof doc.name !== "string") throw new EngineConfigError(`${file}: no project name`);
+  return { name: doc.name, config: (doc.config as Record<string, unknown> | undefined) ?? {} };
+}
+
+/** Every stack with a Pulumi.<stack>.yaml beside Pulumi.yaml, sorted. */
+export function listStacks(dir: string): string[] {
+  return fs
+    .readdirSync(dir)
+    .map((f) => /^Pulumi\.(.+)\.ya?ml$/.exec(f)?.[1])
+    .filter((s): s is string => !!s)
+    .sort();
+}
+
+export function readStackFile(dir: string, stack: string): Record<string, unknown> {
+  const file = ["yaml", "yml"].map((ext) => path.join(dir, `Pulumi.${stack}.${ext}`)).find((f) => fs.existsSync(f));
+  if (!file) throw new EngineConfigError(`no stack file Pulumi.${stack}.yaml in ${dir}`);
+  const doc = parseYaml(fs.readFileSync(file, "utf8")) as { config?: unknown } | null;
+  return (doc?.config as Record<string, unknown> | undefined) ?? {};
+}
+
+/** Parses `--set key=value` arguments into namespaced keys. */
+export function parseOverrides(project: string, sets: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of sets) {
+    const eq = s.indexOf("=");
+    if (eq <= 0) throw new EngineConfigError(`--set ${JSON.stringify(s)}: expected key=value`);
+    out[namespaced(project, s.slice(0, eq).trim())] = s.slice(eq + 1);
+  }
+  return out;
+}
+
+/**
+ * Resolves one stack's config: Pulumi.yaml values and defaults, then the stack file, then the
+ * overrides. A declared key with neither a value nor a default must come from the stack.
+ */
+export function resolveStackConfig(
+  project: ProjectFile,
+  stack: string,
+  stackFile: Readonly<Record<string, unknown>>,
+  overrides: Readonly<Record<string, string>> = {},
+): StackConfig {
+  const config: Record<string, string> = {};
+  const secretKeys = new Set<string>();
+  const required: string[] = [];
+
+  for (const [key, decl] of Object.entries(project.config)) {
+    const k = namespaced(project.name, key);
+    if (isDeclaration(decl)) {
+      const value = "value" in decl ? decl.value : decl.default;
+      if (value !== undefined) config[k] = toConfigString(value);
+      else if ("type" in decl) required.push(k);
+      if (decl.secret === true) secretKeys.add(k);
+    } else {
+      config[k] = toConfigString(decl);
+    }
+  }
+
+  for (const [key, raw] of Object.entries(stackFile)) {
+    const k = namespaced(project.name, key);
+    const bare = k.slice(project.name.length + 1);
+    if (k.startsWith(`${project.name}:`) && (PROJECT_ONLY_KEYS as readonly string[]).includes(bare)) {
+      throw new EngineConfigError(
+        `${k} is set in Pulumi.${stack}.yaml, but it is project-level: set it only in Pulumi.yaml so both ` +
+          `stacks read the same value (a per-stack value can make both sites active). Remove it from the stack file.`,
+      );
+    }
+    const { value, secret } = stripSecure(raw);
+    config[k] = toConfigString(value);
+    if (secret) secretKeys.add(k);
+  }
+
+  for (const [k, v] of Object.entries(overrides)) {
+    config[k] = v;
+    secretKeys.delete(k);
+  }
+
+  const missing = required.filter((k) => !(k in config));
+  if (missing.length) {
+    throw new EngineConfigError(
+      `stack ${stack} is missing required configuration: ${missing.join(", ")} (declared in Pulumi.yaml without a default)`,
+    );
+  }
+  return { config, secretKeys: [...secretKeys].sort() };
+}

@@ -1,0 +1,165 @@
+import { stringify as toYaml } from "yaml";
+import type { CapturedResource } from "./capture";
+import type { PlanDiff, ResourceRef } from "./diff";
+import type { StackPlan } from "./engine";
+
+export interface RenderedStack {
+  plan: StackPlan;
+  /** What flipping promote would change in this stack. */
+  flip?: PlanDiff;
+}
+
+const shortType = (t: string) => t.replace(/^pulumi:providers:/, "provider:");
+
+function optionTags(r: CapturedResource): string {
+  const tags: string[] = [];
+  if (r.options.protect) tags.push("protect");
+  if (r.options.retainOnDelete) tags.push("retainOnDelete");
+  if (r.options.deleteBeforeReplace) tags.push("deleteBeforeReplace");
+  if (r.options.ignoreChanges.length) tags.push(`ignoreChanges: ${r.options.ignoreChanges.join(", ")}`);
+  return tags.length ? `  [${tags.join("; ")}]` : "";
+}
+
+/** The resources as a tree under their components, in registration order. */
+export function resourceTree(resources: readonly CapturedResource[], withInputs: boolean): string[] {
+  const children = new Map<string, CapturedResource[]>();
+  for (const r of resources) children.set(r.parent, [...(children.get(r.parent) ?? []), r]);
+  const known = new Set(resources.map((r) => r.urn));
+  const roots = resources.filter((r) => !r.parent || !known.has(r.parent));
+  const lines: string[] = [];
+  const walk = (r: CapturedResource, indent: string, last: boolean, top: boolean) => {
+    const branch = top ? "" : last ? "└─ " : "├─ ";
+    lines.push(`${indent}${branch}${shortType(r.type)}  ${r.name}${optionTags(r)}`);
+    const inner = top ? indent : indent + (last ? "   " : "│  ");
+    const kids = children.get(r.urn) ?? [];
+    if (withInputs && r.custom && Object.keys(r.inputs).length) {
+      const pad = inner + (kids.length ? "│  " : "   ");
+      for (const l of toYaml(r.inputs, { lineWidth: 0 }).trimEnd().split("\n")) lines.push(`${pad}  ${l}`);
+    }
+    kids.forEach((k, i) => walk(k, inner, i === kids.length - 1, false));
+  };
+  roots.forEach((r) => walk(r, "  ", true, true));
+  return lines;
+}
+
+const fmt = (v: unknown) => (v === undefined ? "(unset)" : JSON.stringify(v));
+const label = (r: ResourceRef) => `${r.type} ${r.name}${r.stateful ? " (stateful)" : ""}`;
+
+/** Lines describing a promote flip for one stack. */
+export function diffLines(d: PlanDiff): string[] {
+  const lines = [
+    `promote ${d.before.promote} -> ${d.after.promote}: role ${d.before.role} -> ${d.after.role}`,
+    `  created: ${d.created.length}, deleted: ${d.deleted.length}, replaced: ${d.replaced.length}, updated: ${d.updated.length}`,
+  ];
+  for (const r of d.created) lines.push(`  + create  ${label(r)}`);
+  for (const r of d.deleted) lines.push(`  - delete  ${label(r)}`);
+  for (const r of d.replaced) lines.push(`  +- replace ${label(r.before)}: ${r.reason}`);
+  for (const u of d.updated) {
+    lines.push(`  ~ update  ${label(u.resource)}`);
+    for (const c of u.changes) lines.push(`      ${c.path}: ${fmt(c.before)} -> ${fmt(c.after)}`);
+  }
+  for (const r of d.dangerous) {
+    lines.push(`  !!! DATA LOSS RISK: a role flip would delete or replace stateful ${r.type} ${r.name} (${r.urn})`);
+  }
+  return lines;
+}
+
+function header(p: StackPlan): string[] {
+  const regions = p.outputs.regions as { azure?: { region: string; peerRegion: string }; gcp?: { region: string; peerRegion: string } } | undefined;
+  const lines = [`Stack ${p.stack}: site ${p.site}, role ${p.role.toUpperCase()} (promote=${p.promote})`];
+  if (regions?.azure) lines.push(`  azure: ${regions.azure.region} (peer ${regions.azure.peerRegion})`);
+  if (regions?.gcp) lines.push(`  gcp:   ${regions.gcp.region} (peer ${regions.gcp.peerRegion})`);
+  return lines;
+}
+
+/** The settings that depend on the role: what a flip would change in place. */
+function roleSettings(flip: PlanDiff): string[] {
+  if (!flip.updated.length && !flip.created.length && !flip.deleted.length && !flip.replaced.length) {
+    return ["  none: flipping the role changes nothing in this stack"];
+  }
+  return diffLines(flip).map((l) => `  ${l}`);
+}
+
+export function renderText(stacks: readonly RenderedStack[], showDiff: boolean): string {
+  const out: string[] = [];
+  for (const { plan, flip } of stacks) {
+    out.push(...header(plan));
+    out.push(`Resources (${plan.resources.length}):`);
+    out.push(...resourceTree(plan.resources, true));
+    if (flip) {
+      out.push(showDiff ? `Diff if promote flips:` : `Settings that depend on the role (what flipping promote changes):`);
+      out.push(...(showDiff ? diffLines(flip).map((l) => `  ${l}`) : roleSettings(flip)));
+    }
+    out.push("");
+  }
+  return out.join("\n");
+}
+
+function countByType(resources: readonly CapturedResource[]): [string, number][] {
+  const counts = new Map<string, number>();
+  for (const r of resources) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
+  return [...counts].sort(([a], [b]) => a.localeCompare(b));
+}
+
+/** What a pull-request comment shows: roles, counts, the promote flip, then the full tree. */
+export function renderMarkdown(stacks: readonly RenderedStack[]): string {
+  const out: string[] = ["## paired-dr offline plan", ""];
+  out.push("| stack | site | role | promote | resources |", "|---|---|---|---|---|");
+  for (const { plan } of stacks) {
+    out.push(`| \`${plan.stack}\` | ${plan.site} | **${plan.role}** | ${plan.promote} | ${plan.resources.length} |`);
+  }
+  out.push("");
+  for (const { plan, flip } of stacks) {
+    out.push(`### \`${plan.stack}\` (${plan.role})`, "");
+    out.push("| type | count |", "|---|---|");
+    for (const [type, n] of countByType(plan.resources)) out.push(`| \`${type}\` | ${n} |`);
+    out.push("");
+    if (flip) {
+      if (flip.dangerous.length) {
+        out.push(`> [!CAUTION]`, `> Flipping \`promote\` would delete or replace **${flip.dangerous.length}** stateful resource(s):`);
+        for (const r of flip.dangerous) out.push(`> - \`${r.type}\` \`${r.name}\``);
+        out.push("");
+      }
+      out.push(`**If \`promote\` flips** (role ${flip.before.role} → ${flip.after.role}): ` +
+        `${flip.created.length} created, ${flip.deleted.length} deleted, ${flip.replaced.length} replaced, ${flip.updated.length} updated.`, "");
+      if (flip.updated.length) {
+        out.push("| resource | input | now | after flip |", "|---|---|---|---|");
+        for (const u of flip.updated) {
+          for (const c of u.changes) out.push(`| \`${u.resource.name}\` | \`${c.path}\` | \`${fmt(c.before)}\` | \`${fmt(c.after)}\` |`);
+        }
+        out.push("");
+      }
+    }
+    out.push("<details><summary>Resource tree</summary>", "", "```", ...resourceTree(plan.resources, false), "```", "", "</details>", "");
+  }
+  return out.join("\n");
+}
+
+/** The JSON contract: {"stacks":[{"stack","site","role","resources":[...]}]}. */
+export function renderJson(stacks: readonly RenderedStack[], withDiff: boolean): string {
+  return JSON.stringify(
+    {
+      stacks: stacks.map(({ plan, flip }) => ({
+        stack: plan.stack,
+        site: plan.site,
+        role: plan.role,
+        promote: plan.promote,
+        outputs: plan.outputs,
+        resources: plan.resources.map((r) => ({
+          urn: r.urn,
+          type: r.type,
+          name: r.name,
+          parent: r.parent,
+          custom: r.custom,
+          id: r.id,
+          provider: r.provider,
+          inputs: r.inputs,
+          options: r.options,
+        })),
+        ...(withDiff && flip && { diff: flip }),
+      })),
+    },
+    null,
+    2,
+  );
+}
