@@ -72,9 +72,14 @@ export function describeIssues(
       continue;
     }
     const value = valueAt(raw, issue.path);
+    // zod's own wording for a wrong type ("Invalid input: expected object, received string").
     const message =
-      value === undefined && issue.code === "invalid_type" ? `is required; ${issue.message}` : issue.message;
-    lines.push(`${key(issue.path)}: ${message} (given: ${given(value, secret)})`);
+      issue.code === "invalid_type" && issue.message.startsWith("Invalid input")
+        ? `must be ${/^[aeiou]/.test(issue.expected) ? "an" : "a"} ${issue.expected}`
+        : issue.message;
+    const missing = value === undefined && (issue.code === "invalid_type" || issue.code === "invalid_value");
+    const required = missing ? "is required; " : "";
+    lines.push(`${key(issue.path)}: ${required}${message} (given: ${given(value, secret)})`);
   }
   return lines;
 }

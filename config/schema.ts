@@ -31,14 +31,14 @@ function strictObject<T extends z.ZodRawShape>(shape: T) {
 }
 
 /** A string from a fixed list; the error lists every allowed value. */
-function oneOfStrings(what: string, values: readonly string[]) {
-  return z.string({ error: `must be ${what}, one of ${oneOf(values)}` }).refine((v) => values.includes(v), {
+function oneOfStrings(article: "a" | "an", what: string, values: readonly string[]) {
+  return z.string({ error: `must be ${article} ${what}, one of ${oneOf(values)}` }).refine((v) => values.includes(v), {
     error: `unknown ${what}; allowed: ${oneOf(values)}`,
   });
 }
 
-const azureRegion = oneOfStrings("an Azure region name (lowercase, no spaces)", AZURE_REGIONS);
-const gcpRegion = oneOfStrings("a GCP region", GCP_REGIONS);
+const azureRegion = oneOfStrings("an", "Azure region name (lowercase, no spaces)", AZURE_REGIONS);
+const gcpRegion = oneOfStrings("a", "GCP region", GCP_REGIONS);
 
 /** GCS bucket naming rules (cloud.google.com/storage/docs/buckets#naming). */
 export const BUCKET_NAME_RULE =
@@ -57,10 +57,13 @@ const bucketName = z.string({ error: `must be a bucket name: ${BUCKET_NAME_RULE}
   error: `malformed bucket name; allowed: ${BUCKET_NAME_RULE}`,
 });
 
-const int = (what: string, min: number, max: number) =>
-  z.int({ error: `must be a whole number of ${what} from ${min} to ${max}` }).min(min, {
-    error: `must be at least ${min} ${what} (allowed: ${min} to ${max})`,
-  }).max(max, { error: `must be at most ${max} ${what} (allowed: ${min} to ${max})` });
+const int = (what: string, min: number, max: number) => {
+  const allowed = `allowed: a whole number of ${what} from ${min} to ${max}`;
+  return z
+    .int({ error: `not a whole number; ${allowed}` })
+    .min(min, { error: `too small; ${allowed}` })
+    .max(max, { error: `too large; ${allowed}` });
+};
 
 const bool = () => z.boolean({ error: "must be true or false" });
 
@@ -104,6 +107,7 @@ const azureSchema = strictObject({
   /** The paired region the peer stack runs in. */
   peerRegion: azureRegion,
 }).superRefine((a, ctx) => {
+  if (!AZURE_REGIONS.includes(a.region) || !AZURE_REGIONS.includes(a.peerRegion)) return;
   if (a.region === a.peerRegion) {
     ctx.addIssue({
       code: "custom",
@@ -133,8 +137,9 @@ const gcpSchema = strictObject({
   /** The region the peer stack runs in; the dual-region buckets span both. */
   peerRegion: gcpRegion,
 }).superRefine((g, ctx) => {
-  const here = GCP_REGION_TABLE[g.region]!;
-  const there = GCP_REGION_TABLE[g.peerRegion]!;
+  const here = GCP_REGION_TABLE[g.region];
+  const there = GCP_REGION_TABLE[g.peerRegion];
+  if (!here || !there) return;
   const sameContinent = GCP_REGIONS.filter((r) => r !== g.region && GCP_REGION_TABLE[r]!.continent === here.continent);
   if (g.region === g.peerRegion) {
     ctx.addIssue({

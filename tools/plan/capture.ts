@@ -50,6 +50,8 @@ export interface CaptureOptions {
   secretKeys?: readonly string[];
   preview?: boolean;
   mocks?: pulumi.runtime.Mocks;
+  /** Receives each registration as it happens, so a caller sees them even when the program throws. */
+  sink?: CapturedResource[];
 }
 
 export const SECRET_PLACEHOLDER = "[secret]";
@@ -142,7 +144,7 @@ export async function captureProgram(program: () => unknown, opts: CaptureOption
   await pulumi.runtime.setMocks(opts.mocks ?? defaultMocks, opts.project, opts.stack, opts.preview ?? false);
   pulumi.runtime.setAllConfig(opts.config, [...(opts.secretKeys ?? [])]);
   const monitor = settings.getMonitor() as unknown as { registerResource: RegisterFn };
-  const resources: CapturedResource[] = [];
+  const resources: CapturedResource[] = opts.sink ?? [];
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, cb) =>
     register(req, (err, resp) => {

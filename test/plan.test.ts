@@ -1,0 +1,216 @@
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import type { CapturedResource } from "../tools/plan/capture";
+import { parseCli, runPlan } from "../tools/plan/cli";
+import { changedInputs, diffPlans } from "../tools/plan/diff";
+import type { StackPlan } from "../tools/plan/engine";
+import { ROOT } from "./helpers";
+
+function res(type: string, name: string, inputs: Record<string, unknown> = {}, parent = ""): CapturedResource {
+  const parentType = parent ? `${parent.split("::")[2]}$` : "";
+  return {
+    urn: `urn:pulumi:s::p::${parentType}${type}::${name}`,
+    type,
+    name,
+    parent,
+    custom: true,
+    id: `${name}-id`,
+    provider: "",
+    dependencies: [],
+    propertyDependencies: {},
+    inputs,
+    wireInputs: inputs,
+    outputs: inputs,
+    options: { protect: false, ignoreChanges: [], replaceOnChanges: [], aliases: [] },
+  };
+}
+
+const plan = (promote: boolean, resources: CapturedResource[]): StackPlan => ({
+  stack: "s",
+  site: "primary",
+  role: promote ? "passive" : "active",
+  promote,
+  resources,
+  outputs: {},
+});
+
+describe("diffPlans", () => {
+  const POOL = "databricks:index/instancePool:InstancePool";
+  const BUCKET = "gcp:storage/bucket:Bucket";
+
+  it("lists in-place input changes with old and new values", () => {
+    const d = diffPlans(
+      plan(false, [res(POOL, "etl", { minIdleInstances: 2, nodeTypeId: "n2" })]),
+      plan(true, [res(POOL, "etl", { minIdleInstances: 0, nodeTypeId: "n2" })]),
+    );
+    expect(d.updated).toEqual([
+      { resource: { urn: "urn:pulumi:s::p::" + POOL + "::etl", type: POOL, name: "etl", stateful: false }, changes: [{ path: "minIdleInstances", before: 2, after: 0 }] },
+    ]);
+    expect([d.created, d.deleted, d.replaced, d.dangerous]).toEqual([[], [], [], []]);
+    expect(d.before).toEqual({ promote: false, role: "active" });
+    expect(d.after).toEqual({ promote: true, role: "passive" });
+  });
+
+  it("flags a created and a deleted resource, and a deleted stateful one as dangerous", () => {
+    const d = diffPlans(plan(false, [res(BUCKET, "data"), res(POOL, "old")]), plan(true, [res(POOL, "new")]));
+    expect(d.created.map((r) => r.name)).toEqual(["new"]);
+    expect(d.deleted.map((r) => [r.name, r.stateful])).toEqual([["data", true], ["old", false]]);
+    expect(d.dangerous.map((r) => r.name)).toEqual(["data"]);
+  });
+
+  it("calls a same-named resource under a new parent a replacement", () => {
+    const compA = "urn:pulumi:s::p::acme:A::a";
+    const compB = "urn:pulumi:s::p::acme:B::b";
+    const d = diffPlans(plan(false, [res(BUCKET, "data", {}, compA)]), plan(true, [res(BUCKET, "data", {}, compB)]));
+    expect(d.replaced).toHaveLength(1);
+    expect(d.replaced[0]!.reason).toBe(`parent ${compA} -> ${compB}`);
+    expect(d.dangerous.map((r) => r.name)).toEqual(["data"]);
+    expect([d.created, d.deleted]).toEqual([[], []]);
+  });
+
+  it("calls a same-named resource of a new type a replacement", () => {
+    const d = diffPlans(plan(false, [res("acme:x:Old", "thing")]), plan(true, [res("acme:x:New", "thing")]));
+    expect(d.replaced.map((r) => r.reason)).toEqual(["type acme:x:Old -> acme:x:New"]);
+    expect(d.dangerous).toEqual([]);
+  });
+
+  it("calls an input change that forces replacement a replacement", () => {
+    const d = diffPlans(
+      plan(false, [res(BUCKET, "data", { location: "NAM4", labels: { a: "1" } })]),
+      plan(true, [res(BUCKET, "data", { location: "EUR4", labels: { a: "2" } })]),
+    );
+    expect(d.replaced.map((r) => r.reason)).toEqual(["changed location"]);
+    expect(d.updated).toEqual([]);
+    expect(d.dangerous.map((r) => r.name)).toEqual(["data"]);
+  });
+
+  it("finds nested changes by path", () => {
+    expect(changedInputs({ a: { b: [1, 2] }, c: 1 }, { a: { b: [1, 3] }, c: 1, d: true })).toEqual([
+      { path: "a.b[1]", before: 2, after: 3 },
+      { path: "d", before: undefined, after: true },
+    ]);
+    expect(changedInputs({ a: [1] }, { a: [1, 2] })).toEqual([{ path: "a", before: [1], after: [1, 2] }]);
+  });
+});
+
+describe("CLI arguments", () => {
+  it("parses repeated stacks and sets", () => {
+    expect(parseCli(["--stack", "primary", "--stack", "secondary", "--set", "promote=true", "--format", "json", "--diff", "promote"])).toEqual({
+      stacks: ["primary", "secondary"],
+      sets: ["promote=true"],
+      format: "json",
+      diff: true,
+    });
+    expect(parseCli([])).toEqual({ stacks: [], sets: [], format: "text", diff: false });
+  });
+
+  it("rejects unknown formats, diffs and flags", () => {
+    expect(() => parseCli(["--format", "yaml"])).toThrow('--format "yaml": allowed: text, json, markdown');
+    expect(() => parseCli(["--diff", "site"])).toThrow('--diff "site": allowed: promote');
+    expect(() => parseCli(["--stak", "primary"])).toThrow(/Unknown option '--stak'/);
+  });
+});
+
+type JsonPlan = {
+  stacks: {
+    stack: string;
+    site: string;
+    role: string;
+    resources: { urn: string; type: string; name: string; parent: string; inputs: Record<string, unknown>; options: { protect: boolean } }[];
+    diff?: ReturnType<typeof diffPlans>;
+  }[];
+};
+
+const json = async (args: string[]) => JSON.parse(await runPlan(parseCli([...args, "--format", "json"]))) as JsonPlan;
+
+describe("npm run plan", () => {
+  it("plans every stack file by default: primary active, secondary passive", async () => {
+    const out = await json([]);
+    expect(out.stacks.map((s) => [s.stack, s.site, s.role])).toEqual([
+      ["primary", "primary", "active"],
+      ["secondary", "secondary", "passive"],
+    ]);
+    const primary = out.stacks[0]!;
+    expect(primary.resources.map((r) => `${r.type}::${r.name}`)).toEqual([
+      "pulumi:providers:gcp::gcp",
+      "paired-dr:components:DualRegionBucket::warehouse",
+      "paired-dr:components:DualRegionBucket::backup",
+      "gcp:storage/bucket:Bucket::warehouse-bucket",
+      "gcp:storage/bucket:Bucket::backup-bucket",
+    ]);
+    expect(primary.resources[3]).toMatchObject({
+      urn: "urn:pulumi:primary::paired-dr::paired-dr:components:DualRegionBucket$gcp:storage/bucket:Bucket::warehouse-bucket",
+      parent: "urn:pulumi:primary::paired-dr::paired-dr:components:DualRegionBucket::warehouse",
+      options: { protect: true },
+    });
+  });
+
+  it("swaps the roles with --set promote=true", async () => {
+    const out = await json(["--set", "promote=true"]);
+    expect(out.stacks.map((s) => [s.stack, s.role])).toEqual([
+      ["primary", "passive"],
+      ["secondary", "active"],
+    ]);
+  });
+
+  it("plans only the stacks asked for", async () => {
+    const out = await json(["--stack", "secondary"]);
+    expect(out.stacks.map((s) => s.stack)).toEqual(["secondary"]);
+  });
+
+  it("--diff promote shows no delete or replace of a stateful resource in either stack, from either role", async () => {
+    for (const promote of ["false", "true"]) {
+      const out = await json(["--diff", "promote", "--set", `promote=${promote}`]);
+      for (const s of out.stacks) {
+        expect(s.diff, s.stack).toBeDefined();
+        expect(s.diff!.dangerous, s.stack).toEqual([]);
+        expect(s.diff!.deleted, s.stack).toEqual([]);
+        expect(s.diff!.replaced, s.stack).toEqual([]);
+        expect(s.diff!.created, s.stack).toEqual([]);
+        expect(s.diff!.before.role).not.toBe(s.diff!.after.role);
+      }
+    }
+  });
+
+  it("prints a readable tree with the role and the role-dependent settings", async () => {
+    const text = await runPlan(parseCli(["--stack", "primary"]));
+    expect(text).toContain("Stack primary: site primary, role ACTIVE (promote=false)");
+    expect(text).toContain("  azure: eastus2 (peer centralus)");
+    expect(text).toContain("  paired-dr:components:DualRegionBucket  warehouse\n  └─ gcp:storage/bucket:Bucket  warehouse-bucket  [protect]");
+    expect(text).toContain("Settings that depend on the role (what flipping promote changes):\n  none: flipping the role changes nothing in this stack");
+  });
+
+  it("renders a pull-request comment in markdown", async () => {
+    const md = await runPlan(parseCli(["--format", "markdown"]));
+    expect(md).toContain("| `primary` | primary | **active** | false | 5 |");
+    expect(md).toContain("| `secondary` | secondary | **passive** | false | 3 |");
+    expect(md).toContain("| `gcp:storage/bucket:Bucket` | 2 |");
+    expect(md).toContain("**If `promote` flips** (role active → passive): 0 created, 0 deleted, 0 replaced, 0 updated.");
+    expect(md).not.toContain("[!CAUTION]");
+  });
+});
+
+describe("the plan command as a process", () => {
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, "tools/plan/cli.ts"), ...args], { cwd: ROOT, encoding: "utf8" });
+
+  it("exits 0 and prints JSON that parses", () => {
+    const r = run("--format", "json");
+    expect(r.status).toBe(0);
+    expect((JSON.parse(r.stdout) as JsonPlan).stacks).toHaveLength(2);
+  });
+
+  it("exits non-zero with the config error on stderr and nothing on stdout", () => {
+    const r = run("--set", "promote=yes");
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain('paired-dr:promote: must be true or false (given: "yes")');
+  });
+
+  it("exits 2 on a usage error", () => {
+    const r = run("--format", "yaml");
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('plan: --format "yaml": allowed: text, json, markdown');
+  });
+});

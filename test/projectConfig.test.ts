@@ -1,0 +1,87 @@
+import { describe, expect, it } from "vitest";
+import {
+  EngineConfigError,
+  SECURE_PLACEHOLDER,
+  listStacks,
+  parseOverrides,
+  readProjectFile,
+  resolveStackConfig,
+  type ProjectFile,
+} from "../tools/plan/projectConfig";
+import { ROOT } from "./helpers";
+
+const project: ProjectFile = {
+  name: "paired-dr",
+  config: {
+    promote: { type: "boolean", default: false, description: "flip" },
+    prefix: { type: "string", default: "acme" },
+    storage: { description: "buckets", value: { dualRegion: "NAM4" } },
+    "gcp:project": "shared-project",
+    plain: "text",
+  },
+};
+
+describe("config resolution as the CLI does it", () => {
+  it("takes project values and defaults, then the stack file, then --set", () => {
+    const resolved = resolveStackConfig(
+      project,
+      "primary",
+      { "paired-dr:site": "primary", "paired-dr:prefix": "other", "paired-dr:azure": { region: "eastus2" } },
+      parseOverrides("paired-dr", ["plain=changed", "gcp:region=us-east1"]),
+    );
+    expect(resolved).toEqual({
+      config: {
+        "paired-dr:promote": "false",
+        "paired-dr:prefix": "other",
+        "paired-dr:storage": '{"dualRegion":"NAM4"}',
+        "gcp:project": "shared-project",
+        "paired-dr:plain": "changed",
+        "paired-dr:site": "primary",
+        "paired-dr:azure": '{"region":"eastus2"}',
+        "gcp:region": "us-east1",
+      },
+      secretKeys: [],
+    });
+  });
+
+  it("passes secure values as opaque secrets, also inside objects", () => {
+    const resolved = resolveStackConfig(project, "s", {
+      "paired-dr:token": { secure: "v1:AAAABBBB" },
+      "paired-dr:db": { user: "admin", password: { secure: "v1:CCCC" } },
+    });
+    expect(resolved.config["paired-dr:token"]).toBe(SECURE_PLACEHOLDER);
+    expect(resolved.config["paired-dr:db"]).toBe(`{"user":"admin","password":"${SECURE_PLACEHOLDER}"}`);
+    expect(resolved.secretKeys).toEqual(["paired-dr:db", "paired-dr:token"]);
+  });
+
+  it("refuses promote in a stack file: it is project-level", () => {
+    expect(() => resolveStackConfig(project, "secondary", { "paired-dr:promote": true })).toThrow(
+      "paired-dr:promote is set in Pulumi.secondary.yaml, but it is project-level",
+    );
+    expect(() => resolveStackConfig(project, "secondary", { promote: "true" })).toThrow(EngineConfigError);
+  });
+
+  it("requires a declared key without a default from the stack", () => {
+    const strict: ProjectFile = { name: "p", config: { site: { type: "string" } } };
+    expect(() => resolveStackConfig(strict, "dev", {})).toThrow(
+      "stack dev is missing required configuration: p:site (declared in Pulumi.yaml without a default)",
+    );
+    expect(resolveStackConfig(strict, "dev", { "p:site": "primary" }).config).toEqual({ "p:site": "primary" });
+  });
+
+  it("rejects a --set without '='", () => {
+    expect(() => parseOverrides("paired-dr", ["promote"])).toThrow('--set "promote": expected key=value');
+    expect(parseOverrides("paired-dr", ["promote=true"])).toEqual({ "paired-dr:promote": "true" });
+  });
+
+  it("reads the shipped project and finds both stacks", () => {
+    const p = readProjectFile(ROOT);
+    expect(p.name).toBe("paired-dr");
+    expect(p.config.promote).toEqual({
+      type: "boolean",
+      default: false,
+      description: expect.stringContaining("Flips the roles of both stacks"),
+    });
+    expect(listStacks(ROOT)).toEqual(["primary", "secondary"]);
+  });
+});

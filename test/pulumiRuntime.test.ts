@@ -1,0 +1,30 @@
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ROOT } from "./helpers";
+
+/**
+ * `pulumi up` does not run tsx: the SDK's language host loads index.ts through the project's
+ * TypeScript and its vendored ts-node, type-checking with the project's tsconfig. This runs the
+ * program that way (fixtures/pulumi-runtime.cjs) so a program that only works under tsx or vitest
+ * fails here.
+ */
+describe("index.ts under the Pulumi SDK's own TypeScript loader", () => {
+  for (const [stack, role, resources] of [
+    ["primary", "active", 5],
+    ["secondary", "passive", 3],
+  ] as const) {
+    it(`loads and runs the ${stack} stack`, () => {
+      const r = spawnSync(process.execPath, [path.join(ROOT, "test/fixtures/pulumi-runtime.cjs"), stack], {
+        cwd: ROOT,
+        encoding: "utf8",
+      });
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      const out = JSON.parse(r.stdout) as { tsnode: string; role: string; resources: string[] };
+      expect(out.tsnode).toBe("ts-node@7.0.1");
+      expect(out.role).toBe(role);
+      expect(out.resources).toHaveLength(resources);
+    });
+  }
+});
