@@ -12,7 +12,10 @@ export = () => {
   const config = loadConfig();
   const role = deriveRole(config.site, config.promote);
 
-  const gcpProvider = new gcp.Provider("gcp", { project: config.gcp.project, region: config.gcp.region });
+  const gcpProvider = new gcp.Provider("gcp", {
+    project: config.gcp.project,
+    region: config.gcp.region,
+  });
   const gcpRegions = [config.gcp.region, config.gcp.peerRegion] as const;
 
   const bucket = (name: "warehouse" | "backup") =>
@@ -30,7 +33,12 @@ export = () => {
   const warehouse = bucket("warehouse");
   const backup = bucket("backup");
 
-  const bucketOutputs = (b: DualRegionBucket) => ({ name: b.name, url: b.url, location: b.location, owned: b.owned });
+  const bucketOutputs = (b: DualRegionBucket) => ({
+    name: b.name,
+    url: b.url,
+    location: b.location,
+    owned: b.owned,
+  });
 
   return {
     site: config.site,

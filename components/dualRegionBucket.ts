@@ -27,15 +27,22 @@ export interface BucketPlacement {
  * multi-region plus both regions, sorted so the order of the pair never changes the input
  * (changing customPlacementConfig recreates the bucket).
  */
-export function bucketPlacement(dualRegion: string, regions: readonly [string, string]): BucketPlacement {
+export function bucketPlacement(
+  dualRegion: string,
+  regions: readonly [string, string],
+): BucketPlacement {
   const [a, b] = regions;
   if (dualRegion !== "custom") {
-    if (!GCS_PREDEFINED_DUAL_REGIONS[dualRegion]) throw new Error(`unknown GCS dual-region ${JSON.stringify(dualRegion)}`);
+    if (!GCS_PREDEFINED_DUAL_REGIONS[dualRegion])
+      throw new Error(`unknown GCS dual-region ${JSON.stringify(dualRegion)}`);
     return { location: dualRegion };
   }
   const location = customDualRegionLocation(a, b);
   if (!location) throw new Error(`${a} and ${b} cannot form a configurable dual-region`);
-  return { location, customPlacementConfig: { dataLocations: [a, b].map((r) => r.toUpperCase()).sort() } };
+  return {
+    location,
+    customPlacementConfig: { dataLocations: [a, b].map((r) => r.toUpperCase()).sort() },
+  };
 }
 
 export const bucketUrl = (name: string) => `gs://${name}`;
@@ -67,7 +74,10 @@ export function bucketArgs(
     lifecycleRules: [
       {
         action: { type: "Delete" },
-        condition: { daysSinceNoncurrentTime: spec.noncurrentVersionRetentionDays, withState: "ARCHIVED" },
+        condition: {
+          daysSinceNoncurrentTime: spec.noncurrentVersionRetentionDays,
+          withState: "ARCHIVED",
+        },
       },
     ],
     forceDestroy: false,
@@ -100,11 +110,20 @@ export class DualRegionBucket extends pulumi.ComponentResource {
     this.location = placement.location;
     this.owned = ownsSingletons(site);
     if (this.owned) {
-      const bucketLabels = { ...labels, "managed-by": "pulumi", "dr-component": name, "owner-site": this.ownerSite };
-      this.bucket = new gcp.storage.Bucket(`${name}-bucket`, bucketArgs(spec, placement, bucketLabels), {
-        parent: this,
-        protect: true,
-      });
+      const bucketLabels = {
+        ...labels,
+        "managed-by": "pulumi",
+        "dr-component": name,
+        "owner-site": this.ownerSite,
+      };
+      this.bucket = new gcp.storage.Bucket(
+        `${name}-bucket`,
+        bucketArgs(spec, placement, bucketLabels),
+        {
+          parent: this,
+          protect: true,
+        },
+      );
       this.name = this.bucket.name;
       this.url = this.bucket.url;
       this.selfLink = this.bucket.selfLink;

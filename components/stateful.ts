@@ -8,14 +8,40 @@
 export const REPLACE_ON_CHANGE: Readonly<Record<string, readonly string[]>> = {
   // Changing customPlacementConfig or location recreates the bucket (provider docs).
   "gcp:storage/bucket:Bucket": ["name", "project", "location", "customPlacementConfig"],
-  "gcp:dataproc/metastoreService:MetastoreService": ["serviceId", "project", "location", "databaseType"],
+  "gcp:dataproc/metastoreService:MetastoreService": [
+    "serviceId",
+    "project",
+    "location",
+    "databaseType",
+  ],
   "azure-native:resources:ResourceGroup": ["resourceGroupName", "location"],
-  "azure-native:databricks:Workspace": ["workspaceName", "resourceGroupName", "location", "managedResourceGroupId"],
-  "azure-native:storage:StorageAccount": ["accountName", "resourceGroupName", "location", "isHnsEnabled"],
+  "azure-native:databricks:Workspace": [
+    "workspaceName",
+    "resourceGroupName",
+    "location",
+    "managedResourceGroupId",
+  ],
+  "azure-native:storage:StorageAccount": [
+    "accountName",
+    "resourceGroupName",
+    "location",
+    "isHnsEnabled",
+  ],
   "azure-native:keyvault:Vault": ["vaultName", "resourceGroupName", "location"],
   "azure-native:sql:Server": ["serverName", "resourceGroupName", "location"],
-  "azure-native:sql:ElasticPool": ["elasticPoolName", "serverName", "resourceGroupName", "location"],
-  "azure-native:sql:Database": ["databaseName", "serverName", "resourceGroupName", "location", "createMode"],
+  "azure-native:sql:ElasticPool": [
+    "elasticPoolName",
+    "serverName",
+    "resourceGroupName",
+    "location",
+  ],
+  "azure-native:sql:Database": [
+    "databaseName",
+    "serverName",
+    "resourceGroupName",
+    "location",
+    "createMode",
+  ],
   "azure-native:sql:FailoverGroup": ["failoverGroupName", "serverName", "resourceGroupName"],
   // Every field of these forces replacement; a notebook's path does (DESIGN, provider facts).
   "databricks:index/secretScope:SecretScope": ["*"],

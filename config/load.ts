@@ -32,7 +32,9 @@ export function parseConfigValue(raw: string): unknown {
 }
 
 /** This project's keys from the full config map ("paired-dr:site" -> "site"), values parsed. */
-export function projectConfigValues(all: Readonly<Record<string, string>>): Record<string, unknown> {
+export function projectConfigValues(
+  all: Readonly<Record<string, string>>,
+): Record<string, unknown> {
   const prefix = `${CONFIG_NAMESPACE}:`;
   const out: Record<string, unknown> = {};
   for (const [key, raw] of Object.entries(all)) {
@@ -50,7 +52,8 @@ function given(value: unknown, secret: boolean): string {
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   let v: unknown = root;
-  for (const k of path) v = v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  for (const k of path)
+    v = v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined;
   return v;
 }
 
@@ -67,7 +70,9 @@ export function describeIssues(
     if (issue.code === "unrecognized_keys") {
       for (const k of issue.keys) {
         const path = [...issue.path, k];
-        lines.push(`${key(path)}: unknown key; ${issue.message} (given: ${given(valueAt(raw, path), isSecret(String(path[0])))})`);
+        lines.push(
+          `${key(path)}: unknown key; ${issue.message} (given: ${given(valueAt(raw, path), isSecret(String(path[0])))})`,
+        );
       }
       continue;
     }
@@ -77,7 +82,8 @@ export function describeIssues(
       issue.code === "invalid_type" && issue.message.startsWith("Invalid input")
         ? `must be ${/^[aeiou]/.test(issue.expected) ? "an" : "a"} ${issue.expected}`
         : issue.message;
-    const missing = value === undefined && (issue.code === "invalid_type" || issue.code === "invalid_value");
+    const missing =
+      value === undefined && (issue.code === "invalid_type" || issue.code === "invalid_value");
     const required = missing ? "is required; " : "";
     lines.push(`${key(issue.path)}: ${required}${message} (given: ${given(value, secret)})`);
   }

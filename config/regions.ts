@@ -126,7 +126,8 @@ export const GCP_REGIONS: readonly string[] = Object.keys(GCP_REGION_TABLE).sort
 export function customDualRegionLocation(a: string, b: string): GcsMultiRegion | undefined {
   const ra = GCP_REGION_TABLE[a];
   const rb = GCP_REGION_TABLE[b];
-  if (a === b || !ra?.customDualRegion || ra.customDualRegion !== rb?.customDualRegion) return undefined;
+  if (a === b || !ra?.customDualRegion || ra.customDualRegion !== rb?.customDualRegion)
+    return undefined;
   return ra.customDualRegion;
 }
 

@@ -25,16 +25,17 @@ const oneOf = (values: readonly string[]) => values.map(quote).join(" | ");
 function strictObject<T extends z.ZodRawShape>(shape: T) {
   const allowed = Object.keys(shape).join(", ");
   return z.strictObject(shape, {
-    error: (issue) =>
-      issue.code === "unrecognized_keys" ? `allowed keys: ${allowed}` : undefined,
+    error: (issue) => (issue.code === "unrecognized_keys" ? `allowed keys: ${allowed}` : undefined),
   });
 }
 
 /** A string from a fixed list; the error lists every allowed value. */
 function oneOfStrings(article: "a" | "an", what: string, values: readonly string[]) {
-  return z.string({ error: `must be ${article} ${what}, one of ${oneOf(values)}` }).refine((v) => values.includes(v), {
-    error: `unknown ${what}; allowed: ${oneOf(values)}`,
-  });
+  return z
+    .string({ error: `must be ${article} ${what}, one of ${oneOf(values)}` })
+    .refine((v) => values.includes(v), {
+      error: `unknown ${what}; allowed: ${oneOf(values)}`,
+    });
 }
 
 const azureRegion = oneOfStrings("an", "Azure region name (lowercase, no spaces)", AZURE_REGIONS);
@@ -53,9 +54,11 @@ export function isValidBucketName(name: string): boolean {
   );
 }
 
-const bucketName = z.string({ error: `must be a bucket name: ${BUCKET_NAME_RULE}` }).refine(isValidBucketName, {
-  error: `malformed bucket name; allowed: ${BUCKET_NAME_RULE}`,
-});
+const bucketName = z
+  .string({ error: `must be a bucket name: ${BUCKET_NAME_RULE}` })
+  .refine(isValidBucketName, {
+    error: `malformed bucket name; allowed: ${BUCKET_NAME_RULE}`,
+  });
 
 const int = (what: string, min: number, max: number) => {
   const allowed = `allowed: a whole number of ${what} from ${min} to ${max}`;
@@ -89,7 +92,9 @@ export const storageSchema = strictObject({
    */
   dualRegion: z
     .string({ error: `must be one of ${oneOf(dualRegionValues)}` })
-    .refine((v) => dualRegionValues.includes(v), { error: `unknown dual-region; allowed: ${oneOf(dualRegionValues)}` }),
+    .refine((v) => dualRegionValues.includes(v), {
+      error: `unknown dual-region; allowed: ${oneOf(dualRegionValues)}`,
+    }),
   buckets: strictObject({
     /** Hive warehouse data. */
     warehouse: bucketSpecSchema,
@@ -127,11 +132,10 @@ const azureSchema = strictObject({
 
 const gcpSchema = strictObject({
   /** The GCP project both stacks deploy into. */
-  project: z
-    .string({ error: "must be a GCP project ID" })
-    .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, {
-      error: "malformed GCP project ID; allowed: 6-30 characters of lowercase letters, digits and '-', starting with a letter",
-    }),
+  project: z.string({ error: "must be a GCP project ID" }).regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, {
+    error:
+      "malformed GCP project ID; allowed: 6-30 characters of lowercase letters, digits and '-', starting with a letter",
+  }),
   /** This stack's GCP region. */
   region: gcpRegion,
   /** The region the peer stack runs in; the dual-region buckets span both. */
@@ -140,7 +144,9 @@ const gcpSchema = strictObject({
   const here = GCP_REGION_TABLE[g.region];
   const there = GCP_REGION_TABLE[g.peerRegion];
   if (!here || !there) return;
-  const sameContinent = GCP_REGIONS.filter((r) => r !== g.region && GCP_REGION_TABLE[r]!.continent === here.continent);
+  const sameContinent = GCP_REGIONS.filter(
+    (r) => r !== g.region && GCP_REGION_TABLE[r]!.continent === here.continent,
+  );
   if (g.region === g.peerRegion) {
     ctx.addIssue({
       code: "custom",
@@ -165,11 +171,10 @@ export const configSchema = strictObject({
   /** Project-level: flips the roles of both stacks. Default false (primary active). */
   promote: bool().default(false),
   /** Prefix of every resource name; names are deterministic from config. */
-  prefix: z
-    .string({ error: "must be a name prefix" })
-    .regex(/^[a-z][a-z0-9-]{0,10}[a-z0-9]$/, {
-      error: "malformed prefix; allowed: 2-12 characters of lowercase letters, digits and '-', starting with a letter",
-    }),
+  prefix: z.string({ error: "must be a name prefix" }).regex(/^[a-z][a-z0-9-]{0,10}[a-z0-9]$/, {
+    error:
+      "malformed prefix; allowed: 2-12 characters of lowercase letters, digits and '-', starting with a letter",
+  }),
   azure: azureSchema,
   gcp: gcpSchema,
   storage: storageSchema,
@@ -186,13 +191,17 @@ export const configSchema = strictObject({
           input: code,
           message:
             `${quote(region)} and ${quote(peerRegion)} cannot form a configurable dual-region` +
-            (predefined ? `; allowed: ${quote(predefined)}, the predefined dual-region over them` : "; choose a region pair that can"),
+            (predefined
+              ? `; allowed: ${quote(predefined)}, the predefined dual-region over them`
+              : "; choose a region pair that can"),
         });
       }
     } else if (!dualRegionSpans(code, region, peerRegion)) {
       const predefined = predefinedDualRegionFor(region, peerRegion);
       const [a, b] = GCS_PREDEFINED_DUAL_REGIONS[code]!;
-      const allowed = [predefined, customDualRegionLocation(region, peerRegion) && "custom"].filter(Boolean) as string[];
+      const allowed = [predefined, customDualRegionLocation(region, peerRegion) && "custom"].filter(
+        Boolean,
+      ) as string[];
       ctx.addIssue({
         code: "custom",
         path: ["storage", "dualRegion"],
@@ -204,7 +213,10 @@ export const configSchema = strictObject({
     }
   },
   // Cross-key checks need both keys parsed; the other problems are still reported with them.
-  { when: (payload) => !payload.issues.some((i) => i.path?.[0] === "gcp" || i.path?.[0] === "storage") },
+  {
+    when: (payload) =>
+      !payload.issues.some((i) => i.path?.[0] === "gcp" || i.path?.[0] === "storage"),
+  },
 );
 
 export type PlatformConfig = z.output<typeof configSchema>;

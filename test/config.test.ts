@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfigValue, parsePlatformConfig, projectConfigValues } from "../config/load";
+import {
+  ConfigError,
+  parseConfigValue,
+  parsePlatformConfig,
+  projectConfigValues,
+} from "../config/load";
 import { AZURE_REGIONS, GCP_REGIONS } from "../config/regions";
 import { BUCKET_NAME_RULE } from "../config/schema";
 import { captureProgram, type CapturedResource } from "../tools/plan/capture";
@@ -8,40 +13,74 @@ import { toWireConfig, validRaw } from "./helpers";
 
 const q = (v: string) => JSON.stringify(v);
 const list = (vs: readonly string[]) => vs.map(q).join(" | ");
-const NA_PEERS_OF_CENTRAL1 = list(GCP_REGIONS.filter((r) => r !== "us-central1" && (r.startsWith("us-") || r.startsWith("northamerica-"))));
+const NA_PEERS_OF_CENTRAL1 = list(
+  GCP_REGIONS.filter(
+    (r) => r !== "us-central1" && (r.startsWith("us-") || r.startsWith("northamerica-")),
+  ),
+);
 const BUCKET = `malformed bucket name; allowed: ${BUCKET_NAME_RULE}`;
 
 /** Each case changes one thing in the shipped primary config and gives the exact problem lines. */
 const CASES: [string, (r: Record<string, any>) => void, string[]][] = [
-  ["site missing", (r) => delete r.site, [`paired-dr:site: is required; must be "primary" | "secondary" (given: nothing)`]],
-  ["site unknown", (r) => (r.site = "tertiary"), [`paired-dr:site: must be "primary" | "secondary" (given: "tertiary")`]],
-  ["promote as a word", (r) => (r.promote = "yes"), [`paired-dr:promote: must be true or false (given: "yes")`]],
-  ["promote as a digit", (r) => (r.promote = "1"), [`paired-dr:promote: must be true or false (given: "1")`]],
+  [
+    "site missing",
+    (r) => delete r.site,
+    [`paired-dr:site: is required; must be "primary" | "secondary" (given: nothing)`],
+  ],
+  [
+    "site unknown",
+    (r) => (r.site = "tertiary"),
+    [`paired-dr:site: must be "primary" | "secondary" (given: "tertiary")`],
+  ],
+  [
+    "promote as a word",
+    (r) => (r.promote = "yes"),
+    [`paired-dr:promote: must be true or false (given: "yes")`],
+  ],
+  [
+    "promote as a digit",
+    (r) => (r.promote = "1"),
+    [`paired-dr:promote: must be true or false (given: "1")`],
+  ],
   [
     "prefix with capitals",
     (r) => (r.prefix = "ACME"),
-    [`paired-dr:prefix: malformed prefix; allowed: 2-12 characters of lowercase letters, digits and '-', starting with a letter (given: "ACME")`],
+    [
+      `paired-dr:prefix: malformed prefix; allowed: 2-12 characters of lowercase letters, digits and '-', starting with a letter (given: "ACME")`,
+    ],
   ],
   [
     "prefix too long",
     (r) => (r.prefix = "acmedataplatform"),
-    [`paired-dr:prefix: malformed prefix; allowed: 2-12 characters of lowercase letters, digits and '-', starting with a letter (given: "acmedataplatform")`],
+    [
+      `paired-dr:prefix: malformed prefix; allowed: 2-12 characters of lowercase letters, digits and '-', starting with a letter (given: "acmedataplatform")`,
+    ],
   ],
-  ["azure missing", (r) => delete r.azure, [`paired-dr:azure: is required; must be an object (given: nothing)`]],
+  [
+    "azure missing",
+    (r) => delete r.azure,
+    [`paired-dr:azure: is required; must be an object (given: nothing)`],
+  ],
   [
     "unknown Azure region",
     (r) => (r.azure.region = "eastus3"),
-    [`paired-dr:azure.region: unknown Azure region name (lowercase, no spaces); allowed: ${list(AZURE_REGIONS)} (given: "eastus3")`],
+    [
+      `paired-dr:azure.region: unknown Azure region name (lowercase, no spaces); allowed: ${list(AZURE_REGIONS)} (given: "eastus3")`,
+    ],
   ],
   [
     "unpaired Azure regions",
     (r) => (r.azure.peerRegion = "westus"),
-    [`paired-dr:azure.peerRegion: "westus" is not an Azure region pair of "eastus2"; allowed: "centralus" (given: "westus")`],
+    [
+      `paired-dr:azure.peerRegion: "westus" is not an Azure region pair of "eastus2"; allowed: "centralus" (given: "westus")`,
+    ],
   ],
   [
     "the same Azure region twice",
     (r) => (r.azure.peerRegion = "eastus2"),
-    [`paired-dr:azure.peerRegion: must differ from azure.region ("eastus2"); allowed: "centralus" (given: "eastus2")`],
+    [
+      `paired-dr:azure.peerRegion: must differ from azure.region ("eastus2"); allowed: "centralus" (given: "eastus2")`,
+    ],
   ],
   [
     "a typo in an Azure key",
@@ -57,12 +96,16 @@ const CASES: [string, (r: Record<string, any>) => void, string[]][] = [
   [
     "a malformed GCP project",
     (r) => (r.gcp.project = "Acme"),
-    [`paired-dr:gcp.project: malformed GCP project ID; allowed: 6-30 characters of lowercase letters, digits and '-', starting with a letter (given: "Acme")`],
+    [
+      `paired-dr:gcp.project: malformed GCP project ID; allowed: 6-30 characters of lowercase letters, digits and '-', starting with a letter (given: "Acme")`,
+    ],
   ],
   [
     "unknown GCP region",
     (r) => (r.gcp.region = "us-central9"),
-    [`paired-dr:gcp.region: unknown GCP region; allowed: ${list(GCP_REGIONS)} (given: "us-central9")`],
+    [
+      `paired-dr:gcp.region: unknown GCP region; allowed: ${list(GCP_REGIONS)} (given: "us-central9")`,
+    ],
   ],
   [
     "a GCP region given as a number",
@@ -72,22 +115,30 @@ const CASES: [string, (r: Record<string, any>) => void, string[]][] = [
   [
     "the same GCP region twice",
     (r) => (r.gcp.peerRegion = "us-central1"),
-    [`paired-dr:gcp.peerRegion: must differ from gcp.region ("us-central1"); allowed: another north-america region, one of ${NA_PEERS_OF_CENTRAL1} (given: "us-central1")`],
+    [
+      `paired-dr:gcp.peerRegion: must differ from gcp.region ("us-central1"); allowed: another north-america region, one of ${NA_PEERS_OF_CENTRAL1} (given: "us-central1")`,
+    ],
   ],
   [
     "a GCP pair across continents",
     (r) => (r.gcp.peerRegion = "europe-west1"),
-    [`paired-dr:gcp.peerRegion: is in europe but gcp.region "us-central1" is in north-america; a dual-region bucket spans one continent; allowed: ${NA_PEERS_OF_CENTRAL1} (given: "europe-west1")`],
+    [
+      `paired-dr:gcp.peerRegion: is in europe but gcp.region "us-central1" is in north-america; a dual-region bucket spans one continent; allowed: ${NA_PEERS_OF_CENTRAL1} (given: "europe-west1")`,
+    ],
   ],
   [
     "an unknown dual-region",
     (r) => (r.storage.dualRegion = "NAM9"),
-    [`paired-dr:storage.dualRegion: unknown dual-region; allowed: "ASIA1" | "EUR4" | "EUR5" | "EUR7" | "EUR8" | "NAM4" | "custom" (given: "NAM9")`],
+    [
+      `paired-dr:storage.dualRegion: unknown dual-region; allowed: "ASIA1" | "EUR4" | "EUR5" | "EUR7" | "EUR8" | "NAM4" | "custom" (given: "NAM9")`,
+    ],
   ],
   [
     "a predefined dual-region over other regions",
     (r) => (r.storage.dualRegion = "EUR4"),
-    [`paired-dr:storage.dualRegion: EUR4 spans "europe-north1" and "europe-west4", not this stack's gcp regions "us-central1" and "us-east1"; allowed: "NAM4" | "custom" (given: "EUR4")`],
+    [
+      `paired-dr:storage.dualRegion: EUR4 spans "europe-north1" and "europe-west4", not this stack's gcp regions "us-central1" and "us-east1"; allowed: "NAM4" | "custom" (given: "EUR4")`,
+    ],
   ],
   [
     "a custom dual-region over regions that cannot form one",
@@ -95,46 +146,92 @@ const CASES: [string, (r: Record<string, any>) => void, string[]][] = [
       r.gcp.peerRegion = "northamerica-northeast1";
       r.storage.dualRegion = "custom";
     },
-    [`paired-dr:storage.dualRegion: "us-central1" and "northamerica-northeast1" cannot form a configurable dual-region; choose a region pair that can (given: "custom")`],
+    [
+      `paired-dr:storage.dualRegion: "us-central1" and "northamerica-northeast1" cannot form a configurable dual-region; choose a region pair that can (given: "custom")`,
+    ],
   ],
-  ["a bucket name with capitals", (r) => (r.storage.buckets.warehouse.name = "Acme_Warehouse"), [`paired-dr:storage.buckets.warehouse.name: ${BUCKET} (given: "Acme_Warehouse")`]],
-  ["a bucket name containing google", (r) => (r.storage.buckets.warehouse.name = "my-google-data"), [`paired-dr:storage.buckets.warehouse.name: ${BUCKET} (given: "my-google-data")`]],
-  ["a bucket name starting with goog", (r) => (r.storage.buckets.warehouse.name = "googdata"), [`paired-dr:storage.buckets.warehouse.name: ${BUCKET} (given: "googdata")`]],
-  ["a dotted bucket name", (r) => (r.storage.buckets.warehouse.name = "data.acme.com"), [`paired-dr:storage.buckets.warehouse.name: ${BUCKET} (given: "data.acme.com")`]],
-  ["a two-letter bucket name", (r) => (r.storage.buckets.backup.name = "ab"), [`paired-dr:storage.buckets.backup.name: ${BUCKET} (given: "ab")`]],
+  [
+    "a bucket name with capitals",
+    (r) => (r.storage.buckets.warehouse.name = "Acme_Warehouse"),
+    [`paired-dr:storage.buckets.warehouse.name: ${BUCKET} (given: "Acme_Warehouse")`],
+  ],
+  [
+    "a bucket name containing google",
+    (r) => (r.storage.buckets.warehouse.name = "my-google-data"),
+    [`paired-dr:storage.buckets.warehouse.name: ${BUCKET} (given: "my-google-data")`],
+  ],
+  [
+    "a bucket name starting with goog",
+    (r) => (r.storage.buckets.warehouse.name = "googdata"),
+    [`paired-dr:storage.buckets.warehouse.name: ${BUCKET} (given: "googdata")`],
+  ],
+  [
+    "a dotted bucket name",
+    (r) => (r.storage.buckets.warehouse.name = "data.acme.com"),
+    [`paired-dr:storage.buckets.warehouse.name: ${BUCKET} (given: "data.acme.com")`],
+  ],
+  [
+    "a two-letter bucket name",
+    (r) => (r.storage.buckets.backup.name = "ab"),
+    [`paired-dr:storage.buckets.backup.name: ${BUCKET} (given: "ab")`],
+  ],
   [
     "the same name for both buckets",
     (r) => (r.storage.buckets.backup.name = r.storage.buckets.warehouse.name),
-    [`paired-dr:storage.buckets.backup.name: the warehouse and backup buckets must have different names (given: "acmedata-hive-warehouse")`],
+    [
+      `paired-dr:storage.buckets.backup.name: the warehouse and backup buckets must have different names (given: "acmedata-hive-warehouse")`,
+    ],
   ],
   [
     "soft delete under 7 days",
     (r) => (r.storage.buckets.backup.softDeleteRetentionDays = 3),
-    [`paired-dr:storage.buckets.backup.softDeleteRetentionDays: too small; allowed: a whole number of days from 7 to 90 (given: 3)`],
+    [
+      `paired-dr:storage.buckets.backup.softDeleteRetentionDays: too small; allowed: a whole number of days from 7 to 90 (given: 3)`,
+    ],
   ],
   [
     "noncurrent versions kept 0 days",
     (r) => (r.storage.buckets.backup.noncurrentVersionRetentionDays = 0),
-    [`paired-dr:storage.buckets.backup.noncurrentVersionRetentionDays: too small; allowed: a whole number of days from 1 to 3650 (given: 0)`],
+    [
+      `paired-dr:storage.buckets.backup.noncurrentVersionRetentionDays: too small; allowed: a whole number of days from 1 to 3650 (given: 0)`,
+    ],
   ],
   [
     "a fractional retention",
     (r) => (r.storage.buckets.backup.noncurrentVersionRetentionDays = 1.5),
-    [`paired-dr:storage.buckets.backup.noncurrentVersionRetentionDays: not a whole number; allowed: a whole number of days from 1 to 3650 (given: 1.5)`],
+    [
+      `paired-dr:storage.buckets.backup.noncurrentVersionRetentionDays: not a whole number; allowed: a whole number of days from 1 to 3650 (given: 1.5)`,
+    ],
   ],
-  ["turbo replication as a word", (r) => (r.storage.buckets.backup.turboReplication = "yes"), [`paired-dr:storage.buckets.backup.turboReplication: must be true or false (given: "yes")`]],
+  [
+    "turbo replication as a word",
+    (r) => (r.storage.buckets.backup.turboReplication = "yes"),
+    [`paired-dr:storage.buckets.backup.turboReplication: must be true or false (given: "yes")`],
+  ],
   [
     "an unknown top-level key",
     (r) => (r.regoins = { azure: "eastus2" }),
-    [`paired-dr:regoins: unknown key; allowed keys: site, promote, prefix, azure, gcp, storage (given: {"azure":"eastus2"})`],
+    [
+      `paired-dr:regoins: unknown key; allowed keys: site, promote, prefix, azure, gcp, storage (given: {"azure":"eastus2"})`,
+    ],
   ],
   [
     "an unknown bucket key",
     (r) => (r.storage.buckets.warehouse.turbo = false),
-    [`paired-dr:storage.buckets.warehouse.turbo: unknown key; allowed keys: name, turboReplication, softDeleteRetentionDays, noncurrentVersionRetentionDays (given: false)`],
+    [
+      `paired-dr:storage.buckets.warehouse.turbo: unknown key; allowed keys: name, turboReplication, softDeleteRetentionDays, noncurrentVersionRetentionDays (given: false)`,
+    ],
   ],
-  ["storage given as a string", (r) => (r.storage = "NAM4"), [`paired-dr:storage: must be an object (given: "NAM4")`]],
-  ["a missing bucket", (r) => delete r.storage.buckets.backup, [`paired-dr:storage.buckets.backup: is required; must be an object (given: nothing)`]],
+  [
+    "storage given as a string",
+    (r) => (r.storage = "NAM4"),
+    [`paired-dr:storage: must be an object (given: "NAM4")`],
+  ],
+  [
+    "a missing bucket",
+    (r) => delete r.storage.buckets.backup,
+    [`paired-dr:storage.buckets.backup: is required; must be an object (given: nothing)`],
+  ],
 ];
 
 function problemsOf(raw: Record<string, unknown>): string[] {
@@ -172,11 +269,14 @@ describe("config schema", () => {
     expect(CASES.length).toBeGreaterThanOrEqual(25);
   });
 
-  it.each(CASES)("rejects %s with the key, the value given and what is allowed", (_name, mutate, expected) => {
-    const raw = validRaw();
-    mutate(raw);
-    expect(problemsOf(raw)).toEqual(expected);
-  });
+  it.each(CASES)(
+    "rejects %s with the key, the value given and what is allowed",
+    (_name, mutate, expected) => {
+      const raw = validRaw();
+      mutate(raw);
+      expect(problemsOf(raw)).toEqual(expected);
+    },
+  );
 
   it("reports every problem together, in one error", () => {
     const raw = validRaw();
@@ -191,7 +291,9 @@ describe("config schema", () => {
       "gcp.peerRegion",
       "storage.buckets.warehouse.name",
     ]);
-    expect(() => parsePlatformConfig(raw)).toThrow(/^invalid configuration, nothing was deployed \(4 problems\):\n  - paired-dr:site/);
+    expect(() => parsePlatformConfig(raw)).toThrow(
+      /^invalid configuration, nothing was deployed \(4 problems\):\n  - paired-dr:site/,
+    );
   });
 
   it("hides the value of a secret key in the error", () => {
@@ -214,7 +316,13 @@ describe("config values as the CLI hands them over", () => {
   });
 
   it("keeps only this project's namespace", () => {
-    expect(projectConfigValues({ "paired-dr:site": "primary", "gcp:project": "x", "paired-dr:promote": "true" })).toEqual({
+    expect(
+      projectConfigValues({
+        "paired-dr:site": "primary",
+        "gcp:project": "x",
+        "paired-dr:promote": "true",
+      }),
+    ).toEqual({
       site: "primary",
       promote: true,
     });
@@ -227,7 +335,12 @@ describe("bad config through the real program", () => {
     mutate(raw);
     const program = await loadProgram();
     const sink: CapturedResource[] = [];
-    const run = captureProgram(program, { project: "paired-dr", stack: "primary", config: toWireConfig(raw), sink });
+    const run = captureProgram(program, {
+      project: "paired-dr",
+      stack: "primary",
+      config: toWireConfig(raw),
+      sink,
+    });
     await expect(run).rejects.toThrow(expected[0]!);
     expect(sink).toEqual([]);
   });

@@ -21,7 +21,10 @@ describe("bucket placement", () => {
   });
 
   it("places a custom dual-region under its multi-region, regions sorted and upper-case", () => {
-    const expected = { location: "US", customPlacementConfig: { dataLocations: ["US-CENTRAL1", "US-WEST1"] } };
+    const expected = {
+      location: "US",
+      customPlacementConfig: { dataLocations: ["US-CENTRAL1", "US-WEST1"] },
+    };
     expect(bucketPlacement("custom", ["us-west1", "us-central1"])).toEqual(expected);
     expect(bucketPlacement("custom", ["us-central1", "us-west1"])).toEqual(expected);
   });
@@ -30,7 +33,9 @@ describe("bucket placement", () => {
     expect(() => bucketPlacement("custom", ["us-central1", "europe-west1"])).toThrow(
       "us-central1 and europe-west1 cannot form a configurable dual-region",
     );
-    expect(() => bucketPlacement("NAM9", ["us-central1", "us-east1"])).toThrow('unknown GCS dual-region "NAM9"');
+    expect(() => bucketPlacement("NAM9", ["us-central1", "us-east1"])).toThrow(
+      'unknown GCS dual-region "NAM9"',
+    );
   });
 });
 
@@ -46,7 +51,10 @@ describe("bucket inputs", () => {
       publicAccessPrevention: "enforced",
       softDeletePolicy: { retentionDurationSeconds: 604_800 },
       lifecycleRules: [
-        { action: { type: "Delete" }, condition: { daysSinceNoncurrentTime: 30, withState: "ARCHIVED" } },
+        {
+          action: { type: "Delete" },
+          condition: { daysSinceNoncurrentTime: 30, withState: "ARCHIVED" },
+        },
       ],
       forceDestroy: false,
       deletionPolicy: "PREVENT",
@@ -66,7 +74,11 @@ async function runBucket(site: "primary" | "secondary", dualRegion = "NAM4") {
   const result = await captureProgram(
     () => {
       const provider = new gcp.Provider("gcp", { project: "acme-dr", region: "us-central1" });
-      component = new DualRegionBucket("warehouse", { spec, dualRegion, regions: ["us-central1", "us-east1"], site }, { provider });
+      component = new DualRegionBucket(
+        "warehouse",
+        { spec, dualRegion, regions: ["us-central1", "us-east1"], site },
+        { provider },
+      );
       return { name: component.name, url: component.url, selfLink: component.selfLink };
     },
     { project: "paired-dr", stack: site, config: {} },
@@ -82,9 +94,20 @@ describe("DualRegionBucket", () => {
     expect(byType(resources, BUCKET)).toHaveLength(1);
     expect(bucket.parent).toBe(comp.urn);
     expect(bucket.options.protect).toBe(true);
-    expect(bucket.provider.startsWith("urn:pulumi:primary::paired-dr::pulumi:providers:gcp::gcp::")).toBe(true);
-    expect(bucket.inputs).toMatchObject({ name: "acme-warehouse", location: "NAM4", rpo: "ASYNC_TURBO", deletionPolicy: "PREVENT" });
-    expect(bucket.inputs.labels).toEqual({ "managed-by": "pulumi", "dr-component": "warehouse", "owner-site": "primary" });
+    expect(
+      bucket.provider.startsWith("urn:pulumi:primary::paired-dr::pulumi:providers:gcp::gcp::"),
+    ).toBe(true);
+    expect(bucket.inputs).toMatchObject({
+      name: "acme-warehouse",
+      location: "NAM4",
+      rpo: "ASYNC_TURBO",
+      deletionPolicy: "PREVENT",
+    });
+    expect(bucket.inputs.labels).toEqual({
+      "managed-by": "pulumi",
+      "dr-component": "warehouse",
+      "owner-site": "primary",
+    });
     expect(component.owned).toBe(true);
     expect(outputs).toEqual({
       name: "acme-warehouse",
@@ -115,15 +138,30 @@ describe("the buckets in the shipped program", () => {
       const secondary = await planStack("secondary", { sets });
       expect(primary.role).toBe(promote ? "passive" : "active");
       expect(secondary.role).toBe(promote ? "active" : "passive");
-      expect(byType(primary.resources, BUCKET).map((b) => [b.name, b.inputs.name, b.options.protect])).toEqual([
+      expect(
+        byType(primary.resources, BUCKET).map((b) => [b.name, b.inputs.name, b.options.protect]),
+      ).toEqual([
         ["warehouse-bucket", "acmedata-hive-warehouse", true],
         ["backup-bucket", "acmedata-metastore-backups", true],
       ]);
       expect(byType(secondary.resources, BUCKET)).toEqual([]);
-      expect(byType(secondary.resources, COMPONENT).map((c) => c.name)).toEqual(["warehouse", "backup"]);
+      expect(byType(secondary.resources, COMPONENT).map((c) => c.name)).toEqual([
+        "warehouse",
+        "backup",
+      ]);
       expect(secondary.outputs.buckets).toEqual({
-        warehouse: { name: "acmedata-hive-warehouse", url: "gs://acmedata-hive-warehouse", location: "NAM4", owned: false },
-        backup: { name: "acmedata-metastore-backups", url: "gs://acmedata-metastore-backups", location: "NAM4", owned: false },
+        warehouse: {
+          name: "acmedata-hive-warehouse",
+          url: "gs://acmedata-hive-warehouse",
+          location: "NAM4",
+          owned: false,
+        },
+        backup: {
+          name: "acmedata-metastore-backups",
+          url: "gs://acmedata-metastore-backups",
+          location: "NAM4",
+          owned: false,
+        },
       });
     });
   }
@@ -132,7 +170,10 @@ describe("the buckets in the shipped program", () => {
     const primary = await planStack("primary");
     const backup = findResource(primary.resources, BUCKET, "backup-bucket");
     expect(backup.inputs.lifecycleRules).toEqual([
-      { action: { type: "Delete" }, condition: { daysSinceNoncurrentTime: 14, withState: "ARCHIVED" } },
+      {
+        action: { type: "Delete" },
+        condition: { daysSinceNoncurrentTime: 14, withState: "ARCHIVED" },
+      },
     ]);
   });
 });

@@ -24,7 +24,10 @@ export function validRaw(): Record<string, any> {
 /** Config in the CLI's wire form ("paired-dr:key" -> string) from a raw config object. */
 export function toWireConfig(raw: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(raw).map(([k, v]) => [`paired-dr:${k}`, typeof v === "string" ? v : JSON.stringify(v)]),
+    Object.entries(raw).map(([k, v]) => [
+      `paired-dr:${k}`,
+      typeof v === "string" ? v : JSON.stringify(v),
+    ]),
   );
 }
 
@@ -33,8 +36,13 @@ export function byType(resources: readonly CapturedResource[], type: string): Ca
 }
 
 /** The one resource of `type` named `name`; fails when there is none or more than one. */
-export function findResource(resources: readonly CapturedResource[], type: string, name: string): CapturedResource {
+export function findResource(
+  resources: readonly CapturedResource[],
+  type: string,
+  name: string,
+): CapturedResource {
   const found = resources.filter((r) => r.type === type && r.name === name);
-  if (found.length !== 1) throw new Error(`expected one ${type} named ${name}, found ${found.length}`);
+  if (found.length !== 1)
+    throw new Error(`expected one ${type} named ${name}, found ${found.length}`);
   return found[0]!;
 }

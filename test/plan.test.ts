@@ -7,7 +7,12 @@ import { changedInputs, diffPlans } from "../tools/plan/diff";
 import type { StackPlan } from "../tools/plan/engine";
 import { ROOT } from "./helpers";
 
-function res(type: string, name: string, inputs: Record<string, unknown> = {}, parent = ""): CapturedResource {
+function res(
+  type: string,
+  name: string,
+  inputs: Record<string, unknown> = {},
+  parent = "",
+): CapturedResource {
   const parentType = parent ? `${parent.split("::")[2]}$` : "";
   return {
     urn: `urn:pulumi:s::p::${parentType}${type}::${name}`,
@@ -45,7 +50,15 @@ describe("diffPlans", () => {
       plan(true, [res(POOL, "etl", { minIdleInstances: 0, nodeTypeId: "n2" })]),
     );
     expect(d.updated).toEqual([
-      { resource: { urn: "urn:pulumi:s::p::" + POOL + "::etl", type: POOL, name: "etl", stateful: false }, changes: [{ path: "minIdleInstances", before: 2, after: 0 }] },
+      {
+        resource: {
+          urn: "urn:pulumi:s::p::" + POOL + "::etl",
+          type: POOL,
+          name: "etl",
+          stateful: false,
+        },
+        changes: [{ path: "minIdleInstances", before: 2, after: 0 }],
+      },
     ]);
     expect([d.created, d.deleted, d.replaced, d.dangerous]).toEqual([[], [], [], []]);
     expect(d.before).toEqual({ promote: false, role: "active" });
@@ -53,16 +66,25 @@ describe("diffPlans", () => {
   });
 
   it("flags a created and a deleted resource, and a deleted stateful one as dangerous", () => {
-    const d = diffPlans(plan(false, [res(BUCKET, "data"), res(POOL, "old")]), plan(true, [res(POOL, "new")]));
+    const d = diffPlans(
+      plan(false, [res(BUCKET, "data"), res(POOL, "old")]),
+      plan(true, [res(POOL, "new")]),
+    );
     expect(d.created.map((r) => r.name)).toEqual(["new"]);
-    expect(d.deleted.map((r) => [r.name, r.stateful])).toEqual([["data", true], ["old", false]]);
+    expect(d.deleted.map((r) => [r.name, r.stateful])).toEqual([
+      ["data", true],
+      ["old", false],
+    ]);
     expect(d.dangerous.map((r) => r.name)).toEqual(["data"]);
   });
 
   it("calls a same-named resource under a new parent a replacement", () => {
     const compA = "urn:pulumi:s::p::acme:A::a";
     const compB = "urn:pulumi:s::p::acme:B::b";
-    const d = diffPlans(plan(false, [res(BUCKET, "data", {}, compA)]), plan(true, [res(BUCKET, "data", {}, compB)]));
+    const d = diffPlans(
+      plan(false, [res(BUCKET, "data", {}, compA)]),
+      plan(true, [res(BUCKET, "data", {}, compB)]),
+    );
     expect(d.replaced).toHaveLength(1);
     expect(d.replaced[0]!.reason).toBe(`parent ${compA} -> ${compB}`);
     expect(d.dangerous.map((r) => r.name)).toEqual(["data"]);
@@ -70,7 +92,10 @@ describe("diffPlans", () => {
   });
 
   it("calls a same-named resource of a new type a replacement", () => {
-    const d = diffPlans(plan(false, [res("acme:x:Old", "thing")]), plan(true, [res("acme:x:New", "thing")]));
+    const d = diffPlans(
+      plan(false, [res("acme:x:Old", "thing")]),
+      plan(true, [res("acme:x:New", "thing")]),
+    );
     expect(d.replaced.map((r) => r.reason)).toEqual(["type acme:x:Old -> acme:x:New"]);
     expect(d.dangerous).toEqual([]);
   });
@@ -90,13 +115,28 @@ describe("diffPlans", () => {
       { path: "a.b[1]", before: 2, after: 3 },
       { path: "d", before: undefined, after: true },
     ]);
-    expect(changedInputs({ a: [1] }, { a: [1, 2] })).toEqual([{ path: "a", before: [1], after: [1, 2] }]);
+    expect(changedInputs({ a: [1] }, { a: [1, 2] })).toEqual([
+      { path: "a", before: [1], after: [1, 2] },
+    ]);
   });
 });
 
 describe("CLI arguments", () => {
   it("parses repeated stacks and sets", () => {
-    expect(parseCli(["--stack", "primary", "--stack", "secondary", "--set", "promote=true", "--format", "json", "--diff", "promote"])).toEqual({
+    expect(
+      parseCli([
+        "--stack",
+        "primary",
+        "--stack",
+        "secondary",
+        "--set",
+        "promote=true",
+        "--format",
+        "json",
+        "--diff",
+        "promote",
+      ]),
+    ).toEqual({
       stacks: ["primary", "secondary"],
       sets: ["promote=true"],
       format: "json",
@@ -106,7 +146,9 @@ describe("CLI arguments", () => {
   });
 
   it("rejects unknown formats, diffs and flags", () => {
-    expect(() => parseCli(["--format", "yaml"])).toThrow('--format "yaml": allowed: text, json, markdown');
+    expect(() => parseCli(["--format", "yaml"])).toThrow(
+      '--format "yaml": allowed: text, json, markdown',
+    );
     expect(() => parseCli(["--diff", "site"])).toThrow('--diff "site": allowed: promote');
     expect(() => parseCli(["--stak", "primary"])).toThrow(/Unknown option '--stak'/);
   });
@@ -117,12 +159,20 @@ type JsonPlan = {
     stack: string;
     site: string;
     role: string;
-    resources: { urn: string; type: string; name: string; parent: string; inputs: Record<string, unknown>; options: { protect: boolean } }[];
+    resources: {
+      urn: string;
+      type: string;
+      name: string;
+      parent: string;
+      inputs: Record<string, unknown>;
+      options: { protect: boolean };
+    }[];
     diff?: ReturnType<typeof diffPlans>;
   }[];
 };
 
-const json = async (args: string[]) => JSON.parse(await runPlan(parseCli([...args, "--format", "json"]))) as JsonPlan;
+const json = async (args: string[]) =>
+  JSON.parse(await runPlan(parseCli([...args, "--format", "json"]))) as JsonPlan;
 
 describe("npm run plan", () => {
   it("plans every stack file by default: primary active, secondary passive", async () => {
@@ -177,8 +227,12 @@ describe("npm run plan", () => {
     const text = await runPlan(parseCli(["--stack", "primary"]));
     expect(text).toContain("Stack primary: site primary, role ACTIVE (promote=false)");
     expect(text).toContain("  azure: eastus2 (peer centralus)");
-    expect(text).toContain("  paired-dr:components:DualRegionBucket  warehouse\n  └─ gcp:storage/bucket:Bucket  warehouse-bucket  [protect]");
-    expect(text).toContain("Settings that depend on the role (what flipping promote changes):\n  none: flipping the role changes nothing in this stack");
+    expect(text).toContain(
+      "  paired-dr:components:DualRegionBucket  warehouse\n  └─ gcp:storage/bucket:Bucket  warehouse-bucket  [protect]",
+    );
+    expect(text).toContain(
+      "Settings that depend on the role (what flipping promote changes):\n  none: flipping the role changes nothing in this stack",
+    );
   });
 
   it("renders a pull-request comment in markdown", async () => {
@@ -186,14 +240,20 @@ describe("npm run plan", () => {
     expect(md).toContain("| `primary` | primary | **active** | false | 5 |");
     expect(md).toContain("| `secondary` | secondary | **passive** | false | 3 |");
     expect(md).toContain("| `gcp:storage/bucket:Bucket` | 2 |");
-    expect(md).toContain("**If `promote` flips** (role active → passive): 0 created, 0 deleted, 0 replaced, 0 updated.");
+    expect(md).toContain(
+      "**If `promote` flips** (role active → passive): 0 created, 0 deleted, 0 replaced, 0 updated.",
+    );
     expect(md).not.toContain("[!CAUTION]");
   });
 });
 
 describe("the plan command as a process", () => {
   const run = (...args: string[]) =>
-    spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, "tools/plan/cli.ts"), ...args], { cwd: ROOT, encoding: "utf8" });
+    spawnSync(
+      process.execPath,
+      ["--import", "tsx", path.join(ROOT, "tools/plan/cli.ts"), ...args],
+      { cwd: ROOT, encoding: "utf8" },
+    );
 
   it("exits 0 and prints JSON that parses", () => {
     const r = run("--format", "json");

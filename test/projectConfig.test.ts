@@ -26,7 +26,11 @@ describe("config resolution as the CLI does it", () => {
     const resolved = resolveStackConfig(
       project,
       "primary",
-      { "paired-dr:site": "primary", "paired-dr:prefix": "other", "paired-dr:azure": { region: "eastus2" } },
+      {
+        "paired-dr:site": "primary",
+        "paired-dr:prefix": "other",
+        "paired-dr:azure": { region: "eastus2" },
+      },
       parseOverrides("paired-dr", ["plain=changed", "gcp:region=us-east1"]),
     );
     expect(resolved).toEqual({
@@ -50,7 +54,9 @@ describe("config resolution as the CLI does it", () => {
       "paired-dr:db": { user: "admin", password: { secure: "v1:CCCC" } },
     });
     expect(resolved.config["paired-dr:token"]).toBe(SECURE_PLACEHOLDER);
-    expect(resolved.config["paired-dr:db"]).toBe(`{"user":"admin","password":"${SECURE_PLACEHOLDER}"}`);
+    expect(resolved.config["paired-dr:db"]).toBe(
+      `{"user":"admin","password":"${SECURE_PLACEHOLDER}"}`,
+    );
     expect(resolved.secretKeys).toEqual(["paired-dr:db", "paired-dr:token"]);
   });
 
@@ -58,7 +64,9 @@ describe("config resolution as the CLI does it", () => {
     expect(() => resolveStackConfig(project, "secondary", { "paired-dr:promote": true })).toThrow(
       "paired-dr:promote is set in Pulumi.secondary.yaml, but it is project-level",
     );
-    expect(() => resolveStackConfig(project, "secondary", { promote: "true" })).toThrow(EngineConfigError);
+    expect(() => resolveStackConfig(project, "secondary", { promote: "true" })).toThrow(
+      EngineConfigError,
+    );
   });
 
   it("requires a declared key without a default from the stack", () => {
@@ -66,11 +74,15 @@ describe("config resolution as the CLI does it", () => {
     expect(() => resolveStackConfig(strict, "dev", {})).toThrow(
       "stack dev is missing required configuration: p:site (declared in Pulumi.yaml without a default)",
     );
-    expect(resolveStackConfig(strict, "dev", { "p:site": "primary" }).config).toEqual({ "p:site": "primary" });
+    expect(resolveStackConfig(strict, "dev", { "p:site": "primary" }).config).toEqual({
+      "p:site": "primary",
+    });
   });
 
   it("rejects a --set without '='", () => {
-    expect(() => parseOverrides("paired-dr", ["promote"])).toThrow('--set "promote": expected key=value');
+    expect(() => parseOverrides("paired-dr", ["promote"])).toThrow(
+      '--set "promote": expected key=value',
+    );
     expect(parseOverrides("paired-dr", ["promote=true"])).toEqual({ "paired-dr:promote": "true" });
   });
 

@@ -15,10 +15,14 @@ describe("index.ts under the Pulumi SDK's own TypeScript loader", () => {
     ["secondary", "passive", 3],
   ] as const) {
     it(`loads and runs the ${stack} stack`, () => {
-      const r = spawnSync(process.execPath, [path.join(ROOT, "test/fixtures/pulumi-runtime.cjs"), stack], {
-        cwd: ROOT,
-        encoding: "utf8",
-      });
+      const r = spawnSync(
+        process.execPath,
+        [path.join(ROOT, "test/fixtures/pulumi-runtime.cjs"), stack],
+        {
+          cwd: ROOT,
+          encoding: "utf8",
+        },
+      );
       expect(r.stderr).toBe("");
       expect(r.status).toBe(0);
       const out = JSON.parse(r.stdout) as { tsnode: string; role: string; resources: string[] };

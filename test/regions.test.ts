@@ -31,7 +31,8 @@ describe("Azure region pairs", () => {
     const oneWay = new Set(["westus3", "brazilsouth", "westindia"]);
     for (const [region, pair] of Object.entries(AZURE_REGION_PAIRS)) {
       expect(AZURE_REGION_PAIRS[pair], `${region} -> ${pair}`).toBeDefined();
-      if (!oneWay.has(region)) expect(AZURE_REGION_PAIRS[pair], `${pair} -> ${region}`).toBe(region);
+      if (!oneWay.has(region))
+        expect(AZURE_REGION_PAIRS[pair], `${pair} -> ${region}`).toBe(region);
     }
   });
 });

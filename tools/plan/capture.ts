@@ -75,7 +75,9 @@ interface RegisterRequest {
   getCustom(): boolean;
   getProvider(): string;
   getDependenciesList(): string[];
-  getPropertydependenciesMap(): { forEach(cb: (v: { getUrnsList(): string[] }, k: string) => void): void };
+  getPropertydependenciesMap(): {
+    forEach(cb: (v: { getUrnsList(): string[] }, k: string) => void): void;
+  };
   getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
   hasProtect?(): boolean;
   getProtect(): boolean;
@@ -92,7 +94,10 @@ interface RegisterResponse {
   getId(): string;
   getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
 }
-type RegisterFn = (req: RegisterRequest, cb: (err: unknown, resp: RegisterResponse) => void) => void;
+type RegisterFn = (
+  req: RegisterRequest,
+  cb: (err: unknown, resp: RegisterResponse) => void,
+) => void;
 
 function capture(req: RegisterRequest, resp: RegisterResponse): CapturedResource {
   const wireInputs = req.getObject()?.toJavaScript() ?? {};
@@ -114,7 +119,9 @@ function capture(req: RegisterRequest, resp: RegisterResponse): CapturedResource
     options: {
       protect: req.getProtect(),
       ignoreChanges: req.getIgnorechangesList(),
-      ...(req.getDeletebeforereplacedefined() && { deleteBeforeReplace: req.getDeletebeforereplace() }),
+      ...(req.getDeletebeforereplacedefined() && {
+        deleteBeforeReplace: req.getDeletebeforereplace(),
+      }),
       ...(req.hasRetainondelete?.() && { retainOnDelete: req.getRetainondelete() }),
       replaceOnChanges: req.getReplaceonchangesList(),
       aliases: req.getAliasesList().map((a) => a.getUrn?.() ?? String(a)),
@@ -140,8 +147,16 @@ async function resolveOutputs(value: unknown): Promise<Record<string, unknown>> 
  * Runs `program` under the SDK's mock monitor with the given config, recording every resource
  * registration with its options. Throws what the program throws (a config error, for one).
  */
-export async function captureProgram(program: () => unknown, opts: CaptureOptions): Promise<CaptureResult> {
-  await pulumi.runtime.setMocks(opts.mocks ?? defaultMocks, opts.project, opts.stack, opts.preview ?? false);
+export async function captureProgram(
+  program: () => unknown,
+  opts: CaptureOptions,
+): Promise<CaptureResult> {
+  await pulumi.runtime.setMocks(
+    opts.mocks ?? defaultMocks,
+    opts.project,
+    opts.stack,
+    opts.preview ?? false,
+  );
   pulumi.runtime.setAllConfig(opts.config, [...(opts.secretKeys ?? [])]);
   const monitor = settings.getMonitor() as unknown as { registerResource: RegisterFn };
   const resources: CapturedResource[] = opts.sink ?? [];

@@ -42,7 +42,9 @@ export function parseCli(argv: readonly string[]): CliOptions {
   const { values } = parsed;
   if (values.help) throw new UsageError("");
   if (!["text", "json", "markdown"].includes(values.format)) {
-    throw new UsageError(`--format ${JSON.stringify(values.format)}: allowed: text, json, markdown`);
+    throw new UsageError(
+      `--format ${JSON.stringify(values.format)}: allowed: text, json, markdown`,
+    );
   }
   if (values.diff !== undefined && values.diff !== "promote") {
     throw new UsageError(`--diff ${JSON.stringify(values.diff)}: allowed: promote`);
@@ -63,7 +65,10 @@ export async function runPlan(opts: CliOptions, dir: string = PROJECT_DIR): Prom
     const planOpts = { dir, sets: opts.sets, program };
     const plan = await planStack(stack, planOpts);
     const needFlip = opts.diff || opts.format !== "json";
-    rendered.push({ plan, flip: needFlip ? diffPlans(plan, await planPromoteFlip(plan, planOpts)) : undefined });
+    rendered.push({
+      plan,
+      flip: needFlip ? diffPlans(plan, await planPromoteFlip(plan, planOpts)) : undefined,
+    });
   }
   if (opts.format === "json") return renderJson(rendered, opts.diff);
   if (opts.format === "markdown") return renderMarkdown(rendered);
@@ -93,13 +98,17 @@ async function main(): Promise<number> {
 
 if (require.main === module) {
   process.on("unhandledRejection", (err) => {
-    process.stderr.write(`plan: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `plan: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     process.exit(1);
   });
   main().then(
     (code) => process.exit(code),
     (err) => {
-      process.stderr.write(`plan: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.stderr.write(
+        `plan: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
       process.exit(1);
     },
   );

@@ -40,7 +40,12 @@ export interface PlanDiff {
   dangerous: ResourceRef[];
 }
 
-const ref = (r: CapturedResource): ResourceRef => ({ urn: r.urn, type: r.type, name: r.name, stateful: isStateful(r.type) });
+const ref = (r: CapturedResource): ResourceRef => ({
+  urn: r.urn,
+  type: r.type,
+  name: r.name,
+  stateful: isStateful(r.type),
+});
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === "object" && !Array.isArray(v);
@@ -79,7 +84,10 @@ export function diffPlans(before: StackPlan, after: StackPlan): PlanDiff {
       continue;
     }
     unmatchedFresh.delete(twin);
-    const reason = twin.type !== old.type ? `type ${old.type} -> ${twin.type}` : `parent ${old.parent} -> ${twin.parent}`;
+    const reason =
+      twin.type !== old.type
+        ? `type ${old.type} -> ${twin.type}`
+        : `parent ${old.parent} -> ${twin.parent}`;
     replaced.push({ before: ref(old), after: ref(twin), reason });
   }
 
@@ -89,12 +97,23 @@ export function diffPlans(before: StackPlan, after: StackPlan): PlanDiff {
     if (!now) continue;
     const changes = changedInputs(old.inputs, now.inputs);
     if (!changes.length) continue;
-    const triggers = replacementTriggers(old.type, changes.map((c) => c.path));
-    if (triggers.length) replaced.push({ before: ref(old), after: ref(now), reason: `changed ${triggers.join(", ")}` });
+    const triggers = replacementTriggers(
+      old.type,
+      changes.map((c) => c.path),
+    );
+    if (triggers.length)
+      replaced.push({
+        before: ref(old),
+        after: ref(now),
+        reason: `changed ${triggers.join(", ")}`,
+      });
     else updated.push({ resource: ref(old), changes });
   }
 
-  const dangerous = [...deleted.filter((r) => r.stateful), ...replaced.filter((r) => r.before.stateful).map((r) => r.before)];
+  const dangerous = [
+    ...deleted.filter((r) => r.stateful),
+    ...replaced.filter((r) => r.before.stateful).map((r) => r.before),
+  ];
   return {
     stack: before.stack,
     before: { promote: before.promote, role: before.role },

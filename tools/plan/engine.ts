@@ -36,14 +36,23 @@ type Program = () => unknown;
 export async function loadProgram(dir: string = PROJECT_DIR): Promise<Program> {
   const mod = (await import(path.join(dir, "index.ts"))) as Program | { default?: Program };
   const program = typeof mod === "function" ? mod : mod.default;
-  if (typeof program !== "function") throw new Error(`${dir}/index.ts does not export a program function`);
+  if (typeof program !== "function")
+    throw new Error(`${dir}/index.ts does not export a program function`);
   return program;
 }
 
-export function stackConfig(stack: string, opts: PlanOptions = {}): { project: string; config: StackConfig } {
+export function stackConfig(
+  stack: string,
+  opts: PlanOptions = {},
+): { project: string; config: StackConfig } {
   const dir = opts.dir ?? PROJECT_DIR;
   const project = readProjectFile(dir);
-  const config = resolveStackConfig(project, stack, readStackFile(dir, stack), parseOverrides(project.name, opts.sets ?? []));
+  const config = resolveStackConfig(
+    project,
+    stack,
+    readStackFile(dir, stack),
+    parseOverrides(project.name, opts.sets ?? []),
+  );
   return { project: project.name, config };
 }
 
@@ -74,5 +83,8 @@ export function stacksToPlan(requested: readonly string[], dir: string = PROJECT
 
 /** Plans the stack again with `promote` flipped (the value both stacks would read after the PR). */
 export async function planPromoteFlip(plan: StackPlan, opts: PlanOptions = {}): Promise<StackPlan> {
-  return planStack(plan.stack, { ...opts, sets: [...(opts.sets ?? []), `promote=${!plan.promote}`] });
+  return planStack(plan.stack, {
+    ...opts,
+    sets: [...(opts.sets ?? []), `promote=${!plan.promote}`],
+  });
 }

@@ -19,7 +19,8 @@ function digest(...parts: string[]): string {
 export function mockDigits(seed: string, length: number): string {
   const hex = digest(seed);
   let out = "";
-  for (let i = 0; out.length < length; i++) out += (parseInt(hex.slice(i * 2, i * 2 + 2), 16) % 10).toString();
+  for (let i = 0; out.length < length; i++)
+    out += (parseInt(hex.slice(i * 2, i * 2 + 2), 16) % 10).toString();
   return out.replace(/^0/, "1");
 }
 
@@ -43,14 +44,26 @@ interface ArmShape {
 
 const ARM_SHAPES: Readonly<Record<string, ArmShape>> = {
   "azure-native:resources:ResourceGroup": { collection: "", nameInput: "resourceGroupName" },
-  "azure-native:databricks:Workspace": { collection: "Microsoft.Databricks/workspaces", nameInput: "workspaceName" },
-  "azure-native:storage:StorageAccount": { collection: "Microsoft.Storage/storageAccounts", nameInput: "accountName" },
+  "azure-native:databricks:Workspace": {
+    collection: "Microsoft.Databricks/workspaces",
+    nameInput: "workspaceName",
+  },
+  "azure-native:storage:StorageAccount": {
+    collection: "Microsoft.Storage/storageAccounts",
+    nameInput: "accountName",
+  },
   "azure-native:storage:BlobContainer": {
     collection: "containers",
     nameInput: "containerName",
-    parent: { collection: "Microsoft.Storage/storageAccounts/{}/blobServices/default", nameInput: "accountName" },
+    parent: {
+      collection: "Microsoft.Storage/storageAccounts/{}/blobServices/default",
+      nameInput: "accountName",
+    },
   },
-  "azure-native:keyvault:Vault": { collection: "Microsoft.KeyVault/vaults", nameInput: "vaultName" },
+  "azure-native:keyvault:Vault": {
+    collection: "Microsoft.KeyVault/vaults",
+    nameInput: "vaultName",
+  },
   "azure-native:network:VirtualNetwork": {
     collection: "Microsoft.Network/virtualNetworks",
     nameInput: "virtualNetworkName",
@@ -89,7 +102,9 @@ export function armId(type: string, name: string, inputs: Inputs): string {
   const own = inputs[shape.nameInput] ?? name;
   const group = `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/${inputs.resourceGroupName ?? own}`;
   if (type === "azure-native:resources:ResourceGroup") return group;
-  const parent = shape.parent ? `/providers/${shape.parent.collection.replace("{}", inputs[shape.parent.nameInput])}` : "/providers";
+  const parent = shape.parent
+    ? `/providers/${shape.parent.collection.replace("{}", inputs[shape.parent.nameInput])}`
+    : "/providers";
   return `${group}${parent}/${shape.collection}/${own}`;
 }
 
@@ -97,7 +112,12 @@ function azureOutputs(type: string, name: string, inputs: Inputs): Inputs {
   const id = armId(type, name, inputs);
   const shape = ARM_SHAPES[type]!;
   const own = inputs[shape.nameInput] ?? name;
-  const common = { ...inputs, id, name: own, type: shape.collection || "Microsoft.Resources/resourceGroups" };
+  const common = {
+    ...inputs,
+    id,
+    name: own,
+    type: shape.collection || "Microsoft.Resources/resourceGroups",
+  };
   switch (type) {
     case "azure-native:databricks:Workspace": {
       const workspaceId = mockDigits(id, 16);
@@ -119,7 +139,10 @@ function azureOutputs(type: string, name: string, inputs: Inputs): Inputs {
         provisioningState: "Succeeded",
       };
     case "azure-native:keyvault:Vault":
-      return { ...common, properties: { ...inputs.properties, vaultUri: `https://${own}.vault.azure.net/` } };
+      return {
+        ...common,
+        properties: { ...inputs.properties, vaultUri: `https://${own}.vault.azure.net/` },
+      };
     case "azure-native:sql:Server":
       return { ...common, fullyQualifiedDomainName: `${own}.database.windows.net`, state: "Ready" };
     default:
@@ -152,7 +175,8 @@ function gcpOutputs(type: string, name: string, inputs: Inputs): { id: string; s
 /** Outputs for one registration: an ID and the state a real provider would return. */
 export function mockResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Inputs } {
   const { type, name, inputs } = args;
-  if (type.startsWith("pulumi:providers:")) return { id: mockGuid(`${type}/${name}`), state: inputs };
+  if (type.startsWith("pulumi:providers:"))
+    return { id: mockGuid(`${type}/${name}`), state: inputs };
   if (type.startsWith("azure-native:") && ARM_SHAPES[type]) {
     const state = azureOutputs(type, name, inputs);
     return { id: state.id, state };

@@ -37,7 +37,10 @@ const DECLARATION_KEYS = new Set(["type", "description", "default", "value", "se
 
 function isDeclaration(v: unknown): v is Record<string, unknown> {
   return (
-    v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).every((k) => DECLARATION_KEYS.has(k))
+    v !== null &&
+    typeof v === "object" &&
+    !Array.isArray(v) &&
+    Object.keys(v).every((k) => DECLARATION_KEYS.has(k))
   );
 }
 
@@ -53,7 +56,8 @@ function stripSecure(v: unknown): { value: unknown; secret: boolean } {
   }
   if (v !== null && typeof v === "object") {
     const o = v as Record<string, unknown>;
-    if (Object.keys(o).length === 1 && typeof o.secure === "string") return { value: SECURE_PLACEHOLDER, secret: true };
+    if (Object.keys(o).length === 1 && typeof o.secure === "string")
+      return { value: SECURE_PLACEHOLDER, secret: true };
     let secret = false;
     const value = Object.fromEntries(
       Object.entries(o).map(([k, e]) => {
@@ -74,7 +78,10 @@ export function toConfigString(v: unknown): string {
 
 export function readProjectFile(dir: string): ProjectFile {
   const file = path.join(dir, "Pulumi.yaml");
-  const doc = parseYaml(fs.readFileSync(file, "utf8")) as { name?: unknown; config?: unknown } | null;
+  const doc = parseYaml(fs.readFileSync(file, "utf8")) as {
+    name?: unknown;
+    config?: unknown;
+  } | null;
   if (!doc || typeof doc.name !== "string") throw new EngineConfigError(`${file}: no project name`);
   return { name: doc.name, config: (doc.config as Record<string, unknown> | undefined) ?? {} };
 }
@@ -89,7 +96,9 @@ export function listStacks(dir: string): string[] {
 }
 
 export function readStackFile(dir: string, stack: string): Record<string, unknown> {
-  const file = ["yaml", "yml"].map((ext) => path.join(dir, `Pulumi.${stack}.${ext}`)).find((f) => fs.existsSync(f));
+  const file = ["yaml", "yml"]
+    .map((ext) => path.join(dir, `Pulumi.${stack}.${ext}`))
+    .find((f) => fs.existsSync(f));
   if (!file) throw new EngineConfigError(`no stack file Pulumi.${stack}.yaml in ${dir}`);
   const doc = parseYaml(fs.readFileSync(file, "utf8")) as { config?: unknown } | null;
   return (doc?.config as Record<string, unknown> | undefined) ?? {};
@@ -135,7 +144,10 @@ export function resolveStackConfig(
   for (const [key, raw] of Object.entries(stackFile)) {
     const k = namespaced(project.name, key);
     const bare = k.slice(project.name.length + 1);
-    if (k.startsWith(`${project.name}:`) && (PROJECT_ONLY_KEYS as readonly string[]).includes(bare)) {
+    if (
+      k.startsWith(`${project.name}:`) &&
+      (PROJECT_ONLY_KEYS as readonly string[]).includes(bare)
+    ) {
       throw new EngineConfigError(
         `${k} is set in Pulumi.${stack}.yaml, but it is project-level: set it only in Pulumi.yaml so both ` +
           `stacks read the same value (a per-stack value can make both sites active). Remove it from the stack file.`,

@@ -16,12 +16,16 @@ function optionTags(r: CapturedResource): string {
   if (r.options.protect) tags.push("protect");
   if (r.options.retainOnDelete) tags.push("retainOnDelete");
   if (r.options.deleteBeforeReplace) tags.push("deleteBeforeReplace");
-  if (r.options.ignoreChanges.length) tags.push(`ignoreChanges: ${r.options.ignoreChanges.join(", ")}`);
+  if (r.options.ignoreChanges.length)
+    tags.push(`ignoreChanges: ${r.options.ignoreChanges.join(", ")}`);
   return tags.length ? `  [${tags.join("; ")}]` : "";
 }
 
 /** The resources as a tree under their components, in registration order. */
-export function resourceTree(resources: readonly CapturedResource[], withInputs: boolean): string[] {
+export function resourceTree(
+  resources: readonly CapturedResource[],
+  withInputs: boolean,
+): string[] {
   const children = new Map<string, CapturedResource[]>();
   for (const r of resources) children.set(r.parent, [...(children.get(r.parent) ?? []), r]);
   const known = new Set(resources.map((r) => r.urn));
@@ -34,7 +38,8 @@ export function resourceTree(resources: readonly CapturedResource[], withInputs:
     const kids = children.get(r.urn) ?? [];
     if (withInputs && r.custom && Object.keys(r.inputs).length) {
       const pad = inner + (kids.length ? "│  " : "   ");
-      for (const l of toYaml(r.inputs, { lineWidth: 0 }).trimEnd().split("\n")) lines.push(`${pad}  ${l}`);
+      for (const l of toYaml(r.inputs, { lineWidth: 0 }).trimEnd().split("\n"))
+        lines.push(`${pad}  ${l}`);
     }
     kids.forEach((k, i) => walk(k, inner, i === kids.length - 1, false));
   };
@@ -59,22 +64,37 @@ export function diffLines(d: PlanDiff): string[] {
     for (const c of u.changes) lines.push(`      ${c.path}: ${fmt(c.before)} -> ${fmt(c.after)}`);
   }
   for (const r of d.dangerous) {
-    lines.push(`  !!! DATA LOSS RISK: a role flip would delete or replace stateful ${r.type} ${r.name} (${r.urn})`);
+    lines.push(
+      `  !!! DATA LOSS RISK: a role flip would delete or replace stateful ${r.type} ${r.name} (${r.urn})`,
+    );
   }
   return lines;
 }
 
 function header(p: StackPlan): string[] {
-  const regions = p.outputs.regions as { azure?: { region: string; peerRegion: string }; gcp?: { region: string; peerRegion: string } } | undefined;
-  const lines = [`Stack ${p.stack}: site ${p.site}, role ${p.role.toUpperCase()} (promote=${p.promote})`];
-  if (regions?.azure) lines.push(`  azure: ${regions.azure.region} (peer ${regions.azure.peerRegion})`);
+  const regions = p.outputs.regions as
+    | {
+        azure?: { region: string; peerRegion: string };
+        gcp?: { region: string; peerRegion: string };
+      }
+    | undefined;
+  const lines = [
+    `Stack ${p.stack}: site ${p.site}, role ${p.role.toUpperCase()} (promote=${p.promote})`,
+  ];
+  if (regions?.azure)
+    lines.push(`  azure: ${regions.azure.region} (peer ${regions.azure.peerRegion})`);
   if (regions?.gcp) lines.push(`  gcp:   ${regions.gcp.region} (peer ${regions.gcp.peerRegion})`);
   return lines;
 }
 
 /** The settings that depend on the role: what a flip would change in place. */
 function roleSettings(flip: PlanDiff): string[] {
-  if (!flip.updated.length && !flip.created.length && !flip.deleted.length && !flip.replaced.length) {
+  if (
+    !flip.updated.length &&
+    !flip.created.length &&
+    !flip.deleted.length &&
+    !flip.replaced.length
+  ) {
     return ["  none: flipping the role changes nothing in this stack"];
   }
   return diffLines(flip).map((l) => `  ${l}`);
@@ -87,7 +107,11 @@ export function renderText(stacks: readonly RenderedStack[], showDiff: boolean):
     out.push(`Resources (${plan.resources.length}):`);
     out.push(...resourceTree(plan.resources, true));
     if (flip) {
-      out.push(showDiff ? `Diff if promote flips:` : `Settings that depend on the role (what flipping promote changes):`);
+      out.push(
+        showDiff
+          ? `Diff if promote flips:`
+          : `Settings that depend on the role (what flipping promote changes):`,
+      );
       out.push(...(showDiff ? diffLines(flip).map((l) => `  ${l}`) : roleSettings(flip)));
     }
     out.push("");
@@ -106,7 +130,9 @@ export function renderMarkdown(stacks: readonly RenderedStack[]): string {
   const out: string[] = ["## paired-dr offline plan", ""];
   out.push("| stack | site | role | promote | resources |", "|---|---|---|---|---|");
   for (const { plan } of stacks) {
-    out.push(`| \`${plan.stack}\` | ${plan.site} | **${plan.role}** | ${plan.promote} | ${plan.resources.length} |`);
+    out.push(
+      `| \`${plan.stack}\` | ${plan.site} | **${plan.role}** | ${plan.promote} | ${plan.resources.length} |`,
+    );
   }
   out.push("");
   for (const { plan, flip } of stacks) {
@@ -116,21 +142,39 @@ export function renderMarkdown(stacks: readonly RenderedStack[]): string {
     out.push("");
     if (flip) {
       if (flip.dangerous.length) {
-        out.push(`> [!CAUTION]`, `> Flipping \`promote\` would delete or replace **${flip.dangerous.length}** stateful resource(s):`);
+        out.push(
+          `> [!CAUTION]`,
+          `> Flipping \`promote\` would delete or replace **${flip.dangerous.length}** stateful resource(s):`,
+        );
         for (const r of flip.dangerous) out.push(`> - \`${r.type}\` \`${r.name}\``);
         out.push("");
       }
-      out.push(`**If \`promote\` flips** (role ${flip.before.role} → ${flip.after.role}): ` +
-        `${flip.created.length} created, ${flip.deleted.length} deleted, ${flip.replaced.length} replaced, ${flip.updated.length} updated.`, "");
+      out.push(
+        `**If \`promote\` flips** (role ${flip.before.role} → ${flip.after.role}): ` +
+          `${flip.created.length} created, ${flip.deleted.length} deleted, ${flip.replaced.length} replaced, ${flip.updated.length} updated.`,
+        "",
+      );
       if (flip.updated.length) {
         out.push("| resource | input | now | after flip |", "|---|---|---|---|");
         for (const u of flip.updated) {
-          for (const c of u.changes) out.push(`| \`${u.resource.name}\` | \`${c.path}\` | \`${fmt(c.before)}\` | \`${fmt(c.after)}\` |`);
+          for (const c of u.changes)
+            out.push(
+              `| \`${u.resource.name}\` | \`${c.path}\` | \`${fmt(c.before)}\` | \`${fmt(c.after)}\` |`,
+            );
         }
         out.push("");
       }
     }
-    out.push("<details><summary>Resource tree</summary>", "", "```", ...resourceTree(plan.resources, false), "```", "", "</details>", "");
+    out.push(
+      "<details><summary>Resource tree</summary>",
+      "",
+      "```",
+      ...resourceTree(plan.resources, false),
+      "```",
+      "",
+      "</details>",
+      "",
+    );
   }
   return out.join("\n");
 }
