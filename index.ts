@@ -1,7 +1,9 @@
 import * as gcp from "@pulumi/gcp";
+import * as azure from "@pulumi/azure-native/provider";
 import { loadConfig } from "./config/load";
 import { deriveRole, peerSite } from "./components/role";
 import { DualRegionBucket } from "./components/dualRegionBucket";
+import { Workspace } from "./components/workspace/workspace";
 
 /**
  * The paired-dr program. The same code is deployed as stack `primary` and stack `secondary`;
@@ -9,14 +11,33 @@ import { DualRegionBucket } from "./components/dualRegionBucket";
  * registered; the role is derived once and handed down as a plain value.
  */
 export = () => {
-  const config = loadConfig();
+  const { config, repo } = loadConfig(__dirname);
   const role = deriveRole(config.site, config.promote);
 
+  const azureProvider = new azure.Provider("azure", {
+    location: config.azure.region,
+    subscriptionId: config.azure.subscriptionId,
+    tenantId: config.azure.tenantId,
+  });
   const gcpProvider = new gcp.Provider("gcp", {
     project: config.gcp.project,
     region: config.gcp.region,
   });
   const gcpRegions = [config.gcp.region, config.gcp.peerRegion] as const;
+
+  const workspace = new Workspace(
+    "workspace",
+    {
+      site: config.site,
+      role,
+      prefix: config.prefix,
+      azure: config.azure,
+      spec: config.workspace,
+      repo,
+      tags: { platform: config.prefix, "managed-by": "pulumi" },
+    },
+    { provider: azureProvider },
+  );
 
   const bucket = (name: "warehouse" | "backup") =>
     new DualRegionBucket(
@@ -48,6 +69,12 @@ export = () => {
     regions: {
       azure: { region: config.azure.region, peerRegion: config.azure.peerRegion },
       gcp: { region: config.gcp.region, peerRegion: config.gcp.peerRegion },
+    },
+    workspace: {
+      url: workspace.workspaceUrl,
+      lakeUrl: workspace.lakeUrl,
+      peerLakeUrl: workspace.peerLakeUrl,
+      keyVaultUri: workspace.keyVaultUri,
     },
     buckets: { warehouse: bucketOutputs(warehouse), backup: bucketOutputs(backup) },
   };

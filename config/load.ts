@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
-import { CONFIG_NAMESPACE, configSchema, type PlatformConfig } from "./schema";
+import { scanRepo, type RepoFiles } from "./repoFiles";
+import { CONFIG_NAMESPACE, makeConfigSchema, type PlatformConfig } from "./schema";
 
 /** Every config problem at once, one line each: key path, what is wrong or allowed, value given. */
 export class ConfigError extends Error {
@@ -90,24 +91,35 @@ export function describeIssues(
   return lines;
 }
 
-/** Validates this project's config values; throws one ConfigError listing every problem. */
+/**
+ * Validates this project's config values against the repo's files; throws one ConfigError
+ * listing every problem.
+ */
 export function parsePlatformConfig(
   raw: Readonly<Record<string, unknown>>,
+  repo: RepoFiles,
   isSecret?: (topLevelKey: string) => boolean,
 ): PlatformConfig {
-  const result = configSchema.safeParse(raw);
+  const result = makeConfigSchema(repo).safeParse(raw);
   if (!result.success) throw new ConfigError(describeIssues(result.error.issues, raw, isSecret));
   return result.data;
 }
 
+export interface LoadedConfig {
+  readonly config: PlatformConfig;
+  /** The repo's notebooks, workspace files and init scripts the workspace spec refers to. */
+  readonly repo: RepoFiles;
+}
+
 /**
- * Reads every config value of this stack once and validates it. Throws before any resource is
- * registered. Components never read config themselves.
+ * Reads every config value of this stack once and validates it, with the repo's files under
+ * `projectDir`. Throws before any resource is registered. Components never read config themselves.
  */
-export function loadConfig(): PlatformConfig {
+export function loadConfig(projectDir: string): LoadedConfig {
   const all = pulumi.runtime.allConfig();
   // isConfigSecret is exported by the runtime but not typed; without it no value is hidden.
   const runtime = pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean };
   const isSecret = (k: string) => runtime.isConfigSecret?.(`${CONFIG_NAMESPACE}:${k}`) ?? false;
-  return parsePlatformConfig(projectConfigValues(all), isSecret);
+  const repo = scanRepo(projectDir);
+  return { config: parsePlatformConfig(projectConfigValues(all), repo, isSecret), repo };
 }

@@ -1,4 +1,8 @@
 import { z } from "zod";
+import { contains, overlaps, parseCidr } from "./network";
+import type { RepoFiles } from "./repoFiles";
+import { workspaceSpecSchema } from "./workspaceSchema";
+import { bool, int, oneOf, oneOfStrings, quote, strictObject } from "./zod";
 import {
   AZURE_REGIONS,
   GCP_REGIONS,
@@ -17,26 +21,6 @@ export const CONFIG_NAMESPACE = "paired-dr";
 
 export const SITES = ["primary", "secondary"] as const;
 export type Site = (typeof SITES)[number];
-
-const quote = (v: unknown) => JSON.stringify(v);
-const oneOf = (values: readonly string[]) => values.map(quote).join(" | ");
-
-/** A strict object whose unknown-key error lists the keys that are allowed, so typos are caught. */
-function strictObject<T extends z.ZodRawShape>(shape: T) {
-  const allowed = Object.keys(shape).join(", ");
-  return z.strictObject(shape, {
-    error: (issue) => (issue.code === "unrecognized_keys" ? `allowed keys: ${allowed}` : undefined),
-  });
-}
-
-/** A string from a fixed list; the error lists every allowed value. */
-function oneOfStrings(article: "a" | "an", what: string, values: readonly string[]) {
-  return z
-    .string({ error: `must be ${article} ${what}, one of ${oneOf(values)}` })
-    .refine((v) => values.includes(v), {
-      error: `unknown ${what}; allowed: ${oneOf(values)}`,
-    });
-}
 
 const azureRegion = oneOfStrings("an", "Azure region name (lowercase, no spaces)", AZURE_REGIONS);
 const gcpRegion = oneOfStrings("a", "GCP region", GCP_REGIONS);
@@ -59,16 +43,6 @@ const bucketName = z
   .refine(isValidBucketName, {
     error: `malformed bucket name; allowed: ${BUCKET_NAME_RULE}`,
   });
-
-const int = (what: string, min: number, max: number) => {
-  const allowed = `allowed: a whole number of ${what} from ${min} to ${max}`;
-  return z
-    .int({ error: `not a whole number; ${allowed}` })
-    .min(min, { error: `too small; ${allowed}` })
-    .max(max, { error: `too large; ${allowed}` });
-};
-
-const bool = () => z.boolean({ error: "must be true or false" });
 
 /** One dual-region bucket. */
 export const bucketSpecSchema = strictObject({
@@ -106,11 +80,74 @@ export const storageSchema = strictObject({
   }),
 });
 
+const GUID_RULE = "a GUID such as 00000000-0000-0000-0000-000000000000";
+const guid = z
+  .string({ error: `must be ${GUID_RULE}` })
+  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, {
+    error: `malformed ID; allowed: ${GUID_RULE}`,
+  });
+
+const CIDR_RULE = 'an IPv4 network in CIDR form whose host bits are zero, e.g. "10.10.0.0/16"';
+const cidr = (min: number, max: number) =>
+  z
+    .string({ error: `must be ${CIDR_RULE}` })
+    .refine((c) => parseCidr(c) !== undefined, {
+      error: `malformed network; allowed: ${CIDR_RULE}`,
+    })
+    .refine(
+      (c) => {
+        const p = parseCidr(c)?.prefix;
+        return p === undefined || (p >= min && p <= max);
+      },
+      {
+        error: `prefix length out of range; allowed: /${min} to /${max}`,
+      },
+    );
+
+/** The Databricks VNet: host ("public") and container ("private") subnets, each at least /26. */
+const networkSchema = strictObject({
+  addressSpace: cidr(16, 24),
+  hostSubnet: cidr(16, 26),
+  containerSubnet: cidr(16, 26),
+}).superRefine((n, ctx) => {
+  const space = parseCidr(n.addressSpace);
+  const host = parseCidr(n.hostSubnet);
+  const container = parseCidr(n.containerSubnet);
+  if (!space || !host || !container) return;
+  for (const [key, subnet] of [
+    ["hostSubnet", host],
+    ["containerSubnet", container],
+  ] as const) {
+    if (!contains(space, subnet)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [key],
+        input: n[key],
+        message: `must lie inside addressSpace ${quote(n.addressSpace)}`,
+      });
+    }
+  }
+  if (overlaps(host, container)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["containerSubnet"],
+      input: n.containerSubnet,
+      message: `overlaps hostSubnet ${quote(n.hostSubnet)}; the two subnets must not overlap`,
+    });
+  }
+});
+
 const azureSchema = strictObject({
+  /** Subscription this stack deploys into; with the names it makes every ARM ID computable. */
+  subscriptionId: guid,
+  tenantId: guid,
+  /** Object ID of the AzureDatabricks enterprise application in this tenant (reads Key Vault secrets). */
+  databricksPrincipalId: guid,
   /** This stack's Azure region. */
   region: azureRegion,
   /** The paired region the peer stack runs in. */
   peerRegion: azureRegion,
+  network: networkSchema,
 }).superRefine((a, ctx) => {
   if (!AZURE_REGIONS.includes(a.region) || !AZURE_REGIONS.includes(a.peerRegion)) return;
   if (a.region === a.peerRegion) {
@@ -164,59 +201,66 @@ const gcpSchema = strictObject({
   }
 });
 
-/** Everything the program reads from config: project-level values plus one stack's values. */
-export const configSchema = strictObject({
-  /** Which half of the pair this stack is. Set in the stack file. */
-  site: z.enum(SITES, { error: `must be ${oneOf(SITES)}` }),
-  /** Project-level: flips the roles of both stacks. Default false (primary active). */
-  promote: bool().default(false),
-  /** Prefix of every resource name; names are deterministic from config. */
-  prefix: z.string({ error: "must be a name prefix" }).regex(/^[a-z][a-z0-9-]{0,10}[a-z0-9]$/, {
-    error:
-      "malformed prefix; allowed: 2-12 characters of lowercase letters, digits and '-', starting with a letter",
-  }),
-  azure: azureSchema,
-  gcp: gcpSchema,
-  storage: storageSchema,
-}).superRefine(
-  (c, ctx) => {
-    const { region, peerRegion } = c.gcp;
-    const code = c.storage.dualRegion;
-    if (code === "custom") {
-      if (!customDualRegionLocation(region, peerRegion)) {
+/**
+ * Everything the program reads from config: project-level values plus one stack's values. The
+ * workspace spec is checked against the repo's notebooks and init scripts, listed in `repo`.
+ */
+export const makeConfigSchema = (repo: RepoFiles) =>
+  strictObject({
+    /** Which half of the pair this stack is. Set in the stack file. */
+    site: z.enum(SITES, { error: `must be ${oneOf(SITES)}` }),
+    /** Project-level: flips the roles of both stacks. Default false (primary active). */
+    promote: bool().default(false),
+    /** Prefix of every resource name; names are deterministic from config. */
+    prefix: z.string({ error: "must be a name prefix" }).regex(/^[a-z][a-z0-9-]{0,10}[a-z0-9]$/, {
+      error:
+        "malformed prefix; allowed: 2-12 characters of lowercase letters, digits and '-', starting with a letter",
+    }),
+    azure: azureSchema,
+    gcp: gcpSchema,
+    storage: storageSchema,
+    /** The shared Databricks workspace spec: both stacks build the same objects from it. */
+    workspace: workspaceSpecSchema(repo),
+  }).superRefine(
+    (c, ctx) => {
+      const { region, peerRegion } = c.gcp;
+      const code = c.storage.dualRegion;
+      if (code === "custom") {
+        if (!customDualRegionLocation(region, peerRegion)) {
+          const predefined = predefinedDualRegionFor(region, peerRegion);
+          ctx.addIssue({
+            code: "custom",
+            path: ["storage", "dualRegion"],
+            input: code,
+            message:
+              `${quote(region)} and ${quote(peerRegion)} cannot form a configurable dual-region` +
+              (predefined
+                ? `; allowed: ${quote(predefined)}, the predefined dual-region over them`
+                : "; choose a region pair that can"),
+          });
+        }
+      } else if (!dualRegionSpans(code, region, peerRegion)) {
         const predefined = predefinedDualRegionFor(region, peerRegion);
+        const [a, b] = GCS_PREDEFINED_DUAL_REGIONS[code]!;
+        const allowed = [
+          predefined,
+          customDualRegionLocation(region, peerRegion) && "custom",
+        ].filter(Boolean) as string[];
         ctx.addIssue({
           code: "custom",
           path: ["storage", "dualRegion"],
           input: code,
           message:
-            `${quote(region)} and ${quote(peerRegion)} cannot form a configurable dual-region` +
-            (predefined
-              ? `; allowed: ${quote(predefined)}, the predefined dual-region over them`
-              : "; choose a region pair that can"),
+            `${code} spans ${quote(a)} and ${quote(b)}, not this stack's gcp regions ${quote(region)} and ${quote(peerRegion)}` +
+            `; allowed: ${allowed.length ? oneOf(allowed) : "none for this pair"}`,
         });
       }
-    } else if (!dualRegionSpans(code, region, peerRegion)) {
-      const predefined = predefinedDualRegionFor(region, peerRegion);
-      const [a, b] = GCS_PREDEFINED_DUAL_REGIONS[code]!;
-      const allowed = [predefined, customDualRegionLocation(region, peerRegion) && "custom"].filter(
-        Boolean,
-      ) as string[];
-      ctx.addIssue({
-        code: "custom",
-        path: ["storage", "dualRegion"],
-        input: code,
-        message:
-          `${code} spans ${quote(a)} and ${quote(b)}, not this stack's gcp regions ${quote(region)} and ${quote(peerRegion)}` +
-          `; allowed: ${allowed.length ? oneOf(allowed) : "none for this pair"}`,
-      });
-    }
-  },
-  // Cross-key checks need both keys parsed; the other problems are still reported with them.
-  {
-    when: (payload) =>
-      !payload.issues.some((i) => i.path?.[0] === "gcp" || i.path?.[0] === "storage"),
-  },
-);
+    },
+    // Cross-key checks need both keys parsed; the other problems are still reported with them.
+    {
+      when: (payload) =>
+        !payload.issues.some((i) => i.path?.[0] === "gcp" || i.path?.[0] === "storage"),
+    },
+  );
 
-export type PlatformConfig = z.output<typeof configSchema>;
+export type PlatformConfig = z.output<ReturnType<typeof makeConfigSchema>>;

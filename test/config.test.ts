@@ -9,7 +9,7 @@ import { AZURE_REGIONS, GCP_REGIONS } from "../config/regions";
 import { BUCKET_NAME_RULE } from "../config/schema";
 import { captureProgram, type CapturedResource } from "../tools/plan/capture";
 import { loadProgram } from "../tools/plan/engine";
-import { toWireConfig, validRaw } from "./helpers";
+import { REPO, toWireConfig, validRaw } from "./helpers";
 
 const q = (v: string) => JSON.stringify(v);
 const list = (vs: readonly string[]) => vs.map(q).join(" | ");
@@ -90,7 +90,7 @@ const CASES: [string, (r: Record<string, any>) => void, string[]][] = [
     },
     [
       `paired-dr:azure.peerRegion: is required; must be an Azure region name (lowercase, no spaces), one of ${list(AZURE_REGIONS)} (given: nothing)`,
-      `paired-dr:azure.peer_region: unknown key; allowed keys: region, peerRegion (given: "centralus")`,
+      `paired-dr:azure.peer_region: unknown key; allowed keys: subscriptionId, tenantId, databricksPrincipalId, region, peerRegion, network (given: "centralus")`,
     ],
   ],
   [
@@ -212,7 +212,7 @@ const CASES: [string, (r: Record<string, any>) => void, string[]][] = [
     "an unknown top-level key",
     (r) => (r.regoins = { azure: "eastus2" }),
     [
-      `paired-dr:regoins: unknown key; allowed keys: site, promote, prefix, azure, gcp, storage (given: {"azure":"eastus2"})`,
+      `paired-dr:regoins: unknown key; allowed keys: site, promote, prefix, azure, gcp, storage, workspace (given: {"azure":"eastus2"})`,
     ],
   ],
   [
@@ -220,6 +220,41 @@ const CASES: [string, (r: Record<string, any>) => void, string[]][] = [
     (r) => (r.storage.buckets.warehouse.turbo = false),
     [
       `paired-dr:storage.buckets.warehouse.turbo: unknown key; allowed keys: name, turboReplication, softDeleteRetentionDays, noncurrentVersionRetentionDays (given: false)`,
+    ],
+  ],
+  [
+    "a malformed subscription ID",
+    (r) => (r.azure.subscriptionId = "my-subscription"),
+    [
+      `paired-dr:azure.subscriptionId: malformed ID; allowed: a GUID such as 00000000-0000-0000-0000-000000000000 (given: "my-subscription")`,
+    ],
+  ],
+  [
+    "a subnet outside the VNet",
+    (r) => (r.azure.network.hostSubnet = "10.99.0.0/22"),
+    [
+      `paired-dr:azure.network.hostSubnet: must lie inside addressSpace "10.10.0.0/16" (given: "10.99.0.0/22")`,
+    ],
+  ],
+  [
+    "overlapping subnets",
+    (r) => (r.azure.network.containerSubnet = "10.10.2.0/24"),
+    [
+      `paired-dr:azure.network.containerSubnet: overlaps hostSubnet "10.10.0.0/22"; the two subnets must not overlap (given: "10.10.2.0/24")`,
+    ],
+  ],
+  [
+    "a subnet smaller than Databricks allows",
+    (r) => (r.azure.network.containerSubnet = "10.10.4.0/27"),
+    [
+      `paired-dr:azure.network.containerSubnet: prefix length out of range; allowed: /16 to /26 (given: "10.10.4.0/27")`,
+    ],
+  ],
+  [
+    "an unaligned network",
+    (r) => (r.azure.network.addressSpace = "10.10.1.0/16"),
+    [
+      `paired-dr:azure.network.addressSpace: malformed network; allowed: an IPv4 network in CIDR form whose host bits are zero, e.g. "10.10.0.0/16" (given: "10.10.1.0/16")`,
     ],
   ],
   [
@@ -236,7 +271,7 @@ const CASES: [string, (r: Record<string, any>) => void, string[]][] = [
 
 function problemsOf(raw: Record<string, unknown>): string[] {
   try {
-    parsePlatformConfig(raw);
+    parsePlatformConfig(raw, REPO);
   } catch (e) {
     expect(e).toBeInstanceOf(ConfigError);
     return [...(e as ConfigError).problems];
@@ -246,7 +281,7 @@ function problemsOf(raw: Record<string, unknown>): string[] {
 
 describe("config schema", () => {
   it("accepts the shipped primary config and fills defaults", () => {
-    const c = parsePlatformConfig(validRaw());
+    const c = parsePlatformConfig(validRaw(), REPO);
     expect(c.storage.buckets.warehouse).toEqual({
       name: "acmedata-hive-warehouse",
       turboReplication: true,
@@ -258,10 +293,11 @@ describe("config schema", () => {
 
   it("accepts a one-directional Azure pair (West US 3 -> East US) and a custom dual-region", () => {
     const r = validRaw();
-    r.azure = { region: "westus3", peerRegion: "eastus" };
+    r.azure.region = "westus3";
+    r.azure.peerRegion = "eastus";
     r.gcp.peerRegion = "us-west1";
     r.storage.dualRegion = "custom";
-    expect(parsePlatformConfig(r).azure.peerRegion).toBe("eastus");
+    expect(parsePlatformConfig(r, REPO).azure.peerRegion).toBe("eastus");
   });
 
   it(`has at least 25 distinct bad inputs (${CASES.length})`, () => {
@@ -291,7 +327,7 @@ describe("config schema", () => {
       "gcp.peerRegion",
       "storage.buckets.warehouse.name",
     ]);
-    expect(() => parsePlatformConfig(raw)).toThrow(
+    expect(() => parsePlatformConfig(raw, REPO)).toThrow(
       /^invalid configuration, nothing was deployed \(4 problems\):\n  - paired-dr:site/,
     );
   });
@@ -299,8 +335,8 @@ describe("config schema", () => {
   it("hides the value of a secret key in the error", () => {
     const raw = validRaw();
     raw.token = "hunter2";
-    expect(() => parsePlatformConfig(raw, (k) => k === "token")).toThrow(
-      "paired-dr:token: unknown key; allowed keys: site, promote, prefix, azure, gcp, storage (given: [secret])",
+    expect(() => parsePlatformConfig(raw, REPO, (k) => k === "token")).toThrow(
+      "paired-dr:token: unknown key; allowed keys: site, promote, prefix, azure, gcp, storage, workspace (given: [secret])",
     );
   });
 });

@@ -1,25 +1,19 @@
 import * as path from "node:path";
+import { projectConfigValues } from "../config/load";
+import { scanRepo } from "../config/repoFiles";
 import type { CapturedResource } from "../tools/plan/capture";
+import { readProjectFile, readStackFile, resolveStackConfig } from "../tools/plan/projectConfig";
 
 export const ROOT = path.resolve(__dirname, "..");
 
-/** The raw config of the shipped primary stack, as the loader sees it (project values + stack file). */
-export function validRaw(): Record<string, any> {
-  return {
-    site: "primary",
-    promote: false,
-    prefix: "acmedata",
-    azure: { region: "eastus2", peerRegion: "centralus" },
-    gcp: { project: "acmedata-platform-dr", region: "us-central1", peerRegion: "us-east1" },
-    storage: {
-      dualRegion: "NAM4",
-      buckets: {
-        warehouse: { name: "acmedata-hive-warehouse", noncurrentVersionRetentionDays: 30 },
-        backup: { name: "acmedata-metastore-backups", noncurrentVersionRetentionDays: 14 },
-      },
-    },
-  };
+/** The raw config of a shipped stack, as the loader sees it (Pulumi.yaml values + the stack file). */
+export function validRaw(stack = "primary"): Record<string, any> {
+  const resolved = resolveStackConfig(readProjectFile(ROOT), stack, readStackFile(ROOT, stack));
+  return projectConfigValues(resolved.config);
 }
+
+/** The repo's workspace sources, as the loader scans them. */
+export const REPO = scanRepo(ROOT);
 
 /** Config in the CLI's wire form ("paired-dr:key" -> string) from a raw config object. */
 export function toWireConfig(raw: Record<string, unknown>): Record<string, string> {

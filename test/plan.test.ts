@@ -181,15 +181,25 @@ describe("npm run plan", () => {
       ["primary", "primary", "active"],
       ["secondary", "secondary", "passive"],
     ]);
-    const primary = out.stacks[0]!;
-    expect(primary.resources.map((r) => `${r.type}::${r.name}`)).toEqual([
+    const [primary, secondary] = out.stacks;
+    expect([primary!.resources.length, secondary!.resources.length]).toEqual([57, 55]);
+    const gcpSide = (s: JsonPlan["stacks"][number]) =>
+      s.resources.filter((r) =>
+        /^(gcp:|pulumi:providers:gcp|paired-dr:components:DualRegionBucket)/.test(r.type),
+      );
+    expect(gcpSide(primary!).map((r) => `${r.type}::${r.name}`)).toEqual([
       "pulumi:providers:gcp::gcp",
       "paired-dr:components:DualRegionBucket::warehouse",
       "paired-dr:components:DualRegionBucket::backup",
       "gcp:storage/bucket:Bucket::warehouse-bucket",
       "gcp:storage/bucket:Bucket::backup-bucket",
     ]);
-    expect(primary.resources[3]).toMatchObject({
+    expect(gcpSide(secondary!).map((r) => `${r.type}::${r.name}`)).toEqual([
+      "pulumi:providers:gcp::gcp",
+      "paired-dr:components:DualRegionBucket::warehouse",
+      "paired-dr:components:DualRegionBucket::backup",
+    ]);
+    expect(gcpSide(primary!)[3]).toMatchObject({
       urn: "urn:pulumi:primary::paired-dr::paired-dr:components:DualRegionBucket$gcp:storage/bucket:Bucket::warehouse-bucket",
       parent: "urn:pulumi:primary::paired-dr::paired-dr:components:DualRegionBucket::warehouse",
       options: { protect: true },
@@ -231,17 +241,23 @@ describe("npm run plan", () => {
       "  paired-dr:components:DualRegionBucket  warehouse\n  └─ gcp:storage/bucket:Bucket  warehouse-bucket  [protect]",
     );
     expect(text).toContain(
-      "Settings that depend on the role (what flipping promote changes):\n  none: flipping the role changes nothing in this stack",
+      "Settings that depend on the role (what flipping promote changes):\n" +
+        "  promote false -> true: role active -> passive\n" +
+        "    created: 0, deleted: 0, replaced: 0, updated: 10\n",
+    );
+    expect(text).toContain(
+      "    ~ update  databricks:index/instancePool:InstancePool workspace-pool-etl\n" +
+        "        minIdleInstances: 2 -> 0\n",
     );
   });
 
   it("renders a pull-request comment in markdown", async () => {
     const md = await runPlan(parseCli(["--format", "markdown"]));
-    expect(md).toContain("| `primary` | primary | **active** | false | 5 |");
-    expect(md).toContain("| `secondary` | secondary | **passive** | false | 3 |");
+    expect(md).toContain("| `primary` | primary | **active** | false | 57 |");
+    expect(md).toContain("| `secondary` | secondary | **passive** | false | 55 |");
     expect(md).toContain("| `gcp:storage/bucket:Bucket` | 2 |");
     expect(md).toContain(
-      "**If `promote` flips** (role active → passive): 0 created, 0 deleted, 0 replaced, 0 updated.",
+      "**If `promote` flips** (role active → passive): 0 created, 0 deleted, 0 replaced, 10 updated.",
     );
     expect(md).not.toContain("[!CAUTION]");
   });

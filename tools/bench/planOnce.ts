@@ -7,7 +7,11 @@ async function main() {
   const out = await runPlan(parseCli(process.argv.slice(2)));
   const planMs = performance.now() - start;
   const maxRssMb = process.resourceUsage().maxRSS / 1024;
-  process.stdout.write(JSON.stringify({ planMs, maxRssMb, bytes: out.length }) + "\n");
+  await new Promise<void>((resolve) =>
+    process.stdout.write(JSON.stringify({ planMs, maxRssMb, bytes: out.length }) + "\n", () =>
+      resolve(),
+    ),
+  );
 }
 
 main().then(

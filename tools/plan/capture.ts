@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 // that setMocks installs, and the RPC queue to drain before reading what was registered.
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
-import { mocks as defaultMocks } from "./mocks";
+import { createMocks } from "./mocks";
 
 /** Resource options as the engine receives them with the registration. */
 export interface CapturedOptions {
@@ -152,7 +152,7 @@ export async function captureProgram(
   opts: CaptureOptions,
 ): Promise<CaptureResult> {
   await pulumi.runtime.setMocks(
-    opts.mocks ?? defaultMocks,
+    opts.mocks ?? createMocks(),
     opts.project,
     opts.stack,
     opts.preview ?? false,

@@ -85,7 +85,9 @@ async function main(): Promise<number> {
     return 2;
   }
   try {
-    process.stdout.write(`${await runPlan(opts)}\n`);
+    const out = await runPlan(opts);
+    // Wait for the write to drain: process.exit would cut a piped stdout at 64 KiB.
+    await new Promise<void>((resolve) => process.stdout.write(`${out}\n`, () => resolve()));
     return 0;
   } catch (e) {
     if (e instanceof ConfigError || e instanceof EngineConfigError) {

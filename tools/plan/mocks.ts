@@ -43,6 +43,7 @@ interface ArmShape {
 }
 
 const ARM_SHAPES: Readonly<Record<string, ArmShape>> = {
+  "azure-native:authorization:RoleAssignment": { collection: "", nameInput: "roleAssignmentName" },
   "azure-native:resources:ResourceGroup": { collection: "", nameInput: "resourceGroupName" },
   "azure-native:databricks:Workspace": {
     collection: "Microsoft.Databricks/workspaces",
@@ -96,11 +97,19 @@ const ARM_SHAPES: Readonly<Record<string, ArmShape>> = {
 };
 
 /** The ARM ID Azure would give a resource of `type` with these inputs. */
-export function armId(type: string, name: string, inputs: Inputs): string {
+export function armId(
+  type: string,
+  name: string,
+  inputs: Inputs,
+  subscriptionId = MOCK_SUBSCRIPTION_ID,
+): string {
   const shape = ARM_SHAPES[type];
   if (!shape) throw new Error(`no ARM ID shape for ${type}`);
   const own = inputs[shape.nameInput] ?? name;
-  const group = `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/${inputs.resourceGroupName ?? own}`;
+  if (type === "azure-native:authorization:RoleAssignment") {
+    return `${inputs.scope}/providers/Microsoft.Authorization/roleAssignments/${own}`;
+  }
+  const group = `/subscriptions/${subscriptionId}/resourceGroups/${inputs.resourceGroupName ?? own}`;
   if (type === "azure-native:resources:ResourceGroup") return group;
   const parent = shape.parent
     ? `/providers/${shape.parent.collection.replace("{}", inputs[shape.parent.nameInput])}`
@@ -108,8 +117,8 @@ export function armId(type: string, name: string, inputs: Inputs): string {
   return `${group}${parent}/${shape.collection}/${own}`;
 }
 
-function azureOutputs(type: string, name: string, inputs: Inputs): Inputs {
-  const id = armId(type, name, inputs);
+function azureOutputs(type: string, name: string, inputs: Inputs, subscriptionId: string): Inputs {
+  const id = armId(type, name, inputs, subscriptionId);
   const shape = ARM_SHAPES[type]!;
   const own = inputs[shape.nameInput] ?? name;
   const common = {
@@ -172,17 +181,100 @@ function gcpOutputs(type: string, name: string, inputs: Inputs): { id: string; s
   }
 }
 
-/** Outputs for one registration: an ID and the state a real provider would return. */
-export function mockResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Inputs } {
-  const { type, name, inputs } = args;
-  if (type.startsWith("pulumi:providers:"))
-    return { id: mockGuid(`${type}/${name}`), state: inputs };
-  if (type.startsWith("azure-native:") && ARM_SHAPES[type]) {
-    const state = azureOutputs(type, name, inputs);
-    return { id: state.id, state };
+function databricksOutputs(
+  type: string,
+  name: string,
+  inputs: Inputs,
+  host: string,
+): { id: string; state: Inputs } {
+  const seed = `${host}/${type}/${name}`;
+  const numeric = () => mockDigits(seed, 15);
+  switch (type) {
+    case "databricks:index/instancePool:InstancePool": {
+      const id = `${mockDigits(seed, 4)}-${mockDigits(seed + "t", 6)}-pool-${mockGuid(seed).slice(0, 8)}`;
+      return { id, state: { ...inputs, instancePoolId: id } };
+    }
+    case "databricks:index/job:Job": {
+      const id = numeric();
+      return { id, state: { ...inputs, url: `${host}/#job/${id}` } };
+    }
+    case "databricks:index/clusterPolicy:ClusterPolicy": {
+      const id = mockGuid(seed).replace(/-/g, "").slice(0, 16).toUpperCase();
+      return { id, state: { ...inputs, policyId: id } };
+    }
+    case "databricks:index/notebook:Notebook":
+    case "databricks:index/workspaceFile:WorkspaceFile":
+    case "databricks:index/directory:Directory":
+      return {
+        id: inputs.path,
+        state: {
+          ...inputs,
+          objectId: Number(mockDigits(seed, 15)),
+          workspacePath: `/Workspace${inputs.path}`,
+        },
+      };
+    case "databricks:index/group:Group":
+      return { id: numeric(), state: inputs };
+    case "databricks:index/secretScope:SecretScope":
+      return {
+        id: inputs.name,
+        state: {
+          ...inputs,
+          backendType: inputs.keyvaultMetadata ? "AZURE_KEYVAULT" : "DATABRICKS",
+        },
+      };
+    case "databricks:index/secretAcl:SecretAcl":
+      return { id: `${inputs.scope}|||${inputs.principal}`, state: inputs };
+    case "databricks:index/permissions:Permissions": {
+      const [kind, target] = Object.entries(inputs).find(([k]) => k !== "accessControls") ?? [
+        "object",
+        name,
+      ];
+      return { id: `/${kind}/${target}`, state: inputs };
+    }
+    default:
+      return { id: numeric(), state: inputs };
   }
-  if (type.startsWith("gcp:")) return gcpOutputs(type, name, inputs);
-  return { id: `${name}-${mockDigits(type + name, 8)}`, state: inputs };
+}
+
+/**
+ * Mocks for one program run. They remember each provider's configuration, as a real engine
+ * would, so an ARM ID carries the stack's own subscription and a Databricks ID its workspace.
+ */
+export function createMocks(): pulumi.runtime.Mocks {
+  const providers = new Map<string, Inputs>();
+  // A resource names its provider as "<provider urn>::<provider id>".
+  const providerInputs = (ref: string | undefined): Inputs =>
+    (ref ? providers.get(ref.slice(ref.lastIndexOf("::") + 2)) : undefined) ?? {};
+  return {
+    newResource(args) {
+      const { type, name, inputs } = args;
+      if (type.startsWith("pulumi:providers:")) {
+        const id = mockGuid(`${type}/${name}/${JSON.stringify(inputs)}`);
+        providers.set(id, inputs);
+        return { id, state: inputs };
+      }
+      if (type.startsWith("azure-native:") && ARM_SHAPES[type]) {
+        const subscription = providerInputs(args.provider).subscriptionId ?? MOCK_SUBSCRIPTION_ID;
+        const state = azureOutputs(type, name, inputs, subscription);
+        return { id: state.id, state };
+      }
+      if (type.startsWith("gcp:")) return gcpOutputs(type, name, inputs);
+      if (type.startsWith("databricks:")) {
+        const host =
+          providerInputs(args.provider).host ??
+          "https://adb-0000000000000000.0.azuredatabricks.net";
+        return databricksOutputs(type, name, inputs, host);
+      }
+      return { id: `${name}-${mockDigits(type + name, 8)}`, state: inputs };
+    },
+    call: mockCall,
+  };
+}
+
+/** Outputs for one registration without provider context (see createMocks). */
+export function mockResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Inputs } {
+  return createMocks().newResource(args) as { id: string; state: Inputs };
 }
 
 /** Results of provider functions (invokes). */
@@ -201,8 +293,3 @@ export function mockCall(args: pulumi.runtime.MockCallArgs): Inputs {
       return args.inputs;
   }
 }
-
-export const mocks: pulumi.runtime.Mocks = {
-  newResource: mockResource,
-  call: mockCall,
-};

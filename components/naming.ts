@@ -1,0 +1,51 @@
+import { createHash } from "node:crypto";
+import type { Site } from "./role";
+
+/** Short site codes for names with tight length limits (storage accounts, key vaults). */
+export const SITE_CODE: Readonly<Record<Site, string>> = { primary: "pri", secondary: "sec" };
+
+/**
+ * Azure resource names for one site, deterministic from the prefix and the site. A change here
+ * renames, and so replaces, live resources: treat it as a breaking change.
+ */
+export function azureNames(prefix: string, site: Site) {
+  const compact = prefix.replace(/-/g, "");
+  return {
+    resourceGroup: `${prefix}-${site}-rg`,
+    networkSecurityGroup: `${prefix}-${site}-dbx-nsg`,
+    virtualNetwork: `${prefix}-${site}-dbx-vnet`,
+    hostSubnet: "dbx-host",
+    containerSubnet: "dbx-container",
+    workspace: `${prefix}-${site}-dbw`,
+    managedResourceGroup: `${prefix}-${site}-dbw-managed-rg`,
+    /** Storage account: 3-24 lowercase letters and digits, globally unique. */
+    lake: `${compact}${SITE_CODE[site]}lake`,
+    /** Key Vault: 3-24 letters, digits and '-', globally unique. */
+    keyVault: `${prefix}-${SITE_CODE[site]}-kv`,
+  };
+}
+export type AzureNames = ReturnType<typeof azureNames>;
+
+/** ARM IDs computed from config alone, so a stack can name its peer's resources while the peer is down. */
+export function armIds(subscriptionId: string, names: AzureNames) {
+  const group = `/subscriptions/${subscriptionId}/resourceGroups/${names.resourceGroup}`;
+  return {
+    resourceGroup: group,
+    virtualNetwork: `${group}/providers/Microsoft.Network/virtualNetworks/${names.virtualNetwork}`,
+    workspace: `${group}/providers/Microsoft.Databricks/workspaces/${names.workspace}`,
+    managedResourceGroup: `/subscriptions/${subscriptionId}/resourceGroups/${names.managedResourceGroup}`,
+    lake: `${group}/providers/Microsoft.Storage/storageAccounts/${names.lake}`,
+    keyVault: `${group}/providers/Microsoft.KeyVault/vaults/${names.keyVault}`,
+  };
+}
+
+/** The abfss:// URL of a path in a lake container. */
+export function lakeUrl(account: string, container: string, lakePath = ""): string {
+  return `abfss://${container}@${account}.dfs.core.windows.net/${lakePath}`;
+}
+
+/** A stable GUID from its parts (role assignment names must be GUIDs and must not change). */
+export function stableGuid(...parts: string[]): string {
+  const h = createHash("sha256").update(parts.join("/")).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}

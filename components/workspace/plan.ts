@@ -1,0 +1,231 @@
+import type * as databricks from "@pulumi/databricks";
+import type * as pulumi from "@pulumi/pulumi";
+import { cronEvery } from "../../config/cron";
+import type {
+  JobClusterSpec,
+  JobSpec,
+  PoolSpec,
+  ReplicationSpec,
+} from "../../config/workspaceSchema";
+import { lakeUrl } from "../naming";
+import type { Role } from "../role";
+
+/**
+ * The Workspace's decisions, as pure functions of the spec and the role. A passive site stands
+ * down (seed 000, "pool config" and "job config" rows): pools keep no idle instances, jobs run
+ * nothing and every schedule, continuous run and trigger is paused. An active site restores
+ * exactly what was declared, never a blanket unpause.
+ */
+
+type PauseStatus = "PAUSED" | "UNPAUSED";
+type JobArgs = databricks.JobArgs;
+type JobCluster = databricks.types.input.JobJobCluster;
+type JobTask = databricks.types.input.JobTask;
+
+/** Idle instances a pool keeps: none on a passive site, as declared on an active one. */
+export function poolMinIdle(declared: number, role: Role): number {
+  return role === "passive" ? 0 : declared;
+}
+
+/**
+ * How a job runs on this site. Concurrency 0 alone is no guarantee: the Terraform provider behind
+ * @pulumi/databricks reads max_concurrent_runs with GetOk and may never send a 0, so a passive
+ * job is also paused.
+ */
+export function jobRunState(
+  declared: { maxConcurrentRuns: number; pauseStatus: PauseStatus },
+  role: Role,
+): { maxConcurrentRuns: number; pauseStatus: PauseStatus } {
+  return role === "passive" ? { maxConcurrentRuns: 0, pauseStatus: "PAUSED" } : { ...declared };
+}
+
+export function poolArgs(
+  key: string,
+  pool: PoolSpec,
+  role: Role,
+  tags: Record<string, string>,
+): databricks.InstancePoolArgs {
+  return {
+    instancePoolName: key,
+    nodeTypeId: pool.nodeTypeId,
+    minIdleInstances: poolMinIdle(pool.minIdleInstances, role),
+    maxCapacity: pool.maxCapacity,
+    idleInstanceAutoterminationMinutes: pool.idleInstanceAutoterminationMinutes,
+    preloadedSparkVersions: [pool.sparkVersion],
+    azureAttributes: { availability: pool.availability },
+    customTags: tags,
+  };
+}
+
+/** What job and replication args need from the workspace: pool and policy IDs, lake, folders. */
+export interface JobContext {
+  readonly role: Role;
+  readonly pools: Readonly<
+    Record<string, { readonly id: pulumi.Input<string>; readonly sparkVersion: string }>
+  >;
+  readonly policies: Readonly<Record<string, pulumi.Input<string>>>;
+  readonly workspaceRoot: string;
+  readonly lake: {
+    readonly account: string;
+    readonly peerAccount: string;
+    readonly container: string;
+  };
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export const JOB_CLUSTER_KEY = "main";
+
+/** A job cluster on a pool (driver and workers), portable across regions: no cluster IDs. */
+export function jobClusterArgs(cluster: JobClusterSpec, ctx: JobContext): JobCluster {
+  const pool = ctx.pools[cluster.pool];
+  if (!pool) throw new Error(`unknown pool ${JSON.stringify(cluster.pool)}`);
+  const policyId = cluster.policy === undefined ? undefined : ctx.policies[cluster.policy];
+  return {
+    jobClusterKey: JOB_CLUSTER_KEY,
+    newCluster: {
+      sparkVersion: pool.sparkVersion,
+      instancePoolId: pool.id,
+      driverInstancePoolId: pool.id,
+      ...(cluster.workers !== undefined
+        ? { numWorkers: cluster.workers }
+        : {
+            autoscale: { minWorkers: cluster.autoscale!.min, maxWorkers: cluster.autoscale!.max },
+          }),
+      ...(policyId !== undefined && { policyId, applyPolicyDefaultValues: true }),
+      customTags: { ...ctx.tags },
+    },
+  };
+}
+
+/** The job's declared pause status, whichever of schedule, continuous or trigger it uses. */
+export function declaredPauseStatus(job: JobSpec): PauseStatus {
+  return (job.schedule ?? job.continuous ?? job.trigger)!.pauseStatus;
+}
+
+/** Task parameters may name a lake path as "lake:<path>": it becomes this site's abfss:// URL. */
+export function expandParameters(
+  params: Readonly<Record<string, string>>,
+  ctx: JobContext,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(params).map(([k, v]) => [
+      k,
+      v.startsWith(LAKE_PARAMETER)
+        ? lakeUrl(ctx.lake.account, ctx.lake.container, v.slice(LAKE_PARAMETER.length))
+        : v,
+    ]),
+  );
+}
+export const LAKE_PARAMETER = "lake:";
+
+export function jobArgs(key: string, job: JobSpec, ctx: JobContext): JobArgs {
+  const state = jobRunState(
+    { maxConcurrentRuns: job.maxConcurrentRuns, pauseStatus: declaredPauseStatus(job) },
+    ctx.role,
+  );
+  const checkpoint: Record<string, string> =
+    job.checkpointLocation === undefined
+      ? {}
+      : {
+          checkpoint_location: lakeUrl(
+            ctx.lake.account,
+            ctx.lake.container,
+            job.checkpointLocation,
+          ),
+        };
+  const tasks: JobTask[] = Object.entries(job.tasks).map(([taskKey, task]) => ({
+    taskKey,
+    jobClusterKey: JOB_CLUSTER_KEY,
+    notebookTask: {
+      notebookPath: `${ctx.workspaceRoot}/${task.notebook}`,
+      source: "WORKSPACE",
+      baseParameters: { ...expandParameters(task.parameters, ctx), ...checkpoint },
+    },
+    ...(task.dependsOn.length && { dependsOns: task.dependsOn.map((d) => ({ taskKey: d })) }),
+    timeoutSeconds: task.timeoutSeconds,
+    maxRetries: task.maxRetries,
+  }));
+  return {
+    name: key,
+    ...(job.description !== undefined && { description: job.description }),
+    maxConcurrentRuns: state.maxConcurrentRuns,
+    ...(job.schedule && {
+      schedule: {
+        quartzCronExpression: job.schedule.cron,
+        timezoneId: job.schedule.timezone,
+        pauseStatus: state.pauseStatus,
+      },
+    }),
+    ...(job.continuous && { continuous: { pauseStatus: state.pauseStatus } }),
+    ...(job.trigger && {
+      trigger: {
+        fileArrival: {
+          url: lakeUrl(ctx.lake.account, ctx.lake.container, job.trigger.fileArrival.path),
+          minTimeBetweenTriggersSeconds: job.trigger.fileArrival.minTimeBetweenTriggersSeconds,
+        },
+        pauseStatus: state.pauseStatus,
+      },
+    }),
+    jobClusters: [jobClusterArgs(job.cluster, ctx)],
+    tasks,
+    ...(job.emailOnFailure.length && {
+      emailNotifications: { onFailures: [...job.emailOnFailure] },
+    }),
+    tags: { ...ctx.tags },
+  };
+}
+
+/** "sales.orders" -> "sales-orders": the table's part of its replication job's name. */
+export const tableSlug = (table: string) => table.replace(/[._]/g, "-");
+
+/**
+ * The Delta deep clone of one table (seed 000, "data replication"). Each site clones its own lake
+ * to its peer's, on the schedule of the table's RPO; only the active site's job runs, so a
+ * promotion reverses the direction without a new resource.
+ */
+export function replicationJobArgs(
+  table: string,
+  spec: ReplicationSpec["tables"][string],
+  replication: ReplicationSpec,
+  ctx: JobContext,
+): JobArgs {
+  const state = jobRunState({ maxConcurrentRuns: 1, pauseStatus: "UNPAUSED" }, ctx.role);
+  return {
+    name: `replicate-${tableSlug(table)}`,
+    description: `Delta deep clone of ${table} to the peer site's lake every ${spec.rpoMinutes} minutes (its RPO).`,
+    maxConcurrentRuns: state.maxConcurrentRuns,
+    schedule: {
+      quartzCronExpression: cronEvery(spec.rpoMinutes),
+      timezoneId: "UTC",
+      pauseStatus: state.pauseStatus,
+    },
+    jobClusters: [jobClusterArgs(replication.cluster, ctx)],
+    tasks: [
+      {
+        taskKey: "deep_clone",
+        jobClusterKey: JOB_CLUSTER_KEY,
+        notebookTask: {
+          notebookPath: `${ctx.workspaceRoot}/${replication.notebook}`,
+          source: "WORKSPACE",
+          baseParameters: {
+            table,
+            source: lakeUrl(ctx.lake.account, ctx.lake.container, spec.path),
+            target: lakeUrl(ctx.lake.peerAccount, ctx.lake.container, spec.path),
+          },
+        },
+        timeoutSeconds: spec.rpoMinutes * 60,
+        maxRetries: 1,
+      },
+    ],
+    tags: { ...ctx.tags, "replicated-table": table },
+  };
+}
+
+/** Group permissions as Databricks access controls, in a stable order. */
+export function accessControls(
+  perms: Readonly<Record<string, string>>,
+): { groupName: string; permissionLevel: string }[] {
+  return Object.entries(perms)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([groupName, permissionLevel]) => ({ groupName, permissionLevel }));
+}

@@ -1,0 +1,358 @@
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import * as databricks from "@pulumi/databricks";
+import * as authorization from "@pulumi/azure-native/authorization";
+import * as azureDatabricks from "@pulumi/azure-native/databricks";
+import * as keyvault from "@pulumi/azure-native/keyvault";
+import * as network from "@pulumi/azure-native/network";
+import * as resources from "@pulumi/azure-native/resources";
+import * as storage from "@pulumi/azure-native/storage";
+import type { RepoFiles } from "../../config/repoFiles";
+import type { WorkspaceSpec } from "../../config/workspaceSchema";
+import { armIds, azureNames, lakeUrl, stableGuid } from "../naming";
+import { peerSite, type Role, type Site } from "../role";
+import {
+  accessControls,
+  jobArgs,
+  poolArgs,
+  replicationJobArgs,
+  tableSlug,
+  type JobContext,
+} from "./plan";
+
+/** Built-in role "Key Vault Secrets User": lets the AzureDatabricks app read a vault-backed scope. */
+const KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6";
+
+export interface WorkspaceArgs {
+  readonly site: Site;
+  readonly role: Role;
+  /** Prefix of every Azure name; names are deterministic from prefix and site. */
+  readonly prefix: string;
+  readonly azure: {
+    readonly subscriptionId: string;
+    readonly tenantId: string;
+    readonly databricksPrincipalId: string;
+    readonly region: string;
+    readonly network: {
+      readonly addressSpace: string;
+      readonly hostSubnet: string;
+      readonly containerSubnet: string;
+    };
+  };
+  /** The shared spec: both stacks build the same workspace objects from it. */
+  readonly spec: WorkspaceSpec;
+  /** The repo's notebooks, workspace files and init scripts. */
+  readonly repo: RepoFiles;
+  /** Tags for every Azure resource and Databricks compute. Default none. */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/**
+ * One site's Azure Databricks: resource group, VNet-injected premium workspace, ADLS Gen2 lake,
+ * Key Vault, and the workspace objects of the shared spec, stood down on a passive site. Tables in
+ * the spec are deep-cloned from this site's lake to the peer's by jobs that run only when active.
+ */
+export class Workspace extends pulumi.ComponentResource {
+  public readonly workspaceUrl: pulumi.Output<string>;
+  public readonly workspaceId: pulumi.Output<string>;
+  public readonly lakeAccountName: string;
+  public readonly lakeUrl: string;
+  public readonly peerLakeUrl: string;
+  public readonly keyVaultUri: pulumi.Output<string>;
+  /** Provider bound to this workspace, for anything else the program adds to it. */
+  public readonly databricksProvider: databricks.Provider;
+
+  constructor(name: string, args: WorkspaceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("paired-dr:components:Workspace", name, {}, opts);
+    const { site, role, prefix, azure, spec, repo } = args;
+    const names = azureNames(prefix, site);
+    const peerNames = azureNames(prefix, peerSite(site));
+    const ids = armIds(azure.subscriptionId, names);
+    const tags = { ...args.tags, "paired-dr-site": site };
+    const child = { parent: this };
+    const stateful = { parent: this, protect: true };
+
+    const group = new resources.ResourceGroup(
+      `${name}-rg`,
+      { resourceGroupName: names.resourceGroup, location: azure.region, tags },
+      stateful,
+    );
+    const rg = group.name;
+
+    // Databricks adds its own NSG rules to an injected workspace's NSG; ignore them, or every
+    // update would strip the rules the workspace needs.
+    const nsg = new network.NetworkSecurityGroup(
+      `${name}-nsg`,
+      {
+        resourceGroupName: rg,
+        networkSecurityGroupName: names.networkSecurityGroup,
+        location: azure.region,
+        tags,
+      },
+      { ...child, ignoreChanges: ["securityRules"] },
+    );
+    // Subnets inline in the VNet: a VNet updated without them would delete separately managed subnets.
+    const subnet = (subnetName: string, prefixCidr: string) => ({
+      name: subnetName,
+      addressPrefix: prefixCidr,
+      networkSecurityGroup: { id: nsg.id },
+      delegations: [{ name: "databricks", serviceName: "Microsoft.Databricks/workspaces" }],
+    });
+    const vnet = new network.VirtualNetwork(
+      `${name}-vnet`,
+      {
+        resourceGroupName: rg,
+        virtualNetworkName: names.virtualNetwork,
+        location: azure.region,
+        addressSpace: { addressPrefixes: [azure.network.addressSpace] },
+        subnets: [
+          subnet(names.hostSubnet, azure.network.hostSubnet),
+          subnet(names.containerSubnet, azure.network.containerSubnet),
+        ],
+        tags,
+      },
+      child,
+    );
+
+    const workspace = new azureDatabricks.Workspace(
+      `${name}-workspace`,
+      {
+        resourceGroupName: rg,
+        workspaceName: names.workspace,
+        location: azure.region,
+        sku: { name: "premium" },
+        managedResourceGroupId: ids.managedResourceGroup,
+        requiredNsgRules: "AllRules",
+        publicNetworkAccess: "Enabled",
+        parameters: {
+          customVirtualNetworkId: { value: vnet.id },
+          customPublicSubnetName: { value: names.hostSubnet },
+          customPrivateSubnetName: { value: names.containerSubnet },
+          enableNoPublicIp: { value: true },
+          storageAccountSkuName: { value: spec.storageAccountSku },
+        },
+        tags,
+      },
+      stateful,
+    );
+
+    const lake = new storage.StorageAccount(
+      `${name}-lake`,
+      {
+        resourceGroupName: rg,
+        accountName: names.lake,
+        location: azure.region,
+        kind: "StorageV2",
+        sku: { name: spec.lake.sku },
+        isHnsEnabled: true,
+        minimumTlsVersion: "TLS1_2",
+        enableHttpsTrafficOnly: true,
+        allowBlobPublicAccess: false,
+        tags,
+      },
+      stateful,
+    );
+    new storage.BlobContainer(
+      `${name}-lake-container`,
+      {
+        resourceGroupName: rg,
+        accountName: lake.name,
+        containerName: spec.lake.container,
+        publicAccess: "None",
+      },
+      stateful,
+    );
+
+    const vault = new keyvault.Vault(
+      `${name}-kv`,
+      {
+        resourceGroupName: rg,
+        vaultName: names.keyVault,
+        location: azure.region,
+        properties: {
+          tenantId: azure.tenantId,
+          sku: { family: "A", name: "standard" },
+          enableRbacAuthorization: true,
+          enableSoftDelete: true,
+          softDeleteRetentionInDays: 90,
+          enablePurgeProtection: true,
+        },
+        tags,
+      },
+      stateful,
+    );
+    new authorization.RoleAssignment(
+      `${name}-kv-databricks-reader`,
+      {
+        roleAssignmentName: stableGuid(
+          ids.keyVault,
+          azure.databricksPrincipalId,
+          KEY_VAULT_SECRETS_USER,
+        ),
+        scope: vault.id,
+        principalId: azure.databricksPrincipalId,
+        principalType: "ServicePrincipal",
+        roleDefinitionId: `/subscriptions/${azure.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${KEY_VAULT_SECRETS_USER}`,
+      },
+      child,
+    );
+
+    this.databricksProvider = new databricks.Provider(
+      `${name}-databricks`,
+      {
+        host: pulumi.interpolate`https://${workspace.workspaceUrl}`,
+        azureWorkspaceResourceId: workspace.id,
+      },
+      child,
+    );
+    const dbx = { parent: this, provider: this.databricksProvider };
+    const dbxStateful = { ...dbx, protect: true };
+
+    const groups = Object.fromEntries(
+      Object.entries(spec.groups).map(([g, settings]) => [
+        g,
+        new databricks.Group(
+          `${name}-group-${g}`,
+          {
+            displayName: g,
+            workspaceAccess: settings.workspaceAccess,
+            databricksSqlAccess: settings.sqlAccess,
+            allowClusterCreate: false,
+            allowInstancePoolCreate: false,
+          },
+          dbx,
+        ),
+      ]),
+    );
+    // Permissions name groups by display name; they must exist first.
+    const permissionOpts = { ...dbx, dependsOn: Object.values(groups) };
+    const permissions = (
+      resourceName: string,
+      target: Omit<databricks.PermissionsArgs, "accessControls">,
+      perms: Record<string, string>,
+    ) => {
+      if (Object.keys(perms).length) {
+        new databricks.Permissions(
+          resourceName,
+          { ...target, accessControls: accessControls(perms) },
+          permissionOpts,
+        );
+      }
+    };
+
+    const root = new databricks.Directory(
+      `${name}-root`,
+      { path: spec.workspaceRoot },
+      dbxStateful,
+    );
+    permissions(`${name}-perm-root`, { directoryPath: root.path }, spec.folderPermissions);
+    const underRoot = { ...dbxStateful, dependsOn: [root] };
+    for (const nb of Object.values(repo.notebooks)) {
+      const notebook = new databricks.Notebook(
+        `${name}-notebook-${nb.key}`,
+        { path: `${spec.workspaceRoot}/${nb.key}`, source: nb.source, language: nb.language },
+        underRoot,
+      );
+      permissions(
+        `${name}-perm-notebook-${nb.key}`,
+        { notebookPath: notebook.path },
+        spec.notebookPermissions[nb.key] ?? {},
+      );
+    }
+    for (const file of repo.workspaceFiles) {
+      const rel = path.posix.relative("workspace", file);
+      new databricks.WorkspaceFile(
+        `${name}-file-${rel}`,
+        { path: `${spec.workspaceRoot}/${rel}`, source: file },
+        underRoot,
+      );
+    }
+    for (const [key, script] of Object.entries(spec.initScripts)) {
+      new databricks.GlobalInitScript(
+        `${name}-init-${key}`,
+        { name: key, source: script.source, enabled: script.enabled, position: script.position },
+        dbx,
+      );
+    }
+    const vaultUri = vault.properties.apply((p) => p.vaultUri ?? "");
+    for (const [key, scope] of Object.entries(spec.secretScopes)) {
+      const secretScope = new databricks.SecretScope(
+        `${name}-scope-${key}`,
+        { name: key, keyvaultMetadata: { resourceId: vault.id, dnsName: vaultUri } },
+        dbxStateful,
+      );
+      for (const [principal, permission] of Object.entries(scope.permissions)) {
+        new databricks.SecretAcl(
+          `${name}-scope-${key}-acl-${principal}`,
+          { scope: secretScope.name, principal, permission },
+          permissionOpts,
+        );
+      }
+    }
+
+    const poolTags = { ...tags, "paired-dr-prefix": prefix };
+    const pools = Object.fromEntries(
+      Object.entries(spec.pools).map(([key, p]) => {
+        const pool = new databricks.InstancePool(
+          `${name}-pool-${key}`,
+          poolArgs(key, p, role, poolTags),
+          dbx,
+        );
+        permissions(`${name}-perm-pool-${key}`, { instancePoolId: pool.id }, p.permissions);
+        return [key, { id: pool.id, sparkVersion: p.sparkVersion }];
+      }),
+    );
+    const policies = Object.fromEntries(
+      Object.entries(spec.clusterPolicies).map(([key, p]) => {
+        const policy = new databricks.ClusterPolicy(
+          `${name}-policy-${key}`,
+          {
+            name: key,
+            definition: JSON.stringify(p.definition),
+            ...(p.description !== undefined && { description: p.description }),
+            ...(p.maxClustersPerUser !== undefined && { maxClustersPerUser: p.maxClustersPerUser }),
+          },
+          dbx,
+        );
+        permissions(`${name}-perm-policy-${key}`, { clusterPolicyId: policy.id }, p.permissions);
+        return [key, policy.id];
+      }),
+    );
+
+    const ctx: JobContext = {
+      role,
+      pools,
+      policies,
+      workspaceRoot: spec.workspaceRoot,
+      lake: { account: names.lake, peerAccount: peerNames.lake, container: spec.lake.container },
+      tags: poolTags,
+    };
+    for (const [key, job] of Object.entries(spec.jobs)) {
+      const created = new databricks.Job(`${name}-job-${key}`, jobArgs(key, job, ctx), dbx);
+      permissions(`${name}-perm-job-${key}`, { jobId: created.id }, job.permissions);
+    }
+    if (spec.replication) {
+      for (const [table, t] of Object.entries(spec.replication.tables)) {
+        new databricks.Job(
+          `${name}-replicate-${tableSlug(table)}`,
+          replicationJobArgs(table, t, spec.replication, ctx),
+          dbx,
+        );
+      }
+    }
+
+    this.workspaceUrl = workspace.workspaceUrl;
+    this.workspaceId = workspace.workspaceId;
+    this.lakeAccountName = names.lake;
+    this.lakeUrl = lakeUrl(names.lake, spec.lake.container);
+    this.peerLakeUrl = lakeUrl(peerNames.lake, spec.lake.container);
+    this.keyVaultUri = vaultUri;
+    this.registerOutputs({
+      workspaceUrl: this.workspaceUrl,
+      workspaceId: this.workspaceId,
+      lakeUrl: this.lakeUrl,
+      peerLakeUrl: this.peerLakeUrl,
+      keyVaultUri: this.keyVaultUri,
+    });
+  }
+}

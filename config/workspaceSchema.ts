@@ -1,0 +1,378 @@
+import { z } from "zod";
+import { REPLICATION_RPO_MINUTES, quartzCronProblem } from "./cron";
+import { INIT_SCRIPTS_DIR, WORKSPACE_DIR, type RepoFiles } from "./repoFiles";
+import { bool, int, keyName, namedMap, oneOf, oneOfStrings, quote, strictObject } from "./zod";
+
+/** Permission levels each object type accepts for a group (IS_OWNER needs a single principal). */
+export const PERMISSION_LEVELS = {
+  pool: ["CAN_ATTACH_TO", "CAN_MANAGE"],
+  clusterPolicy: ["CAN_USE"],
+  job: ["CAN_VIEW", "CAN_MANAGE_RUN", "CAN_MANAGE"],
+  workspaceObject: ["CAN_READ", "CAN_RUN", "CAN_EDIT", "CAN_MANAGE"],
+  secretScope: ["READ", "WRITE", "MANAGE"],
+} as const;
+
+export const STORAGE_SKUS = [
+  "Standard_GRS",
+  "Standard_RAGRS",
+  "Standard_GZRS",
+  "Standard_RAGZRS",
+  "Standard_ZRS",
+  "Standard_LRS",
+] as const;
+/** SKUs whose data lives in one region only: the loss of the region loses it. */
+export const SINGLE_REGION_SKUS: readonly string[] = ["Standard_ZRS", "Standard_LRS"];
+
+const PAUSE_STATUSES = ["UNPAUSED", "PAUSED"] as const;
+const pauseStatus = z
+  .enum(PAUSE_STATUSES, { error: `must be ${oneOf(PAUSE_STATUSES)}` })
+  .default("UNPAUSED");
+
+const permissions = (levels: readonly string[]) =>
+  z
+    .record(keyName, oneOfStrings("a", "permission level", levels), {
+      error: "must be a map of group: permission level",
+    })
+    .default({});
+
+/** A path inside the lake container, relative, without "..". */
+const LAKE_PATH_RULE =
+  "a relative path inside the lake container (lowercase letters, digits, '_', '-', '.', '/'; no '..')";
+const lakePath = z
+  .string({ error: `must be ${LAKE_PATH_RULE}` })
+  .refine((p) => /^[a-z0-9_][a-z0-9_./-]*$/.test(p) && !p.split("/").includes(".."), {
+    error: `malformed lake path; allowed: ${LAKE_PATH_RULE}`,
+  });
+
+const FORBIDDEN_CLUSTER =
+  "jobs must run in either region: an existing interactive cluster exists in one workspace only " +
+  "(and a passive site keeps no interactive clusters); use the job's `cluster` (a job cluster on a pool)";
+const forbidden = z.never({ error: FORBIDDEN_CLUSTER }).optional();
+const HIDDEN_KEYS = ["existingClusterId", "existing_cluster_id"];
+
+/** A job cluster built from a pool: either a fixed worker count or autoscale. */
+export const jobClusterSchema = strictObject({
+  /** The pool the cluster's driver and workers come from. */
+  pool: keyName,
+  /** Fixed number of workers. Give this or autoscale. */
+  workers: int("workers", 0, 500).optional(),
+  autoscale: strictObject({ min: int("workers", 1, 500), max: int("workers", 1, 500) })
+    .refine((a) => a.min <= a.max, {
+      error: "autoscale.min must not exceed autoscale.max",
+      path: ["max"],
+    })
+    .optional(),
+  /** Cluster policy the job cluster is created under. Default none. */
+  policy: keyName.optional(),
+}).refine((c) => (c.workers === undefined) !== (c.autoscale === undefined), {
+  error: "give exactly one of workers or autoscale",
+});
+export type JobClusterSpec = z.output<typeof jobClusterSchema>;
+
+const taskSchema = strictObject(
+  {
+    /** Notebook under workspace/, without extension: "etl/ingest_orders". */
+    notebook: z.string({ error: 'must be a notebook key such as "etl/ingest_orders"' }),
+    parameters: z
+      .record(z.string(), z.string(), { error: "must be a map of name: string value" })
+      .default({}),
+    dependsOn: z.array(keyName, { error: "must be a list of task names" }).default([]),
+    timeoutSeconds: int("seconds", 0, 172_800).default(0),
+    maxRetries: int("retries", 0, 10).default(0),
+    existingClusterId: forbidden,
+    existing_cluster_id: forbidden,
+  },
+  HIDDEN_KEYS,
+);
+export type TaskSpec = z.output<typeof taskSchema>;
+
+const jobSchema = strictObject(
+  {
+    description: z.string().optional(),
+    /** Concurrent runs on the active site. A passive site runs none. Default 1. */
+    maxConcurrentRuns: int("runs", 1, 1000).default(1),
+    schedule: strictObject({
+      cron: z.string().superRefine((c, ctx) => {
+        const problem = quartzCronProblem(c);
+        if (problem) ctx.addIssue({ code: "custom", message: problem, input: c });
+      }),
+      timezone: z.string().default("UTC"),
+      pauseStatus,
+    }).optional(),
+    continuous: strictObject({ pauseStatus }).optional(),
+    trigger: strictObject({
+      fileArrival: strictObject({
+        /** Lake path watched for new files. */
+        path: lakePath,
+        minTimeBetweenTriggersSeconds: int("seconds", 60, 86_400).default(60),
+      }),
+      pauseStatus,
+    }).optional(),
+    cluster: jobClusterSchema,
+    tasks: namedMap(taskSchema).refine((t) => Object.keys(t).length > 0, {
+      error: "a job needs at least one task",
+    }),
+    /** A streaming job's checkpoint: a lake path under the replicated path. Required for continuous jobs. */
+    checkpointLocation: lakePath.optional(),
+    permissions: permissions(PERMISSION_LEVELS.job),
+    emailOnFailure: z.array(z.email({ error: "must be an email address" })).default([]),
+    existingClusterId: forbidden,
+    existing_cluster_id: forbidden,
+  },
+  HIDDEN_KEYS,
+).superRefine((job, ctx) => {
+  const modes = (["schedule", "continuous", "trigger"] as const).filter(
+    (m) => job[m] !== undefined,
+  );
+  if (modes.length !== 1) {
+    ctx.addIssue({
+      code: "custom",
+      input: modes,
+      message:
+        `give exactly one of schedule, continuous or trigger (given: ${modes.length ? modes.join(", ") : "none"}); ` +
+        "a passive site stands a job down by pausing it, which needs one",
+    });
+  }
+  if (job.continuous && !job.checkpointLocation) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["checkpointLocation"],
+      message:
+        "a continuous (streaming) job needs a checkpointLocation under the replicated lake path",
+    });
+  }
+  for (const [key, task] of Object.entries(job.tasks)) {
+    for (const dep of task.dependsOn) {
+      if (dep === key || !(dep in job.tasks)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["tasks", key, "dependsOn"],
+          input: dep,
+          message: `unknown task ${quote(dep)}; allowed: ${oneOf(Object.keys(job.tasks).filter((k) => k !== key))}`,
+        });
+      }
+    }
+  }
+});
+export type JobSpec = z.output<typeof jobSchema>;
+
+const poolSchema = strictObject({
+  nodeTypeId: z
+    .string({ error: 'must be an Azure VM size such as "Standard_DS3_v2"' })
+    .regex(/^Standard_[A-Za-z0-9_]+$/, {
+      error: 'malformed VM size; allowed: an Azure VM size such as "Standard_DS3_v2"',
+    }),
+  /** Idle instances kept warm on the active site. A passive site keeps none. Default 0. */
+  minIdleInstances: int("instances", 0, 1000).default(0),
+  maxCapacity: int("instances", 1, 10_000),
+  idleInstanceAutoterminationMinutes: int("minutes", 0, 10_000).default(15),
+  /** Databricks runtime preloaded on the pool's instances, and used by job clusters on it. */
+  sparkVersion: z.string().regex(/^\d+\.\d+\.x-[a-z0-9-]*scala\d+\.\d+$/, {
+    error: 'malformed runtime; allowed: a Databricks runtime key such as "15.4.x-scala2.12"',
+  }),
+  availability: z.enum(["ON_DEMAND_AZURE", "SPOT_AZURE"]).default("ON_DEMAND_AZURE"),
+  permissions: permissions(PERMISSION_LEVELS.pool),
+}).refine((p) => p.minIdleInstances <= p.maxCapacity, {
+  error: "minIdleInstances must not exceed maxCapacity",
+  path: ["minIdleInstances"],
+});
+export type PoolSpec = z.output<typeof poolSchema>;
+
+const clusterPolicySchema = strictObject({
+  description: z.string().optional(),
+  /** The policy definition (Databricks policy JSON as an object). */
+  definition: z.record(z.string(), z.unknown(), { error: "must be a policy definition object" }),
+  maxClustersPerUser: int("clusters", 1, 1000).optional(),
+  permissions: permissions(PERMISSION_LEVELS.clusterPolicy),
+});
+export type ClusterPolicySpec = z.output<typeof clusterPolicySchema>;
+
+const TABLE_RULE = "schema.table in lowercase letters, digits and '_'";
+const tableName = z.string().regex(/^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$/, {
+  error: `malformed table name; allowed: ${TABLE_RULE}`,
+});
+
+const replicationSchema = strictObject({
+  /** The deep-clone notebook. Default "replication/deep_clone". */
+  notebook: z.string().default("replication/deep_clone"),
+  cluster: jobClusterSchema,
+  /** Tables replicated by Delta deep clone to the peer's lake, each on the schedule of its RPO. */
+  tables: z.record(
+    tableName,
+    strictObject({
+      /** The table's Delta location: a lake path under the replicated path. */
+      path: lakePath,
+      rpoMinutes: z
+        .number({ error: `must be one of ${REPLICATION_RPO_MINUTES.join(", ")} (minutes)` })
+        .refine((m) => (REPLICATION_RPO_MINUTES as readonly number[]).includes(m), {
+          error: `no schedule for this RPO; allowed: ${REPLICATION_RPO_MINUTES.join(", ")} (minutes)`,
+        }),
+    }),
+    { error: `must be a map of ${TABLE_RULE}: {path, rpoMinutes}` },
+  ),
+});
+export type ReplicationSpec = z.output<typeof replicationSchema>;
+
+const storageSku = (fallback: (typeof STORAGE_SKUS)[number]) =>
+  z.enum(STORAGE_SKUS, { error: `must be ${oneOf(STORAGE_SKUS)}` }).default(fallback);
+
+/** Checks every name a spec refers to against what the spec and the repo define. */
+function checkReferences(spec: WorkspaceSpecInput, repo: RepoFiles, ctx: z.RefinementCtx) {
+  const groups = Object.keys(spec.groups ?? {});
+  const pools = Object.keys(spec.pools ?? {});
+  const policies = Object.keys(spec.clusterPolicies ?? {});
+  const notebooks = Object.keys(repo.notebooks);
+  const replicated = `${spec.lake?.replicatedPath}/`;
+  const issue = (path: PropertyKey[], input: unknown, message: string) =>
+    ctx.addIssue({ code: "custom", path, input, message });
+  const checkGroups = (perms: Record<string, string> | undefined, path: PropertyKey[]) => {
+    for (const g of Object.keys(perms ?? {})) {
+      if (!groups.includes(g))
+        issue([...path, g], g, `unknown group ${quote(g)}; allowed: ${oneOf(groups)}`);
+    }
+  };
+  const checkCluster = (c: JobClusterSpec | undefined, path: PropertyKey[]) => {
+    if (typeof c?.pool === "string" && !pools.includes(c.pool))
+      issue([...path, "pool"], c.pool, `unknown pool ${quote(c.pool)}; allowed: ${oneOf(pools)}`);
+    if (c?.policy && !policies.includes(c.policy)) {
+      issue(
+        [...path, "policy"],
+        c.policy,
+        `unknown cluster policy ${quote(c.policy)}; allowed: ${oneOf(policies)}`,
+      );
+    }
+  };
+  const checkNotebook = (nb: unknown, path: PropertyKey[]) => {
+    if (typeof nb === "string" && !notebooks.includes(nb)) {
+      issue(
+        path,
+        nb,
+        `no notebook ${quote(nb)} in ${WORKSPACE_DIR}/; allowed: ${oneOf(notebooks)}`,
+      );
+    }
+  };
+  const checkReplicated = (p: unknown, path: PropertyKey[], what: string) => {
+    if (typeof p === "string" && !p.startsWith(replicated)) {
+      issue(
+        path,
+        p,
+        `${what} must be under the replicated lake path ${quote(replicated)}, or it is lost with this region`,
+      );
+    }
+  };
+
+  for (const [k, pool] of Object.entries(spec.pools ?? {}))
+    checkGroups(pool.permissions, ["pools", k, "permissions"]);
+  for (const [k, p] of Object.entries(spec.clusterPolicies ?? {}))
+    checkGroups(p.permissions, ["clusterPolicies", k, "permissions"]);
+  for (const [k, s] of Object.entries(spec.secretScopes ?? {}))
+    checkGroups(s.permissions, ["secretScopes", k, "permissions"]);
+  checkGroups(spec.folderPermissions, ["folderPermissions"]);
+  for (const [nb, perms] of Object.entries(spec.notebookPermissions ?? {})) {
+    checkNotebook(nb, ["notebookPermissions", nb]);
+    checkGroups(perms, ["notebookPermissions", nb]);
+  }
+  for (const [k, job] of Object.entries(spec.jobs ?? {})) {
+    checkGroups(job.permissions, ["jobs", k, "permissions"]);
+    checkCluster(job.cluster, ["jobs", k, "cluster"]);
+    checkReplicated(
+      job.checkpointLocation,
+      ["jobs", k, "checkpointLocation"],
+      "a streaming checkpoint",
+    );
+    for (const [t, task] of Object.entries(job.tasks ?? {}))
+      checkNotebook(task.notebook, ["jobs", k, "tasks", t, "notebook"]);
+  }
+  for (const [k, s] of Object.entries(spec.initScripts ?? {})) {
+    if (typeof s?.source === "string" && !repo.initScripts.includes(s.source)) {
+      issue(
+        ["initScripts", k, "source"],
+        s.source,
+        `no file ${quote(s.source)}; allowed: ${oneOf(repo.initScripts)}`,
+      );
+    }
+  }
+  if (spec.replication) {
+    checkCluster(spec.replication.cluster, ["replication", "cluster"]);
+    checkNotebook(spec.replication.notebook, ["replication", "notebook"]);
+    for (const [t, table] of Object.entries(spec.replication.tables ?? {})) {
+      checkReplicated(table.path, ["replication", "tables", t, "path"], "a replicated table");
+    }
+  }
+  for (const sku of ["storageAccountSku", "lakeSku"] as const) {
+    const value = sku === "lakeSku" ? spec.lake?.sku : spec.storageAccountSku;
+    if (value && SINGLE_REGION_SKUS.includes(value) && !spec.allowSingleRegionStorage) {
+      issue(
+        sku === "lakeSku" ? ["lake", "sku"] : ["storageAccountSku"],
+        value,
+        `${value} keeps data in one region; allowed: ${oneOf(STORAGE_SKUS.filter((s) => !SINGLE_REGION_SKUS.includes(s)))}, ` +
+          "or set allowSingleRegionStorage: true to accept the loss",
+      );
+    }
+  }
+}
+
+const shape = {
+  /** Workspace (DBFS root) storage redundancy, parameters.storageAccountSkuName. Default Standard_GRS. */
+  storageAccountSku: storageSku("Standard_GRS"),
+  /** Allow ZRS or LRS for workspace or lake storage. Default false. */
+  allowSingleRegionStorage: bool().default(false),
+  lake: strictObject({
+    /** The ADLS Gen2 lake's redundancy. Default Standard_RAGZRS (readable from the paired region). */
+    sku: storageSku("Standard_RAGZRS"),
+    container: z
+      .string()
+      .regex(/^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$/, { error: "malformed container name" })
+      .default("lake"),
+    /** Lake path whose data is replicated to the peer: deep-cloned tables and streaming checkpoints. */
+    replicatedPath: z
+      .string()
+      .regex(/^[a-z0-9_-]+$/, { error: "must be one folder name" })
+      .default("replicated"),
+  }).default({ sku: "Standard_RAGZRS", container: "lake", replicatedPath: "replicated" }),
+  /** Workspace folder that receives workspace/. Default /Shared/paired-dr. */
+  workspaceRoot: z
+    .string()
+    .regex(/^\/Shared\/[A-Za-z0-9_./-]+$/, {
+      error: 'must be a folder under /Shared, e.g. "/Shared/paired-dr"',
+    })
+    .default("/Shared/paired-dr"),
+  groups: namedMap(
+    strictObject({ workspaceAccess: bool().default(true), sqlAccess: bool().default(false) }),
+  ).default({}),
+  pools: namedMap(poolSchema).default({}),
+  clusterPolicies: namedMap(clusterPolicySchema).default({}),
+  jobs: namedMap(jobSchema).default({}),
+  secretScopes: namedMap(
+    strictObject({ permissions: permissions(PERMISSION_LEVELS.secretScope) }),
+  ).default({}),
+  initScripts: namedMap(
+    strictObject({
+      /** Repo path under init-scripts/. */
+      source: z.string().refine((s) => s.startsWith(`${INIT_SCRIPTS_DIR}/`), {
+        error: `must be a file under ${INIT_SCRIPTS_DIR}/`,
+      }),
+      position: int("position", 0, 1000).default(0),
+      enabled: bool().default(true),
+    }),
+  ).default({}),
+  /** Permissions on the workspace root folder. */
+  folderPermissions: permissions(PERMISSION_LEVELS.workspaceObject),
+  /** Permissions per notebook key. */
+  notebookPermissions: z
+    .record(z.string(), permissions(PERMISSION_LEVELS.workspaceObject))
+    .default({}),
+  replication: replicationSchema.optional(),
+};
+
+type WorkspaceSpecInput = Partial<z.output<z.ZodObject<typeof shape>>>;
+
+/** The shared workspace spec, checked against the repo's notebooks and init scripts. */
+export function workspaceSpecSchema(repo: RepoFiles) {
+  return strictObject(shape).superRefine((spec, ctx) => checkReferences(spec, repo, ctx), {
+    // References are checked even when other parts of the spec are wrong, so all are reported.
+    when: () => true,
+  });
+}
+
+export type WorkspaceSpec = z.output<ReturnType<typeof workspaceSpecSchema>>;
