@@ -77,7 +77,13 @@ export function describeIssues(
       }
       continue;
     }
-    const value = valueAt(raw, issue.path);
+    // A custom check that names its own input (a key, a list of modes) is reported with it;
+    // otherwise the value at the issue's path is what was given.
+    const own =
+      issue.code === "custom" &&
+      issue.input !== undefined &&
+      (typeof issue.input !== "object" || Array.isArray(issue.input));
+    const value = own ? issue.input : valueAt(raw, issue.path);
     // zod's own wording for a wrong type ("Invalid input: expected object, received string").
     const message =
       issue.code === "invalid_type" && issue.message.startsWith("Invalid input")
@@ -100,7 +106,7 @@ export function parsePlatformConfig(
   repo: RepoFiles,
   isSecret?: (topLevelKey: string) => boolean,
 ): PlatformConfig {
-  const result = makeConfigSchema(repo).safeParse(raw);
+  const result = makeConfigSchema(repo).safeParse(raw, { reportInput: true });
   if (!result.success) throw new ConfigError(describeIssues(result.error.issues, raw, isSecret));
   return result.data;
 }

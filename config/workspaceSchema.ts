@@ -129,8 +129,7 @@ const jobSchema = strictObject(
       code: "custom",
       input: modes,
       message:
-        `give exactly one of schedule, continuous or trigger (given: ${modes.length ? modes.join(", ") : "none"}); ` +
-        "a passive site stands a job down by pausing it, which needs one",
+        "give exactly one of schedule, continuous or trigger; a passive site stands a job down by pausing it, which needs one",
     });
   }
   if (job.continuous && !job.checkpointLocation) {

@@ -1,0 +1,209 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, parsePlatformConfig } from "../config/load";
+import { REPO, validRaw } from "./helpers";
+
+const FORBIDDEN =
+  "jobs must run in either region: an existing interactive cluster exists in one workspace only " +
+  "(and a passive site keeps no interactive clusters); use the job's `cluster` (a job cluster on a pool)";
+const NOTEBOOKS = Object.keys(REPO.notebooks)
+  .map((k) => JSON.stringify(k))
+  .join(" | ");
+
+/** Each case changes one thing in the shipped workspace spec and gives the exact problem lines. */
+const CASES: [string, (w: Record<string, any>) => void, string[]][] = [
+  [
+    "a task on an existing cluster (existing_cluster_id)",
+    (w) => (w.jobs["nightly-sales"].tasks.aggregate.existing_cluster_id = "0101-120000-abc123"),
+    [
+      `paired-dr:workspace.jobs.nightly-sales.tasks.aggregate.existing_cluster_id: ${FORBIDDEN} (given: "0101-120000-abc123")`,
+    ],
+  ],
+  [
+    "a job on an existing cluster (existingClusterId)",
+    (w) => (w.jobs["weekly-kpis"].existingClusterId = "0101-120000-abc123"),
+    [
+      `paired-dr:workspace.jobs.weekly-kpis.existingClusterId: ${FORBIDDEN} (given: "0101-120000-abc123")`,
+    ],
+  ],
+  [
+    "a checkpoint outside the replicated lake path",
+    (w) => (w.jobs["orders-stream"].checkpointLocation = "scratch/checkpoints/orders"),
+    [
+      `paired-dr:workspace.jobs.orders-stream.checkpointLocation: a streaming checkpoint must be under the replicated lake path "replicated/", or it is lost with this region (given: "scratch/checkpoints/orders")`,
+    ],
+  ],
+  [
+    "a checkpoint escaping the lake path with ..",
+    (w) => (w.jobs["orders-stream"].checkpointLocation = "replicated/../scratch"),
+    [
+      `paired-dr:workspace.jobs.orders-stream.checkpointLocation: malformed lake path; allowed: a relative path inside the lake container (lowercase letters, digits, '_', '-', '.', '/'; no '..') (given: "replicated/../scratch")`,
+    ],
+  ],
+  [
+    "a continuous job without a checkpoint",
+    (w) => delete w.jobs["orders-stream"].checkpointLocation,
+    [
+      `paired-dr:workspace.jobs.orders-stream.checkpointLocation: a continuous (streaming) job needs a checkpointLocation under the replicated lake path (given: nothing)`,
+    ],
+  ],
+  [
+    "a job with a schedule and a trigger",
+    (w) => (w.jobs["partner-files"].schedule = { cron: "0 0 1 * * ?" }),
+    [
+      `paired-dr:workspace.jobs.partner-files: give exactly one of schedule, continuous or trigger; a passive site stands a job down by pausing it, which needs one (given: ["schedule","trigger"])`,
+    ],
+  ],
+  [
+    "a job that cannot be paused",
+    (w) => delete w.jobs["weekly-kpis"].schedule,
+    [
+      `paired-dr:workspace.jobs.weekly-kpis: give exactly one of schedule, continuous or trigger; a passive site stands a job down by pausing it, which needs one (given: [])`,
+    ],
+  ],
+  [
+    "a malformed cron",
+    (w) => (w.jobs["nightly-sales"].schedule.cron = "0 2 * * *"),
+    [
+      `paired-dr:workspace.jobs.nightly-sales.schedule.cron: must be a Quartz cron of 6 fields (seconds minutes hours day-of-month month day-of-week), e.g. "0 0 2 * * ?" (given: "0 2 * * *")`,
+    ],
+  ],
+  [
+    "an unknown pool",
+    (w) => (w.jobs["weekly-kpis"].cluster.pool = "gpu"),
+    [
+      `paired-dr:workspace.jobs.weekly-kpis.cluster.pool: unknown pool "gpu"; allowed: "etl" | "analytics" (given: "gpu")`,
+    ],
+  ],
+  [
+    "an unknown cluster policy",
+    (w) => (w.jobs["weekly-kpis"].cluster.policy = "gpu-compute"),
+    [
+      `paired-dr:workspace.jobs.weekly-kpis.cluster.policy: unknown cluster policy "gpu-compute"; allowed: "job-compute" | "analytics-compute" (given: "gpu-compute")`,
+    ],
+  ],
+  [
+    "workers and autoscale together",
+    (w) => (w.jobs["backfill-orders"].cluster.autoscale = { min: 1, max: 4 }),
+    [
+      `paired-dr:workspace.jobs.backfill-orders.cluster: give exactly one of workers or autoscale (given: {"pool":"etl","workers":4,"autoscale":{"min":1,"max":4}})`,
+    ],
+  ],
+  [
+    "an unknown group in permissions",
+    (w) => (w.pools.etl.permissions["data-scientists"] = "CAN_ATTACH_TO"),
+    [
+      `paired-dr:workspace.pools.etl.permissions.data-scientists: unknown group "data-scientists"; allowed: "data-engineers" | "data-analysts" | "platform-admins" (given: "data-scientists")`,
+    ],
+  ],
+  [
+    "a permission level the object does not have",
+    (w) => (w.jobs["nightly-sales"].permissions["data-analysts"] = "CAN_USE"),
+    [
+      `paired-dr:workspace.jobs.nightly-sales.permissions.data-analysts: unknown permission level; allowed: "CAN_VIEW" | "CAN_MANAGE_RUN" | "CAN_MANAGE" (given: "CAN_USE")`,
+    ],
+  ],
+  [
+    "a task on a notebook that is not in the repo",
+    (w) => (w.jobs["nightly-sales"].tasks.publish.notebook = "etl/publish"),
+    [
+      `paired-dr:workspace.jobs.nightly-sales.tasks.publish.notebook: no notebook "etl/publish" in workspace/; allowed: ${NOTEBOOKS} (given: "etl/publish")`,
+    ],
+  ],
+  [
+    "a task depending on an unknown task",
+    (w) => (w.jobs["nightly-sales"].tasks.publish.dependsOn = ["aggregates"]),
+    [
+      `paired-dr:workspace.jobs.nightly-sales.tasks.publish.dependsOn: unknown task "aggregates"; allowed: "aggregate" (given: "aggregates")`,
+    ],
+  ],
+  [
+    "an init script that is not in the repo",
+    (w) => (w.initScripts["install-monitoring"].source = "init-scripts/monitoring.sh"),
+    [
+      `paired-dr:workspace.initScripts.install-monitoring.source: no file "init-scripts/monitoring.sh"; allowed: "init-scripts/install-monitoring.sh" (given: "init-scripts/monitoring.sh")`,
+    ],
+  ],
+  [
+    "a replicated table outside the replicated path",
+    (w) => (w.replication.tables["sales.orders"].path = "tables/sales/orders"),
+    [
+      `paired-dr:workspace.replication.tables.sales.orders.path: a replicated table must be under the replicated lake path "replicated/", or it is lost with this region (given: "tables/sales/orders")`,
+    ],
+  ],
+  [
+    "an RPO no schedule can meet",
+    (w) => (w.replication.tables["sales.orders"].rpoMinutes = 7),
+    [
+      `paired-dr:workspace.replication.tables.sales.orders.rpoMinutes: no schedule for this RPO; allowed: 5, 10, 15, 20, 30, 60, 120, 180, 240, 360, 480, 720, 1440 (minutes) (given: 7)`,
+    ],
+  ],
+  [
+    "locally redundant workspace storage without the flag",
+    (w) => (w.storageAccountSku = "Standard_LRS"),
+    [
+      `paired-dr:workspace.storageAccountSku: Standard_LRS keeps data in one region; allowed: "Standard_GRS" | "Standard_RAGRS" | "Standard_GZRS" | "Standard_RAGZRS", or set allowSingleRegionStorage: true to accept the loss (given: "Standard_LRS")`,
+    ],
+  ],
+  [
+    "a zone-redundant lake without the flag",
+    (w) => (w.lake.sku = "Standard_ZRS"),
+    [
+      `paired-dr:workspace.lake.sku: Standard_ZRS keeps data in one region; allowed: "Standard_GRS" | "Standard_RAGRS" | "Standard_GZRS" | "Standard_RAGZRS", or set allowSingleRegionStorage: true to accept the loss (given: "Standard_ZRS")`,
+    ],
+  ],
+  [
+    "a pool keeping more idle instances than its capacity",
+    (w) => (w.pools.analytics.minIdleInstances = 20),
+    [
+      `paired-dr:workspace.pools.analytics.minIdleInstances: minIdleInstances must not exceed maxCapacity (given: 20)`,
+    ],
+  ],
+  [
+    "a declared concurrency of 0",
+    (w) => (w.jobs["weekly-kpis"].maxConcurrentRuns = 0),
+    [
+      `paired-dr:workspace.jobs.weekly-kpis.maxConcurrentRuns: too small; allowed: a whole number of runs from 1 to 1000 (given: 0)`,
+    ],
+  ],
+];
+
+function problemsOf(mutate: (w: Record<string, any>) => void): string[] {
+  const raw = validRaw();
+  mutate(raw.workspace);
+  try {
+    parsePlatformConfig(raw, REPO);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return [...(e as ConfigError).problems];
+  }
+  throw new Error("config was accepted");
+}
+
+describe("the workspace spec", () => {
+  it("accepts the shipped spec", () => {
+    const { workspace } = parsePlatformConfig(validRaw(), REPO);
+    expect(Object.keys(workspace.jobs)).toEqual([
+      "orders-stream",
+      "nightly-sales",
+      "backfill-orders",
+      "partner-files",
+      "weekly-kpis",
+    ]);
+    expect(Object.keys(workspace.replication!.tables)).toEqual([
+      "sales.orders",
+      "sales.customers",
+      "finance.invoices",
+    ]);
+  });
+
+  it.each(CASES)("rejects %s", (_name, mutate, expected) => {
+    expect(problemsOf(mutate)).toEqual(expected);
+  });
+
+  it("allows single-region storage with the explicit flag", () => {
+    const raw = validRaw();
+    raw.workspace.storageAccountSku = "Standard_LRS";
+    raw.workspace.allowSingleRegionStorage = true;
+    expect(parsePlatformConfig(raw, REPO).workspace.storageAccountSku).toBe("Standard_LRS");
+  });
+});
