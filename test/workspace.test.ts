@@ -1,0 +1,529 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { parsePlatformConfig } from "../config/load";
+import type { JobSpec, PoolSpec } from "../config/workspaceSchema";
+import {
+  expandParameters,
+  jobArgs,
+  jobRunState,
+  poolArgs,
+  poolMinIdle,
+  replicationJobArgs,
+  type JobContext,
+} from "../components/workspace/plan";
+import type { CapturedResource } from "../tools/plan/capture";
+import { diffPlans } from "../tools/plan/diff";
+import { planStack, type StackPlan } from "../tools/plan/engine";
+import { REPO, byType, findResource, validRaw } from "./helpers";
+
+const POOL = "databricks:index/instancePool:InstancePool";
+const JOB = "databricks:index/job:Job";
+const spec = parsePlatformConfig(validRaw(), REPO).workspace;
+
+const ctx = (role: "active" | "passive"): JobContext => ({
+  role,
+  pools: {
+    etl: { id: "pool-etl-id", sparkVersion: "15.4.x-scala2.12" },
+    analytics: { id: "pool-an-id", sparkVersion: "15.4.x-scala2.12" },
+  },
+  policies: { "job-compute": "POLICY1", "analytics-compute": "POLICY2" },
+  workspaceRoot: "/Shared/paired-dr",
+  lake: { account: "acmedataprilake", peerAccount: "acmedataseclake", container: "lake" },
+  tags: { "paired-dr-site": "primary" },
+});
+
+describe("role decisions", () => {
+  it("a passive pool keeps no idle instances; an active one keeps what was declared", () => {
+    expect(poolMinIdle(2, "passive")).toBe(0);
+    expect(poolMinIdle(2, "active")).toBe(2);
+    expect(poolMinIdle(0, "active")).toBe(0);
+  });
+
+  it("a passive job runs nothing and is paused; an active one runs as declared", () => {
+    expect(jobRunState({ maxConcurrentRuns: 3, pauseStatus: "UNPAUSED" }, "passive")).toEqual({
+      maxConcurrentRuns: 0,
+      pauseStatus: "PAUSED",
+    });
+    expect(jobRunState({ maxConcurrentRuns: 3, pauseStatus: "UNPAUSED" }, "active")).toEqual({
+      maxConcurrentRuns: 3,
+      pauseStatus: "UNPAUSED",
+    });
+    expect(jobRunState({ maxConcurrentRuns: 1, pauseStatus: "PAUSED" }, "active")).toEqual({
+      maxConcurrentRuns: 1,
+      pauseStatus: "PAUSED",
+    });
+  });
+
+  it("builds a pool's exact inputs in both roles", () => {
+    const pool: PoolSpec = spec.pools.etl!;
+    const active = poolArgs("etl", pool, "active", { team: "data" });
+    expect(active).toEqual({
+      instancePoolName: "etl",
+      nodeTypeId: "Standard_DS3_v2",
+      minIdleInstances: 2,
+      maxCapacity: 40,
+      idleInstanceAutoterminationMinutes: 20,
+      preloadedSparkVersions: ["15.4.x-scala2.12"],
+      azureAttributes: { availability: "ON_DEMAND_AZURE" },
+      customTags: { team: "data" },
+    });
+    expect(poolArgs("etl", pool, "passive", { team: "data" })).toEqual({
+      ...active,
+      minIdleInstances: 0,
+    });
+  });
+
+  it("builds the nightly job's exact inputs when active", () => {
+    const job: JobSpec = spec.jobs["nightly-sales"]!;
+    expect(jobArgs("nightly-sales", job, ctx("active"))).toEqual({
+      name: "nightly-sales",
+      description: "Aggregates yesterday's orders, then publishes the sales mart.",
+      maxConcurrentRuns: 1,
+      schedule: { quartzCronExpression: "0 0 2 * * ?", timezoneId: "UTC", pauseStatus: "UNPAUSED" },
+      jobClusters: [
+        {
+          jobClusterKey: "main",
+          newCluster: {
+            sparkVersion: "15.4.x-scala2.12",
+            instancePoolId: "pool-etl-id",
+            driverInstancePoolId: "pool-etl-id",
+            autoscale: { minWorkers: 2, maxWorkers: 8 },
+            policyId: "POLICY1",
+            applyPolicyDefaultValues: true,
+            customTags: { "paired-dr-site": "primary" },
+          },
+        },
+      ],
+      tasks: [
+        {
+          taskKey: "aggregate",
+          jobClusterKey: "main",
+          notebookTask: {
+            notebookPath: "/Shared/paired-dr/etl/nightly_sales",
+            source: "WORKSPACE",
+            baseParameters: {
+              orders_path:
+                "abfss://lake@acmedataprilake.dfs.core.windows.net/replicated/tables/sales/orders",
+              sales_path:
+                "abfss://lake@acmedataprilake.dfs.core.windows.net/replicated/tables/sales/daily_sales",
+            },
+          },
+          timeoutSeconds: 7200,
+          maxRetries: 2,
+        },
+        {
+          taskKey: "publish",
+          jobClusterKey: "main",
+          notebookTask: {
+            notebookPath: "/Shared/paired-dr/etl/publish_marts",
+            source: "WORKSPACE",
+            baseParameters: {
+              sales_path:
+                "abfss://lake@acmedataprilake.dfs.core.windows.net/replicated/tables/sales/daily_sales",
+              mart_path: "abfss://lake@acmedataprilake.dfs.core.windows.net/marts/sales_daily",
+            },
+          },
+          dependsOns: [{ taskKey: "aggregate" }],
+          timeoutSeconds: 0,
+          maxRetries: 0,
+        },
+      ],
+      emailNotifications: { onFailures: ["data-oncall@acmedata.example"] },
+      tags: { "paired-dr-site": "primary" },
+    });
+  });
+
+  it("pauses the schedule, the continuous run and the trigger on a passive site, and restores each when active", () => {
+    const runState = (key: string, role: "active" | "passive") => {
+      const a = jobArgs(key, spec.jobs[key]!, ctx(role)) as Record<string, any>;
+      const mode = ["schedule", "continuous", "trigger"].filter((m) => m in a);
+      return { mode, concurrency: a.maxConcurrentRuns, pause: a[mode[0]!].pauseStatus };
+    };
+    expect(runState("orders-stream", "passive")).toEqual({
+      mode: ["continuous"],
+      concurrency: 0,
+      pause: "PAUSED",
+    });
+    expect(runState("orders-stream", "active")).toEqual({
+      mode: ["continuous"],
+      concurrency: 1,
+      pause: "UNPAUSED",
+    });
+    expect(runState("partner-files", "passive")).toEqual({
+      mode: ["trigger"],
+      concurrency: 0,
+      pause: "PAUSED",
+    });
+    expect(runState("partner-files", "active")).toEqual({
+      mode: ["trigger"],
+      concurrency: 1,
+      pause: "UNPAUSED",
+    });
+    expect(runState("weekly-kpis", "passive")).toEqual({
+      mode: ["schedule"],
+      concurrency: 0,
+      pause: "PAUSED",
+    });
+    expect(runState("weekly-kpis", "active")).toEqual({
+      mode: ["schedule"],
+      concurrency: 3,
+      pause: "UNPAUSED",
+    });
+    // Declared paused stays paused after promotion: no blanket unpause.
+    expect(runState("backfill-orders", "active")).toEqual({
+      mode: ["schedule"],
+      concurrency: 1,
+      pause: "PAUSED",
+    });
+  });
+
+  it("puts a streaming job's checkpoint in this site's replicated lake path", () => {
+    const a = jobArgs("orders-stream", spec.jobs["orders-stream"]!, ctx("active"));
+    const task = (a.tasks as any[])[0];
+    expect(task.notebookTask.baseParameters).toEqual({
+      source_path: "abfss://lake@acmedataprilake.dfs.core.windows.net/landing/orders/",
+      target_table_path:
+        "abfss://lake@acmedataprilake.dfs.core.windows.net/replicated/tables/sales/orders",
+      checkpoint_location:
+        "abfss://lake@acmedataprilake.dfs.core.windows.net/replicated/_checkpoints/orders_stream",
+    });
+  });
+
+  it("expands only lake: parameters", () => {
+    expect(
+      expandParameters({ a: "lake:x/y", b: "/Workspace/f.json", c: "plain" }, ctx("active")),
+    ).toEqual({
+      a: "abfss://lake@acmedataprilake.dfs.core.windows.net/x/y",
+      b: "/Workspace/f.json",
+      c: "plain",
+    });
+  });
+
+  it("deep-clones a table from this site's lake to the peer's, every RPO minutes, only when active", () => {
+    const table = spec.replication!.tables["sales.orders"]!;
+    const active = replicationJobArgs(
+      "sales.orders",
+      table,
+      spec.replication!,
+      ctx("active"),
+    ) as Record<string, any>;
+    expect(active.name).toBe("replicate-sales-orders");
+    expect(active.maxConcurrentRuns).toBe(1);
+    expect(active.schedule).toEqual({
+      quartzCronExpression: "0 0/15 * * * ?",
+      timezoneId: "UTC",
+      pauseStatus: "UNPAUSED",
+    });
+    expect(active.tasks[0].notebookTask).toEqual({
+      notebookPath: "/Shared/paired-dr/replication/deep_clone",
+      source: "WORKSPACE",
+      baseParameters: {
+        table: "sales.orders",
+        source: "abfss://lake@acmedataprilake.dfs.core.windows.net/replicated/tables/sales/orders",
+        target: "abfss://lake@acmedataseclake.dfs.core.windows.net/replicated/tables/sales/orders",
+      },
+    });
+    const passive = replicationJobArgs(
+      "sales.orders",
+      table,
+      spec.replication!,
+      ctx("passive"),
+    ) as Record<string, any>;
+    expect(passive).toEqual({
+      ...active,
+      maxConcurrentRuns: 0,
+      schedule: { ...active.schedule, pauseStatus: "PAUSED" },
+    });
+  });
+});
+
+/** Pool minIdle, and per job: concurrency, mode and pause status, from a plan. */
+function runStates(plan: StackPlan) {
+  const pools = Object.fromEntries(
+    byType(plan.resources, POOL).map((p) => [p.inputs.instancePoolName, p.inputs.minIdleInstances]),
+  );
+  const jobs = Object.fromEntries(
+    byType(plan.resources, JOB).map((j) => {
+      const mode = (["schedule", "continuous", "trigger"] as const).find((m) => m in j.inputs)!;
+      return [
+        j.inputs.name,
+        `${(j.inputs[mode] as { pauseStatus: string }).pauseStatus}/${j.inputs.maxConcurrentRuns}`,
+      ];
+    }),
+  );
+  return { pools, jobs };
+}
+
+const ACTIVE = {
+  pools: { etl: 2, analytics: 1 },
+  jobs: {
+    "orders-stream": "UNPAUSED/1",
+    "nightly-sales": "UNPAUSED/1",
+    "backfill-orders": "PAUSED/1",
+    "partner-files": "UNPAUSED/1",
+    "weekly-kpis": "UNPAUSED/3",
+    "replicate-sales-orders": "UNPAUSED/1",
+    "replicate-sales-customers": "UNPAUSED/1",
+    "replicate-finance-invoices": "UNPAUSED/1",
+  },
+};
+const PASSIVE = {
+  pools: { etl: 0, analytics: 0 },
+  jobs: Object.fromEntries(Object.keys(ACTIVE.jobs).map((j) => [j, "PAUSED/0"])),
+};
+
+describe("the Workspace in both stacks and both roles", () => {
+  const plans: Record<string, StackPlan> = {};
+  beforeAll(async () => {
+    for (const stack of ["primary", "secondary"]) {
+      for (const promote of [false, true])
+        plans[`${stack}/${promote}`] = await planStack(stack, { sets: [`promote=${promote}`] });
+    }
+  });
+
+  it("stands the passive side down and restores exactly the declared values on the active side", () => {
+    expect(runStates(plans["primary/false"]!)).toEqual(ACTIVE);
+    expect(runStates(plans["secondary/false"]!)).toEqual(PASSIVE);
+    expect(runStates(plans["primary/true"]!)).toEqual(PASSIVE);
+    expect(runStates(plans["secondary/true"]!)).toEqual(ACTIVE);
+  });
+
+  it("clones each site's lake toward its peer, whatever the role", () => {
+    const direction = (plan: StackPlan) =>
+      byType(plan.resources, JOB)
+        .filter((j) => String(j.inputs.name).startsWith("replicate-"))
+        .map((j) => {
+          const p = (j.inputs.tasks as any[])[0].notebookTask.baseParameters;
+          return `${p.table}: ${p.source.split("@")[1].split(".")[0]} -> ${p.target.split("@")[1].split(".")[0]}`;
+        });
+    const primary = [
+      "sales.orders: acmedataprilake -> acmedataseclake",
+      "sales.customers: acmedataprilake -> acmedataseclake",
+      "finance.invoices: acmedataprilake -> acmedataseclake",
+    ];
+    const secondary = primary.map((l) =>
+      l.replace("acmedataprilake -> acmedataseclake", "acmedataseclake -> acmedataprilake"),
+    );
+    expect(direction(plans["primary/false"]!)).toEqual(primary);
+    expect(direction(plans["primary/true"]!)).toEqual(primary);
+    expect(direction(plans["secondary/false"]!)).toEqual(secondary);
+    expect(direction(plans["secondary/true"]!)).toEqual(secondary);
+  });
+
+  it("creates no interactive cluster in either stack", () => {
+    for (const plan of Object.values(plans)) {
+      expect(byType(plan.resources, "databricks:index/cluster:Cluster")).toEqual([]);
+      for (const job of byType(plan.resources, JOB)) {
+        expect(JSON.stringify(job.inputs)).not.toMatch(/existingClusterId/);
+      }
+    }
+  });
+
+  it("registers the expected objects per site", () => {
+    const counts = (plan: StackPlan) => {
+      const c: Record<string, number> = {};
+      for (const r of plan.resources.filter(
+        (r) => r.type.startsWith("databricks:") || r.type.startsWith("azure-native:"),
+      )) {
+        c[r.type] = (c[r.type] ?? 0) + 1;
+      }
+      return c;
+    };
+    const expected = {
+      "azure-native:resources:ResourceGroup": 1,
+      "azure-native:network:NetworkSecurityGroup": 1,
+      "azure-native:network:VirtualNetwork": 1,
+      "azure-native:databricks:Workspace": 1,
+      "azure-native:storage:StorageAccount": 1,
+      "azure-native:storage:BlobContainer": 1,
+      "azure-native:keyvault:Vault": 1,
+      "azure-native:authorization:RoleAssignment": 1,
+      "databricks:index/group:Group": 3,
+      "databricks:index/directory:Directory": 1,
+      "databricks:index/notebook:Notebook": 7,
+      "databricks:index/workspaceFile:WorkspaceFile": 1,
+      "databricks:index/globalInitScript:GlobalInitScript": 1,
+      "databricks:index/secretScope:SecretScope": 2,
+      "databricks:index/secretAcl:SecretAcl": 3,
+      "databricks:index/instancePool:InstancePool": 2,
+      "databricks:index/clusterPolicy:ClusterPolicy": 2,
+      "databricks:index/job:Job": 8,
+      "databricks:index/permissions:Permissions": 11,
+    };
+    for (const plan of Object.values(plans)) expect(counts(plan)).toEqual(expected);
+  });
+
+  it("binds the Databricks provider to its own workspace and backs the scopes with its own vault", () => {
+    const plan = plans["secondary/false"]!;
+    const ws = findResource(
+      plan.resources,
+      "azure-native:databricks:Workspace",
+      "workspace-workspace",
+    );
+    const provider = findResource(
+      plan.resources,
+      "pulumi:providers:databricks",
+      "workspace-databricks",
+    );
+    expect(provider.inputs).toEqual({
+      host: `https://${ws.outputs.workspaceUrl}`,
+      azureWorkspaceResourceId: ws.id,
+    });
+    expect(ws.id).toBe(
+      "/subscriptions/5b0e2c3a-8f1d-4c6e-9a7b-2d4f6e8a0c1e/resourceGroups/acmedata-secondary-rg/providers/Microsoft.Databricks/workspaces/acmedata-secondary-dbw",
+    );
+    expect(ws.inputs).toMatchObject({
+      sku: { name: "premium" },
+      managedResourceGroupId:
+        "/subscriptions/5b0e2c3a-8f1d-4c6e-9a7b-2d4f6e8a0c1e/resourceGroups/acmedata-secondary-dbw-managed-rg",
+      parameters: {
+        customPublicSubnetName: { value: "dbx-host" },
+        customPrivateSubnetName: { value: "dbx-container" },
+        enableNoPublicIp: { value: true },
+        storageAccountSkuName: { value: "Standard_GRS" },
+      },
+    });
+    const vault = findResource(plan.resources, "azure-native:keyvault:Vault", "workspace-kv");
+    for (const scope of byType(plan.resources, "databricks:index/secretScope:SecretScope")) {
+      expect(scope.inputs.keyvaultMetadata).toEqual({
+        resourceId: vault.id,
+        dnsName: "https://acmedata-sec-kv.vault.azure.net/",
+      });
+      expect(scope.provider.startsWith(provider.urn)).toBe(true);
+    }
+    const lake = findResource(
+      plan.resources,
+      "azure-native:storage:StorageAccount",
+      "workspace-lake",
+    );
+    expect(lake.inputs).toMatchObject({
+      accountName: "acmedataseclake",
+      isHnsEnabled: true,
+      minimumTlsVersion: "TLS1_2",
+      allowBlobPublicAccess: false,
+      sku: { name: "Standard_RAGZRS" },
+    });
+  });
+
+  it("protects every stateful resource of the workspace", () => {
+    const plan = plans["primary/false"]!;
+    const protectedNames = plan.resources
+      .filter((r) => r.options.protect)
+      .map((r) => r.name)
+      .sort();
+    expect(protectedNames).toEqual(
+      [
+        "backup-bucket",
+        "warehouse-bucket",
+        "workspace-kv",
+        "workspace-lake",
+        "workspace-lake-container",
+        "workspace-rg",
+        "workspace-root",
+        "workspace-scope-partner-apis",
+        "workspace-scope-platform",
+        "workspace-workspace",
+        ...Object.keys(REPO.notebooks).map((k) => `workspace-notebook-${k}`),
+        ...REPO.workspaceFiles.map((f) => `workspace-file-${f.replace(/^workspace\//, "")}`),
+      ].sort(),
+    );
+  });
+});
+
+/**
+ * Parity: the two stacks hold the same workspace objects. Values that are region-specific by
+ * nature (lake account, vault, workspace URL, generated IDs, the site tag) are normalized away.
+ */
+function workspaceObjects(plan: StackPlan): Record<string, unknown> {
+  const site = plan.site;
+  const peer = site === "primary" ? "secondary" : "primary";
+  const code = (s: string) => (s === "primary" ? "pri" : "sec");
+  const idToName = new Map(plan.resources.filter((r) => r.id).map((r) => [r.id, `<id:${r.name}>`]));
+  const normalize = (v: unknown): unknown => {
+    if (typeof v === "string") {
+      if (idToName.has(v)) return idToName.get(v);
+      return v
+        .replaceAll(`acmedata${code(site)}lake`, "<lake>")
+        .replaceAll(`acmedata${code(peer)}lake`, "<peer-lake>")
+        .replaceAll(`acmedata-${code(site)}-kv`, "<vault>")
+        .replace(/^https:\/\/adb-\d+\.\d+\.azuredatabricks\.net/, "<workspace-url>");
+    }
+    if (Array.isArray(v)) return v.map(normalize);
+    if (v && typeof v === "object") {
+      return Object.fromEntries(
+        Object.entries(v).map(([k, e]) => [k, k === "paired-dr-site" ? "<site>" : normalize(e)]),
+      );
+    }
+    return v;
+  };
+  return Object.fromEntries(
+    plan.resources
+      .filter((r: CapturedResource) => r.type.startsWith("databricks:"))
+      .map((r) => [`${r.type}::${r.name}`, normalize(r.inputs)]),
+  );
+}
+
+describe("parity of the two stacks", () => {
+  it("builds the same workspace objects in both stacks, in the same role", async () => {
+    for (const [a, b] of [
+      [
+        { stack: "primary", promote: "false" },
+        { stack: "secondary", promote: "true" },
+      ],
+      [
+        { stack: "primary", promote: "true" },
+        { stack: "secondary", promote: "false" },
+      ],
+    ]) {
+      const left = await planStack(a!.stack, { sets: [`promote=${a!.promote}`] });
+      const right = await planStack(b!.stack, { sets: [`promote=${b!.promote}`] });
+      expect(left.role).toBe(right.role);
+      const l = workspaceObjects(left);
+      const r = workspaceObjects(right);
+      expect(Object.keys(l)).toHaveLength(41); // every databricks: resource of the count table above
+      expect(r).toEqual(l);
+    }
+  });
+
+  it("removing a job from the spec removes it, and its permissions, from both stacks", async () => {
+    const raw = validRaw();
+    delete raw.workspace.jobs["weekly-kpis"];
+    const sets = [`workspace=${JSON.stringify(raw.workspace)}`];
+    for (const stack of ["primary", "secondary"]) {
+      const before = await planStack(stack);
+      const after = await planStack(stack, { sets });
+      const names = (p: StackPlan) => p.resources.map((r) => r.name);
+      expect(names(before).filter((n) => !names(after).includes(n))).toEqual([
+        "workspace-job-weekly-kpis",
+        "workspace-perm-job-weekly-kpis",
+      ]);
+      expect(names(after).filter((n) => !names(before).includes(n))).toEqual([]);
+      expect(byType(after.resources, JOB).map((j) => j.inputs.name)).not.toContain("weekly-kpis");
+      expect(byType(after.resources, JOB)).toHaveLength(7);
+    }
+  });
+});
+
+describe("a role flip for the Workspace", () => {
+  it("only updates pools and jobs in place: no delete or replace of workspace, storage, vault, scopes or notebooks", async () => {
+    for (const stack of ["primary", "secondary"]) {
+      for (const promote of [false, true]) {
+        const before = await planStack(stack, { sets: [`promote=${promote}`] });
+        const after = await planStack(stack, { sets: [`promote=${!promote}`] });
+        const d = diffPlans(before, after);
+        expect([d.created, d.deleted, d.replaced, d.dangerous]).toEqual([[], [], [], []]);
+        expect(new Set(d.updated.map((u) => u.resource.type))).toEqual(new Set([POOL, JOB]));
+        expect(d.updated).toHaveLength(10);
+        const paths = new Set(d.updated.flatMap((u) => u.changes.map((c) => c.path)));
+        expect(paths).toEqual(
+          new Set([
+            "minIdleInstances",
+            "maxConcurrentRuns",
+            "schedule.pauseStatus",
+            "continuous.pauseStatus",
+            "trigger.pauseStatus",
+          ]),
+        );
+      }
+    }
+  });
+});
