@@ -1,6 +1,8 @@
 import * as gcp from "@pulumi/gcp";
 import * as azure from "@pulumi/azure-native/provider";
 import { loadConfig } from "./config/load";
+import { DEPLOYMENT_OUTPUT, readLastDeployment } from "./components/lastDeployment";
+import { MetastorePair } from "./components/metastore/metastorePair";
 import { deriveRole, peerSite } from "./components/role";
 import { DualRegionBucket } from "./components/dualRegionBucket";
 import { Workspace } from "./components/workspace/workspace";
@@ -10,9 +12,10 @@ import { Workspace } from "./components/workspace/workspace";
  * `promote` (project-level) flips which one is active. Config is parsed once, before anything is
  * registered; the role is derived once and handed down as a plain value.
  */
-export = () => {
+export = async () => {
   const { config, repo } = loadConfig(__dirname);
   const role = deriveRole(config.site, config.promote);
+  const last = await readLastDeployment();
 
   const azureProvider = new azure.Provider("azure", {
     location: config.azure.region,
@@ -54,6 +57,23 @@ export = () => {
   const warehouse = bucket("warehouse");
   const backup = bucket("backup");
 
+  const metastore = new MetastorePair(
+    "metastore",
+    {
+      site: config.site,
+      role,
+      prefix: config.prefix,
+      gcp: config.gcp,
+      spec: config.metastore,
+      warehouseBucket: config.storage.buckets.warehouse.name,
+      backupBucket: config.storage.buckets.backup.name,
+      last,
+      projectDir: __dirname,
+      labels: { platform: config.prefix },
+    },
+    { provider: gcpProvider },
+  );
+
   const bucketOutputs = (b: DualRegionBucket) => ({
     name: b.name,
     url: b.url,
@@ -77,5 +97,19 @@ export = () => {
       keyVaultUri: workspace.keyVaultUri,
     },
     buckets: { warehouse: bucketOutputs(warehouse), backup: bucketOutputs(backup) },
+    metastore: {
+      serviceId: metastore.serviceId,
+      provisioned: metastore.decision.service,
+      endpointUri: metastore.endpointUri,
+      backupLocation: metastore.backupLocation,
+      restoreFrom: metastore.restoreFrom,
+      restoreSchedule: metastore.decision.restoreSchedule,
+    },
+    // Read back by this stack's next deployment (components/lastDeployment.ts).
+    [DEPLOYMENT_OUTPUT]: {
+      role,
+      metastoreProvisioned: metastore.decision.service,
+      metastoreRestoredOnce: metastore.decision.restoreOnce,
+    },
   };
 };

@@ -26,6 +26,18 @@ export function azureNames(prefix: string, site: Site) {
 }
 export type AzureNames = ReturnType<typeof azureNames>;
 
+/** GCP names for one site, deterministic from the prefix and the site. */
+export function gcpNames(prefix: string, site: Site) {
+  return {
+    metastoreService: `${prefix}-${site}-hms`,
+    /** Service account IDs: 6-30 characters. */
+    syncAccount: `${prefix}-${SITE_CODE[site]}-hms-sync`,
+    restoreWorkflow: `${prefix}-${site}-hms-restore`,
+    restoreSchedule: `${prefix}-${site}-hms-restore`,
+    hiveCluster: `${prefix}-${site}-hive`,
+  };
+}
+
 /** ARM IDs computed from config alone, so a stack can name its peer's resources while the peer is down. */
 export function armIds(subscriptionId: string, names: AzureNames) {
   const group = `/subscriptions/${subscriptionId}/resourceGroups/${names.resourceGroup}`;

@@ -50,3 +50,19 @@ export function cronEvery(rpoMinutes: number): string {
   if (rpoMinutes < 1440) return `0 0 0/${rpoMinutes / 60} * * ?`;
   return "0 0 0 * * ?";
 }
+
+/** Intervals (minutes) a unix-cron schedule can run at evenly: steps through the hour or day. */
+export const EVEN_INTERVAL_MINUTES = REPLICATION_RPO_MINUTES;
+
+/** The 5-field unix cron (Cloud Scheduler, Dataproc Metastore backups) that runs every `minutes`. */
+export function unixCronEvery(minutes: number): string {
+  if (!(EVEN_INTERVAL_MINUTES as readonly number[]).includes(minutes)) {
+    throw new Error(
+      `no even schedule every ${minutes} minutes; allowed: ${EVEN_INTERVAL_MINUTES.join(", ")}`,
+    );
+  }
+  if (minutes < 60) return `*/${minutes} * * * *`;
+  if (minutes === 60) return "0 * * * *";
+  if (minutes < 1440) return `0 */${minutes / 60} * * *`;
+  return "0 0 * * *";
+}

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { contains, overlaps, parseCidr } from "./network";
 import type { RepoFiles } from "./repoFiles";
+import { metastoreSchema } from "./metastoreSchema";
 import { workspaceSpecSchema } from "./workspaceSchema";
 import { bool, int, oneOf, oneOfStrings, quote, strictObject } from "./zod";
 import {
@@ -173,6 +174,10 @@ const gcpSchema = strictObject({
     error:
       "malformed GCP project ID; allowed: 6-30 characters of lowercase letters, digits and '-', starting with a letter",
   }),
+  /** The project's number: names the Dataproc Metastore service agent. */
+  projectNumber: z
+    .string({ error: "must be the GCP project number, as a string of digits" })
+    .regex(/^[1-9][0-9]{5,19}$/, { error: "malformed project number; allowed: 6-20 digits" }),
   /** This stack's GCP region. */
   region: gcpRegion,
   /** The region the peer stack runs in; the dual-region buckets span both. */
@@ -221,6 +226,8 @@ export const makeConfigSchema = (repo: RepoFiles) =>
     storage: storageSchema,
     /** The shared Databricks workspace spec: both stacks build the same objects from it. */
     workspace: workspaceSpecSchema(repo),
+    /** The Hive metastore pair (Dataproc Metastore), one service per site. */
+    metastore: metastoreSchema,
   }).superRefine(
     (c, ctx) => {
       const { region, peerRegion } = c.gcp;

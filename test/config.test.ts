@@ -212,7 +212,7 @@ const CASES: [string, (r: Record<string, any>) => void, string[]][] = [
     "an unknown top-level key",
     (r) => (r.regoins = { azure: "eastus2" }),
     [
-      `paired-dr:regoins: unknown key; allowed keys: site, promote, prefix, azure, gcp, storage, workspace (given: {"azure":"eastus2"})`,
+      `paired-dr:regoins: unknown key; allowed keys: site, promote, prefix, azure, gcp, storage, workspace, metastore (given: {"azure":"eastus2"})`,
     ],
   ],
   [
@@ -336,7 +336,7 @@ describe("config schema", () => {
     const raw = validRaw();
     raw.token = "hunter2";
     expect(() => parsePlatformConfig(raw, REPO, (k) => k === "token")).toThrow(
-      "paired-dr:token: unknown key; allowed keys: site, promote, prefix, azure, gcp, storage, workspace (given: [secret])",
+      "paired-dr:token: unknown key; allowed keys: site, promote, prefix, azure, gcp, storage, workspace, metastore (given: [secret])",
     );
   });
 });

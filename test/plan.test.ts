@@ -182,10 +182,12 @@ describe("npm run plan", () => {
       ["secondary", "secondary", "passive"],
     ]);
     const [primary, secondary] = out.stacks;
-    expect([primary!.resources.length, secondary!.resources.length]).toEqual([57, 55]);
+    expect([primary!.resources.length, secondary!.resources.length]).toEqual([68, 64]);
     const gcpSide = (s: JsonPlan["stacks"][number]) =>
       s.resources.filter((r) =>
-        /^(gcp:|pulumi:providers:gcp|paired-dr:components:DualRegionBucket)/.test(r.type),
+        /^(gcp:storage\/bucket:|pulumi:providers:gcp|paired-dr:components:DualRegionBucket)/.test(
+          r.type,
+        ),
       );
     expect(gcpSide(primary!).map((r) => `${r.type}::${r.name}`)).toEqual([
       "pulumi:providers:gcp::gcp",
@@ -220,15 +222,20 @@ describe("npm run plan", () => {
   });
 
   it("--diff promote shows no delete or replace of a stateful resource in either stack, from either role", async () => {
+    const CLUSTER = "gcp:dataproc/cluster:Cluster metastore-hive-cluster";
     for (const promote of ["false", "true"]) {
       const out = await json(["--diff", "promote", "--set", `promote=${promote}`]);
       for (const s of out.stacks) {
-        expect(s.diff, s.stack).toBeDefined();
-        expect(s.diff!.dangerous, s.stack).toEqual([]);
-        expect(s.diff!.deleted, s.stack).toEqual([]);
-        expect(s.diff!.replaced, s.stack).toEqual([]);
-        expect(s.diff!.created, s.stack).toEqual([]);
-        expect(s.diff!.before.role).not.toBe(s.diff!.after.role);
+        const d = s.diff!;
+        expect(d, s.stack).toBeDefined();
+        expect(d.dangerous, s.stack).toEqual([]);
+        expect(d.replaced, s.stack).toEqual([]);
+        // Only the Dataproc cluster (compute, active site only) comes and goes with the role.
+        const moved = (rs: { type: string; name: string; stateful: boolean }[]) =>
+          rs.map((r) => `${r.type} ${r.name}`);
+        expect(moved(d.deleted), s.stack).toEqual(s.role === "active" ? [CLUSTER] : []);
+        expect(moved(d.created), s.stack).toEqual(s.role === "active" ? [] : [CLUSTER]);
+        expect(d.before.role).not.toBe(d.after.role);
       }
     }
   });
@@ -243,7 +250,7 @@ describe("npm run plan", () => {
     expect(text).toContain(
       "Settings that depend on the role (what flipping promote changes):\n" +
         "  promote false -> true: role active -> passive\n" +
-        "    created: 0, deleted: 0, replaced: 0, updated: 10\n",
+        "    created: 0, deleted: 1, replaced: 0, updated: 12\n",
     );
     expect(text).toContain(
       "    ~ update  databricks:index/instancePool:InstancePool workspace-pool-etl\n" +
@@ -253,11 +260,11 @@ describe("npm run plan", () => {
 
   it("renders a pull-request comment in markdown", async () => {
     const md = await runPlan(parseCli(["--format", "markdown"]));
-    expect(md).toContain("| `primary` | primary | **active** | false | 57 |");
-    expect(md).toContain("| `secondary` | secondary | **passive** | false | 55 |");
+    expect(md).toContain("| `primary` | primary | **active** | false | 68 |");
+    expect(md).toContain("| `secondary` | secondary | **passive** | false | 64 |");
     expect(md).toContain("| `gcp:storage/bucket:Bucket` | 2 |");
     expect(md).toContain(
-      "**If `promote` flips** (role active → passive): 0 created, 0 deleted, 0 replaced, 10 updated.",
+      "**If `promote` flips** (role active → passive): 0 created, 1 deleted, 0 replaced, 12 updated.",
     );
     expect(md).not.toContain("[!CAUTION]");
   });

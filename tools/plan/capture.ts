@@ -50,6 +50,10 @@ export interface CaptureOptions {
   secretKeys?: readonly string[];
   preview?: boolean;
   mocks?: pulumi.runtime.Mocks;
+  /** Last outputs of stacks the program references, by stack name (its own included). */
+  stackOutputs?: Readonly<Record<string, Record<string, unknown>>>;
+  /** Default "organization", as with a self-managed backend. */
+  organization?: string;
   /** Receives each registration as it happens, so a caller sees them even when the program throws. */
   sink?: CapturedResource[];
 }
@@ -152,10 +156,11 @@ export async function captureProgram(
   opts: CaptureOptions,
 ): Promise<CaptureResult> {
   await pulumi.runtime.setMocks(
-    opts.mocks ?? createMocks(),
+    opts.mocks ?? createMocks(opts.stackOutputs),
     opts.project,
     opts.stack,
     opts.preview ?? false,
+    opts.organization ?? "organization",
   );
   pulumi.runtime.setAllConfig(opts.config, [...(opts.secretKeys ?? [])]);
   const monitor = settings.getMonitor() as unknown as { registerResource: RegisterFn };

@@ -28,6 +28,11 @@ export interface PlanOptions {
   sets?: readonly string[];
   /** The program to run. Default: the project's index.ts. */
   program?: () => unknown;
+  /**
+   * The stack's outputs from its last deployment, which the program reads back through a
+   * StackReference to itself. Default none: a first deployment.
+   */
+  lastOutputs?: Record<string, unknown>;
 }
 
 type Program = () => unknown;
@@ -65,6 +70,7 @@ export async function planStack(stack: string, opts: PlanOptions = {}): Promise<
     stack,
     config: config.config,
     secretKeys: config.secretKeys,
+    stackOutputs: opts.lastOutputs ? { [stack]: opts.lastOutputs } : {},
   });
   return {
     stack,

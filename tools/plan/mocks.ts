@@ -10,6 +10,7 @@ export const MOCK_SUBSCRIPTION_ID = "3f2a9c1e-5b7d-4e8f-9a6b-1c2d3e4f5a6b";
 export const MOCK_TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 export const MOCK_CLIENT_ID = "0c8d6b1a-2f3e-4d5c-8b9a-7e6f5d4c3b2a";
 export const MOCK_GCP_PROJECT_NUMBER = "482913557021";
+export const MOCK_GCP_PROJECT = "mock-project";
 
 function digest(...parts: string[]): string {
   return createHash("sha256").update(parts.join("\u0000")).digest("hex");
@@ -161,6 +162,36 @@ function azureOutputs(type: string, name: string, inputs: Inputs, subscriptionId
 
 function gcpOutputs(type: string, name: string, inputs: Inputs): { id: string; state: Inputs } {
   switch (type) {
+    case "gcp:dataproc/metastoreService:MetastoreService": {
+      const name = `projects/${inputs.project ?? MOCK_GCP_PROJECT}/locations/${inputs.location}/services/${inputs.serviceId}`;
+      return {
+        id: name,
+        state: {
+          ...inputs,
+          name,
+          endpointUri: `thrift://10.${Number(mockDigits(name, 2)) % 250}.0.${Number(mockDigits(name + "h", 2)) % 250}:9083`,
+          artifactGcsUri: `gs://gcs-bucket-${inputs.serviceId}-${mockGuid(name).slice(0, 8)}/hive-warehouse`,
+          state: "ACTIVE",
+          uid: mockGuid(name),
+        },
+      };
+    }
+    case "gcp:workflows/workflow:Workflow": {
+      const id = `projects/${inputs.project ?? MOCK_GCP_PROJECT}/locations/${inputs.region}/workflows/${inputs.name}`;
+      return { id, state: { ...inputs, state: "ACTIVE", revisionId: "000001-a1b" } };
+    }
+    case "gcp:serviceaccount/account:Account": {
+      const email = `${inputs.accountId}@${inputs.project ?? MOCK_GCP_PROJECT}.iam.gserviceaccount.com`;
+      return {
+        id: `projects/${inputs.project ?? MOCK_GCP_PROJECT}/serviceAccounts/${email}`,
+        state: {
+          ...inputs,
+          email,
+          member: `serviceAccount:${email}`,
+          uniqueId: mockDigits(email, 21),
+        },
+      };
+    }
     case "gcp:storage/bucket:Bucket": {
       const bucket = inputs.name ?? name;
       return {
@@ -241,7 +272,9 @@ function databricksOutputs(
  * Mocks for one program run. They remember each provider's configuration, as a real engine
  * would, so an ARM ID carries the stack's own subscription and a Databricks ID its workspace.
  */
-export function createMocks(): pulumi.runtime.Mocks {
+export function createMocks(
+  stackOutputs: Readonly<Record<string, Inputs>> = {},
+): pulumi.runtime.Mocks {
   const providers = new Map<string, Inputs>();
   // A resource names its provider as "<provider urn>::<provider id>".
   const providerInputs = (ref: string | undefined): Inputs =>
@@ -249,6 +282,14 @@ export function createMocks(): pulumi.runtime.Mocks {
   return {
     newResource(args) {
       const { type, name, inputs } = args;
+      if (type === "pulumi:pulumi:StackReference") {
+        // A reference names "<org>/<project>/<stack>"; the engine answers with that stack's last outputs.
+        const stack = String(inputs.name).split("/").pop()!;
+        return {
+          id: String(inputs.name),
+          state: { name: inputs.name, outputs: stackOutputs[stack] ?? {}, secretOutputNames: [] },
+        };
+      }
       if (type.startsWith("pulumi:providers:")) {
         const id = mockGuid(`${type}/${name}/${JSON.stringify(inputs)}`);
         providers.set(id, inputs);
@@ -259,7 +300,12 @@ export function createMocks(): pulumi.runtime.Mocks {
         const state = azureOutputs(type, name, inputs, subscription);
         return { id: state.id, state };
       }
-      if (type.startsWith("gcp:")) return gcpOutputs(type, name, inputs);
+      if (type.startsWith("gcp:")) {
+        return gcpOutputs(type, name, {
+          project: providerInputs(args.provider).project,
+          ...inputs,
+        });
+      }
       if (type.startsWith("databricks:")) {
         const host =
           providerInputs(args.provider).host ??
@@ -286,6 +332,14 @@ export function mockCall(args: pulumi.runtime.MockCallArgs): Inputs {
         objectId: mockGuid("deployer"),
         subscriptionId: MOCK_SUBSCRIPTION_ID,
         tenantId: MOCK_TENANT_ID,
+      };
+    case "gcp:organizations/getClientConfig:getClientConfig":
+      return {
+        id: "mock",
+        project: MOCK_GCP_PROJECT,
+        region: "",
+        zone: "",
+        accessToken: "ya29.mock-access-token",
       };
     case "gcp:organizations/getProject:getProject":
       return { projectId: args.inputs.projectId, number: MOCK_GCP_PROJECT_NUMBER };

@@ -1,0 +1,146 @@
+import type * as gcp from "@pulumi/gcp";
+import type * as pulumi from "@pulumi/pulumi";
+import { unixCronEvery } from "../../config/cron";
+import type { MetastoreSpec } from "../../config/metastoreSchema";
+import type { LastDeployment } from "../lastDeployment";
+import type { Role, Site } from "../role";
+
+/** What exists on this site, decided from the standby mode, the role and the last deployment. */
+export interface MetastoreDecision {
+  /** A metastore service exists on this site. */
+  readonly service: boolean;
+  /** scheduledBackup.enabled on this site's service. */
+  readonly backups: boolean;
+  /** The restore scheduler: absent (no service to restore into), paused, or running. */
+  readonly restoreSchedule: "none" | "paused" | "running";
+  /** Restore the new service once: a cold standby that was promoted (kept while it stays active). */
+  readonly restoreOnce: boolean;
+  readonly dataprocCluster: boolean;
+}
+
+/**
+ * The MetastorePair's decision. A role flip never removes a service: a site that ever had one
+ * (read from its own last deployment) keeps it, and as a passive site runs as a hot standby from
+ * then on. Promotion of a cold site is told apart from a first deployment by the last role.
+ */
+export function decideMetastore(
+  spec: MetastoreSpec,
+  role: Role,
+  last: LastDeployment,
+): MetastoreDecision {
+  const hadService = last.metastoreProvisioned === true;
+  const service = role === "active" || spec.standby === "hot" || hadService;
+  const promotedCold =
+    spec.standby === "cold" && role === "active" && !hadService && last.role === "passive";
+  return {
+    service,
+    backups: role === "active",
+    restoreSchedule: !service ? "none" : role === "active" ? "paused" : "running",
+    restoreOnce: promotedCold || (role === "active" && last.metastoreRestoredOnce === true),
+    dataprocCluster:
+      service && spec.cluster.enabled && (role === "active" || spec.cluster.keepWarm),
+  };
+}
+
+/** Where a site's scheduled backups go: its own folder in the dual-region backup bucket. */
+export function backupFolder(site: Site): string {
+  return `metastore/${site}/`;
+}
+
+export function backupLocation(bucket: string, site: Site): string {
+  return `gs://${bucket}/${backupFolder(site)}`;
+}
+
+export interface ServiceContext {
+  readonly serviceId: string;
+  readonly region: string;
+  readonly site: Site;
+  readonly warehouseBucket: string;
+  readonly backupBucket: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** The Dataproc Metastore service; only scheduledBackup.enabled depends on the role. */
+export function metastoreServiceArgs(
+  spec: MetastoreSpec,
+  decision: MetastoreDecision,
+  ctx: ServiceContext,
+): gcp.dataproc.MetastoreServiceArgs {
+  return {
+    serviceId: ctx.serviceId,
+    location: ctx.region,
+    tier: spec.tier,
+    databaseType: "MYSQL",
+    releaseChannel: "STABLE",
+    hiveMetastoreConfig: {
+      version: spec.hiveVersion,
+      configOverrides: {
+        "hive.metastore.warehouse.dir": `gs://${ctx.warehouseBucket}/hive-warehouse`,
+      },
+    },
+    scheduledBackup: {
+      enabled: decision.backups,
+      cronSchedule: unixCronEvery(spec.backupEveryMinutes),
+      timeZone: "UTC",
+      backupLocation: backupLocation(ctx.backupBucket, ctx.site),
+    },
+    deletionProtection: true,
+    labels: { ...ctx.labels },
+  };
+}
+
+/** What the restore workflow reads from its environment (see workflows/metastore-restore.yaml). */
+export function restoreEnvironment(
+  spec: MetastoreSpec,
+  args: {
+    project: string;
+    region: string;
+    serviceId: string;
+    backupBucket: string;
+    peerSite: Site;
+  },
+): Record<string, string> {
+  return {
+    METASTORE_SERVICE: `projects/${args.project}/locations/${args.region}/services/${args.serviceId}`,
+    BACKUP_BUCKET: args.backupBucket,
+    BACKUP_PREFIX: backupFolder(args.peerSite),
+    RPO_MINUTES: String(spec.rpoMinutes),
+    RESTORE_TIMEOUT_SECONDS: String(spec.restore.timeoutMinutes * 60),
+  };
+}
+
+/** The Cloud Scheduler job that starts a restore run, paused while this site is active. */
+export function restoreScheduleArgs(
+  spec: MetastoreSpec,
+  decision: MetastoreDecision,
+  args: {
+    name: string;
+    project: string;
+    region: string;
+    workflow: string;
+    serviceAccountEmail: pulumi.Input<string>;
+  },
+): gcp.cloudscheduler.JobArgs {
+  return {
+    name: args.name,
+    region: args.region,
+    description:
+      "Restores the peer site's latest completed metastore backup into this site's service.",
+    schedule: unixCronEvery(spec.restore.everyMinutes),
+    timeZone: "UTC",
+    paused: decision.restoreSchedule !== "running",
+    attemptDeadline: "180s",
+    httpTarget: {
+      httpMethod: "POST",
+      uri: `https://workflowexecutions.googleapis.com/v1/projects/${args.project}/locations/${args.region}/workflows/${args.workflow}/executions`,
+      body: Buffer.from(
+        JSON.stringify({ argument: "{}", callLogLevel: "LOG_ERRORS_ONLY" }),
+      ).toString("base64"),
+      headers: { "Content-Type": "application/json" },
+      oauthToken: {
+        serviceAccountEmail: args.serviceAccountEmail,
+        scope: "https://www.googleapis.com/auth/cloud-platform",
+      },
+    },
+  };
+}

@@ -1,0 +1,77 @@
+import { z } from "zod";
+import { EVEN_INTERVAL_MINUTES } from "./cron";
+import { bool, int, oneOf, strictObject } from "./zod";
+
+export const HIVE_VERSIONS = ["3.1.2", "2.3.6"] as const;
+export const METASTORE_TIERS = ["DEVELOPER", "ENTERPRISE"] as const;
+export const STANDBY_MODES = ["hot", "cold"] as const;
+
+const interval = (what: string) =>
+  z
+    .number({ error: `must be a number of minutes, one of ${EVEN_INTERVAL_MINUTES.join(", ")}` })
+    .refine((m) => (EVEN_INTERVAL_MINUTES as readonly number[]).includes(m), {
+      error: `${what} must run evenly through the hour or day; allowed: ${EVEN_INTERVAL_MINUTES.join(", ")} (minutes)`,
+    });
+
+/** Dataproc Metastore per site (seed 003): backups from the active one, restores into the passive one. */
+export const metastoreSchema = strictObject({
+  tier: z
+    .enum(METASTORE_TIERS, { error: `must be ${oneOf(METASTORE_TIERS)}` })
+    .default("ENTERPRISE"),
+  hiveVersion: z.enum(HIVE_VERSIONS, { error: `must be ${oneOf(HIVE_VERSIONS)}` }).default("3.1.2"),
+  /**
+   * hot: the passive site keeps a service, restored from the active site's backups on a schedule.
+   * cold: no passive service; promotion creates one (tens of minutes) and restores it once.
+   */
+  standby: z.enum(STANDBY_MODES, { error: `must be ${oneOf(STANDBY_MODES)}` }).default("hot"),
+  /** The metastore's recovery point objective: the most metadata a region loss may cost. */
+  rpoMinutes: int("minutes", 15, 10_080),
+  /** Scheduled backups of the active service run this often. Default 15. */
+  backupEveryMinutes: interval("the backup schedule").default(15),
+  restore: strictObject({
+    /** The passive site's restore runs this often. Default 30. */
+    everyMinutes: interval("the restore schedule").default(30),
+    /** The restore workflow gives up (and fails) after this long. Default 20. */
+    timeoutMinutes: int("minutes", 5, 720).default(20),
+  }).default({ everyMinutes: 30, timeoutMinutes: 20 }),
+  /** An optional Dataproc cluster attached to the local metastore. */
+  cluster: strictObject({
+    enabled: bool().default(false),
+    /** Keep the cluster on the passive site too. Default false: active site only. */
+    keepWarm: bool().default(false),
+    imageVersion: z.string().default("2.2-debian12"),
+    masterMachineType: z.string().default("n2-standard-4"),
+    workerMachineType: z.string().default("n2-standard-4"),
+    workers: int("workers", 2, 200).default(2),
+  }).default({
+    enabled: false,
+    keepWarm: false,
+    imageVersion: "2.2-debian12",
+    masterMachineType: "n2-standard-4",
+    workerMachineType: "n2-standard-4",
+    workers: 2,
+  }),
+}).superRefine((m, ctx) => {
+  const { everyMinutes, timeoutMinutes } = m.restore;
+  if (everyMinutes + timeoutMinutes > m.rpoMinutes) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["restore"],
+      input: `${everyMinutes} + ${timeoutMinutes}`,
+      message:
+        `restore.everyMinutes (${everyMinutes}) + restore.timeoutMinutes (${timeoutMinutes}) = ${everyMinutes + timeoutMinutes} ` +
+        `exceeds rpoMinutes (${m.rpoMinutes}); a restore that starts late and runs to its timeout would miss the RPO`,
+    });
+  }
+  if (m.backupEveryMinutes + everyMinutes > m.rpoMinutes) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["backupEveryMinutes"],
+      input: `${m.backupEveryMinutes} + ${everyMinutes}`,
+      message:
+        `backupEveryMinutes (${m.backupEveryMinutes}) + restore.everyMinutes (${everyMinutes}) = ${m.backupEveryMinutes + everyMinutes} ` +
+        `exceeds rpoMinutes (${m.rpoMinutes}); the standby could be that far behind`,
+    });
+  }
+});
+export type MetastoreSpec = z.output<typeof metastoreSchema>;
