@@ -1,0 +1,486 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, parsePlatformConfig } from "../config/load";
+import type { MetastoreSpec } from "../config/metastoreSchema";
+import { parseLastDeployment } from "../components/lastDeployment";
+import {
+  decideMetastore,
+  metastoreServiceArgs,
+  restoreEnvironment,
+  restoreScheduleArgs,
+} from "../components/metastore/plan";
+import { diffPlans } from "../tools/plan/diff";
+import { planStack, type StackPlan } from "../tools/plan/engine";
+import { REPO, byType, findResource, validRaw } from "./helpers";
+
+const SERVICE = "gcp:dataproc/metastoreService:MetastoreService";
+const SCHEDULE = "gcp:cloudscheduler/job:Job";
+const WORKFLOW = "gcp:workflows/workflow:Workflow";
+const RUN = "pulumi-nodejs:dynamic:Resource";
+const CLUSTER = "gcp:dataproc/cluster:Cluster";
+
+const shipped = (): MetastoreSpec => parsePlatformConfig(validRaw(), REPO).metastore;
+const withSpec = (change: (m: Record<string, any>) => void) => {
+  const raw = validRaw();
+  change(raw.metastore);
+  return [`metastore=${JSON.stringify(raw.metastore)}`];
+};
+
+describe("metastore config", () => {
+  const problems = (change: (m: Record<string, any>) => void) => {
+    const raw = validRaw();
+    change(raw.metastore);
+    try {
+      parsePlatformConfig(raw, REPO);
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      return [...(e as ConfigError).problems];
+    }
+    throw new Error("config was accepted");
+  };
+
+  it("rejects a restore schedule plus timeout beyond the RPO, naming the numbers", () => {
+    expect(problems((m) => (m.restore.timeoutMinutes = 40))).toEqual([
+      `paired-dr:metastore.restore: restore.everyMinutes (30) + restore.timeoutMinutes (40) = 70 exceeds rpoMinutes (60); a restore that starts late and runs to its timeout would miss the RPO (given: "30 + 40")`,
+    ]);
+  });
+
+  it("rejects backups plus restores further apart than the RPO, naming the numbers", () => {
+    expect(problems((m) => (m.backupEveryMinutes = 60))).toEqual([
+      `paired-dr:metastore.backupEveryMinutes: backupEveryMinutes (60) + restore.everyMinutes (30) = 90 exceeds rpoMinutes (60); the standby could be that far behind (given: "60 + 30")`,
+    ]);
+  });
+
+  it("rejects an interval that does not divide the hour or the day", () => {
+    expect(problems((m) => (m.restore.everyMinutes = 7))).toEqual([
+      `paired-dr:metastore.restore.everyMinutes: the restore schedule must run evenly through the hour or day; allowed: 5, 10, 15, 20, 30, 60, 120, 180, 240, 360, 480, 720, 1440 (minutes) (given: 7)`,
+    ]);
+  });
+
+  it("rejects unknown tiers, standby modes and Hive versions", () => {
+    expect(
+      problems((m) => {
+        m.tier = "BASIC";
+        m.standby = "warm";
+        m.hiveVersion = "4.0.0";
+      }),
+    ).toEqual([
+      `paired-dr:metastore.tier: must be "DEVELOPER" | "ENTERPRISE" (given: "BASIC")`,
+      `paired-dr:metastore.hiveVersion: must be "3.1.2" | "2.3.6" (given: "4.0.0")`,
+      `paired-dr:metastore.standby: must be "hot" | "cold" (given: "warm")`,
+    ]);
+  });
+});
+
+describe("decideMetastore", () => {
+  const hot = shipped();
+  const cold = { ...hot, standby: "cold" as const };
+  it("hot: a service on both sites; backups on the active one, restores on the passive one", () => {
+    expect(decideMetastore(hot, "active", {})).toEqual({
+      service: true,
+      backups: true,
+      restoreSchedule: "paused",
+      restoreOnce: false,
+      dataprocCluster: true,
+    });
+    expect(decideMetastore(hot, "passive", {})).toEqual({
+      service: true,
+      backups: false,
+      restoreSchedule: "running",
+      restoreOnce: false,
+      dataprocCluster: false,
+    });
+  });
+
+  it("cold: no passive service; a promotion creates one and restores it once; a first deployment does not", () => {
+    expect(decideMetastore(cold, "passive", {})).toMatchObject({
+      service: false,
+      restoreSchedule: "none",
+      restoreOnce: false,
+    });
+    expect(decideMetastore(cold, "active", {})).toMatchObject({
+      service: true,
+      restoreOnce: false,
+    });
+    expect(
+      decideMetastore(cold, "active", { role: "passive", metastoreProvisioned: false }),
+    ).toMatchObject({
+      service: true,
+      backups: true,
+      restoreSchedule: "paused",
+      restoreOnce: true,
+    });
+    // Still active after the promotion: the run stays registered, so it is not deleted and rerun.
+    expect(
+      decideMetastore(cold, "active", {
+        role: "active",
+        metastoreProvisioned: true,
+        metastoreRestoredOnce: true,
+      }),
+    ).toMatchObject({ restoreOnce: true });
+  });
+
+  it("cold: a site that had a service keeps it when demoted, and runs hot from then on", () => {
+    expect(
+      decideMetastore(cold, "passive", {
+        role: "active",
+        metastoreProvisioned: true,
+        metastoreRestoredOnce: true,
+      }),
+    ).toEqual({
+      service: true,
+      backups: false,
+      restoreSchedule: "running",
+      restoreOnce: false,
+      dataprocCluster: false,
+    });
+  });
+
+  it("keeps the Dataproc cluster on the passive site only when asked to keep it warm", () => {
+    expect(
+      decideMetastore({ ...hot, cluster: { ...hot.cluster, keepWarm: true } }, "passive", {})
+        .dataprocCluster,
+    ).toBe(true);
+    expect(
+      decideMetastore({ ...hot, cluster: { ...hot.cluster, enabled: false } }, "active", {})
+        .dataprocCluster,
+    ).toBe(false);
+  });
+
+  it("reads only a well-formed last deployment", () => {
+    expect(parseLastDeployment(undefined)).toEqual({});
+    expect(parseLastDeployment({ role: "leader", metastoreProvisioned: "yes" })).toEqual({});
+    expect(parseLastDeployment({ role: "passive", metastoreProvisioned: true, extra: 1 })).toEqual({
+      role: "passive",
+      metastoreProvisioned: true,
+    });
+  });
+});
+
+describe("metastore inputs", () => {
+  const spec = shipped();
+  const ctx = {
+    serviceId: "acmedata-primary-hms",
+    region: "us-central1",
+    site: "primary" as const,
+    warehouseBucket: "wh",
+    backupBucket: "bk",
+    labels: { a: "b" },
+  };
+
+  it("builds the service with its backup schedule in its own folder of the backup bucket", () => {
+    expect(metastoreServiceArgs(spec, decideMetastore(spec, "active", {}), ctx)).toEqual({
+      serviceId: "acmedata-primary-hms",
+      location: "us-central1",
+      tier: "ENTERPRISE",
+      databaseType: "MYSQL",
+      releaseChannel: "STABLE",
+      hiveMetastoreConfig: {
+        version: "3.1.2",
+        configOverrides: { "hive.metastore.warehouse.dir": "gs://wh/hive-warehouse" },
+      },
+      scheduledBackup: {
+        enabled: true,
+        cronSchedule: "*/15 * * * *",
+        timeZone: "UTC",
+        backupLocation: "gs://bk/metastore/primary/",
+      },
+      deletionProtection: true,
+      labels: { a: "b" },
+    });
+    const passive = metastoreServiceArgs(spec, decideMetastore(spec, "passive", {}), ctx);
+    expect(passive.scheduledBackup).toEqual({
+      enabled: false,
+      cronSchedule: "*/15 * * * *",
+      timeZone: "UTC",
+      backupLocation: "gs://bk/metastore/primary/",
+    });
+  });
+
+  it("points the restore workflow at the peer's backups, with the RPO and a bounded timeout", () => {
+    expect(
+      restoreEnvironment(spec, {
+        project: "p",
+        region: "us-east1",
+        serviceId: "s",
+        backupBucket: "bk",
+        peerSite: "primary",
+      }),
+    ).toEqual({
+      METASTORE_SERVICE: "projects/p/locations/us-east1/services/s",
+      BACKUP_BUCKET: "bk",
+      BACKUP_PREFIX: "metastore/primary/",
+      RPO_MINUTES: "60",
+      RESTORE_TIMEOUT_SECONDS: "1200",
+    });
+  });
+
+  it("schedules restores every 30 minutes through the Workflow Executions API, paused when active", () => {
+    const args = {
+      name: "w",
+      project: "p",
+      region: "us-east1",
+      workflow: "w",
+      serviceAccountEmail: "sa@p.iam.gserviceaccount.com",
+    };
+    const running = restoreScheduleArgs(spec, decideMetastore(spec, "passive", {}), args);
+    expect(running).toEqual({
+      name: "w",
+      region: "us-east1",
+      description:
+        "Restores the peer site's latest completed metastore backup into this site's service.",
+      schedule: "*/30 * * * *",
+      timeZone: "UTC",
+      paused: false,
+      attemptDeadline: "180s",
+      httpTarget: {
+        httpMethod: "POST",
+        uri: "https://workflowexecutions.googleapis.com/v1/projects/p/locations/us-east1/workflows/w/executions",
+        body: Buffer.from('{"argument":"{}","callLogLevel":"LOG_ERRORS_ONLY"}').toString("base64"),
+        headers: { "Content-Type": "application/json" },
+        oauthToken: {
+          serviceAccountEmail: "sa@p.iam.gserviceaccount.com",
+          scope: "https://www.googleapis.com/auth/cloud-platform",
+        },
+      },
+    });
+    expect(restoreScheduleArgs(spec, decideMetastore(spec, "active", {}), args).paused).toBe(true);
+  });
+});
+
+/** Deploys a stack through a sequence of promote values, each on top of the last. */
+async function sequence(
+  stack: string,
+  promotes: boolean[],
+  sets: string[] = [],
+): Promise<StackPlan[]> {
+  const plans: StackPlan[] = [];
+  for (const promote of promotes) {
+    plans.push(
+      await planStack(stack, {
+        sets: [...sets, `promote=${promote}`],
+        lastOutputs: plans.at(-1)?.outputs,
+      }),
+    );
+  }
+  return plans;
+}
+
+/** The metastore part of a plan, as compact facts. */
+function facts(plan: StackPlan) {
+  const service = byType(plan.resources, SERVICE)[0];
+  const schedule = byType(plan.resources, SCHEDULE)[0];
+  return {
+    role: plan.role,
+    service: service
+      ? {
+          backups: (service.inputs.scheduledBackup as { enabled: boolean }).enabled,
+          protect: service.options.protect,
+        }
+      : null,
+    schedulePaused: schedule ? schedule.inputs.paused : null,
+    restoreRuns: byType(plan.resources, RUN).length,
+    cluster: byType(plan.resources, CLUSTER).length,
+    workflows: byType(plan.resources, WORKFLOW).length,
+  };
+}
+
+describe("the MetastorePair in both stacks", () => {
+  it("hot: promotion reverses the direction with no new resource", async () => {
+    const [primaryActive, primaryPassive] = await sequence("primary", [false, true]);
+    const [secondaryPassive, secondaryActive] = await sequence("secondary", [false, true]);
+    expect(facts(primaryActive!)).toEqual({
+      role: "active",
+      service: { backups: true, protect: true },
+      schedulePaused: true,
+      restoreRuns: 0,
+      cluster: 1,
+      workflows: 1,
+    });
+    expect(facts(secondaryPassive!)).toEqual({
+      role: "passive",
+      service: { backups: false, protect: true },
+      schedulePaused: false,
+      restoreRuns: 0,
+      cluster: 0,
+      workflows: 1,
+    });
+    expect(facts(primaryPassive!)).toEqual({
+      role: "passive",
+      service: { backups: false, protect: true },
+      schedulePaused: false,
+      restoreRuns: 0,
+      cluster: 0,
+      workflows: 1,
+    });
+    expect(facts(secondaryActive!)).toEqual({
+      role: "active",
+      service: { backups: true, protect: true },
+      schedulePaused: true,
+      restoreRuns: 0,
+      cluster: 1,
+      workflows: 1,
+    });
+    const metastoreOnly = (d: ReturnType<typeof diffPlans>) => ({
+      created: d.created.filter((r) => r.type !== CLUSTER),
+      deleted: d.deleted.filter((r) => r.type !== CLUSTER),
+      updated: d.updated
+        .filter((u) => u.resource.name.startsWith("metastore-"))
+        .map((u) => `${u.resource.name} ${u.changes.map((c) => c.path).join(",")}`),
+    });
+    expect(metastoreOnly(diffPlans(primaryActive!, primaryPassive!))).toEqual({
+      created: [],
+      deleted: [],
+      updated: ["metastore-service scheduledBackup.enabled", "metastore-restore-schedule paused"],
+    });
+  });
+
+  it("hot: each standby restores the peer's folder into its own service", async () => {
+    const [secondary] = await sequence("secondary", [false]);
+    const workflow = findResource(secondary!.resources, WORKFLOW, "metastore-restore-workflow");
+    expect(workflow.inputs.userEnvVars).toEqual({
+      METASTORE_SERVICE:
+        "projects/acmedata-platform-dr/locations/us-east1/services/acmedata-secondary-hms",
+      BACKUP_BUCKET: "acmedata-metastore-backups",
+      BACKUP_PREFIX: "metastore/primary/",
+      RPO_MINUTES: "60",
+      RESTORE_TIMEOUT_SECONDS: "1200",
+    });
+    expect(workflow.inputs.serviceAccount).toBe(
+      "acmedata-sec-hms-sync@acmedata-platform-dr.iam.gserviceaccount.com",
+    );
+    const service = findResource(secondary!.resources, SERVICE, "metastore-service");
+    expect(service.inputs.scheduledBackup).toEqual({
+      enabled: false,
+      cronSchedule: "*/15 * * * *",
+      timeZone: "UTC",
+      backupLocation: "gs://acmedata-metastore-backups/metastore/secondary/",
+    });
+    expect((service.inputs.hiveMetastoreConfig as Record<string, unknown>).configOverrides).toEqual(
+      {
+        "hive.metastore.warehouse.dir": "gs://acmedata-hive-warehouse/hive-warehouse",
+      },
+    );
+  });
+
+  it("grants the sync account only what the sync needs, and the service agent's grant once", async () => {
+    const grants = (plan: StackPlan) =>
+      plan.resources
+        .filter((r) => /IAMMember|IamMember/.test(r.type))
+        .map(
+          (r) =>
+            `${r.inputs.role} ${r.inputs.member} ${r.inputs.bucket ?? r.inputs.serviceId ?? r.inputs.project}${r.inputs.condition ? " if workflow" : ""}`,
+        )
+        .sort();
+    const [primary] = await sequence("primary", [false]);
+    const [secondary] = await sequence("secondary", [false]);
+    const sa = "serviceAccount:acmedata-sec-hms-sync@acmedata-platform-dr.iam.gserviceaccount.com";
+    expect(grants(secondary!)).toEqual([
+      `roles/logging.logWriter ${sa} acmedata-platform-dr`,
+      `roles/metastore.editor ${sa} acmedata-secondary-hms`,
+      `roles/storage.objectViewer ${sa} acmedata-metastore-backups`,
+      `roles/workflows.invoker ${sa} acmedata-platform-dr if workflow`,
+    ]);
+    expect(grants(primary!)).toContain(
+      "roles/storage.objectAdmin serviceAccount:service-482913557021@gcp-sa-metastore.iam.gserviceaccount.com acmedata-metastore-backups",
+    );
+    expect(grants(secondary!).filter((g) => g.includes("gcp-sa-metastore"))).toEqual([]);
+  });
+
+  it("cold: the passive site has no service; promotion creates one and restores it once; demotion keeps it, hot", async () => {
+    const cold = withSpec((m) => (m.standby = "cold"));
+    const [passive, promoted, stillActive, demoted] = await sequence(
+      "secondary",
+      [false, true, true, false],
+      cold,
+    );
+    expect(facts(passive!)).toEqual({
+      role: "passive",
+      service: null,
+      schedulePaused: null,
+      restoreRuns: 0,
+      cluster: 0,
+      workflows: 1,
+    });
+    expect(facts(promoted!)).toEqual({
+      role: "active",
+      service: { backups: true, protect: true },
+      schedulePaused: true,
+      restoreRuns: 1,
+      cluster: 1,
+      workflows: 1,
+    });
+    expect(facts(stillActive!)).toEqual(facts(promoted!));
+    expect(facts(demoted!)).toEqual({
+      role: "passive",
+      service: { backups: false, protect: true },
+      schedulePaused: false,
+      restoreRuns: 0,
+      cluster: 0,
+      workflows: 1,
+    });
+
+    const run = byType(promoted!.resources, RUN)[0]!;
+    expect(run.inputs).toMatchObject({
+      endpoint: "https://workflowexecutions.googleapis.com/v1",
+      workflow:
+        "projects/acmedata-platform-dr/locations/us-east1/workflows/acmedata-secondary-hms-restore",
+      target: "projects/acmedata-platform-dr/locations/us-east1/services/acmedata-secondary-hms",
+      accessToken: "[secret]",
+      timeoutSeconds: 1500,
+    });
+
+    const flips = [
+      diffPlans(passive!, promoted!),
+      diffPlans(promoted!, stillActive!),
+      diffPlans(stillActive!, demoted!),
+    ];
+    for (const d of flips) {
+      expect(d.dangerous).toEqual([]);
+      expect(d.replaced).toEqual([]);
+      expect(d.deleted.filter((r) => r.type === SERVICE)).toEqual([]);
+    }
+    expect(flips[0]!.created.map((r) => r.name).sort()).toEqual([
+      "metastore-hive-cluster",
+      "metastore-promotion-restore",
+      "metastore-restore-schedule",
+      "metastore-service",
+      "metastore-sync-restores-service",
+    ]);
+    expect(flips[1]!.created).toEqual([]);
+    expect(flips[2]!.deleted.map((r) => r.name).sort()).toEqual([
+      "metastore-hive-cluster",
+      "metastore-promotion-restore",
+    ]);
+  });
+
+  it("cold: the primary's first deployment creates its service without a restore, and keeps it when demoted", async () => {
+    const cold = withSpec((m) => (m.standby = "cold"));
+    const [active, demoted] = await sequence("primary", [false, true], cold);
+    expect(facts(active!)).toMatchObject({
+      role: "active",
+      service: { backups: true },
+      restoreRuns: 0,
+    });
+    expect(facts(demoted!)).toMatchObject({
+      role: "passive",
+      service: { backups: false },
+      schedulePaused: false,
+    });
+    expect(diffPlans(active!, demoted!).deleted.map((r) => r.name)).toEqual([
+      "metastore-hive-cluster",
+    ]);
+  });
+
+  it("--diff promote in cold mode shows the promoted stack creating a service and no stack deleting one", async () => {
+    const cold = withSpec((m) => (m.standby = "cold"));
+    for (const stack of ["primary", "secondary"]) {
+      const [before, after] = await sequence(stack, [false, true], cold);
+      const d = diffPlans(before!, after!);
+      expect(d.deleted.filter((r) => r.type === SERVICE)).toEqual([]);
+      expect(d.replaced).toEqual([]);
+      expect(d.created.filter((r) => r.type === SERVICE).map((r) => r.name)).toEqual(
+        stack === "secondary" ? ["metastore-service"] : [],
+      );
+    }
+  });
+});
