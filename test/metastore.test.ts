@@ -8,6 +8,7 @@ import {
   restoreEnvironment,
   restoreScheduleArgs,
 } from "../components/metastore/plan";
+import { parseCli, runPlan } from "../tools/plan/cli";
 import { diffPlans } from "../tools/plan/diff";
 import { planStack, type StackPlan } from "../tools/plan/engine";
 import { REPO, byType, findResource, validRaw } from "./helpers";
@@ -185,6 +186,7 @@ describe("metastore inputs", () => {
         backupLocation: "gs://bk/metastore/primary/",
       },
       deletionProtection: true,
+      deletionPolicy: "PREVENT",
       labels: { a: "b" },
     });
     const passive = metastoreServiceArgs(spec, decideMetastore(spec, "passive", {}), ctx);
@@ -471,16 +473,27 @@ describe("the MetastorePair in both stacks", () => {
     ]);
   });
 
-  it("--diff promote in cold mode shows the promoted stack creating a service and no stack deleting one", async () => {
+  it("npm run plan --diff promote in cold mode shows the promoted stack creating a service and restoring it once", async () => {
     const cold = withSpec((m) => (m.standby = "cold"));
-    for (const stack of ["primary", "secondary"]) {
-      const [before, after] = await sequence(stack, [false, true], cold);
-      const d = diffPlans(before!, after!);
-      expect(d.deleted.filter((r) => r.type === SERVICE)).toEqual([]);
-      expect(d.replaced).toEqual([]);
-      expect(d.created.filter((r) => r.type === SERVICE).map((r) => r.name)).toEqual(
-        stack === "secondary" ? ["metastore-service"] : [],
-      );
+    const out = JSON.parse(
+      await runPlan(parseCli(["--format", "json", "--diff", "promote", "--set", cold[0]!])),
+    ) as {
+      stacks: { stack: string; diff: ReturnType<typeof diffPlans> }[];
+    };
+    const names = (rs: { name: string }[]) => rs.map((r) => r.name).sort();
+    const [primary, secondary] = out.stacks;
+    expect(names(secondary!.diff.created)).toEqual([
+      "metastore-hive-cluster",
+      "metastore-promotion-restore",
+      "metastore-restore-schedule",
+      "metastore-service",
+      "metastore-sync-restores-service",
+    ]);
+    expect(names(primary!.diff.created)).toEqual([]);
+    expect(names(primary!.diff.deleted)).toEqual(["metastore-hive-cluster"]);
+    for (const s of out.stacks) {
+      expect(s.diff.replaced).toEqual([]);
+      expect(s.diff.dangerous).toEqual([]);
     }
   });
 });

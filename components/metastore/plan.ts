@@ -85,6 +85,7 @@ export function metastoreServiceArgs(
       backupLocation: backupLocation(ctx.backupBucket, ctx.site),
     },
     deletionProtection: true,
+    deletionPolicy: "PREVENT",
     labels: { ...ctx.labels },
   };
 }

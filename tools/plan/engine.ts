@@ -87,10 +87,14 @@ export function stacksToPlan(requested: readonly string[], dir: string = PROJECT
   return requested.length ? [...requested] : listStacks(dir);
 }
 
-/** Plans the stack again with `promote` flipped (the value both stacks would read after the PR). */
+/**
+ * Plans the stack again with `promote` flipped (the value both stacks would read after the PR),
+ * deployed on top of `plan`: the flip reads `plan`'s outputs as its last deployment.
+ */
 export async function planPromoteFlip(plan: StackPlan, opts: PlanOptions = {}): Promise<StackPlan> {
   return planStack(plan.stack, {
     ...opts,
     sets: [...(opts.sets ?? []), `promote=${!plan.promote}`],
+    lastOutputs: plan.outputs,
   });
 }
