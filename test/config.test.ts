@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import {
-  ConfigError,
   parseConfigValue,
   parsePlatformConfig,
   projectConfigValues,
@@ -9,7 +8,7 @@ import { AZURE_REGIONS, GCP_REGIONS } from "../config/regions";
 import { BUCKET_NAME_RULE } from "../config/schema";
 import { captureProgram, type CapturedResource } from "../tools/plan/capture";
 import { loadProgram } from "../tools/plan/engine";
-import { REPO, toWireConfig, validRaw } from "./helpers";
+import { REPO, configProblems, toWireConfig, validRaw } from "./helpers";
 
 const q = (v: string) => JSON.stringify(v);
 const list = (vs: readonly string[]) => vs.map(q).join(" | ");
@@ -269,16 +268,6 @@ const CASES: [string, (r: Record<string, any>) => void, string[]][] = [
   ],
 ];
 
-function problemsOf(raw: Record<string, unknown>): string[] {
-  try {
-    parsePlatformConfig(raw, REPO);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return [...(e as ConfigError).problems];
-  }
-  throw new Error("config was accepted");
-}
-
 describe("config schema", () => {
   it("accepts the shipped primary config and fills defaults", () => {
     const c = parsePlatformConfig(validRaw(), REPO);
@@ -310,7 +299,7 @@ describe("config schema", () => {
     (_name, mutate, expected) => {
       const raw = validRaw();
       mutate(raw);
-      expect(problemsOf(raw)).toEqual(expected);
+      expect(configProblems(raw)).toEqual(expected);
     },
   );
 
@@ -320,7 +309,7 @@ describe("config schema", () => {
     raw.azure.peerRegion = "westus";
     raw.gcp.peerRegion = "asia-east1";
     raw.storage.buckets.warehouse.name = "A";
-    const problems = problemsOf(raw);
+    const problems = configProblems(raw);
     expect(problems.map((p) => p.split(":")[1])).toEqual([
       "site",
       "azure.peerRegion",

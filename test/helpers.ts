@@ -1,5 +1,6 @@
 import * as path from "node:path";
-import { projectConfigValues } from "../config/load";
+import { expect } from "vitest";
+import { ConfigError, parsePlatformConfig, projectConfigValues } from "../config/load";
 import { scanRepo } from "../config/repoFiles";
 import type { CapturedResource } from "../tools/plan/capture";
 import { readProjectFile, readStackFile, resolveStackConfig } from "../tools/plan/projectConfig";
@@ -39,4 +40,25 @@ export function findResource(
   if (found.length !== 1)
     throw new Error(`expected one ${type} named ${name}, found ${found.length}`);
   return found[0]!;
+}
+
+/** The problem lines config validation reports for `raw`; fails the test if it is accepted. */
+export function configProblems(raw: Record<string, unknown>): string[] {
+  try {
+    parsePlatformConfig(raw, REPO);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return [...(e as ConfigError).problems];
+  }
+  throw new Error("config was accepted");
+}
+
+/** The problems after changing one part of the shipped primary config. */
+export function problemsAfter(
+  part: string,
+  change: (value: Record<string, any>) => void,
+): string[] {
+  const raw = validRaw();
+  change(raw[part]);
+  return configProblems(raw);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parsePlatformConfig } from "../config/load";
+import { parsePlatformConfig } from "../config/load";
 import type { MetastoreSpec } from "../config/metastoreSchema";
 import { parseLastDeployment } from "../components/lastDeployment";
 import {
@@ -11,7 +11,7 @@ import {
 import { parseCli, runPlan } from "../tools/plan/cli";
 import { diffPlans } from "../tools/plan/diff";
 import { planStack, type StackPlan } from "../tools/plan/engine";
-import { REPO, byType, findResource, validRaw } from "./helpers";
+import { REPO, byType, findResource, problemsAfter, validRaw } from "./helpers";
 
 const SERVICE = "gcp:dataproc/metastoreService:MetastoreService";
 const SCHEDULE = "gcp:cloudscheduler/job:Job";
@@ -27,17 +27,7 @@ const withSpec = (change: (m: Record<string, any>) => void) => {
 };
 
 describe("metastore config", () => {
-  const problems = (change: (m: Record<string, any>) => void) => {
-    const raw = validRaw();
-    change(raw.metastore);
-    try {
-      parsePlatformConfig(raw, REPO);
-    } catch (e) {
-      expect(e).toBeInstanceOf(ConfigError);
-      return [...(e as ConfigError).problems];
-    }
-    throw new Error("config was accepted");
-  };
+  const problems = (change: (m: Record<string, any>) => void) => problemsAfter("metastore", change);
 
   it("rejects a restore schedule plus timeout beyond the RPO, naming the numbers", () => {
     expect(problems((m) => (m.restore.timeoutMinutes = 40))).toEqual([
@@ -290,38 +280,25 @@ describe("the MetastorePair in both stacks", () => {
   it("hot: promotion reverses the direction with no new resource", async () => {
     const [primaryActive, primaryPassive] = await sequence("primary", [false, true]);
     const [secondaryPassive, secondaryActive] = await sequence("secondary", [false, true]);
-    expect(facts(primaryActive!)).toEqual({
+    const active = {
       role: "active",
       service: { backups: true, protect: true },
       schedulePaused: true,
       restoreRuns: 0,
       cluster: 1,
       workflows: 1,
-    });
-    expect(facts(secondaryPassive!)).toEqual({
+    };
+    const passive = {
       role: "passive",
       service: { backups: false, protect: true },
       schedulePaused: false,
       restoreRuns: 0,
       cluster: 0,
       workflows: 1,
-    });
-    expect(facts(primaryPassive!)).toEqual({
-      role: "passive",
-      service: { backups: false, protect: true },
-      schedulePaused: false,
-      restoreRuns: 0,
-      cluster: 0,
-      workflows: 1,
-    });
-    expect(facts(secondaryActive!)).toEqual({
-      role: "active",
-      service: { backups: true, protect: true },
-      schedulePaused: true,
-      restoreRuns: 0,
-      cluster: 1,
-      workflows: 1,
-    });
+    };
+    expect(
+      [primaryActive, secondaryPassive, primaryPassive, secondaryActive].map((p) => facts(p!)),
+    ).toEqual([active, passive, passive, active]);
     const metastoreOnly = (d: ReturnType<typeof diffPlans>) => ({
       created: d.created.filter((r) => r.type !== CLUSTER),
       deleted: d.deleted.filter((r) => r.type !== CLUSTER),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parsePlatformConfig } from "../config/load";
-import { REPO, validRaw } from "./helpers";
+import { parsePlatformConfig } from "../config/load";
+import { REPO, problemsAfter, validRaw } from "./helpers";
 
 const FORBIDDEN =
   "jobs must run in either region: an existing interactive cluster exists in one workspace only " +
@@ -167,18 +167,6 @@ const CASES: [string, (w: Record<string, any>) => void, string[]][] = [
   ],
 ];
 
-function problemsOf(mutate: (w: Record<string, any>) => void): string[] {
-  const raw = validRaw();
-  mutate(raw.workspace);
-  try {
-    parsePlatformConfig(raw, REPO);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return [...(e as ConfigError).problems];
-  }
-  throw new Error("config was accepted");
-}
-
 describe("the workspace spec", () => {
   it("accepts the shipped spec", () => {
     const { workspace } = parsePlatformConfig(validRaw(), REPO);
@@ -197,7 +185,7 @@ describe("the workspace spec", () => {
   });
 
   it.each(CASES)("rejects %s", (_name, mutate, expected) => {
-    expect(problemsOf(mutate)).toEqual(expected);
+    expect(problemsAfter("workspace", mutate)).toEqual(expected);
   });
 
   it("allows single-region storage with the explicit flag", () => {
