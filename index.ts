@@ -3,6 +3,7 @@ import * as azure from "@pulumi/azure-native/provider";
 import { loadConfig } from "./config/load";
 import { DEPLOYMENT_OUTPUT, readLastDeployment } from "./components/lastDeployment";
 import { MetastorePair } from "./components/metastore/metastorePair";
+import { ElasticPoolPair } from "./components/sql/elasticPoolPair";
 import { deriveRole, peerSite } from "./components/role";
 import { DualRegionBucket } from "./components/dualRegionBucket";
 import { Workspace } from "./components/workspace/workspace";
@@ -37,6 +38,20 @@ export = async () => {
       azure: config.azure,
       spec: config.workspace,
       repo,
+      tags: { platform: config.prefix, "managed-by": "pulumi" },
+    },
+    { provider: azureProvider },
+  );
+
+  const sqlPair = new ElasticPoolPair(
+    "sql",
+    {
+      site: config.site,
+      role,
+      prefix: config.prefix,
+      azure: config.azure,
+      spec: config.sql,
+      recovered: last.sqlRecovered === true,
       tags: { platform: config.prefix, "managed-by": "pulumi" },
     },
     { provider: azureProvider },
@@ -105,11 +120,20 @@ export = async () => {
       restoreFrom: metastore.restoreFrom,
       restoreSchedule: metastore.decision.restoreSchedule,
     },
+    sql: {
+      server: sqlPair.serverName,
+      serverFqdn: sqlPair.serverFqdn,
+      strategy: config.sql.strategy,
+      failoverGroupsOwned: sqlPair.plan.failoverGroups.map((g) => g.name),
+      holds: sqlPair.plan.holds,
+      recovering: sqlPair.plan.recovery?.databases.length ?? 0,
+    },
     // Read back by this stack's next deployment (components/lastDeployment.ts).
     [DEPLOYMENT_OUTPUT]: {
       role,
       metastoreProvisioned: metastore.decision.service,
       metastoreRestoredOnce: metastore.decision.restoreOnce,
+      sqlRecovered: sqlPair.plan.recovery !== undefined,
     },
   };
 };

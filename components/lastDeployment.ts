@@ -11,6 +11,8 @@ export interface LastDeployment {
   readonly metastoreProvisioned?: boolean;
   /** This (cold) site restored its new service once, when it was promoted. */
   readonly metastoreRestoredOnce?: boolean;
+  /** This site geo-restored the tenants that have no replica, and keeps them until released. */
+  readonly sqlRecovered?: boolean;
 }
 
 /** Reads the parts of a `deployment` output it understands; anything malformed reads as absent. */
@@ -25,6 +27,7 @@ export function parseLastDeployment(value: unknown): LastDeployment {
     ...(typeof v.metastoreRestoredOnce === "boolean" && {
       metastoreRestoredOnce: v.metastoreRestoredOnce,
     }),
+    ...(typeof v.sqlRecovered === "boolean" && { sqlRecovered: v.sqlRecovered }),
   };
 }
 

@@ -2,6 +2,8 @@ import { z } from "zod";
 import { contains, overlaps, parseCidr } from "./network";
 import type { RepoFiles } from "./repoFiles";
 import { metastoreSchema } from "./metastoreSchema";
+import { SITES } from "./sites";
+import { sqlSchema } from "./sqlSchema";
 import { workspaceSpecSchema } from "./workspaceSchema";
 import { bool, int, oneOf, oneOfStrings, quote, strictObject } from "./zod";
 import {
@@ -20,8 +22,7 @@ import {
 /** The config namespace: the project name in Pulumi.yaml. */
 export const CONFIG_NAMESPACE = "paired-dr";
 
-export const SITES = ["primary", "secondary"] as const;
-export type Site = (typeof SITES)[number];
+export { SITES, type Site } from "./sites";
 
 const azureRegion = oneOfStrings("an", "Azure region name (lowercase, no spaces)", AZURE_REGIONS);
 const gcpRegion = oneOfStrings("a", "GCP region", GCP_REGIONS);
@@ -141,6 +142,8 @@ const networkSchema = strictObject({
 const azureSchema = strictObject({
   /** Subscription this stack deploys into; with the names it makes every ARM ID computable. */
   subscriptionId: guid,
+  /** The peer stack's subscription, for the peer's ARM IDs. Default: subscriptionId. */
+  peerSubscriptionId: guid.optional(),
   tenantId: guid,
   /** Object ID of the AzureDatabricks enterprise application in this tenant (reads Key Vault secrets). */
   databricksPrincipalId: guid,
@@ -228,6 +231,8 @@ export const makeConfigSchema = (repo: RepoFiles) =>
     workspace: workspaceSpecSchema(repo),
     /** The Hive metastore pair (Dataproc Metastore), one service per site. */
     metastore: metastoreSchema,
+    /** Azure SQL elastic pools and failover groups for the multi-tenant SaaS. */
+    sql: sqlSchema,
   }).superRefine(
     (c, ctx) => {
       const { region, peerRegion } = c.gcp;

@@ -1,9 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  parseConfigValue,
-  parsePlatformConfig,
-  projectConfigValues,
-} from "../config/load";
+import { parseConfigValue, parsePlatformConfig, projectConfigValues } from "../config/load";
 import { AZURE_REGIONS, GCP_REGIONS } from "../config/regions";
 import { BUCKET_NAME_RULE } from "../config/schema";
 import { captureProgram, type CapturedResource } from "../tools/plan/capture";
@@ -89,7 +85,7 @@ const CASES: [string, (r: Record<string, any>) => void, string[]][] = [
     },
     [
       `paired-dr:azure.peerRegion: is required; must be an Azure region name (lowercase, no spaces), one of ${list(AZURE_REGIONS)} (given: nothing)`,
-      `paired-dr:azure.peer_region: unknown key; allowed keys: subscriptionId, tenantId, databricksPrincipalId, region, peerRegion, network (given: "centralus")`,
+      `paired-dr:azure.peer_region: unknown key; allowed keys: subscriptionId, peerSubscriptionId, tenantId, databricksPrincipalId, region, peerRegion, network (given: "centralus")`,
     ],
   ],
   [
@@ -211,7 +207,7 @@ const CASES: [string, (r: Record<string, any>) => void, string[]][] = [
     "an unknown top-level key",
     (r) => (r.regoins = { azure: "eastus2" }),
     [
-      `paired-dr:regoins: unknown key; allowed keys: site, promote, prefix, azure, gcp, storage, workspace, metastore (given: {"azure":"eastus2"})`,
+      `paired-dr:regoins: unknown key; allowed keys: site, promote, prefix, azure, gcp, storage, workspace, metastore, sql (given: {"azure":"eastus2"})`,
     ],
   ],
   [
@@ -325,7 +321,7 @@ describe("config schema", () => {
     const raw = validRaw();
     raw.token = "hunter2";
     expect(() => parsePlatformConfig(raw, REPO, (k) => k === "token")).toThrow(
-      "paired-dr:token: unknown key; allowed keys: site, promote, prefix, azure, gcp, storage, workspace, metastore (given: [secret])",
+      "paired-dr:token: unknown key; allowed keys: site, promote, prefix, azure, gcp, storage, workspace, metastore, sql (given: [secret])",
     );
   });
 });

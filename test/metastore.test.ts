@@ -140,6 +140,12 @@ describe("decideMetastore", () => {
   it("reads only a well-formed last deployment", () => {
     expect(parseLastDeployment(undefined)).toEqual({});
     expect(parseLastDeployment({ role: "leader", metastoreProvisioned: "yes" })).toEqual({});
+    expect(
+      parseLastDeployment({ role: "active", sqlRecovered: true, metastoreRestoredOnce: 1 }),
+    ).toEqual({
+      role: "active",
+      sqlRecovered: true,
+    });
     expect(parseLastDeployment({ role: "passive", metastoreProvisioned: true, extra: 1 })).toEqual({
       role: "passive",
       metastoreProvisioned: true,
@@ -270,7 +276,8 @@ function facts(plan: StackPlan) {
         }
       : null,
     schedulePaused: schedule ? schedule.inputs.paused : null,
-    restoreRuns: byType(plan.resources, RUN).length,
+    restoreRuns: byType(plan.resources, RUN).filter((r) => r.name === "metastore-promotion-restore")
+      .length,
     cluster: byType(plan.resources, CLUSTER).length,
     workflows: byType(plan.resources, WORKFLOW).length,
   };
@@ -300,8 +307,8 @@ describe("the MetastorePair in both stacks", () => {
       [primaryActive, secondaryPassive, primaryPassive, secondaryActive].map((p) => facts(p!)),
     ).toEqual([active, passive, passive, active]);
     const metastoreOnly = (d: ReturnType<typeof diffPlans>) => ({
-      created: d.created.filter((r) => r.type !== CLUSTER),
-      deleted: d.deleted.filter((r) => r.type !== CLUSTER),
+      created: d.created.filter((r) => r.name.startsWith("metastore-") && r.type !== CLUSTER),
+      deleted: d.deleted.filter((r) => r.name.startsWith("metastore-") && r.type !== CLUSTER),
       updated: d.updated
         .filter((u) => u.resource.name.startsWith("metastore-"))
         .map((u) => `${u.resource.name} ${u.changes.map((c) => c.path).join(",")}`),
@@ -418,7 +425,12 @@ describe("the MetastorePair in both stacks", () => {
       expect(d.replaced).toEqual([]);
       expect(d.deleted.filter((r) => r.type === SERVICE)).toEqual([]);
     }
-    expect(flips[0]!.created.map((r) => r.name).sort()).toEqual([
+    const metastore = (rs: { name: string }[]) => rs.filter((r) => r.name.startsWith("metastore-"));
+    expect(
+      metastore(flips[0]!.created)
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual([
       "metastore-hive-cluster",
       "metastore-promotion-restore",
       "metastore-restore-schedule",
@@ -426,10 +438,11 @@ describe("the MetastorePair in both stacks", () => {
       "metastore-sync-restores-service",
     ]);
     expect(flips[1]!.created).toEqual([]);
-    expect(flips[2]!.deleted.map((r) => r.name).sort()).toEqual([
-      "metastore-hive-cluster",
-      "metastore-promotion-restore",
-    ]);
+    expect(
+      metastore(flips[2]!.deleted)
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(["metastore-hive-cluster", "metastore-promotion-restore"]);
   });
 
   it("cold: the primary's first deployment creates its service without a restore, and keeps it when demoted", async () => {
@@ -445,9 +458,11 @@ describe("the MetastorePair in both stacks", () => {
       service: { backups: false },
       schedulePaused: false,
     });
-    expect(diffPlans(active!, demoted!).deleted.map((r) => r.name)).toEqual([
-      "metastore-hive-cluster",
-    ]);
+    expect(
+      diffPlans(active!, demoted!)
+        .deleted.map((r) => r.name)
+        .filter((n) => n.startsWith("metastore-")),
+    ).toEqual(["metastore-hive-cluster"]);
   });
 
   it("npm run plan --diff promote in cold mode shows the promoted stack creating a service and restoring it once", async () => {
@@ -457,7 +472,11 @@ describe("the MetastorePair in both stacks", () => {
     ) as {
       stacks: { stack: string; diff: ReturnType<typeof diffPlans> }[];
     };
-    const names = (rs: { name: string }[]) => rs.map((r) => r.name).sort();
+    const names = (rs: { name: string }[]) =>
+      rs
+        .map((r) => r.name)
+        .filter((n) => n.startsWith("metastore-"))
+        .sort();
     const [primary, secondary] = out.stacks;
     expect(names(secondary!.diff.created)).toEqual([
       "metastore-hive-cluster",

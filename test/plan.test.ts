@@ -5,6 +5,7 @@ import type { CapturedResource } from "../tools/plan/capture";
 import { parseCli, runPlan } from "../tools/plan/cli";
 import { changedInputs, diffPlans } from "../tools/plan/diff";
 import type { StackPlan } from "../tools/plan/engine";
+import { STATEFUL_TYPES } from "../components/stateful";
 import { ROOT } from "./helpers";
 
 function res(
@@ -182,7 +183,7 @@ describe("npm run plan", () => {
       ["secondary", "secondary", "passive"],
     ]);
     const [primary, secondary] = out.stacks;
-    expect([primary!.resources.length, secondary!.resources.length]).toEqual([68, 64]);
+    expect([primary!.resources.length, secondary!.resources.length]).toEqual([142, 68]);
     const gcpSide = (s: JsonPlan["stacks"][number]) =>
       s.resources.filter((r) =>
         /^(gcp:storage\/bucket:|pulumi:providers:gcp|paired-dr:components:DualRegionBucket)/.test(
@@ -222,7 +223,16 @@ describe("npm run plan", () => {
   });
 
   it("--diff promote shows no delete or replace of a stateful resource in either stack, from either role", async () => {
-    const CLUSTER = "gcp:dataproc/cluster:Cluster metastore-hive-cluster";
+    const byTypeCount = (rs: { type: string }[]) =>
+      rs.reduce<Record<string, number>>((c, r) => ({ ...c, [r.type]: (c[r.type] ?? 0) + 1 }), {});
+    // Demoted: the Dataproc cluster (active only) and the three failover holds go; nothing stateful.
+    const demoted = { "gcp:dataproc/cluster:Cluster": 1, "pulumi-nodejs:dynamic:Resource": 3 };
+    // Promoted: those come, plus the trial pool and the 20 geo-restored trial databases.
+    const promoted = {
+      ...demoted,
+      "azure-native:sql:ElasticPool": 1,
+      "azure-native:sql:Database": 20,
+    };
     for (const promote of ["false", "true"]) {
       const out = await json(["--diff", "promote", "--set", `promote=${promote}`]);
       for (const s of out.stacks) {
@@ -230,12 +240,31 @@ describe("npm run plan", () => {
         expect(d, s.stack).toBeDefined();
         expect(d.dangerous, s.stack).toEqual([]);
         expect(d.replaced, s.stack).toEqual([]);
-        // Only the Dataproc cluster (compute, active site only) comes and goes with the role.
-        const moved = (rs: { type: string; name: string; stateful: boolean }[]) =>
-          rs.map((r) => `${r.type} ${r.name}`);
-        expect(moved(d.deleted), s.stack).toEqual(s.role === "active" ? [CLUSTER] : []);
-        expect(moved(d.created), s.stack).toEqual(s.role === "active" ? [] : [CLUSTER]);
+        const demoting = s.role === "active";
+        // The primary after failback is not the secondary after promotion: only the secondary restores.
+        const restores = !demoting && s.stack === "secondary";
+        expect(byTypeCount(d.deleted), s.stack).toEqual(
+          demoting ? (s.stack === "secondary" ? demoted : demoted) : {},
+        );
+        expect(byTypeCount(d.created), s.stack).toEqual(
+          demoting ? {} : restores ? promoted : demoted,
+        );
         expect(d.before.role).not.toBe(d.after.role);
+      }
+    }
+  });
+
+  it("protects every resource of a stateful type, in both stacks and both roles", async () => {
+    for (const promote of ["false", "true"]) {
+      const out = await json(["--set", `promote=${promote}`]);
+      for (const s of out.stacks) {
+        const unprotected = s.resources.filter(
+          (r) => STATEFUL_TYPES.has(r.type) && !r.options.protect,
+        );
+        expect(
+          unprotected.map((r) => r.name),
+          s.stack,
+        ).toEqual([]);
       }
     }
   });
@@ -250,7 +279,7 @@ describe("npm run plan", () => {
     expect(text).toContain(
       "Settings that depend on the role (what flipping promote changes):\n" +
         "  promote false -> true: role active -> passive\n" +
-        "    created: 0, deleted: 1, replaced: 0, updated: 12\n",
+        "    created: 0, deleted: 4, replaced: 0, updated: 13\n",
     );
     expect(text).toContain(
       "    ~ update  databricks:index/instancePool:InstancePool workspace-pool-etl\n" +
@@ -260,11 +289,11 @@ describe("npm run plan", () => {
 
   it("renders a pull-request comment in markdown", async () => {
     const md = await runPlan(parseCli(["--format", "markdown"]));
-    expect(md).toContain("| `primary` | primary | **active** | false | 68 |");
-    expect(md).toContain("| `secondary` | secondary | **passive** | false | 64 |");
+    expect(md).toContain("| `primary` | primary | **active** | false | 142 |");
+    expect(md).toContain("| `secondary` | secondary | **passive** | false | 68 |");
     expect(md).toContain("| `gcp:storage/bucket:Bucket` | 2 |");
     expect(md).toContain(
-      "**If `promote` flips** (role active → passive): 0 created, 1 deleted, 0 replaced, 12 updated.",
+      "**If `promote` flips** (role active → passive): 0 created, 4 deleted, 0 replaced, 13 updated.",
     );
     expect(md).not.toContain("[!CAUTION]");
   });

@@ -321,7 +321,10 @@ describe("the Workspace in both stacks and both roles", () => {
   it("registers the expected objects per site", () => {
     const counts = (plan: StackPlan) => {
       const c: Record<string, number> = {};
-      for (const r of plan.resources.filter(
+      const inWorkspace = plan.resources.filter((r) =>
+        r.urn.includes("paired-dr:components:Workspace"),
+      );
+      for (const r of inWorkspace.filter(
         (r) => r.type.startsWith("databricks:") || r.type.startsWith("azure-native:"),
       )) {
         c[r.type] = (c[r.type] ?? 0) + 1;
@@ -407,14 +410,11 @@ describe("the Workspace in both stacks and both roles", () => {
   it("protects every stateful resource of the workspace", () => {
     const plan = plans["primary/false"]!;
     const protectedNames = plan.resources
-      .filter((r) => r.options.protect)
+      .filter((r) => r.options.protect && r.urn.includes("paired-dr:components:Workspace"))
       .map((r) => r.name)
       .sort();
     expect(protectedNames).toEqual(
       [
-        "backup-bucket",
-        "warehouse-bucket",
-        "metastore-service",
         "workspace-kv",
         "workspace-lake",
         "workspace-lake-container",

@@ -3,55 +3,74 @@ import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 
 /**
- * Benchmarks the offline plan. Each scenario runs in fresh processes (so module loading and peak
- * memory are the user's), RUNS times; the table gives the median and the worst run.
- *   npm run bench [-- --runs N]
+ * Benchmarks the offline plan in fresh processes (module loading and peak memory are the user's),
+ * RUNS times each; tables give the median and the worst run.
+ *   npm run bench [-- --runs N] [-- --fleets 100,1000,5000]
+ * 1. The shipped config: both stacks, as text (with each stack's promote flip) and as JSON.
+ * 2. Tenant fleets (one paid tenant in five): both stacks as JSON, and the floor: the same number
+ *    of bare resources registered by the same engine. Also the per-database cost of the generated
+ *    sql.Database class against the TenantDatabase the program uses.
  */
 const ROOT = path.resolve(__dirname, "..", "..");
-const runs = Number(process.argv[process.argv.indexOf("--runs") + 1]) || 5;
-
-const SCENARIOS: { name: string; args: string[] }[] = [
-  { name: "both stacks, text (plans each stack and its promote flip)", args: [] },
-  { name: "both stacks, json (no flip)", args: ["--format", "json"] },
-  { name: "both stacks, json --diff promote", args: ["--format", "json", "--diff", "promote"] },
-];
+const arg = (flag: string, fallback: string) => {
+  const i = process.argv.indexOf(flag);
+  return i >= 0 ? process.argv[i + 1]! : fallback;
+};
+const runs = Number(arg("--runs", "3"));
+const fleets = arg("--fleets", "100,1000,5000").split(",").map(Number);
 
 interface Sample {
   processMs: number;
-  planMs: number;
+  ms: number;
   maxRssMb: number;
+  resources: number;
 }
 
 function once(args: string[]): Sample {
   const start = performance.now();
-  const r = spawnSync(
-    process.execPath,
-    ["--import", "tsx", path.join(ROOT, "tools/bench/planOnce.ts"), ...args],
-    {
-      cwd: ROOT,
-      encoding: "utf8",
-    },
-  );
+  const r = spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, "tools/bench/planOnce.ts"), ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const processMs = performance.now() - start;
-  if (r.status !== 0) throw new Error(`plan ${args.join(" ")} failed:\n${r.stderr}`);
-  const { planMs, maxRssMb } = JSON.parse(r.stdout) as { planMs: number; maxRssMb: number };
-  return { processMs, planMs, maxRssMb };
+  if (r.status !== 0) throw new Error(`planOnce ${args.join(" ")} failed:\n${r.stderr}`);
+  return { processMs, ...(JSON.parse(r.stdout) as Omit<Sample, "processMs">) };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const f = (n: number) => n.toFixed(0);
-
-console.log(`node ${process.version}, ${runs} runs per scenario, fresh process each\n`);
-console.log(
-  "| scenario | process wall ms (median / max) | plan ms (median / max) | peak RSS MB (max) |",
-);
-console.log("|---|---|---|---|");
-for (const s of SCENARIOS) {
-  const samples = Array.from({ length: runs }, () => once(s.args));
-  const wall = samples.map((x) => x.processMs);
-  const plan = samples.map((x) => x.planMs);
-  const rss = Math.max(...samples.map((x) => x.maxRssMb));
-  console.log(
-    `| ${s.name} | ${f(median(wall))} / ${f(Math.max(...wall))} | ${f(median(plan))} / ${f(Math.max(...plan))} | ${f(rss)} |`,
-  );
+function measure(args: string[]) {
+  const samples = Array.from({ length: runs }, () => once(args));
+  const ms = samples.map((s) => s.ms);
+  const wall = samples.map((s) => s.processMs);
+  return {
+    resources: samples[0]!.resources,
+    ms: `${f(median(ms))} / ${f(Math.max(...ms))}`,
+    wall: `${f(median(wall))} / ${f(Math.max(...wall))}`,
+    rss: f(Math.max(...samples.map((s) => s.maxRssMb))),
+    medianMs: median(ms),
+  };
 }
+
+console.log(`node ${process.version}, ${runs} runs per row, a fresh process each\n`);
+console.log("| scenario | resources | in-process ms (median / max) | process wall ms (median / max) | peak RSS MB |");
+console.log("|---|---|---|---|---|");
+const row = (name: string, m: ReturnType<typeof measure>) =>
+  console.log(`| ${name} | ${m.resources} | ${m.ms} | ${m.wall} | ${m.rss} |`);
+row("shipped config, text with promote flips", measure([]));
+row("shipped config, json", measure(["--format", "json"]));
+for (const n of fleets) {
+  const plan = measure(["--format", "json", "--fleet", String(n)]);
+  row(`fleet ${n} tenants, both stacks, json`, plan);
+  const floor = measure(["--floor", String(plan.resources), "--kind", "bare"]);
+  row(`floor: ${plan.resources} bare resources`, floor);
+}
+const perDb = 1000;
+const tenant = measure(["--floor", String(perDb), "--kind", "tenant"]);
+const generated = measure(["--floor", String(perDb), "--kind", "generated"]);
+row(`${perDb} TenantDatabase registrations`, tenant);
+row(`${perDb} generated sql.Database registrations`, generated);
+console.log(
+  `\nper database: TenantDatabase ${(tenant.medianMs / perDb).toFixed(2)} ms, generated sql.Database ${(generated.medianMs / perDb).toFixed(2)} ms`,
+);

@@ -1,0 +1,216 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as authorization from "@pulumi/azure-native/authorization";
+import * as resources from "@pulumi/azure-native/resources";
+import * as sql from "@pulumi/azure-native/sql";
+import type { SqlSpec } from "../../config/sqlSchema";
+import { peerSite, type Role, type Site } from "../role";
+import { FailoverGroupPrimary } from "./armFailover";
+import { planSql, type PoolName, type SqlPlan } from "./plan";
+import { TenantDatabase } from "./tenantDatabase";
+
+export interface ElasticPoolPairArgs {
+  readonly site: Site;
+  readonly role: Role;
+  readonly prefix: string;
+  readonly azure: {
+    readonly subscriptionId: string;
+    readonly peerSubscriptionId?: string;
+    readonly tenantId: string;
+    readonly region: string;
+  };
+  readonly spec: SqlSpec;
+  /** This stack's last deployment geo-restored tenants into a recovery pool. */
+  readonly recovered: boolean;
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/** Names of one site's SQL resources, deterministic from prefix and site. */
+export function sqlNames(prefix: string, site: Site, subscriptionId: string) {
+  const resourceGroup = `${prefix}-${site}-sql-rg`;
+  const server = `${prefix}-${site}-sql`;
+  const serverId = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.Sql/servers/${server}`;
+  return { resourceGroup, server, serverId };
+}
+
+const GIB = 1024 ** 3;
+
+/**
+ * One site's half of the multi-tenant SQL estate (seed 002): an Entra-only server, its elastic
+ * pools and the databases homed here, the failover groups this site owns (they create the
+ * secondaries on the peer, so no secondary is registered here), the failovers this site must
+ * hold as primary when promoted, and the geo-restore of tenants that have no replica.
+ */
+export class ElasticPoolPair extends pulumi.ComponentResource {
+  public readonly plan: SqlPlan;
+  public readonly serverName: string;
+  public readonly serverFqdn: pulumi.Output<string>;
+
+  constructor(name: string, args: ElasticPoolPairArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("paired-dr:components:ElasticPoolPair", name, {}, opts);
+    const { site, role, prefix, azure, spec } = args;
+    const plan = planSql(spec, prefix, site, role, args.recovered);
+    const own = sqlNames(prefix, site, azure.subscriptionId);
+    const peer = sqlNames(prefix, peerSite(site), azure.peerSubscriptionId ?? azure.subscriptionId);
+    const tags = { ...args.tags, "paired-dr-site": site };
+    const stateful = { parent: this, protect: true };
+
+    const group = new resources.ResourceGroup(
+      `${name}-rg`,
+      { resourceGroupName: own.resourceGroup, location: azure.region, tags },
+      stateful,
+    );
+    const onServer = {
+      resourceGroupName: group.name,
+      serverName: own.server,
+      location: azure.region,
+    };
+    const server = new sql.Server(
+      `${name}-server`,
+      {
+        resourceGroupName: group.name,
+        serverName: own.server,
+        location: azure.region,
+        version: "12.0",
+        minimalTlsVersion: "1.2",
+        publicNetworkAccess: "Disabled",
+        administrators: {
+          administratorType: "ActiveDirectory",
+          azureADOnlyAuthentication: true,
+          login: spec.administrator.login,
+          sid: spec.administrator.objectId,
+          tenantId: azure.tenantId,
+          principalType: spec.administrator.principalType,
+        },
+        tags,
+      },
+      stateful,
+    );
+    const afterServer = { ...stateful, dependsOn: [server] };
+
+    const pools = new Map<PoolName, sql.ElasticPool>();
+    for (const pool of plan.pools) {
+      pools.set(
+        pool.name,
+        new sql.ElasticPool(
+          `${name}-pool-${pool.name}`,
+          {
+            ...onServer,
+            elasticPoolName: pool.name,
+            sku: {
+              name: "GP_Gen5",
+              tier: "GeneralPurpose",
+              family: "Gen5",
+              capacity: pool.capacity,
+            },
+            perDatabaseSettings: { minCapacity: 0, maxCapacity: pool.spec.perDatabaseMaxCapacity },
+            maxSizeBytes: pool.spec.maxSizeGB * GIB,
+            tags,
+          },
+          afterServer,
+        ),
+      );
+    }
+
+    const databases = new Map<string, pulumi.Resource>();
+    for (const db of plan.managementDatabases) {
+      databases.set(
+        db,
+        new sql.Database(
+          `${name}-db-${db}`,
+          {
+            ...onServer,
+            databaseName: db,
+            sku: {
+              name: "GP_Gen5",
+              tier: "GeneralPurpose",
+              family: "Gen5",
+              capacity: spec.managementCapacity,
+            },
+            tags,
+          },
+          afterServer,
+        ),
+      );
+    }
+    // Tenant inputs never depend on the role: after a failover the old primary's databases are
+    // geo-secondaries, and updating them fails (terraform-provider-azurerm issue 25141).
+    for (const db of plan.databases) {
+      databases.set(
+        db.database,
+        new TenantDatabase(
+          `${name}-db-${db.tenant}`,
+          { ...onServer, databaseName: db.database, elasticPoolId: pools.get(db.pool)!.id, tags },
+          afterServer,
+        ),
+      );
+    }
+
+    for (const fg of plan.failoverGroups) {
+      new sql.FailoverGroup(
+        `${name}-${fg.name}`,
+        {
+          resourceGroupName: group.name,
+          serverName: own.server,
+          failoverGroupName: fg.name,
+          partnerServers: [{ id: peer.serverId }],
+          databases: fg.databases.map((db) => `${own.serverId}/databases/${db}`),
+          readWriteEndpoint: {
+            failoverPolicy: fg.policy,
+            ...(fg.gracePeriodMinutes !== undefined && {
+              failoverWithDataLossGracePeriodMinutes: fg.gracePeriodMinutes,
+            }),
+          },
+          readOnlyEndpoint: { failoverPolicy: "Disabled" },
+          tags,
+        },
+        { ...stateful, dependsOn: fg.databases.map((db) => databases.get(db)!) },
+      );
+    }
+
+    if (plan.holds.length) {
+      const token = authorization.getClientTokenOutput({}, { parent: this });
+      for (const fg of plan.holds) {
+        new FailoverGroupPrimary(
+          `${name}-hold-${fg}`,
+          {
+            failoverGroupId: `${own.serverId}/failoverGroups/${fg}`,
+            mode: spec.failover.mode,
+            allowDataLoss: spec.failover.acknowledgeDataLoss,
+            accessToken: token.token,
+          },
+          { parent: this, dependsOn: [server] },
+        );
+      }
+    }
+
+    if (plan.recovery) {
+      const pool = pools.get(plan.recovery.pool)!;
+      for (const db of plan.recovery.databases) {
+        new TenantDatabase(
+          `${name}-recovered-${db.tenant}`,
+          {
+            ...onServer,
+            databaseName: db.database,
+            elasticPoolId: pool.id,
+            createMode: "Recovery",
+            recoverableDatabaseId: `${peer.serverId}/recoverabledatabases/${db.database}`,
+            tags,
+          },
+          { ...stateful, dependsOn: [pool] },
+        );
+      }
+    }
+
+    this.plan = plan;
+    this.serverName = own.server;
+    this.serverFqdn = server.fullyQualifiedDomainName;
+    this.registerOutputs({
+      serverName: this.serverName,
+      serverFqdn: this.serverFqdn,
+      pools: plan.pools.map((p) => `${p.name}:${p.capacity}`),
+      failoverGroups: plan.failoverGroups.map((g) => g.name),
+      holds: plan.holds,
+      recovered: plan.recovery !== undefined,
+    });
+  }
+}

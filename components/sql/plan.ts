@@ -1,0 +1,196 @@
+import {
+  MANAGEMENT_DATABASES,
+  MIN_DATABASES_PER_GROUP,
+  type SqlPoolSpec,
+  type SqlSpec,
+  type Tenant,
+} from "../../config/sqlSchema";
+import type { Role, Site } from "../role";
+
+/**
+ * The ElasticPoolPair's decisions (seed 002), pure. Which site owns what never depends on the
+ * role; the role decides pool capacities, which failover groups this site must hold as primary,
+ * and whether it geo-restores the tenants that have no replica.
+ */
+
+export type PoolName = "tenants" | "paid" | "trial";
+
+export interface FailoverGroupPlan {
+  /** Globally unique (it is a DNS name): prefix, home site, kind, number. */
+  readonly name: string;
+  /** The site whose server is the group's primary in normal operation, and whose stack owns it. */
+  readonly home: Site;
+  readonly kind: "management" | "paid";
+  /** Database names in the group. */
+  readonly databases: readonly string[];
+  readonly policy: "Automatic" | "Manual";
+  /** Only for Automatic. */
+  readonly gracePeriodMinutes?: number;
+}
+
+export interface PoolPlan {
+  readonly name: PoolName;
+  readonly capacity: number;
+  readonly spec: SqlPoolSpec;
+}
+
+export interface TenantDatabasePlan {
+  readonly tenant: string;
+  readonly database: string;
+  readonly pool: PoolName;
+}
+
+export interface SqlPlan {
+  /** Pools on this site's server. */
+  readonly pools: readonly PoolPlan[];
+  /** Databases whose primary this stack creates (management databases, homed tenants). */
+  readonly databases: readonly TenantDatabasePlan[];
+  readonly managementDatabases: readonly string[];
+  /** Failover groups this stack owns (created on its server). */
+  readonly failoverGroups: readonly FailoverGroupPlan[];
+  /** Failover groups this site must be primary of now. */
+  readonly holds: readonly string[];
+  /** The pool tenants are geo-restored into on this site, and which tenants; none when not recovering. */
+  readonly recovery?: {
+    readonly pool: PoolName;
+    readonly databases: readonly TenantDatabasePlan[];
+  };
+}
+
+export const tenantDatabaseName = (tenant: string) => `tenant-${tenant}`;
+
+/** The promote flag, from a site and its role. */
+export const promotedFrom = (site: Site, role: Role) =>
+  (site === "primary") === (role === "passive");
+
+/**
+ * Paid tenants in groups of `perGroup`, in catalog order, so that appending tenants only touches
+ * the last group. A remainder under the seed's minimum of 20 joins the group before it, so every
+ * failover moves at least 20 databases (unless there are fewer than 20 in all).
+ */
+export function chunkTenants<T>(items: readonly T[], perGroup: number): T[][] {
+  const groups: T[][] = [];
+  for (let i = 0; i < items.length; i += perGroup) groups.push(items.slice(i, i + perGroup));
+  const last = groups.at(-1);
+  if (groups.length > 1 && last && last.length < MIN_DATABASES_PER_GROUP) {
+    groups.pop();
+    groups[groups.length - 1]!.push(...last);
+  }
+  return groups;
+}
+
+/** All failover groups of the pair, whichever stack owns them. */
+export function failoverGroups(spec: SqlSpec, prefix: string): FailoverGroupPlan[] {
+  const management: FailoverGroupPlan = {
+    name: `${prefix}-primary-fg-mgmt`,
+    home: "primary",
+    kind: "management",
+    databases: [...MANAGEMENT_DATABASES],
+    policy: "Automatic",
+    gracePeriodMinutes: spec.failoverGroups.gracePeriodMinutes,
+  };
+  if (spec.strategy === "budget") return [management];
+  const paid: FailoverGroupPlan[] = [];
+  for (const home of ["primary", "secondary"] as const) {
+    const tenants = spec.tenants.filter((t) => t.tier === "paid" && t.home === home);
+    chunkTenants(tenants, spec.failoverGroups.databasesPerGroup).forEach((group, i) =>
+      paid.push({
+        name: `${prefix}-${home}-fg-paid-${String(i + 1).padStart(2, "0")}`,
+        home,
+        kind: "paid",
+        databases: group.map((t) => tenantDatabaseName(t.id)),
+        // Geo-distributed: losing either site fails its half over on its own after the grace period.
+        ...(spec.strategy === "geo-distributed"
+          ? {
+              policy: "Automatic" as const,
+              gracePeriodMinutes: spec.failoverGroups.gracePeriodMinutes,
+            }
+          : { policy: "Manual" as const }),
+      }),
+    );
+  }
+  return [management, ...paid];
+}
+
+const asDatabase =
+  (pool: PoolName) =>
+  (t: Tenant): TenantDatabasePlan => ({
+    tenant: t.id,
+    database: tenantDatabaseName(t.id),
+    pool,
+  });
+
+/**
+ * What one site builds. With `promote` off, each site holds the groups it is home to; with it on,
+ * the secondary holds every group and the primary none. The tenants without a replica (trial
+ * tenants; every tenant under budget) are geo-restored on the secondary while it is promoted, and
+ * stay there after failback until `releaseRecoveredDatabases` (seed 002's failback copies them
+ * back first). `recovered` is what the stack's last deployment says it restored.
+ */
+export function planSql(
+  spec: SqlSpec,
+  prefix: string,
+  site: Site,
+  role: Role,
+  recovered: boolean,
+): SqlPlan {
+  const promote = promotedFrom(site, role);
+  const groups = failoverGroups(spec, prefix);
+  const unreplicatedPool: PoolName = spec.strategy === "budget" ? "tenants" : "trial";
+  const unreplicated = spec.tenants.filter((t) => spec.strategy === "budget" || t.tier === "trial");
+  const pools: PoolPlan[] = [];
+  const databases: TenantDatabasePlan[] = [];
+
+  if (spec.strategy === "budget") {
+    if (site === "primary") {
+      pools.push({
+        name: "tenants",
+        capacity: spec.pools.tenants.capacity,
+        spec: spec.pools.tenants,
+      });
+      databases.push(...spec.tenants.map(asDatabase("tenants")));
+    }
+  } else {
+    const paid = spec.pools.paid;
+    // Tiered: the site without primaries runs its paid pool small; geo-distributed pools always serve primaries.
+    const servesPrimaries = spec.strategy === "geo-distributed" || role === "active";
+    pools.push({
+      name: "paid",
+      capacity: servesPrimaries ? paid.capacity : (paid.passiveCapacity ?? paid.capacity),
+      spec: paid,
+    });
+    databases.push(
+      ...spec.tenants.filter((t) => t.tier === "paid" && t.home === site).map(asDatabase("paid")),
+    );
+    if (site === "primary") {
+      pools.push({ name: "trial", capacity: spec.pools.trial.capacity, spec: spec.pools.trial });
+      databases.push(...spec.tenants.filter((t) => t.tier === "trial").map(asDatabase("trial")));
+    }
+  }
+
+  const recovering =
+    site === "secondary" && (role === "active" || (recovered && !spec.releaseRecoveredDatabases));
+  if (recovering && unreplicated.length) {
+    pools.push({
+      name: unreplicatedPool,
+      capacity: spec.pools[unreplicatedPool].capacity,
+      spec: spec.pools[unreplicatedPool],
+    });
+  }
+  return {
+    pools,
+    databases,
+    managementDatabases: site === "primary" ? [...MANAGEMENT_DATABASES] : [],
+    failoverGroups: groups.filter((g) => g.home === site),
+    holds: groups
+      .filter((g) => (promote ? site === "secondary" : g.home === site))
+      .map((g) => g.name),
+    ...(recovering &&
+      unreplicated.length && {
+        recovery: {
+          pool: unreplicatedPool,
+          databases: unreplicated.map(asDatabase(unreplicatedPool)),
+        },
+      }),
+  };
+}

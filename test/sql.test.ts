@@ -1,0 +1,414 @@
+import { describe, expect, it } from "vitest";
+import { parsePlatformConfig } from "../config/load";
+import type { SqlSpec } from "../config/sqlSchema";
+import { chunkTenants, failoverGroups, planSql } from "../components/sql/plan";
+import { diffPlans } from "../tools/plan/diff";
+import { planStack, type StackPlan } from "../tools/plan/engine";
+import { generateFleet } from "../tools/bench/fleet";
+import { REPO, byType, findResource, problemsAfter, validRaw } from "./helpers";
+
+const DB = "azure-native:sql:Database";
+const POOL = "azure-native:sql:ElasticPool";
+const FG = "azure-native:sql:FailoverGroup";
+const HOLD = "pulumi-nodejs:dynamic:Resource";
+const SUB = "/subscriptions/5b0e2c3a-8f1d-4c6e-9a7b-2d4f6e8a0c1e/resourceGroups";
+
+const shipped = (): SqlSpec => parsePlatformConfig(validRaw(), REPO).sql;
+const withSql = (change: (s: Record<string, any>) => void) => {
+  const raw = validRaw();
+  change(raw.sql);
+  return [`sql=${JSON.stringify(raw.sql)}`];
+};
+/** The shipped tenants, homed alternately for the geo-distributed strategy. */
+const geoDistributed = (s: Record<string, any>) => {
+  s.strategy = "geo-distributed";
+  let paid = 0;
+  for (const t of s.tenants) if (t.tier === "paid" && paid++ % 2 === 1) t.home = "secondary";
+};
+
+describe("sql config", () => {
+  const problems = (change: (s: Record<string, any>) => void) => problemsAfter("sql", change);
+
+  it("rejects a duplicate tenant", () => {
+    expect(problems((s) => (s.tenants[1].id = "contoso"))).toEqual([
+      `paired-dr:sql.tenants.1.id: duplicate tenant "contoso" (also tenants[0]); tenant IDs must be unique (given: "contoso")`,
+    ]);
+  });
+
+  it("rejects a secondary home outside geo-distributed, and a trial tenant homed on secondary", () => {
+    expect(problems((s) => (s.tenants[0].home = "secondary"))).toEqual([
+      `paired-dr:sql.tenants.0.home: only the geo-distributed strategy homes tenants on the secondary site (strategy: tiered) (given: "secondary")`,
+    ]);
+    expect(
+      problems((s) => {
+        geoDistributed(s);
+        s.tenants[59].home = "secondary";
+      }),
+    ).toEqual([
+      `paired-dr:sql.tenants.59.home: trial tenants live on the primary site and are geo-restored on promotion (given: "secondary")`,
+    ]);
+  });
+
+  it("rejects a geo-distributed split that is not half and half, naming the counts", () => {
+    expect(problems((s) => (s.strategy = "geo-distributed"))).toEqual([
+      `paired-dr:sql.tenants: geo-distributed keeps half the paid primaries on each site; 40 are homed on primary and 0 on secondary (given: "40 + 0")`,
+    ]);
+  });
+
+  it("rejects a forced failover without the data-loss acknowledgment", () => {
+    expect(problems((s) => (s.failover.mode = "forced"))).toEqual([
+      `paired-dr:sql.failover.acknowledgeDataLoss: forced failover (forceFailoverAllowDataLoss) can lose the last writes; set acknowledgeDataLoss: true to accept (given: false)`,
+    ]);
+  });
+
+  it("rejects groups smaller than the seed's 20, a grace period under 60 minutes, and bad pool sizes", () => {
+    expect(
+      problems((s) => {
+        s.failoverGroups.databasesPerGroup = 10;
+        s.failoverGroups.gracePeriodMinutes = 30;
+        s.pools.paid.capacity = 7;
+        s.pools.trial.passiveCapacity = 8;
+      }),
+    ).toEqual([
+      `paired-dr:sql.pools.paid.capacity: not a General Purpose Gen5 pool size; allowed: 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 24, 32, 40, 80 (vCores) (given: 7)`,
+      `paired-dr:sql.pools.trial.passiveCapacity: must not exceed capacity (4) (given: 8)`,
+      `paired-dr:sql.failoverGroups.databasesPerGroup: too small; allowed: a whole number of databases from 20 to 1000 (given: 10)`,
+      `paired-dr:sql.failoverGroups.gracePeriodMinutes: too small; allowed: a whole number of minutes from 60 to 1440 (given: 30)`,
+    ]);
+  });
+});
+
+describe("failover groups", () => {
+  it("chunks in catalog order, folding a remainder under 20 into the group before", () => {
+    const ids = Array.from({ length: 95 }, (_, i) => i);
+    expect(chunkTenants(ids, 40).map((g) => g.length)).toEqual([40, 55]);
+    expect(chunkTenants(ids, 20).map((g) => g.length)).toEqual([20, 20, 20, 35]);
+    expect(chunkTenants(ids.slice(0, 12), 20).map((g) => g.length)).toEqual([12]);
+    expect(chunkTenants(ids, 40)[1]![0]).toBe(40);
+  });
+
+  it("tiered: an automatic management group with a 60-minute grace, and manual groups of paid tenants", () => {
+    const groups = failoverGroups(shipped(), "acmedata");
+    expect(
+      groups.map((g) => [g.name, g.home, g.policy, g.gracePeriodMinutes, g.databases.length]),
+    ).toEqual([
+      ["acmedata-primary-fg-mgmt", "primary", "Automatic", 60, 3],
+      ["acmedata-primary-fg-paid-01", "primary", "Manual", undefined, 20],
+      ["acmedata-primary-fg-paid-02", "primary", "Manual", undefined, 20],
+    ]);
+    expect(groups[0]!.databases).toEqual(["catalog", "profiles-security", "usage"]);
+    expect(groups[1]!.databases.slice(0, 2)).toEqual(["tenant-contoso", "tenant-fabrikam"]);
+  });
+
+  it("geo-distributed: groups in both directions, each failing over on its own", () => {
+    const raw = validRaw();
+    geoDistributed(raw.sql);
+    const groups = failoverGroups(parsePlatformConfig(raw, REPO).sql, "acmedata");
+    expect(groups.map((g) => [g.name, g.home, g.policy, g.databases.length])).toEqual([
+      ["acmedata-primary-fg-mgmt", "primary", "Automatic", 3],
+      ["acmedata-primary-fg-paid-01", "primary", "Automatic", 20],
+      ["acmedata-secondary-fg-paid-01", "secondary", "Automatic", 20],
+    ]);
+  });
+
+  it("budget: only the management group", () => {
+    expect(
+      failoverGroups({ ...shipped(), strategy: "budget" }, "acmedata").map((g) => g.name),
+    ).toEqual(["acmedata-primary-fg-mgmt"]);
+  });
+});
+
+describe("planSql in both roles", () => {
+  const summary = (
+    spec: SqlSpec,
+    site: "primary" | "secondary",
+    role: "active" | "passive",
+    recovered = false,
+  ) => {
+    const p = planSql(spec, "acmedata", site, role, recovered);
+    return {
+      pools: p.pools.map((x) => `${x.name}:${x.capacity}`),
+      databases: p.databases.length,
+      management: p.managementDatabases.length,
+      owned: p.failoverGroups.map((g) => g.name),
+      holds: p.holds,
+      recovery: p.recovery ? `${p.recovery.pool}:${p.recovery.databases.length}` : null,
+    };
+  };
+  const tiered = shipped();
+  const fgs = [
+    "acmedata-primary-fg-mgmt",
+    "acmedata-primary-fg-paid-01",
+    "acmedata-primary-fg-paid-02",
+  ];
+
+  it("tiered", () => {
+    expect(summary(tiered, "primary", "active")).toEqual({
+      pools: ["paid:8", "trial:4"],
+      databases: 60,
+      management: 3,
+      owned: fgs,
+      holds: fgs,
+      recovery: null,
+    });
+    expect(summary(tiered, "secondary", "passive")).toEqual({
+      pools: ["paid:4"],
+      databases: 0,
+      management: 0,
+      owned: [],
+      holds: [],
+      recovery: null,
+    });
+    expect(summary(tiered, "primary", "passive")).toEqual({
+      pools: ["paid:4", "trial:4"],
+      databases: 60,
+      management: 3,
+      owned: fgs,
+      holds: [],
+      recovery: null,
+    });
+    expect(summary(tiered, "secondary", "active")).toEqual({
+      pools: ["paid:8", "trial:4"],
+      databases: 0,
+      management: 0,
+      owned: [],
+      holds: fgs,
+      recovery: "trial:20",
+    });
+  });
+
+  it("tiered: after failback the recovered trial databases stay until released", () => {
+    expect(summary(tiered, "secondary", "passive", true).recovery).toBe("trial:20");
+    expect(
+      summary({ ...tiered, releaseRecoveredDatabases: true }, "secondary", "passive", true)
+        .recovery,
+    ).toBeNull();
+  });
+
+  it("budget", () => {
+    const budget = { ...tiered, strategy: "budget" as const };
+    expect(summary(budget, "primary", "active")).toEqual({
+      pools: ["tenants:8"],
+      databases: 60,
+      management: 3,
+      owned: ["acmedata-primary-fg-mgmt"],
+      holds: ["acmedata-primary-fg-mgmt"],
+      recovery: null,
+    });
+    expect(summary(budget, "secondary", "passive")).toEqual({
+      pools: [],
+      databases: 0,
+      management: 0,
+      owned: [],
+      holds: [],
+      recovery: null,
+    });
+    expect(summary(budget, "secondary", "active")).toEqual({
+      pools: ["tenants:8"],
+      databases: 0,
+      management: 0,
+      owned: [],
+      holds: ["acmedata-primary-fg-mgmt"],
+      recovery: "tenants:60",
+    });
+  });
+
+  it("geo-distributed: each site serves its half; the promoted site takes every group", () => {
+    const raw = validRaw();
+    geoDistributed(raw.sql);
+    const geo = parsePlatformConfig(raw, REPO).sql;
+    const p = ["acmedata-primary-fg-mgmt", "acmedata-primary-fg-paid-01"];
+    const s = ["acmedata-secondary-fg-paid-01"];
+    expect(summary(geo, "primary", "active")).toEqual({
+      pools: ["paid:8", "trial:4"],
+      databases: 40,
+      management: 3,
+      owned: p,
+      holds: p,
+      recovery: null,
+    });
+    expect(summary(geo, "secondary", "passive")).toEqual({
+      pools: ["paid:8"],
+      databases: 20,
+      management: 0,
+      owned: s,
+      holds: s,
+      recovery: null,
+    });
+    expect(summary(geo, "primary", "passive")).toEqual({
+      pools: ["paid:8", "trial:4"],
+      databases: 40,
+      management: 3,
+      owned: p,
+      holds: [],
+      recovery: null,
+    });
+    expect(summary(geo, "secondary", "active")).toEqual({
+      pools: ["paid:8", "trial:4"],
+      databases: 20,
+      management: 0,
+      owned: s,
+      holds: [...p, ...s],
+      recovery: "trial:20",
+    });
+  });
+});
+
+async function sequence(
+  stack: string,
+  promotes: boolean[],
+  sets: string[] = [],
+): Promise<StackPlan[]> {
+  const plans: StackPlan[] = [];
+  for (const promote of promotes) {
+    plans.push(
+      await planStack(stack, {
+        sets: [...sets, `promote=${promote}`],
+        lastOutputs: plans.at(-1)?.outputs,
+      }),
+    );
+  }
+  return plans;
+}
+
+describe("the ElasticPoolPair in the program", () => {
+  it("builds an Entra-only, TLS 1.2, private server and the failover groups that create the secondaries", async () => {
+    const [primary] = await sequence("primary", [false]);
+    const server = findResource(primary!.resources, "azure-native:sql:Server", "sql-server");
+    expect(server.inputs).toMatchObject({
+      serverName: "acmedata-primary-sql",
+      minimalTlsVersion: "1.2",
+      publicNetworkAccess: "Disabled",
+      administrators: {
+        administratorType: "ActiveDirectory",
+        azureADOnlyAuthentication: true,
+        login: "sql-dr-admins",
+        sid: "8d3c6b2a-1f4e-4a7d-9c5b-3e2f1a0d9b8c",
+        principalType: "Group",
+      },
+    });
+    expect(
+      "administratorLogin" in server.inputs || "administratorLoginPassword" in server.inputs,
+    ).toBe(false);
+    const mgmt = findResource(primary!.resources, FG, "sql-acmedata-primary-fg-mgmt");
+    expect(mgmt.inputs).toMatchObject({
+      failoverGroupName: "acmedata-primary-fg-mgmt",
+      partnerServers: [
+        {
+          id: `${SUB}/acmedata-secondary-sql-rg/providers/Microsoft.Sql/servers/acmedata-secondary-sql`,
+        },
+      ],
+      databases: ["catalog", "profiles-security", "usage"].map(
+        (d) =>
+          `${SUB}/acmedata-primary-sql-rg/providers/Microsoft.Sql/servers/acmedata-primary-sql/databases/${d}`,
+      ),
+      readWriteEndpoint: {
+        failoverPolicy: "Automatic",
+        failoverWithDataLossGracePeriodMinutes: 60,
+      },
+    });
+    expect(byType(primary!.resources, FG)).toHaveLength(3);
+    // 3 management + 60 tenant databases; no secondary is registered anywhere.
+    expect(byType(primary!.resources, DB)).toHaveLength(63);
+    const [secondary] = await sequence("secondary", [false]);
+    expect(byType(secondary!.resources, DB)).toEqual([]);
+    expect(
+      byType(secondary!.resources, POOL).map((p) => [
+        p.inputs.elasticPoolName,
+        (p.inputs.sku as { capacity: number }).capacity,
+      ]),
+    ).toEqual([["paid", 4]]);
+  });
+
+  it("promotion: the secondary takes every group, scales its paid pool up and geo-restores the trial tenants", async () => {
+    const [, promoted] = await sequence("secondary", [false, true]);
+    const holds = byType(promoted!.resources, HOLD);
+    expect(holds.map((h) => h.inputs.failoverGroupId)).toEqual(
+      ["mgmt", "paid-01", "paid-02"].map(
+        (g) =>
+          `${SUB}/acmedata-secondary-sql-rg/providers/Microsoft.Sql/servers/acmedata-secondary-sql/failoverGroups/acmedata-primary-fg-${g}`,
+      ),
+    );
+    expect(holds[0]!.inputs).toMatchObject({
+      mode: "planned",
+      allowDataLoss: false,
+      accessToken: "[secret]",
+    });
+    expect(
+      byType(promoted!.resources, POOL).map((p) => [
+        p.inputs.elasticPoolName,
+        (p.inputs.sku as { capacity: number }).capacity,
+      ]),
+    ).toEqual([
+      ["paid", 8],
+      ["trial", 4],
+    ]);
+    const restored = byType(promoted!.resources, DB);
+    expect(restored).toHaveLength(20);
+    expect(findResource(restored, DB, "sql-recovered-aurora").inputs).toMatchObject({
+      databaseName: "tenant-aurora",
+      createMode: "Recovery",
+      recoverableDatabaseId: `${SUB}/acmedata-primary-sql-rg/providers/Microsoft.Sql/servers/acmedata-primary-sql/recoverabledatabases/tenant-aurora`,
+      elasticPoolId: `${SUB}/acmedata-secondary-sql-rg/providers/Microsoft.Sql/servers/acmedata-secondary-sql/elasticPools/trial`,
+    });
+    expect(restored.every((d) => d.options.protect)).toBe(true);
+  });
+
+  it("after the flip, the home-primary stack registers no change to any database the failover made a secondary", async () => {
+    for (const [sets, databases] of [
+      [[], 63],
+      [withSql(geoDistributed), 43],
+    ] as const) {
+      const [before, after] = await sequence("primary", [false, true], [...sets]);
+      const d = diffPlans(before!, after!);
+      const dbNames = new Set(byType(before!.resources, DB).map((r) => r.name));
+      expect(dbNames.size).toBe(databases);
+      const touched = [
+        ...d.updated.map((u) => u.resource),
+        ...d.replaced.map((r) => r.before),
+        ...d.deleted,
+      ].filter((r) => r.type === DB || r.type === FG);
+      expect(touched).toEqual([]);
+      expect(byType(after!.resources, DB).map((r) => r.inputs)).toEqual(
+        byType(before!.resources, DB).map((r) => r.inputs),
+      );
+    }
+  });
+
+  it("failback keeps the recovered trial databases until they are released after the copy back", async () => {
+    const [, promoted, failedBack] = await sequence("secondary", [false, true, false]);
+    const flipBack = diffPlans(promoted!, failedBack!);
+    expect(flipBack.dangerous).toEqual([]);
+    expect(flipBack.deleted.map((r) => r.type).sort()).toEqual(
+      [HOLD, HOLD, HOLD, "gcp:dataproc/cluster:Cluster"].sort(),
+    );
+    const release = await planStack("secondary", {
+      sets: [...withSql((s) => (s.releaseRecoveredDatabases = true)), "promote=false"],
+      lastOutputs: failedBack!.outputs,
+    });
+    const released = diffPlans(failedBack!, release);
+    expect(released.deleted.filter((r) => r.type === DB)).toHaveLength(20);
+    expect(released.deleted.find((r) => r.type === POOL)?.name).toBe("sql-pool-trial");
+  });
+
+  it("budget and geo-distributed plan in both roles", async () => {
+    const budget = withSql((s) => (s.strategy = "budget"));
+    const [, budgetPromoted] = await sequence("secondary", [false, true], budget);
+    expect(byType(budgetPromoted!.resources, DB)).toHaveLength(60);
+    expect(byType(budgetPromoted!.resources, HOLD)).toHaveLength(1);
+    const geo = withSql(geoDistributed);
+    const [geoSecondary] = await sequence("secondary", [false], geo);
+    expect(byType(geoSecondary!.resources, DB)).toHaveLength(20);
+    expect(byType(geoSecondary!.resources, FG).map((g) => g.inputs.failoverGroupName)).toEqual([
+      "acmedata-secondary-fg-paid-01",
+    ]);
+  });
+
+  it("plans a fleet of 5,000 tenants (4,000 trial, 1,000 paid)", async () => {
+    const fleet = withSql((s) => (s.tenants = generateFleet(5000)));
+    const primary = await planStack("primary", { sets: fleet });
+    expect(byType(primary.resources, DB)).toHaveLength(5003);
+    // The management group and 1,000 paid tenants in groups of 20 (the shipped databasesPerGroup).
+    expect(byType(primary.resources, FG)).toHaveLength(1 + 50);
+  });
+});
