@@ -27,10 +27,20 @@ const poolSchema = strictObject({
   maxSizeGB: int("GB", 32, 4096).default(512),
 }).superRefine((p, ctx) => {
   if (p.passiveCapacity !== undefined && p.passiveCapacity > p.capacity) {
-    ctx.addIssue({ code: "custom", path: ["passiveCapacity"], input: p.passiveCapacity, message: `must not exceed capacity (${p.capacity})` });
+    ctx.addIssue({
+      code: "custom",
+      path: ["passiveCapacity"],
+      input: p.passiveCapacity,
+      message: `must not exceed capacity (${p.capacity})`,
+    });
   }
   if (p.perDatabaseMaxCapacity > p.capacity) {
-    ctx.addIssue({ code: "custom", path: ["perDatabaseMaxCapacity"], input: p.perDatabaseMaxCapacity, message: `must not exceed capacity (${p.capacity})` });
+    ctx.addIssue({
+      code: "custom",
+      path: ["perDatabaseMaxCapacity"],
+      input: p.perDatabaseMaxCapacity,
+      message: `must not exceed capacity (${p.capacity})`,
+    });
   }
 });
 export type SqlPoolSpec = z.output<typeof poolSchema>;
@@ -88,13 +98,28 @@ export const sqlSchema = strictObject({
   const seen = new Map<string, number>();
   s.tenants.forEach((t, i) => {
     if (seen.has(t.id)) {
-      ctx.addIssue({ code: "custom", path: ["tenants", i, "id"], input: t.id, message: `duplicate tenant ${quote(t.id)} (also tenants[${seen.get(t.id)}]); tenant IDs must be unique` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["tenants", i, "id"],
+        input: t.id,
+        message: `duplicate tenant ${quote(t.id)} (also tenants[${seen.get(t.id)}]); tenant IDs must be unique`,
+      });
     } else seen.set(t.id, i);
     if (t.home !== "primary" && s.strategy !== "geo-distributed") {
-      ctx.addIssue({ code: "custom", path: ["tenants", i, "home"], input: t.home, message: `only the geo-distributed strategy homes tenants on the secondary site (strategy: ${s.strategy})` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["tenants", i, "home"],
+        input: t.home,
+        message: `only the geo-distributed strategy homes tenants on the secondary site (strategy: ${s.strategy})`,
+      });
     }
     if (t.home !== "primary" && t.tier === "trial") {
-      ctx.addIssue({ code: "custom", path: ["tenants", i, "home"], input: t.home, message: "trial tenants live on the primary site and are geo-restored on promotion" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["tenants", i, "home"],
+        input: t.home,
+        message: "trial tenants live on the primary site and are geo-restored on promotion",
+      });
     }
   });
   if (s.failover.mode === "forced" && !s.failover.acknowledgeDataLoss) {
@@ -102,7 +127,8 @@ export const sqlSchema = strictObject({
       code: "custom",
       path: ["failover", "acknowledgeDataLoss"],
       input: false,
-      message: "forced failover (forceFailoverAllowDataLoss) can lose the last writes; set acknowledgeDataLoss: true to accept",
+      message:
+        "forced failover (forceFailoverAllowDataLoss) can lose the last writes; set acknowledgeDataLoss: true to accept",
     });
   }
   if (s.strategy === "geo-distributed") {

@@ -28,11 +28,15 @@ interface Sample {
 
 function once(args: string[]): Sample {
   const start = performance.now();
-  const r = spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, "tools/bench/planOnce.ts"), ...args], {
-    cwd: ROOT,
-    encoding: "utf8",
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const r = spawnSync(
+    process.execPath,
+    ["--import", "tsx", path.join(ROOT, "tools/bench/planOnce.ts"), ...args],
+    {
+      cwd: ROOT,
+      encoding: "utf8",
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   const processMs = performance.now() - start;
   if (r.status !== 0) throw new Error(`planOnce ${args.join(" ")} failed:\n${r.stderr}`);
   return { processMs, ...(JSON.parse(r.stdout) as Omit<Sample, "processMs">) };
@@ -54,7 +58,9 @@ function measure(args: string[]) {
 }
 
 console.log(`node ${process.version}, ${runs} runs per row, a fresh process each\n`);
-console.log("| scenario | resources | in-process ms (median / max) | process wall ms (median / max) | peak RSS MB |");
+console.log(
+  "| scenario | resources | in-process ms (median / max) | process wall ms (median / max) | peak RSS MB |",
+);
 console.log("|---|---|---|---|---|");
 const row = (name: string, m: ReturnType<typeof measure>) =>
   console.log(`| ${name} | ${m.resources} | ${m.ms} | ${m.wall} | ${m.rss} |`);

@@ -38,7 +38,12 @@ async function main(argv: string[]) {
       () => {
         for (let i = 0; i < n; i++) {
           const name = `r${i}`;
-          const args = { resourceGroupName: "rg", serverName: "srv", databaseName: `tenant-${i}`, elasticPoolId: "/pool" };
+          const args = {
+            resourceGroupName: "rg",
+            serverName: "srv",
+            databaseName: `tenant-${i}`,
+            elasticPoolId: "/pool",
+          };
           if (kind === "generated") new sql.Database(name, args);
           else if (kind === "tenant") new TenantDatabase(name, args);
           else new Bare(name, args);
@@ -50,15 +55,21 @@ async function main(argv: string[]) {
   } else {
     const opts = parseCli(argv);
     if (fleet) {
-      const sqlConfig = readProjectFile(PROJECT_DIR).config.sql as { value: Record<string, unknown> };
-      opts.sets.push(`sql=${JSON.stringify({ ...sqlConfig.value, tenants: generateFleet(Number(fleet)) })}`);
+      const sqlConfig = readProjectFile(PROJECT_DIR).config.sql as {
+        value: Record<string, unknown>;
+      };
+      opts.sets.push(
+        `sql=${JSON.stringify({ ...sqlConfig.value, tenants: generateFleet(Number(fleet)) })}`,
+      );
     }
     const out = await runPlan(opts);
     resources = (out.match(/"urn":/g) ?? []).length;
   }
   const ms = performance.now() - start;
   const maxRssMb = process.resourceUsage().maxRSS / 1024;
-  await new Promise<void>((resolve) => process.stdout.write(JSON.stringify({ ms, maxRssMb, resources }) + "\n", () => resolve()));
+  await new Promise<void>((resolve) =>
+    process.stdout.write(JSON.stringify({ ms, maxRssMb, resources }) + "\n", () => resolve()),
+  );
 }
 
 main(process.argv.slice(2)).then(
