@@ -63,7 +63,9 @@ console.log(
 );
 console.log("|---|---|---|---|---|");
 const row = (name: string, m: ReturnType<typeof measure>) =>
-  console.log(`| ${name} | ${m.resources} | ${m.ms} | ${m.wall} | ${m.rss} |`);
+  console.log(
+    `| ${name} | ${m.resources < 0 ? "—" : m.resources} | ${m.ms} | ${m.wall} | ${m.rss} |`,
+  );
 row("shipped config, text with promote flips", measure([]));
 row("shipped config, json", measure(["--format", "json"]));
 for (const n of fleets) {

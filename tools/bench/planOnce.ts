@@ -63,7 +63,8 @@ async function main(argv: string[]) {
       );
     }
     const out = await runPlan(opts);
-    resources = (out.match(/"urn":/g) ?? []).length;
+    // Counted from the JSON form; other forms report -1 (not counted).
+    resources = opts.format === "json" ? (out.match(/"urn":/g) ?? []).length : -1;
   }
   const ms = performance.now() - start;
   const maxRssMb = process.resourceUsage().maxRSS / 1024;
