@@ -2,6 +2,7 @@ import * as gcp from "@pulumi/gcp";
 import * as azure from "@pulumi/azure-native/provider";
 import { loadConfig } from "./config/load";
 import { DEPLOYMENT_OUTPUT, readLastDeployment } from "./components/lastDeployment";
+import { DeploymentFactsRecord, FACTS_KIND, readPeerRole } from "./components/deploymentFacts";
 import { MetastorePair } from "./components/metastore/metastorePair";
 import { ElasticPoolPair } from "./components/sql/elasticPoolPair";
 import { deriveRole, peerSite } from "./components/role";
@@ -17,6 +18,10 @@ export = async () => {
   const { config, repo } = loadConfig(__dirname);
   const role = deriveRole(config.site, config.promote);
   const last = await readLastDeployment();
+  const peer = await readPeerRole(
+    peerSite(config.site),
+    config.promotion.acknowledgeForcedFailover,
+  );
 
   const azureProvider = new azure.Provider("azure", {
     location: config.azure.region,
@@ -94,6 +99,36 @@ export = async () => {
     url: b.url,
     location: b.location,
     owned: b.owned,
+  });
+
+  new DeploymentFactsRecord("deployment-facts", {
+    kind: FACTS_KIND,
+    site: config.site,
+    role,
+    promote: config.promote,
+    lastRole: last.role ?? null,
+    peer,
+    regions: {
+      azure: { region: config.azure.region, peerRegion: config.azure.peerRegion },
+      gcp: { region: config.gcp.region, peerRegion: config.gcp.peerRegion },
+    },
+    metastore: {
+      standby: config.metastore.standby,
+      rpoMinutes: config.metastore.rpoMinutes,
+      backupEveryMinutes: config.metastore.backupEveryMinutes,
+      restoreEveryMinutes: config.metastore.restore.everyMinutes,
+    },
+    sql: {
+      strategy: config.sql.strategy,
+      failoverMode: config.sql.failover.mode,
+      acknowledgeDataLoss: config.sql.failover.acknowledgeDataLoss,
+    },
+    gcsTurbo:
+      config.storage.buckets.warehouse.turboReplication &&
+      config.storage.buckets.backup.turboReplication,
+    allowSingleRegionStorage: config.workspace.allowSingleRegionStorage,
+    promotion: config.promotion,
+    rpoTargetsMinutes: { metastore: config.metastore.rpoMinutes, ...config.rpoTargetsMinutes },
   });
 
   return {

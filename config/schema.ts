@@ -233,6 +233,22 @@ export const makeConfigSchema = (repo: RepoFiles) =>
     metastore: metastoreSchema,
     /** Azure SQL elastic pools and failover groups for the multi-tenant SaaS. */
     sql: sqlSchema,
+    /** RPO targets per data class, checked by the policy pack's RPO budget. */
+    rpoTargetsMinutes: strictObject({
+      /** Deep-cloned lake tables. Default 60. */
+      lake: z.number({ error: "must be a number of minutes" }).positive().default(60),
+      /** Azure SQL in failover groups (active geo-replication: about 5 s). Default 1. */
+      sql: z.number({ error: "must be a number of minutes" }).positive().default(1),
+      /** Dual-region buckets: turbo replication 15 min, default replication 60. Default 15. */
+      gcs: z.number({ error: "must be a number of minutes" }).positive().default(15),
+    }).default({ lake: 60, sql: 1, gcs: 15 }),
+    /** Acknowledgments the promotion gate looks for; set them in the promotion pull request. */
+    promotion: strictObject({
+      /** Promote a cold metastore standby, accepting tens of minutes to create its service. */
+      acceptColdStandbyRto: bool().default(false),
+      /** Promote while the peer is not known to be passive (unreachable, or still active). */
+      acknowledgeForcedFailover: bool().default(false),
+    }).default({ acceptColdStandbyRto: false, acknowledgeForcedFailover: false }),
   }).superRefine(
     (c, ctx) => {
       const { region, peerRegion } = c.gcp;

@@ -405,7 +405,7 @@ describe("the MetastorePair in both stacks", () => {
       workflows: 1,
     });
 
-    const run = byType(promoted!.resources, RUN)[0]!;
+    const run = findResource(promoted!.resources, RUN, "metastore-promotion-restore");
     expect(run.inputs).toMatchObject({
       endpoint: "https://workflowexecutions.googleapis.com/v1",
       workflow:

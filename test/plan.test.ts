@@ -28,6 +28,7 @@ function res(
     inputs,
     wireInputs: inputs,
     outputs: inputs,
+    wireOutputs: inputs,
     options: { protect: false, ignoreChanges: [], replaceOnChanges: [], aliases: [] },
   };
 }
@@ -142,8 +143,16 @@ describe("CLI arguments", () => {
       sets: ["promote=true"],
       format: "json",
       diff: true,
+      policy: true,
     });
-    expect(parseCli([])).toEqual({ stacks: [], sets: [], format: "text", diff: false });
+    expect(parseCli([])).toEqual({
+      stacks: [],
+      sets: [],
+      format: "text",
+      diff: false,
+      policy: true,
+    });
+    expect(parseCli(["--no-policy"]).policy).toBe(false);
   });
 
   it("rejects unknown formats, diffs and flags", () => {
@@ -183,7 +192,7 @@ describe("npm run plan", () => {
       ["secondary", "secondary", "passive"],
     ]);
     const [primary, secondary] = out.stacks;
-    expect([primary!.resources.length, secondary!.resources.length]).toEqual([142, 68]);
+    expect([primary!.resources.length, secondary!.resources.length]).toEqual([143, 69]);
     const gcpSide = (s: JsonPlan["stacks"][number]) =>
       s.resources.filter((r) =>
         /^(gcp:storage\/bucket:|pulumi:providers:gcp|paired-dr:components:DualRegionBucket)/.test(
@@ -279,7 +288,7 @@ describe("npm run plan", () => {
     expect(text).toContain(
       "Settings that depend on the role (what flipping promote changes):\n" +
         "  promote false -> true: role active -> passive\n" +
-        "    created: 0, deleted: 4, replaced: 0, updated: 13\n",
+        "    created: 0, deleted: 4, replaced: 0, updated: 14\n",
     );
     expect(text).toContain(
       "    ~ update  databricks:index/instancePool:InstancePool workspace-pool-etl\n" +
@@ -289,11 +298,11 @@ describe("npm run plan", () => {
 
   it("renders a pull-request comment in markdown", async () => {
     const md = await runPlan(parseCli(["--format", "markdown"]));
-    expect(md).toContain("| `primary` | primary | **active** | false | 142 |");
-    expect(md).toContain("| `secondary` | secondary | **passive** | false | 68 |");
+    expect(md).toContain("| `primary` | primary | **active** | false | 143 |");
+    expect(md).toContain("| `secondary` | secondary | **passive** | false | 69 |");
     expect(md).toContain("| `gcp:storage/bucket:Bucket` | 2 |");
     expect(md).toContain(
-      "**If `promote` flips** (role active → passive): 0 created, 4 deleted, 0 replaced, 13 updated.",
+      "**If `promote` flips** (role active → passive): 0 created, 4 deleted, 0 replaced, 14 updated.",
     );
     expect(md).not.toContain("[!CAUTION]");
   });

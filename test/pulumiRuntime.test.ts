@@ -11,8 +11,8 @@ import { ROOT } from "./helpers";
  */
 describe("index.ts under the Pulumi SDK's own TypeScript loader", () => {
   for (const [stack, role, resources] of [
-    ["primary", "active", 142],
-    ["secondary", "passive", 68],
+    ["primary", "active", 143],
+    ["secondary", "passive", 69],
   ] as const) {
     it(`loads and runs the ${stack} stack`, () => {
       const r = spawnSync(

@@ -10,7 +10,10 @@ import { REPO, byType, findResource, problemsAfter, validRaw } from "./helpers";
 const DB = "azure-native:sql:Database";
 const POOL = "azure-native:sql:ElasticPool";
 const FG = "azure-native:sql:FailoverGroup";
-const HOLD = "pulumi-nodejs:dynamic:Resource";
+const DYNAMIC = "pulumi-nodejs:dynamic:Resource";
+/** The failover holds (other dynamic resources share their type). */
+const holdsOf = (plan: StackPlan) =>
+  byType(plan.resources, DYNAMIC).filter((r) => r.name.startsWith("sql-hold-"));
 const SUB = "/subscriptions/5b0e2c3a-8f1d-4c6e-9a7b-2d4f6e8a0c1e/resourceGroups";
 
 const shipped = (): SqlSpec => parsePlatformConfig(validRaw(), REPO).sql;
@@ -322,7 +325,7 @@ describe("the ElasticPoolPair in the program", () => {
 
   it("promotion: the secondary takes every group, scales its paid pool up and geo-restores the trial tenants", async () => {
     const [, promoted] = await sequence("secondary", [false, true]);
-    const holds = byType(promoted!.resources, HOLD);
+    const holds = holdsOf(promoted!);
     expect(holds.map((h) => h.inputs.failoverGroupId)).toEqual(
       ["mgmt", "paid-01", "paid-02"].map(
         (g) =>
@@ -379,9 +382,12 @@ describe("the ElasticPoolPair in the program", () => {
     const [, promoted, failedBack] = await sequence("secondary", [false, true, false]);
     const flipBack = diffPlans(promoted!, failedBack!);
     expect(flipBack.dangerous).toEqual([]);
-    expect(flipBack.deleted.map((r) => r.type).sort()).toEqual(
-      [HOLD, HOLD, HOLD, "gcp:dataproc/cluster:Cluster"].sort(),
-    );
+    expect(flipBack.deleted.map((r) => r.name).sort()).toEqual([
+      "metastore-hive-cluster",
+      "sql-hold-acmedata-primary-fg-mgmt",
+      "sql-hold-acmedata-primary-fg-paid-01",
+      "sql-hold-acmedata-primary-fg-paid-02",
+    ]);
     const release = await planStack("secondary", {
       sets: [...withSql((s) => (s.releaseRecoveredDatabases = true)), "promote=false"],
       lastOutputs: failedBack!.outputs,
@@ -395,7 +401,7 @@ describe("the ElasticPoolPair in the program", () => {
     const budget = withSql((s) => (s.strategy = "budget"));
     const [, budgetPromoted] = await sequence("secondary", [false, true], budget);
     expect(byType(budgetPromoted!.resources, DB)).toHaveLength(60);
-    expect(byType(budgetPromoted!.resources, HOLD)).toHaveLength(1);
+    expect(holdsOf(budgetPromoted!)).toHaveLength(1);
     const geo = withSql(geoDistributed);
     const [geoSecondary] = await sequence("secondary", [false], geo);
     expect(byType(geoSecondary!.resources, DB)).toHaveLength(20);

@@ -33,6 +33,8 @@ export interface CapturedResource {
   /** Inputs in wire form: secret envelopes and unknown sentinels intact (for policy analysis). */
   wireInputs: Record<string, unknown>;
   outputs: Record<string, unknown>;
+  /** Outputs in wire form (for policy analysis). */
+  wireOutputs: Record<string, unknown>;
   options: CapturedOptions;
 }
 
@@ -105,6 +107,7 @@ type RegisterFn = (
 
 function capture(req: RegisterRequest, resp: RegisterResponse): CapturedResource {
   const wireInputs = req.getObject()?.toJavaScript() ?? {};
+  const wireOutputs = resp.getObject()?.toJavaScript() ?? {};
   const propertyDependencies: Record<string, string[]> = {};
   req.getPropertydependenciesMap().forEach((v, k) => (propertyDependencies[k] = v.getUrnsList()));
   return {
@@ -119,7 +122,8 @@ function capture(req: RegisterRequest, resp: RegisterResponse): CapturedResource
     propertyDependencies,
     inputs: displayValue(wireInputs) as Record<string, unknown>,
     wireInputs,
-    outputs: displayValue(resp.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
+    outputs: displayValue(wireOutputs) as Record<string, unknown>,
+    wireOutputs,
     options: {
       protect: req.getProtect(),
       ignoreChanges: req.getIgnorechangesList(),

@@ -1,7 +1,17 @@
 import { parseArgs } from "node:util";
 import { ConfigError } from "../../config/load";
 import { diffPlans } from "./diff";
-import { PROJECT_DIR, loadProgram, planPromoteFlip, planStack, stacksToPlan } from "./engine";
+import * as path from "node:path";
+import {
+  PROJECT_DIR,
+  loadProgram,
+  planPromoteFlip,
+  planStack,
+  stacksToPlan,
+  type StackPlan,
+} from "./engine";
+import { PolicyPackProcess, type Violation } from "./policyHarness";
+import { readProjectFile } from "./projectConfig";
 import { EngineConfigError } from "./projectConfig";
 import { renderJson, renderMarkdown, renderText, type RenderedStack } from "./render";
 
@@ -10,7 +20,8 @@ const USAGE = `usage: npm run plan -- [--stack NAME]... [--set key=value]... [--
   --stack NAME        plan this stack (repeatable); default: every Pulumi.<stack>.yaml
   --set key=value     override config for this run, as 'pulumi config set' would (repeatable)
   --format FORMAT     text (default), json, or markdown (a pull-request comment)
-  --diff promote      show, per stack, what flipping promote would create, delete, replace, update`;
+  --diff promote      show, per stack, what flipping promote would create, delete, replace, update
+  --no-policy         skip the policy pack (policies/), which otherwise checks every stack`;
 
 class UsageError extends Error {}
 
@@ -19,6 +30,8 @@ export interface CliOptions {
   sets: string[];
   format: "text" | "json" | "markdown";
   diff: boolean;
+  /** Run the policy pack over the analyzer protocol. Default true. */
+  policy: boolean;
 }
 
 export function parseCli(argv: readonly string[]): CliOptions {
@@ -31,6 +44,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         set: { type: "string", multiple: true, default: [] },
         format: { type: "string", default: "text" },
         diff: { type: "string" },
+        "no-policy": { type: "boolean", default: false },
         help: { type: "boolean", default: false },
       },
       strict: true,
@@ -54,25 +68,72 @@ export function parseCli(argv: readonly string[]): CliOptions {
     sets: values.set,
     format: values.format as CliOptions["format"],
     diff: values.diff === "promote",
+    policy: !values["no-policy"],
   };
 }
 
-/** Plans the stacks and renders them; the text and markdown forms always include the flip. */
-export async function runPlan(opts: CliOptions, dir: string = PROJECT_DIR): Promise<string> {
+export interface PlanRun {
+  output: string;
+  /** Mandatory policy violations across the planned stacks: any makes the run fail. */
+  mandatory: number;
+}
+
+/** The policy pack: policies/ in the project. */
+export const policyPackDir = (dir: string) => path.join(dir, "policies");
+
+/**
+ * Plans the stacks, runs the policy pack over them and renders the result. Each stack reads its
+ * peer's role from the peer's plan, as its StackReference would read the peer's deployed state.
+ * The text and markdown forms always include the promote flip.
+ */
+export async function executePlan(opts: CliOptions, dir: string = PROJECT_DIR): Promise<PlanRun> {
   const program = await loadProgram(dir);
+  const planOpts = { dir, sets: opts.sets, program };
+  const stacks = stacksToPlan(opts.stacks, dir);
+  const first = new Map<string, StackPlan>();
+  for (const stack of stacks) first.set(stack, await planStack(stack, planOpts));
+  const peersOf = (stack: string) =>
+    Object.fromEntries([...first].filter(([s]) => s !== stack).map(([s, p]) => [s, p.outputs]));
+
   const rendered: RenderedStack[] = [];
-  for (const stack of stacksToPlan(opts.stacks, dir)) {
-    const planOpts = { dir, sets: opts.sets, program };
-    const plan = await planStack(stack, planOpts);
+  for (const stack of stacks) {
+    const withPeers = { ...planOpts, peerOutputs: peersOf(stack) };
+    const plan = stacks.length > 1 ? await planStack(stack, withPeers) : first.get(stack)!;
     const needFlip = opts.diff || opts.format !== "json";
     rendered.push({
       plan,
-      flip: needFlip ? diffPlans(plan, await planPromoteFlip(plan, planOpts)) : undefined,
+      flip: needFlip ? diffPlans(plan, await planPromoteFlip(plan, withPeers)) : undefined,
     });
   }
-  if (opts.format === "json") return renderJson(rendered, opts.diff);
-  if (opts.format === "markdown") return renderMarkdown(rendered);
-  return renderText(rendered, opts.diff);
+
+  let mandatory = 0;
+  if (opts.policy) {
+    const pack = await PolicyPackProcess.start(policyPackDir(dir));
+    try {
+      await pack.configure();
+      const project = readProjectFile(dir).name;
+      for (const r of rendered) {
+        await pack.configureStack(r.plan.stack, project, true);
+        const violations: Violation[] = await pack.analyzeAll(r.plan.resources);
+        r.policy = { violations };
+        mandatory += violations.filter((v) => v.enforcementLevel === "mandatory").length;
+      }
+    } finally {
+      await pack.stop();
+    }
+  }
+  const output =
+    opts.format === "json"
+      ? renderJson(rendered, opts.diff)
+      : opts.format === "markdown"
+        ? renderMarkdown(rendered)
+        : renderText(rendered, opts.diff);
+  return { output, mandatory };
+}
+
+/** The rendered plan (see executePlan). */
+export async function runPlan(opts: CliOptions, dir: string = PROJECT_DIR): Promise<string> {
+  return (await executePlan(opts, dir)).output;
 }
 
 async function main(): Promise<number> {
@@ -85,10 +146,11 @@ async function main(): Promise<number> {
     return 2;
   }
   try {
-    const out = await runPlan(opts);
+    const { output, mandatory } = await executePlan(opts);
     // Wait for the write to drain: process.exit would cut a piped stdout at 64 KiB.
-    await new Promise<void>((resolve) => process.stdout.write(`${out}\n`, () => resolve()));
-    return 0;
+    await new Promise<void>((resolve) => process.stdout.write(`${output}\n`, () => resolve()));
+    if (mandatory) process.stderr.write(`plan: ${mandatory} mandatory policy violation(s)\n`);
+    return mandatory ? 3 : 0;
   } catch (e) {
     if (e instanceof ConfigError || e instanceof EngineConfigError) {
       process.stderr.write(`plan: ${e.message}\n`);

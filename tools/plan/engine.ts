@@ -33,6 +33,8 @@ export interface PlanOptions {
    * StackReference to itself. Default none: a first deployment.
    */
   lastOutputs?: Record<string, unknown>;
+  /** Deployed outputs of other stacks (the peer), as their StackReferences read them. */
+  peerOutputs?: Record<string, Record<string, unknown>>;
 }
 
 type Program = () => unknown;
@@ -70,7 +72,7 @@ export async function planStack(stack: string, opts: PlanOptions = {}): Promise<
     stack,
     config: config.config,
     secretKeys: config.secretKeys,
-    stackOutputs: opts.lastOutputs ? { [stack]: opts.lastOutputs } : {},
+    stackOutputs: { ...opts.peerOutputs, ...(opts.lastOutputs && { [stack]: opts.lastOutputs }) },
   });
   return {
     stack,

@@ -283,7 +283,8 @@ export function createMocks(
     newResource(args) {
       const { type, name, inputs } = args;
       if (type === "pulumi:pulumi:StackReference") {
-        // A reference names "<org>/<project>/<stack>"; the engine answers with that stack's last outputs.
+        // A reference names "<org>/<project>/<stack>"; the engine answers with that stack's last
+        // outputs, or none: an initialized stack that was never deployed.
         const stack = String(inputs.name).split("/").pop()!;
         return {
           id: String(inputs.name),

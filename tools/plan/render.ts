@@ -2,11 +2,33 @@ import { stringify as toYaml } from "yaml";
 import type { CapturedResource } from "./capture";
 import type { PlanDiff, ResourceRef } from "./diff";
 import type { StackPlan } from "./engine";
+import type { Violation } from "./policyHarness";
+import { findFacts } from "../../policies/facts";
+import { computeRpo, type RpoRow } from "../../policies/rpo";
 
 export interface RenderedStack {
   plan: StackPlan;
   /** What flipping promote would change in this stack. */
   flip?: PlanDiff;
+  /** What the policy pack reported for this stack. */
+  policy?: { violations: Violation[] };
+}
+
+/** The RPO per data class: target, achieved (from the schedules and replication modes), verdict. */
+export function rpoRows(plan: StackPlan): RpoRow[] {
+  const resources = plan.resources.map((r) => ({ type: r.type, name: r.name, props: r.inputs }));
+  const facts = findFacts(resources);
+  return facts ? computeRpo(resources, facts) : [];
+}
+
+const fmtMinutes = (m: number | null) =>
+  m === null ? "n/a" : m < 1 ? `${Math.round(m * 60)} s` : `${Number(m.toFixed(2))} min`;
+
+function policyLines(v: readonly Violation[]): string[] {
+  if (!v.length) return ["  no violations"];
+  return v.map(
+    (x) => `  [${x.enforcementLevel}] ${x.policyName}: ${x.message}${x.urn ? ` (${x.urn})` : ""}`,
+  );
 }
 
 const shortType = (t: string) => t.replace(/^pulumi:providers:/, "provider:");
@@ -102,7 +124,7 @@ function roleSettings(flip: PlanDiff): string[] {
 
 export function renderText(stacks: readonly RenderedStack[], showDiff: boolean): string {
   const out: string[] = [];
-  for (const { plan, flip } of stacks) {
+  for (const { plan, flip, policy } of stacks) {
     out.push(...header(plan));
     out.push(`Resources (${plan.resources.length}):`);
     out.push(...resourceTree(plan.resources, true));
@@ -114,6 +136,7 @@ export function renderText(stacks: readonly RenderedStack[], showDiff: boolean):
       );
       out.push(...(showDiff ? diffLines(flip).map((l) => `  ${l}`) : roleSettings(flip)));
     }
+    if (policy) out.push("Policy pack:", ...policyLines(policy.violations));
     out.push("");
   }
   return out.join("\n");
@@ -135,8 +158,28 @@ export function renderMarkdown(stacks: readonly RenderedStack[]): string {
     );
   }
   out.push("");
-  for (const { plan, flip } of stacks) {
+  for (const { plan, flip, policy } of stacks) {
     out.push(`### \`${plan.stack}\` (${plan.role})`, "");
+    const rows = rpoRows(plan);
+    if (rows.length) {
+      out.push("| data class | RPO target | achieved | verdict | basis |", "|---|---|---|---|---|");
+      for (const r of rows) {
+        out.push(
+          `| ${r.dataClass} | ${fmtMinutes(r.targetMinutes)} | ${fmtMinutes(r.achievedMinutes)} | ${r.verdict === "over" ? "**over**" : r.verdict} | ${r.basis} |`,
+        );
+      }
+      out.push("");
+    }
+    if (policy) {
+      const mandatory = policy.violations.filter((v) => v.enforcementLevel === "mandatory").length;
+      out.push(
+        `**Policy pack**: ${mandatory} mandatory, ${policy.violations.length - mandatory} other violation(s).`,
+        "",
+      );
+      for (const v of policy.violations)
+        out.push(`- \`${v.enforcementLevel}\` **${v.policyName}**: ${v.message}`);
+      if (policy.violations.length) out.push("");
+    }
     out.push("| type | count |", "|---|---|");
     for (const [type, n] of countByType(plan.resources)) out.push(`| \`${type}\` | ${n} |`);
     out.push("");
@@ -183,7 +226,7 @@ export function renderMarkdown(stacks: readonly RenderedStack[]): string {
 export function renderJson(stacks: readonly RenderedStack[], withDiff: boolean): string {
   return JSON.stringify(
     {
-      stacks: stacks.map(({ plan, flip }) => ({
+      stacks: stacks.map(({ plan, flip, policy }) => ({
         stack: plan.stack,
         site: plan.site,
         role: plan.role,
@@ -201,6 +244,7 @@ export function renderJson(stacks: readonly RenderedStack[], withDiff: boolean):
           options: r.options,
         })),
         ...(withDiff && flip && { diff: flip }),
+        ...(policy && { policy: { violations: policy.violations } }),
       })),
     },
     null,

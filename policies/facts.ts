@@ -1,0 +1,78 @@
+/**
+ * The deployment facts: what the program decided for this stack (site, role, the peer's role,
+ * promotion acknowledgments, RPO targets), registered as one dynamic resource so that stack
+ * policies can judge the stack against it. Resource props alone cannot say which site is active.
+ *
+ * Dependency-free, so the plan's markdown (through ./rpo) can use it without the policy SDK.
+ */
+
+/** The `kind` input that marks the facts resource among the program's dynamic resources. */
+export const FACTS_KIND = "paired-dr:deployment-facts";
+
+/** The type tokens the policies read. */
+export const TYPE = {
+  dynamicResource: "pulumi-nodejs:dynamic:Resource",
+  bucket: "gcp:storage/bucket:Bucket",
+  metastoreService: "gcp:dataproc/metastoreService:MetastoreService",
+  schedulerJob: "gcp:cloudscheduler/job:Job",
+  databricksJob: "databricks:index/job:Job",
+  databricksCluster: "databricks:index/cluster:Cluster",
+  instancePool: "databricks:index/instancePool:InstancePool",
+  databricksWorkspace: "azure-native:databricks:Workspace",
+  storageAccount: "azure-native:storage:StorageAccount",
+  sqlServer: "azure-native:sql:Server",
+  sqlDatabase: "azure-native:sql:Database",
+  sqlFailoverGroup: "azure-native:sql:FailoverGroup",
+} as const;
+
+export type Role = "active" | "passive";
+
+export interface RegionPair {
+  region: string;
+  peerRegion: string;
+}
+
+/** The inputs of the facts resource, exactly as the program registers them. */
+export interface DeploymentFacts {
+  kind: typeof FACTS_KIND;
+  site: "primary" | "secondary";
+  role: Role;
+  promote: boolean;
+  /** This stack's role at its last deployment; null on the first. */
+  lastRole: Role | null;
+  /** The peer stack's role, read through a StackReference. */
+  peer: { readable: boolean; role: Role | null };
+  regions: { azure: RegionPair; gcp: RegionPair };
+  metastore: {
+    standby: "hot" | "cold";
+    rpoMinutes: number;
+    backupEveryMinutes: number;
+    restoreEveryMinutes: number;
+  };
+  sql: {
+    strategy: "budget" | "tiered" | "geo-distributed";
+    failoverMode: "planned" | "forced";
+    acknowledgeDataLoss: boolean;
+  };
+  gcsTurbo: boolean;
+  allowSingleRegionStorage: boolean;
+  promotion: { acceptColdStandbyRto: boolean; acknowledgeForcedFailover: boolean };
+  rpoTargetsMinutes: { metastore: number; lake: number; sql: number; gcs: number };
+}
+
+/** The part of a policy resource the pure helpers read. */
+export interface ResourceLike {
+  type: string;
+  name: string;
+  props: Record<string, any>;
+}
+
+/** The facts resource's props, or undefined when the stack registers none. */
+export function findFacts(
+  resources: readonly Pick<ResourceLike, "type" | "props">[],
+): DeploymentFacts | undefined {
+  const found = resources.find(
+    (r) => r.type === TYPE.dynamicResource && r.props.kind === FACTS_KIND,
+  );
+  return found?.props as DeploymentFacts | undefined;
+}

@@ -1,0 +1,216 @@
+/**
+ * The achieved recovery point objective per data class, from the resources of one stack and its
+ * deployment facts. Pure (no policy SDK): the dr-rpo-budget policy and the plan's markdown RPO
+ * table both use it. Schedule intervals come from cron-parser (config/cron), never hand-parsed.
+ */
+import { maxIntervalMinutes } from "../config/cron";
+import { TYPE, type DeploymentFacts, type ResourceLike } from "./facts";
+
+export type DataClass = "metastore" | "lake" | "sql" | "gcs";
+
+export interface RpoRow {
+  dataClass: DataClass;
+  targetMinutes: number;
+  /** The worst-case data loss window, or null when this stack cannot tell. */
+  achievedMinutes: number | null;
+  verdict: "ok" | "over" | "n/a";
+  /** Where the achieved value comes from, in words. */
+  basis: string;
+}
+
+/** Failover groups replicate asynchronously; Azure SQL states an RPO of 5 seconds. */
+export const SQL_FAILOVER_GROUP_RPO_MINUTES = 5 / 60;
+/** Geo-restore from geo-replicated backups; Azure SQL states an RPO of 1 hour. */
+export const SQL_GEO_RESTORE_RPO_MINUTES = 60;
+/** GCS turbo replication (rpo ASYNC_TURBO) replicates within 15 minutes. */
+export const GCS_TURBO_RPO_MINUTES = 15;
+/** GCS default dual-region replication targets 1 hour (99.9% of objects). */
+export const GCS_DEFAULT_RPO_MINUTES = 60;
+/** Deep-clone replication jobs are named `replicate-<schema>-<table>`. */
+export const REPLICATION_JOB_PREFIX = "replicate-";
+
+// Several policies read the same few schedules, and walking four weeks of a 15-minute cron is
+// not free: remember each answer.
+const intervals = new Map<string, number | undefined>();
+
+/** The longest gap between runs of a cron (unix or Quartz), or undefined when it is not one. */
+export function cronIntervalMinutes(expr: unknown, timeZone?: unknown): number | undefined {
+  if (typeof expr !== "string") return undefined;
+  const tz = typeof timeZone === "string" && timeZone !== "" ? timeZone : "UTC";
+  const key = `${tz}\n${expr}`;
+  if (!intervals.has(key)) {
+    let minutes: number | undefined;
+    try {
+      minutes = maxIntervalMinutes(expr, tz);
+    } catch {
+      minutes = undefined;
+    }
+    intervals.set(key, minutes);
+  }
+  return intervals.get(key);
+}
+
+/** The achieved RPO of each data class, in a fixed order: metastore, lake, sql, gcs. */
+export function computeRpo(resources: readonly ResourceLike[], facts: DeploymentFacts): RpoRow[] {
+  const targets = facts.rpoTargetsMinutes;
+  return [
+    row("metastore", targets.metastore, metastoreRpo(resources, facts)),
+    row("lake", targets.lake, lakeRpo(resources)),
+    row("sql", targets.sql, sqlRpo(facts)),
+    row("gcs", targets.gcs, gcsRpo(resources, facts)),
+  ];
+}
+
+interface Achieved {
+  minutes: number | null;
+  basis: string;
+}
+
+function row(dataClass: DataClass, targetMinutes: number, achieved: Achieved): RpoRow {
+  const verdict =
+    achieved.minutes === null ? "n/a" : achieved.minutes > targetMinutes ? "over" : "ok";
+  return {
+    dataClass,
+    targetMinutes,
+    achievedMinutes: achieved.minutes,
+    verdict,
+    basis: achieved.basis,
+  };
+}
+
+function metastoreRpo(resources: readonly ResourceLike[], facts: DeploymentFacts): Achieved {
+  const service = resources.find((r) => r.type === TYPE.metastoreService);
+  if (!service) {
+    const { backupEveryMinutes: backup, restoreEveryMinutes: restore } = facts.metastore;
+    if (typeof backup === "number" && typeof restore === "number") {
+      return {
+        minutes: backup + restore,
+        basis: `no metastore service in this stack (cold standby): configured backup every ${backup} + restore every ${restore} minutes`,
+      };
+    }
+    return {
+      minutes: null,
+      basis: "no metastore service in this stack and no configured schedule",
+    };
+  }
+
+  const backup = service.props.scheduledBackup;
+  if (facts.role === "active" && backup?.enabled !== true) {
+    return {
+      minutes: null,
+      basis: `scheduled backups are disabled on metastore service '${service.name}'`,
+    };
+  }
+  const cron = backup?.cronSchedule;
+  const backupEvery = cronIntervalMinutes(cron, backup?.timeZone);
+  if (backupEvery === undefined) {
+    return {
+      minutes: null,
+      basis: `metastore service '${service.name}' has no valid backup cron (${String(cron)})`,
+    };
+  }
+
+  const jobs = resources.filter((r) => r.type === TYPE.schedulerJob);
+  if (jobs.length === 0) {
+    const restore = facts.metastore.restoreEveryMinutes;
+    if (typeof restore !== "number") {
+      return { minutes: null, basis: "no restore schedule in this stack and none configured" };
+    }
+    return {
+      minutes: backupEvery + restore,
+      basis: `backup "${cron}" every ${backupEvery} + configured restore every ${restore} minutes`,
+    };
+  }
+  let restoreEvery = 0;
+  let restoreCron = "";
+  for (const job of jobs) {
+    const schedule = job.props.schedule;
+    const every = cronIntervalMinutes(schedule, job.props.timeZone);
+    if (every === undefined) {
+      return {
+        minutes: null,
+        basis: `restore schedule '${job.name}' has no valid cron (${String(schedule)})`,
+      };
+    }
+    if (every > restoreEvery) [restoreEvery, restoreCron] = [every, schedule];
+  }
+  return {
+    minutes: backupEvery + restoreEvery,
+    basis: `backup "${cron}" every ${backupEvery} + restore "${restoreCron}" every ${restoreEvery} minutes`,
+  };
+}
+
+function lakeRpo(resources: readonly ResourceLike[]): Achieved {
+  const jobs = resources.filter(
+    (r) =>
+      r.type === TYPE.databricksJob &&
+      typeof r.props.name === "string" &&
+      r.props.name.startsWith(REPLICATION_JOB_PREFIX),
+  );
+  if (jobs.length === 0) {
+    return { minutes: null, basis: `no ${REPLICATION_JOB_PREFIX}* jobs in this stack` };
+  }
+  let longest: { name: string; cron: string; minutes: number } | undefined;
+  for (const job of jobs) {
+    const schedule = job.props.schedule;
+    const cron = schedule?.quartzCronExpression;
+    const every = cronIntervalMinutes(cron, schedule?.timezoneId);
+    if (every === undefined) {
+      return {
+        minutes: null,
+        basis: `replication job '${job.props.name}' has no valid schedule (${String(cron)})`,
+      };
+    }
+    if (!longest || every > longest.minutes) {
+      longest = { name: job.props.name, cron, minutes: every };
+    }
+  }
+  return {
+    minutes: longest!.minutes,
+    basis: `longest of ${jobs.length} replication schedules: ${longest!.name} "${longest!.cron}" every ${longest!.minutes} minutes`,
+  };
+}
+
+function sqlRpo(facts: DeploymentFacts): Achieved {
+  switch (facts.sql.strategy) {
+    case "tiered":
+    case "geo-distributed":
+      return {
+        minutes: SQL_FAILOVER_GROUP_RPO_MINUTES,
+        basis: `${facts.sql.strategy}: failover groups (asynchronous geo-replication, RPO 5 seconds)`,
+      };
+    case "budget":
+      return {
+        minutes: SQL_GEO_RESTORE_RPO_MINUTES,
+        basis: `budget: tenant databases are geo-restored (RPO ${SQL_GEO_RESTORE_RPO_MINUTES} minutes); only the management databases are in a failover group`,
+      };
+    default:
+      return { minutes: null, basis: `unknown SQL strategy ${String(facts.sql.strategy)}` };
+  }
+}
+
+function gcsRpo(resources: readonly ResourceLike[], facts: DeploymentFacts): Achieved {
+  const buckets = resources.filter((r) => r.type === TYPE.bucket);
+  if (buckets.length === 0) {
+    return facts.gcsTurbo
+      ? {
+          minutes: GCS_TURBO_RPO_MINUTES,
+          basis: "buckets in the peer stack; configured turbo replication",
+        }
+      : {
+          minutes: GCS_DEFAULT_RPO_MINUTES,
+          basis: "buckets in the peer stack; configured default replication",
+        };
+  }
+  const slow = buckets.filter((b) => b.props.rpo !== "ASYNC_TURBO");
+  if (slow.length === 0) {
+    return {
+      minutes: GCS_TURBO_RPO_MINUTES,
+      basis: `${buckets.length} bucket(s) with rpo ASYNC_TURBO`,
+    };
+  }
+  return {
+    minutes: GCS_DEFAULT_RPO_MINUTES,
+    basis: `default replication on ${slow.map((b) => `'${b.name}'`).join(", ")}`,
+  };
+}

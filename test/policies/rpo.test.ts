@@ -1,0 +1,246 @@
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { computeRpo, cronIntervalMinutes, type RpoRow } from "../../policies/rpo";
+import {
+  TYPE,
+  activeStack,
+  passiveFacts,
+  passiveStack,
+  validFacts,
+  without,
+  withFacts,
+  withProps,
+  type TestResource,
+} from "./factory";
+import { findFacts } from "../../policies/facts";
+
+const POLICIES = path.resolve(__dirname, "../../policies");
+
+function rpo(resources: TestResource[]): RpoRow[] {
+  return computeRpo(resources, findFacts(resources)!);
+}
+
+const METASTORE_OK: RpoRow = {
+  dataClass: "metastore",
+  targetMinutes: 60,
+  achievedMinutes: 45,
+  verdict: "ok",
+  basis: 'backup "*/15 * * * *" every 15 + restore "*/30 * * * *" every 30 minutes',
+};
+const LAKE_OK: RpoRow = {
+  dataClass: "lake",
+  targetMinutes: 60,
+  achievedMinutes: 60,
+  verdict: "ok",
+  basis:
+    'longest of 3 replication schedules: replicate-sales-customers "0 0 * * * ?" every 60 minutes',
+};
+const SQL_OK: RpoRow = {
+  dataClass: "sql",
+  targetMinutes: 1,
+  achievedMinutes: 5 / 60,
+  verdict: "ok",
+  basis: "tiered: failover groups (asynchronous geo-replication, RPO 5 seconds)",
+};
+
+describe("computeRpo", () => {
+  it("gives the shipped active stack's rows", () => {
+    expect(rpo(activeStack())).toEqual([
+      METASTORE_OK,
+      LAKE_OK,
+      SQL_OK,
+      {
+        dataClass: "gcs",
+        targetMinutes: 15,
+        achievedMinutes: 15,
+        verdict: "ok",
+        basis: "2 bucket(s) with rpo ASYNC_TURBO",
+      },
+    ]);
+  });
+
+  it("gives the passive hot standby's rows; GCS from the facts, the buckets being the peer's", () => {
+    expect(rpo(passiveStack())).toEqual([
+      METASTORE_OK,
+      LAKE_OK,
+      SQL_OK,
+      {
+        dataClass: "gcs",
+        targetMinutes: 15,
+        achievedMinutes: 15,
+        verdict: "ok",
+        basis: "buckets in the peer stack; configured turbo replication",
+      },
+    ]);
+    const noTurbo = withFacts(passiveStack(), (f) => (f.gcsTurbo = false));
+    expect(rpo(noTurbo)[3]).toEqual({
+      dataClass: "gcs",
+      targetMinutes: 15,
+      achievedMinutes: 60,
+      verdict: "over",
+      basis: "buckets in the peer stack; configured default replication",
+    });
+  });
+
+  it("takes a cold standby's metastore RPO from the configured intervals", () => {
+    const cold = without(passiveStack(), (r) => r.type === TYPE.metastoreService);
+    expect(rpo(cold)[0]).toEqual({
+      ...METASTORE_OK,
+      basis:
+        "no metastore service in this stack (cold standby): configured backup every 15 + restore every 30 minutes",
+    });
+  });
+
+  it("takes the longest restore schedule, and the configured one when the stack has none", () => {
+    const hourly = withProps(activeStack(), "metastore-restore-schedule", (p) => {
+      p.schedule = "0 * * * *";
+    });
+    expect(rpo(hourly)[0]).toEqual({
+      ...METASTORE_OK,
+      achievedMinutes: 75,
+      verdict: "over",
+      basis: 'backup "*/15 * * * *" every 15 + restore "0 * * * *" every 60 minutes',
+    });
+    const none = without(activeStack(), (r) => r.type === TYPE.schedulerJob);
+    expect(rpo(none)[0]).toEqual({
+      ...METASTORE_OK,
+      basis: 'backup "*/15 * * * *" every 15 + configured restore every 30 minutes',
+    });
+  });
+
+  it("cannot tell the metastore RPO of an active site whose backups are off", () => {
+    const off = withProps(activeStack(), "metastore-service", (p) => {
+      p.scheduledBackup.enabled = false;
+    });
+    expect(rpo(off)[0]).toEqual({
+      dataClass: "metastore",
+      targetMinutes: 60,
+      achievedMinutes: null,
+      verdict: "n/a",
+      basis: "scheduled backups are disabled on metastore service 'metastore-service'",
+    });
+  });
+
+  it("takes the lake RPO from the longest replicate-* Quartz schedule only", () => {
+    // A weekly non-replication job does not count.
+    expect(rpo(activeStack())[1]!.achievedMinutes).toBe(60);
+    const slow = withProps(activeStack(), "workspace-replicate-finance-invoices", (p) => {
+      p.schedule.quartzCronExpression = "0 0 0/4 * * ?";
+    });
+    expect(rpo(slow)[1]).toEqual({
+      dataClass: "lake",
+      targetMinutes: 60,
+      achievedMinutes: 240,
+      verdict: "over",
+      basis:
+        'longest of 3 replication schedules: replicate-finance-invoices "0 0 0/4 * * ?" every 240 minutes',
+    });
+  });
+
+  it("cannot tell the lake RPO without replication jobs or with a broken schedule", () => {
+    const none = without(activeStack(), (r) => r.name.startsWith("workspace-replicate-"));
+    expect(rpo(none)[1]).toEqual({
+      dataClass: "lake",
+      targetMinutes: 60,
+      achievedMinutes: null,
+      verdict: "n/a",
+      basis: "no replicate-* jobs in this stack",
+    });
+    const broken = withProps(activeStack(), "workspace-replicate-sales-orders", (p) => {
+      delete p.schedule;
+    });
+    expect(rpo(broken)[1]).toEqual({
+      dataClass: "lake",
+      targetMinutes: 60,
+      achievedMinutes: null,
+      verdict: "n/a",
+      basis: "replication job 'replicate-sales-orders' has no valid schedule (undefined)",
+    });
+  });
+
+  it("gives SQL 5 seconds with failover groups and 60 minutes on the budget strategy", () => {
+    const geo = withFacts(activeStack(), (f) => (f.sql.strategy = "geo-distributed"));
+    expect(rpo(geo)[2]).toEqual({
+      ...SQL_OK,
+      basis: "geo-distributed: failover groups (asynchronous geo-replication, RPO 5 seconds)",
+    });
+    const budget = withFacts(activeStack(), (f) => (f.sql.strategy = "budget"));
+    expect(rpo(budget)[2]).toEqual({
+      dataClass: "sql",
+      targetMinutes: 1,
+      achievedMinutes: 60,
+      verdict: "over",
+      basis:
+        "budget: tenant databases are geo-restored (RPO 60 minutes); only the management databases are in a failover group",
+    });
+  });
+
+  it("gives GCS 60 minutes when a bucket of the stack uses default replication", () => {
+    const slow = withProps(activeStack(), "backup-bucket", (p) => (p.rpo = "DEFAULT"));
+    expect(rpo(slow)[3]).toEqual({
+      dataClass: "gcs",
+      targetMinutes: 15,
+      achievedMinutes: 60,
+      verdict: "over",
+      basis: "default replication on 'backup-bucket'",
+    });
+  });
+
+  it("accepts exactly the target", () => {
+    const facts = {
+      ...validFacts(),
+      rpoTargetsMinutes: { metastore: 45, lake: 60, sql: 1, gcs: 15 },
+    };
+    expect(computeRpo(activeStack(), facts).map((r) => r.verdict)).toEqual([
+      "ok",
+      "ok",
+      "ok",
+      "ok",
+    ]);
+    expect(
+      computeRpo(activeStack(), {
+        ...facts,
+        rpoTargetsMinutes: { ...facts.rpoTargetsMinutes, metastore: 44 },
+      })[0]!.verdict,
+    ).toBe("over");
+  });
+
+  it("works on plain resource objects, with the facts passed separately", () => {
+    const resources = passiveStack().map(({ type, name, props }) => ({ type, name, props }));
+    expect(computeRpo(resources, passiveFacts()).map((r) => r.achievedMinutes)).toEqual([
+      45,
+      60,
+      5 / 60,
+      15,
+    ]);
+  });
+});
+
+describe("cronIntervalMinutes", () => {
+  it("reads unix and Quartz crons through cron-parser", () => {
+    expect(cronIntervalMinutes("*/15 * * * *")).toBe(15);
+    expect(cronIntervalMinutes("*/30 * * * *", "UTC")).toBe(30);
+    expect(cronIntervalMinutes("0 0/15 * * * ?")).toBe(15);
+    expect(cronIntervalMinutes("0 0 * * * ?")).toBe(60);
+    expect(cronIntervalMinutes("0 0/30 * * * ?")).toBe(30);
+    expect(cronIntervalMinutes("0 30 6 ? * MON", "Europe/London")).toBe(7 * 24 * 60);
+  });
+
+  it("returns undefined for what is not a cron", () => {
+    expect(cronIntervalMinutes("every 15 minutes")).toBeUndefined();
+    expect(cronIntervalMinutes(undefined)).toBeUndefined();
+    expect(cronIntervalMinutes(15)).toBeUndefined();
+    expect(cronIntervalMinutes("*/15 * * * *", "Mars/Olympus")).toBeUndefined();
+  });
+});
+
+describe("purity", () => {
+  it("keeps rpo.ts and facts.ts free of the policy SDK (the plan's markdown imports them)", () => {
+    for (const file of ["rpo.ts", "facts.ts"]) {
+      const source = readFileSync(path.join(POLICIES, file), "utf8");
+      const imports = [...source.matchAll(/from "([^"]+)"/g)].map((m) => m[1]);
+      expect(imports, file).toEqual(file === "rpo.ts" ? ["../config/cron", "./facts"] : []);
+    }
+  });
+});

@@ -1,0 +1,261 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import * as grpc from "@grpc/grpc-js";
+// The generated protocol classes @pulumi/pulumi ships: the gRPC stubs check messages with
+// instanceof against these exact classes, so no other copy will do.
+import * as apb from "@pulumi/pulumi/proto/analyzer_pb";
+import { AnalyzerClient } from "@pulumi/pulumi/proto/analyzer_grpc_pb";
+import * as rpc from "@pulumi/pulumi/runtime/rpc";
+import { Empty } from "google-protobuf/google/protobuf/empty_pb";
+import { Struct } from "google-protobuf/google/protobuf/struct_pb";
+import type { CapturedResource } from "./capture";
+
+/**
+ * The engine's side of the CrossGuard analyzer protocol, for a machine without the pulumi CLI:
+ * start a policy pack in its own process, read its port from its first stdout line, configure
+ * it as the CLI would, and send it Analyze (each resource's inputs) and AnalyzeStack (every
+ * resource's outputs with the dependency graph).
+ */
+
+export type EnforcementLevel = "advisory" | "mandatory" | "disabled" | "remediate";
+/** The proto enum's order: ADVISORY = 0, MANDATORY = 1, DISABLED = 2, REMEDIATE = 3. */
+const LEVELS: EnforcementLevel[] = ["advisory", "mandatory", "disabled", "remediate"];
+
+export interface Violation {
+  policyName: string;
+  enforcementLevel: EnforcementLevel;
+  urn: string;
+  message: string;
+}
+
+export interface PolicyInfo {
+  name: string;
+  enforcementLevel: EnforcementLevel;
+  defaults: Record<string, unknown>;
+}
+
+/** The engine's marshalling: drop undefined, keep secret and unknown sentinels as they are. */
+function toWire(v: unknown): unknown {
+  if (v === null || typeof v !== "object") return v;
+  if (Array.isArray(v)) return v.filter((e) => e !== undefined).map(toWire);
+  const o = v as Record<string, unknown>;
+  if (o[rpc.specialSigKey] === rpc.specialResourceSig) return o.id || o.urn;
+  return Object.fromEntries(
+    Object.entries(o)
+      .filter(([, e]) => e !== undefined)
+      .map(([k, e]) => [k, toWire(e)]),
+  );
+}
+const struct = (o: Record<string, unknown>) =>
+  Struct.fromJavaScript(toWire(o) as Record<string, never>);
+
+function options(r: CapturedResource): apb.AnalyzerResourceOptions {
+  const o = new apb.AnalyzerResourceOptions()
+    .setProtect(r.options.protect)
+    .setIgnorechangesList(r.options.ignoreChanges)
+    .setAliasesList(r.options.aliases)
+    .setAdditionalsecretoutputsList([])
+    .setParent(r.parent);
+  if (r.options.deleteBeforeReplace !== undefined) {
+    o.setDeletebeforereplacedefined(true).setDeletebeforereplace(r.options.deleteBeforeReplace);
+  }
+  return o;
+}
+
+function provider(
+  r: CapturedResource,
+  byUrn: Map<string, CapturedResource>,
+): apb.AnalyzerProviderResource | undefined {
+  if (!r.provider) return undefined;
+  const p = byUrn.get(r.provider.slice(0, r.provider.lastIndexOf("::")));
+  return (
+    p &&
+    new apb.AnalyzerProviderResource()
+      .setType(p.type)
+      .setName(p.name)
+      .setUrn(p.urn)
+      .setProperties(struct(p.wireInputs))
+  );
+}
+
+function decode(resp: apb.AnalyzeResponse): Violation[] {
+  return resp.getDiagnosticsList().map((d) => ({
+    policyName: d.getPolicyname(),
+    enforcementLevel: LEVELS[d.getEnforcementlevel()]!,
+    urn: d.getUrn(),
+    message: d.getMessage(),
+  }));
+}
+
+export class PolicyPackProcess {
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly client: AnalyzerClient,
+    private readonly stderr: () => string,
+  ) {}
+
+  /** Starts the pack in `dir` (its package.json gives its version) and connects to it. */
+  static async start(dir: string, timeoutMs = 60_000): Promise<PolicyPackProcess> {
+    const child = spawn(process.execPath, ["--import", "tsx", "index.ts"], {
+      cwd: dir,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const kill = () => child.kill("SIGKILL");
+    process.once("exit", kill); // a pack never exits by itself
+    let err = "";
+    child.stderr!.on("data", (d) => (err += d));
+    const port = await new Promise<number>((resolve, reject) => {
+      let out = "";
+      const fail = (why: string) => {
+        clearTimeout(timer);
+        kill();
+        reject(new Error(`policy pack ${dir}: ${why}\n${err}`));
+      };
+      const timer = setTimeout(() => fail(`no port on stdout after ${timeoutMs} ms`), timeoutMs);
+      child.once("exit", (code) => fail(`exited (code ${code}) before printing its port`));
+      child.stdout!.on("data", (d) => {
+        out += d;
+        const nl = out.indexOf("\n");
+        if (nl < 0) return;
+        const first = out.slice(0, nl).trim();
+        clearTimeout(timer);
+        child.removeAllListeners("exit");
+        if (/^\d+$/.test(first)) resolve(Number(first));
+        else fail(`first stdout line is not a port: ${JSON.stringify(first)}`);
+      });
+    });
+    const client = new AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    await new Promise<void>((res, rej) =>
+      client.waitForReady(Date.now() + 10_000, (e) => (e ? rej(e) : res())),
+    );
+    return new PolicyPackProcess(child, client, () => err);
+  }
+
+  private call<Req, Res>(method: string, req: Req): Promise<Res> {
+    return new Promise((resolve, reject) =>
+      (this.client as unknown as Record<string, Function>)[method]!.call(
+        this.client,
+        req,
+        new grpc.Metadata(),
+        { deadline: Date.now() + 120_000 },
+        (err: grpc.ServiceError | null, res: Res) =>
+          err ? reject(new Error(`${method}: ${err.message}\n${this.stderr()}`)) : resolve(res),
+      ),
+    );
+  }
+
+  async policies(): Promise<PolicyInfo[]> {
+    const info = await this.call<Empty, apb.AnalyzerInfo>("getAnalyzerInfo", new Empty());
+    return info.getPoliciesList().map((p) => ({
+      name: p.getName(),
+      enforcementLevel: LEVELS[p.getEnforcementlevel()]!,
+      defaults: Object.fromEntries(
+        Object.entries(
+          (p.getConfigschema()?.getProperties()?.toJavaScript() ?? {}) as Record<
+            string,
+            { default?: unknown }
+          >,
+        )
+          .filter(([, s]) => s && "default" in s)
+          .map(([k, s]) => [k, s.default]),
+      ),
+    }));
+  }
+
+  /**
+   * Configures every policy as the CLI does: its schema defaults, then the given settings ("all"
+   * sets every level). Each policy gets an explicit level: an unset one would read as ADVISORY.
+   */
+  async configure(
+    config: Record<
+      string,
+      EnforcementLevel | ({ enforcementLevel?: EnforcementLevel } & Record<string, unknown>)
+    > = {},
+  ) {
+    const req = new apb.ConfigureAnalyzerRequest();
+    const all = typeof config.all === "string" ? config.all : config.all?.enforcementLevel;
+    for (const p of await this.policies()) {
+      const c = config[p.name];
+      const { enforcementLevel, ...props } =
+        typeof c === "string" ? { enforcementLevel: c } : (c ?? {});
+      req
+        .getPolicyconfigMap()
+        .set(
+          p.name,
+          new apb.PolicyConfig()
+            .setEnforcementlevel(
+              LEVELS.indexOf(enforcementLevel ?? all ?? p.enforcementLevel) as apb.EnforcementLevel,
+            )
+            .setProperties(struct({ ...p.defaults, ...props })),
+        );
+    }
+    await this.call("configure", req);
+  }
+
+  async configureStack(stack: string, project: string, dryRun: boolean) {
+    await this.call(
+      "configureStack",
+      new apb.AnalyzerStackConfigureRequest()
+        .setStack(stack)
+        .setProject(project)
+        .setOrganization("organization")
+        .setDryRun(dryRun),
+    );
+  }
+
+  /** Analyze: one resource's inputs, as the engine sends them after Check. */
+  async analyze(r: CapturedResource, byUrn: Map<string, CapturedResource>): Promise<Violation[]> {
+    const req = new apb.AnalyzeRequest()
+      .setType(r.type)
+      .setName(r.name)
+      .setUrn(r.urn)
+      .setProperties(struct(r.wireInputs))
+      .setOptions(options(r));
+    const p = provider(r, byUrn);
+    if (p) req.setProvider(p);
+    return decode(await this.call("analyze", req));
+  }
+
+  /** AnalyzeStack: every resource's outputs, parents and dependencies. */
+  async analyzeStack(resources: readonly CapturedResource[]): Promise<Violation[]> {
+    const byUrn = new Map(resources.map((r) => [r.urn, r]));
+    const req = new apb.AnalyzeStackRequest().setResourcesList(
+      resources.map((r) => {
+        const m = new apb.AnalyzerResource()
+          .setType(r.type)
+          .setName(r.name)
+          .setUrn(r.urn)
+          .setProperties(struct(r.wireOutputs))
+          .setOptions(options(r))
+          .setParent(r.parent)
+          .setDependenciesList(r.dependencies);
+        for (const [k, urns] of Object.entries(r.propertyDependencies)) {
+          m.getPropertydependenciesMap().set(
+            k,
+            new apb.AnalyzerPropertyDependencies().setUrnsList(urns),
+          );
+        }
+        const p = provider(r, byUrn);
+        if (p) m.setProvider(p);
+        return m;
+      }),
+    );
+    return decode(await this.call("analyzeStack", req));
+  }
+
+  /** Analyze on every resource, then AnalyzeStack: what `pulumi preview --policy-pack` runs. */
+  async analyzeAll(resources: readonly CapturedResource[]): Promise<Violation[]> {
+    const byUrn = new Map(resources.map((r) => [r.urn, r]));
+    const perResource = await Promise.all(resources.map((r) => this.analyze(r, byUrn)));
+    return [...perResource.flat(), ...(await this.analyzeStack(resources))];
+  }
+
+  async stop(): Promise<void> {
+    this.client.close();
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((res) => this.child.once("exit", res));
+    this.child.kill("SIGTERM");
+    const t = setTimeout(() => this.child.kill("SIGKILL"), 3000);
+    await exited;
+    clearTimeout(t);
+  }
+}
