@@ -212,7 +212,8 @@ export class PolicyPackProcess {
       .setOptions(options(r));
     const p = provider(r, byUrn);
     if (p) req.setProvider(p);
-    return decode(await this.call("analyze", req));
+    // A resource policy's diagnostic is about the resource analyzed, as the engine reports it.
+    return decode(await this.call("analyze", req)).map((v) => ({ ...v, urn: v.urn || r.urn }));
   }
 
   /** AnalyzeStack: every resource's outputs, parents and dependencies. */

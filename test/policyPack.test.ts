@@ -1,0 +1,224 @@
+import * as rpc from "@pulumi/pulumi/runtime/rpc";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CapturedResource } from "../tools/plan/capture";
+import { executePlan, parseCli, policyPackDir } from "../tools/plan/cli";
+import { planStack, type StackPlan } from "../tools/plan/engine";
+import { PolicyPackProcess, type Violation } from "../tools/plan/policyHarness";
+import { ROOT, findResource } from "./helpers";
+
+/**
+ * The policy pack through its real analyzer gRPC protocol: one pack process for this file,
+ * Analyze on each resource's inputs and AnalyzeStack on the outputs, as `pulumi preview
+ * --policy-pack` drives it.
+ */
+let pack: PolicyPackProcess;
+beforeAll(async () => {
+  pack = await PolicyPackProcess.start(policyPackDir(ROOT));
+});
+afterAll(async () => {
+  await pack.stop();
+});
+
+async function analyze(
+  plan: StackPlan,
+  config: Parameters<PolicyPackProcess["configure"]>[0] = {},
+  dryRun = true,
+) {
+  await pack.configure(config);
+  await pack.configureStack(plan.stack, "paired-dr", dryRun);
+  return pack.analyzeAll(plan.resources);
+}
+const brief = (v: Violation[]) =>
+  v.map((x) => [x.policyName, x.enforcementLevel, x.message.split("\n").at(-1)]);
+
+describe("the shipped config (golden)", () => {
+  it("gives zero violations for both stacks in both roles, through npm run plan", async () => {
+    for (const promote of ["false", "true"]) {
+      const run = await executePlan(parseCli(["--format", "json", "--set", `promote=${promote}`]));
+      expect(run.mandatory).toBe(0);
+      const out = JSON.parse(run.output) as {
+        stacks: { stack: string; role: string; policy: { violations: Violation[] } }[];
+      };
+      expect(out.stacks.map((s) => [s.stack, s.role, s.policy.violations])).toEqual([
+        ["primary", promote === "false" ? "active" : "passive", []],
+        ["secondary", promote === "false" ? "passive" : "active", []],
+      ]);
+    }
+  });
+
+  it("lists 16 policies, all mandatory by default", async () => {
+    const policies = await pack.policies();
+    expect(policies).toHaveLength(16);
+    expect(new Set(policies.map((p) => p.enforcementLevel))).toEqual(new Set(["mandatory"]));
+  });
+});
+
+/** Sets one input (and the matching output) of a captured resource. */
+function seed(plan: StackPlan, name: string, key: string, value: unknown): StackPlan {
+  const resources = plan.resources.map((r): CapturedResource =>
+    r.name === name
+      ? {
+          ...r,
+          wireInputs: { ...r.wireInputs, [key]: value },
+          wireOutputs: { ...r.wireOutputs, [key]: value },
+        }
+      : r,
+  );
+  return { ...plan, resources };
+}
+
+describe("seeded breakages, each with its violation", () => {
+  it("a passive pool with idle instances", async () => {
+    const passive = await planStack("secondary");
+    expect(
+      brief(await analyze(seed(passive, "workspace-pool-etl", "minIdleInstances", 2))),
+    ).toEqual([
+      [
+        "databricks-passive-stands-down",
+        "mandatory",
+        "Set minIdleInstances 0 on instance pool 'workspace-pool-etl' (passive site): it is 2",
+      ],
+    ]);
+  });
+
+  it("a turbo-less bucket under a 15-minute GCS RPO", async () => {
+    const storage = {
+      dualRegion: "NAM4",
+      buckets: {
+        warehouse: { name: "acmedata-hive-warehouse", turboReplication: false },
+        backup: { name: "acmedata-metastore-backups" },
+      },
+    };
+    const primary = await planStack("primary", { sets: [`storage=${JSON.stringify(storage)}`] });
+    expect(brief(await analyze(primary))).toEqual([
+      [
+        "dr-rpo-budget",
+        "mandatory",
+        "Bring the gcs RPO within 15 minutes: it is 60 (default replication on 'warehouse-bucket')",
+      ],
+      [
+        "gcp-bucket-turbo-replication",
+        "mandatory",
+        "Set rpo ASYNC_TURBO on bucket 'warehouse-bucket' for the 15-minute GCS RPO target: it is DEFAULT",
+      ],
+    ]);
+  });
+
+  it("two active sites", async () => {
+    const secondaryActive = await planStack("secondary", { sets: ["promote=true"] });
+    const primaryActive = await planStack("primary", {
+      sets: ["promote=false"],
+      peerOutputs: { secondary: secondaryActive.outputs },
+    });
+    expect(brief(await analyze(primaryActive))).toEqual([
+      [
+        "dr-one-active-site",
+        "mandatory",
+        "Make one site passive: both sites are active (primary and its peer)",
+      ],
+    ]);
+  });
+
+  it("an unprotected stateful resource and a job on an existing cluster", async () => {
+    const primary = await planStack("primary");
+    const bucket = findResource(primary.resources, "gcp:storage/bucket:Bucket", "warehouse-bucket");
+    bucket.options = { ...bucket.options, protect: false };
+    const broken = seed(
+      primary,
+      "workspace-job-nightly-sales",
+      "existingClusterId",
+      "0101-120000-abc123",
+    );
+    expect(brief(await analyze(broken)).map(([name]) => name)).toEqual([
+      "dr-stateful-resources-protected",
+      "databricks-job-portable",
+    ]);
+  });
+});
+
+describe("the promotion gate", () => {
+  const promoteSecondary = async (sets: string[] = []) => {
+    const primaryActive = await planStack("primary");
+    const passive = await planStack("secondary", {
+      peerOutputs: { primary: primaryActive.outputs },
+    });
+    return planStack("secondary", {
+      sets: ["promote=true", ...sets],
+      lastOutputs: passive.outputs,
+      peerOutputs: { primary: primaryActive.outputs },
+    });
+  };
+
+  it("stops a promotion while the peer is still active", async () => {
+    expect(brief(await analyze(await promoteSecondary()))).toEqual([
+      [
+        "dr-one-active-site",
+        "mandatory",
+        "Make one site passive: both sites are active (secondary and its peer)",
+      ],
+      [
+        "dr-promotion-gate",
+        "mandatory",
+        "Set promotion.acknowledgeForcedFailover to promote site 'secondary': the peer's role is active",
+      ],
+    ]);
+  });
+
+  it("lets it through with the forced-failover acknowledgment", async () => {
+    expect(
+      await analyze(await promoteSecondary(['promotion={"acknowledgeForcedFailover":true}'])),
+    ).toEqual([]);
+  });
+
+  it("lets it through once the peer is passive", async () => {
+    const primaryPassive = await planStack("primary", { sets: ["promote=true"] });
+    const passive = await planStack("secondary");
+    const promoted = await planStack("secondary", {
+      sets: ["promote=true"],
+      lastOutputs: passive.outputs,
+      peerOutputs: { primary: primaryPassive.outputs },
+    });
+    expect(await analyze(promoted)).toEqual([]);
+  });
+
+  it("asks a cold standby's promotion to accept its RTO", async () => {
+    const cold = 'metastore={"standby":"cold","rpoMinutes":60}';
+    const promoted = await promoteSecondary([cold, 'promotion={"acknowledgeForcedFailover":true}']);
+    expect(
+      brief(await analyze(promoted)).map(([name, , message]) => `${name}: ${message}`),
+    ).toEqual([expect.stringMatching(/^dr-promotion-gate: .*acceptColdStandbyRto/)]);
+  });
+});
+
+describe("the analyzer protocol", () => {
+  it("honours an enforcement override", async () => {
+    const passive = seed(await planStack("secondary"), "workspace-pool-etl", "minIdleInstances", 2);
+    const v = await analyze(passive, { "databricks-passive-stands-down": "advisory" });
+    expect(brief(v).map(([name, level]) => [name, level])).toEqual([
+      ["databricks-passive-stands-down", "advisory"],
+    ]);
+    expect(await analyze(passive, { "databricks-passive-stands-down": "disabled" })).toEqual([]);
+  });
+
+  it("passes policy config: a stricter grace period flags the 60-minute management group", async () => {
+    const primary = await planStack("primary");
+    const v = await analyze(primary, {
+      "azure-sql-failover-group-grace-period": { minGracePeriodMinutes: 90 },
+    });
+    expect(v.map((x) => x.policyName)).toEqual(["azure-sql-failover-group-grace-period"]);
+    expect(v[0]!.urn).toMatch(/::sql-acmedata-primary-fg-mgmt$/);
+  });
+
+  it("turns unknown values in a preview into advisory diagnostics, not mandatory ones", async () => {
+    const passive = seed(
+      await planStack("secondary"),
+      "workspace-pool-etl",
+      "minIdleInstances",
+      rpc.unknownValue,
+    );
+    const v = await analyze(passive);
+    expect(v.length).toBeGreaterThan(0);
+    expect(v.every((x) => x.enforcementLevel === "advisory")).toBe(true);
+    expect(v.map((x) => x.policyName)).toContain("databricks-passive-stands-down");
+  });
+});
