@@ -48,6 +48,7 @@ describe("the pull-request workflow", () => {
       command: "preview",
       "stack-name": "${{ matrix.stack }}",
       "comment-on-pr": true,
+      policyPacks: "policies",
     });
   });
 });

@@ -329,6 +329,37 @@ describe("the plan command as a process", () => {
     expect(r.stderr).toContain('paired-dr:promote: must be true or false (given: "yes")');
   });
 
+  it("exits 3 on a mandatory policy violation, after printing the plan with it", () => {
+    const storage = {
+      dualRegion: "NAM4",
+      buckets: {
+        warehouse: { name: "acmedata-hive-warehouse", turboReplication: false },
+        backup: { name: "acmedata-metastore-backups" },
+      },
+    };
+    const r = run(
+      "--stack",
+      "primary",
+      "--format",
+      "json",
+      "--set",
+      `storage=${JSON.stringify(storage)}`,
+    );
+    expect(r.status).toBe(3);
+    expect(r.stderr).toContain("plan: 2 mandatory policy violation(s)");
+    const out = JSON.parse(r.stdout) as {
+      stacks: {
+        policy: { violations: { policyName: string; enforcementLevel: string; urn: string }[] };
+      }[];
+    };
+    expect(out.stacks[0]!.policy.violations.map((v) => [v.policyName, v.enforcementLevel])).toEqual(
+      [
+        ["dr-rpo-budget", "mandatory"],
+        ["gcp-bucket-turbo-replication", "mandatory"],
+      ],
+    );
+  });
+
   it("exits 2 on a usage error", () => {
     const r = run("--format", "yaml");
     expect(r.status).toBe(2);

@@ -6,7 +6,8 @@ import { performance } from "node:perf_hooks";
  * Benchmarks the offline plan in fresh processes (module loading and peak memory are the user's),
  * RUNS times each; tables give the median and the worst run.
  *   npm run bench [-- --runs N] [-- --fleets 100,1000,5000]
- * 1. The shipped config: both stacks, as text (with each stack's promote flip) and as JSON.
+ * 1. The shipped config: both stacks, as text (with each stack's promote flip) and as JSON, with
+ *    and without the policy pack (the difference is what the pack's process and calls cost).
  * 2. Tenant fleets (one paid tenant in five): both stacks as JSON, and the floor: the same number
  *    of bare resources registered by the same engine. Also the per-database cost of the generated
  *    sql.Database class against the TenantDatabase the program uses.
@@ -67,7 +68,8 @@ const row = (name: string, m: ReturnType<typeof measure>) =>
     `| ${name} | ${m.resources < 0 ? "—" : m.resources} | ${m.ms} | ${m.wall} | ${m.rss} |`,
   );
 row("shipped config, text with promote flips", measure([]));
-row("shipped config, json", measure(["--format", "json"]));
+row("shipped config, json (with the policy pack)", measure(["--format", "json"]));
+row("shipped config, json, --no-policy", measure(["--format", "json", "--no-policy"]));
 for (const n of fleets) {
   const plan = measure(["--format", "json", "--fleet", String(n)]);
   row(`fleet ${n} tenants, both stacks, json`, plan);
