@@ -3,6 +3,7 @@ import { expect } from "vitest";
 import { ConfigError, parsePlatformConfig, projectConfigValues } from "../config/load";
 import { scanRepo } from "../config/repoFiles";
 import type { CapturedResource } from "../tools/plan/capture";
+import { planStack, type StackPlan } from "../tools/plan/engine";
 import { readProjectFile, readStackFile, resolveStackConfig } from "../tools/plan/projectConfig";
 
 export const ROOT = path.resolve(__dirname, "..");
@@ -61,4 +62,22 @@ export function problemsAfter(
   const raw = validRaw();
   change(raw[part]);
   return configProblems(raw);
+}
+
+/** Deploys a stack through a sequence of promote values, each on top of the last. */
+export async function sequence(
+  stack: string,
+  promotes: boolean[],
+  sets: string[] = [],
+): Promise<StackPlan[]> {
+  const plans: StackPlan[] = [];
+  for (const promote of promotes) {
+    plans.push(
+      await planStack(stack, {
+        sets: [...sets, `promote=${promote}`],
+        lastOutputs: plans.at(-1)?.outputs,
+      }),
+    );
+  }
+  return plans;
 }

@@ -10,8 +10,8 @@ import {
 } from "../components/metastore/plan";
 import { parseCli, runPlan } from "../tools/plan/cli";
 import { diffPlans } from "../tools/plan/diff";
-import { planStack, type StackPlan } from "../tools/plan/engine";
-import { REPO, byType, findResource, problemsAfter, validRaw } from "./helpers";
+import type { StackPlan } from "../tools/plan/engine";
+import { REPO, sequence, byType, findResource, problemsAfter, validRaw } from "./helpers";
 
 const SERVICE = "gcp:dataproc/metastoreService:MetastoreService";
 const SCHEDULE = "gcp:cloudscheduler/job:Job";
@@ -244,24 +244,6 @@ describe("metastore inputs", () => {
     expect(restoreScheduleArgs(spec, decideMetastore(spec, "active", {}), args).paused).toBe(true);
   });
 });
-
-/** Deploys a stack through a sequence of promote values, each on top of the last. */
-async function sequence(
-  stack: string,
-  promotes: boolean[],
-  sets: string[] = [],
-): Promise<StackPlan[]> {
-  const plans: StackPlan[] = [];
-  for (const promote of promotes) {
-    plans.push(
-      await planStack(stack, {
-        sets: [...sets, `promote=${promote}`],
-        lastOutputs: plans.at(-1)?.outputs,
-      }),
-    );
-  }
-  return plans;
-}
 
 /** The metastore part of a plan, as compact facts. */
 function facts(plan: StackPlan) {

@@ -5,7 +5,7 @@ import { chunkTenants, failoverGroups, planSql } from "../components/sql/plan";
 import { diffPlans } from "../tools/plan/diff";
 import { planStack, type StackPlan } from "../tools/plan/engine";
 import { generateFleet } from "../tools/bench/fleet";
-import { REPO, byType, findResource, problemsAfter, validRaw } from "./helpers";
+import { REPO, sequence, byType, findResource, problemsAfter, validRaw } from "./helpers";
 
 const DB = "azure-native:sql:Database";
 const POOL = "azure-native:sql:ElasticPool";
@@ -256,23 +256,6 @@ describe("planSql in both roles", () => {
     });
   });
 });
-
-async function sequence(
-  stack: string,
-  promotes: boolean[],
-  sets: string[] = [],
-): Promise<StackPlan[]> {
-  const plans: StackPlan[] = [];
-  for (const promote of promotes) {
-    plans.push(
-      await planStack(stack, {
-        sets: [...sets, `promote=${promote}`],
-        lastOutputs: plans.at(-1)?.outputs,
-      }),
-    );
-  }
-  return plans;
-}
 
 describe("the ElasticPoolPair in the program", () => {
   it("builds an Entra-only, TLS 1.2, private server and the failover groups that create the secondaries", async () => {

@@ -1,14 +1,14 @@
+import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../../config/load";
 import { diffPlans } from "./diff";
-import * as path from "node:path";
 import {
   PROJECT_DIR,
   loadProgram,
   planPromoteFlip,
   planStack,
+  stackRole,
   stacksToPlan,
-  type StackPlan,
 } from "./engine";
 import { PolicyPackProcess, type Violation } from "./policyHarness";
 import { readProjectFile } from "./projectConfig";
@@ -83,22 +83,24 @@ export const policyPackDir = (dir: string) => path.join(dir, "policies");
 
 /**
  * Plans the stacks, runs the policy pack over them and renders the result. Each stack reads its
- * peer's role from the peer's plan, as its StackReference would read the peer's deployed state.
+ * peer's role as the peer's config gives it, as its StackReference would read the peer's state.
  * The text and markdown forms always include the promote flip.
  */
 export async function executePlan(opts: CliOptions, dir: string = PROJECT_DIR): Promise<PlanRun> {
   const program = await loadProgram(dir);
   const planOpts = { dir, sets: opts.sets, program };
   const stacks = stacksToPlan(opts.stacks, dir);
-  const first = new Map<string, StackPlan>();
-  for (const stack of stacks) first.set(stack, await planStack(stack, planOpts));
+  // What each stack's StackReference to its peer reads: the peer's role, as its own config
+  // resolves it (what the peer's plan would export), without running the peer's program twice.
   const peersOf = (stack: string) =>
-    Object.fromEntries([...first].filter(([s]) => s !== stack).map(([s, p]) => [s, p.outputs]));
+    Object.fromEntries(
+      stacks.filter((s) => s !== stack).map((s) => [s, { role: stackRole(s, planOpts) }]),
+    );
 
   const rendered: RenderedStack[] = [];
   for (const stack of stacks) {
     const withPeers = { ...planOpts, peerOutputs: peersOf(stack) };
-    const plan = stacks.length > 1 ? await planStack(stack, withPeers) : first.get(stack)!;
+    const plan = await planStack(stack, withPeers);
     const needFlip = opts.diff || opts.format !== "json";
     rendered.push({
       plan,

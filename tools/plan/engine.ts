@@ -1,6 +1,8 @@
 import * as path from "node:path";
 import { captureProgram, type CapturedResource } from "./capture";
+import { deriveRole, type Role } from "../../components/role";
 import {
+  EngineConfigError,
   listStacks,
   parseOverrides,
   readProjectFile,
@@ -82,6 +84,15 @@ export async function planStack(stack: string, opts: PlanOptions = {}): Promise<
     resources,
     outputs,
   };
+}
+
+/** A stack's role as its resolved config gives it (site and promote), without running it. */
+export function stackRole(stack: string, opts: PlanOptions = {}): Role {
+  const { project, config } = stackConfig(stack, opts);
+  const site = config.config[`${project}:site`];
+  if (site !== "primary" && site !== "secondary")
+    throw new EngineConfigError(`stack ${stack}: site is ${JSON.stringify(site)}`);
+  return deriveRole(site, config.config[`${project}:promote`] === "true");
 }
 
 /** The stacks to plan: the ones asked for, or every stack with a Pulumi.<stack>.yaml. */
