@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CapturedResource } from "../tools/plan/capture";
 import { executePlan, parseCli, policyPackDir } from "../tools/plan/cli";
 import { planStack, type StackPlan } from "../tools/plan/engine";
-import { PolicyPackProcess, type Violation } from "../tools/plan/policyHarness";
+import { PolicyPackProcess, RUN_POLICY_PACK, type Violation } from "../tools/plan/policyHarness";
 import { ROOT, findResource } from "./helpers";
 
 /**
@@ -191,6 +191,21 @@ describe("the promotion gate", () => {
 });
 
 describe("the analyzer protocol", () => {
+  it("starts the way the pulumi CLI starts it (run-policy-pack, ts-node, the pack's tsconfig)", async () => {
+    const viaCli = await PolicyPackProcess.start(
+      policyPackDir(ROOT),
+      RUN_POLICY_PACK(ROOT),
+      120_000,
+    );
+    try {
+      expect((await viaCli.policies()).map((p) => p.name)).toEqual(
+        (await pack.policies()).map((p) => p.name),
+      );
+    } finally {
+      await viaCli.stop();
+    }
+  }, 180_000);
+
   it("honours an enforcement override", async () => {
     const passive = seed(await planStack("secondary"), "workspace-pool-etl", "minIdleInstances", 2);
     const v = await analyze(passive, { "databricks-passive-stands-down": "advisory" });

@@ -27,6 +27,14 @@ export interface Violation {
   message: string;
 }
 
+/** How the pulumi CLI starts a Node.js pack: the SDK's runner, its ts-node and the pack's tsconfig. */
+export const RUN_POLICY_PACK = (root: string) => [
+  process.execPath,
+  `${root}/node_modules/@pulumi/pulumi/cmd/run-policy-pack`,
+  "127.0.0.1:0",
+  ".",
+];
+
 export interface PolicyInfo {
   name: string;
   enforcementLevel: EnforcementLevel;
@@ -93,9 +101,16 @@ export class PolicyPackProcess {
     private readonly stderr: () => string,
   ) {}
 
-  /** Starts the pack in `dir` (its package.json gives its version) and connects to it. */
-  static async start(dir: string, timeoutMs = 60_000): Promise<PolicyPackProcess> {
-    const child = spawn(process.execPath, ["--import", "tsx", "index.ts"], {
+  /**
+   * Starts the pack in `dir` (its package.json gives its version) and connects to it. By default
+   * through tsx; `command` can start it as the pulumi CLI does (see RUN_POLICY_PACK).
+   */
+  static async start(
+    dir: string,
+    command: readonly string[] = [process.execPath, "--import", "tsx", "index.ts"],
+    timeoutMs = 60_000,
+  ): Promise<PolicyPackProcess> {
+    const child = spawn(command[0]!, command.slice(1), {
       cwd: dir,
       stdio: ["ignore", "pipe", "pipe"],
     });
