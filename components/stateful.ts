@@ -55,6 +55,10 @@ export const REPLACE_ON_CHANGE: Readonly<Record<string, readonly string[]>> = {
 
 /** Types whose deletion or replacement can lose data, secrets or a recovery path. */
 export const STATEFUL_TYPES: ReadonlySet<string> = new Set([
+  // Deleting a resource group deletes everything in it.
+  "azure-native:resources:ResourceGroup",
+  "azure-native:storage:BlobContainer",
+  "databricks:index/directory:Directory",
   "gcp:storage/bucket:Bucket",
   "gcp:dataproc/metastoreService:MetastoreService",
   "azure-native:databricks:Workspace",
