@@ -1,6 +1,5 @@
-import * as http from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { loopbackServer } from "./loopback";
 import {
   failoverGroupPrimaryProvider as provider,
   failoverUrl,
@@ -31,50 +30,26 @@ const armError = (status: number, code: string, message: string): Reply => ({
  * repeating the last reply once the script runs out; an unscripted route answers 404. Relative
  * Azure-AsyncOperation and Location values are made absolute on this server, as ARM sends them.
  */
-function fakeArm(script: Record<string, Reply[]>) {
-  const requests: { method: string; url: string; auth: string; body: string }[] = [];
+async function fakeArm(script: Record<string, Reply[]>) {
   const served: Record<string, number> = {};
-  const server = http.createServer((req, res) => {
-    let body = "";
-    req.on("data", (c) => (body += c));
-    req.on("end", () => {
-      requests.push({
-        method: req.method!,
-        url: req.url!,
-        auth: String(req.headers.authorization),
-        body,
-      });
-      const route = `${req.method} ${req.url!.split("?")[0]}`;
-      const replies = script[route];
-      const reply: Reply = replies
-        ? replies[Math.min((served[route] = (served[route] ?? -1) + 1), replies.length - 1)]!
-        : armError(404, "ResourceNotFound", `no route ${route}`);
-      const { port } = server.address() as AddressInfo;
-      for (const [k, v] of Object.entries(reply.headers ?? {})) {
-        res.setHeader(k, v.startsWith("/") ? `http://127.0.0.1:${port}${v}` : v);
-      }
-      res.statusCode = reply.status;
-      if (reply.body === undefined) {
-        res.end();
-        return;
-      }
-      res.setHeader("Content-Type", "application/json");
-      res.end(JSON.stringify(reply.body));
-    });
+  const server = await loopbackServer((req, res, origin) => {
+    const route = `${req.method} ${req.url.split("?")[0]}`;
+    const replies = script[route];
+    const reply: Reply = replies
+      ? replies[Math.min((served[route] = (served[route] ?? -1) + 1), replies.length - 1)]!
+      : armError(404, "ResourceNotFound", `no route ${route}`);
+    for (const [k, v] of Object.entries(reply.headers ?? {})) {
+      res.setHeader(k, v.startsWith("/") ? `${origin}${v}` : v);
+    }
+    res.statusCode = reply.status;
+    if (reply.body === undefined) {
+      res.end();
+      return;
+    }
+    res.setHeader("Content-Type", "application/json");
+    res.end(JSON.stringify(reply.body));
   });
-  return new Promise<{ url: string; requests: typeof requests; close: () => void }>((resolve) =>
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      resolve({
-        url: `http://127.0.0.1:${port}`,
-        requests,
-        close: () => {
-          server.closeAllConnections();
-          server.close();
-        },
-      });
-    }),
-  );
+  return { url: server.origin, requests: server.requests, close: server.close };
 }
 
 describe("FailoverGroupPrimary (an Azure SQL server made primary on promotion)", () => {

@@ -1,6 +1,4 @@
 import * as fs from "node:fs";
-import * as http from "node:http";
-import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -8,6 +6,7 @@ import { RESTORE_WORKFLOW_FILE } from "../components/metastore/metastorePair";
 import { workflowRunProvider, type WorkflowRunInputs } from "../components/metastore/workflowRun";
 import { parsePlatformConfig } from "../config/load";
 import { REPO, ROOT, validRaw } from "./helpers";
+import { loopbackServer } from "./loopback";
 
 type Step = Record<string, any>;
 const source = fs.readFileSync(path.join(ROOT, RESTORE_WORKFLOW_FILE), "utf8");
@@ -165,48 +164,28 @@ describe("the restore workflow file", () => {
 });
 
 /** A loopback stand-in for the Workflow Executions API. */
-function fakeExecutionsApi(states: string[], opts: { startStatus?: number } = {}) {
-  const requests: { method: string; url: string; auth: string; body: string }[] = [];
+async function fakeExecutionsApi(states: string[], opts: { startStatus?: number } = {}) {
   let polls = 0;
-  const server = http.createServer((req, res) => {
-    let body = "";
-    req.on("data", (c) => (body += c));
-    req.on("end", () => {
-      requests.push({
-        method: req.method!,
-        url: req.url!,
-        auth: String(req.headers.authorization),
-        body,
-      });
-      res.setHeader("Content-Type", "application/json");
-      if (req.method === "POST") {
-        res.statusCode = opts.startStatus ?? 200;
-        res.end(
-          JSON.stringify(
-            res.statusCode === 200
-              ? { name: "projects/p/locations/r/workflows/w/executions/e1", state: "ACTIVE" }
-              : { error: { code: res.statusCode, message: "denied" } },
-          ),
-        );
-        return;
-      }
-      const state = states[Math.min(polls++, states.length - 1)];
-      res.end(
-        JSON.stringify({
-          name: "projects/p/locations/r/workflows/w/executions/e1",
-          state,
-          ...(state === "SUCCEEDED" && { result: '{"restored":"gs://b/x/"}' }),
-          ...(state === "FAILED" && { error: { payload: "restore failed" } }),
-        }),
-      );
-    });
+  const name = "projects/p/locations/r/workflows/w/executions/e1";
+  const server = await loopbackServer((req, res) => {
+    res.setHeader("Content-Type", "application/json");
+    if (req.method === "POST") {
+      res.statusCode = opts.startStatus ?? 200;
+      const denied = { error: { code: res.statusCode, message: "denied" } };
+      res.end(JSON.stringify(res.statusCode === 200 ? { name, state: "ACTIVE" } : denied));
+      return;
+    }
+    const state = states[Math.min(polls++, states.length - 1)];
+    res.end(
+      JSON.stringify({
+        name,
+        state,
+        ...(state === "SUCCEEDED" && { result: '{"restored":"gs://b/x/"}' }),
+        ...(state === "FAILED" && { error: { payload: "restore failed" } }),
+      }),
+    );
   });
-  return new Promise<{ url: string; requests: typeof requests; close: () => void }>((resolve) =>
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      resolve({ url: `http://127.0.0.1:${port}/v1`, requests, close: () => server.close() });
-    }),
-  );
+  return { url: `${server.origin}/v1`, requests: server.requests, close: server.close };
 }
 
 describe("WorkflowRun (one restore on a cold promotion)", () => {
