@@ -78,16 +78,15 @@ export class Workspace extends pulumi.ComponentResource {
       stateful,
     );
     const rg = group.name;
+    const inGroup = { resourceGroupName: rg, location: azure.region, tags };
 
     // Databricks adds its own NSG rules to an injected workspace's NSG; ignore them, or every
     // update would strip the rules the workspace needs.
     const nsg = new network.NetworkSecurityGroup(
       `${name}-nsg`,
       {
-        resourceGroupName: rg,
+        ...inGroup,
         networkSecurityGroupName: names.networkSecurityGroup,
-        location: azure.region,
-        tags,
       },
       { ...child, ignoreChanges: ["securityRules"] },
     );
@@ -101,15 +100,13 @@ export class Workspace extends pulumi.ComponentResource {
     const vnet = new network.VirtualNetwork(
       `${name}-vnet`,
       {
-        resourceGroupName: rg,
+        ...inGroup,
         virtualNetworkName: names.virtualNetwork,
-        location: azure.region,
         addressSpace: { addressPrefixes: [azure.network.addressSpace] },
         subnets: [
           subnet(names.hostSubnet, azure.network.hostSubnet),
           subnet(names.containerSubnet, azure.network.containerSubnet),
         ],
-        tags,
       },
       child,
     );
@@ -117,9 +114,8 @@ export class Workspace extends pulumi.ComponentResource {
     const workspace = new azureDatabricks.Workspace(
       `${name}-workspace`,
       {
-        resourceGroupName: rg,
+        ...inGroup,
         workspaceName: names.workspace,
-        location: azure.region,
         sku: { name: "premium" },
         managedResourceGroupId: ids.managedResourceGroup,
         requiredNsgRules: "AllRules",
@@ -131,7 +127,6 @@ export class Workspace extends pulumi.ComponentResource {
           enableNoPublicIp: { value: true },
           storageAccountSkuName: { value: spec.storageAccountSku },
         },
-        tags,
       },
       stateful,
     );
@@ -139,16 +134,14 @@ export class Workspace extends pulumi.ComponentResource {
     const lake = new storage.StorageAccount(
       `${name}-lake`,
       {
-        resourceGroupName: rg,
+        ...inGroup,
         accountName: names.lake,
-        location: azure.region,
         kind: "StorageV2",
         sku: { name: spec.lake.sku },
         isHnsEnabled: true,
         minimumTlsVersion: "TLS1_2",
         enableHttpsTrafficOnly: true,
         allowBlobPublicAccess: false,
-        tags,
       },
       stateful,
     );
@@ -166,9 +159,8 @@ export class Workspace extends pulumi.ComponentResource {
     const vault = new keyvault.Vault(
       `${name}-kv`,
       {
-        resourceGroupName: rg,
+        ...inGroup,
         vaultName: names.keyVault,
-        location: azure.region,
         properties: {
           tenantId: azure.tenantId,
           sku: { family: "A", name: "standard" },
@@ -177,7 +169,6 @@ export class Workspace extends pulumi.ComponentResource {
           softDeleteRetentionInDays: 90,
           enablePurgeProtection: true,
         },
-        tags,
       },
       stateful,
     );
