@@ -2,7 +2,11 @@ import * as gcp from "@pulumi/gcp";
 import * as azure from "@pulumi/azure-native/provider";
 import { loadConfig } from "./config/load";
 import { DEPLOYMENT_OUTPUT, readLastDeployment } from "./components/lastDeployment";
-import { DeploymentFactsRecord, FACTS_KIND, readPeerRole } from "./components/deploymentFacts";
+import {
+  DeploymentFactsRecord,
+  buildDeploymentFacts,
+  readPeerRole,
+} from "./components/deploymentFacts";
 import { MetastorePair } from "./components/metastore/metastorePair";
 import { ElasticPoolPair } from "./components/sql/elasticPoolPair";
 import { deriveRole, peerSite } from "./components/role";
@@ -101,45 +105,15 @@ export = async () => {
     owned: b.owned,
   });
 
-  new DeploymentFactsRecord("deployment-facts", {
-    kind: FACTS_KIND,
-    site: config.site,
-    role,
-    promote: config.promote,
-    lastRole: last.role ?? null,
-    peer,
-    regions: {
-      azure: { region: config.azure.region, peerRegion: config.azure.peerRegion },
-      gcp: { region: config.gcp.region, peerRegion: config.gcp.peerRegion },
-    },
-    metastore: {
-      standby: config.metastore.standby,
-      rpoMinutes: config.metastore.rpoMinutes,
-      backupEveryMinutes: config.metastore.backupEveryMinutes,
-      restoreEveryMinutes: config.metastore.restore.everyMinutes,
-    },
-    sql: {
-      strategy: config.sql.strategy,
-      failoverMode: config.sql.failover.mode,
-      acknowledgeDataLoss: config.sql.failover.acknowledgeDataLoss,
-    },
-    gcsTurbo:
-      config.storage.buckets.warehouse.turboReplication &&
-      config.storage.buckets.backup.turboReplication,
-    allowSingleRegionStorage: config.workspace.allowSingleRegionStorage,
-    promotion: config.promotion,
-    rpoTargetsMinutes: { metastore: config.metastore.rpoMinutes, ...config.rpoTargetsMinutes },
-  });
+  const facts = buildDeploymentFacts(config, role, last, peer);
+  new DeploymentFactsRecord("deployment-facts", facts);
 
   return {
     site: config.site,
     peerSite: peerSite(config.site),
     role,
     promote: config.promote,
-    regions: {
-      azure: { region: config.azure.region, peerRegion: config.azure.peerRegion },
-      gcp: { region: config.gcp.region, peerRegion: config.gcp.peerRegion },
-    },
+    regions: facts.regions,
     workspace: {
       url: workspace.workspaceUrl,
       lakeUrl: workspace.lakeUrl,

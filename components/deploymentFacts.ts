@@ -1,45 +1,48 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { PlatformConfig } from "../config/schema";
+import { FACTS_KIND, type DeploymentFacts } from "../policies/facts";
+import type { LastDeployment } from "./lastDeployment";
 import type { Role, Site } from "./role";
 
-/** Marks the facts record among dynamic resources (policies/facts.ts reads it). */
-export const FACTS_KIND = "paired-dr:deployment-facts";
+// The record's shape is the contract with the policy pack, which owns it (dependency-free there).
+export { FACTS_KIND, type DeploymentFacts } from "../policies/facts";
 
-/** What the policy pack needs to judge this deployment: roles, acknowledgments, RPO targets. */
-export interface DeploymentFacts {
-  readonly kind: typeof FACTS_KIND;
-  readonly site: Site;
-  readonly role: Role;
-  readonly promote: boolean;
-  /** This stack's role at its last deployment; null on its first. */
-  readonly lastRole: Role | null;
-  /** The peer stack's role, read through a StackReference; not readable while its state is. */
-  readonly peer: { readonly readable: boolean; readonly role: Role | null };
-  readonly regions: {
-    readonly azure: { readonly region: string; readonly peerRegion: string };
-    readonly gcp: { readonly region: string; readonly peerRegion: string };
-  };
-  readonly metastore: {
-    readonly standby: "hot" | "cold";
-    readonly rpoMinutes: number;
-    readonly backupEveryMinutes: number;
-    readonly restoreEveryMinutes: number;
-  };
-  readonly sql: {
-    readonly strategy: "budget" | "tiered" | "geo-distributed";
-    readonly failoverMode: "planned" | "forced";
-    readonly acknowledgeDataLoss: boolean;
-  };
-  readonly gcsTurbo: boolean;
-  readonly allowSingleRegionStorage: boolean;
-  readonly promotion: {
-    readonly acceptColdStandbyRto: boolean;
-    readonly acknowledgeForcedFailover: boolean;
-  };
-  readonly rpoTargetsMinutes: {
-    readonly metastore: number;
-    readonly lake: number;
-    readonly sql: number;
-    readonly gcs: number;
+/** The facts of one deployment, from its config, role, last deployment and peer. */
+export function buildDeploymentFacts(
+  config: PlatformConfig,
+  role: Role,
+  last: LastDeployment,
+  peer: DeploymentFacts["peer"],
+): DeploymentFacts {
+  return {
+    kind: FACTS_KIND,
+    site: config.site,
+    role,
+    promote: config.promote,
+    lastRole: last.role ?? null,
+    peer,
+    regions: {
+      azure: { region: config.azure.region, peerRegion: config.azure.peerRegion },
+      gcp: { region: config.gcp.region, peerRegion: config.gcp.peerRegion },
+    },
+    metastore: {
+      standby: config.metastore.standby,
+      rpoMinutes: config.metastore.rpoMinutes,
+      backupEveryMinutes: config.metastore.backupEveryMinutes,
+      restoreEveryMinutes: config.metastore.restore.everyMinutes,
+    },
+    sql: {
+      strategy: config.sql.strategy,
+      failoverMode: config.sql.failover.mode,
+      acknowledgeDataLoss: config.sql.failover.acknowledgeDataLoss,
+    },
+    // The GCS data class meets turbo's 15 minutes only if both buckets use it.
+    gcsTurbo:
+      config.storage.buckets.warehouse.turboReplication &&
+      config.storage.buckets.backup.turboReplication,
+    allowSingleRegionStorage: config.workspace.allowSingleRegionStorage,
+    promotion: { ...config.promotion },
+    rpoTargetsMinutes: { metastore: config.metastore.rpoMinutes, ...config.rpoTargetsMinutes },
   };
 }
 

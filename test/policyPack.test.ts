@@ -4,7 +4,9 @@ import type { CapturedResource } from "../tools/plan/capture";
 import { executePlan, parseCli, policyPackDir } from "../tools/plan/cli";
 import { planStack, type StackPlan } from "../tools/plan/engine";
 import { PolicyPackProcess, RUN_POLICY_PACK, type Violation } from "../tools/plan/policyHarness";
-import { ROOT, findResource } from "./helpers";
+import { buildDeploymentFacts } from "../components/deploymentFacts";
+import { parsePlatformConfig } from "../config/load";
+import { REPO, ROOT, findResource, validRaw } from "./helpers";
 
 /**
  * The policy pack through its real analyzer gRPC protocol: one pack process for this file,
@@ -235,5 +237,57 @@ describe("the analyzer protocol", () => {
     expect(v.length).toBeGreaterThan(0);
     expect(v.every((x) => x.enforcementLevel === "advisory")).toBe(true);
     expect(v.map((x) => x.policyName)).toContain("databricks-passive-stands-down");
+  });
+});
+
+describe("the deployment facts the policies read", () => {
+  it("are built from config, role, last deployment and peer, exactly", () => {
+    const config = parsePlatformConfig(validRaw("secondary"), REPO);
+    expect(
+      buildDeploymentFacts(
+        config,
+        "active",
+        { role: "passive" },
+        { readable: true, role: "active" },
+      ),
+    ).toEqual({
+      kind: "paired-dr:deployment-facts",
+      site: "secondary",
+      role: "active",
+      promote: false,
+      lastRole: "passive",
+      peer: { readable: true, role: "active" },
+      regions: {
+        azure: { region: "centralus", peerRegion: "eastus2" },
+        gcp: { region: "us-east1", peerRegion: "us-central1" },
+      },
+      metastore: {
+        standby: "hot",
+        rpoMinutes: 60,
+        backupEveryMinutes: 15,
+        restoreEveryMinutes: 30,
+      },
+      sql: { strategy: "tiered", failoverMode: "planned", acknowledgeDataLoss: false },
+      gcsTurbo: true,
+      allowSingleRegionStorage: false,
+      promotion: { acceptColdStandbyRto: false, acknowledgeForcedFailover: false },
+      rpoTargetsMinutes: { metastore: 60, lake: 60, sql: 1, gcs: 15 },
+    });
+  });
+
+  it("count turbo only when both buckets use it", () => {
+    const raw = validRaw();
+    raw.storage.buckets.backup.turboReplication = false;
+    const facts = buildDeploymentFacts(
+      parsePlatformConfig(raw, REPO),
+      "active",
+      {},
+      { readable: false, role: null },
+    );
+    expect([facts.gcsTurbo, facts.lastRole, facts.peer]).toEqual([
+      false,
+      null,
+      { readable: false, role: null },
+    ]);
   });
 });
