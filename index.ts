@@ -1,11 +1,15 @@
 import * as gcp from "@pulumi/gcp";
 import * as azure from "@pulumi/azure-native/provider";
 import { loadConfig } from "./config/load";
-import { DEPLOYMENT_OUTPUT, readLastDeployment } from "./components/lastDeployment";
+import {
+  DEPLOYMENT_OUTPUT,
+  readLastDeployment,
+  readPeerDeployment,
+} from "./components/lastDeployment";
 import {
   DeploymentFactsRecord,
   buildDeploymentFacts,
-  readPeerRole,
+  configAcknowledgments,
 } from "./components/deploymentFacts";
 import { MetastorePair } from "./components/metastore/metastorePair";
 import { ElasticPoolPair } from "./components/sql/elasticPoolPair";
@@ -22,10 +26,7 @@ export = async () => {
   const { config, repo } = loadConfig(__dirname);
   const role = deriveRole(config.site, config.promote);
   const last = await readLastDeployment();
-  const peer = await readPeerRole(
-    peerSite(config.site),
-    config.promotion.acknowledgeForcedFailover,
-  );
+  const peer = await readPeerDeployment(peerSite(config.site));
 
   const azureProvider = new azure.Provider("azure", {
     location: config.azure.region,
@@ -61,6 +62,9 @@ export = async () => {
       azure: config.azure,
       spec: config.sql,
       recovered: last.sqlRecovered === true,
+      promoting: last.role === "passive" && role === "active",
+      stillServesPrimaries: role === "passive" && last.role === "active" && peer.role !== "active",
+      peer: peer.sql,
       tags: { platform: config.prefix, "managed-by": "pulumi" },
     },
     { provider: azureProvider },
@@ -133,8 +137,8 @@ export = async () => {
       server: sqlPair.serverName,
       serverFqdn: sqlPair.serverFqdn,
       strategy: config.sql.strategy,
-      failoverGroupsOwned: sqlPair.plan.failoverGroups.map((g) => g.name),
-      holds: sqlPair.plan.holds,
+      failoverGroupsOwned: sqlPair.failoverGroupsCreated,
+      holds: sqlPair.holdsRegistered,
       recovering: sqlPair.plan.recovery?.databases.length ?? 0,
     },
     // Read back by this stack's next deployment (components/lastDeployment.ts).
@@ -143,6 +147,12 @@ export = async () => {
       metastoreProvisioned: metastore.decision.service,
       metastoreRestoredOnce: metastore.decision.restoreOnce,
       sqlRecovered: sqlPair.plan.recovery !== undefined,
+      acknowledgments: configAcknowledgments(config),
+      sql: {
+        server: sqlPair.serverName,
+        pools: sqlPair.plan.pools.map((p) => p.name),
+        failoverGroups: sqlPair.failoverGroupsCreated,
+      },
     },
   };
 };

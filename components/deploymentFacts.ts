@@ -1,18 +1,30 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "../config/schema";
 import { FACTS_KIND, type DeploymentFacts } from "../policies/facts";
+import { acknowledgmentsSet } from "../policies/promotion";
 import type { LastDeployment } from "./lastDeployment";
-import type { Role, Site } from "./role";
+import type { Role } from "./role";
 
 // The record's shape is the contract with the policy pack, which owns it (dependency-free there).
 export { FACTS_KIND, type DeploymentFacts } from "../policies/facts";
 
-/** The facts of one deployment, from its config, role, last deployment and peer. */
+/** The one-promotion keys this config sets (recorded with the deployment, judged by the gate). */
+export function configAcknowledgments(config: PlatformConfig): string[] {
+  return acknowledgmentsSet({
+    promotion: config.promotion,
+    sql: {
+      failoverMode: config.sql.failover.mode,
+      acknowledgeDataLoss: config.sql.failover.acknowledgeDataLoss,
+    },
+  });
+}
+
+/** The facts of one deployment, from its config, role, its own last deployment and the peer's. */
 export function buildDeploymentFacts(
   config: PlatformConfig,
   role: Role,
   last: LastDeployment,
-  peer: DeploymentFacts["peer"],
+  peer: LastDeployment,
 ): DeploymentFacts {
   return {
     kind: FACTS_KIND,
@@ -20,7 +32,11 @@ export function buildDeploymentFacts(
     role,
     promote: config.promote,
     lastRole: last.role ?? null,
-    peer,
+    lastAcknowledgments: last.role ? [...(last.acknowledgments ?? [])] : null,
+    peer: {
+      role: peer.role ?? null,
+      acknowledgments: peer.role ? [...(peer.acknowledgments ?? [])] : null,
+    },
     regions: {
       azure: { region: config.azure.region, peerRegion: config.azure.peerRegion },
       gcp: { region: config.gcp.region, peerRegion: config.gcp.peerRegion },
@@ -68,19 +84,4 @@ export class DeploymentFactsRecord extends pulumi.dynamic.Resource {
   constructor(name: string, facts: DeploymentFacts, opts?: pulumi.CustomResourceOptions) {
     super(factsProvider, name, { ...facts }, opts);
   }
-}
-
-/**
- * The peer stack's role through a StackReference (both stacks are initialized before the first
- * deployment, so the reference resolves; a stack never deployed reads as no role). When the
- * peer's state cannot be read at all, the promotion PR acknowledges a forced failover, and the
- * peer is not read: a failed read would fail the whole deployment.
- */
-export async function readPeerRole(peer: Site, skip: boolean): Promise<DeploymentFacts["peer"]> {
-  if (skip) return { readable: false, role: null };
-  const ref = new pulumi.StackReference(`peer-${peer}`, {
-    name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${peer}`,
-  });
-  const role = (await ref.getOutputDetails("role")).value;
-  return { readable: true, role: role === "active" || role === "passive" ? role : null };
 }

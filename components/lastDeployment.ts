@@ -13,6 +13,30 @@ export interface LastDeployment {
   readonly metastoreRestoredOnce?: boolean;
   /** This site geo-restored the tenants that have no replica, and keeps them until released. */
   readonly sqlRecovered?: boolean;
+  /** The one-promotion keys (policies/promotion.ts) the deployment was made with. */
+  readonly acknowledgments?: readonly string[];
+  /**
+   * The SQL resources the deployment registered: its server, the pools on it and the failover
+   * groups it created. The peer creates a failover group only once these show the partner server
+   * and a same-named pool, and holds a group only once its owner has created it.
+   */
+  readonly sql?: {
+    readonly server: string;
+    readonly pools: readonly string[];
+    readonly failoverGroups: readonly string[];
+  };
+}
+
+const strings = (v: unknown): string[] | undefined =>
+  Array.isArray(v) && v.every((e) => typeof e === "string") ? [...v] : undefined;
+
+function parseSql(v: unknown): LastDeployment["sql"] {
+  if (v === null || typeof v !== "object") return undefined;
+  const o = v as Record<string, unknown>;
+  const pools = strings(o.pools);
+  const failoverGroups = strings(o.failoverGroups);
+  if (typeof o.server !== "string" || !pools || !failoverGroups) return undefined;
+  return { server: o.server, pools, failoverGroups };
 }
 
 /** Reads the parts of a `deployment` output it understands; anything malformed reads as absent. */
@@ -28,6 +52,8 @@ export function parseLastDeployment(value: unknown): LastDeployment {
       metastoreRestoredOnce: v.metastoreRestoredOnce,
     }),
     ...(typeof v.sqlRecovered === "boolean" && { sqlRecovered: v.sqlRecovered }),
+    ...(strings(v.acknowledgments) && { acknowledgments: strings(v.acknowledgments) }),
+    ...(parseSql(v.sql) && { sql: parseSql(v.sql) }),
   };
 }
 
@@ -39,11 +65,32 @@ export function parseLastDeployment(value: unknown): LastDeployment {
 export async function readLastDeployment(
   opts?: pulumi.CustomResourceOptions,
 ): Promise<LastDeployment> {
-  const self = new pulumi.StackReference(
-    "last-deployment",
-    { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` },
+  return readDeployment("last-deployment", pulumi.getStack(), opts);
+}
+
+/**
+ * The peer stack's last deployment, through a StackReference (both stacks are initialized before
+ * the first deployment, so the reference resolves; a stack never deployed reads as empty). Always
+ * read: the state backend survives the loss of the peer's region, and the promotion protocol and
+ * the cross-stack ordering need what the peer last deployed.
+ */
+export async function readPeerDeployment(
+  peer: string,
+  opts?: pulumi.CustomResourceOptions,
+): Promise<LastDeployment> {
+  return readDeployment(`peer-${peer}`, peer, opts);
+}
+
+async function readDeployment(
+  name: string,
+  stack: string,
+  opts?: pulumi.CustomResourceOptions,
+): Promise<LastDeployment> {
+  const ref = new pulumi.StackReference(
+    name,
+    { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${stack}` },
     opts,
   );
-  const details = await self.getOutputDetails(DEPLOYMENT_OUTPUT);
+  const details = await ref.getOutputDetails(DEPLOYMENT_OUTPUT);
   return parseLastDeployment(details.value ?? details.secretValue);
 }

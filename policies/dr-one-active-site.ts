@@ -1,4 +1,5 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
+import { oneActiveProblems } from "./promotion";
 import { requireFacts } from "./support";
 
 /**
@@ -6,27 +7,21 @@ import { requireFacts } from "./support";
  *
  * Severity: critical. Topic: disaster recovery, split brain.
  *
- * Exactly one site is active: two active sites both run the jobs and write the lake, the
- * metastore and SQL. When the peer stack cannot be read, this stack cannot tell whether the peer
- * still runs; promoting it then is a forced failover that needs an explicit acknowledgment.
+ * Never two active sites: two active sites both run the jobs and write the lake, the metastore
+ * and SQL. The peer's role is always read (from the state backend, which survives a region). The
+ * one exception is the promotion of a forced failover (promotion.acknowledgeForcedFailover), where
+ * the peer's region is down and its recorded role cannot be changed; it never excuses a stack that
+ * is not being promoted.
  */
 export const drOneActiveSite: StackValidationPolicy = {
   name: "dr-one-active-site",
   description:
-    "Never two active sites; promoting while the peer stack is unreadable needs promotion.acknowledgeForcedFailover.",
+    "Never two active sites; only an acknowledged forced failover may promote over a peer recorded active.",
   enforcementLevel: "mandatory",
   severity: "critical",
   validateStack: (args, report) => {
     const facts = requireFacts(args, report);
     if (!facts) return;
-    if (facts.role === "active" && facts.peer.role === "active") {
-      report(`Make one site passive: both sites are active (${facts.site} and its peer)`);
-    }
-    const promoting = facts.role === "active" && facts.lastRole === "passive";
-    if (promoting && !facts.peer.readable && !facts.promotion.acknowledgeForcedFailover) {
-      report(
-        `Set promotion.acknowledgeForcedFailover to promote site '${facts.site}': the peer stack cannot be read`,
-      );
-    }
+    for (const p of oneActiveProblems(facts)) report(p);
   },
 };

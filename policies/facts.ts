@@ -40,8 +40,14 @@ export interface DeploymentFacts {
   promote: boolean;
   /** This stack's role at its last deployment; null on the first. */
   lastRole: Role | null;
-  /** The peer stack's role, read through a StackReference. */
-  peer: { readable: boolean; role: Role | null };
+  /** The one-promotion keys (./promotion) set at this stack's last deployment; null on the first. */
+  lastAcknowledgments: string[] | null;
+  /**
+   * The peer stack as its last deployment recorded it, read through a StackReference from the
+   * state backend (which survives the loss of a region): its role and its acknowledgments; null
+   * for a peer never deployed.
+   */
+  peer: { role: Role | null; acknowledgments: string[] | null };
   regions: { azure: RegionPair; gcp: RegionPair };
   metastore: {
     standby: "hot" | "cold";

@@ -272,7 +272,9 @@ export const failoverGroupPrimaryProvider: pulumi.dynamic.ResourceProvider = {
     news: FailoverInputs,
   ): Promise<pulumi.dynamic.UpdateResult> {
     refuseUnacknowledgedForce(news);
-    const failedOver = await failoverSession(news, "failover").promote();
+    // An update re-asserts a role the hold already took (drift read by a refresh, or changed
+    // settings): never the forced failover, which only the promotion's create may make.
+    const failedOver = await failoverSession({ ...news, mode: "planned" }, "failover").promote();
     const outs: FailoverOutputs = {
       ...news,
       replicationRole: "Primary",

@@ -5,7 +5,14 @@ import * as sql from "@pulumi/azure-native/sql";
 import type { SqlSpec } from "../../config/sqlSchema";
 import { peerSite, type Role, type Site } from "../role";
 import { FailoverGroupPrimary } from "./armFailover";
-import { planSql, type PoolName, type SqlPlan } from "./plan";
+import {
+  creatableGroups,
+  holdableGroups,
+  planSql,
+  type PeerSql,
+  type PoolName,
+  type SqlPlan,
+} from "./plan";
 import { TenantDatabase } from "./tenantDatabase";
 
 export interface ElasticPoolPairArgs {
@@ -21,6 +28,12 @@ export interface ElasticPoolPairArgs {
   readonly spec: SqlSpec;
   /** This stack's last deployment geo-restored tenants into a recovery pool. */
   readonly recovered: boolean;
+  /** This deployment promotes the site (it was passive at its last deployment). */
+  readonly promoting: boolean;
+  /** This site stood down and the peer's promotion is not recorded yet (see planSql). */
+  readonly stillServesPrimaries: boolean;
+  /** The peer's SQL estate as its last deployment recorded it; undefined if never deployed. */
+  readonly peer: PeerSql | undefined;
   readonly tags?: Readonly<Record<string, string>>;
 }
 
@@ -42,33 +55,37 @@ const GIB = 1024 ** 3;
  */
 export class ElasticPoolPair extends pulumi.ComponentResource {
   public readonly plan: SqlPlan;
+  /** The owned failover groups this deployment registers (creatableGroups). */
+  public readonly failoverGroupsCreated: readonly string[];
+  /** The holds this deployment registers (holdableGroups). */
+  public readonly holdsRegistered: readonly string[];
   public readonly serverName: string;
   public readonly serverFqdn: pulumi.Output<string>;
 
   constructor(name: string, args: ElasticPoolPairArgs, opts?: pulumi.ComponentResourceOptions) {
     super("paired-dr:components:ElasticPoolPair", name, {}, opts);
     const { site, role, prefix, azure, spec } = args;
-    const plan = planSql(spec, prefix, site, role, args.recovered);
-    const own = sqlNames(prefix, site, azure.subscriptionId);
+    const plan = planSql(spec, prefix, site, role, args.recovered, args.stillServesPrimaries);
+    const here = sqlNames(prefix, site, azure.subscriptionId);
     const peer = sqlNames(prefix, peerSite(site), azure.peerSubscriptionId ?? azure.subscriptionId);
     const tags = { ...args.tags, "paired-dr-site": site };
     const stateful = { parent: this, protect: true };
 
     const group = new resources.ResourceGroup(
       `${name}-rg`,
-      { resourceGroupName: own.resourceGroup, location: azure.region, tags },
+      { resourceGroupName: here.resourceGroup, location: azure.region, tags },
       stateful,
     );
     const onServer = {
       resourceGroupName: group.name,
-      serverName: own.server,
+      serverName: here.server,
       location: azure.region,
     };
     const server = new sql.Server(
       `${name}-server`,
       {
         resourceGroupName: group.name,
-        serverName: own.server,
+        serverName: here.server,
         location: azure.region,
         version: "12.0",
         minimalTlsVersion: "1.2",
@@ -145,15 +162,16 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
       );
     }
 
-    for (const fg of plan.failoverGroups) {
-      new sql.FailoverGroup(
+    const groups = new Map<string, sql.FailoverGroup>();
+    for (const fg of creatableGroups(plan.failoverGroups, args.peer)) {
+      const failoverGroup = new sql.FailoverGroup(
         `${name}-${fg.name}`,
         {
           resourceGroupName: group.name,
-          serverName: own.server,
+          serverName: here.server,
           failoverGroupName: fg.name,
           partnerServers: [{ id: peer.serverId }],
-          databases: fg.databases.map((db) => `${own.serverId}/databases/${db}`),
+          databases: fg.databases.map((db) => `${here.serverId}/databases/${db}`),
           readWriteEndpoint: {
             failoverPolicy: fg.policy,
             ...(fg.gracePeriodMinutes !== undefined && {
@@ -165,20 +183,29 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
         },
         { ...stateful, dependsOn: fg.databases.map((db) => databases.get(db)!) },
       );
+      groups.set(fg.name, failoverGroup);
     }
 
-    if (plan.holds.length) {
+    const holds = holdableGroups(plan.holds, [...groups.keys()], args.peer);
+    if (holds.length) {
       const token = authorization.getClientTokenOutput({}, { parent: this });
-      for (const fg of plan.holds) {
+      // Forced only by the promotion itself; a later re-assert (drift) is always planned.
+      const forced = args.promoting && spec.failover.mode === "forced";
+      for (const fg of holds) {
+        // The pools first: seed 002 scales the new primary's pool up before it takes the load.
+        const ownedGroup = groups.get(fg);
         new FailoverGroupPrimary(
           `${name}-hold-${fg}`,
           {
-            failoverGroupId: `${own.serverId}/failoverGroups/${fg}`,
-            mode: spec.failover.mode,
-            allowDataLoss: spec.failover.acknowledgeDataLoss,
+            failoverGroupId: `${here.serverId}/failoverGroups/${fg}`,
+            mode: forced ? "forced" : "planned",
+            allowDataLoss: forced && spec.failover.acknowledgeDataLoss,
             accessToken: token.token,
           },
-          { parent: this, dependsOn: [server] },
+          {
+            parent: this,
+            dependsOn: [server, ...pools.values(), ...(ownedGroup ? [ownedGroup] : [])],
+          },
         );
       }
     }
@@ -202,14 +229,16 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
     }
 
     this.plan = plan;
-    this.serverName = own.server;
+    this.failoverGroupsCreated = [...groups.keys()];
+    this.holdsRegistered = holds;
+    this.serverName = here.server;
     this.serverFqdn = server.fullyQualifiedDomainName;
     this.registerOutputs({
       serverName: this.serverName,
       serverFqdn: this.serverFqdn,
       pools: plan.pools.map((p) => `${p.name}:${p.capacity}`),
       failoverGroups: plan.failoverGroups.map((g) => g.name),
-      holds: plan.holds,
+      holds,
       recovered: plan.recovery !== undefined,
     });
   }

@@ -133,6 +133,12 @@ export function planSql(
   site: Site,
   role: Role,
   recovered: boolean,
+  /**
+   * This site stood down but is still the primary of its failover groups: the peer's promotion
+   * (which fails them over) has not been recorded yet. Its paid pool keeps serving them at full
+   * capacity until the next deployment after the peer's promotion.
+   */
+  stillServesPrimaries = false,
 ): SqlPlan {
   const promote = promotedFrom(site, role);
   const groups = failoverGroups(spec, prefix);
@@ -153,7 +159,8 @@ export function planSql(
   } else {
     const paid = spec.pools.paid;
     // Tiered: the site without primaries runs its paid pool small; geo-distributed pools always serve primaries.
-    const servesPrimaries = spec.strategy === "geo-distributed" || role === "active";
+    const servesPrimaries =
+      spec.strategy === "geo-distributed" || role === "active" || stillServesPrimaries;
     pools.push({
       name: "paid",
       capacity: servesPrimaries ? paid.capacity : (paid.passiveCapacity ?? paid.capacity),
@@ -193,4 +200,45 @@ export function planSql(
         },
       }),
   };
+}
+
+/** What the peer's last deployment shows of its SQL estate (components/lastDeployment.ts). */
+export interface PeerSql {
+  readonly server: string;
+  readonly pools: readonly string[];
+  readonly failoverGroups: readonly string[];
+}
+
+/** The pool a group's databases live in on both servers; none for the management databases. */
+export const groupPool = (fg: FailoverGroupPlan): PoolName | undefined =>
+  fg.kind === "paid" ? "paid" : undefined;
+
+/**
+ * The owned failover groups that can be created now. Azure refuses a group whose partner server
+ * does not exist (ServerNotFound) or, for pooled databases, has no elastic pool of the same name
+ * (ResourcePoolNotFound): both live in the peer's stack, so a group waits until the peer's
+ * deployed outputs show them, and the next deployment creates it (DESIGN, facts checked).
+ */
+export function creatableGroups(
+  owned: readonly FailoverGroupPlan[],
+  peer: PeerSql | undefined,
+): FailoverGroupPlan[] {
+  if (!peer) return [];
+  return owned.filter((fg) => {
+    const pool = groupPool(fg);
+    return pool === undefined || peer.pools.includes(pool);
+  });
+}
+
+/**
+ * The holds this site can register now: a hold makes this server primary of a group, so the group
+ * must exist. A group this stack owns exists once it is registered in this deployment (the hold
+ * depends on it); a group the peer owns, once the peer's deployed outputs list it.
+ */
+export function holdableGroups(
+  holds: readonly string[],
+  ownedNow: readonly string[],
+  peer: PeerSql | undefined,
+): string[] {
+  return holds.filter((g) => ownedNow.includes(g) || (peer?.failoverGroups.includes(g) ?? false));
 }

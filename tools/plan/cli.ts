@@ -7,8 +7,8 @@ import {
   loadProgram,
   planPromoteFlip,
   planStack,
-  stackRole,
   stacksToPlan,
+  steadyStateOutputs,
 } from "./engine";
 import { PolicyPackProcess, type Violation } from "./policyHarness";
 import { readProjectFile } from "./projectConfig";
@@ -90,11 +90,13 @@ export async function executePlan(opts: CliOptions, dir: string = PROJECT_DIR): 
   const program = await loadProgram(dir);
   const planOpts = { dir, sets: opts.sets, program };
   const stacks = stacksToPlan(opts.stacks, dir);
-  // What each stack's StackReference to its peer reads: the peer's role, as its own config
-  // resolves it (what the peer's plan would export), without running the peer's program twice.
+  // What each stack's StackReference to its peer reads: the peer deployed in the steady state of
+  // the current config (its role as its own config resolves it), without running its program.
   const peersOf = (stack: string) =>
     Object.fromEntries(
-      stacks.filter((s) => s !== stack).map((s) => [s, { role: stackRole(s, planOpts) }]),
+      stacks
+        .filter((s) => s !== stack)
+        .map((s) => [s, steadyStateOutputs(s, planOpts)]),
     );
 
   const rendered: RenderedStack[] = [];

@@ -1,6 +1,11 @@
 import * as path from "node:path";
 import { captureProgram, type CapturedResource } from "./capture";
+import { DEPLOYMENT_OUTPUT } from "../../components/lastDeployment";
 import { deriveRole, type Role } from "../../components/role";
+import { sqlNames } from "../../components/sql/elasticPoolPair";
+import { planSql } from "../../components/sql/plan";
+import { parsePlatformConfig, projectConfigValues } from "../../config/load";
+import { scanRepo } from "../../config/repoFiles";
 import {
   EngineConfigError,
   listStacks,
@@ -93,6 +98,33 @@ export function stackRole(stack: string, opts: PlanOptions = {}): Role {
   if (site !== "primary" && site !== "secondary")
     throw new EngineConfigError(`stack ${stack}: site is ${JSON.stringify(site)}`);
   return deriveRole(site, config.config[`${project}:promote`] === "true");
+}
+
+/**
+ * The outputs a stack would show after it and its peer have both been deployed with the current
+ * config and nothing is changing role (the steady state): what its peer's StackReference reads
+ * when no deployed state is given. Computed from its config, without running its program.
+ */
+export function steadyStateOutputs(stack: string, opts: PlanOptions = {}): Record<string, unknown> {
+  const dir = opts.dir ?? PROJECT_DIR;
+  const { config: resolved } = stackConfig(stack, opts);
+  const config = parsePlatformConfig(projectConfigValues(resolved.config), scanRepo(dir));
+  const role = deriveRole(config.site, config.promote);
+  const sql = planSql(config.sql, config.prefix, config.site, role, false);
+  return {
+    site: config.site,
+    role,
+    promote: config.promote,
+    [DEPLOYMENT_OUTPUT]: {
+      role,
+      acknowledgments: [],
+      sql: {
+        server: sqlNames(config.prefix, config.site, config.azure.subscriptionId).server,
+        pools: sql.pools.map((p) => p.name),
+        failoverGroups: sql.failoverGroups.map((g) => g.name),
+      },
+    },
+  };
 }
 
 /** The stacks to plan: the ones asked for, or every stack with a Pulumi.<stack>.yaml. */

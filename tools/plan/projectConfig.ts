@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
+import { projectOnlyKeysIn, projectOnlyProblem } from "../../config/projectOnly";
 
 /**
  * Config resolution the way the pulumi CLI does it, for a machine without the CLI: project-level
@@ -15,8 +16,7 @@ export class EngineConfigError extends Error {
   }
 }
 
-/** Keys that must be set only in Pulumi.yaml, so both stacks always read the same value. */
-export const PROJECT_ONLY_KEYS = ["promote"] as const;
+export { PROJECT_ONLY_KEYS } from "../../config/projectOnly";
 
 /** What the program receives in place of a `secure:` value, which cannot be decrypted here. */
 export const SECURE_PLACEHOLDER = "[secret]";
@@ -141,18 +141,14 @@ export function resolveStackConfig(
     }
   }
 
+  const misplaced = projectOnlyKeysIn(project.name, stackFile);
+  if (misplaced.length) {
+    throw new EngineConfigError(
+      misplaced.map(([k, v]) => projectOnlyProblem(k, stack, v)).join("\n"),
+    );
+  }
   for (const [key, raw] of Object.entries(stackFile)) {
     const k = namespaced(project.name, key);
-    const bare = k.slice(project.name.length + 1);
-    if (
-      k.startsWith(`${project.name}:`) &&
-      (PROJECT_ONLY_KEYS as readonly string[]).includes(bare)
-    ) {
-      throw new EngineConfigError(
-        `${k} is set in Pulumi.${stack}.yaml, but it is project-level: set it only in Pulumi.yaml so both ` +
-          `stacks read the same value (a per-stack value can make both sites active). Remove it from the stack file.`,
-      );
-    }
     const { value, secret } = stripSecure(raw);
     config[k] = toConfigString(value);
     if (secret) secretKeys.add(k);

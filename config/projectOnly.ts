@@ -1,0 +1,47 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse as parseYaml } from "yaml";
+
+/** Keys that must be set only in Pulumi.yaml, so both stacks always read the same value. */
+export const PROJECT_ONLY_KEYS = ["promote"] as const;
+
+/** The one message for a project-only key found in a stack file (the program and the plan say it). */
+export function projectOnlyProblem(key: string, stack: string, given: unknown): string {
+  return (
+    `${key} is set in Pulumi.${stack}.yaml (given: ${JSON.stringify(given)}), but it is project-level: ` +
+    `set it only in Pulumi.yaml so both stacks read the same value (a per-stack value can make both ` +
+    `sites active). Remove it from the stack file (pulumi config rm ${key.split(":").pop()} -s ${stack}).`
+  );
+}
+
+/** The project-only keys a stack file's `config:` sets, namespaced, with their values. */
+export function projectOnlyKeysIn(
+  project: string,
+  stackConfig: Readonly<Record<string, unknown>>,
+): [string, unknown][] {
+  return Object.entries(stackConfig)
+    .filter(([k]) => {
+      const bare = k.includes(":")
+        ? k.startsWith(`${project}:`)
+          ? k.slice(project.length + 1)
+          : ""
+        : k;
+      return (PROJECT_ONLY_KEYS as readonly string[]).includes(bare);
+    })
+    .map(([k, v]) => [k.includes(":") ? k : `${project}:${k}`, v]);
+}
+
+/**
+ * The problems of the stack file beside Pulumi.yaml (the CLI merges its values into the config
+ * the program receives, so the program reads the file itself to tell where a value came from).
+ * No stack file, none: config may come from elsewhere (Pulumi ESC) and is then not a stack file's.
+ */
+export function stackFileProblems(projectDir: string, project: string, stack: string): string[] {
+  const file = ["yaml", "yml"]
+    .map((ext) => path.join(projectDir, `Pulumi.${stack}.${ext}`))
+    .find((f) => fs.existsSync(f));
+  if (!file) return [];
+  const doc = parseYaml(fs.readFileSync(file, "utf8")) as { config?: unknown } | null;
+  const config = (doc?.config ?? {}) as Record<string, unknown>;
+  return projectOnlyKeysIn(project, config).map(([k, v]) => projectOnlyProblem(k, stack, v));
+}

@@ -1,0 +1,168 @@
+/**
+ * The promotion protocol, as pure functions of a stack's deployment facts. One documented order
+ * for every promotion (the README's "Promotion", the runbooks and these rules say the same):
+ *
+ *   1. the site losing the active role, if its region is up (`pulumi up -s <active>`: it stands
+ *      down and keeps serving its SQL primaries until they move);
+ *   2. the site gaining it (`pulumi up -s <standby>`: failovers, restores, writers start);
+ *   3. the demoted site once more, whenever its region is up (it scales down what it no longer
+ *      serves).
+ *
+ * Step 1 is the only moment both sites are passive. Two sites are never active, except while a
+ * forced failover promotes the standby over a peer whose region is down (acknowledged).
+ *
+ * Dependency-free, like ./facts, so that the plan tools can run the same rules.
+ */
+import type { DeploymentFacts, Role } from "./facts";
+
+/** Config keys that acknowledge one promotion and must be removed once it is done. */
+export const ONE_PROMOTION_KEYS = [
+  "promotion.acceptColdStandbyRto",
+  "promotion.acknowledgeForcedFailover",
+  "sql.failover.mode",
+  "sql.failover.acknowledgeDataLoss",
+] as const;
+export type OnePromotionKey = (typeof ONE_PROMOTION_KEYS)[number];
+
+/** The one-promotion keys a config sets (`sql.failover.mode` counts when it is `forced`). */
+export function acknowledgmentsSet(c: {
+  promotion: { acceptColdStandbyRto: boolean; acknowledgeForcedFailover: boolean };
+  sql: { failoverMode: "planned" | "forced"; acknowledgeDataLoss: boolean };
+}): OnePromotionKey[] {
+  const set: Record<OnePromotionKey, boolean> = {
+    "promotion.acceptColdStandbyRto": c.promotion.acceptColdStandbyRto,
+    "promotion.acknowledgeForcedFailover": c.promotion.acknowledgeForcedFailover,
+    "sql.failover.mode": c.sql.failoverMode === "forced",
+    "sql.failover.acknowledgeDataLoss": c.sql.acknowledgeDataLoss,
+  };
+  return ONE_PROMOTION_KEYS.filter((k) => set[k]);
+}
+
+export type StepKind = "first" | "steady" | "promotion" | "demotion";
+
+/** What this deployment does to the stack's role. */
+export function stepKind(lastRole: Role | null, role: Role): StepKind {
+  if (lastRole === null) return "first";
+  if (lastRole === role) return "steady";
+  return role === "active" ? "promotion" : "demotion";
+}
+
+const valueOf = (key: OnePromotionKey) => (key === "sql.failover.mode" ? "planned" : "false");
+
+/**
+ * Two active sites. A promotion may go ahead over a peer still recorded active only as an
+ * acknowledged forced failover (the peer's region is down; its state, in a backend that survives
+ * the region, still says active). Everything else is refused, whatever is acknowledged.
+ */
+export function oneActiveProblems(f: DeploymentFacts): string[] {
+  if (f.role !== "active" || f.peer.role !== "active") return [];
+  const kind = stepKind(f.lastRole, f.role);
+  if (kind === "promotion" && f.promotion.acknowledgeForcedFailover) return [];
+  const peer = f.site === "primary" ? "secondary" : "primary";
+  if (kind === "promotion") {
+    return [
+      `Deploy '${peer}' first: it is still active, and 'pulumi up -s ${peer}' stands it down before '${f.site}' is promoted; only if ${peer}'s region is down, set promotion.acknowledgeForcedFailover`,
+    ];
+  }
+  return [`Make one site passive: both sites are active (${f.site} and ${peer})`];
+}
+
+/** What refuses this promotion (a passive site becoming active); [] when it may go ahead. */
+export function promotionProblems(f: DeploymentFacts): string[] {
+  const problems: string[] = [];
+  const site = f.site;
+  const { acceptColdStandbyRto, acknowledgeForcedFailover } = f.promotion;
+  if (f.metastore.standby !== "hot" && !acceptColdStandbyRto) {
+    problems.push(
+      `Set promotion.acceptColdStandbyRto to promote site '${site}': its metastore standby is ${f.metastore.standby}`,
+    );
+  }
+  if (f.peer.role === null && !acknowledgeForcedFailover) {
+    problems.push(
+      `Set promotion.acknowledgeForcedFailover to promote site '${site}': the peer's role is unknown (never deployed)`,
+    );
+  }
+  if (f.sql.failoverMode === "forced") {
+    if (f.peer.role === "passive") {
+      problems.push(
+        `Set sql.failover.mode to planned to promote site '${site}': the peer is passive, and a planned failover loses nothing`,
+      );
+    } else {
+      if (!f.sql.acknowledgeDataLoss) {
+        problems.push(
+          `Set sql.failover.acknowledgeDataLoss to promote site '${site}': sql.failover.mode is forced`,
+        );
+      }
+      if (!acknowledgeForcedFailover) {
+        problems.push(
+          `Set promotion.acknowledgeForcedFailover to promote site '${site}': sql.failover.mode is forced`,
+        );
+      }
+    }
+  }
+  return problems;
+}
+
+/**
+ * Acknowledgments apply to one promotion: the one this stack takes part in now. A stack that is
+ * not changing role refuses every one still set; a stack changing role refuses the ones that were
+ * already set at its own last deployment (left over from an earlier promotion).
+ */
+export function leftoverProblems(f: DeploymentFacts): string[] {
+  const set = acknowledgmentsSet(f);
+  const kind = stepKind(f.lastRole, f.role);
+  if (kind === "first" || kind === "steady") {
+    return set.map(
+      (k) =>
+        `Remove ${k} (set it back to ${valueOf(k)}): site '${f.site}' is not changing role, and an acknowledgment applies to one promotion only`,
+    );
+  }
+  const before = new Set(f.lastAcknowledgments ?? []);
+  return set
+    .filter((k) => before.has(k))
+    .map(
+      (k) =>
+        `Remove ${k} (set it back to ${valueOf(k)}): it was already set when site '${f.site}' was last deployed, so it acknowledged an earlier promotion, not this one`,
+    );
+}
+
+/** The facts the peer's promotion will see once this stack, now standing down, is deployed. */
+export function peerPromotionFacts(f: DeploymentFacts): DeploymentFacts {
+  return {
+    ...f,
+    site: f.site === "primary" ? "secondary" : "primary",
+    role: "active",
+    promote: f.promote,
+    lastRole: f.peer.role,
+    lastAcknowledgments: f.peer.acknowledgments,
+    peer: { role: "passive", acknowledgments: acknowledgmentsSet(f) },
+    regions: {
+      azure: { region: f.regions.azure.peerRegion, peerRegion: f.regions.azure.region },
+      gcp: { region: f.regions.gcp.peerRegion, peerRegion: f.regions.gcp.region },
+    },
+  };
+}
+
+/**
+ * Preflight, on the first step of a planned promotion (the active site standing down while its
+ * peer is passive): every rule the peer's promotion will meet, checked now, so that a promotion
+ * that would be refused halfway is refused before any site changes.
+ */
+export function preflightProblems(f: DeploymentFacts): string[] {
+  if (stepKind(f.lastRole, f.role) !== "demotion" || f.peer.role !== "passive") return [];
+  const next = peerPromotionFacts(f);
+  return [...promotionProblems(next), ...leftoverProblems(next)].map(
+    (p) =>
+      `Preflight: the next step, 'pulumi up -s ${next.site}', would be refused, leaving no active site: ${p}. Fix it in this pull request before '${f.site}' stands down`,
+  );
+}
+
+/** Every problem of the promotion protocol for this deployment, in a fixed order. */
+export function protocolProblems(f: DeploymentFacts): string[] {
+  const kind = stepKind(f.lastRole, f.role);
+  return [
+    ...(kind === "promotion" ? promotionProblems(f) : []),
+    ...leftoverProblems(f),
+    ...preflightProblems(f),
+  ];
+}
