@@ -49,6 +49,7 @@ export = async () => {
       spec: config.workspace,
       repo,
       tags: { platform: config.prefix, "managed-by": "pulumi" },
+      peerLakeReady: peer.lake !== undefined,
     },
     { provider: azureProvider },
   );
@@ -109,7 +110,10 @@ export = async () => {
     owned: b.owned,
   });
 
-  const facts = buildDeploymentFacts(config, role, last, peer);
+  const awaitingPeer = sqlPair.plan.failoverGroups
+    .map((g) => g.name)
+    .filter((g) => !sqlPair.failoverGroupsCreated.includes(g));
+  const facts = buildDeploymentFacts(config, role, last, peer, awaitingPeer);
   new DeploymentFactsRecord("deployment-facts", facts);
 
   return {
@@ -147,6 +151,7 @@ export = async () => {
       metastoreProvisioned: metastore.decision.service,
       metastoreRestoredOnce: metastore.decision.restoreOnce,
       sqlRecovered: sqlPair.plan.recovery !== undefined,
+      lake: workspace.lakeAccountName,
       acknowledgments: configAcknowledgments(config),
       sql: {
         server: sqlPair.serverName,

@@ -25,6 +25,7 @@ export function buildDeploymentFacts(
   role: Role,
   last: LastDeployment,
   peer: LastDeployment,
+  sqlAwaitingPeer: readonly string[] = [],
 ): DeploymentFacts {
   return {
     kind: FACTS_KIND,
@@ -51,6 +52,7 @@ export function buildDeploymentFacts(
       strategy: config.sql.strategy,
       failoverMode: config.sql.failover.mode,
       acknowledgeDataLoss: config.sql.failover.acknowledgeDataLoss,
+      awaitingPeer: [...sqlAwaitingPeer],
     },
     // The GCS data class meets turbo's 15 minutes only if both buckets use it.
     gcsTurbo:

@@ -13,6 +13,8 @@ export interface LastDeployment {
   readonly metastoreRestoredOnce?: boolean;
   /** This site geo-restored the tenants that have no replica, and keeps them until released. */
   readonly sqlRecovered?: boolean;
+  /** The site's lake (storage account name): it exists once a deployment recorded it. */
+  readonly lake?: string;
   /** The one-promotion keys (policies/promotion.ts) the deployment was made with. */
   readonly acknowledgments?: readonly string[];
   /**
@@ -52,6 +54,7 @@ export function parseLastDeployment(value: unknown): LastDeployment {
       metastoreRestoredOnce: v.metastoreRestoredOnce,
     }),
     ...(typeof v.sqlRecovered === "boolean" && { sqlRecovered: v.sqlRecovered }),
+    ...(typeof v.lake === "string" && { lake: v.lake }),
     ...(strings(v.acknowledgments) && { acknowledgments: strings(v.acknowledgments) }),
     ...(parseSql(v.sql) && { sql: parseSql(v.sql) }),
   };

@@ -1,5 +1,5 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { TYPE } from "./facts";
+import { TYPE, findFacts } from "./facts";
 import { ofType } from "./support";
 
 const PAID_POOL_SUFFIX = "/elasticpools/paid";
@@ -14,7 +14,9 @@ const DATABASE_ID = /\/servers\/([^/]+)\/databases\/([^/]+)$/i;
  * out of every failover group would only come back by geo-restore, losing up to an hour. Every
  * database in the paid elastic pool, other than one this stack creates by restore (createMode),
  * is listed in some failover group of the stack. A database matches a listed ARM id by server
- * and database name.
+ * and database name. While this stack's groups wait for the peer's server and pool (a first
+ * deployment: facts.sql.awaitingPeer), the databases are not judged: the next deployment after
+ * the peer's creates the groups, and the first-deployment runbook shows it converge.
  */
 export const azureSqlPaidTenantsInFailoverGroups: StackValidationPolicy = {
   name: "azure-sql-paid-tenants-in-failover-groups",
@@ -22,6 +24,7 @@ export const azureSqlPaidTenantsInFailoverGroups: StackValidationPolicy = {
   enforcementLevel: "mandatory",
   severity: "critical",
   validateStack: (args, report) => {
+    if ((findFacts(args.resources)?.sql.awaitingPeer.length ?? 0) > 0) return;
     const replicated = new Set<string>();
     for (const group of ofType(args.resources, TYPE.sqlFailoverGroup)) {
       for (const id of group.props.databases ?? []) {

@@ -59,6 +59,8 @@ export interface DeploymentFacts {
     strategy: "budget" | "tiered" | "geo-distributed";
     failoverMode: "planned" | "forced";
     acknowledgeDataLoss: boolean;
+    /** Failover groups this stack owns that wait for the peer's server and pool to exist. */
+    awaitingPeer: string[];
   };
   gcsTurbo: boolean;
   allowSingleRegionStorage: boolean;

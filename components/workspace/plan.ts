@@ -60,6 +60,12 @@ export function poolArgs(
 /** What job and replication args need from the workspace: pool and policy IDs, lake, folders. */
 export interface JobContext {
   readonly role: Role;
+  /**
+   * The peer's lake exists (its deployed outputs show it). A deep clone into a lake that does
+   * not exist fails every run, so replication waits for it: on a first deployment the next
+   * deployment after the peer's starts it.
+   */
+  readonly peerLakeReady: boolean;
   readonly pools: Readonly<
     Record<string, { readonly id: pulumi.Input<string>; readonly sparkVersion: string }>
   >;
@@ -189,7 +195,10 @@ export function replicationJobArgs(
   replication: ReplicationSpec,
   ctx: JobContext,
 ): JobArgs {
-  const state = jobRunState({ maxConcurrentRuns: 1, pauseStatus: "UNPAUSED" }, ctx.role);
+  const state = jobRunState(
+    { maxConcurrentRuns: 1, pauseStatus: "UNPAUSED" },
+    ctx.peerLakeReady ? ctx.role : "passive",
+  );
   return {
     name: `replicate-${tableSlug(table)}`,
     description: `Delta deep clone of ${table} to the peer site's lake every ${spec.rpoMinutes} minutes (its RPO).`,

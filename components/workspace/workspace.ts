@@ -45,6 +45,8 @@ export interface WorkspaceArgs {
   readonly repo: RepoFiles;
   /** Tags for every Azure resource and Databricks compute. Default none. */
   readonly tags?: Readonly<Record<string, string>>;
+  /** The peer's deployed outputs show its lake; replication waits for it (JobContext). */
+  readonly peerLakeReady: boolean;
 }
 
 /**
@@ -312,6 +314,7 @@ export class Workspace extends pulumi.ComponentResource {
 
     const ctx: JobContext = {
       role,
+      peerLakeReady: args.peerLakeReady,
       pools,
       policies,
       workspaceRoot: spec.workspaceRoot,

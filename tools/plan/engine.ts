@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import { captureProgram, type CapturedResource } from "./capture";
 import { DEPLOYMENT_OUTPUT } from "../../components/lastDeployment";
+import { azureNames } from "../../components/naming";
 import { deriveRole, type Role } from "../../components/role";
 import { sqlNames } from "../../components/sql/elasticPoolPair";
 import { planSql } from "../../components/sql/plan";
@@ -8,6 +9,7 @@ import { parsePlatformConfig, projectConfigValues } from "../../config/load";
 import { scanRepo } from "../../config/repoFiles";
 import {
   EngineConfigError,
+  withProjectSets,
   listStacks,
   parseOverrides,
   readProjectFile,
@@ -42,6 +44,8 @@ export interface PlanOptions {
   lastOutputs?: Record<string, unknown>;
   /** Deployed outputs of other stacks (the peer), as their StackReferences read them. */
   peerOutputs?: Record<string, Record<string, unknown>>;
+  /** Changes to Pulumi.yaml's config values, by dotted path (`promotion.acceptColdStandbyRto`). */
+  projectSets?: Readonly<Record<string, unknown>>;
 }
 
 type Program = () => unknown;
@@ -60,7 +64,7 @@ export function stackConfig(
   opts: PlanOptions = {},
 ): { project: string; config: StackConfig } {
   const dir = opts.dir ?? PROJECT_DIR;
-  const project = readProjectFile(dir);
+  const project = withProjectSets(readProjectFile(dir), opts.projectSets ?? {});
   const config = resolveStackConfig(
     project,
     stack,
@@ -117,6 +121,7 @@ export function steadyStateOutputs(stack: string, opts: PlanOptions = {}): Recor
     promote: config.promote,
     [DEPLOYMENT_OUTPUT]: {
       role,
+      lake: azureNames(config.prefix, config.site).lake,
       acknowledgments: [],
       sql: {
         server: sqlNames(config.prefix, config.site, config.azure.subscriptionId).server,

@@ -86,6 +86,40 @@ export function readProjectFile(dir: string): ProjectFile {
   return { name: doc.name, config: (doc.config as Record<string, unknown> | undefined) ?? {} };
 }
 
+/**
+ * Pulumi.yaml with config values changed at dotted paths, as a merged pull request would change
+ * them: `promote` sets the declared default, `sql.failover.mode` the key inside `sql`'s value.
+ * Only that key changes; a path under an undeclared top-level key is an error.
+ */
+export function withProjectSets(
+  project: ProjectFile,
+  sets: Readonly<Record<string, unknown>>,
+): ProjectFile {
+  const config = structuredClone(project.config);
+  for (const [dotted, value] of Object.entries(sets)) {
+    const [top, ...rest] = dotted.split(".");
+    const decl = config[top!];
+    if (decl === undefined)
+      throw new EngineConfigError(`set ${dotted}: ${top} is not declared in Pulumi.yaml`);
+    if (!isDeclaration(decl)) {
+      config[top!] = rest.length ? setPath(decl, rest, value, dotted) : value;
+      continue;
+    }
+    const slot = "value" in decl ? "value" : "default";
+    decl[slot] = rest.length ? setPath(decl[slot], rest, value, dotted) : value;
+  }
+  return { ...project, config };
+}
+
+function setPath(root: unknown, path: string[], value: unknown, dotted: string): unknown {
+  if (root === null || typeof root !== "object" || Array.isArray(root))
+    throw new EngineConfigError(`set ${dotted}: the value there is not an object`);
+  const copy = { ...(root as Record<string, unknown>) };
+  const [head, ...rest] = path;
+  copy[head!] = rest.length ? setPath(copy[head!] ?? {}, rest, value, dotted) : value;
+  return copy;
+}
+
 /** Every stack with a Pulumi.<stack>.yaml beside Pulumi.yaml, sorted. */
 export function listStacks(dir: string): string[] {
   return fs

@@ -1,0 +1,172 @@
+import type { CapturedResource } from "../plan/capture";
+import type { PlanDiff } from "../plan/diff";
+import { TYPE } from "../../policies/facts";
+import { lakeModel, peerOf, type Deployed, type Platform, type Site } from "./model";
+
+/**
+ * What a successful `pulumi up` does on the clouds beyond registering resources, and the rules by
+ * which the clouds refuse it. A refused step fails as the cloud would (the rule is named) and
+ * leaves the stack's deployed state as it was.
+ */
+
+export interface Failover {
+  readonly group: string;
+  readonly from: Site;
+  readonly to: Site;
+  readonly mode: "planned" | "forced";
+}
+
+export interface CloudEffects {
+  readonly failovers: Failover[];
+  /** Metastore restores the step runs and awaits (a cold standby's promotion). */
+  readonly restores: string[];
+  /** Why the cloud refuses the step; empty when it goes through. */
+  readonly errors: string[];
+  readonly groupPrimary: Record<string, Site>;
+}
+
+const last = (id: unknown) => String(id).split("/").pop()!;
+const inputs = (r: CapturedResource) => r.inputs as Record<string, any>;
+const isHold = (r: CapturedResource) =>
+  r.type === TYPE.dynamicResource && typeof inputs(r).failoverGroupId === "string";
+const isWorkflowRun = (r: CapturedResource) =>
+  r.type === TYPE.dynamicResource &&
+  inputs(r).workflow !== undefined &&
+  inputs(r).target !== undefined;
+
+const touched = (diff: PlanDiff | undefined, kind: "created" | "updated") =>
+  new Set(
+    kind === "created"
+      ? (diff?.created ?? []).map((r) => r.urn)
+      : (diff?.updated ?? []).map((u) => u.resource.urn),
+  );
+
+/** Strings anywhere in a value. */
+function strings(v: unknown, out: string[] = []): string[] {
+  if (typeof v === "string") out.push(v);
+  else if (Array.isArray(v)) v.forEach((e) => strings(e, out));
+  else if (v && typeof v === "object") Object.values(v).forEach((e) => strings(e, out));
+  return out;
+}
+
+/**
+ * Applies a deployment of `site` (its new resources `next`, the change `diff`) to the platform.
+ */
+export function deployEffects(
+  p: Platform,
+  site: Site,
+  next: Deployed,
+  diff: PlanDiff | undefined,
+): CloudEffects {
+  const errors: string[] = [];
+  const failovers: Failover[] = [];
+  const groupPrimary = { ...p.groupPrimary };
+  const peer = p.stacks[peerOf(site)].deployed;
+  const peerResources = peer?.resources ?? [];
+  const created = touched(diff, "created");
+  const updated = touched(diff, "updated");
+  const mine = next.resources;
+
+  // Failover groups. Creating one needs the partner server and, for pooled databases, an elastic
+  // pool of the same name on it (sql-docs failover-group-sql-db.md: "the secondary server
+  // contains an elastic pool with the same exact name"; errors ServerNotFound,
+  // ResourcePoolNotFound in FailoverGroups.json). The server it is created on starts as primary.
+  // Updates and deletes go to the primary (FailoverGroupUpdateOrDeleteRequestOnSecondary).
+  for (const g of mine.filter((r) => r.type === TYPE.sqlFailoverGroup)) {
+    const name = String(inputs(g).failoverGroupName);
+    if (created.has(g.urn)) {
+      const partner = last(inputs(g).partnerServers?.[0]?.id);
+      const partnerExists = peerResources.some(
+        (r) => r.type === TYPE.sqlServer && inputs(r).serverName === partner,
+      );
+      if (!partnerExists) {
+        errors.push(
+          `ServerNotFound: failover group ${name} needs partner server ${partner}, which ${peerOf(site)}'s deployed state does not have`,
+        );
+        continue;
+      }
+      const pools = new Set(
+        (inputs(g).databases as string[])
+          .map((id) =>
+            mine.find((d) => d.type === TYPE.sqlDatabase && inputs(d).databaseName === last(id)),
+          )
+          .map((d) => (d ? inputs(d).elasticPoolId : undefined))
+          .filter((id): id is string => typeof id === "string")
+          .map(last),
+      );
+      for (const pool of pools) {
+        const onPartner = peerResources.some(
+          (r) =>
+            r.type === "azure-native:sql:ElasticPool" &&
+            inputs(r).serverName === partner &&
+            inputs(r).elasticPoolName === pool,
+        );
+        if (!onPartner)
+          errors.push(
+            `ResourcePoolNotFound: failover group ${name} needs elastic pool '${pool}' on partner server ${partner}, which ${peerOf(site)}'s deployed state does not have`,
+          );
+      }
+      groupPrimary[name] = site;
+    } else if (updated.has(g.urn) && groupPrimary[name] !== site) {
+      errors.push(
+        `FailoverGroupUpdateOrDeleteRequestOnSecondary: ${site} updates failover group ${name}, whose primary is ${groupPrimary[name] ?? "unknown"}`,
+      );
+    }
+  }
+
+  // Failovers by the holds. The call goes to the server that becomes primary; a planned failover
+  // synchronizes first and "is only possible when the primary is accessible"; a forced one works
+  // with the primary down (sql-docs, includes/failover-group-terminology.md). A group that does
+  // not exist answers 404 ResourceNotFound.
+  for (const h of mine.filter(isHold)) {
+    if (!created.has(h.urn) && !updated.has(h.urn)) continue;
+    const group = last(inputs(h).failoverGroupId);
+    const primary = groupPrimary[group];
+    if (primary === undefined) {
+      errors.push(`ResourceNotFound: ${site} holds failover group ${group}, which does not exist`);
+      continue;
+    }
+    if (primary === site) continue;
+    // The provider's update re-asserts with a planned failover only (components/sql/armFailover.ts).
+    const mode = created.has(h.urn) && inputs(h).mode === "forced" ? "forced" : "planned";
+    if (mode === "planned" && !p.stacks[primary].reachable) {
+      errors.push(
+        `planned failover of ${group} onto ${site} needs its primary (${primary}) online, and ${primary}'s region is down; only sql.failover.mode: forced can fail it over`,
+      );
+      continue;
+    }
+    failovers.push({ group, from: primary, to: site, mode });
+    groupPrimary[group] = site;
+  }
+
+  // The secondary names the buckets the primary owns: they must exist (GCS answers 404).
+  const buckets = new Set(
+    [...mine, ...peerResources]
+      .filter((r) => r.type === TYPE.bucket)
+      .map((r) => String(inputs(r).name)),
+  );
+  const named = new Set<string>();
+  for (const r of mine.filter((x) => x.type.startsWith("gcp:") && x.type !== TYPE.bucket)) {
+    for (const s of strings(r.inputs))
+      for (const m of s.matchAll(/gs:\/\/([a-z0-9_.-]+)/g)) named.add(m[1]!);
+    if (r.type === "gcp:storage/bucketIAMMember:BucketIAMMember")
+      named.add(String(inputs(r).bucket));
+  }
+  for (const b of [...named].sort())
+    if (!buckets.has(b))
+      errors.push(`404 bucket ${b}: ${site} names it, but no deployed stack has created it`);
+
+  // A deep clone into a lake that does not exist fails every run.
+  const lakes = new Set([...lakeModel(next).accounts, ...lakeModel(peer).accounts]);
+  for (const j of lakeModel(next).jobs.filter((x) => x.runs && x.replication))
+    for (const a of j.writes)
+      if (!lakes.has(a))
+        errors.push(
+          `deep clone ${j.name} targets lake ${a}, which does not exist: every run fails`,
+        );
+
+  const restores = mine
+    .filter((r) => isWorkflowRun(r) && created.has(r.urn))
+    .map((r) => `${site}: ${r.name} restores the newest completed backup once`);
+  return { failovers, restores, errors, groupPrimary };
+}

@@ -1,0 +1,94 @@
+import type { PlanDiff } from "../plan/diff";
+import {
+  DATA_CLASSES,
+  activeSites,
+  deployedRole,
+  metastoreModel,
+  runningClones,
+  writers,
+  type DataClass,
+  type Platform,
+  SITES,
+  peerOf,
+} from "./model";
+
+/** One way an invariant is broken, with the data class (or "stacks") it concerns. */
+export interface Breach {
+  readonly scope: DataClass | "stacks";
+  readonly message: string;
+}
+
+export const INVARIANTS = [
+  "one-writer",
+  "no-stale-overwrite",
+  "no-stateful-loss",
+  "converged",
+] as const;
+export type InvariantName = (typeof INVARIANTS)[number];
+
+/** At most one site writes each data set of each data class, now. */
+export function oneWriter(p: Platform): Breach[] {
+  const w = writers(p);
+  const out: Breach[] = [];
+  for (const cls of DATA_CLASSES) {
+    const split = Object.entries(w[cls]).filter(([, sites]) => sites.length > 1);
+    if (!split.length) continue;
+    const shown = split.slice(0, 3).map(([set]) => set);
+    const more = split.length > shown.length ? ` and ${split.length - shown.length} more` : "";
+    out.push({
+      scope: cls,
+      message: `${cls}: ${split[0]![1].join(" and ")} both write ${shown.join(", ")}${more}`,
+    });
+  }
+  return out;
+}
+
+/**
+ * No replication writes into a site that holds newer data: a deep clone into an active site's
+ * lake, or a restore into an active site's metastore, overwrites what that site wrote.
+ */
+export function noStaleOverwrite(p: Platform): Breach[] {
+  const out: Breach[] = [];
+  for (const c of runningClones(p)) {
+    if (c.target && deployedRole(p.stacks[c.target].deployed) === "active")
+      out.push({
+        scope: "lake",
+        message: `lake: ${c.site}'s ${c.job} deep-clones into ${c.target}'s lake (${c.account}), which is active`,
+      });
+  }
+  for (const site of SITES) {
+    const { deployed, reachable } = p.stacks[site];
+    if (!reachable || !metastoreModel(deployed).restoring) continue;
+    if (deployedRole(deployed) === "active")
+      out.push({
+        scope: "metastore",
+        message: `metastore: ${site}'s service, which is active, restores ${peerOf(site)}'s backups over its own metadata`,
+      });
+  }
+  return out;
+}
+
+/** No stateful resource deleted or replaced by the step. */
+export function noStatefulLoss(diff: PlanDiff | undefined): Breach[] {
+  return (diff?.dangerous ?? []).map((r) => ({
+    scope: "stacks" as const,
+    message: `${diff!.stack}: stateful ${r.type} '${r.name}' deleted or replaced`,
+  }));
+}
+
+/**
+ * At the end: exactly one active site, and each stack deployed with the current config (a new
+ * `pulumi up` of it would change nothing). `pending` lists the stacks whose next `up` would.
+ */
+export function converged(p: Platform, pending: readonly string[]): Breach[] {
+  const out: Breach[] = [];
+  const active = activeSites(p);
+  if (active.length !== 1)
+    out.push({
+      scope: "stacks",
+      message: `${active.length} active sites (${active.join(", ") || "none"}); exactly one is required`,
+    });
+  for (const s of pending)
+    out.push({ scope: "stacks", message: `${s}: not deployed with the current config` });
+  return out;
+}

@@ -1,0 +1,334 @@
+import { isDeepStrictEqual } from "node:util";
+import { ConfigError } from "../../config/load";
+import { FACTS_KIND } from "../../policies/facts";
+import { diffPlans, type PlanDiff } from "../plan/diff";
+import { PROJECT_DIR, loadProgram, planStack, type StackPlan } from "../plan/engine";
+import type { Violation } from "../plan/policyHarness";
+import { EngineConfigError, readProjectFile } from "../plan/projectConfig";
+import { deployEffects, type Failover } from "./cloud";
+import {
+  INVARIANTS,
+  converged,
+  noStaleOverwrite,
+  noStatefulLoss,
+  oneWriter,
+  type Breach,
+  type InvariantName,
+} from "./invariants";
+import {
+  SITES,
+  activeSites,
+  deployedRole,
+  peerOf,
+  writers,
+  type DataClass,
+  type Deployed,
+  type Platform,
+  type Role,
+  type Site,
+} from "./model";
+import { describeStep, type KnownGap, type Runbook, type Step } from "./schema";
+
+/** Analyzes one stack's registrations with the policy pack (the real pack over gRPC, in the CLI). */
+export type Analyze = (stack: string, plan: StackPlan) => Promise<Violation[]>;
+
+export interface InvariantVerdict {
+  ok: boolean;
+  detail: string;
+  /** The breaches a declared known gap covers (the step still counts as behaving as expected). */
+  expected?: string[];
+}
+
+export interface StepResult {
+  step: string;
+  ok: boolean;
+  blocked: boolean;
+  violations: Violation[];
+  invariants: Record<string, InvariantVerdict>;
+  roles: Record<Site, Role | null>;
+  /** What the step did: changes, failovers, restores, who writes what; errors when it failed. */
+  effects: {
+    created: number;
+    updated: number;
+    deleted: number;
+    replaced: number;
+    failovers: Failover[];
+    restores: string[];
+    writers: Record<DataClass, Site[]>;
+  };
+  errors: string[];
+}
+
+export interface RunbookResult {
+  runbook: string;
+  steps: StepResult[];
+  /** Known gaps declared but never seen: each fails the runbook. */
+  unusedGaps: string[];
+  ok: boolean;
+}
+
+interface State {
+  platform: Platform;
+  plans: Partial<Record<Site, StackPlan>>;
+  sets: Record<string, unknown>;
+}
+
+const emptyPlan = (stack: string): StackPlan => ({
+  stack,
+  site: stack,
+  role: "",
+  promote: false,
+  resources: [],
+  outputs: {},
+});
+
+const asDeployed = (p: StackPlan): Deployed => ({ resources: p.resources, outputs: p.outputs });
+
+/** Collapses per-data-set writers into the sites that write each class. */
+function writerSummary(p: Platform): Record<DataClass, Site[]> {
+  const w = writers(p);
+  const out = {} as Record<DataClass, Site[]>;
+  for (const [cls, sets] of Object.entries(w) as [DataClass, Record<string, Site[]>][])
+    out[cls] = SITES.filter((s) => Object.values(sets).some((sites) => sites.includes(s)));
+  return out;
+}
+
+/** The facts record changes on every role change and creates nothing: not a pending change. */
+const withoutFacts = (p: StackPlan): StackPlan => ({
+  ...p,
+  resources: p.resources.filter((r) => r.inputs.kind !== FACTS_KIND),
+});
+
+function isEmpty(d: PlanDiff): boolean {
+  return !d.created.length && !d.deleted.length && !d.replaced.length && !d.updated.length;
+}
+
+export class RunbookPlayer {
+  private readonly program: Promise<() => unknown>;
+
+  constructor(
+    private readonly analyze: Analyze,
+    private readonly dir: string = PROJECT_DIR,
+  ) {
+    this.program = loadProgram(dir);
+  }
+
+  /** `pulumi up -s site` against the state now: the new plan, or why it stops. */
+  private async up(state: State, site: Site) {
+    const before = state.plans[site];
+    const plan = await planStack(site, {
+      dir: this.dir,
+      program: await this.program,
+      projectSets: state.sets,
+      lastOutputs: before?.outputs,
+      peerOutputs: { [peerOf(site)]: { ...(state.plans[peerOf(site)]?.outputs ?? {}) } },
+    });
+    const violations = await this.analyze(site, plan);
+    const diff = diffPlans(before ?? emptyPlan(site), plan);
+    return { plan, violations, diff };
+  }
+
+  async play(runbook: Runbook): Promise<RunbookResult> {
+    const state: State = {
+      platform: {
+        stacks: {
+          primary: { reachable: true },
+          secondary: { reachable: true },
+        },
+        groupPrimary: {},
+      },
+      plans: {},
+      sets: {},
+    };
+    const gapsSeen = new Set<KnownGap>();
+    const steps: StepResult[] = [];
+    for (const [i, step] of runbook.steps.entries()) {
+      const result = await this.step(state, step);
+      const lastStep = i === runbook.steps.length - 1;
+      const pending = lastStep ? await this.pending(state) : [];
+      const breaches: Record<InvariantName, Breach[]> = {
+        "one-writer": oneWriter(state.platform),
+        "no-stale-overwrite": noStaleOverwrite(state.platform),
+        "no-stateful-loss": result.diff ? noStatefulLoss(result.diff) : [],
+        converged: lastStep ? converged(state.platform, pending) : [],
+      };
+      let invariantsOk = true;
+      for (const name of INVARIANTS) {
+        if (name === "converged" && !lastStep) continue;
+        const all = breaches[name];
+        const expected = all.filter((b) => {
+          const gap = runbook["known-gaps"].find(
+            (g) => g.invariant === name && g.scope === b.scope,
+          );
+          if (gap) gapsSeen.add(gap);
+          return gap !== undefined;
+        });
+        const unexpected = all.filter((b) => !expected.includes(b));
+        if (unexpected.length) invariantsOk = false;
+        result.out.invariants[name] = {
+          ok: all.length === 0,
+          detail: all.length ? all.map((b) => b.message).join("; ") : "holds",
+          ...(expected.length && {
+            expected: expected.map((b) => {
+              const gap = runbook["known-gaps"].find(
+                (g) => g.invariant === name && g.scope === b.scope,
+              )!;
+              return `${b.message} (known gap, issue ${gap.issue}: ${gap.why})`;
+            }),
+          }),
+        };
+      }
+      result.out.ok = result.out.ok && invariantsOk;
+      result.out.roles = {
+        primary: deployedRole(state.platform.stacks.primary.deployed),
+        secondary: deployedRole(state.platform.stacks.secondary.deployed),
+      };
+      result.out.effects.writers = writerSummary(state.platform);
+      steps.push(result.out);
+    }
+    const unusedGaps = runbook["known-gaps"]
+      .filter((g) => !gapsSeen.has(g))
+      .map((g) => `${g.invariant} in ${g.scope} (issue ${g.issue}) never occurred: remove the gap`);
+    return {
+      runbook: runbook.name,
+      steps,
+      unusedGaps,
+      ok: steps.every((s) => s.ok) && unusedGaps.length === 0,
+    };
+  }
+
+  /** Stacks whose next `pulumi up` with the current config would change something. */
+  private async pending(state: State): Promise<string[]> {
+    const out: string[] = [];
+    for (const site of SITES) {
+      const deployed = state.plans[site];
+      if (!deployed) {
+        out.push(site);
+        continue;
+      }
+      const { plan } = await this.up(state, site);
+      if (!isEmpty(diffPlans(withoutFacts(deployed), withoutFacts(plan)))) out.push(site);
+    }
+    return out;
+  }
+
+  private async step(state: State, step: Step): Promise<{ out: StepResult; diff?: PlanDiff }> {
+    const out: StepResult = {
+      step: describeStep(step),
+      ok: true,
+      blocked: false,
+      violations: [],
+      invariants: {},
+      roles: { primary: null, secondary: null },
+      effects: {
+        created: 0,
+        updated: 0,
+        deleted: 0,
+        replaced: 0,
+        failovers: [],
+        restores: [],
+        writers: { lake: [], metastore: [], sql: [], gcs: [] },
+      },
+      errors: [],
+    };
+    const stacks = state.platform.stacks as Record<
+      Site,
+      { deployed?: Deployed; reachable: boolean }
+    >;
+
+    if ("outage" in step) {
+      stacks[step.outage] = { ...stacks[step.outage], reachable: false };
+      return { out };
+    }
+    if ("recover" in step) {
+      stacks[step.recover] = { ...stacks[step.recover], reachable: true };
+      return { out };
+    }
+    if ("set" in step) {
+      Object.assign(state.sets, step.set);
+      try {
+        readProjectFile(this.dir);
+      } catch (e) {
+        out.ok = false;
+        out.errors.push((e as Error).message);
+      }
+      return { out };
+    }
+    if ("expect" in step) {
+      const e = step.expect;
+      if (e.active !== undefined) {
+        const active = activeSites(state.platform);
+        const got = active.length === 0 ? "none" : active.join(" and ");
+        if (got !== e.active) out.errors.push(`expected active: ${e.active}, found ${got}`);
+      }
+      if (e["sql-primary"] !== undefined) {
+        const wrong = Object.entries(state.platform.groupPrimary).filter(
+          ([, s]) => s !== e["sql-primary"],
+        );
+        if (!Object.keys(state.platform.groupPrimary).length)
+          out.errors.push(
+            `expected sql-primary: ${e["sql-primary"]}, but no failover group exists`,
+          );
+        for (const [g, s] of wrong)
+          out.errors.push(`expected sql-primary: ${e["sql-primary"]}, but ${g}'s primary is ${s}`);
+      }
+      if (e.writers) {
+        const now = writerSummary(state.platform);
+        for (const [cls, sites] of Object.entries(e.writers) as [DataClass, Site[]][])
+          if (!isDeepStrictEqual([...sites].sort(), [...now[cls]].sort()))
+            out.errors.push(
+              `expected ${cls} writers: ${sites.join(", ") || "none"}, found ${now[cls].join(", ") || "none"}`,
+            );
+      }
+      out.ok = out.errors.length === 0;
+      return { out };
+    }
+
+    const site = "up" in step ? step.up : step["expect-blocked"];
+    const expectBlocked = "expect-blocked" in step;
+    if (!stacks[site].reachable) {
+      out.ok = false;
+      out.errors.push(`${site}'s region is down: pulumi up -s ${site} cannot reach its clouds`);
+      return { out };
+    }
+    let result;
+    try {
+      result = await this.up(state, site);
+    } catch (e) {
+      if (!(e instanceof ConfigError || e instanceof EngineConfigError)) throw e;
+      out.ok = false;
+      out.errors.push(e.message);
+      return { out };
+    }
+    const { plan, violations, diff } = result;
+    out.violations = violations;
+    out.blocked = violations.some((v) => v.enforcementLevel === "mandatory");
+    out.effects = {
+      ...out.effects,
+      created: diff.created.length,
+      updated: diff.updated.length,
+      deleted: diff.deleted.length,
+      replaced: diff.replaced.length,
+    };
+    if (out.blocked || expectBlocked) {
+      out.ok = expectBlocked === out.blocked;
+      if (!out.blocked)
+        out.errors.push(`expected pulumi up -s ${site} to be refused by a mandatory policy`);
+      else if (!expectBlocked)
+        out.errors.push(`pulumi up -s ${site} was refused by a mandatory policy`);
+      return { out };
+    }
+    const effects = deployEffects(state.platform, site, asDeployed(plan), diff);
+    if (effects.errors.length) {
+      out.ok = false;
+      out.errors.push(...effects.errors);
+      return { out };
+    }
+    out.effects.failovers = effects.failovers;
+    out.effects.restores = effects.restores;
+    stacks[site] = { ...stacks[site], deployed: asDeployed(plan) };
+    (state.platform as { groupPrimary: Record<string, Site> }).groupPrimary = effects.groupPrimary;
+    state.plans[site] = plan;
+    return { out, diff };
+  }
+}

@@ -1,0 +1,88 @@
+import * as fs from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { DATA_CLASSES } from "./model";
+import { INVARIANTS } from "./invariants";
+
+/**
+ * A runbook: a promotion (or any sequence) as the steps a platform team takes, with what must
+ * hold after each. The step names are a contract other tools read; keep their meanings.
+ */
+const site = z.enum(["primary", "secondary"]);
+
+export const stepSchema = z.union([
+  /** `pulumi up -s <stack> --policy-pack policies`, with the config as of now. */
+  z.strictObject({ up: site }),
+  /** Runs `up`; passes only if a mandatory policy refuses it (the deployed state stays as it was). */
+  z.strictObject({ "expect-blocked": site }),
+  /** The stack's regions are down: it cannot be updated, and what it deployed is frozen. */
+  z.strictObject({ outage: site }),
+  /** The regions are back: what the stack last deployed runs again, as deployed. */
+  z.strictObject({ recover: site }),
+  /** A merged pull request: Pulumi.yaml config values by dotted path; only those keys change. */
+  z.strictObject({ set: z.record(z.string(), z.unknown()) }),
+  /** Assertions on the platform now. */
+  z.strictObject({
+    expect: z.strictObject({
+      /** The one site whose deployed role is active, or none. */
+      active: z.enum(["primary", "secondary", "none"]).optional(),
+      /** Failover groups whose primary is this site (all of them). */
+      "sql-primary": site.optional(),
+      /** The sites that write a data class now. */
+      writers: z.partialRecord(z.enum(DATA_CLASSES), z.array(site)).optional(),
+    }),
+  }),
+]);
+export type Step = z.output<typeof stepSchema>;
+
+/**
+ * A defect a later issue fixes, declared so the runbook documents it: a breach of `invariant` in
+ * `scope` counts as expected. A declared gap that never occurs fails the runbook, so a fixed
+ * defect cannot stay declared.
+ */
+export const knownGapSchema = z.strictObject({
+  invariant: z.enum(INVARIANTS),
+  scope: z.enum([...DATA_CLASSES, "stacks"]),
+  issue: z.number().int().positive(),
+  why: z.string().min(1),
+});
+export type KnownGap = z.output<typeof knownGapSchema>;
+
+export const runbookSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9-]+$/, "lowercase letters, digits and '-'"),
+  description: z.string().min(1),
+  "known-gaps": z.array(knownGapSchema).default([]),
+  steps: z.array(stepSchema).min(1),
+});
+export type Runbook = z.output<typeof runbookSchema>;
+
+export class RunbookError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RunbookError";
+  }
+}
+
+/** Parses a runbook file; one error naming the file and every problem by path. */
+export function readRunbook(file: string): Runbook {
+  let doc: unknown;
+  try {
+    doc = parseYaml(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new RunbookError(`${file}: ${(e as Error).message}`);
+  }
+  const parsed = runbookSchema.safeParse(doc);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map(
+      (i) => `  - ${i.path.join(".") || "(root)"}: ${i.message}`,
+    );
+    throw new RunbookError(`${file}: not a runbook:\n${lines.join("\n")}`);
+  }
+  return parsed.data;
+}
+
+/** How a step reads in a report: `up: secondary`, `set: {promote: true}`. */
+export function describeStep(step: Step): string {
+  const [verb, arg] = Object.entries(step)[0]!;
+  return `${verb}: ${typeof arg === "string" ? arg : JSON.stringify(arg)}`;
+}
