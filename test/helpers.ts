@@ -3,7 +3,12 @@ import { expect } from "vitest";
 import { ConfigError, parsePlatformConfig, projectConfigValues } from "../config/load";
 import { scanRepo } from "../config/repoFiles";
 import type { CapturedResource } from "../tools/plan/capture";
-import { planStack, type StackPlan } from "../tools/plan/engine";
+import {
+  planStack,
+  steadyStateOutputs,
+  type PlanOptions,
+  type StackPlan,
+} from "../tools/plan/engine";
 import { readProjectFile, readStackFile, resolveStackConfig } from "../tools/plan/projectConfig";
 
 export const ROOT = path.resolve(__dirname, "..");
@@ -64,7 +69,22 @@ export function problemsAfter(
   return configProblems(raw);
 }
 
-/** Deploys a stack through a sequence of promote values, each on top of the last. */
+const peerStack = (stack: string) => (stack === "primary" ? "secondary" : "primary");
+
+/**
+ * Plans a stack whose peer is deployed with the same config (the steady state): what a stack of an
+ * initialized pair sees. Without a peer, resources that wait for the peer (failover groups, their
+ * holds, deep clones) are not registered.
+ */
+export function planSteady(stack: string, opts: PlanOptions = {}): Promise<StackPlan> {
+  const peer = peerStack(stack);
+  return planStack(stack, {
+    ...opts,
+    peerOutputs: { [peer]: steadyStateOutputs(peer, { sets: opts.sets }), ...opts.peerOutputs },
+  });
+}
+
+/** Deploys a stack through a sequence of promote values, each on top of the last, peer steady. */
 export async function sequence(
   stack: string,
   promotes: boolean[],
@@ -73,7 +93,7 @@ export async function sequence(
   const plans: StackPlan[] = [];
   for (const promote of promotes) {
     plans.push(
-      await planStack(stack, {
+      await planSteady(stack, {
         sets: [...sets, `promote=${promote}`],
         lastOutputs: plans.at(-1)?.outputs,
       }),

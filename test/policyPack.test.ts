@@ -2,11 +2,11 @@ import * as rpc from "@pulumi/pulumi/runtime/rpc";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CapturedResource } from "../tools/plan/capture";
 import { executePlan, parseCli, policyPackDir } from "../tools/plan/cli";
-import { planStack, type StackPlan } from "../tools/plan/engine";
+import { type StackPlan } from "../tools/plan/engine";
 import { PolicyPackProcess, RUN_POLICY_PACK, type Violation } from "../tools/plan/policyHarness";
 import { buildDeploymentFacts } from "../components/deploymentFacts";
 import { parsePlatformConfig } from "../config/load";
-import { REPO, ROOT, findResource, validRaw } from "./helpers";
+import { REPO, ROOT, findResource, validRaw, planSteady } from "./helpers";
 
 /**
  * The policy pack through its real analyzer gRPC protocol: one pack process for this file,
@@ -71,7 +71,7 @@ function seed(plan: StackPlan, name: string, key: string, value: unknown): Stack
 
 describe("seeded breakages, each with its violation", () => {
   it("a passive pool with idle instances", async () => {
-    const passive = await planStack("secondary");
+    const passive = await planSteady("secondary");
     expect(
       brief(await analyze(seed(passive, "workspace-pool-etl", "minIdleInstances", 2))),
     ).toEqual([
@@ -91,7 +91,7 @@ describe("seeded breakages, each with its violation", () => {
         backup: { name: "acmedata-metastore-backups" },
       },
     };
-    const primary = await planStack("primary", { sets: [`storage=${JSON.stringify(storage)}`] });
+    const primary = await planSteady("primary", { sets: [`storage=${JSON.stringify(storage)}`] });
     expect(brief(await analyze(primary))).toEqual([
       [
         "dr-rpo-budget",
@@ -107,8 +107,8 @@ describe("seeded breakages, each with its violation", () => {
   });
 
   it("two active sites", async () => {
-    const secondaryActive = await planStack("secondary", { sets: ["promote=true"] });
-    const primaryActive = await planStack("primary", {
+    const secondaryActive = await planSteady("secondary", { sets: ["promote=true"] });
+    const primaryActive = await planSteady("primary", {
       sets: ["promote=false"],
       peerOutputs: { secondary: secondaryActive.outputs },
     });
@@ -116,13 +116,13 @@ describe("seeded breakages, each with its violation", () => {
       [
         "dr-one-active-site",
         "mandatory",
-        "Make one site passive: both sites are active (primary and its peer)",
+        "Make one site passive: both sites are active (primary and secondary)",
       ],
     ]);
   });
 
   it("an unprotected stateful resource and a job on an existing cluster", async () => {
-    const primary = await planStack("primary");
+    const primary = await planSteady("primary");
     const bucket = findResource(primary.resources, "gcp:storage/bucket:Bucket", "warehouse-bucket");
     bucket.options = { ...bucket.options, protect: false };
     const broken = seed(
@@ -140,28 +140,25 @@ describe("seeded breakages, each with its violation", () => {
 
 describe("the promotion gate", () => {
   const promoteSecondary = async (sets: string[] = []) => {
-    const primaryActive = await planStack("primary");
-    const passive = await planStack("secondary", {
+    const primaryActive = await planSteady("primary");
+    const passive = await planSteady("secondary", {
       peerOutputs: { primary: primaryActive.outputs },
     });
-    return planStack("secondary", {
+    return planSteady("secondary", {
       sets: ["promote=true", ...sets],
       lastOutputs: passive.outputs,
       peerOutputs: { primary: primaryActive.outputs },
     });
   };
 
+  // The protocol now says which stack to deploy first (issue 9): one violation, from the policy
+  // that owns two-active-site checks, instead of two that named no order.
   it("stops a promotion while the peer is still active", async () => {
     expect(brief(await analyze(await promoteSecondary()))).toEqual([
       [
         "dr-one-active-site",
         "mandatory",
-        "Make one site passive: both sites are active (secondary and its peer)",
-      ],
-      [
-        "dr-promotion-gate",
-        "mandatory",
-        "Set promotion.acknowledgeForcedFailover to promote site 'secondary': the peer's role is active",
+        "Deploy 'primary' first: it is still active, and 'pulumi up -s primary' stands it down before 'secondary' is promoted; only if primary's region is down, set promotion.acknowledgeForcedFailover",
       ],
     ]);
   });
@@ -173,9 +170,9 @@ describe("the promotion gate", () => {
   });
 
   it("lets it through once the peer is passive", async () => {
-    const primaryPassive = await planStack("primary", { sets: ["promote=true"] });
-    const passive = await planStack("secondary");
-    const promoted = await planStack("secondary", {
+    const primaryPassive = await planSteady("primary", { sets: ["promote=true"] });
+    const passive = await planSteady("secondary");
+    const promoted = await planSteady("secondary", {
       sets: ["promote=true"],
       lastOutputs: passive.outputs,
       peerOutputs: { primary: primaryPassive.outputs },
@@ -209,7 +206,12 @@ describe("the analyzer protocol", () => {
   }, 180_000);
 
   it("honours an enforcement override", async () => {
-    const passive = seed(await planStack("secondary"), "workspace-pool-etl", "minIdleInstances", 2);
+    const passive = seed(
+      await planSteady("secondary"),
+      "workspace-pool-etl",
+      "minIdleInstances",
+      2,
+    );
     const v = await analyze(passive, { "databricks-passive-stands-down": "advisory" });
     expect(brief(v).map(([name, level]) => [name, level])).toEqual([
       ["databricks-passive-stands-down", "advisory"],
@@ -218,7 +220,7 @@ describe("the analyzer protocol", () => {
   });
 
   it("passes policy config: a stricter grace period flags the 60-minute management group", async () => {
-    const primary = await planStack("primary");
+    const primary = await planSteady("primary");
     const v = await analyze(primary, {
       "azure-sql-failover-group-grace-period": { minGracePeriodMinutes: 90 },
     });
@@ -228,7 +230,7 @@ describe("the analyzer protocol", () => {
 
   it("turns unknown values in a preview into advisory diagnostics, not mandatory ones", async () => {
     const passive = seed(
-      await planStack("secondary"),
+      await planSteady("secondary"),
       "workspace-pool-etl",
       "minIdleInstances",
       rpc.unknownValue,
@@ -247,8 +249,9 @@ describe("the deployment facts the policies read", () => {
       buildDeploymentFacts(
         config,
         "active",
-        { role: "passive" },
-        { readable: true, role: "active" },
+        { role: "passive", acknowledgments: ["promotion.acceptColdStandbyRto"] },
+        { role: "active" },
+        ["acmedata-secondary-fg-paid-01"],
       ),
     ).toEqual({
       kind: "paired-dr:deployment-facts",
@@ -256,7 +259,8 @@ describe("the deployment facts the policies read", () => {
       role: "active",
       promote: false,
       lastRole: "passive",
-      peer: { readable: true, role: "active" },
+      lastAcknowledgments: ["promotion.acceptColdStandbyRto"],
+      peer: { role: "active", acknowledgments: [] },
       regions: {
         azure: { region: "centralus", peerRegion: "eastus2" },
         gcp: { region: "us-east1", peerRegion: "us-central1" },
@@ -267,7 +271,12 @@ describe("the deployment facts the policies read", () => {
         backupEveryMinutes: 15,
         restoreEveryMinutes: 30,
       },
-      sql: { strategy: "tiered", failoverMode: "planned", acknowledgeDataLoss: false },
+      sql: {
+        strategy: "tiered",
+        failoverMode: "planned",
+        acknowledgeDataLoss: false,
+        awaitingPeer: ["acmedata-secondary-fg-paid-01"],
+      },
       gcsTurbo: true,
       allowSingleRegionStorage: false,
       promotion: { acceptColdStandbyRto: false, acknowledgeForcedFailover: false },
@@ -278,16 +287,12 @@ describe("the deployment facts the policies read", () => {
   it("count turbo only when both buckets use it", () => {
     const raw = validRaw();
     raw.storage.buckets.backup.turboReplication = false;
-    const facts = buildDeploymentFacts(
-      parsePlatformConfig(raw, REPO),
-      "active",
-      {},
-      { readable: false, role: null },
-    );
-    expect([facts.gcsTurbo, facts.lastRole, facts.peer]).toEqual([
+    const facts = buildDeploymentFacts(parsePlatformConfig(raw, REPO), "active", {}, {});
+    expect([facts.gcsTurbo, facts.lastRole, facts.lastAcknowledgments, facts.peer]).toEqual([
       false,
       null,
-      { readable: false, role: null },
+      null,
+      { role: null, acknowledgments: null },
     ]);
   });
 });

@@ -3,9 +3,17 @@ import { parsePlatformConfig } from "../config/load";
 import type { SqlSpec } from "../config/sqlSchema";
 import { chunkTenants, failoverGroups, planSql } from "../components/sql/plan";
 import { diffPlans } from "../tools/plan/diff";
-import { planStack, type StackPlan } from "../tools/plan/engine";
+import { type StackPlan } from "../tools/plan/engine";
 import { generateFleet } from "../tools/bench/fleet";
-import { REPO, sequence, byType, findResource, problemsAfter, validRaw } from "./helpers";
+import {
+  REPO,
+  sequence,
+  byType,
+  findResource,
+  problemsAfter,
+  validRaw,
+  planSteady,
+} from "./helpers";
 
 const DB = "azure-native:sql:Database";
 const POOL = "azure-native:sql:ElasticPool";
@@ -371,7 +379,7 @@ describe("the ElasticPoolPair in the program", () => {
       "sql-hold-acmedata-primary-fg-paid-01",
       "sql-hold-acmedata-primary-fg-paid-02",
     ]);
-    const release = await planStack("secondary", {
+    const release = await planSteady("secondary", {
       sets: [...withSql((s) => (s.releaseRecoveredDatabases = true)), "promote=false"],
       lastOutputs: failedBack!.outputs,
     });
@@ -395,7 +403,7 @@ describe("the ElasticPoolPair in the program", () => {
 
   it("plans a fleet of 5,000 tenants (4,000 trial, 1,000 paid)", async () => {
     const fleet = withSql((s) => (s.tenants = generateFleet(5000)));
-    const primary = await planStack("primary", { sets: fleet });
+    const primary = await planSteady("primary", { sets: fleet });
     expect(byType(primary.resources, DB)).toHaveLength(5003);
     // The management group and 1,000 paid tenants in groups of 20 (the shipped databasesPerGroup).
     expect(byType(primary.resources, FG)).toHaveLength(1 + 50);

@@ -19,8 +19,9 @@ const POOL = "databricks:index/instancePool:InstancePool";
 const JOB = "databricks:index/job:Job";
 const spec = parsePlatformConfig(validRaw(), REPO).workspace;
 
-const ctx = (role: "active" | "passive"): JobContext => ({
+const ctx = (role: "active" | "passive", peerLakeReady = true): JobContext => ({
   role,
+  peerLakeReady,
   pools: {
     etl: { id: "pool-etl-id", sparkVersion: "15.4.x-scala2.12" },
     analytics: { id: "pool-an-id", sparkVersion: "15.4.x-scala2.12" },

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { STATEFUL_TYPES } from "../../components/stateful";
-import type { DeploymentFacts } from "../../policies/facts";
 import { drOneActiveSite } from "../../policies/dr-one-active-site";
 import { drPromotionGate } from "../../policies/dr-promotion-gate";
 import { drRegionPair } from "../../policies/dr-region-pair";
@@ -103,28 +102,34 @@ describe("dr-one-active-site", () => {
     expect(await runStack(policy, promoting())).toEqual([]);
   });
 
-  it("reports two active sites", async () => {
+  it("reports two active sites outside a promotion", async () => {
     const rs = withFacts(activeStack(), (f) => (f.peer.role = "active"));
     expect(await stackMessages(policy, rs)).toEqual([
-      "Make one site passive: both sites are active (primary and its peer)",
+      "Make one site passive: both sites are active (primary and secondary)",
     ]);
   });
 
-  it("reports a promotion while the peer cannot be read, unless acknowledged", async () => {
-    const unreadable = withFacts(promoting(), (f) => (f.peer = { readable: false, role: null }));
-    expect(await stackMessages(policy, unreadable)).toEqual([
-      "Set promotion.acknowledgeForcedFailover to promote site 'secondary': the peer stack cannot be read",
+  it("refuses a promotion over a peer still recorded active: deploy the peer first", async () => {
+    const rs = withFacts(promoting(), (f) => (f.peer.role = "active"));
+    expect(await stackMessages(policy, rs)).toEqual([
+      "Deploy 'primary' first: it is still active, and 'pulumi up -s primary' stands it down before 'secondary' is promoted; only if primary's region is down, set promotion.acknowledgeForcedFailover",
     ]);
-    const acknowledged = withFacts(
-      unreadable,
-      (f) => (f.promotion.acknowledgeForcedFailover = true),
-    );
-    expect(await runStack(policy, acknowledged)).toEqual([]);
   });
 
-  it("does not gate an unreadable peer outside a promotion", async () => {
-    const rs = withFacts(activeStack(), (f) => (f.peer = { readable: false, role: null }));
-    expect(await runStack(policy, rs)).toEqual([]);
+  it("lets only the acknowledged promotion go ahead over an active peer (forced failover)", async () => {
+    const forced = withFacts(promoting(), (f) => {
+      f.peer.role = "active";
+      f.promotion.acknowledgeForcedFailover = true;
+    });
+    expect(await runStack(policy, forced)).toEqual([]);
+    // The acknowledgment never excuses a stack that is not being promoted.
+    const steady = withFacts(activeStack(), (f) => {
+      f.peer.role = "active";
+      f.promotion.acknowledgeForcedFailover = true;
+    });
+    expect(await stackMessages(policy, steady)).toEqual([
+      "Make one site passive: both sites are active (primary and secondary)",
+    ]);
   });
 
   it("reports missing deployment facts", async () => {
@@ -135,30 +140,16 @@ describe("dr-one-active-site", () => {
 describe("dr-promotion-gate", () => {
   const policy = drPromotionGate;
   const promoting = () => [factsResource(promotionFacts())];
+  /** The primary standing down in a planned promotion (its peer passive). */
+  const demoting = () =>
+    withFacts(activeStack(), (f) => {
+      f.role = "passive";
+      f.promote = true;
+    });
 
-  it("passes a clean promotion (hot standby, peer passive, planned failover)", async () => {
+  it("passes a clean promotion (hot standby, peer passive, planned failover) and its first step", async () => {
     expect(await runStack(policy, promoting())).toEqual([]);
-  });
-
-  it("does nothing outside a promotion: first deployment, steady state, demotion", async () => {
-    // Every gate would fire in a promotion.
-    const ungated = (f: DeploymentFacts) => {
-      f.metastore.standby = "cold";
-      f.peer.role = "active";
-      f.sql.failoverMode = "forced";
-    };
-    const first = withFacts(promoting(), (f) => {
-      ungated(f);
-      f.lastRole = null;
-    });
-    expect(await runStack(policy, first)).toEqual([]);
-    expect(await runStack(policy, withFacts(activeStack(), ungated))).toEqual([]);
-    const demotion = withFacts(passiveStack(), (f) => {
-      ungated(f);
-      f.lastRole = "active";
-    });
-    expect(await runStack(policy, demotion)).toEqual([]);
-    expect(await stackMessages(policy, withFacts(promoting(), ungated))).toHaveLength(4);
+    expect(await runStack(policy, demoting())).toEqual([]);
   });
 
   it("requires acceptColdStandbyRto for a cold metastore standby", async () => {
@@ -170,29 +161,66 @@ describe("dr-promotion-gate", () => {
     expect(await runStack(policy, accepted)).toEqual([]);
   });
 
-  it("requires acknowledgeForcedFailover when the peer is not passive", async () => {
-    const active = withFacts(promoting(), (f) => (f.peer.role = "active"));
-    expect(await stackMessages(policy, active)).toEqual([
-      "Set promotion.acknowledgeForcedFailover to promote site 'secondary': the peer's role is active",
+  it("refuses the first step of a promotion that a later step would refuse (preflight)", async () => {
+    const cold = withFacts(demoting(), (f) => (f.metastore.standby = "cold"));
+    expect(await stackMessages(policy, cold)).toEqual([
+      "Preflight: the next step, 'pulumi up -s secondary', would be refused, leaving no active site: Set promotion.acceptColdStandbyRto to promote site 'secondary': its metastore standby is cold. Fix it in this pull request before 'primary' stands down",
     ]);
-    const unknown = withFacts(promoting(), (f) => (f.peer = { readable: false, role: null }));
+    const accepted = withFacts(cold, (f) => (f.promotion.acceptColdStandbyRto = true));
+    expect(await runStack(policy, accepted)).toEqual([]);
+    // The returning old primary catching up after a forced failover: its peer is already active.
+    const catchUp = withFacts(cold, (f) => (f.peer.role = "active"));
+    expect(await runStack(policy, catchUp)).toEqual([]);
+  });
+
+  it("requires acknowledgeForcedFailover when the peer's role is unknown", async () => {
+    const unknown = withFacts(promoting(), (f) => (f.peer = { role: null, acknowledgments: null }));
     expect(await stackMessages(policy, unknown)).toEqual([
-      "Set promotion.acknowledgeForcedFailover to promote site 'secondary': the peer's role is unknown",
+      "Set promotion.acknowledgeForcedFailover to promote site 'secondary': the peer's role is unknown (never deployed)",
     ]);
   });
 
-  it("requires both acknowledgments for a forced SQL failover", async () => {
-    const forced = withFacts(promoting(), (f) => (f.sql.failoverMode = "forced"));
+  it("requires both acknowledgments for a forced SQL failover, and refuses it over a passive peer", async () => {
+    const forced = withFacts(promoting(), (f) => {
+      f.sql.failoverMode = "forced";
+      f.peer.role = "active";
+    });
     expect(await stackMessages(policy, forced)).toEqual([
-      "Set sql.acknowledgeDataLoss to promote site 'secondary': sql.failoverMode is forced",
-      "Set promotion.acknowledgeForcedFailover to promote site 'secondary': sql.failoverMode is forced",
+      "Set sql.failover.acknowledgeDataLoss to promote site 'secondary': sql.failover.mode is forced",
+      "Set promotion.acknowledgeForcedFailover to promote site 'secondary': sql.failover.mode is forced",
     ]);
-    const dataLossOnly = withFacts(forced, (f) => (f.sql.acknowledgeDataLoss = true));
-    expect(await stackMessages(policy, dataLossOnly)).toEqual([
-      "Set promotion.acknowledgeForcedFailover to promote site 'secondary': sql.failoverMode is forced",
-    ]);
-    const both = withFacts(dataLossOnly, (f) => (f.promotion.acknowledgeForcedFailover = true));
+    const both = withFacts(forced, (f) => {
+      f.sql.acknowledgeDataLoss = true;
+      f.promotion.acknowledgeForcedFailover = true;
+    });
     expect(await runStack(policy, both)).toEqual([]);
+    const overPassive = withFacts(both, (f) => (f.peer.role = "passive"));
+    expect(await stackMessages(policy, overPassive)).toEqual([
+      "Set sql.failover.mode to planned to promote site 'secondary': the peer is passive, and a planned failover loses nothing",
+    ]);
+  });
+
+  it("refuses an acknowledgment on a stack not changing role, naming the key", async () => {
+    const steady = withFacts(activeStack(), (f) => {
+      f.promotion.acknowledgeForcedFailover = true;
+      f.sql.failoverMode = "forced";
+    });
+    expect(await stackMessages(policy, steady)).toEqual([
+      "Remove promotion.acknowledgeForcedFailover (set it back to false): site 'primary' is not changing role, and an acknowledgment applies to one promotion only",
+      "Remove sql.failover.mode (set it back to planned): site 'primary' is not changing role, and an acknowledgment applies to one promotion only",
+    ]);
+    const first = withFacts(steady, (f) => (f.lastRole = null));
+    expect(await stackMessages(policy, first)).toHaveLength(2);
+  });
+
+  it("refuses an acknowledgment left over from an earlier promotion", async () => {
+    const stale = withFacts(promoting(), (f) => {
+      f.promotion.acceptColdStandbyRto = true;
+      f.lastAcknowledgments = ["promotion.acceptColdStandbyRto"];
+    });
+    expect(await stackMessages(policy, stale)).toEqual([
+      "Remove promotion.acceptColdStandbyRto (set it back to false): it was already set when site 'secondary' was last deployed, so it acknowledged an earlier promotion, not this one",
+    ]);
   });
 
   it("reports missing deployment facts", async () => {

@@ -39,13 +39,19 @@ export function validFacts(): DeploymentFacts {
     role: "active",
     promote: false,
     lastRole: "active",
-    peer: { readable: true, role: "passive" },
+    lastAcknowledgments: [],
+    peer: { role: "passive", acknowledgments: [] },
     regions: {
       azure: { region: "eastus2", peerRegion: "centralus" },
       gcp: { region: "us-central1", peerRegion: "us-east1" },
     },
     metastore: { standby: "hot", rpoMinutes: 60, backupEveryMinutes: 15, restoreEveryMinutes: 30 },
-    sql: { strategy: "tiered", failoverMode: "planned", acknowledgeDataLoss: false },
+    sql: {
+      strategy: "tiered",
+      failoverMode: "planned",
+      acknowledgeDataLoss: false,
+      awaitingPeer: [],
+    },
     gcsTurbo: true,
     allowSingleRegionStorage: false,
     promotion: { acceptColdStandbyRto: false, acknowledgeForcedFailover: false },
@@ -60,7 +66,7 @@ export function passiveFacts(): DeploymentFacts {
     site: "secondary",
     role: "passive",
     lastRole: "passive",
-    peer: { readable: true, role: "active" },
+    peer: { role: "active", acknowledgments: [] },
     regions: {
       azure: { region: "centralus", peerRegion: "eastus2" },
       gcp: { region: "us-east1", peerRegion: "us-central1" },
@@ -74,7 +80,7 @@ export function promotionFacts(): DeploymentFacts {
     ...passiveFacts(),
     role: "active",
     promote: true,
-    peer: { readable: true, role: "passive" },
+    peer: { role: "passive", acknowledgments: [] },
   };
 }
 

@@ -1,0 +1,294 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import type { CapturedResource } from "../tools/plan/capture";
+import type { PlanDiff } from "../tools/plan/diff";
+import { deployEffects } from "../tools/runbook/cloud";
+import { playRunbooks } from "../tools/runbook/cli";
+import {
+  converged,
+  noStaleOverwrite,
+  noStatefulLoss,
+  oneWriter,
+} from "../tools/runbook/invariants";
+import {
+  jobModel,
+  metastoreModel,
+  writers,
+  type Deployed,
+  type Platform,
+} from "../tools/runbook/model";
+import { readRunbook, RunbookError } from "../tools/runbook/schema";
+import { ROOT } from "./helpers";
+
+const res = (type: string, name: string, inputs: Record<string, unknown>): CapturedResource => ({
+  urn: `urn:pulumi:s::paired-dr::${type}::${name}`,
+  type,
+  name,
+  parent: "",
+  custom: true,
+  id: name,
+  provider: "",
+  dependencies: [],
+  propertyDependencies: {},
+  inputs,
+  wireInputs: inputs,
+  outputs: inputs,
+  wireOutputs: inputs,
+  options: { protect: false, ignoreChanges: [], replaceOnChanges: [], aliases: [] },
+});
+
+const LAKE = { primary: "acmedataprilake", secondary: "acmedataseclake" } as const;
+const url = (account: string) => `abfss://lake@${account}.dfs.core.windows.net/replicated/t`;
+const job = (name: string, pause: "PAUSED" | "UNPAUSED", target?: string) =>
+  res("databricks:index/job:Job", name, {
+    name,
+    schedule: { quartzCronExpression: "0 0 * * * ?", pauseStatus: pause },
+    tasks: [{ notebookTask: { baseParameters: target ? { target } : { path: url("x") } } }],
+  });
+
+/** A site as deployed: role, lake, a business job and a deep clone toward the peer. */
+function site(
+  s: "primary" | "secondary",
+  role: "active" | "passive",
+  extra: CapturedResource[] = [],
+): Deployed {
+  const peer = s === "primary" ? "secondary" : "primary";
+  const pause = role === "active" ? "UNPAUSED" : "PAUSED";
+  return {
+    outputs: { role, deployment: { role, lake: LAKE[s] } },
+    resources: [job("nightly", pause), job("replicate-orders", pause, url(LAKE[peer])), ...extra],
+  };
+}
+
+const platform = (
+  p: Deployed | undefined,
+  s: Deployed | undefined,
+  reachable = { primary: true, secondary: true },
+  groupPrimary: Record<string, "primary" | "secondary"> = {},
+): Platform => ({
+  stacks: {
+    primary: { deployed: p, reachable: reachable.primary },
+    secondary: { deployed: s, reachable: reachable.secondary },
+  },
+  groupPrimary,
+});
+
+describe("the running-platform model", () => {
+  it("a job runs when any schedule, continuous or trigger is unpaused; a deep clone writes its target", () => {
+    expect(jobModel(job("replicate-orders", "UNPAUSED", url(LAKE.secondary)))).toEqual({
+      name: "replicate-orders",
+      runs: true,
+      writes: ["acmedataseclake"],
+      replication: true,
+    });
+    expect(jobModel(job("nightly", "PAUSED")).runs).toBe(false);
+    const continuous = res("databricks:index/job:Job", "s", {
+      name: "s",
+      continuous: { pauseStatus: "UNPAUSED" },
+      tasks: [],
+    });
+    expect(jobModel(continuous).runs).toBe(true);
+  });
+
+  it("a metastore under a running restore schedule is a standby, not a writer", () => {
+    const svc = res("gcp:dataproc/metastoreService:MetastoreService", "ms", {
+      scheduledBackup: { enabled: false },
+    });
+    const sched = (paused: boolean) => res("gcp:cloudscheduler/job:Job", "r", { paused });
+    const standby = { outputs: {}, resources: [svc, sched(false)] };
+    expect(metastoreModel(standby)).toEqual({ service: true, backups: false, restoring: true });
+    expect(metastoreModel({ outputs: {}, resources: [svc, sched(true)] }).restoring).toBe(false);
+  });
+
+  it("a database in a failover group is written on the group's primary only; an ungrouped copy wherever it is", () => {
+    const db = (n: string) => res("azure-native:sql:Database", n, { databaseName: n });
+    const fg = res("azure-native:sql:FailoverGroup", "fg", {
+      failoverGroupName: "fg1",
+      databases: [
+        "/subscriptions/s/resourceGroups/g/providers/Microsoft.Sql/servers/a/databases/paid-1",
+      ],
+    });
+    const p = site("primary", "passive", [db("paid-1"), db("trial-1"), fg]);
+    const s = site("secondary", "active", [db("trial-1")]);
+    expect(writers(platform(p, s, undefined, { fg1: "secondary" })).sql).toEqual({
+      "paid-1": ["secondary"],
+      "trial-1": ["primary", "secondary"],
+    });
+  });
+});
+
+describe("invariants, each failing on a seeded bad sequence", () => {
+  it("one-writer: two active sites both write; a site whose region is down writes nothing", () => {
+    const both = platform(site("primary", "active"), site("secondary", "active"));
+    expect(oneWriter(both)).toEqual([
+      { scope: "lake", message: "lake: primary and secondary both write tables" },
+    ]);
+    const down = platform(site("primary", "active"), site("secondary", "active"), {
+      primary: false,
+      secondary: true,
+    });
+    expect(oneWriter(down)).toEqual([]);
+  });
+
+  it("no-stale-overwrite: a returning old primary deep-clones into the active site", () => {
+    const returned = platform(site("primary", "active"), site("secondary", "active"));
+    expect(noStaleOverwrite(returned)).toEqual([
+      {
+        scope: "lake",
+        message:
+          "lake: primary's replicate-orders deep-clones into secondary's lake (acmedataseclake), which is active",
+      },
+      {
+        scope: "lake",
+        message:
+          "lake: secondary's replicate-orders deep-clones into primary's lake (acmedataprilake), which is active",
+      },
+    ]);
+    expect(
+      noStaleOverwrite(platform(site("primary", "active"), site("secondary", "passive"))),
+    ).toEqual([]);
+  });
+
+  it("no-stateful-loss: a deleted or replaced stateful resource", () => {
+    const bucket = {
+      urn: "u",
+      type: "gcp:storage/bucket:Bucket",
+      name: "warehouse",
+      stateful: true,
+    };
+    const diff = { stack: "primary", dangerous: [bucket] } as unknown as PlanDiff;
+    expect(noStatefulLoss(diff)).toEqual([
+      {
+        scope: "stacks",
+        message: "primary: stateful gcp:storage/bucket:Bucket 'warehouse' deleted or replaced",
+      },
+    ]);
+    expect(noStatefulLoss({ stack: "primary", dangerous: [] } as unknown as PlanDiff)).toEqual([]);
+  });
+
+  it("converged: exactly one active site and nothing pending", () => {
+    const ok = platform(site("primary", "active"), site("secondary", "passive"));
+    expect(converged(ok, [])).toEqual([]);
+    expect(converged(ok, ["secondary"])).toEqual([
+      { scope: "stacks", message: "secondary: not deployed with the current config" },
+    ]);
+    expect(
+      converged(platform(site("primary", "passive"), site("secondary", "passive")), []),
+    ).toEqual([{ scope: "stacks", message: "0 active sites (none); exactly one is required" }]);
+  });
+});
+
+describe("the clouds' rules on a deployment", () => {
+  const server = (n: string) => res("azure-native:sql:Server", n, { serverName: n });
+  const group = res("azure-native:sql:FailoverGroup", "fg", {
+    failoverGroupName: "fg1",
+    partnerServers: [
+      { id: "/subscriptions/s/resourceGroups/g/providers/Microsoft.Sql/servers/sec" },
+    ],
+    databases: [],
+  });
+  const created = (...r: CapturedResource[]) =>
+    ({ created: r.map((x) => ({ urn: x.urn })), updated: [] }) as unknown as PlanDiff;
+
+  it("a failover group needs the partner server in the peer's deployed state (ServerNotFound)", () => {
+    const next = { outputs: {}, resources: [group] };
+    expect(
+      deployEffects(platform(undefined, undefined), "primary", next, created(group)).errors,
+    ).toEqual([
+      "ServerNotFound: failover group fg1 needs partner server sec, which secondary's deployed state does not have",
+    ]);
+    const peer = { outputs: {}, resources: [server("sec")] };
+    const fx = deployEffects(platform(undefined, peer), "primary", next, created(group));
+    expect([fx.errors, fx.groupPrimary]).toEqual([[], { fg1: "primary" }]);
+  });
+
+  it("a planned failover needs the primary online; a forced one does not", () => {
+    const hold = (mode: string) =>
+      res("pulumi-nodejs:dynamic:Resource", "hold", {
+        failoverGroupId:
+          "/subscriptions/s/resourceGroups/g/providers/Microsoft.Sql/servers/sec/failoverGroups/fg1",
+        mode,
+      });
+    const down = platform(
+      undefined,
+      undefined,
+      { primary: false, secondary: true },
+      { fg1: "primary" },
+    );
+    const planned = hold("planned");
+    expect(
+      deployEffects(down, "secondary", { outputs: {}, resources: [planned] }, created(planned))
+        .errors,
+    ).toEqual([
+      "planned failover of fg1 onto secondary needs its primary (primary) online, and primary's region is down; only sql.failover.mode: forced can fail it over",
+    ]);
+    const forced = hold("forced");
+    const fx = deployEffects(
+      down,
+      "secondary",
+      { outputs: {}, resources: [forced] },
+      created(forced),
+    );
+    expect([fx.errors, fx.failovers]).toEqual([
+      [],
+      [{ group: "fg1", from: "primary", to: "secondary", mode: "forced" }],
+    ]);
+  });
+});
+
+describe("runbooks", () => {
+  const write = (text: string) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "runbook-"));
+    const file = path.join(dir, "r.yaml");
+    fs.writeFileSync(file, text);
+    return file;
+  };
+
+  it("refuses a malformed runbook with every problem by path", () => {
+    const file = write("name: Bad Name\ndescription: x\nsteps:\n  - up: tertiary\n");
+    expect(() => readRunbook(file)).toThrow(RunbookError);
+    expect(() => readRunbook(file)).toThrow(/name: lowercase letters, digits and '-'/);
+  });
+
+  it("plays a sequence that fails where the cloud would, and a known gap that never occurs fails it", async () => {
+    const file = write(
+      [
+        "name: seeded",
+        "description: the primary is deployed while its region is down",
+        "known-gaps:",
+        "  - { invariant: one-writer, scope: metastore, issue: 10, why: never happens here }",
+        "steps:",
+        "  - outage: primary",
+        "  - up: primary",
+      ].join("\n"),
+    );
+    const [r] = await playRunbooks([file], ROOT);
+    expect(r!.ok).toBe(false);
+    expect(r!.steps.map((s) => [s.step, s.ok, s.errors])).toEqual([
+      ["outage: primary", true, []],
+      [
+        "up: primary",
+        false,
+        ["primary's region is down: pulumi up -s primary cannot reach its clouds"],
+      ],
+    ]);
+    expect(r!.unusedGaps).toEqual([
+      "one-writer in metastore (issue 10) never occurred: remove the gap",
+    ]);
+  });
+
+  it("first-deployment converges from empty in the documented order", async () => {
+    const [r] = await playRunbooks([path.join(ROOT, "runbooks/first-deployment.yaml")], ROOT);
+    expect(r!.ok).toBe(true);
+    expect(r!.steps.map((s) => [s.step, s.roles])).toEqual([
+      ["up: primary", { primary: "active", secondary: null }],
+      [expect.stringMatching(/^expect/), { primary: "active", secondary: null }],
+      ["up: secondary", { primary: "active", secondary: "passive" }],
+      ["up: primary", { primary: "active", secondary: "passive" }],
+      [expect.stringMatching(/^expect/), { primary: "active", secondary: "passive" }],
+    ]);
+    expect(r!.steps.at(-1)!.invariants.converged).toEqual({ ok: true, detail: "holds" });
+  });
+});
