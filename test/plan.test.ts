@@ -288,7 +288,9 @@ describe("npm run plan", () => {
     expect(text).toContain(
       "Settings that depend on the role (what flipping promote changes):\n" +
         "  promote false -> true: role active -> passive\n" +
-        "    created: 0, deleted: 4, replaced: 0, updated: 14\n",
+        // 13, not 14: the demoted primary keeps its paid pool until the peer's promotion is
+        // recorded (it still serves every paid primary until the failovers).
+        "    created: 0, deleted: 4, replaced: 0, updated: 13\n",
     );
     expect(text).toContain(
       "    ~ update  databricks:index/instancePool:InstancePool workspace-pool-etl\n" +
@@ -302,7 +304,7 @@ describe("npm run plan", () => {
     expect(md).toContain("| `secondary` | secondary | **passive** | false | 69 |");
     expect(md).toContain("| `gcp:storage/bucket:Bucket` | 2 |");
     expect(md).toContain(
-      "**If `promote` flips** (role active → passive): 0 created, 4 deleted, 0 replaced, 14 updated.",
+      "**If `promote` flips** (role active → passive): 0 created, 4 deleted, 0 replaced, 13 updated.",
     );
     expect(md).not.toContain("[!CAUTION]");
   });

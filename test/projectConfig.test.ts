@@ -62,7 +62,7 @@ describe("config resolution as the CLI does it", () => {
 
   it("refuses promote in a stack file: it is project-level", () => {
     expect(() => resolveStackConfig(project, "secondary", { "paired-dr:promote": true })).toThrow(
-      "paired-dr:promote is set in Pulumi.secondary.yaml, but it is project-level",
+      "paired-dr:promote is set in Pulumi.secondary.yaml (given: true), but it is project-level",
     );
     expect(() => resolveStackConfig(project, "secondary", { promote: "true" })).toThrow(
       EngineConfigError,
@@ -95,5 +95,23 @@ describe("config resolution as the CLI does it", () => {
       description: expect.stringContaining("Flips the roles of both stacks"),
     });
     expect(listStacks(ROOT)).toEqual(["primary", "secondary"]);
+  });
+});
+
+describe("the real program's check of its stack file", () => {
+  it("refuses promote set in Pulumi.<stack>.yaml with the same message as the plan", async () => {
+    const fs = await import("node:fs");
+    const os = await import("node:os");
+    const path = await import("node:path");
+    const { stackFileProblems } = await import("../config/projectOnly");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stackfile-"));
+    fs.writeFileSync(
+      path.join(dir, "Pulumi.secondary.yaml"),
+      'config:\n  paired-dr:site: secondary\n  paired-dr:promote: "true"\n',
+    );
+    expect(stackFileProblems(dir, "paired-dr", "secondary")).toEqual([
+      'paired-dr:promote is set in Pulumi.secondary.yaml (given: "true"), but it is project-level: set it only in Pulumi.yaml so both stacks read the same value (a per-stack value can make both sites active). Remove it from the stack file (pulumi config rm promote -s secondary).',
+    ]);
+    expect(stackFileProblems(dir, "paired-dr", "primary")).toEqual([]);
   });
 });

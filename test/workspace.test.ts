@@ -12,8 +12,8 @@ import {
 } from "../components/workspace/plan";
 import type { CapturedResource } from "../tools/plan/capture";
 import { diffPlans } from "../tools/plan/diff";
-import { planStack, type StackPlan } from "../tools/plan/engine";
-import { REPO, byType, findResource, validRaw } from "./helpers";
+import { type StackPlan } from "../tools/plan/engine";
+import { REPO, byType, findResource, validRaw, planSteady } from "./helpers";
 
 const POOL = "databricks:index/instancePool:InstancePool";
 const JOB = "databricks:index/job:Job";
@@ -277,7 +277,7 @@ describe("the Workspace in both stacks and both roles", () => {
   beforeAll(async () => {
     for (const stack of ["primary", "secondary"]) {
       for (const promote of [false, true])
-        plans[`${stack}/${promote}`] = await planStack(stack, { sets: [`promote=${promote}`] });
+        plans[`${stack}/${promote}`] = await planSteady(stack, { sets: [`promote=${promote}`] });
     }
   });
 
@@ -476,8 +476,8 @@ describe("parity of the two stacks", () => {
         { stack: "secondary", promote: "false" },
       ],
     ]) {
-      const left = await planStack(a!.stack, { sets: [`promote=${a!.promote}`] });
-      const right = await planStack(b!.stack, { sets: [`promote=${b!.promote}`] });
+      const left = await planSteady(a!.stack, { sets: [`promote=${a!.promote}`] });
+      const right = await planSteady(b!.stack, { sets: [`promote=${b!.promote}`] });
       expect(left.role).toBe(right.role);
       const l = workspaceObjects(left);
       const r = workspaceObjects(right);
@@ -491,8 +491,8 @@ describe("parity of the two stacks", () => {
     delete raw.workspace.jobs["weekly-kpis"];
     const sets = [`workspace=${JSON.stringify(raw.workspace)}`];
     for (const stack of ["primary", "secondary"]) {
-      const before = await planStack(stack);
-      const after = await planStack(stack, { sets });
+      const before = await planSteady(stack);
+      const after = await planSteady(stack, { sets });
       const names = (p: StackPlan) => p.resources.map((r) => r.name);
       expect(names(before).filter((n) => !names(after).includes(n))).toEqual([
         "workspace-job-weekly-kpis",
@@ -509,8 +509,8 @@ describe("a role flip for the Workspace", () => {
   it("only updates pools and jobs in place: no delete or replace of workspace, storage, vault, scopes or notebooks", async () => {
     for (const stack of ["primary", "secondary"]) {
       for (const promote of [false, true]) {
-        const before = await planStack(stack, { sets: [`promote=${promote}`] });
-        const after = await planStack(stack, { sets: [`promote=${!promote}`] });
+        const before = await planSteady(stack, { sets: [`promote=${promote}`] });
+        const after = await planSteady(stack, { sets: [`promote=${!promote}`] });
         const inWorkspace = (p: StackPlan): StackPlan => ({
           ...p,
           resources: p.resources.filter((r) => r.urn.includes("paired-dr:components:Workspace")),

@@ -94,7 +94,9 @@ export async function executePlan(opts: CliOptions, dir: string = PROJECT_DIR): 
   // the current config (its role as its own config resolves it), without running its program.
   const peersOf = (stack: string) =>
     Object.fromEntries(
-      stacks.filter((s) => s !== stack).map((s) => [s, steadyStateOutputs(s, planOpts)]),
+      stacksToPlan([], dir)
+        .filter((s) => s !== stack)
+        .map((s) => [s, steadyStateOutputs(s, planOpts)]),
     );
 
   const rendered: RenderedStack[] = [];
