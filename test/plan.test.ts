@@ -294,6 +294,11 @@ describe("npm run plan", () => {
       "    ~ update  databricks:index/instancePool:InstancePool workspace-pool-etl\n" +
         "        minIdleInstances: 2 -> 0\n",
     );
+    expect(text).toContain(
+      "Races on a first deployment (3):\n" +
+        "  pulumi-nodejs:dynamic:Resource sql-hold-acmedata-primary-fg-mgmt input failoverGroupId names " +
+        "azure-native:sql:FailoverGroup sql-acmedata-primary-fg-mgmt by a literal (",
+    );
   });
 
   it("renders a pull-request comment in markdown", async () => {
@@ -305,6 +310,14 @@ describe("npm run plan", () => {
       "**If `promote` flips** (role active → passive): 0 created, 4 deleted, 0 replaced, 14 updated.",
     );
     expect(md).not.toContain("[!CAUTION]");
+    expect(md.match(/\*\*Races on a first deployment\*\*: .*/g)).toEqual([
+      "**Races on a first deployment**: 3.",
+      "**Races on a first deployment**: none.",
+    ]);
+    expect(md).toContain(
+      "- `pulumi-nodejs:dynamic:Resource` `sql-hold-acmedata-primary-fg-paid-02` input `failoverGroupId` names " +
+        "`azure-native:sql:FailoverGroup` `sql-acmedata-primary-fg-paid-02` by a literal with no dependency path (`/subscriptions/",
+    );
   });
 });
 
@@ -316,10 +329,30 @@ describe("the plan command as a process", () => {
       { cwd: ROOT, encoding: "utf8" },
     );
 
-  it("exits 0 and prints JSON that parses", () => {
+  it("prints JSON that parses; exits 4, naming each race, while the SQL holds race their groups", () => {
     const r = run("--format", "json");
-    expect(r.status).toBe(0);
+    // components/sql (another change): each failover-group hold waits for the server, not its group.
+    expect(r.status).toBe(4);
     expect((JSON.parse(r.stdout) as JsonPlan).stacks).toHaveLength(2);
+    const server =
+      "/subscriptions/5b0e2c3a-8f1d-4c6e-9a7b-2d4f6e8a0c1e/resourceGroups/acmedata-primary-sql-rg/providers/Microsoft.Sql/servers/acmedata-primary-sql";
+    expect(r.stderr.split("\n").filter((l) => l.startsWith("plan: "))).toEqual([
+      ...["mgmt", "paid-01", "paid-02"].map(
+        (g) =>
+          `plan: race in stack primary: pulumi-nodejs:dynamic:Resource sql-hold-acmedata-primary-fg-${g} ` +
+          `input failoverGroupId names azure-native:sql:FailoverGroup sql-acmedata-primary-fg-${g} ` +
+          `by a literal ("${server}/failoverGroups/acmedata-primary-fg-${g}") with no dependency path`,
+      ),
+      "plan: 3 race(s) on a first deployment",
+    ]);
+  });
+
+  it("exits 0 and prints JSON that parses when no stack races", () => {
+    const r = run("--stack", "secondary", "--format", "json");
+    expect(r.status).toBe(0);
+    expect(r.stderr).not.toContain("plan: ");
+    const out = JSON.parse(r.stdout) as { stacks: { stack: string; races: unknown[] }[] };
+    expect(out.stacks.map((s) => [s.stack, s.races])).toEqual([["secondary", []]]);
   });
 
   it("exits non-zero with the config error on stderr and nothing on stdout", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CapturedResource } from "../tools/plan/capture";
+import { executePlan, exitStatus, parseCli, runPlan } from "../tools/plan/cli";
 import {
   dependenciesOf,
   findRaces,
@@ -7,6 +8,7 @@ import {
   identities,
   occursIn,
   raceLine,
+  type Race,
 } from "../tools/plan/races";
 
 const BUCKET = "gcp:storage/bucket:Bucket";
@@ -291,5 +293,85 @@ describe("the plan's dependencies", () => {
     expect(formatPath(["configOverrides", "hive.metastore.warehouse.dir"])).toBe(
       'configOverrides["hive.metastore.warehouse.dir"]',
     );
+  });
+});
+
+describe("the plan's exit status", () => {
+  const race = findRaces([bucket("acme-hive"), grant("acme-hive")]);
+  it("is 4 on a race, 3 on a mandatory violation with or without one, else 0", () => {
+    expect(race).toHaveLength(1);
+    expect(exitStatus({ mandatory: 0, races: [] })).toBe(0);
+    expect(exitStatus({ mandatory: 0, races: race })).toBe(4);
+    expect(exitStatus({ mandatory: 2, races: race })).toBe(3);
+    expect(exitStatus({ mandatory: 1, races: [] })).toBe(3);
+  });
+});
+
+describe("the shipped stacks", () => {
+  const SQL_RG =
+    "/subscriptions/5b0e2c3a-8f1d-4c6e-9a7b-2d4f6e8a0c1e/resourceGroups/acmedata-primary-sql-rg";
+  const SQL_SERVER = `${SQL_RG}/providers/Microsoft.Sql/servers/acmedata-primary-sql`;
+  const SQL = "urn:pulumi:primary::paired-dr::paired-dr:components:ElasticPoolPair";
+  /** What components/sql still races today: each hold waits for the server, not for its group. */
+  const holdRace = (group: string) => ({
+    stack: "primary",
+    resource: {
+      urn: `${SQL}$pulumi-nodejs:dynamic:Resource::sql-hold-${group}`,
+      type: HOLD,
+      name: `sql-hold-${group}`,
+    },
+    input: "failoverGroupId",
+    literal: `${SQL_SERVER}/failoverGroups/${group}`,
+    names: { urn: `${SQL}$${GROUP}::sql-${group}`, type: GROUP, name: `sql-${group}` },
+  });
+  const racesOf = async (...sets: string[]) =>
+    (
+      await executePlan(
+        parseCli(["--no-policy", "--format", "json", ...sets.flatMap((s) => ["--set", s])]),
+      )
+    ).races;
+  const inSql = (r: Race) => r.resource.urn.includes("::paired-dr:components:ElasticPoolPair$");
+
+  it("race nowhere outside components/sql; there, only the primary's holds race their groups", async () => {
+    const races = await racesOf("promote=false");
+    expect(races.filter((r) => !inSql(r))).toEqual([]);
+    expect(races.filter(inSql)).toEqual([
+      holdRace("acmedata-primary-fg-mgmt"),
+      holdRace("acmedata-primary-fg-paid-01"),
+      holdRace("acmedata-primary-fg-paid-02"),
+    ]);
+  });
+
+  it("race nowhere with the roles swapped, nor with a cold metastore standby in either role", async () => {
+    expect(await racesOf("promote=true")).toEqual([]);
+    const cold = 'metastore={"standby":"cold","rpoMinutes":60}';
+    expect((await racesOf("promote=true", cold)).filter((r) => !inSql(r))).toEqual([]);
+    expect((await racesOf("promote=false", cold)).filter((r) => !inSql(r))).toEqual([]);
+  });
+
+  it("show each resource's dependencies in the JSON plan: grants on the bucket wait for it where it is created", async () => {
+    const out = JSON.parse(await runPlan(parseCli(["--no-policy", "--format", "json"]))) as {
+      stacks: { stack: string; resources: { name: string; dependencies: string[] }[] }[];
+    };
+    const deps = (stack: string, name: string) =>
+      out.stacks.find((s) => s.stack === stack)!.resources.find((r) => r.name === name)!
+        .dependencies;
+    const metastore = (stack: string) =>
+      `urn:pulumi:${stack}::paired-dr::paired-dr:components:MetastorePair`;
+    const bucketUrn = (b: string) =>
+      `urn:pulumi:primary::paired-dr::paired-dr:components:DualRegionBucket$${BUCKET}::${b}-bucket`;
+    expect(deps("primary", "metastore-sync-reads-backups")).toEqual([
+      bucketUrn("backup"),
+      `${metastore("primary")}$gcp:serviceaccount/account:Account::metastore-sync`,
+    ]);
+    expect(deps("primary", "metastore-agent-writes-backups")).toEqual([bucketUrn("backup")]);
+    expect(deps("primary", "metastore-service")).toEqual([
+      bucketUrn("backup"),
+      bucketUrn("warehouse"),
+    ]);
+    // The secondary registers no bucket: its grant names the primary's by name alone.
+    expect(deps("secondary", "metastore-sync-reads-backups")).toEqual([
+      `${metastore("secondary")}$gcp:serviceaccount/account:Account::metastore-sync`,
+    ]);
   });
 });
