@@ -93,6 +93,8 @@ export function bucketArgs(
  */
 export class DualRegionBucket extends pulumi.ComponentResource {
   public readonly name: pulumi.Output<string>;
+  /** The name from config, known before the bucket exists; `name` carries the dependency on it. */
+  public readonly bucketName: string;
   public readonly url: pulumi.Output<string>;
   public readonly selfLink: pulumi.Output<string>;
   public readonly location: string;
@@ -108,6 +110,7 @@ export class DualRegionBucket extends pulumi.ComponentResource {
     const placement = bucketPlacement(dualRegion, regions);
 
     this.location = placement.location;
+    this.bucketName = spec.name;
     this.owned = ownsSingletons(site);
     if (this.owned) {
       const bucketLabels = {

@@ -296,6 +296,8 @@ describe("npm run plan", () => {
       "    ~ update  databricks:index/instancePool:InstancePool workspace-pool-etl\n" +
         "        minIdleInstances: 2 -> 0\n",
     );
+    // The holds now wait for the failover groups they name (components/sql, issue 9).
+    expect(text).toContain("Races on a first deployment: none");
   });
 
   it("renders a pull-request comment in markdown", async () => {
@@ -307,6 +309,10 @@ describe("npm run plan", () => {
       "**If `promote` flips** (role active → passive): 0 created, 4 deleted, 0 replaced, 13 updated.",
     );
     expect(md).not.toContain("[!CAUTION]");
+    expect(md.match(/\*\*Races on a first deployment\*\*: .*/g)).toEqual([
+      "**Races on a first deployment**: none.",
+      "**Races on a first deployment**: none.",
+    ]);
   });
 });
 
@@ -318,10 +324,19 @@ describe("the plan command as a process", () => {
       { cwd: ROOT, encoding: "utf8" },
     );
 
-  it("exits 0 and prints JSON that parses", () => {
+  it("prints JSON that parses and exits 0: no stack races (the holds wait for their groups)", () => {
     const r = run("--format", "json");
     expect(r.status).toBe(0);
     expect((JSON.parse(r.stdout) as JsonPlan).stacks).toHaveLength(2);
+    expect(r.stderr.split("\n").filter((l) => l.startsWith("plan: "))).toEqual([]);
+  });
+
+  it("exits 0 and prints JSON that parses when no stack races", () => {
+    const r = run("--stack", "secondary", "--format", "json");
+    expect(r.status).toBe(0);
+    expect(r.stderr).not.toContain("plan: ");
+    const out = JSON.parse(r.stdout) as { stacks: { stack: string; races: unknown[] }[] };
+    expect(out.stacks.map((s) => [s.stack, s.races])).toEqual([["secondary", []]]);
   });
 
   it("exits non-zero with the config error on stderr and nothing on stdout", () => {

@@ -1,3 +1,7 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { stackFileProblems } from "../config/projectOnly";
 import { describe, expect, it } from "vitest";
 import {
   EngineConfigError,
@@ -99,11 +103,7 @@ describe("config resolution as the CLI does it", () => {
 });
 
 describe("the real program's check of its stack file", () => {
-  it("refuses promote set in Pulumi.<stack>.yaml with the same message as the plan", async () => {
-    const fs = await import("node:fs");
-    const os = await import("node:os");
-    const path = await import("node:path");
-    const { stackFileProblems } = await import("../config/projectOnly");
+  it("refuses promote set in Pulumi.<stack>.yaml with the same message as the plan", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stackfile-"));
     fs.writeFileSync(
       path.join(dir, "Pulumi.secondary.yaml"),

@@ -3,6 +3,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
 import type { MetastoreSpec } from "../../config/metastoreSchema";
+import type { DualRegionBucket } from "../dualRegionBucket";
 import type { LastDeployment } from "../lastDeployment";
 import { gcpNames } from "../naming";
 import { ownsSingletons, peerSite, type Role, type Site } from "../role";
@@ -29,9 +30,12 @@ export interface MetastorePairArgs {
     readonly region: string;
   };
   readonly spec: MetastoreSpec;
-  /** The dual-region buckets: Hive data, and metastore backups. */
-  readonly warehouseBucket: string;
-  readonly backupBucket: string;
+  /**
+   * The dual-region buckets: Hive data, and metastore backups. Every child that names one waits
+   * for it: on the owner site it is created in the same deployment (issue 9).
+   */
+  readonly warehouseBucket: DualRegionBucket;
+  readonly backupBucket: DualRegionBucket;
   /** What this stack's last deployment left (a service, a one-time restore). */
   readonly last: LastDeployment;
   /** Directory holding workflows/. */
@@ -73,9 +77,10 @@ export class MetastorePair extends pulumi.ComponentResource {
       child,
     );
     const member = pulumi.interpolate`serviceAccount:${sync.email}`;
+    const backupBucket = args.backupBucket.bucketName;
     new gcp.storage.BucketIAMMember(
       `${name}-sync-reads-backups`,
-      { bucket: args.backupBucket, role: "roles/storage.objectViewer", member },
+      { bucket: args.backupBucket.name, role: "roles/storage.objectViewer", member },
       child,
     );
     new gcp.projects.IAMMember(
@@ -83,31 +88,33 @@ export class MetastorePair extends pulumi.ComponentResource {
       { project, role: "roles/logging.logWriter", member },
       child,
     );
-    new gcp.projects.IAMMember(
-      `${name}-sync-invokes-restore`,
-      {
-        project,
-        role: "roles/workflows.invoker",
-        member,
-        condition: {
-          title: "only the metastore restore workflow",
-          expression: `resource.name == "projects/${project}/locations/${region}/workflows/${names.restoreWorkflow}"`,
-        },
-      },
-      child,
-    );
     if (ownsSingletons(site)) {
       // One project-wide service agent writes and reads every site's backups: one stack owns the grant.
       new gcp.storage.BucketIAMMember(
         `${name}-agent-writes-backups`,
         {
-          bucket: args.backupBucket,
+          bucket: args.backupBucket.name,
           role: "roles/storage.objectAdmin",
           member: `serviceAccount:service-${projectNumber}@gcp-sa-metastore.iam.gserviceaccount.com`,
         },
         child,
       );
     }
+
+    const service = decision.service
+      ? new gcp.dataproc.MetastoreService(
+          `${name}-service`,
+          metastoreServiceArgs(spec, decision, {
+            serviceId: names.metastoreService,
+            region,
+            site,
+            warehouseBucket: args.warehouseBucket.bucketName,
+            backupBucket,
+            labels,
+          }),
+          { parent: this, protect: true, dependsOn: [args.warehouseBucket, args.backupBucket] },
+        )
+      : undefined;
 
     const workflow = new gcp.workflows.Workflow(
       `${name}-restore-workflow`,
@@ -122,30 +129,32 @@ export class MetastorePair extends pulumi.ComponentResource {
           project,
           region,
           serviceId: names.metastoreService,
-          backupBucket: args.backupBucket,
+          backupBucket,
           peerSite: peerSite(site),
         }),
         callLogLevel: "LOG_ERRORS_ONLY",
         deletionProtection: true,
         labels,
       },
-      child,
+      // A scheduled run must find the service and the bucket it names.
+      { parent: this, dependsOn: [args.backupBucket, ...(service ? [service] : [])] },
+    );
+    new gcp.projects.IAMMember(
+      `${name}-sync-invokes-restore`,
+      {
+        project,
+        role: "roles/workflows.invoker",
+        member,
+        condition: {
+          title: "only the metastore restore workflow",
+          expression: `resource.name == "projects/${project}/locations/${region}/workflows/${names.restoreWorkflow}"`,
+        },
+      },
+      { parent: this, dependsOn: [workflow] },
     );
 
     let endpointUri: pulumi.Output<string | undefined> = pulumi.output(undefined);
-    if (decision.service) {
-      const service = new gcp.dataproc.MetastoreService(
-        `${name}-service`,
-        metastoreServiceArgs(spec, decision, {
-          serviceId: names.metastoreService,
-          region,
-          site,
-          warehouseBucket: args.warehouseBucket,
-          backupBucket: args.backupBucket,
-          labels,
-        }),
-        { parent: this, protect: true },
-      );
+    if (service) {
       endpointUri = service.endpointUri;
       new gcp.dataproc.MetastoreServiceIamMember(
         `${name}-sync-restores-service`,
@@ -201,8 +210,8 @@ export class MetastorePair extends pulumi.ComponentResource {
     this.decision = decision;
     this.serviceId = names.metastoreService;
     this.endpointUri = endpointUri;
-    this.backupLocation = backupLocation(args.backupBucket, site);
-    this.restoreFrom = backupLocation(args.backupBucket, peerSite(site));
+    this.backupLocation = backupLocation(backupBucket, site);
+    this.restoreFrom = backupLocation(backupBucket, peerSite(site));
     this.syncServiceAccount = sync.email;
     this.registerOutputs({
       serviceId: this.serviceId,

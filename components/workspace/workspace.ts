@@ -147,7 +147,7 @@ export class Workspace extends pulumi.ComponentResource {
       },
       stateful,
     );
-    new storage.BlobContainer(
+    const lakeContainer = new storage.BlobContainer(
       `${name}-lake-container`,
       {
         resourceGroupName: rg,
@@ -240,12 +240,14 @@ export class Workspace extends pulumi.ComponentResource {
     );
     permissions(`${name}-perm-root`, { directoryPath: root.path }, spec.folderPermissions);
     const underRoot = { ...dbxStateful, dependsOn: [root] };
+    const content: pulumi.Resource[] = [];
     for (const nb of Object.values(repo.notebooks)) {
       const notebook = new databricks.Notebook(
         `${name}-notebook-${nb.key}`,
         { path: `${spec.workspaceRoot}/${nb.key}`, source: nb.source, language: nb.language },
         underRoot,
       );
+      content.push(notebook);
       permissions(
         `${name}-perm-notebook-${nb.key}`,
         { notebookPath: notebook.path },
@@ -254,10 +256,12 @@ export class Workspace extends pulumi.ComponentResource {
     }
     for (const file of repo.workspaceFiles) {
       const rel = path.posix.relative("workspace", file);
-      new databricks.WorkspaceFile(
-        `${name}-file-${rel}`,
-        { path: `${spec.workspaceRoot}/${rel}`, source: file },
-        underRoot,
+      content.push(
+        new databricks.WorkspaceFile(
+          `${name}-file-${rel}`,
+          { path: `${spec.workspaceRoot}/${rel}`, source: file },
+          underRoot,
+        ),
       );
     }
     for (const [key, script] of Object.entries(spec.initScripts)) {
@@ -321,8 +325,11 @@ export class Workspace extends pulumi.ComponentResource {
       lake: { account: names.lake, peerAccount: peerNames.lake, container: spec.lake.container },
       tags: poolTags,
     };
+    // Jobs name notebooks, workspace files and lake paths by their configured paths: a job that
+    // runs (a continuous one starts at once) before they exist fails (issue 9).
+    const jobOpts = { ...dbx, dependsOn: [lakeContainer, ...content] };
     for (const [key, job] of Object.entries(spec.jobs)) {
-      const created = new databricks.Job(`${name}-job-${key}`, jobArgs(key, job, ctx), dbx);
+      const created = new databricks.Job(`${name}-job-${key}`, jobArgs(key, job, ctx), jobOpts);
       permissions(`${name}-perm-job-${key}`, { jobId: created.id }, job.permissions);
     }
     if (spec.replication) {
@@ -330,7 +337,7 @@ export class Workspace extends pulumi.ComponentResource {
         new databricks.Job(
           `${name}-replicate-${tableSlug(table)}`,
           replicationJobArgs(table, t, spec.replication, ctx),
-          dbx,
+          jobOpts,
         );
       }
     }

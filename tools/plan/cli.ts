@@ -12,6 +12,7 @@ import {
 } from "./engine";
 import { PolicyPackProcess, type Violation } from "./policyHarness";
 import { readProjectFile } from "./projectConfig";
+import { findRaces, raceLine, type Race } from "./races";
 import { EngineConfigError } from "./projectConfig";
 import { renderJson, renderMarkdown, renderText, type RenderedStack } from "./render";
 
@@ -21,7 +22,11 @@ const USAGE = `usage: npm run plan -- [--stack NAME]... [--set key=value]... [--
   --set key=value     override config for this run, as 'pulumi config set' would (repeatable)
   --format FORMAT     text (default), json, or markdown (a pull-request comment)
   --diff promote      show, per stack, what flipping promote would create, delete, replace, update
-  --no-policy         skip the policy pack (policies/), which otherwise checks every stack`;
+  --no-policy         skip the policy pack (policies/), which otherwise checks every stack
+
+exit status: 0 ok; 1 bad config; 2 bad arguments; 3 a mandatory policy violation;
+  4 a race on a first deployment (an input naming a resource of the same stack by a literal,
+  with no dependency path to it), when there is no mandatory violation`;
 
 class UsageError extends Error {}
 
@@ -76,6 +81,8 @@ export interface PlanRun {
   output: string;
   /** Mandatory policy violations across the planned stacks: any makes the run fail. */
   mandatory: number;
+  /** Races on a first deployment across the planned stacks: any makes the run fail. */
+  races: Race[];
 }
 
 /** The policy pack: policies/ in the project. */
@@ -107,6 +114,7 @@ export async function executePlan(opts: CliOptions, dir: string = PROJECT_DIR): 
     rendered.push({
       plan,
       flip: needFlip ? diffPlans(plan, await planPromoteFlip(plan, withPeers)) : undefined,
+      races: findRaces(plan.resources),
     });
   }
 
@@ -132,7 +140,12 @@ export async function executePlan(opts: CliOptions, dir: string = PROJECT_DIR): 
       : opts.format === "markdown"
         ? renderMarkdown(rendered)
         : renderText(rendered, opts.diff);
-  return { output, mandatory };
+  return { output, mandatory, races: rendered.flatMap((r) => r.races ?? []) };
+}
+
+/** A mandatory policy violation outranks a race: the pack's verdict is the one a reviewer acts on first. */
+export function exitStatus(run: Pick<PlanRun, "mandatory" | "races">): 0 | 3 | 4 {
+  return run.mandatory ? 3 : run.races.length ? 4 : 0;
 }
 
 /** The rendered plan (see executePlan). */
@@ -150,11 +163,14 @@ async function main(): Promise<number> {
     return 2;
   }
   try {
-    const { output, mandatory } = await executePlan(opts);
+    const run = await executePlan(opts);
+    const { output, mandatory, races } = run;
     // Wait for the write to drain: process.exit would cut a piped stdout at 64 KiB.
     await new Promise<void>((resolve) => process.stdout.write(`${output}\n`, () => resolve()));
     if (mandatory) process.stderr.write(`plan: ${mandatory} mandatory policy violation(s)\n`);
-    return mandatory ? 3 : 0;
+    for (const r of races) process.stderr.write(`plan: race in stack ${r.stack}: ${raceLine(r)}\n`);
+    if (races.length) process.stderr.write(`plan: ${races.length} race(s) on a first deployment\n`);
+    return exitStatus(run);
   } catch (e) {
     if (e instanceof ConfigError || e instanceof EngineConfigError) {
       process.stderr.write(`plan: ${e.message}\n`);

@@ -3,6 +3,7 @@ import type { CapturedResource } from "./capture";
 import type { PlanDiff, ResourceRef } from "./diff";
 import type { StackPlan } from "./engine";
 import type { Violation } from "./policyHarness";
+import { dependenciesOf, raceLine, type Race } from "./races";
 import { findFacts } from "../../policies/facts";
 import { computeRpo, type RpoRow } from "../../policies/rpo";
 
@@ -12,6 +13,8 @@ export interface RenderedStack {
   flip?: PlanDiff;
   /** What the policy pack reported for this stack. */
   policy?: { violations: Violation[] };
+  /** Inputs that name a resource of this stack with no dependency path to it (plan errors). */
+  races?: Race[];
 }
 
 /** The RPO per data class: target, achieved (from the schedules and replication modes), verdict. */
@@ -29,6 +32,14 @@ function policyLines(v: readonly Violation[]): string[] {
   return v.map(
     (x) => `  [${x.enforcementLevel}] ${x.policyName}: ${x.message}${x.urn ? ` (${x.urn})` : ""}`,
   );
+}
+
+function raceLines(races: readonly Race[]): string[] {
+  if (!races.length) return ["Races on a first deployment: none"];
+  return [
+    `Races on a first deployment (${races.length}):`,
+    ...races.map((r) => `  ${raceLine(r)}`),
+  ];
 }
 
 const shortType = (t: string) => t.replace(/^pulumi:providers:/, "provider:");
@@ -124,7 +135,7 @@ function roleSettings(flip: PlanDiff): string[] {
 
 export function renderText(stacks: readonly RenderedStack[], showDiff: boolean): string {
   const out: string[] = [];
-  for (const { plan, flip, policy } of stacks) {
+  for (const { plan, flip, policy, races } of stacks) {
     out.push(...header(plan));
     out.push(`Resources (${plan.resources.length}):`);
     out.push(...resourceTree(plan.resources, true));
@@ -137,6 +148,7 @@ export function renderText(stacks: readonly RenderedStack[], showDiff: boolean):
       out.push(...(showDiff ? diffLines(flip).map((l) => `  ${l}`) : roleSettings(flip)));
     }
     if (policy) out.push("Policy pack:", ...policyLines(policy.violations));
+    if (races) out.push(...raceLines(races));
     out.push("");
   }
   return out.join("\n");
@@ -158,7 +170,7 @@ export function renderMarkdown(stacks: readonly RenderedStack[]): string {
     );
   }
   out.push("");
-  for (const { plan, flip, policy } of stacks) {
+  for (const { plan, flip, policy, races } of stacks) {
     out.push(`### \`${plan.stack}\` (${plan.role})`, "");
     const rows = rpoRows(plan);
     if (rows.length) {
@@ -179,6 +191,15 @@ export function renderMarkdown(stacks: readonly RenderedStack[]): string {
       for (const v of policy.violations)
         out.push(`- \`${v.enforcementLevel}\` **${v.policyName}**: ${v.message}`);
       if (policy.violations.length) out.push("");
+    }
+    if (races) {
+      out.push(`**Races on a first deployment**: ${races.length || "none"}.`, "");
+      for (const r of races)
+        out.push(
+          `- \`${r.resource.type}\` \`${r.resource.name}\` input \`${r.input}\` names ` +
+            `\`${r.names.type}\` \`${r.names.name}\` by a literal with no dependency path (\`${r.literal}\`)`,
+        );
+      if (races.length) out.push("");
     }
     out.push("| type | count |", "|---|---|");
     for (const [type, n] of countByType(plan.resources)) out.push(`| \`${type}\` | ${n} |`);
@@ -222,11 +243,11 @@ export function renderMarkdown(stacks: readonly RenderedStack[]): string {
   return out.join("\n");
 }
 
-/** The JSON contract: {"stacks":[{"stack","site","role","resources":[...]}]}. */
+/** The JSON contract: {"stacks":[{"stack","site","role","resources":[...],"races":[...]}]}. */
 export function renderJson(stacks: readonly RenderedStack[], withDiff: boolean): string {
   return JSON.stringify(
     {
-      stacks: stacks.map(({ plan, flip, policy }) => ({
+      stacks: stacks.map(({ plan, flip, policy, races }) => ({
         stack: plan.stack,
         site: plan.site,
         role: plan.role,
@@ -240,11 +261,13 @@ export function renderJson(stacks: readonly RenderedStack[], withDiff: boolean):
           custom: r.custom,
           id: r.id,
           provider: r.provider,
+          dependencies: dependenciesOf(r),
           inputs: r.inputs,
           options: r.options,
         })),
         ...(withDiff && flip && { diff: flip }),
         ...(policy && { policy: { violations: policy.violations } }),
+        ...(races && { races }),
       })),
     },
     null,
