@@ -101,3 +101,29 @@ export async function sequence(
   }
   return plans;
 }
+
+/** A captured registration for hand-made plans: custom, default provider, no dependencies. */
+export function res(
+  type: string,
+  name: string,
+  inputs: Record<string, unknown> = {},
+  parent = "",
+): CapturedResource {
+  const parentType = parent ? `${parent.split("::")[2]}$` : "";
+  return {
+    urn: `urn:pulumi:s::p::${parentType}${type}::${name}`,
+    type,
+    name,
+    parent,
+    custom: true,
+    id: `${name}-id`,
+    provider: "",
+    dependencies: [],
+    propertyDependencies: {},
+    inputs,
+    wireInputs: inputs,
+    outputs: inputs,
+    wireOutputs: inputs,
+    options: { protect: false, ignoreChanges: [], replaceOnChanges: [], aliases: [] },
+  };
+}

@@ -6,32 +6,7 @@ import { parseCli, runPlan } from "../tools/plan/cli";
 import { changedInputs, diffPlans } from "../tools/plan/diff";
 import type { StackPlan } from "../tools/plan/engine";
 import { STATEFUL_TYPES } from "../components/stateful";
-import { ROOT } from "./helpers";
-
-function res(
-  type: string,
-  name: string,
-  inputs: Record<string, unknown> = {},
-  parent = "",
-): CapturedResource {
-  const parentType = parent ? `${parent.split("::")[2]}$` : "";
-  return {
-    urn: `urn:pulumi:s::p::${parentType}${type}::${name}`,
-    type,
-    name,
-    parent,
-    custom: true,
-    id: `${name}-id`,
-    provider: "",
-    dependencies: [],
-    propertyDependencies: {},
-    inputs,
-    wireInputs: inputs,
-    outputs: inputs,
-    wireOutputs: inputs,
-    options: { protect: false, ignoreChanges: [], replaceOnChanges: [], aliases: [] },
-  };
-}
+import { ROOT, res } from "./helpers";
 
 const plan = (promote: boolean, resources: CapturedResource[]): StackPlan => ({
   stack: "s",

@@ -20,24 +20,7 @@ import {
   type Platform,
 } from "../tools/runbook/model";
 import { readRunbook, RunbookError } from "../tools/runbook/schema";
-import { ROOT } from "./helpers";
-
-const res = (type: string, name: string, inputs: Record<string, unknown>): CapturedResource => ({
-  urn: `urn:pulumi:s::paired-dr::${type}::${name}`,
-  type,
-  name,
-  parent: "",
-  custom: true,
-  id: name,
-  provider: "",
-  dependencies: [],
-  propertyDependencies: {},
-  inputs,
-  wireInputs: inputs,
-  outputs: inputs,
-  wireOutputs: inputs,
-  options: { protect: false, ignoreChanges: [], replaceOnChanges: [], aliases: [] },
-});
+import { ROOT, res } from "./helpers";
 
 const LAKE = { primary: "acmedataprilake", secondary: "acmedataseclake" } as const;
 const url = (account: string) => `abfss://lake@${account}.dfs.core.windows.net/replicated/t`;
