@@ -13,6 +13,7 @@ import {
 } from "./components/deploymentFacts";
 import { MetastorePair } from "./components/metastore/metastorePair";
 import { ElasticPoolPair } from "./components/sql/elasticPoolPair";
+import { sqlTransition } from "./components/sql/plan";
 import { deriveRole, peerSite } from "./components/role";
 import { DualRegionBucket } from "./components/dualRegionBucket";
 import { Workspace } from "./components/workspace/workspace";
@@ -63,8 +64,7 @@ export = async () => {
       azure: config.azure,
       spec: config.sql,
       recovered: last.sqlRecovered === true,
-      promoting: last.role === "passive" && role === "active",
-      stillServesPrimaries: role === "passive" && last.role === "active" && peer.role !== "active",
+      ...sqlTransition(role, last.role, peer.role),
       peer: peer.sql,
       tags: { platform: config.prefix, "managed-by": "pulumi" },
     },

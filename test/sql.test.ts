@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { parsePlatformConfig } from "../config/load";
 import type { SqlSpec } from "../config/sqlSchema";
-import { chunkTenants, failoverGroups, planSql } from "../components/sql/plan";
+import {
+  chunkTenants,
+  creatableGroups,
+  failoverGroups,
+  holdableGroups,
+  planSql,
+  sqlTransition,
+} from "../components/sql/plan";
 import { diffPlans } from "../tools/plan/diff";
 import { type StackPlan } from "../tools/plan/engine";
 import { generateFleet } from "../tools/bench/fleet";
@@ -407,5 +414,51 @@ describe("the ElasticPoolPair in the program", () => {
     expect(byType(primary.resources, DB)).toHaveLength(5003);
     // The management group and 1,000 paid tenants in groups of 20 (the shipped databasesPerGroup).
     expect(byType(primary.resources, FG)).toHaveLength(1 + 50);
+  });
+});
+
+describe("cross-stack readiness and the role transition (pure)", () => {
+  const spec = parsePlatformConfig(validRaw(), REPO).sql;
+  const owned = failoverGroups(spec, "acmedata").filter((g) => g.home === "primary");
+
+  it("a failover group waits for the peer's server, and a paid group for its paid pool", () => {
+    expect(creatableGroups(owned, undefined)).toEqual([]);
+    const serverOnly = { server: "acmedata-secondary-sql", pools: [], failoverGroups: [] };
+    expect(creatableGroups(owned, serverOnly).map((g) => g.name)).toEqual([
+      "acmedata-primary-fg-mgmt",
+    ]);
+    const withPool = { ...serverOnly, pools: ["paid"] };
+    expect(creatableGroups(owned, withPool).map((g) => g.name)).toEqual([
+      "acmedata-primary-fg-mgmt",
+      "acmedata-primary-fg-paid-01",
+      "acmedata-primary-fg-paid-02",
+    ]);
+  });
+
+  it("a hold waits for its group: registered here, or recorded by the peer", () => {
+    const holds = ["g-own", "g-peer", "g-missing"];
+    const peer = { server: "s", pools: [], failoverGroups: ["g-peer"] };
+    expect(holdableGroups(holds, ["g-own"], peer)).toEqual(["g-own", "g-peer"]);
+    expect(holdableGroups(holds, [], undefined)).toEqual([]);
+  });
+
+  it("only a promotion may force; a demoted site serves its primaries until the peer is active", () => {
+    expect(sqlTransition("active", "passive", "passive")).toEqual({
+      promoting: true,
+      stillServesPrimaries: false,
+    });
+    expect(sqlTransition("active", "active", "passive")).toEqual({
+      promoting: false,
+      stillServesPrimaries: false,
+    });
+    expect(sqlTransition("passive", "active", "passive")).toEqual({
+      promoting: false,
+      stillServesPrimaries: true,
+    });
+    expect(sqlTransition("passive", "active", "active")).toEqual({
+      promoting: false,
+      stillServesPrimaries: false,
+    });
+    expect(sqlTransition("active", undefined, undefined).promoting).toBe(false);
   });
 });

@@ -242,3 +242,20 @@ export function holdableGroups(
 ): string[] {
   return holds.filter((g) => ownedNow.includes(g) || (peer?.failoverGroups.includes(g) ?? false));
 }
+
+/**
+ * What this deployment is for the SQL estate, from the stack's role, its last recorded role and
+ * the peer's: `promoting` (the only deployment that may force a failover) and
+ * `stillServesPrimaries` (stood down, but the peer's promotion, which moves the groups, is not
+ * recorded yet; see planSql).
+ */
+export function sqlTransition(
+  role: Role,
+  lastRole: Role | undefined,
+  peerRole: Role | undefined,
+): { promoting: boolean; stillServesPrimaries: boolean } {
+  return {
+    promoting: lastRole === "passive" && role === "active",
+    stillServesPrimaries: role === "passive" && lastRole === "active" && peerRole !== "active",
+  };
+}
