@@ -47,7 +47,12 @@ export function stepKind(lastRole: Role | null, role: Role): StepKind {
   return role === "active" ? "promotion" : "demotion";
 }
 
-const valueOf = (key: OnePromotionKey) => (key === "sql.failover.mode" ? "planned" : "false");
+/** The config value that sets a one-promotion key, and the one that clears it. */
+export const setValue = (key: OnePromotionKey): boolean | "forced" =>
+  key === "sql.failover.mode" ? "forced" : true;
+export const clearedValue = (key: OnePromotionKey): boolean | "planned" =>
+  key === "sql.failover.mode" ? "planned" : false;
+const valueOf = (key: OnePromotionKey) => String(clearedValue(key));
 
 /**
  * Two active sites. A promotion may go ahead over a peer still recorded active only as an

@@ -1,9 +1,14 @@
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CapturedResource } from "../tools/plan/capture";
-import { executePlan, parseCli, policyPackDir } from "../tools/plan/cli";
+import { executePlan, parseCli } from "../tools/plan/cli";
 import { type StackPlan } from "../tools/plan/engine";
-import { PolicyPackProcess, RUN_POLICY_PACK, type Violation } from "../tools/plan/policyHarness";
+import {
+  PolicyPackProcess,
+  RUN_POLICY_PACK,
+  policyPackDir,
+  type Violation,
+} from "../tools/plan/policyHarness";
 import { buildDeploymentFacts } from "../components/deploymentFacts";
 import { parsePlatformConfig } from "../config/load";
 import { REPO, ROOT, findResource, validRaw, planSteady } from "./helpers";

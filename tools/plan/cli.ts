@@ -1,4 +1,3 @@
-import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../../config/load";
 import { diffPlans } from "./diff";
@@ -10,19 +9,29 @@ import {
   stacksToPlan,
   steadyStateOutputs,
 } from "./engine";
-import { PolicyPackProcess, type Violation } from "./policyHarness";
+import { PolicyPackProcess, policyPackDir, type Violation } from "./policyHarness";
 import { readProjectFile } from "./projectConfig";
 import { findRaces, raceLine, type Race } from "./races";
 import { EngineConfigError } from "./projectConfig";
 import { renderJson, renderMarkdown, renderText, type RenderedStack } from "./render";
+import { playImplied } from "../runbook/implied";
+import type { Analyze } from "../runbook/play";
+import { impliedJson, impliedMarkdown, impliedText } from "../runbook/render";
+import { StateError, readDeployedState } from "../runbook/state";
 
-const USAGE = `usage: npm run plan -- [--stack NAME]... [--set key=value]... [--format text|json|markdown] [--diff promote]
+const USAGE = `usage: npm run plan -- [--stack NAME]... [--set key=value]... [--format text|json|markdown] [--diff promote] [--state DIR]
 
   --stack NAME        plan this stack (repeatable); default: every Pulumi.<stack>.yaml
   --set key=value     override config for this run, as 'pulumi config set' would (repeatable)
   --format FORMAT     text (default), json, or markdown (a pull-request comment)
   --diff promote      show, per stack, what flipping promote would create, delete, replace, update
   --no-policy         skip the policy pack (policies/), which otherwise checks every stack
+  --state DIR         the deployed state: DIR/<stack>.json, each stack's last outputs as
+                      'pulumi stack output --json --show-secrets -s <stack>' prints them (a
+                      missing file or {}: never deployed). The stacks are planned on top of it.
+The markdown (and, with --state, text and json) ends with the runbook the config implies: the
+steps from the deployed state (without --state: from empty, a first deployment) to the roles the
+config gives, each played with its failovers, restores, creates and policy verdicts.
 
 exit status: 0 ok; 1 bad config; 2 bad arguments; 3 a mandatory policy violation;
   4 a race on a first deployment (an input naming a resource of the same stack by a literal,
@@ -37,6 +46,10 @@ export interface CliOptions {
   diff: boolean;
   /** Run the policy pack over the analyzer protocol. Default true. */
   policy: boolean;
+  /** The deployed state's directory (DIR/<stack>.json). */
+  state?: string;
+  /** Pulumi.yaml values by dotted path, as a pull request would change them (tests). */
+  projectSets?: Readonly<Record<string, unknown>>;
 }
 
 export function parseCli(argv: readonly string[]): CliOptions {
@@ -50,6 +63,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         format: { type: "string", default: "text" },
         diff: { type: "string" },
         "no-policy": { type: "boolean", default: false },
+        state: { type: "string" },
         help: { type: "boolean", default: false },
       },
       strict: true,
@@ -74,6 +88,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     format: values.format as CliOptions["format"],
     diff: values.diff === "promote",
     policy: !values["no-policy"],
+    ...(values.state !== undefined && { state: values.state }),
   };
 }
 
@@ -85,30 +100,34 @@ export interface PlanRun {
   races: Race[];
 }
 
-/** The policy pack: policies/ in the project. */
-export const policyPackDir = (dir: string) => path.join(dir, "policies");
-
 /**
  * Plans the stacks, runs the policy pack over them and renders the result. Each stack reads its
- * peer's role as the peer's config gives it, as its StackReference would read the peer's state.
- * The text and markdown forms always include the promote flip.
+ * own and its peer's last outputs from the deployed state (`--state`); without it, a first
+ * deployment whose peer is deployed in the steady state of the current config. The text and
+ * markdown forms always include the promote flip; see USAGE for the implied runbook.
  */
 export async function executePlan(opts: CliOptions, dir: string = PROJECT_DIR): Promise<PlanRun> {
   const program = await loadProgram(dir);
-  const planOpts = { dir, sets: opts.sets, program };
+  const planOpts = { dir, sets: opts.sets, program, projectSets: opts.projectSets };
   const stacks = stacksToPlan(opts.stacks, dir);
-  // What each stack's StackReference to its peer reads: the peer deployed in the steady state of
-  // the current config (its role as its own config resolves it), without running its program.
-  const peersOf = (stack: string) =>
-    Object.fromEntries(
+  const state = opts.state === undefined ? undefined : readDeployedState(opts.state);
+  const deployed = state as Record<string, Record<string, unknown>> | undefined;
+  // What each stack's StackReferences read: with a deployed state, the stack's own and its
+  // peer's last outputs (a stack never deployed reads as empty); without one, no last deployment
+  // and the peer deployed in the steady state of the current config (its role as its own config
+  // resolves it), computed without running its program.
+  const referencesOf = (stack: string) => ({
+    ...(deployed?.[stack] && { lastOutputs: deployed[stack] }),
+    peerOutputs: Object.fromEntries(
       stacksToPlan([], dir)
         .filter((s) => s !== stack)
-        .map((s) => [s, steadyStateOutputs(s, planOpts)]),
-    );
+        .map((s) => [s, deployed ? (deployed[s] ?? {}) : steadyStateOutputs(s, planOpts)]),
+    ),
+  });
 
   const rendered: RenderedStack[] = [];
   for (const stack of stacks) {
-    const withPeers = { ...planOpts, peerOutputs: peersOf(stack) };
+    const withPeers = { ...planOpts, ...referencesOf(stack) };
     const plan = await planStack(stack, withPeers);
     const needFlip = opts.diff || opts.format !== "json";
     rendered.push({
@@ -118,28 +137,47 @@ export async function executePlan(opts: CliOptions, dir: string = PROJECT_DIR): 
     });
   }
 
+  const withRunbook = opts.format === "markdown" || state !== undefined;
+  let implied: Awaited<ReturnType<typeof playImplied>> | undefined;
   let mandatory = 0;
-  if (opts.policy) {
-    const pack = await PolicyPackProcess.start(policyPackDir(dir));
-    try {
-      await pack.configure();
-      const project = readProjectFile(dir).name;
-      for (const r of rendered) {
-        await pack.configureStack(r.plan.stack, project, true);
-        const violations: Violation[] = await pack.analyzeAll(r.plan.resources);
-        r.policy = { violations };
-        mandatory += violations.filter((v) => v.enforcementLevel === "mandatory").length;
-      }
-    } finally {
-      await pack.stop();
+  const pack = opts.policy ? await PolicyPackProcess.start(policyPackDir(dir)) : undefined;
+  try {
+    const project = readProjectFile(dir).name;
+    await pack?.configure();
+    for (const r of rendered) {
+      if (!pack) break;
+      await pack.configureStack(r.plan.stack, project, true);
+      const violations: Violation[] = await pack.analyzeAll(r.plan.resources);
+      r.policy = { violations };
+      mandatory += violations.filter((v) => v.enforcementLevel === "mandatory").length;
     }
+    if (withRunbook) {
+      const analyze: Analyze = async (stack, plan) => {
+        if (!pack) return [];
+        await pack.configureStack(stack, project, false);
+        return pack.analyzeAll(plan.resources);
+      };
+      implied = await playImplied(analyze, state, {
+        dir,
+        sets: opts.sets,
+        projectSets: opts.projectSets,
+      });
+    }
+  } finally {
+    await pack?.stop();
   }
   const output =
     opts.format === "json"
-      ? renderJson(rendered, opts.diff)
+      ? renderJson(rendered, opts.diff, implied && impliedJson(implied.implied, implied.result))
       : opts.format === "markdown"
-        ? renderMarkdown(rendered)
-        : renderText(rendered, opts.diff);
+        ? [
+            renderMarkdown(rendered),
+            ...(implied ? impliedMarkdown(implied.implied, implied.result) : []),
+          ].join("\n")
+        : [
+            renderText(rendered, opts.diff),
+            ...(implied ? impliedText(implied.implied, implied.result) : []),
+          ].join("\n");
   return { output, mandatory, races: rendered.flatMap((r) => r.races ?? []) };
 }
 
@@ -172,7 +210,7 @@ async function main(): Promise<number> {
     if (races.length) process.stderr.write(`plan: ${races.length} race(s) on a first deployment\n`);
     return exitStatus(run);
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof EngineConfigError) {
+    if (e instanceof ConfigError || e instanceof EngineConfigError || e instanceof StateError) {
       process.stderr.write(`plan: ${e.message}\n`);
       return 1;
     }

@@ -6,6 +6,7 @@ import { deriveRole, type Role } from "../../components/role";
 import { sqlNames } from "../../components/sql/elasticPoolPair";
 import { planSql } from "../../components/sql/plan";
 import { parsePlatformConfig, projectConfigValues } from "../../config/load";
+import type { PlatformConfig } from "../../config/schema";
 import { scanRepo } from "../../config/repoFiles";
 import {
   EngineConfigError,
@@ -104,15 +105,19 @@ export function stackRole(stack: string, opts: PlanOptions = {}): Role {
   return deriveRole(site, config.config[`${project}:promote`] === "true");
 }
 
+/** A stack's config as the program parses it (throws ConfigError on bad input). */
+export function platformConfig(stack: string, opts: PlanOptions = {}): PlatformConfig {
+  const { config } = stackConfig(stack, opts);
+  return parsePlatformConfig(projectConfigValues(config.config), scanRepo(opts.dir ?? PROJECT_DIR));
+}
+
 /**
  * The outputs a stack would show after it and its peer have both been deployed with the current
  * config and nothing is changing role (the steady state): what its peer's StackReference reads
  * when no deployed state is given. Computed from its config, without running its program.
  */
 export function steadyStateOutputs(stack: string, opts: PlanOptions = {}): Record<string, unknown> {
-  const dir = opts.dir ?? PROJECT_DIR;
-  const { config: resolved } = stackConfig(stack, opts);
-  const config = parsePlatformConfig(projectConfigValues(resolved.config), scanRepo(dir));
+  const config = platformConfig(stack, opts);
   const role = deriveRole(config.site, config.promote);
   const sql = planSql(config.sql, config.prefix, config.site, role, false);
   return {

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 // The generated protocol classes @pulumi/pulumi ships: the gRPC stubs check messages with
 // instanceof against these exact classes, so no other copy will do.
@@ -26,6 +27,9 @@ export interface Violation {
   urn: string;
   message: string;
 }
+
+/** The policy pack: policies/ in the project. */
+export const policyPackDir = (dir: string) => path.join(dir, "policies");
 
 /** How the pulumi CLI starts a Node.js pack: the SDK's runner, its ts-node and the pack's tsconfig. */
 export const RUN_POLICY_PACK = (root: string) => [

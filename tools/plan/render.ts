@@ -243,8 +243,15 @@ export function renderMarkdown(stacks: readonly RenderedStack[]): string {
   return out.join("\n");
 }
 
-/** The JSON contract: {"stacks":[{"stack","site","role","resources":[...],"races":[...]}]}. */
-export function renderJson(stacks: readonly RenderedStack[], withDiff: boolean): string {
+/**
+ * The JSON contract: {"stacks":[{"stack","site","role","resources":[...],"races":[...]}]}, and
+ * "runbook" (the implied runbook) when one was played.
+ */
+export function renderJson(
+  stacks: readonly RenderedStack[],
+  withDiff: boolean,
+  runbook?: unknown,
+): string {
   return JSON.stringify(
     {
       stacks: stacks.map(({ plan, flip, policy, races }) => ({
@@ -269,6 +276,7 @@ export function renderJson(stacks: readonly RenderedStack[], withDiff: boolean):
         ...(policy && { policy: { violations: policy.violations } }),
         ...(races && { races }),
       })),
+      ...(runbook !== undefined && { runbook }),
     },
     null,
     2,

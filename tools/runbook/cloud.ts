@@ -1,7 +1,15 @@
 import type { CapturedResource } from "../plan/capture";
 import type { PlanDiff } from "../plan/diff";
 import { TYPE } from "../../policies/facts";
-import { lakeModel, peerOf, type Deployed, type Platform, type Site } from "./model";
+import {
+  SITES,
+  deployedRole,
+  lakeModel,
+  peerOf,
+  type Deployed,
+  type Platform,
+  type Site,
+} from "./model";
 
 /**
  * What a successful `pulumi up` does on the clouds beyond registering resources, and the rules by
@@ -169,4 +177,28 @@ export function deployEffects(
     .filter((r) => isWorkflowRun(r) && created.has(r.urn))
     .map((r) => `${site}: ${r.name} restores the newest completed backup once`);
   return { failovers, restores, errors, groupPrimary };
+}
+
+/**
+ * Each failover group's primary as the last deployments left it: the site whose deployment holds
+ * it (its FailoverGroupPrimary made that server primary when it was deployed), else the site that
+ * created it (the server a group is created on starts as primary). Should both sites hold a
+ * group, the one recorded active asserted it last.
+ */
+export function heldGroupPrimaries(stacks: Platform["stacks"]): Record<string, Site> {
+  const out: Record<string, Site> = {};
+  for (const site of SITES)
+    for (const g of (stacks[site].deployed?.resources ?? []).filter(
+      (r) => r.type === TYPE.sqlFailoverGroup,
+    ))
+      out[String(inputs(g).failoverGroupName)] ??= site;
+  const holdersLastActive = [...SITES].sort(
+    (a, b) =>
+      Number(deployedRole(stacks[a].deployed) === "active") -
+      Number(deployedRole(stacks[b].deployed) === "active"),
+  );
+  for (const site of holdersLastActive)
+    for (const h of (stacks[site].deployed?.resources ?? []).filter(isHold))
+      out[last(inputs(h).failoverGroupId)] = site;
+  return out;
 }

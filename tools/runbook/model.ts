@@ -27,11 +27,14 @@ export interface Platform {
 export const SITES: readonly Site[] = ["primary", "secondary"];
 export const peerOf = (s: Site): Site => (s === "primary" ? "secondary" : "primary");
 
-/** The role a stack's last deployment recorded; null when never deployed. */
-export function deployedRole(d: Deployed | undefined): Role | null {
-  const r = d?.outputs.role;
+/** The role a stack's last outputs record; null when never deployed. */
+export function recordedRole(outputs: Readonly<Record<string, unknown>> | undefined): Role | null {
+  const r = outputs?.role;
   return r === "active" || r === "passive" ? r : null;
 }
+
+/** The role a stack's last deployment recorded; null when never deployed. */
+export const deployedRole = (d: Deployed | undefined): Role | null => recordedRole(d?.outputs);
 
 const ofType = (d: Deployed | undefined, type: string) =>
   (d?.resources ?? []).filter((r) => r.type === type);

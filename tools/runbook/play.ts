@@ -5,7 +5,7 @@ import { diffPlans, type PlanDiff } from "../plan/diff";
 import { PROJECT_DIR, loadProgram, planStack, type StackPlan } from "../plan/engine";
 import type { Violation } from "../plan/policyHarness";
 import { EngineConfigError, readProjectFile } from "../plan/projectConfig";
-import { deployEffects, type Failover } from "./cloud";
+import { deployEffects, heldGroupPrimaries, type Failover } from "./cloud";
 import {
   INVARIANTS,
   converged,
@@ -28,6 +28,7 @@ import {
   type Site,
 } from "./model";
 import { describeStep, type KnownGap, type Runbook, type Step } from "./schema";
+import { recordedSets, type DeployedState } from "./state";
 
 /** Analyzes one stack's registrations with the policy pack (the real pack over gRPC, in the CLI). */
 export type Analyze = (stack: string, plan: StackPlan) => Promise<Violation[]>;
@@ -57,11 +58,15 @@ export interface StepResult {
     writers: Record<DataClass, Site[]>;
   };
   errors: string[];
+  /** The deployment's changes, resource by resource (absent for steps that deploy nothing). */
+  diff?: PlanDiff;
 }
 
 export interface RunbookResult {
   runbook: string;
   steps: StepResult[];
+  /** Each deployed stack's outputs at the end, as `pulumi stack output --json` prints them. */
+  outputs: Partial<Record<Site, Record<string, unknown>>>;
   /** Known gaps declared but never seen: each fails the runbook. */
   unusedGaps: string[];
   ok: boolean;
@@ -71,6 +76,12 @@ interface State {
   platform: Platform;
   plans: Partial<Record<Site, StackPlan>>;
   sets: Record<string, unknown>;
+}
+
+/** Where a runbook starts: the stacks as deployed (default: nothing deployed). */
+export interface StartingPoint {
+  plans: Partial<Record<Site, StackPlan>>;
+  groupPrimary: Record<string, Site>;
 }
 
 const emptyPlan = (stack: string): StackPlan => ({
@@ -106,9 +117,15 @@ function isEmpty(d: PlanDiff): boolean {
 export class RunbookPlayer {
   private readonly program: Promise<() => unknown>;
 
+  /**
+   * `sets`: stack config overrides (`pulumi config set`); `projectSets`: Pulumi.yaml values by
+   * dotted path, under the runbook's own `set` steps.
+   */
   constructor(
     private readonly analyze: Analyze,
     private readonly dir: string = PROJECT_DIR,
+    private readonly sets: readonly string[] = [],
+    private readonly projectSets: Readonly<Record<string, unknown>> = {},
   ) {
     this.program = loadProgram(dir);
   }
@@ -119,7 +136,8 @@ export class RunbookPlayer {
     const plan = await planStack(site, {
       dir: this.dir,
       program: await this.program,
-      projectSets: state.sets,
+      sets: this.sets,
+      projectSets: { ...this.projectSets, ...state.sets },
       lastOutputs: before?.outputs,
       peerOutputs: { [peerOf(site)]: { ...(state.plans[peerOf(site)]?.outputs ?? {}) } },
     });
@@ -128,16 +146,44 @@ export class RunbookPlayer {
     return { plan, violations, diff };
   }
 
-  async play(runbook: Runbook): Promise<RunbookResult> {
+  /**
+   * The starting point for stacks whose last outputs are known (`pulumi stack output --json`):
+   * each stack's resources as this program registers them with the config its outputs record
+   * (promote and the acknowledgments), reading those outputs as its last deployment; the
+   * failover groups' primaries as the recorded holds left them.
+   */
+  async deployed(outputs: DeployedState): Promise<StartingPoint> {
+    const plans: Partial<Record<Site, StackPlan>> = {};
+    for (const site of SITES) {
+      const own = outputs[site];
+      if (!own) continue;
+      const plan = await planStack(site, {
+        dir: this.dir,
+        program: await this.program,
+        sets: this.sets,
+        projectSets: { ...this.projectSets, ...recordedSets(own) },
+        lastOutputs: own,
+        peerOutputs: { [peerOf(site)]: { ...(outputs[peerOf(site)] ?? {}) } },
+      });
+      plans[site] = { ...plan, outputs: own };
+    }
+    const stacks = Object.fromEntries(
+      SITES.map((s) => [s, { reachable: true, deployed: plans[s] && asDeployed(plans[s]) }]),
+    ) as Record<Site, { deployed?: Deployed; reachable: boolean }>;
+    return { plans, groupPrimary: heldGroupPrimaries(stacks) };
+  }
+
+  async play(runbook: Runbook, start?: StartingPoint): Promise<RunbookResult> {
+    const plans = { ...start?.plans };
     const state: State = {
       platform: {
         stacks: {
-          primary: { reachable: true },
-          secondary: { reachable: true },
+          primary: { reachable: true, deployed: plans.primary && asDeployed(plans.primary) },
+          secondary: { reachable: true, deployed: plans.secondary && asDeployed(plans.secondary) },
         },
-        groupPrimary: {},
+        groupPrimary: { ...start?.groupPrimary },
       },
-      plans: {},
+      plans,
       sets: {},
     };
     const gapsSeen = new Set<KnownGap>();
@@ -189,9 +235,12 @@ export class RunbookPlayer {
     const unusedGaps = runbook["known-gaps"]
       .filter((g) => !gapsSeen.has(g))
       .map((g) => `${g.invariant} in ${g.scope} (issue ${g.issue}) never occurred: remove the gap`);
+    const outputs: RunbookResult["outputs"] = {};
+    for (const site of SITES) if (state.plans[site]) outputs[site] = state.plans[site]!.outputs;
     return {
       runbook: runbook.name,
       steps,
+      outputs,
       unusedGaps,
       ok: steps.every((s) => s.ok) && unusedGaps.length === 0,
     };
@@ -329,6 +378,7 @@ export class RunbookPlayer {
     stacks[site] = { ...stacks[site], deployed: asDeployed(plan) };
     (state.platform as { groupPrimary: Record<string, Site> }).groupPrimary = effects.groupPrimary;
     state.plans[site] = plan;
+    out.diff = diff;
     return { out, diff };
   }
 }

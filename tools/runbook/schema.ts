@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { DATA_CLASSES } from "./model";
@@ -85,4 +86,27 @@ export function readRunbook(file: string): Runbook {
 export function describeStep(step: Step): string {
   const [verb, arg] = Object.entries(step)[0]!;
   return `${verb}: ${typeof arg === "string" ? arg : JSON.stringify(arg)}`;
+}
+
+export const RUNBOOK_DIR = (dir: string) => path.join(dir, "runbooks");
+
+/** Every runbook file in runbooks/, sorted. */
+export function allRunbooks(dir: string): string[] {
+  return fs
+    .readdirSync(RUNBOOK_DIR(dir))
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => path.join(RUNBOOK_DIR(dir), f));
+}
+
+
+/**
+ * Every known gap the shipped runbooks declare, once per invariant and scope: the defects the
+ * project knows of, each with the issue that fixes it.
+ */
+export function declaredGaps(dir: string): KnownGap[] {
+  const seen = new Map<string, KnownGap>();
+  for (const file of allRunbooks(dir))
+    for (const g of readRunbook(file)["known-gaps"]) seen.set(`${g.invariant} ${g.scope}`, g);
+  return [...seen.values()];
 }

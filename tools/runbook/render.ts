@@ -1,0 +1,215 @@
+import type { ResourceRef } from "../plan/diff";
+import type { Implied } from "./implied";
+import type { RunbookResult, StepResult } from "./play";
+import type { Step } from "./schema";
+
+export function stepLines(s: StepResult, n: number): string[] {
+  const mark = s.ok ? "ok" : "FAILED";
+  const lines = [
+    `${String(n).padStart(3)}. ${s.step.padEnd(60)} ${mark}${s.blocked ? " (refused)" : ""}`,
+  ];
+  const pad = "       ";
+  lines.push(
+    `${pad}roles: primary ${s.roles.primary ?? "-"}, secondary ${s.roles.secondary ?? "-"}`,
+  );
+  const e = s.effects;
+  if (e.created + e.updated + e.deleted + e.replaced)
+    lines.push(
+      `${pad}changes: ${e.created} created, ${e.updated} updated, ${e.deleted} deleted, ${e.replaced} replaced`,
+    );
+  for (const f of e.failovers)
+    lines.push(`${pad}failover: ${f.group} ${f.from} -> ${f.to} (${f.mode})`);
+  for (const r of e.restores) lines.push(`${pad}restore: ${r}`);
+  const w = Object.entries(e.writers)
+    .map(([cls, sites]) => `${cls} ${sites.join("+") || "none"}`)
+    .join(" · ");
+  lines.push(`${pad}writers: ${w}`);
+  for (const v of s.violations)
+    lines.push(`${pad}[${v.enforcementLevel}] ${v.policyName}: ${v.message.split("\n").pop()}`);
+  for (const err of s.errors) lines.push(`${pad}error: ${err}`);
+  for (const [name, v] of Object.entries(s.invariants)) {
+    if (v.ok) continue;
+    for (const x of v.expected ?? []) lines.push(`${pad}${name}: expected breach: ${x}`);
+    if (!v.expected || v.expected.length < v.detail.split("; ").length)
+      lines.push(`${pad}${name}: BROKEN: ${v.detail}`);
+  }
+  const held = Object.entries(s.invariants)
+    .filter(([, v]) => v.ok)
+    .map(([k]) => k);
+  if (held.length) lines.push(`${pad}holds: ${held.join(", ")}`);
+  return lines;
+}
+
+export function renderText(results: readonly RunbookResult[]): string {
+  const out: string[] = [];
+  for (const r of results) {
+    out.push(`== runbook ${r.runbook}: ${r.ok ? "ok" : "FAILED"}`);
+    r.steps.forEach((s, i) => out.push(...stepLines(s, i + 1)));
+    for (const g of r.unusedGaps) out.push(`  known gap: ${g}`);
+    out.push("");
+  }
+  const failed = results.filter((r) => !r.ok).length;
+  out.push(`Runbooks: ${results.length - failed} passed, ${failed} failed`);
+  return out.join("\n");
+}
+
+/** One step as JSON (the contract of `--format json`). */
+export function stepJson(s: StepResult) {
+  return {
+    step: s.step,
+    ok: s.ok,
+    blocked: s.blocked,
+    violations: s.violations.map((v) => ({
+      policy: v.policyName,
+      enforcementLevel: v.enforcementLevel,
+      message: v.message.split("\n").pop(),
+    })),
+    invariants: s.invariants,
+    roles: s.roles,
+    effects: s.effects,
+    errors: s.errors,
+  };
+}
+
+export function renderJson(results: readonly RunbookResult[]): string {
+  const one = (r: RunbookResult) => ({
+    runbook: r.runbook,
+    steps: r.steps.map(stepJson),
+    unusedGaps: r.unusedGaps,
+    ok: r.ok,
+  });
+  return JSON.stringify(results.length === 1 ? one(results[0]!) : results.map(one), null, 2);
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// The runbook a change implies (the plan's pull-request comment)
+
+const roleOf = (r: string | null) => r ?? "not deployed";
+
+/** Where the implied runbook starts, in one sentence. */
+export function basisLine(implied: Implied): string {
+  const roles = (["primary", "secondary"] as const)
+    .map((s) => `${s} ${roleOf(implied.from[s])} → ${implied.to[s]}`)
+    .join(", ");
+  switch (implied.basis) {
+    case "assumed-first-deployment":
+      return `No deployed state was given (--state DIR), so this assumes a first deployment from empty: ${roles}.`;
+    case "first-deployment":
+      return `The deployed state shows neither stack deployed: a first deployment, ${roles}.`;
+    case "deployed":
+      return `From the deployed state (each stack's last outputs): ${roles}.`;
+  }
+}
+
+/** What the step is, as the operator does it. */
+export function stepAction(step: Step): string {
+  if ("up" in step) return `pulumi up -s ${step.up} --policy-pack policies`;
+  if ("expect-blocked" in step) return `pulumi up -s ${step["expect-blocked"]} --policy-pack policies`;
+  if ("outage" in step) return `${step.outage}'s region is down`;
+  if ("recover" in step) return `${step.recover}'s region is back`;
+  if ("set" in step)
+    return `a pull request sets ${Object.entries(step.set)
+      .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
+      .join(", ")}`;
+  return "check the platform";
+}
+
+const MAX_LISTED = 8;
+
+/** Resources by name when few, else counted by type. */
+export function resourceList(refs: readonly ResourceRef[]): string {
+  if (refs.length <= MAX_LISTED) return refs.map((r) => `\`${r.type}\` \`${r.name}\``).join(", ");
+  const counts = new Map<string, number>();
+  for (const r of refs) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
+  return [...counts]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([t, n]) => `${n} × \`${t}\``)
+    .join(", ");
+}
+
+function outcome(s: StepResult): string {
+  if (s.blocked) return "**refused by the policy pack**";
+  if (s.errors.length) return "**fails**";
+  if (!s.ok) return "goes through, **an invariant breaks**";
+  if (Object.values(s.invariants).some((v) => !v.ok)) return "goes through, with a known gap";
+  return "goes through";
+}
+
+/** The implied runbook as markdown: each step, why, and what it does. */
+export function impliedMarkdown(implied: Implied, result: RunbookResult): string[] {
+  const out = ["## This change as a runbook", "", basisLine(implied)];
+  if (implied.acknowledgments.length)
+    out.push(
+      "",
+      `Acknowledgments set: ${implied.acknowledgments.map((k) => `\`${k}\``).join(", ")}.`,
+    );
+  out.push("");
+  result.steps.forEach((s, i) => {
+    const { step, why } = implied.steps[i]!;
+    out.push(`${i + 1}. \`${stepAction(step)}\` (${why}): ${outcome(s)}`);
+    const d = s.diff;
+    if (d) {
+      out.push(
+        `   - changes: ${d.created.length} created, ${d.updated.length} updated, ${d.deleted.length} deleted, ${d.replaced.length} replaced`,
+      );
+      if (d.created.length) out.push(`   - creates: ${resourceList(d.created)}`);
+      if (d.deleted.length) out.push(`   - deletes: ${resourceList(d.deleted)}`);
+      if (d.replaced.length)
+        out.push(`   - replaces: ${resourceList(d.replaced.map((r) => r.before))}`);
+      if (d.dangerous.length)
+        out.push(`   - **data loss risk**: stateful ${resourceList(d.dangerous)}`);
+    }
+    for (const f of s.effects.failovers)
+      out.push(`   - failover: \`${f.group}\` ${f.from} → ${f.to} (${f.mode})`);
+    for (const r of s.effects.restores) out.push(`   - restore: ${r}`);
+    for (const v of s.violations.filter((x) => x.enforcementLevel === "mandatory"))
+      out.push(`   - refused by \`${v.policyName}\`: ${v.message.split("\n").pop()}`);
+    for (const e of s.errors) out.push(`   - error: ${e}`);
+    for (const [name, v] of Object.entries(s.invariants)) {
+      if (v.ok) continue;
+      for (const x of v.expected ?? []) out.push(`   - invariant \`${name}\`: ${x}`);
+      if (!v.expected || v.expected.length < v.detail.split("; ").length)
+        out.push(`   - invariant \`${name}\` breaks: ${v.detail}`);
+    }
+    if ("up" in step && !s.blocked && !s.errors.length) {
+      const w = Object.entries(s.effects.writers)
+        .map(([cls, sites]) => `${cls} ${sites.join("+") || "none"}`)
+        .join(" · ");
+      out.push(`   - writers after: ${w}`);
+    }
+  });
+  out.push("");
+  const failed = result.steps.filter((s) => !s.ok).length;
+  const gaps = result.steps.some((s) => Object.values(s.invariants).some((v) => v.expected));
+  out.push(
+    failed
+      ? `**${failed} of ${result.steps.length} step(s) would not go as planned.**`
+      : gaps
+        ? `Every step goes through and the pair converges; the invariants hold after each step but for the known gaps above, each with the issue that fixes it.`
+        : `Every step goes through, every invariant holds after each, and the pair converges.`,
+    "",
+  );
+  return out;
+}
+
+/** The implied runbook as text lines. */
+export function impliedText(implied: Implied, result: RunbookResult): string[] {
+  const out = ["This change as a runbook:", `  ${basisLine(implied)}`];
+  result.steps.forEach((s, i) => {
+    out.push(...stepLines({ ...s, step: `${s.step}  (${implied.steps[i]!.why})` }, i + 1));
+  });
+  return out;
+}
+
+/** The implied runbook as JSON. */
+export function impliedJson(implied: Implied, result: RunbookResult) {
+  return {
+    basis: implied.basis,
+    from: implied.from,
+    to: implied.to,
+    acknowledgments: implied.acknowledgments,
+    steps: result.steps.map((s, i) => ({ ...stepJson(s), why: implied.steps[i]!.why })),
+    ok: result.ok,
+  };
+}

@@ -1,0 +1,109 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { z } from "zod";
+import { DEPLOYMENT_OUTPUT } from "../../components/lastDeployment";
+import {
+  ONE_PROMOTION_KEYS,
+  clearedValue,
+  setValue,
+  type OnePromotionKey,
+} from "../../policies/promotion";
+import { SITES, type Site } from "./model";
+
+/**
+ * The deployed state as the state backend keeps it: each stack's last outputs, as
+ * `pulumi stack output --json --show-secrets -s <stack> > DIR/<stack>.json` exports them. A
+ * missing file, or `{}` (a stack that exists but was never deployed), reads as never deployed.
+ */
+
+export type Outputs = Record<string, unknown>;
+export type DeployedState = Partial<Record<Site, Outputs>>;
+
+const role = z.enum(["active", "passive"]);
+
+/** The outputs this program exports and the runbook reads; anything else is kept as it is. */
+const outputsSchema = z.looseObject({
+  site: z.enum(SITES as [Site, Site]),
+  role,
+  promote: z.boolean(),
+  [DEPLOYMENT_OUTPUT]: z.looseObject({
+    role,
+    acknowledgments: z.array(z.enum(ONE_PROMOTION_KEYS)).default([]),
+  }),
+});
+
+export class StateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StateError";
+  }
+}
+
+/** One stack's exported outputs, checked: a clear error naming the file, the key and the value. */
+export function parseOutputs(file: string, stack: Site, doc: unknown): Outputs | undefined {
+  if (doc !== null && typeof doc === "object" && !Array.isArray(doc) && !Object.keys(doc).length)
+    return undefined;
+  const parsed = outputsSchema.safeParse(doc);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      let value: unknown = doc;
+      for (const k of i.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[k];
+      const key = i.path.join(".") || "(the file)";
+      return `  - ${key}: ${value === undefined ? "missing" : `is ${JSON.stringify(value)}`}: ${i.message}`;
+    });
+    throw new StateError(
+      `${file}: not the outputs of a paired-dr stack (pulumi stack output --json --show-secrets -s ${stack}):\n${lines.join("\n")}`,
+    );
+  }
+  if (parsed.data.site !== stack)
+    throw new StateError(
+      `${file}: site is ${JSON.stringify(parsed.data.site)}, but the file is stack ${stack}'s (site ${stack})`,
+    );
+  return doc as Outputs;
+}
+
+/** Reads DIR/primary.json and DIR/secondary.json. */
+export function readDeployedState(dir: string): DeployedState {
+  if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory())
+    throw new StateError(`--state ${dir}: no such directory`);
+  const state: DeployedState = {};
+  for (const site of SITES) {
+    const file = path.join(dir, `${site}.json`);
+    if (!fs.existsSync(file)) continue;
+    let doc: unknown;
+    try {
+      doc = JSON.parse(fs.readFileSync(file, "utf8"));
+    } catch (e) {
+      throw new StateError(`${file}: not JSON (${(e as Error).message})`);
+    }
+    const outputs = parseOutputs(file, site, doc);
+    if (outputs) state[site] = outputs;
+  }
+  return state;
+}
+
+/** The one-promotion keys a stack's last deployment was made with. */
+export function recordedAcknowledgments(outputs: Outputs): OnePromotionKey[] {
+  const acks = (outputs[DEPLOYMENT_OUTPUT] as { acknowledgments?: unknown } | undefined)
+    ?.acknowledgments;
+  return ONE_PROMOTION_KEYS.filter((k) => Array.isArray(acks) && acks.includes(k));
+}
+
+/** The Pulumi.yaml values (dotted paths) a stack's outputs record it was deployed with. */
+export function recordedSets(outputs: Outputs): Record<string, unknown> {
+  const acks = recordedAcknowledgments(outputs);
+  return {
+    promote: outputs.promote === true,
+    ...Object.fromEntries(
+      ONE_PROMOTION_KEYS.map((k) => [k, acks.includes(k) ? setValue(k) : clearedValue(k)]),
+    ),
+  };
+}
+
+/** Writes DIR/<stack>.json for each deployed stack, as `pulumi stack output --json` prints it. */
+export function writeDeployedState(dir: string, state: DeployedState): void {
+  fs.mkdirSync(dir, { recursive: true });
+  for (const site of SITES)
+    if (state[site])
+      fs.writeFileSync(path.join(dir, `${site}.json`), `${JSON.stringify(state[site], null, 2)}\n`);
+}
