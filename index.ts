@@ -153,6 +153,9 @@ export = async () => {
       sqlRecovered: sqlPair.plan.recovery !== undefined,
       lake: workspace.lakeAccountName,
       acknowledgments: configAcknowledgments(config),
+      // What this deployment decided from, beyond its config: its role before and the role it
+      // read for the peer (tools/runbook replays a deployment from its outputs with them).
+      previous: { role: last.role ?? null, peerRole: peer.role ?? null },
       sql: {
         server: sqlPair.serverName,
         pools: sqlPair.plan.pools.map((p) => p.name),

@@ -60,7 +60,9 @@ export function impliedSteps(
   if (!demoted.length && !promoted.length) {
     const steps = [up(active, "roles unchanged"), up(passive, "roles unchanged")];
     if (from[passive] === null)
-      steps.push(up(active, "the active site once more: it creates what needs the peer's resources"));
+      steps.push(
+        up(active, "the active site once more: it creates what needs the peer's resources"),
+      );
     return steps;
   }
   const forced = acks.includes("promotion.acknowledgeForcedFailover");
@@ -151,7 +153,8 @@ export async function playImplied(
   };
   const player = new RunbookPlayer(analyze, dir, opts.sets, opts.projectSets);
   const start = state && deployedAny ? await player.deployed(state) : undefined;
-  const result = await player.play(runbook, start);
-  // Declared gaps this change never meets are not its concern.
-  return { implied, result: { ...result, unusedGaps: [], ok: result.steps.every((s) => s.ok) } };
+  const result = await player.play(runbook, start, { untilRefused: true });
+  // Declared gaps this change never meets are not its concern; a step not reached fails it.
+  const ok = result.steps.length === implied.steps.length && result.steps.every((s) => s.ok);
+  return { implied, result: { ...result, unusedGaps: [], ok } };
 }

@@ -28,7 +28,7 @@ import {
   type Site,
 } from "./model";
 import { describeStep, type KnownGap, type Runbook, type Step } from "./schema";
-import { recordedSets, type DeployedState } from "./state";
+import { recordedReferences, recordedSets, type DeployedState } from "./state";
 
 /** Analyzes one stack's registrations with the policy pack (the real pack over gRPC, in the CLI). */
 export type Analyze = (stack: string, plan: StackPlan) => Promise<Violation[]>;
@@ -36,6 +36,8 @@ export type Analyze = (stack: string, plan: StackPlan) => Promise<Violation[]>;
 export interface InvariantVerdict {
   ok: boolean;
   detail: string;
+  /** Each breach, with the declared known gap that covers it, if any. */
+  breaches: { message: string; gap?: { issue: number; why: string } }[];
   /** The breaches a declared known gap covers (the step still counts as behaving as expected). */
   expected?: string[];
 }
@@ -67,6 +69,10 @@ export interface RunbookResult {
   steps: StepResult[];
   /** Each deployed stack's outputs at the end, as `pulumi stack output --json` prints them. */
   outputs: Partial<Record<Site, Record<string, unknown>>>;
+  /** Each deployed stack's last deployment at the end. */
+  plans: Partial<Record<Site, StackPlan>>;
+  /** Each failover group's primary at the end. */
+  groupPrimary: Record<string, Site>;
   /** Known gaps declared but never seen: each fails the runbook. */
   unusedGaps: string[];
   ok: boolean;
@@ -149,21 +155,22 @@ export class RunbookPlayer {
   /**
    * The starting point for stacks whose last outputs are known (`pulumi stack output --json`):
    * each stack's resources as this program registers them with the config its outputs record
-   * (promote and the acknowledgments), reading those outputs as its last deployment; the
-   * failover groups' primaries as the recorded holds left them.
+   * (promote and the acknowledgments) and the references its last deployment read (its role
+   * before, the peer's role then); the failover groups' primaries as the recorded holds left them.
    */
   async deployed(outputs: DeployedState): Promise<StartingPoint> {
     const plans: Partial<Record<Site, StackPlan>> = {};
     for (const site of SITES) {
       const own = outputs[site];
       if (!own) continue;
+      const { lastOutputs, peerOutputs } = recordedReferences(own, outputs[peerOf(site)]);
       const plan = await planStack(site, {
         dir: this.dir,
         program: await this.program,
         sets: this.sets,
         projectSets: { ...this.projectSets, ...recordedSets(own) },
-        lastOutputs: own,
-        peerOutputs: { [peerOf(site)]: { ...(outputs[peerOf(site)] ?? {}) } },
+        ...(lastOutputs && { lastOutputs }),
+        peerOutputs: { [peerOf(site)]: peerOutputs },
       });
       plans[site] = { ...plan, outputs: own };
     }
@@ -173,7 +180,15 @@ export class RunbookPlayer {
     return { plans, groupPrimary: heldGroupPrimaries(stacks) };
   }
 
-  async play(runbook: Runbook, start?: StartingPoint): Promise<RunbookResult> {
+  /**
+   * Plays the runbook from `start` (default: nothing deployed). `untilRefused`: stop after the
+   * first deployment that is refused or fails, as an operator would.
+   */
+  async play(
+    runbook: Runbook,
+    start?: StartingPoint,
+    { untilRefused = false }: { untilRefused?: boolean } = {},
+  ): Promise<RunbookResult> {
     const plans = { ...start?.plans };
     const state: State = {
       platform: {
@@ -201,26 +216,23 @@ export class RunbookPlayer {
       let invariantsOk = true;
       for (const name of INVARIANTS) {
         if (name === "converged" && !lastStep) continue;
-        const all = breaches[name];
-        const expected = all.filter((b) => {
+        const all = breaches[name].map((b) => {
           const gap = runbook["known-gaps"].find(
             (g) => g.invariant === name && g.scope === b.scope,
           );
           if (gap) gapsSeen.add(gap);
-          return gap !== undefined;
+          return { message: b.message, ...(gap && { gap: { issue: gap.issue, why: gap.why } }) };
         });
-        const unexpected = all.filter((b) => !expected.includes(b));
-        if (unexpected.length) invariantsOk = false;
+        if (all.some((b) => !b.gap)) invariantsOk = false;
+        const expected = all.filter((b) => b.gap);
         result.out.invariants[name] = {
           ok: all.length === 0,
           detail: all.length ? all.map((b) => b.message).join("; ") : "holds",
+          breaches: all,
           ...(expected.length && {
-            expected: expected.map((b) => {
-              const gap = runbook["known-gaps"].find(
-                (g) => g.invariant === name && g.scope === b.scope,
-              )!;
-              return `${b.message} (known gap, issue ${gap.issue}: ${gap.why})`;
-            }),
+            expected: expected.map(
+              (b) => `${b.message} (known gap, issue ${b.gap!.issue}: ${b.gap!.why})`,
+            ),
           }),
         };
       }
@@ -231,6 +243,7 @@ export class RunbookPlayer {
       };
       result.out.effects.writers = writerSummary(state.platform);
       steps.push(result.out);
+      if (untilRefused && (result.out.blocked || result.out.errors.length)) break;
     }
     const unusedGaps = runbook["known-gaps"]
       .filter((g) => !gapsSeen.has(g))
@@ -241,6 +254,8 @@ export class RunbookPlayer {
       runbook: runbook.name,
       steps,
       outputs,
+      plans: { ...state.plans },
+      groupPrimary: { ...state.platform.groupPrimary },
       unusedGaps,
       ok: steps.every((s) => s.ok) && unusedGaps.length === 0,
     };

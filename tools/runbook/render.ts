@@ -30,8 +30,9 @@ export function stepLines(s: StepResult, n: number): string[] {
   for (const [name, v] of Object.entries(s.invariants)) {
     if (v.ok) continue;
     for (const x of v.expected ?? []) lines.push(`${pad}${name}: expected breach: ${x}`);
-    if (!v.expected || v.expected.length < v.detail.split("; ").length)
-      lines.push(`${pad}${name}: BROKEN: ${v.detail}`);
+    const broken = v.breaches.filter((b) => !b.gap);
+    if (broken.length)
+      lines.push(`${pad}${name}: BROKEN: ${broken.map((b) => b.message).join("; ")}`);
   }
   const held = Object.entries(s.invariants)
     .filter(([, v]) => v.ok)
@@ -81,7 +82,6 @@ export function renderJson(results: readonly RunbookResult[]): string {
   return JSON.stringify(results.length === 1 ? one(results[0]!) : results.map(one), null, 2);
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // The runbook a change implies (the plan's pull-request comment)
 
@@ -105,7 +105,8 @@ export function basisLine(implied: Implied): string {
 /** What the step is, as the operator does it. */
 export function stepAction(step: Step): string {
   if ("up" in step) return `pulumi up -s ${step.up} --policy-pack policies`;
-  if ("expect-blocked" in step) return `pulumi up -s ${step["expect-blocked"]} --policy-pack policies`;
+  if ("expect-blocked" in step)
+    return `pulumi up -s ${step["expect-blocked"]} --policy-pack policies`;
   if ("outage" in step) return `${step.outage}'s region is down`;
   if ("recover" in step) return `${step.recover}'s region is back`;
   if ("set" in step)
@@ -128,12 +129,14 @@ export function resourceList(refs: readonly ResourceRef[]): string {
     .join(", ");
 }
 
-function outcome(s: StepResult): string {
-  if (s.blocked) return "**refused by the policy pack**";
-  if (s.errors.length) return "**fails**";
-  if (!s.ok) return "goes through, **an invariant breaks**";
-  if (Object.values(s.invariants).some((v) => !v.ok)) return "goes through, with a known gap";
-  return "goes through";
+function outcome(s: StepResult, deploys: boolean): string {
+  if (s.blocked) return ": **refused by the policy pack**";
+  if (s.errors.length) return ": **fails**";
+  const prefix = deploys ? ": goes through" : ":";
+  if (!s.ok) return `${prefix}${deploys ? "," : ""} **an invariant breaks**`;
+  if (Object.values(s.invariants).some((v) => !v.ok))
+    return `${prefix}${deploys ? "," : ""} with a known gap`;
+  return deploys ? prefix : "";
 }
 
 /** The implied runbook as markdown: each step, why, and what it does. */
@@ -147,7 +150,7 @@ export function impliedMarkdown(implied: Implied, result: RunbookResult): string
   out.push("");
   result.steps.forEach((s, i) => {
     const { step, why } = implied.steps[i]!;
-    out.push(`${i + 1}. \`${stepAction(step)}\` (${why}): ${outcome(s)}`);
+    out.push(`${i + 1}. \`${stepAction(step)}\` (${why})${outcome(s, "up" in step)}`);
     const d = s.diff;
     if (d) {
       out.push(
@@ -165,12 +168,15 @@ export function impliedMarkdown(implied: Implied, result: RunbookResult): string
     for (const r of s.effects.restores) out.push(`   - restore: ${r}`);
     for (const v of s.violations.filter((x) => x.enforcementLevel === "mandatory"))
       out.push(`   - refused by \`${v.policyName}\`: ${v.message.split("\n").pop()}`);
-    for (const e of s.errors) out.push(`   - error: ${e}`);
+    if (!s.blocked) for (const e of s.errors) out.push(`   - error: ${e}`);
     for (const [name, v] of Object.entries(s.invariants)) {
       if (v.ok) continue;
-      for (const x of v.expected ?? []) out.push(`   - invariant \`${name}\`: ${x}`);
-      if (!v.expected || v.expected.length < v.detail.split("; ").length)
-        out.push(`   - invariant \`${name}\` breaks: ${v.detail}`);
+      for (const b of v.breaches)
+        out.push(
+          b.gap
+            ? `   - known gap (issue ${b.gap.issue}), \`${name}\`: ${b.message}`
+            : `   - invariant \`${name}\` breaks: ${b.message}`,
+        );
     }
     if ("up" in step && !s.blocked && !s.errors.length) {
       const w = Object.entries(s.effects.writers)
@@ -179,17 +185,29 @@ export function impliedMarkdown(implied: Implied, result: RunbookResult): string
       out.push(`   - writers after: ${w}`);
     }
   });
+  implied.steps.slice(result.steps.length).forEach(({ step, why }, i) => {
+    out.push(
+      `${result.steps.length + i + 1}. \`${stepAction(step)}\` (${why}): not reached while the step before it cannot go through`,
+    );
+  });
   out.push("");
-  const failed = result.steps.filter((s) => !s.ok).length;
-  const gaps = result.steps.some((s) => Object.values(s.invariants).some((v) => v.expected));
+  const gaps = new Map<string, { issue: number; why: string }>();
+  for (const s of result.steps)
+    for (const v of Object.values(s.invariants))
+      for (const b of v.breaches) if (b.gap) gaps.set(`${b.gap.issue} ${b.gap.why}`, b.gap);
+  const failed = result.steps.find((s) => !s.ok);
   out.push(
     failed
-      ? `**${failed} of ${result.steps.length} step(s) would not go as planned.**`
-      : gaps
-        ? `Every step goes through and the pair converges; the invariants hold after each step but for the known gaps above, each with the issue that fixes it.`
-        : `Every step goes through, every invariant holds after each, and the pair converges.`,
+      ? `**Step ${result.steps.indexOf(failed) + 1} of ${implied.steps.length} would not go as planned.**`
+      : `Every step goes through and the pair converges${gaps.size ? "; the invariants hold after each step but for the known gaps below" : ", with every invariant holding after each step"}.`,
     "",
   );
+  if (gaps.size) {
+    out.push("Known gaps met, each with the issue that fixes it:", "");
+    for (const g of [...gaps.values()].sort((a, b) => a.issue - b.issue))
+      out.push(`- issue ${g.issue}: ${g.why}`);
+    out.push("");
+  }
   return out;
 }
 

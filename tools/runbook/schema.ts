@@ -99,7 +99,6 @@ export function allRunbooks(dir: string): string[] {
     .map((f) => path.join(RUNBOOK_DIR(dir), f));
 }
 
-
 /**
  * Every known gap the shipped runbooks declare, once per invariant and scope: the defects the
  * project knows of, each with the issue that fixes it.

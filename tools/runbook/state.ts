@@ -29,6 +29,7 @@ const outputsSchema = z.looseObject({
   [DEPLOYMENT_OUTPUT]: z.looseObject({
     role,
     acknowledgments: z.array(z.enum(ONE_PROMOTION_KEYS)).default([]),
+    previous: z.strictObject({ role: role.nullable(), peerRole: role.nullable() }).optional(),
   }),
 });
 
@@ -106,4 +107,29 @@ export function writeDeployedState(dir: string, state: DeployedState): void {
   for (const site of SITES)
     if (state[site])
       fs.writeFileSync(path.join(dir, `${site}.json`), `${JSON.stringify(state[site], null, 2)}\n`);
+}
+
+const withRole = (o: Outputs, r: "active" | "passive"): Outputs => ({
+  ...o,
+  role: r,
+  [DEPLOYMENT_OUTPUT]: { ...(o[DEPLOYMENT_OUTPUT] as object), role: r },
+});
+
+/**
+ * What a stack's last deployment read through its StackReferences, as its outputs record it
+ * (`deployment.previous`): its own outputs with the role it had before, or none when that was its
+ * first; the peer's outputs with the role it read then, or none. Outputs from before the record
+ * existed read as a steady deployment: the stack's own outputs and the peer's.
+ */
+export function recordedReferences(
+  own: Outputs,
+  peer: Outputs | undefined,
+): { lastOutputs?: Outputs; peerOutputs: Outputs } {
+  const previous = (own[DEPLOYMENT_OUTPUT] as { previous?: unknown } | undefined)?.previous as
+    { role: "active" | "passive" | null; peerRole: "active" | "passive" | null } | undefined;
+  if (!previous) return { lastOutputs: own, peerOutputs: peer ?? {} };
+  return {
+    ...(previous.role && { lastOutputs: withRole(own, previous.role) }),
+    peerOutputs: previous.peerRole && peer ? withRole(peer, previous.peerRole) : {},
+  };
 }
