@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ROOT } from "./helpers";
 
-type Step = { uses?: string; run?: string; with?: Record<string, unknown> };
+type Step = { if?: string; uses?: string; run?: string; with?: Record<string, unknown> };
 type Job = {
   if?: string;
   needs?: string;
@@ -25,30 +25,49 @@ describe("the pull-request workflow", () => {
     expect(Object.keys(workflow.on)).toEqual(["pull_request"]);
   });
 
-  it("always runs the offline plan and comments its markdown", () => {
-    const steps = workflow.jobs["offline-plan"]!.steps;
-    expect(workflow.jobs["offline-plan"]!.if).toBeUndefined();
-    expect(steps.map((s) => s.run).filter(Boolean)).toEqual([
+  it("always runs the offline plan; it comments its markdown when there are no credentials", () => {
+    const job = workflow.jobs["offline-plan"]!;
+    expect(job.if).toBeUndefined();
+    expect(job.steps.map((s) => s.run).filter(Boolean)).toEqual([
       "npm ci",
       "npm test",
       "npm run -s plan -- --format markdown > plan.md",
     ]);
-    expect(steps.at(-1)).toMatchObject({
+    expect(job.steps.at(-1)).toMatchObject({
+      if: "always() && needs.credentials.outputs.present != 'true'",
       uses: "marocchino/sticky-pull-request-comment@v2",
-      with: { path: "plan.md" },
+      with: { header: "paired-dr-offline-plan", path: "plan.md" },
     });
   });
 
-  it("previews both stacks with pulumi/actions only when credentials are present", () => {
+  it("with credentials: previews both stacks, exports their outputs, and comments the plan on them", () => {
     const job = workflow.jobs["cloud-preview"]!;
     expect(job.if).toBe("needs.credentials.outputs.present == 'true'");
-    expect(job.strategy!.matrix.stack).toEqual(["primary", "secondary"]);
-    const pulumi = job.steps.find((s) => s.uses?.startsWith("pulumi/actions@"))!;
-    expect(pulumi.with).toMatchObject({
-      command: "preview",
-      "stack-name": "${{ matrix.stack }}",
-      "comment-on-pr": true,
-      policyPacks: "policies",
+    const previews = job.steps.filter((s) => s.uses?.startsWith("pulumi/actions@"));
+    expect(previews.map((s) => s.with)).toEqual(
+      ["primary", "secondary"].map((stack) =>
+        expect.objectContaining({
+          command: "preview",
+          "stack-name": stack,
+          "comment-on-pr": true,
+          policyPacks: "policies",
+        }),
+      ),
+    );
+    const runs = job.steps.map((s) => s.run).filter(Boolean);
+    // The state stays on the runner: no step uploads it.
+    expect(job.steps.some((s) => s.uses?.includes("upload-artifact"))).toBe(false);
+    expect(runs.slice(1)).toEqual([
+      'mkdir -p "$RUNNER_TEMP/state"\n' +
+        "for stack in primary secondary; do\n" +
+        '  pulumi stack output --json --show-secrets -s "$stack" > "$RUNNER_TEMP/state/$stack.json"\n' +
+        "done\n",
+      'npm run -s plan -- --format markdown --state "$RUNNER_TEMP/state" > plan.md',
+    ]);
+    expect(job.steps.at(-1)).toMatchObject({
+      if: "always()",
+      uses: "marocchino/sticky-pull-request-comment@v2",
+      with: { header: "paired-dr-offline-plan", path: "plan.md" },
     });
   });
 });
