@@ -272,6 +272,10 @@ describe("runbooks", () => {
       ["up: primary", { primary: "active", secondary: "passive" }],
       [expect.stringMatching(/^expect/), { primary: "active", secondary: "passive" }],
     ]);
-    expect(r!.steps.at(-1)!.invariants.converged).toEqual({ ok: true, detail: "holds" });
+    expect(r!.steps.at(-1)!.invariants.converged).toEqual({
+      ok: true,
+      detail: "holds",
+      breaches: [],
+    });
   });
 });

@@ -7,7 +7,8 @@ import { performance } from "node:perf_hooks";
  * RUNS times each; tables give the median and the worst run.
  *   npm run bench [-- --runs N] [-- --fleets 100,1000,5000]
  * 1. The shipped config: both stacks, as text (with each stack's promote flip) and as JSON, with
- *    and without the policy pack (the difference is what the pack's process and calls cost).
+ *    and without the policy pack (the difference is what the pack's process and calls cost); as
+ *    markdown (the pull-request comment, with the runbook the config implies); every runbook.
  * 2. Tenant fleets (one paid tenant in five): both stacks as JSON, and the floor: the same number
  *    of bare resources registered by the same engine. Also the per-database cost of the generated
  *    sql.Database class against the TenantDatabase the program uses.
@@ -70,6 +71,11 @@ const row = (name: string, m: ReturnType<typeof measure>) =>
 row("shipped config, text with promote flips", measure([]));
 row("shipped config, json (with the policy pack)", measure(["--format", "json"]));
 row("shipped config, json, --no-policy", measure(["--format", "json", "--no-policy"]));
+row(
+  "shipped config, markdown (with the runbook the config implies)",
+  measure(["--format", "markdown"]),
+);
+row("every runbook (npm run runbook -- --all)", measure(["--runbooks"]));
 for (const n of fleets) {
   const plan = measure(["--format", "json", "--fleet", String(n)]);
   row(`fleet ${n} tenants, both stacks, json`, plan);

@@ -6,6 +6,8 @@ import { captureProgram } from "../plan/capture";
 import { parseCli, runPlan } from "../plan/cli";
 import { readProjectFile } from "../plan/projectConfig";
 import { PROJECT_DIR } from "../plan/engine";
+import { playRunbooks } from "../runbook/cli";
+import { allRunbooks } from "../runbook/schema";
 import { generateFleet } from "./fleet";
 
 class Bare extends pulumi.CustomResource {
@@ -17,6 +19,7 @@ class Bare extends pulumi.CustomResource {
 /**
  * One measurement in a fresh process; prints {ms, maxRssMb, resources} as JSON.
  *   planOnce.ts [plan args...] [--fleet N]   the plan, with a generated fleet of N tenants
+ *   planOnce.ts --runbooks                   every runbook in runbooks/ (npm run runbook -- --all)
  *   planOnce.ts --floor N --kind bare|tenant|generated
  *                                            N registrations of one kind through the same engine
  */
@@ -27,12 +30,17 @@ async function main(argv: string[]) {
     const [value] = argv.splice(i, 2).slice(1);
     return value;
   };
+  const runbooks = argv.includes("--runbooks");
   const fleet = take("--fleet");
   const floor = take("--floor");
   const kind = take("--kind") ?? "bare";
   const start = performance.now();
   let resources = 0;
-  if (floor) {
+  if (runbooks) {
+    const results = await playRunbooks(allRunbooks(PROJECT_DIR));
+    if (!results.every((r) => r.ok)) throw new Error("a runbook failed: npm run runbook -- --all");
+    resources = -1;
+  } else if (floor) {
     const n = Number(floor);
     const { resources: captured } = await captureProgram(
       () => {
