@@ -1,6 +1,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as azure from "@pulumi/azure-native/provider";
 import { loadConfig } from "./config/load";
+import { fenceEpoch } from "./components/fence";
 import {
   DEPLOYMENT_OUTPUT,
   readLastDeployment,
@@ -152,6 +153,7 @@ export = async () => {
       metastoreRestoredOnce: metastore.decision.restoreOnce,
       sqlRecovered: sqlPair.plan.recovery !== undefined,
       lake: workspace.lakeAccountName,
+      epoch: fenceEpoch(role, last, peer),
       acknowledgments: configAcknowledgments(config),
       // What this deployment decided from, beyond its config: its role before and the role it
       // read for the peer (tools/runbook replays a deployment from its outputs with them).

@@ -15,6 +15,8 @@ export interface LastDeployment {
   readonly sqlRecovered?: boolean;
   /** The site's lake (storage account name): it exists once a deployment recorded it. */
   readonly lake?: string;
+  /** The fencing epoch the deployment held (components/fence.ts). */
+  readonly epoch?: number;
   /** The one-promotion keys (policies/promotion.ts) the deployment was made with. */
   readonly acknowledgments?: readonly string[];
   /**
@@ -55,6 +57,7 @@ export function parseLastDeployment(value: unknown): LastDeployment {
     }),
     ...(typeof v.sqlRecovered === "boolean" && { sqlRecovered: v.sqlRecovered }),
     ...(typeof v.lake === "string" && { lake: v.lake }),
+    ...(Number.isSafeInteger(v.epoch) && (v.epoch as number) >= 0 && { epoch: v.epoch as number }),
     ...(strings(v.acknowledgments) && { acknowledgments: strings(v.acknowledgments) }),
     ...(parseSql(v.sql) && { sql: parseSql(v.sql) }),
   };

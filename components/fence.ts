@@ -1,0 +1,20 @@
+import type { Role } from "./role";
+
+/**
+ * The fencing epoch (issue 10): a number that only grows, raised by every promotion above both
+ * sites' recorded epochs, so the site promoted last always holds the highest one. A site that
+ * comes back after missing a promotion still holds a lower epoch than the new active site's, and
+ * its writes into the peer's lake can be refused by comparing the two. The peer's epoch is read
+ * from the state backend, which survives the loss of the peer's region.
+ */
+export function fenceEpoch(
+  role: Role,
+  last: { readonly role?: Role; readonly epoch?: number },
+  peer: { readonly epoch?: number },
+): number {
+  const own = last.epoch ?? 0;
+  // A deployment without a recorded epoch (the first, or one made before epochs existed) that
+  // is active takes one as a promotion would.
+  const promoting = role === "active" && (last.role !== "active" || last.epoch === undefined);
+  return promoting ? Math.max(own, peer.epoch ?? 0) + 1 : own;
+}
