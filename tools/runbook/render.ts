@@ -1,5 +1,6 @@
 import type { ResourceRef } from "../plan/diff";
 import type { Implied } from "./implied";
+import { SITES } from "./model";
 import type { RunbookResult, StepResult } from "./play";
 import type { Step } from "./schema";
 
@@ -89,9 +90,7 @@ const roleOf = (r: string | null) => r ?? "not deployed";
 
 /** Where the implied runbook starts, in one sentence. */
 export function basisLine(implied: Implied): string {
-  const roles = (["primary", "secondary"] as const)
-    .map((s) => `${s} ${roleOf(implied.from[s])} → ${implied.to[s]}`)
-    .join(", ");
+  const roles = SITES.map((s) => `${s} ${roleOf(implied.from[s])} → ${implied.to[s]}`).join(", ");
   switch (implied.basis) {
     case "assumed-first-deployment":
       return `No deployed state was given (--state DIR), so this assumes a first deployment from empty: ${roles}.`;
@@ -132,11 +131,13 @@ export function resourceList(refs: readonly ResourceRef[]): string {
 function outcome(s: StepResult, deploys: boolean): string {
   if (s.blocked) return ": **refused by the policy pack**";
   if (s.errors.length) return ": **fails**";
-  const prefix = deploys ? ": goes through" : ":";
-  if (!s.ok) return `${prefix}${deploys ? "," : ""} **an invariant breaks**`;
-  if (Object.values(s.invariants).some((v) => !v.ok))
-    return `${prefix}${deploys ? "," : ""} with a known gap`;
-  return deploys ? prefix : "";
+  const note = !s.ok
+    ? "**an invariant breaks**"
+    : Object.values(s.invariants).some((v) => !v.ok)
+      ? "with a known gap"
+      : "";
+  if (deploys) return note ? `: goes through, ${note}` : ": goes through";
+  return note ? `: ${note}` : "";
 }
 
 /** The implied runbook as markdown: each step, why, and what it does. */
