@@ -41,6 +41,7 @@ export = async () => {
   });
   const gcpRegions = [config.gcp.region, config.gcp.peerRegion] as const;
 
+  const epoch = fenceEpoch(role, last, peer);
   const workspace = new Workspace(
     "workspace",
     {
@@ -52,6 +53,7 @@ export = async () => {
       repo,
       tags: { platform: config.prefix, "managed-by": "pulumi" },
       peerLakeReady: peer.lake !== undefined,
+      epoch,
     },
     { provider: azureProvider },
   );
@@ -153,11 +155,16 @@ export = async () => {
       metastoreRestoredOnce: metastore.decision.restoreOnce,
       sqlRecovered: sqlPair.plan.recovery !== undefined,
       lake: workspace.lakeAccountName,
-      epoch: fenceEpoch(role, last, peer),
+      epoch,
       acknowledgments: configAcknowledgments(config),
       // What this deployment decided from, beyond its config: its role before and the role it
       // read for the peer (tools/runbook replays a deployment from its outputs with them).
-      previous: { role: last.role ?? null, peerRole: peer.role ?? null },
+      previous: {
+        role: last.role ?? null,
+        peerRole: peer.role ?? null,
+        epoch: last.epoch ?? null,
+        peerEpoch: peer.epoch ?? null,
+      },
       sql: {
         server: sqlPair.serverName,
         pools: sqlPair.plan.pools.map((p) => p.name),

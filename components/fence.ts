@@ -1,4 +1,4 @@
-import type { Role } from "./role";
+import type { Role, Site } from "./role";
 
 /**
  * The fencing epoch (issue 10): a number that only grows, raised by every promotion above both
@@ -17,4 +17,12 @@ export function fenceEpoch(
   // is active takes one as a promotion would.
   const promoting = role === "active" && (last.role !== "active" || last.epoch === undefined);
   return promoting ? Math.max(own, peer.epoch ?? 0) + 1 : own;
+}
+
+/** Where each site's fence record lives in its own lake container (workspace/fence/fence.py). */
+export const FENCE_BLOB = "_paired-dr/fence.json";
+
+/** The fence record's text, as workspace/fence/fence.py parses it. */
+export function fenceRecord(site: Site, role: Role, epoch: number): string {
+  return JSON.stringify({ site, role, epoch });
 }

@@ -28,6 +28,17 @@ export const REPLACE_ON_CHANGE: Readonly<Record<string, readonly string[]>> = {
     "isHnsEnabled",
   ],
   "azure-native:keyvault:Vault": ["vaultName", "resourceGroupName", "location"],
+  // The provider's own Blob schema marks these ForceNew, source among them, and replaces by
+  // deleting first (pulumi-azure-native customresources/custom_storage_azidentity.go).
+  "azure-native:storage:Blob": [
+    "resourceGroupName",
+    "accountName",
+    "containerName",
+    "blobName",
+    "type",
+    "contentMd5",
+    "source",
+  ],
   "azure-native:sql:Server": ["serverName", "resourceGroupName", "location"],
   "azure-native:sql:ElasticPool": [
     "elasticPoolName",

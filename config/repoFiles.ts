@@ -19,6 +19,18 @@ export interface RepoNotebook {
   /** Path under the workspace root, without extension, e.g. "etl/ingest_orders". */
   readonly key: string;
   readonly language: string;
+  /** The notebooks it runs inline (`%run <path>` cells), resolved to keys. */
+  readonly runs?: readonly string[];
+}
+
+/** The `%run` targets of a notebook's source, resolved against its own key ("etl/x" -> ...). */
+export function notebookRuns(key: string, source: string): string[] {
+  const runs: string[] = [];
+  for (const m of source.matchAll(/^(?:#|--|\/\/) MAGIC %run\s+(\S+)\s*$/gm)) {
+    const target = m[1]!;
+    runs.push(target.startsWith("/") ? target : path.posix.join(path.posix.dirname(key), target));
+  }
+  return runs;
 }
 
 export interface RepoFiles {
@@ -52,6 +64,8 @@ function walk(dir: string, rel = ""): string[] {
     .sort((a, b) => a.name.localeCompare(b.name))
     .flatMap((e) => {
       const r = rel ? `${rel}/${e.name}` : e.name;
+      // Python's bytecode cache (left by importing workspace/fence/fence.py) is not a source.
+      if (e.name === "__pycache__") return [];
       return e.isDirectory() ? walk(dir, r) : e.isFile() ? [r] : [];
     });
 }
@@ -62,10 +76,12 @@ export function scanRepo(root: string): RepoFiles {
   const workspaceFiles: string[] = [];
   const wsDir = path.join(root, WORKSPACE_DIR);
   for (const rel of walk(wsDir)) {
-    const firstLine = fs.readFileSync(path.join(wsDir, rel), "utf8").split("\n", 1)[0] ?? "";
-    const notebook = classifyWorkspaceFile(rel, firstLine);
-    if (notebook) notebooks[notebook.key] = notebook;
-    else workspaceFiles.push(path.posix.join(WORKSPACE_DIR, rel));
+    const text = fs.readFileSync(path.join(wsDir, rel), "utf8");
+    const notebook = classifyWorkspaceFile(rel, text.split("\n", 1)[0] ?? "");
+    if (notebook) {
+      const runs = notebookRuns(notebook.key, text);
+      notebooks[notebook.key] = runs.length ? { ...notebook, runs } : notebook;
+    } else workspaceFiles.push(path.posix.join(WORKSPACE_DIR, rel));
   }
   const initScripts = walk(path.join(root, INIT_SCRIPTS_DIR)).map((r) =>
     path.posix.join(INIT_SCRIPTS_DIR, r),

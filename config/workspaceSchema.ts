@@ -1,3 +1,4 @@
+import * as path from "node:path";
 import { z } from "zod";
 import { REPLICATION_RPO_MINUTES, quartzCronProblem } from "./cron";
 import { INIT_SCRIPTS_DIR, WORKSPACE_DIR, type RepoFiles } from "./repoFiles";
@@ -22,6 +23,15 @@ export const STORAGE_SKUS = [
 ] as const;
 /** SKUs whose data lives in one region only: the loss of the region loses it. */
 export const SINGLE_REGION_SKUS: readonly string[] = ["Standard_ZRS", "Standard_LRS"];
+
+/**
+ * Fencing (issue 10): every job checks both lakes' fences before it writes, with the notebook
+ * below, as a first task named FENCE_CHECK_TASK or, in a continuous job (which allows no task
+ * dependencies), as a `%run` cell of its notebooks. Its parameters carry the prefix.
+ */
+export const FENCE_NOTEBOOK = "fence/check";
+export const FENCE_CHECK_TASK = "fence_check";
+export const FENCE_PARAMETER_PREFIX = "paired_dr_";
 
 const PAUSE_STATUSES = ["UNPAUSED", "PAUSED"] as const;
 const pauseStatus = z
@@ -140,7 +150,24 @@ const jobSchema = strictObject(
         "a continuous (streaming) job needs a checkpointLocation under the replicated lake path",
     });
   }
+  if (FENCE_CHECK_TASK in job.tasks) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["tasks", FENCE_CHECK_TASK],
+      input: FENCE_CHECK_TASK,
+      message: `the task name ${quote(FENCE_CHECK_TASK)} is reserved for the fence check every job runs first; rename the task`,
+    });
+  }
   for (const [key, task] of Object.entries(job.tasks)) {
+    for (const p of Object.keys(task.parameters).filter((p) =>
+      p.startsWith(FENCE_PARAMETER_PREFIX),
+    ))
+      ctx.addIssue({
+        code: "custom",
+        path: ["tasks", key, "parameters", p],
+        input: p,
+        message: `parameter names starting with ${quote(FENCE_PARAMETER_PREFIX)} are reserved for the fence check; rename it`,
+      });
     for (const dep of task.dependsOn) {
       if (dep === key || !(dep in job.tasks)) {
         ctx.addIssue({
@@ -279,9 +306,27 @@ function checkReferences(spec: WorkspaceSpecInput, repo: RepoFiles, ctx: z.Refin
       ["jobs", k, "checkpointLocation"],
       "a streaming checkpoint",
     );
-    for (const [t, task] of Object.entries(job.tasks ?? {}))
+    for (const [t, task] of Object.entries(job.tasks ?? {})) {
       checkNotebook(task.notebook, ["jobs", k, "tasks", t, "notebook"]);
+      const nb = typeof task.notebook === "string" ? repo.notebooks[task.notebook] : undefined;
+      if (job.continuous && nb && !nb.runs?.includes(FENCE_NOTEBOOK)) {
+        const rel = path.posix.relative(path.posix.dirname(nb.key), FENCE_NOTEBOOK);
+        issue(
+          ["jobs", k, "tasks", t, "notebook"],
+          task.notebook,
+          `a continuous job allows no task dependencies (Databricks docs, jobs/continuous), so ${nb.source} ` +
+            `must run the fence check itself before it writes: add a cell "%run ${rel}"`,
+        );
+      }
+    }
   }
+  const fenced = Object.keys(spec.jobs ?? {}).length > 0 || spec.replication !== undefined;
+  if (fenced && !notebooks.includes(FENCE_NOTEBOOK))
+    issue(
+      ["jobs"],
+      FENCE_NOTEBOOK,
+      `every job runs the fence check, but there is no notebook ${quote(FENCE_NOTEBOOK)} in ${WORKSPACE_DIR}/`,
+    );
   for (const [k, s] of Object.entries(spec.initScripts ?? {})) {
     if (typeof s?.source === "string" && !repo.initScripts.includes(s.source)) {
       issue(

@@ -20,6 +20,7 @@ const JOB = "databricks:index/job:Job";
 const spec = parsePlatformConfig(validRaw(), REPO).workspace;
 
 const ctx = (role: "active" | "passive", peerLakeReady = true): JobContext => ({
+  site: "primary",
   role,
   peerLakeReady,
   pools: {
@@ -31,6 +32,25 @@ const ctx = (role: "active" | "passive", peerLakeReady = true): JobContext => ({
   lake: { account: "acmedataprilake", peerAccount: "acmedataseclake", container: "lake" },
   tags: { "paired-dr-site": "primary" },
 });
+
+/** The fence check's parameters for the primary (fencing, issue 10). */
+const FENCE_PARAMETERS = {
+  paired_dr_site: "primary",
+  paired_dr_lake: "abfss://lake@acmedataprilake.dfs.core.windows.net/",
+  paired_dr_peer_lake: "abfss://lake@acmedataseclake.dfs.core.windows.net/",
+  paired_dr_fence_dir: "/Workspace/Shared/paired-dr/fence",
+};
+const FENCE_CHECK_TASK = {
+  taskKey: "fence_check",
+  jobClusterKey: "main",
+  notebookTask: {
+    notebookPath: "/Shared/paired-dr/fence/check",
+    source: "WORKSPACE",
+    baseParameters: FENCE_PARAMETERS,
+  },
+  timeoutSeconds: 600,
+  maxRetries: 0,
+};
 
 describe("role decisions", () => {
   it("a passive pool keeps no idle instances; an active one keeps what was declared", () => {
@@ -95,6 +115,7 @@ describe("role decisions", () => {
         },
       ],
       tasks: [
+        FENCE_CHECK_TASK,
         {
           taskKey: "aggregate",
           jobClusterKey: "main",
@@ -108,6 +129,8 @@ describe("role decisions", () => {
                 "abfss://lake@acmedataprilake.dfs.core.windows.net/replicated/tables/sales/daily_sales",
             },
           },
+          // Waits for the fence check; "publish" waits for it through "aggregate".
+          dependsOns: [{ taskKey: "fence_check" }],
           timeoutSeconds: 7200,
           maxRetries: 2,
         },
@@ -177,10 +200,38 @@ describe("role decisions", () => {
     });
   });
 
-  it("puts a streaming job's checkpoint in this site's replicated lake path", () => {
+  it("gives every job but a continuous one the fence check as the first task the others wait for", () => {
+    for (const [key, job] of Object.entries(spec.jobs)) {
+      const tasks = jobArgs(key, job, ctx("active")).tasks as any[];
+      if (job.continuous) {
+        expect(
+          tasks.map((t) => t.taskKey),
+          key,
+        ).toEqual(Object.keys(job.tasks));
+        continue;
+      }
+      expect(tasks[0], key).toEqual(FENCE_CHECK_TASK);
+      // Every declared task reaches the check through its dependencies.
+      const deps = new Map(
+        tasks.map((t) => [t.taskKey, (t.dependsOns ?? []).map((d: any) => d.taskKey)]),
+      );
+      const reaches = (k: string): boolean =>
+        deps.get(k)!.includes("fence_check") || deps.get(k)!.some(reaches);
+      for (const t of tasks.slice(1)) expect(reaches(t.taskKey), `${key}.${t.taskKey}`).toBe(true);
+    }
+    // The same check on a passive site, whose jobs are paused anyway.
+    expect(
+      (jobArgs("weekly-kpis", spec.jobs["weekly-kpis"]!, ctx("passive")).tasks as any[])[0],
+    ).toEqual(FENCE_CHECK_TASK);
+  });
+
+  it("puts a streaming job's checkpoint in this site's replicated lake path, beside the fence parameters its %run check reads", () => {
     const a = jobArgs("orders-stream", spec.jobs["orders-stream"]!, ctx("active"));
+    expect(a.tasks as any[]).toHaveLength(1);
     const task = (a.tasks as any[])[0];
+    expect(task.dependsOns).toBeUndefined();
     expect(task.notebookTask.baseParameters).toEqual({
+      ...FENCE_PARAMETERS,
       source_path: "abfss://lake@acmedataprilake.dfs.core.windows.net/landing/orders/",
       target_table_path:
         "abfss://lake@acmedataprilake.dfs.core.windows.net/replicated/tables/sales/orders",
@@ -221,8 +272,11 @@ describe("role decisions", () => {
         table: "sales.orders",
         source: "abfss://lake@acmedataprilake.dfs.core.windows.net/replicated/tables/sales/orders",
         target: "abfss://lake@acmedataseclake.dfs.core.windows.net/replicated/tables/sales/orders",
+        ...FENCE_PARAMETERS,
       },
     });
+    // The deep clone checks both fences itself, right before it writes: no separate task.
+    expect(active.tasks).toHaveLength(1);
     const passive = replicationJobArgs(
       "sales.orders",
       table,
@@ -310,6 +364,37 @@ describe("the Workspace in both stacks and both roles", () => {
     expect(direction(plans["secondary/true"]!)).toEqual(secondary);
   });
 
+  it("writes the site's fence record into its own lake, with its role and epoch, before any job", () => {
+    const fence = (plan: StackPlan) =>
+      findResource(plan.resources, "azure-native:storage:Blob", "workspace-fence");
+    const expected = (site: "primary" | "secondary", role: string, epoch: number) => ({
+      resourceGroupName: `acmedata-${site}-rg`,
+      accountName: `acmedata${site === "primary" ? "pri" : "sec"}lake`,
+      containerName: "lake",
+      blobName: "_paired-dr/fence.json",
+      type: "Block",
+      contentType: "application/json",
+      source: expect.objectContaining({ text: JSON.stringify({ site, role, epoch }) }),
+    });
+    // First deployments against a steady peer that recorded no epoch: the active one takes 1.
+    expect(fence(plans["primary/false"]!).inputs).toEqual(expected("primary", "active", 1));
+    expect(fence(plans["secondary/false"]!).inputs).toEqual(expected("secondary", "passive", 0));
+    expect(fence(plans["primary/true"]!).inputs).toEqual(expected("primary", "passive", 0));
+    expect(fence(plans["secondary/true"]!).inputs).toEqual(expected("secondary", "active", 1));
+    for (const plan of Object.values(plans)) {
+      const record = fence(plan);
+      expect(record.options.protect).toBe(false);
+      expect(record.dependencies).toContain(
+        byType(plan.resources, "azure-native:storage:BlobContainer")[0]!.urn,
+      );
+      // Every job waits for it: a job that starts before its fence exists is refused.
+      for (const job of byType(plan.resources, JOB)) expect(job.dependencies).toContain(record.urn);
+      expect((plan.outputs as any).deployment.epoch).toBe(
+        JSON.parse((record.inputs.source as { text: string }).text).epoch,
+      );
+    }
+  });
+
   it("creates no interactive cluster in either stack", () => {
     for (const plan of Object.values(plans)) {
       expect(byType(plan.resources, "databricks:index/cluster:Cluster")).toEqual([]);
@@ -339,12 +424,15 @@ describe("the Workspace in both stacks and both roles", () => {
       "azure-native:databricks:Workspace": 1,
       "azure-native:storage:StorageAccount": 1,
       "azure-native:storage:BlobContainer": 1,
+      "azure-native:storage:Blob": 1,
       "azure-native:keyvault:Vault": 1,
       "azure-native:authorization:RoleAssignment": 1,
       "databricks:index/group:Group": 3,
       "databricks:index/directory:Directory": 1,
-      "databricks:index/notebook:Notebook": 7,
-      "databricks:index/workspaceFile:WorkspaceFile": 1,
+      // The repo's six, the deep clone and the fence check (workspace/fence/check.py).
+      "databricks:index/notebook:Notebook": 8,
+      // The orders schema and the fence module (workspace/fence/fence.py).
+      "databricks:index/workspaceFile:WorkspaceFile": 2,
       "databricks:index/globalInitScript:GlobalInitScript": 1,
       "databricks:index/secretScope:SecretScope": 2,
       "databricks:index/secretAcl:SecretAcl": 3,
@@ -452,7 +540,7 @@ function workspaceObjects(plan: StackPlan): Record<string, unknown> {
     if (Array.isArray(v)) return v.map(normalize);
     if (v && typeof v === "object") {
       return Object.fromEntries(
-        Object.entries(v).map(([k, e]) => [k, k === "paired-dr-site" ? "<site>" : normalize(e)]),
+        Object.entries(v).map(([k, e]) => [k, k === "paired-dr-site" || k === "paired_dr_site" ? "<site>" : normalize(e)]),
       );
     }
     return v;
@@ -481,7 +569,7 @@ describe("parity of the two stacks", () => {
       expect(left.role).toBe(right.role);
       const l = workspaceObjects(left);
       const r = workspaceObjects(right);
-      expect(Object.keys(l)).toHaveLength(41); // every databricks: resource of the count table above
+      expect(Object.keys(l)).toHaveLength(43); // every databricks: resource of the count table above
       expect(r).toEqual(l);
     }
   });
@@ -506,7 +594,7 @@ describe("parity of the two stacks", () => {
 });
 
 describe("a role flip for the Workspace", () => {
-  it("only updates pools and jobs in place: no delete or replace of workspace, storage, vault, scopes or notebooks", async () => {
+  it("only updates pools and jobs in place and rewrites the fence record: no delete or replace of workspace, storage, vault, scopes or notebooks", async () => {
     for (const stack of ["primary", "secondary"]) {
       for (const promote of [false, true]) {
         const before = await planSteady(stack, { sets: [`promote=${promote}`] });
@@ -516,8 +604,13 @@ describe("a role flip for the Workspace", () => {
           resources: p.resources.filter((r) => r.urn.includes("paired-dr:components:Workspace")),
         });
         const d = diffPlans(inWorkspace(before), inWorkspace(after));
-        expect(inWorkspace(before).resources).toHaveLength(51); // the component, 8 Azure, the provider, 41 Databricks
-        expect([d.created, d.deleted, d.replaced, d.dangerous]).toEqual([[], [], [], []]);
+        expect(inWorkspace(before).resources).toHaveLength(54); // the component, 9 Azure, the provider, 43 Databricks
+        expect([d.created, d.deleted, d.dangerous]).toEqual([[], [], []]);
+        // The fence record says the new role: its text is ForceNew, so it is rewritten, and it
+        // holds no data (test "writes the site's fence record").
+        expect(d.replaced.map((r) => `${r.before.type}::${r.before.name}`)).toEqual([
+          "azure-native:storage:Blob::workspace-fence",
+        ]);
         expect(new Set(d.updated.map((u) => u.resource.type))).toEqual(new Set([POOL, JOB]));
         expect(d.updated).toHaveLength(10);
         const paths = new Set(d.updated.flatMap((u) => u.changes.map((c) => c.path)));

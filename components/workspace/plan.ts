@@ -1,6 +1,7 @@
 import type * as databricks from "@pulumi/databricks";
 import type * as pulumi from "@pulumi/pulumi";
 import { cronEvery } from "../../config/cron";
+import { FENCE_CHECK_TASK, FENCE_NOTEBOOK } from "../../config/workspaceSchema";
 import type {
   JobClusterSpec,
   JobSpec,
@@ -8,7 +9,7 @@ import type {
   ReplicationSpec,
 } from "../../config/workspaceSchema";
 import { lakeUrl } from "../naming";
-import type { Role } from "../role";
+import type { Role, Site } from "../role";
 
 /**
  * The Workspace's decisions, as pure functions of the spec and the role. A passive site stands
@@ -59,6 +60,7 @@ export function poolArgs(
 
 /** What job and replication args need from the workspace: pool and policy IDs, lake, folders. */
 export interface JobContext {
+  readonly site: Site;
   readonly role: Role;
   /**
    * The peer's lake exists (its deployed outputs show it). A deep clone into a lake that does
@@ -123,6 +125,22 @@ export function expandParameters(
   );
 }
 export const LAKE_PARAMETER = "lake:";
+export const FENCE_CHECK_TIMEOUT_SECONDS = 600;
+
+/**
+ * What the fence notebook and the deep clone read (fencing, issue 10): this site, both lakes and
+ * the fence module. The notebook refuses a site that is not active, or that a later promotion of
+ * the peer made stale.
+ */
+export function fenceParameters(ctx: JobContext): Record<string, string> {
+  return {
+    paired_dr_site: ctx.site,
+    paired_dr_lake: lakeUrl(ctx.lake.account, ctx.lake.container),
+    paired_dr_peer_lake: lakeUrl(ctx.lake.peerAccount, ctx.lake.container),
+    // Absolute: a notebook that runs the check with %run keeps its own working directory.
+    paired_dr_fence_dir: `/Workspace${ctx.workspaceRoot}/fence`,
+  };
+}
 
 export function jobArgs(key: string, job: JobSpec, ctx: JobContext): JobArgs {
   const state = jobRunState(
@@ -139,18 +157,44 @@ export function jobArgs(key: string, job: JobSpec, ctx: JobContext): JobArgs {
             job.checkpointLocation,
           ),
         };
-  const tasks: JobTask[] = Object.entries(job.tasks).map(([taskKey, task]) => ({
-    taskKey,
+  const fence = fenceParameters(ctx);
+  // A continuous job cannot have task dependencies (Databricks docs, jobs/continuous): its
+  // notebooks run the fence notebook themselves (%run, checked in config/workspaceSchema.ts),
+  // with the fence parameters beside their own. Any other job runs it as a first task that
+  // every other task waits for (run_if defaults to ALL_SUCCESS).
+  const inline = job.continuous !== undefined;
+  const declared: JobTask[] = Object.entries(job.tasks).map(([taskKey, task]) => {
+    const dependsOn = task.dependsOn.length || inline ? task.dependsOn : [FENCE_CHECK_TASK];
+    return {
+      taskKey,
+      jobClusterKey: JOB_CLUSTER_KEY,
+      notebookTask: {
+        notebookPath: `${ctx.workspaceRoot}/${task.notebook}`,
+        source: "WORKSPACE",
+        baseParameters: {
+          ...expandParameters(task.parameters, ctx),
+          ...checkpoint,
+          ...(inline && fence),
+        },
+      },
+      ...(dependsOn.length && { dependsOns: dependsOn.map((d) => ({ taskKey: d })) }),
+      timeoutSeconds: task.timeoutSeconds,
+      maxRetries: task.maxRetries,
+    };
+  });
+  const check: JobTask = {
+    taskKey: FENCE_CHECK_TASK,
     jobClusterKey: JOB_CLUSTER_KEY,
     notebookTask: {
-      notebookPath: `${ctx.workspaceRoot}/${task.notebook}`,
+      notebookPath: `${ctx.workspaceRoot}/${FENCE_NOTEBOOK}`,
       source: "WORKSPACE",
-      baseParameters: { ...expandParameters(task.parameters, ctx), ...checkpoint },
+      baseParameters: fence,
     },
-    ...(task.dependsOn.length && { dependsOns: task.dependsOn.map((d) => ({ taskKey: d })) }),
-    timeoutSeconds: task.timeoutSeconds,
-    maxRetries: task.maxRetries,
-  }));
+    // The peer's fence is read with a bounded wait (workspace/fence/fence.py); this bounds the rest.
+    timeoutSeconds: FENCE_CHECK_TIMEOUT_SECONDS,
+    maxRetries: 0,
+  };
+  const tasks = inline ? declared : [check, ...declared];
   return {
     name: key,
     ...(job.description !== undefined && { description: job.description }),
@@ -216,10 +260,12 @@ export function replicationJobArgs(
         notebookTask: {
           notebookPath: `${ctx.workspaceRoot}/${replication.notebook}`,
           source: "WORKSPACE",
+          // The notebook checks both fences itself, right before it writes (fencing, issue 10).
           baseParameters: {
             table,
             source: lakeUrl(ctx.lake.account, ctx.lake.container, spec.path),
             target: lakeUrl(ctx.lake.peerAccount, ctx.lake.container, spec.path),
+            ...fenceParameters(ctx),
           },
         },
         timeoutSeconds: spec.rpoMinutes * 60,

@@ -9,6 +9,7 @@ import * as resources from "@pulumi/azure-native/resources";
 import * as storage from "@pulumi/azure-native/storage";
 import type { RepoFiles } from "../../config/repoFiles";
 import type { WorkspaceSpec } from "../../config/workspaceSchema";
+import { FENCE_BLOB, fenceRecord } from "../fence";
 import { armIds, azureNames, lakeUrl, stableGuid } from "../naming";
 import { peerSite, type Role, type Site } from "../role";
 import {
@@ -47,6 +48,8 @@ export interface WorkspaceArgs {
   readonly tags?: Readonly<Record<string, string>>;
   /** The peer's deployed outputs show its lake; replication waits for it (JobContext). */
   readonly peerLakeReady: boolean;
+  /** This deployment's fencing epoch (components/fence.ts), written to the lake's fence record. */
+  readonly epoch: number;
 }
 
 /**
@@ -156,6 +159,25 @@ export class Workspace extends pulumi.ComponentResource {
         publicAccess: "None",
       },
       stateful,
+    );
+
+    // The site's fence record, read by every job before it writes (issue 10). The provider
+    // writes it with the account key it lists on each call, never kept in state, and replaces
+    // it, deleting first, when the text changes (source is ForceNew: pulumi-azure-native
+    // customresources/custom_storage_azidentity.go, provider.go Diff). While it is absent every
+    // job of this site and every replication into this lake is refused: the window fails safe.
+    const fence = new storage.Blob(
+      `${name}-fence`,
+      {
+        resourceGroupName: rg,
+        accountName: lake.name,
+        containerName: lakeContainer.name,
+        blobName: FENCE_BLOB,
+        type: "Block",
+        contentType: "application/json",
+        source: new pulumi.asset.StringAsset(fenceRecord(site, role, args.epoch)),
+      },
+      child,
     );
 
     const vault = new keyvault.Vault(
@@ -317,6 +339,7 @@ export class Workspace extends pulumi.ComponentResource {
     );
 
     const ctx: JobContext = {
+      site,
       role,
       peerLakeReady: args.peerLakeReady,
       pools,
@@ -327,7 +350,8 @@ export class Workspace extends pulumi.ComponentResource {
     };
     // Jobs name notebooks, workspace files and lake paths by their configured paths: a job that
     // runs (a continuous one starts at once) before they exist fails (issue 9).
-    const jobOpts = { ...dbx, dependsOn: [lakeContainer, ...content] };
+    // And they read the fence record first: a job without it is refused.
+    const jobOpts = { ...dbx, dependsOn: [lakeContainer, fence, ...content] };
     for (const [key, job] of Object.entries(spec.jobs)) {
       const created = new databricks.Job(`${name}-job-${key}`, jobArgs(key, job, ctx), jobOpts);
       permissions(`${name}-perm-job-${key}`, { jobId: created.id }, job.permissions);

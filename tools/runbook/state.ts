@@ -20,6 +20,7 @@ export type Outputs = Record<string, unknown>;
 export type DeployedState = Partial<Record<Site, Outputs>>;
 
 const role = z.enum(["active", "passive"]);
+const epoch = z.int().nonnegative();
 
 /** The outputs this program exports and the runbook reads; anything else is kept as it is. */
 const outputsSchema = z.looseObject({
@@ -29,7 +30,16 @@ const outputsSchema = z.looseObject({
   [DEPLOYMENT_OUTPUT]: z.looseObject({
     role,
     acknowledgments: z.array(z.enum(ONE_PROMOTION_KEYS)).default([]),
-    previous: z.strictObject({ role: role.nullable(), peerRole: role.nullable() }).optional(),
+    epoch: epoch.optional(),
+    previous: z
+      .strictObject({
+        role: role.nullable(),
+        peerRole: role.nullable(),
+        // Recorded since fencing (issue 10); older outputs lack them.
+        epoch: epoch.nullable().optional(),
+        peerEpoch: epoch.nullable().optional(),
+      })
+      .optional(),
   }),
 });
 
@@ -109,11 +119,23 @@ export function writeDeployedState(dir: string, state: DeployedState): void {
       fs.writeFileSync(path.join(dir, `${site}.json`), `${JSON.stringify(state[site], null, 2)}\n`);
 }
 
-const withRole = (o: Outputs, r: "active" | "passive"): Outputs => ({
-  ...o,
-  role: r,
-  [DEPLOYMENT_OUTPUT]: { ...(o[DEPLOYMENT_OUTPUT] as object), role: r },
-});
+/** Outputs as they were before a deployment: its role then and, when recorded, its epoch. */
+const asBefore = (
+  o: Outputs,
+  r: "active" | "passive",
+  epoch: number | null | undefined,
+): Outputs => {
+  const { epoch: _, ...deployment } = o[DEPLOYMENT_OUTPUT] as Record<string, unknown>;
+  return {
+    ...o,
+    role: r,
+    [DEPLOYMENT_OUTPUT]: {
+      ...deployment,
+      role: r,
+      ...(epoch === undefined ? { epoch: _ } : epoch !== null && { epoch }),
+    },
+  };
+};
 
 /**
  * What a stack's last deployment read through its StackReferences, as its outputs record it
@@ -126,10 +148,17 @@ export function recordedReferences(
   peer: Outputs | undefined,
 ): { lastOutputs?: Outputs; peerOutputs: Outputs } {
   const previous = (own[DEPLOYMENT_OUTPUT] as { previous?: unknown } | undefined)?.previous as
-    { role: "active" | "passive" | null; peerRole: "active" | "passive" | null } | undefined;
+    | {
+        role: "active" | "passive" | null;
+        peerRole: "active" | "passive" | null;
+        epoch?: number | null;
+        peerEpoch?: number | null;
+      }
+    | undefined;
   if (!previous) return { lastOutputs: own, peerOutputs: peer ?? {} };
   return {
-    ...(previous.role && { lastOutputs: withRole(own, previous.role) }),
-    peerOutputs: previous.peerRole && peer ? withRole(peer, previous.peerRole) : {},
+    ...(previous.role && { lastOutputs: asBefore(own, previous.role, previous.epoch) }),
+    peerOutputs:
+      previous.peerRole && peer ? asBefore(peer, previous.peerRole, previous.peerEpoch) : {},
   };
 }

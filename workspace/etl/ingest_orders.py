@@ -5,6 +5,10 @@
 
 # COMMAND ----------
 
+# MAGIC %run ../fence/check
+
+# COMMAND ----------
+
 dbutils.widgets.text("checkpoint_location", "")
 dbutils.widgets.text("source_path", "")
 dbutils.widgets.text("target_table_path", "")
