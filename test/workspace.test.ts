@@ -540,7 +540,10 @@ function workspaceObjects(plan: StackPlan): Record<string, unknown> {
     if (Array.isArray(v)) return v.map(normalize);
     if (v && typeof v === "object") {
       return Object.fromEntries(
-        Object.entries(v).map(([k, e]) => [k, k === "paired-dr-site" || k === "paired_dr_site" ? "<site>" : normalize(e)]),
+        Object.entries(v).map(([k, e]) => [
+          k,
+          k === "paired-dr-site" || k === "paired_dr_site" ? "<site>" : normalize(e),
+        ]),
       );
     }
     return v;
