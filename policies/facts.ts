@@ -20,6 +20,7 @@ export const TYPE = {
   instancePool: "databricks:index/instancePool:InstancePool",
   databricksWorkspace: "azure-native:databricks:Workspace",
   storageAccount: "azure-native:storage:StorageAccount",
+  storageBlob: "azure-native:storage:Blob",
   sqlServer: "azure-native:sql:Server",
   sqlDatabase: "azure-native:sql:Database",
   sqlFailoverGroup: "azure-native:sql:FailoverGroup",

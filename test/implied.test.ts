@@ -252,15 +252,18 @@ describe("the plan's pull-request comment", () => {
     );
     expect(md).toContain(
       "1. `pulumi up -s primary --policy-pack policies` (step 1: the active site stands down): goes through\n" +
-        "   - changes: 0 created, 13 updated, 4 deleted, 0 replaced\n",
+        "   - changes: 0 created, 13 updated, 4 deleted, 1 replaced\n",
     );
     expect(md).toContain(
       "2. `pulumi up -s secondary --policy-pack policies` (step 2: the standby is promoted): goes through, with a known gap\n" +
-        "   - changes: 25 created, 14 updated, 0 deleted, 0 replaced\n" +
+        "   - changes: 25 created, 14 updated, 0 deleted, 1 replaced\n" +
         "   - creates: 20 × `azure-native:sql:Database`, 1 × `azure-native:sql:ElasticPool`, 1 × `gcp:dataproc/cluster:Cluster`, 3 × `pulumi-nodejs:dynamic:Resource`\n" +
+        "   - replaces: `azure-native:storage:Blob` `workspace-fence`\n" +
         "   - failover: `acmedata-primary-fg-mgmt` primary → secondary (planned)\n" +
         "   - failover: `acmedata-primary-fg-paid-01` primary → secondary (planned)\n" +
         "   - failover: `acmedata-primary-fg-paid-02` primary → secondary (planned)\n" +
+        // No drain yet (issue 15): the primary's last writes before it stood down were never cloned.
+        "   - lost writes listed: primary's sales.orders hold commits never cloned to secondary; before secondary's first deep clone into them (epoch 2) they are listed and preserved at abfss://lake@acmedataprilake.dfs.core.windows.net/_paired-dr/preserved/epoch-2/, until an operator releases them\n" +
         "   - known gap (issue 15), `one-writer`: sql: primary and secondary both write",
     );
     expect(md).toContain("- issue 15: trial tenants are geo-restored");

@@ -402,9 +402,14 @@ describe("the MetastorePair in both stacks", () => {
       diffPlans(promoted!, stillActive!),
       diffPlans(stillActive!, demoted!),
     ];
+    // The fence record names the role, so only a role change rewrites it (ForceNew text).
+    expect(flips.map((d) => d.replaced.map((r) => r.before.name))).toEqual([
+      ["workspace-fence"],
+      [],
+      ["workspace-fence"],
+    ]);
     for (const d of flips) {
       expect(d.dangerous).toEqual([]);
-      expect(d.replaced).toEqual([]);
       expect(d.deleted.filter((r) => r.type === SERVICE)).toEqual([]);
     }
     const metastore = (rs: { name: string }[]) => rs.filter((r) => r.name.startsWith("metastore-"));
@@ -470,7 +475,7 @@ describe("the MetastorePair in both stacks", () => {
     expect(names(primary!.diff.created)).toEqual([]);
     expect(names(primary!.diff.deleted)).toEqual(["metastore-hive-cluster"]);
     for (const s of out.stacks) {
-      expect(s.diff.replaced).toEqual([]);
+      expect(s.diff.replaced.map((r: any) => r.before.name)).toEqual(["workspace-fence"]);
       expect(s.diff.dangerous).toEqual([]);
     }
   });

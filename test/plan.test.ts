@@ -167,7 +167,7 @@ describe("npm run plan", () => {
       ["secondary", "secondary", "passive"],
     ]);
     const [primary, secondary] = out.stacks;
-    expect([primary!.resources.length, secondary!.resources.length]).toEqual([143, 69]);
+    expect([primary!.resources.length, secondary!.resources.length]).toEqual([146, 72]);
     const gcpSide = (s: JsonPlan["stacks"][number]) =>
       s.resources.filter((r) =>
         /^(gcp:storage\/bucket:|pulumi:providers:gcp|paired-dr:components:DualRegionBucket)/.test(
@@ -223,7 +223,11 @@ describe("npm run plan", () => {
         const d = s.diff!;
         expect(d, s.stack).toBeDefined();
         expect(d.dangerous, s.stack).toEqual([]);
-        expect(d.replaced, s.stack).toEqual([]);
+        // The one replacement is the fence record, whose text names the role (ForceNew).
+        expect(
+          d.replaced.map((r) => r.before.name),
+          s.stack,
+        ).toEqual(["workspace-fence"]);
         const demoting = s.role === "active";
         // The primary after failback is not the secondary after promotion: only the secondary restores.
         const restores = !demoting && s.stack === "secondary";
@@ -265,7 +269,7 @@ describe("npm run plan", () => {
         "  promote false -> true: role active -> passive\n" +
         // 13, not 14: the demoted primary keeps its paid pool until the peer's promotion is
         // recorded (it still serves every paid primary until the failovers).
-        "    created: 0, deleted: 4, replaced: 0, updated: 13\n",
+        "    created: 0, deleted: 4, replaced: 1, updated: 13\n",
     );
     expect(text).toContain(
       "    ~ update  databricks:index/instancePool:InstancePool workspace-pool-etl\n" +
@@ -277,11 +281,11 @@ describe("npm run plan", () => {
 
   it("renders a pull-request comment in markdown", async () => {
     const md = await runPlan(parseCli(["--format", "markdown"]));
-    expect(md).toContain("| `primary` | primary | **active** | false | 143 |");
-    expect(md).toContain("| `secondary` | secondary | **passive** | false | 69 |");
+    expect(md).toContain("| `primary` | primary | **active** | false | 146 |");
+    expect(md).toContain("| `secondary` | secondary | **passive** | false | 72 |");
     expect(md).toContain("| `gcp:storage/bucket:Bucket` | 2 |");
     expect(md).toContain(
-      "**If `promote` flips** (role active → passive): 0 created, 4 deleted, 0 replaced, 13 updated.",
+      "**If `promote` flips** (role active → passive): 0 created, 4 deleted, 1 replaced, 13 updated.",
     );
     expect(md).not.toContain("[!CAUTION]");
     expect(md.match(/\*\*Races on a first deployment\*\*: .*/g)).toEqual([

@@ -13,11 +13,18 @@ import {
   oneWriter,
 } from "../tools/runbook/invariants";
 import {
+  fenceCheck,
+  fenceOf,
   jobModel,
+  lakeTraffic,
   metastoreModel,
+  runningClones,
   writers,
   type Deployed,
+  type FencePurpose,
+  type FenceRead,
   type Platform,
+  type Site,
 } from "../tools/runbook/model";
 import { readRunbook, RunbookError } from "../tools/runbook/schema";
 import { ROOT, res } from "./helpers";
@@ -65,6 +72,9 @@ describe("the running-platform model", () => {
       runs: true,
       writes: ["acmedataseclake"],
       replication: true,
+      fenced: false,
+      paths: [],
+      targetLake: "abfss://lake@acmedataseclake.dfs.core.windows.net/",
     });
     expect(jobModel(job("nightly", "PAUSED")).runs).toBe(false);
     const continuous = res("databricks:index/job:Job", "s", {
@@ -73,6 +83,136 @@ describe("the running-platform model", () => {
       tasks: [],
     });
     expect(jobModel(continuous).runs).toBe(true);
+  });
+
+  it("checks fences by the same rules as workspace/fence/fence.py, on the shared cases", () => {
+    const { cases } = JSON.parse(
+      fs.readFileSync(path.join(ROOT, "test/fixtures/fence-cases.json"), "utf8"),
+    ) as {
+      cases: {
+        name: string;
+        purpose: FencePurpose;
+        site: Site;
+        own: FenceRead;
+        target: FenceRead;
+        allowed: boolean;
+      }[];
+    };
+    expect(cases).toHaveLength(17);
+    for (const c of cases)
+      expect(fenceCheck(c.purpose, c.site, c.own, c.target).allowed, c.name).toBe(c.allowed);
+  });
+
+  it("reads a site's fence from the record its stack last wrote", () => {
+    const record = (text: string) => ({
+      outputs: {},
+      resources: [
+        res("azure-native:storage:Blob", "workspace-fence", {
+          blobName: "_paired-dr/fence.json",
+          source: { text },
+        }),
+      ],
+    });
+    expect(fenceOf(record('{"site":"primary","role":"active","epoch":3}'))).toEqual({
+      site: "primary",
+      role: "active",
+      epoch: 3,
+    });
+    expect(fenceOf(record('{"site":"primary","role":"active","epoch":-1}'))).toBe("unreadable");
+    expect(fenceOf(record("not json"))).toBe("unreadable");
+    expect(fenceOf({ outputs: {}, resources: [] })).toBe("missing");
+    expect(fenceOf(undefined)).toBe("missing");
+  });
+
+  describe("a returning primary, still deployed as active, after the secondary's promotion", () => {
+    const fenceRecord = (s: Site, role: string, epoch: number) =>
+      res("azure-native:storage:Blob", `${s}-fence`, {
+        blobName: "_paired-dr/fence.json",
+        source: { text: JSON.stringify({ site: s, role, epoch }) },
+      });
+    const fencedJob = (s: Site, name: string, pause: "PAUSED" | "UNPAUSED", target?: string) => {
+      const j = job(name, pause, target);
+      const task = (j.inputs.tasks as any[])[0];
+      task.notebookTask.baseParameters = {
+        ...task.notebookTask.baseParameters,
+        paired_dr_site: s,
+        paired_dr_lake: `abfss://lake@${LAKE[s]}.dfs.core.windows.net/`,
+      };
+      return j;
+    };
+    const fencedSite = (s: Site, role: "active" | "passive", epoch: number): Deployed => {
+      const peer = s === "primary" ? "secondary" : "primary";
+      const pause = role === "active" ? "UNPAUSED" : "PAUSED";
+      return {
+        outputs: { role, deployment: { role, lake: LAKE[s] } },
+        resources: [
+          fencedJob(s, "nightly", pause),
+          fencedJob(s, "replicate-orders", pause, url(LAKE[peer])),
+          fenceRecord(s, role, epoch),
+        ],
+      };
+    };
+
+    it("writes nothing: its jobs and its deep clones are fenced by the higher epoch", () => {
+      const p = platform(fencedSite("primary", "active", 1), fencedSite("secondary", "active", 2));
+      expect(writers(p).lake).toEqual({ tables: ["secondary"] });
+      // The secondary's clone waits too: the primary's fence still says active.
+      expect(runningClones(p)).toEqual([]);
+      expect([oneWriter(p), noStaleOverwrite(p)]).toEqual([[], []]);
+    });
+
+    it("without the fence (the seeded variant), overwrites the new active site's lake", () => {
+      const p = platform(site("primary", "active"), site("secondary", "active"));
+      expect(noStaleOverwrite(p).map((b) => b.message)).toEqual([
+        "lake: primary's replicate-orders deep-clones into secondary's lake (acmedataseclake), which is active",
+        "lake: secondary's replicate-orders deep-clones into primary's lake (acmedataprilake), which is active",
+      ]);
+    });
+
+    it("once stood down, the secondary's first clone lists the tables it would hide, once", () => {
+      const nightly = (s: Site) => {
+        const j = fencedJob(s, "nightly", "UNPAUSED");
+        (j.inputs.tasks as any[])[0].notebookTask.baseParameters.path =
+          `abfss://lake@${LAKE[s]}.dfs.core.windows.net/replicated/t`;
+        return j;
+      };
+      const clone = (s: Site, pause: "PAUSED" | "UNPAUSED") => {
+        const peer = s === "primary" ? "secondary" : "primary";
+        const j = fencedJob(s, "replicate-orders", pause, url(LAKE[peer]));
+        Object.assign((j.inputs.tasks as any[])[0].notebookTask.baseParameters, {
+          table: "sales.orders",
+          source: `abfss://lake@${LAKE[s]}.dfs.core.windows.net/replicated/t`,
+        });
+        return j;
+      };
+      const primaryPassive: Deployed = {
+        outputs: { role: "passive", deployment: { role: "passive", lake: LAKE.primary } },
+        resources: [clone("primary", "PAUSED"), fenceRecord("primary", "passive", 1)],
+      };
+      const secondaryActive: Deployed = {
+        outputs: { role: "active", deployment: { role: "active", lake: LAKE.secondary } },
+        resources: [
+          nightly("secondary"),
+          clone("secondary", "UNPAUSED"),
+          fenceRecord("secondary", "active", 2),
+        ],
+      };
+      const p = platform(primaryPassive, secondaryActive);
+      const first = lakeTraffic(p, { primary: ["sales.orders"], secondary: [] });
+      expect(first.lost).toEqual([
+        {
+          site: "primary",
+          by: "secondary",
+          epoch: 2,
+          tables: ["sales.orders"],
+          preservedAt:
+            "abfss://lake@acmedataprilake.dfs.core.windows.net/_paired-dr/preserved/epoch-2/",
+        },
+      ]);
+      // The secondary's own writes are now the ones not yet cloned anywhere.
+      expect(first.unreplicated).toEqual({ primary: [], secondary: ["sales.orders"] });
+      expect(lakeTraffic(p, first.unreplicated).lost).toEqual([]);
+    });
   });
 
   it("a metastore under a running restore schedule is a standby, not a writer", () => {

@@ -50,21 +50,34 @@ export interface JobModel {
   readonly writes: readonly string[];
   /** A Delta deep clone (CREATE OR REPLACE ... DEEP CLONE) into another site's lake. */
   readonly replication: boolean;
+  /** It reads both fences before it writes: its tasks carry the fence parameters. */
+  readonly fenced: boolean;
+  /** The lake URLs its parameters name (for a deep clone, its source table). */
+  readonly paths: readonly string[];
+  /** For a deep clone, the table it replicates and the root of the lake it writes into. */
+  readonly table?: string;
+  readonly targetLake?: string;
 }
 
 const ACCOUNT = /abfss:\/\/[^@/]+@([a-z0-9]+)\.dfs\.core\.windows\.net/;
-const accountsIn = (v: unknown): string[] => {
+const lakeUrlsIn = (v: unknown): string[] => {
   const out: string[] = [];
   const walk = (x: unknown) => {
     if (typeof x === "string") {
-      const m = ACCOUNT.exec(x);
-      if (m) out.push(m[1]!);
+      if (ACCOUNT.test(x)) out.push(x);
     } else if (Array.isArray(x)) x.forEach(walk);
     else if (x && typeof x === "object") Object.values(x).forEach(walk);
   };
   walk(v);
   return [...new Set(out)];
 };
+const accountsIn = (v: unknown): string[] => [
+  ...new Set(lakeUrlsIn(v).map((u) => ACCOUNT.exec(u)![1]!)),
+];
+/** The fence parameters' own names, which name lakes but are not written. */
+const FENCE_LAKES = new Set(["paired_dr_lake", "paired_dr_peer_lake"]);
+const withoutFenceLakes = (params: Record<string, unknown> | undefined) =>
+  Object.fromEntries(Object.entries(params ?? {}).filter(([k]) => !FENCE_LAKES.has(k)));
 
 /**
  * A job runs when any of its schedule, continuous or file-arrival trigger is UNPAUSED: a paused
@@ -81,15 +94,121 @@ export function jobModel(job: CapturedResource): JobModel {
     (k) => i[k] !== undefined && i[k]?.pauseStatus !== "PAUSED",
   );
   const tasks = (i.tasks ?? []) as any[];
-  const clone = tasks.find((t) => t?.notebookTask?.baseParameters?.target !== undefined);
-  return clone
-    ? {
-        name: String(i.name),
-        runs,
-        writes: accountsIn(clone.notebookTask.baseParameters.target),
-        replication: true,
-      }
-    : { name: String(i.name), runs, writes: accountsIn(tasks), replication: false };
+  const params = tasks.map((t) => t?.notebookTask?.baseParameters as Record<string, unknown>);
+  const fenced = params.some((p) => p?.paired_dr_site !== undefined);
+  const clone = params.find((p) => p?.target !== undefined);
+  if (clone)
+    return {
+      name: String(i.name),
+      runs,
+      writes: accountsIn(clone.target),
+      replication: true,
+      fenced,
+      paths: lakeUrlsIn(clone.source),
+      ...(typeof clone.table === "string" && { table: clone.table }),
+      ...(typeof clone.target === "string" && {
+        targetLake: clone.target.replace(/(\.dfs\.core\.windows\.net\/).*$/, "$1"),
+      }),
+    };
+  const named = params.map(withoutFenceLakes);
+  return {
+    name: String(i.name),
+    runs,
+    writes: accountsIn(named),
+    replication: false,
+    fenced,
+    paths: lakeUrlsIn(named),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fences (issue 10): workspace/fence/fence.py's rules, on the same cases (test/fixtures)
+
+export interface Fence {
+  readonly site: Site;
+  readonly role: Role;
+  readonly epoch: number;
+}
+export type FenceRead = Fence | "missing" | "unreadable";
+export type FencePurpose = "business" | "replication";
+
+/** The fence record a stack last wrote into its lake (its Blob's text), or "missing". */
+export function fenceOf(d: Deployed | undefined): FenceRead {
+  const blob = ofType(d, TYPE.storageBlob).find((b) =>
+    String((b.inputs as any).blobName).endsWith("_paired-dr/fence.json"),
+  );
+  const text = (blob?.inputs as any)?.source?.text;
+  if (typeof text !== "string") return "missing";
+  try {
+    const f = JSON.parse(text) as Fence;
+    return (f.site === "primary" || f.site === "secondary") &&
+      (f.role === "active" || f.role === "passive") &&
+      Number.isSafeInteger(f.epoch) &&
+      f.epoch >= 0
+      ? { site: f.site, role: f.role, epoch: f.epoch }
+      : "unreadable";
+  } catch {
+    return "unreadable";
+  }
+}
+
+/** May a job of `site` write now, given its own lake's fence and the peer lake's? (fence.py check) */
+export function fenceCheck(
+  purpose: FencePurpose,
+  site: Site,
+  own: FenceRead,
+  target: FenceRead,
+): { allowed: boolean; reason: string } {
+  const peer = peerOf(site);
+  if (own === "missing" || own === "unreadable")
+    return { allowed: false, reason: `${site}'s own fence record is ${own}` };
+  if (own.site !== site)
+    return { allowed: false, reason: `${site}'s lake holds ${own.site}'s fence record` };
+  if (own.role !== "active")
+    return { allowed: false, reason: `${site} is fenced as ${own.role} (epoch ${own.epoch})` };
+  if (target === "missing" || target === "unreadable")
+    return purpose === "business"
+      ? { allowed: true, reason: `${peer}'s fence is ${target}; ${site} runs as active` }
+      : {
+          allowed: false,
+          reason: `${peer}'s fence is ${target}; replication needs it to say passive`,
+        };
+  if (target.site !== peer)
+    return { allowed: false, reason: `${peer}'s lake holds ${target.site}'s fence record` };
+  if (target.epoch > own.epoch)
+    return {
+      allowed: false,
+      reason: `${peer} was promoted after ${site}: epoch ${target.epoch} > ${own.epoch}; ${site} is stale`,
+    };
+  if (purpose === "replication" && target.role !== "passive")
+    return {
+      allowed: false,
+      reason: `${peer} is still fenced as active (epoch ${target.epoch}); replication waits until its stack stands it down`,
+    };
+  return { allowed: true, reason: `${site} active at epoch ${own.epoch}` };
+}
+
+/**
+ * Whether a job that runs gets past its fence now. A lake whose region is down, or that was
+ * never deployed, cannot be read. A job without the fence parameters is not fenced.
+ */
+export function passesFence(p: Platform, site: Site, job: JobModel): boolean {
+  if (!job.fenced) return true;
+  const peer = p.stacks[peerOf(site)];
+  const target: FenceRead = peer.reachable && peer.deployed ? fenceOf(peer.deployed) : "unreadable";
+  return fenceCheck(
+    job.replication ? "replication" : "business",
+    site,
+    fenceOf(p.stacks[site].deployed),
+    target,
+  ).allowed;
+}
+
+/** The jobs of a reachable site that run now and get past their fence. */
+function writingJobs(p: Platform, site: Site): JobModel[] {
+  const { deployed, reachable } = p.stacks[site];
+  if (!deployed || !reachable) return [];
+  return lakeModel(deployed).jobs.filter((j) => j.runs && passesFence(p, site, j));
 }
 
 export interface LakeModel {
@@ -183,8 +302,9 @@ export function writers(p: Platform): Writers {
   for (const site of SITES) {
     const { deployed, reachable } = p.stacks[site];
     if (!deployed || !reachable) continue;
-    // Lake: the tables are one data set in two lakes; a site that runs any job writes it.
-    if (lakeModel(deployed).jobs.some((j) => j.runs)) add(w.lake, "tables", site);
+    // Lake: the tables are one data set in two lakes; a site that runs any job past its fence
+    // writes it.
+    if (writingJobs(p, site).length) add(w.lake, "tables", site);
     // Metastore: a service not being restored into takes its clients' writes. The Hive
     // warehouse it points at is the one dual-region bucket, so it is also the GCS writer.
     const ms = metastoreModel(deployed);
@@ -220,13 +340,79 @@ export function runningClones(
     for (const a of lakeModel(p.stacks[site].deployed).accounts) owner.set(a, site);
   const out: { site: Site; job: string; target: Site | undefined; account: string }[] = [];
   for (const site of SITES) {
-    const { deployed, reachable } = p.stacks[site];
-    if (!deployed || !reachable) continue;
-    for (const j of lakeModel(deployed).jobs.filter((x) => x.runs && x.replication))
+    for (const j of writingJobs(p, site).filter((x) => x.replication))
       for (const account of j.writes)
         out.push({ site, job: j.name, target: owner.get(account), account });
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writes that were never replicated (seed 004's unsynced list; issue 10)
+
+/** Per site, the replicated tables its jobs wrote since they were last cloned to the peer. */
+export type Unreplicated = Record<Site, readonly string[]>;
+
+/** The list a deep clone makes before its first overwrite of a lake in an epoch. */
+export interface LostWrites {
+  /** The site whose lake holds the commits; `by` is the site whose clone would hide them. */
+  readonly site: Site;
+  readonly by: Site;
+  readonly epoch: number;
+  readonly tables: readonly string[];
+  /** Where the tables are kept readable until released: the peer lake's preserved/epoch-N. */
+  readonly preservedAt: string;
+}
+
+/**
+ * One step of the lake's traffic. A site whose jobs run past their fence writes the replicated
+ * tables they name; its own clones never catch up with a stream that keeps writing, so the
+ * tables stay unreplicated until it stops. A clone into a site that holds unreplicated tables
+ * lists and preserves them first (workspace/replication/deep_clone.py), once per epoch.
+ */
+export function lakeTraffic(
+  p: Platform,
+  before: Unreplicated,
+): { unreplicated: Unreplicated; lost: LostWrites[] } {
+  const now: Record<Site, string[]> = {
+    primary: [...before.primary],
+    secondary: [...before.secondary],
+  };
+  const lost: LostWrites[] = [];
+  for (const site of SITES) {
+    const clones = writingJobs(p, site).filter((j) => j.replication && j.targetLake);
+    const target = peerOf(site);
+    if (!clones.length || !now[target].length) continue;
+    // A clone without the fence runs the deep clone as it was before issue 10: it overwrites
+    // the tables and lists nothing; the writes are gone.
+    if (!clones.some((j) => j.fenced)) {
+      now[target] = [];
+      continue;
+    }
+    const own = fenceOf(p.stacks[site].deployed);
+    const epoch = typeof own === "string" ? 0 : own.epoch;
+    lost.push({
+      site: target,
+      by: site,
+      epoch,
+      tables: now[target],
+      preservedAt: `${clones[0]!.targetLake}_paired-dr/preserved/epoch-${epoch}/`,
+    });
+    now[target] = [];
+  }
+  for (const site of SITES) {
+    // The site's own tables, by the source paths of its deep clones, running or not.
+    const tables = new Map<string, string>();
+    for (const j of lakeModel(p.stacks[site].deployed).jobs)
+      if (j.replication && j.table) for (const path of j.paths) tables.set(path, j.table);
+    for (const j of writingJobs(p, site).filter((x) => !x.replication))
+      for (const path of j.paths) {
+        const table = tables.get(path);
+        if (table && !now[site].includes(table)) now[site].push(table);
+      }
+    now[site].sort();
+  }
+  return { unreplicated: now, lost };
 }
 
 /** The sites whose deployed role is active (what the state backend says, reachable or not). */

@@ -19,8 +19,11 @@ import {
   SITES,
   activeSites,
   deployedRole,
+  lakeTraffic,
   peerOf,
   writers,
+  type LostWrites,
+  type Unreplicated,
   type DataClass,
   type Deployed,
   type Platform,
@@ -58,6 +61,8 @@ export interface StepResult {
     failovers: Failover[];
     restores: string[];
     writers: Record<DataClass, Site[]>;
+    /** Writes never cloned, listed and preserved before a deep clone overwrote them. */
+    lostWrites: LostWrites[];
   };
   errors: string[];
   /** The deployment's changes, resource by resource (absent for steps that deploy nothing). */
@@ -82,6 +87,10 @@ interface State {
   platform: Platform;
   plans: Partial<Record<Site, StackPlan>>;
   sets: Record<string, unknown>;
+  /** Per site, the replicated tables written since they were last cloned (model.lakeTraffic). */
+  unreplicated: Unreplicated;
+  /** Per site, every table listed as lost writes so far. */
+  listed: Record<Site, string[]>;
 }
 
 /** Where a runbook starts: the stacks as deployed (default: nothing deployed). */
@@ -200,11 +209,21 @@ export class RunbookPlayer {
       },
       plans,
       sets: {},
+      unreplicated: { primary: [], secondary: [] },
+      listed: { primary: [], secondary: [] },
     };
+    // What was running when the runbook starts has been writing.
+    state.unreplicated = lakeTraffic(state.platform, state.unreplicated).unreplicated;
     const gapsSeen = new Set<KnownGap>();
     const steps: StepResult[] = [];
     for (const [i, step] of runbook.steps.entries()) {
       const result = await this.step(state, step);
+      if (!("expect" in step)) {
+        const traffic = lakeTraffic(state.platform, state.unreplicated);
+        state.unreplicated = traffic.unreplicated;
+        result.out.effects.lostWrites = traffic.lost;
+        for (const l of traffic.lost) state.listed[l.site].push(...l.tables);
+      }
       const lastStep = i === runbook.steps.length - 1;
       const pending = lastStep ? await this.pending(state) : [];
       const breaches: Record<InvariantName, Breach[]> = {
@@ -292,6 +311,7 @@ export class RunbookPlayer {
         failovers: [],
         restores: [],
         writers: { lake: [], metastore: [], sql: [], gcs: [] },
+        lostWrites: [],
       },
       errors: [],
     };
@@ -344,6 +364,11 @@ export class RunbookPlayer {
               `expected ${cls} writers: ${sites.join(", ") || "none"}, found ${now[cls].join(", ") || "none"}`,
             );
       }
+      for (const [site, tables] of Object.entries(e["lost-writes"] ?? {}) as [Site, string[]][])
+        if (!isDeepStrictEqual([...tables].sort(), [...state.listed[site]].sort()))
+          out.errors.push(
+            `expected ${site}'s lost writes listed: ${tables.join(", ") || "none"}, found ${state.listed[site].join(", ") || "none"}`,
+          );
       out.ok = out.errors.length === 0;
       return { out };
     }

@@ -1,6 +1,6 @@
 import type { ResourceRef } from "../plan/diff";
 import type { Implied } from "./implied";
-import { SITES } from "./model";
+import { SITES, type LostWrites } from "./model";
 import type { RunbookResult, StepResult } from "./play";
 import type { Step } from "./schema";
 
@@ -25,6 +25,7 @@ export function stepLines(s: StepResult, n: number): string[] {
     .map(([cls, sites]) => `${cls} ${sites.join("+") || "none"}`)
     .join(" · ");
   lines.push(`${pad}writers: ${w}`);
+  for (const l of e.lostWrites) lines.push(`${pad}${lostWritesLine(l)}`);
   for (const v of s.violations)
     lines.push(`${pad}[${v.enforcementLevel}] ${v.policyName}: ${v.message.split("\n").pop()}`);
   for (const err of s.errors) lines.push(`${pad}error: ${err}`);
@@ -40,6 +41,15 @@ export function stepLines(s: StepResult, n: number): string[] {
     .map(([k]) => k);
   if (held.length) lines.push(`${pad}holds: ${held.join(", ")}`);
   return lines;
+}
+
+/** The list a deep clone makes before it hides a site's writes that were never cloned. */
+export function lostWritesLine(l: LostWrites): string {
+  return (
+    `lost writes listed: ${l.site}'s ${l.tables.join(", ")} hold commits never cloned to ${l.by}; ` +
+    `before ${l.by}'s first deep clone into them (epoch ${l.epoch}) they are listed and preserved at ` +
+    `${l.preservedAt}, until an operator releases them`
+  );
 }
 
 export function renderText(results: readonly RunbookResult[]): string {
@@ -167,6 +177,7 @@ export function impliedMarkdown(implied: Implied, result: RunbookResult): string
     for (const f of s.effects.failovers)
       out.push(`   - failover: \`${f.group}\` ${f.from} → ${f.to} (${f.mode})`);
     for (const r of s.effects.restores) out.push(`   - restore: ${r}`);
+    for (const l of s.effects.lostWrites) out.push(`   - ${lostWritesLine(l)}`);
     for (const v of s.violations.filter((x) => x.enforcementLevel === "mandatory"))
       out.push(`   - refused by \`${v.policyName}\`: ${v.message.split("\n").pop()}`);
     if (!s.blocked) for (const e of s.errors) out.push(`   - error: ${e}`);

@@ -25,12 +25,17 @@ export const stepSchema = z.union([
   /** Assertions on the platform now. */
   z.strictObject({
     expect: z.strictObject({
-      /** The one site whose deployed role is active, or none. */
-      active: z.enum(["primary", "secondary", "none"]).optional(),
+      /** The site whose deployed role is active, none, or both (a region back before its up). */
+      active: z.enum(["primary", "secondary", "none", "primary and secondary"]).optional(),
       /** Failover groups whose primary is this site (all of them). */
       "sql-primary": site.optional(),
       /** The sites that write a data class now. */
       writers: z.partialRecord(z.enum(DATA_CLASSES), z.array(site)).optional(),
+      /**
+       * Per site, the replicated tables listed and preserved so far as its writes that were never
+       * cloned (a deep clone into its lake lists them before its first overwrite in an epoch).
+       */
+      "lost-writes": z.partialRecord(site, z.array(z.string())).optional(),
     }),
   }),
 ]);

@@ -1,0 +1,105 @@
+import * as path from "node:path";
+import { describe, expect, it, vi } from "vitest";
+import type { StackPlan } from "../tools/plan/engine";
+import { RunbookPlayer } from "../tools/runbook/play";
+import { readRunbook } from "../tools/runbook/schema";
+import { ROOT } from "./helpers";
+
+// The seeded variant: the same program with the fence taken out of every job (no fence task,
+// no fence parameters), as the jobs were before issue 10.
+const seed = vi.hoisted(() => ({ withoutFence: false }));
+vi.mock("../tools/plan/engine", async (importOriginal) => {
+  const engine = await importOriginal<typeof import("../tools/plan/engine")>();
+  const strip = (plan: StackPlan): StackPlan => ({
+    ...plan,
+    resources: plan.resources.map((r) => {
+      if (r.type !== "databricks:index/job:Job") return r;
+      const tasks = (r.inputs.tasks as any[])
+        .filter((t) => t.taskKey !== "fence_check")
+        .map((t) => ({
+          ...t,
+          dependsOns: t.dependsOns?.filter((d: any) => d.taskKey !== "fence_check"),
+          notebookTask: {
+            ...t.notebookTask,
+            baseParameters: Object.fromEntries(
+              Object.entries(t.notebookTask.baseParameters).filter(
+                ([k]) => !k.startsWith("paired_dr_"),
+              ),
+            ),
+          },
+        }));
+      return { ...r, inputs: { ...r.inputs, tasks } };
+    }),
+  });
+  return {
+    ...engine,
+    planStack: async (...a: Parameters<typeof engine.planStack>) => {
+      const plan = await engine.planStack(...a);
+      return seed.withoutFence ? strip(plan) : plan;
+    },
+  };
+});
+
+const play = () =>
+  new RunbookPlayer(async () => [], ROOT).play(
+    readRunbook(path.join(ROOT, "runbooks", "region-return.yaml")),
+  );
+const stepOf = (r: Awaited<ReturnType<typeof play>>, name: string, nth = 0) =>
+  r.steps.filter((s) => s.step === name)[nth]!;
+
+describe("region-return: the primary's region comes back before its stack is deployed", () => {
+  it("its fenced jobs write nothing, and its demotion lists and preserves what was never cloned", async () => {
+    seed.withoutFence = false;
+    const r = await play();
+    expect(r.ok, JSON.stringify(r.unusedGaps)).toBe(true);
+    const back = stepOf(r, "recover: primary");
+    expect(back.roles).toEqual({ primary: "active", secondary: "active" });
+    expect(back.invariants["no-stale-overwrite"]!.ok).toBe(true);
+    expect(back.effects.writers.lake).toEqual(["secondary"]);
+    // The demotion: the secondary's first deep clone into the primary's lake lists first.
+    const demotion = stepOf(r, "up: primary", 2);
+    expect(demotion.roles).toEqual({ primary: "passive", secondary: "active" });
+    expect(demotion.effects.lostWrites).toEqual([
+      {
+        site: "primary",
+        by: "secondary",
+        epoch: 2,
+        tables: ["sales.orders"],
+        preservedAt:
+          "abfss://lake@acmedataprilake.dfs.core.windows.net/_paired-dr/preserved/epoch-2/",
+      },
+    ]);
+    // Listed once: no later step lists them again.
+    expect(r.steps.flatMap((s) => s.effects.lostWrites)).toHaveLength(1);
+    // Epochs: the primary's 1 from its first deployment; the secondary promoted above it.
+    expect(
+      Object.fromEntries(
+        Object.entries(r.outputs).map(([s, o]) => [s, (o.deployment as { epoch: number }).epoch]),
+      ),
+    ).toEqual({ primary: 1, secondary: 2 });
+  });
+
+  it("without the fence (seeded variant), no-stale-overwrite breaks as soon as the region is back", async () => {
+    seed.withoutFence = true;
+    try {
+      const r = await play();
+      expect(r.ok).toBe(false);
+      const back = stepOf(r, "recover: primary");
+      expect(back.invariants["no-stale-overwrite"]!.breaches.map((b) => b.message)).toEqual([
+        "lake: primary's replicate-sales-orders deep-clones into secondary's lake (acmedataseclake), which is active",
+        "lake: primary's replicate-sales-customers deep-clones into secondary's lake (acmedataseclake), which is active",
+        "lake: primary's replicate-finance-invoices deep-clones into secondary's lake (acmedataseclake), which is active",
+        "lake: secondary's replicate-sales-orders deep-clones into primary's lake (acmedataprilake), which is active",
+        "lake: secondary's replicate-sales-customers deep-clones into primary's lake (acmedataprilake), which is active",
+        "lake: secondary's replicate-finance-invoices deep-clones into primary's lake (acmedataprilake), which is active",
+      ]);
+      expect(back.invariants["one-writer"]!.breaches.map((b) => b.message)).toContain(
+        "lake: primary and secondary both write tables",
+      );
+      // And nothing is listed before the secondary's clones overwrite the primary's tables.
+      expect(r.steps.flatMap((s) => s.effects.lostWrites)).toEqual([]);
+    } finally {
+      seed.withoutFence = false;
+    }
+  });
+});
