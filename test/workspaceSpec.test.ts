@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parsePlatformConfig } from "../config/load";
+import { notebookRuns } from "../config/repoFiles";
 import { REPO, problemsAfter, validRaw } from "./helpers";
 
 const FORBIDDEN =
@@ -159,6 +160,32 @@ const CASES: [string, (w: Record<string, any>) => void, string[]][] = [
     ],
   ],
   [
+    "a task named like the fence check",
+    (w) => {
+      w.jobs["weekly-kpis"].tasks.fence_check = w.jobs["weekly-kpis"].tasks.report;
+      delete w.jobs["weekly-kpis"].tasks.report;
+    },
+    [
+      // Task names allow no '_' (config/zod.ts keyName), so none can collide with the fence check.
+      `paired-dr:workspace.jobs.weekly-kpis.tasks.fence_check: must be a map of name: settings (given: {"notebook":"reports/weekly_kpis","parameters":{"sales_path":"lake:replicated/tables/sales/daily_sales"}})`,
+    ],
+  ],
+  [
+    "a task parameter in the fence's namespace",
+    (w) => (w.jobs["weekly-kpis"].tasks.report.parameters.paired_dr_site = "secondary"),
+    [
+      `paired-dr:workspace.jobs.weekly-kpis.tasks.report.parameters.paired_dr_site: parameter names starting with "paired_dr_" are reserved for the fence check; rename it (given: "paired_dr_site")`,
+    ],
+  ],
+  [
+    // Databricks allows a continuous job no task dependencies (docs, jobs/continuous).
+    "a continuous job on a notebook that does not run the fence check",
+    (w) => (w.jobs["orders-stream"].tasks.ingest.notebook = "etl/backfill_orders"),
+    [
+      `paired-dr:workspace.jobs.orders-stream.tasks.ingest.notebook: a continuous job allows no task dependencies (Databricks docs, jobs/continuous), so workspace/etl/backfill_orders.py must run the fence check itself before it writes: add a cell "%run ../fence/check" (given: "etl/backfill_orders")`,
+    ],
+  ],
+  [
     "a declared concurrency of 0",
     (w) => (w.jobs["weekly-kpis"].maxConcurrentRuns = 0),
     [
@@ -168,6 +195,23 @@ const CASES: [string, (w: Record<string, any>) => void, string[]][] = [
 ];
 
 describe("the workspace spec", () => {
+  it("requires the fence check notebook when there are jobs", () => {
+    const { "fence/check": _, ...notebooks } = REPO.notebooks;
+    expect(() => parsePlatformConfig(validRaw(), { ...REPO, notebooks })).toThrow(
+      `paired-dr:workspace.jobs: every job runs the fence check, but there is no notebook "fence/check" in workspace/ (given: "fence/check")`,
+    );
+  });
+
+  it("reads the notebooks a notebook runs inline (%run), resolved against its folder", () => {
+    expect(REPO.notebooks["etl/ingest_orders"]!.runs).toEqual(["fence/check"]);
+    expect(
+      notebookRuns(
+        "etl/x",
+        "# Databricks notebook source\n# MAGIC %run ../fence/check\n# MAGIC %run ./lib\n-- MAGIC %run /Shared/abs\nprint('%run no')\n",
+      ),
+    ).toEqual(["fence/check", "etl/lib", "/Shared/abs"]);
+  });
+
   it("accepts the shipped spec", () => {
     const { workspace } = parsePlatformConfig(validRaw(), REPO);
     expect(Object.keys(workspace.jobs)).toEqual([
