@@ -155,6 +155,36 @@ describe("the deployed state (pulumi stack output --json --show-secrets)", () =>
         deployment: { ...peer.deployment, role: "passive" },
       },
     });
+    // With the epochs recorded (fencing, issue 10): each side as it was before.
+    const promoted = outputs({
+      role: "active",
+      deployment: {
+        role: "active",
+        epoch: 2,
+        previous: { role: "passive", peerRole: "active", epoch: 0, peerEpoch: 1 },
+      },
+    });
+    const returning = { ...peer, deployment: { ...peer.deployment, epoch: 1 } };
+    expect(recordedReferences(promoted, returning)).toEqual({
+      lastOutputs: {
+        ...promoted,
+        role: "passive",
+        deployment: { ...promoted.deployment, role: "passive", epoch: 0 },
+      },
+      peerOutputs: { ...returning, deployment: { ...returning.deployment, epoch: 1 } },
+    });
+    const unrecorded = outputs({
+      deployment: {
+        role: "active",
+        epoch: 1,
+        previous: { role: null, peerRole: "passive", epoch: null, peerEpoch: null },
+      },
+    });
+    expect(recordedReferences(unrecorded, returning).peerOutputs).toEqual({
+      ...returning,
+      role: "passive",
+      deployment: { ...returning.deployment, role: "passive", epoch: undefined },
+    });
     const first = outputs({
       deployment: { role: "active", previous: { role: null, peerRole: null } },
     });
@@ -181,6 +211,7 @@ describe("a deployment rebuilt from its outputs", () => {
     ["planned-promotion", 7],
     ["unplanned-failover", 6], // promoted over a primary whose region is down
     ["cold-standby-preflight", 10], // a cold standby promoted with its restore once
+    ["region-return", 11], // the returning primary demoted: epochs 1 and 2 in the fence records
   ] as const)("%s after %i steps: the same resources as deployed", async (name, n) => {
     const rb = runbook(name);
     const played = await new RunbookPlayer(noPolicy, ROOT).play({
