@@ -19,10 +19,10 @@ export function fenceEpoch(
   return promoting ? Math.max(own, peer.epoch ?? 0) + 1 : own;
 }
 
-/** Where each site's fence record lives in its own lake container (workspace/fence/fence.py). */
+/** Where each site's fence record lives in its own lake container (workspace/fence/paired_dr_fence.py). */
 export const FENCE_BLOB = "_paired-dr/fence.json";
 
-/** The fence record's text, as workspace/fence/fence.py parses it. */
+/** The fence record's text, as workspace/fence/paired_dr_fence.py parses it. */
 export function fenceRecord(site: Site, role: Role, epoch: number): string {
   return JSON.stringify({ site, role, epoch });
 }

@@ -64,7 +64,7 @@ function walk(dir: string, rel = ""): string[] {
     .sort((a, b) => a.name.localeCompare(b.name))
     .flatMap((e) => {
       const r = rel ? `${rel}/${e.name}` : e.name;
-      // Python's bytecode cache (left by importing workspace/fence/fence.py) is not a source.
+      // Python's bytecode cache (left by importing workspace/fence/paired_dr_fence.py) is not a source.
       if (e.name === "__pycache__") return [];
       return e.isDirectory() ? walk(dir, r) : e.isFile() ? [r] : [];
     });

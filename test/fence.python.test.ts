@@ -6,7 +6,7 @@ import { expect, test } from "vitest";
 import { scanRepo } from "../config/repoFiles";
 import { ROOT } from "./helpers";
 
-// The fence logic in the notebooks' own language: test/python/test_fence.py on workspace/fence/fence.py.
+// The fence logic in the notebooks' own language: test/python/test_fence.py on workspace/fence/paired_dr_fence.py.
 test("the fence module's Python tests pass", () => {
   const run = spawnSync(
     "python3",
@@ -26,12 +26,15 @@ test("a bytecode cache beside a workspace module is not deployed", () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "paired-dr-repo-"));
   try {
     fs.mkdirSync(path.join(root, "workspace", "fence", "__pycache__"), { recursive: true });
-    fs.writeFileSync(path.join(root, "workspace", "fence", "fence.py"), '"""a module"""\n');
     fs.writeFileSync(
-      path.join(root, "workspace", "fence", "__pycache__", "fence.cpython-311.pyc"),
+      path.join(root, "workspace", "fence", "paired_dr_fence.py"),
+      '"""a module"""\n',
+    );
+    fs.writeFileSync(
+      path.join(root, "workspace", "fence", "__pycache__", "paired_dr_fence.cpython-311.pyc"),
       "",
     );
-    expect(scanRepo(root).workspaceFiles).toEqual(["workspace/fence/fence.py"]);
+    expect(scanRepo(root).workspaceFiles).toEqual(["workspace/fence/paired_dr_fence.py"]);
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }

@@ -85,7 +85,7 @@ describe("the running-platform model", () => {
     expect(jobModel(continuous).runs).toBe(true);
   });
 
-  it("checks fences by the same rules as workspace/fence/fence.py, on the shared cases", () => {
+  it("checks fences by the same rules as workspace/fence/paired_dr_fence.py, on the shared cases", () => {
     const { cases } = JSON.parse(
       fs.readFileSync(path.join(ROOT, "test/fixtures/fence-cases.json"), "utf8"),
     ) as {

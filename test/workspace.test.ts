@@ -431,7 +431,7 @@ describe("the Workspace in both stacks and both roles", () => {
       "databricks:index/directory:Directory": 1,
       // The repo's six, the deep clone and the fence check (workspace/fence/check.py).
       "databricks:index/notebook:Notebook": 8,
-      // The orders schema and the fence module (workspace/fence/fence.py).
+      // The orders schema and the fence module (workspace/fence/paired_dr_fence.py).
       "databricks:index/workspaceFile:WorkspaceFile": 2,
       "databricks:index/globalInitScript:GlobalInitScript": 1,
       "databricks:index/secretScope:SecretScope": 2,

@@ -190,7 +190,7 @@ export function jobArgs(key: string, job: JobSpec, ctx: JobContext): JobArgs {
       source: "WORKSPACE",
       baseParameters: fence,
     },
-    // The peer's fence is read with a bounded wait (workspace/fence/fence.py); this bounds the rest.
+    // The peer's fence is read with a bounded wait (workspace/fence/paired_dr_fence.py); this bounds the rest.
     timeoutSeconds: FENCE_CHECK_TIMEOUT_SECONDS,
     maxRetries: 0,
   };

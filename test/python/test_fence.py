@@ -1,4 +1,4 @@
-"""workspace/fence/fence.py, in the notebooks' own language (run by test/fence.python.test.ts)."""
+"""workspace/fence/paired_dr_fence.py, in the notebooks' own language (run by test/fence.python.test.ts)."""
 
 import json
 import os
@@ -8,7 +8,7 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "workspace", "fence"))
-import fence  # noqa: E402
+import paired_dr_fence as fence  # noqa: E402
 
 with open(os.path.join(HERE, "..", "fixtures", "fence-cases.json")) as f:
     CASES = json.load(f)["cases"]

@@ -122,7 +122,7 @@ export function jobModel(job: CapturedResource): JobModel {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Fences (issue 10): workspace/fence/fence.py's rules, on the same cases (test/fixtures)
+// Fences (issue 10): workspace/fence/paired_dr_fence.py's rules, on the same cases (test/fixtures)
 
 export interface Fence {
   readonly site: Site;
@@ -152,7 +152,7 @@ export function fenceOf(d: Deployed | undefined): FenceRead {
   }
 }
 
-/** May a job of `site` write now, given its own lake's fence and the peer lake's? (fence.py check) */
+/** May a job of `site` write now, given its own lake's fence and the peer lake's? (paired_dr_fence.py check) */
 export function fenceCheck(
   purpose: FencePurpose,
   site: Site,

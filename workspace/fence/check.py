@@ -19,7 +19,7 @@ if not (_site and _lake and _peer_lake and _fence_dir):
     raise ValueError("the fence check needs paired_dr_site, paired_dr_lake, paired_dr_peer_lake and paired_dr_fence_dir")
 if _fence_dir not in sys.path:
     sys.path.insert(0, _fence_dir)
-import fence as paired_dr_fence
+import paired_dr_fence
 
 # COMMAND ----------
 

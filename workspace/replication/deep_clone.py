@@ -24,7 +24,7 @@ if not (table and source and target and site and lake and peer_lake and fence_di
     raise ValueError(f"bad replication parameters: table={table!r} source={source!r} target={target!r} site={site!r}")
 if fence_dir not in sys.path:
     sys.path.insert(0, fence_dir)
-import fence
+import paired_dr_fence as fence
 from delta.tables import DeltaTable
 
 # COMMAND ----------
