@@ -127,3 +127,15 @@ export function res(
     options: { protect: false, ignoreChanges: [], replaceOnChanges: [], aliases: [] },
   };
 }
+
+/**
+ * The lost-writes list of the shipped spec when the secondary, promoted at epoch 2, first clones
+ * into the stood-down primary: sales.orders is the replicated table the primary's jobs write.
+ */
+export const PRIMARY_LOST_WRITES_AT_EPOCH_2 = {
+  site: "primary",
+  by: "secondary",
+  epoch: 2,
+  tables: ["sales.orders"],
+  preservedAt: "abfss://lake@acmedataprilake.dfs.core.windows.net/_paired-dr/preserved/epoch-2/",
+} as const;

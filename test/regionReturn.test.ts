@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from "vitest";
 import type { StackPlan } from "../tools/plan/engine";
 import { RunbookPlayer } from "../tools/runbook/play";
 import { readRunbook } from "../tools/runbook/schema";
-import { ROOT } from "./helpers";
+import { PRIMARY_LOST_WRITES_AT_EPOCH_2, ROOT } from "./helpers";
 
 // The seeded variant: the same program with the fence taken out of every job (no fence task,
 // no fence parameters), as the jobs were before issue 10.
@@ -59,16 +59,7 @@ describe("region-return: the primary's region comes back before its stack is dep
     // The demotion: the secondary's first deep clone into the primary's lake lists first.
     const demotion = stepOf(r, "up: primary", 2);
     expect(demotion.roles).toEqual({ primary: "passive", secondary: "active" });
-    expect(demotion.effects.lostWrites).toEqual([
-      {
-        site: "primary",
-        by: "secondary",
-        epoch: 2,
-        tables: ["sales.orders"],
-        preservedAt:
-          "abfss://lake@acmedataprilake.dfs.core.windows.net/_paired-dr/preserved/epoch-2/",
-      },
-    ]);
+    expect(demotion.effects.lostWrites).toEqual([PRIMARY_LOST_WRITES_AT_EPOCH_2]);
     // Listed once: no later step lists them again.
     expect(r.steps.flatMap((s) => s.effects.lostWrites)).toHaveLength(1);
     // Epochs: the primary's 1 from its first deployment; the secondary promoted above it.
