@@ -137,5 +137,5 @@ export const PRIMARY_LOST_WRITES_AT_EPOCH_2 = {
   by: "secondary",
   epoch: 2,
   tables: ["sales.orders"],
-  preservedAt: "abfss://lake@acmedataprilake.dfs.core.windows.net/_paired-dr/preserved/epoch-2/",
+  preservedAt: "abfss://lake@acmedataprilake.dfs.core.windows.net/_paired-dr/preserved/",
 } as const;

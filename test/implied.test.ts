@@ -294,7 +294,7 @@ describe("the plan's pull-request comment", () => {
         "   - failover: `acmedata-primary-fg-paid-01` primary → secondary (planned)\n" +
         "   - failover: `acmedata-primary-fg-paid-02` primary → secondary (planned)\n" +
         // No drain yet (issue 15): the primary's last writes before it stood down were never cloned.
-        "   - lost writes listed: primary's sales.orders hold commits never cloned to secondary; before secondary's first deep clone into them (epoch 2) they are listed and preserved at abfss://lake@acmedataprilake.dfs.core.windows.net/_paired-dr/preserved/epoch-2/, until an operator releases them\n" +
+        "   - lost writes listed: primary's sales.orders hold commits never cloned to secondary; before secondary's deep clone (epoch 2) overwrites them they are listed and preserved under abfss://lake@acmedataprilake.dfs.core.windows.net/_paired-dr/preserved/<table>/, until an operator releases them\n" +
         "   - known gap (issue 15), `one-writer`: sql: primary and secondary both write",
     );
     expect(md).toContain("- issue 15: trial tenants are geo-restored");

@@ -56,7 +56,7 @@ describe("region-return: the primary's region comes back before its stack is dep
     expect(back.roles).toEqual({ primary: "active", secondary: "active" });
     expect(back.invariants["no-stale-overwrite"]!.ok).toBe(true);
     expect(back.effects.writers.lake).toEqual(["secondary"]);
-    // The demotion: the secondary's first deep clone into the primary's lake lists first.
+    // The demotion: the secondary's deep clone into the primary's lake lists before it overwrites.
     const demotion = stepOf(r, "up: primary", 2);
     expect(demotion.roles).toEqual({ primary: "passive", secondary: "active" });
     expect(demotion.effects.lostWrites).toEqual([PRIMARY_LOST_WRITES_AT_EPOCH_2]);

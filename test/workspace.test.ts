@@ -227,6 +227,13 @@ describe("role decisions", () => {
 
   it("puts a streaming job's checkpoint in this site's replicated lake path, beside the fence parameters its %run check reads", () => {
     const a = jobArgs("orders-stream", spec.jobs["orders-stream"]!, ctx("active"));
+    // Pausing alone leaves a continuous run going; controlRunState stops it (provider docs).
+    expect(a.controlRunState).toBe(true);
+    expect(
+      jobArgs("orders-stream", spec.jobs["orders-stream"]!, ctx("passive")).controlRunState,
+    ).toBe(true);
+    for (const key of ["nightly-sales", "weekly-kpis", "partner-files", "backfill-orders"])
+      expect(jobArgs(key, spec.jobs[key]!, ctx("active")).controlRunState, key).toBeUndefined();
     expect(a.tasks as any[]).toHaveLength(1);
     const task = (a.tasks as any[])[0];
     expect(task.dependsOns).toBeUndefined();
@@ -387,8 +394,16 @@ describe("the Workspace in both stacks and both roles", () => {
       expect(record.dependencies).toContain(
         byType(plan.resources, "azure-native:storage:BlobContainer")[0]!.urn,
       );
-      // Every job waits for it: a job that starts before its fence exists is refused.
-      for (const job of byType(plan.resources, JOB)) expect(job.dependencies).toContain(record.urn);
+      // Active: every job waits for the record, which says active before any job starts.
+      // Passive: the record waits for every job, which stands down before it says passive.
+      const jobs = byType(plan.resources, JOB);
+      expect(jobs).toHaveLength(8);
+      if (plan.role === "active")
+        for (const job of jobs) expect(job.dependencies).toContain(record.urn);
+      else {
+        for (const job of jobs) expect(job.dependencies).not.toContain(record.urn);
+        expect(record.dependencies).toEqual(expect.arrayContaining(jobs.map((j) => j.urn)));
+      }
       expect((plan.outputs as any).deployment.epoch).toBe(
         JSON.parse((record.inputs.source as { text: string }).text).epoch,
       );

@@ -207,6 +207,10 @@ export function jobArgs(key: string, job: JobSpec, ctx: JobContext): JobArgs {
       },
     }),
     ...(job.continuous && { continuous: { pauseStatus: state.pauseStatus } }),
+    // Pausing a continuous job does not stop its active run; with controlRunState the provider
+    // stops it (provider docs for control_run_state; issue #2130), and restarts it on an update,
+    // which runs the fence check again.
+    ...(job.continuous && { controlRunState: true }),
     ...(job.trigger && {
       trigger: {
         fileArrival: {

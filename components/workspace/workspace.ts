@@ -161,25 +161,6 @@ export class Workspace extends pulumi.ComponentResource {
       stateful,
     );
 
-    // The site's fence record, read by every job before it writes (issue 10). The provider
-    // writes it with the account key it lists on each call, never kept in state, and replaces
-    // it, deleting first, when the text changes (source is ForceNew: pulumi-azure-native
-    // customresources/custom_storage_azidentity.go, provider.go Diff). While it is absent every
-    // job of this site and every replication into this lake is refused: the window fails safe.
-    const fence = new storage.Blob(
-      `${name}-fence`,
-      {
-        resourceGroupName: rg,
-        accountName: lake.name,
-        containerName: lakeContainer.name,
-        blobName: FENCE_BLOB,
-        type: "Block",
-        contentType: "application/json",
-        source: new pulumi.asset.StringAsset(fenceRecord(site, role, args.epoch)),
-      },
-      child,
-    );
-
     const vault = new keyvault.Vault(
       `${name}-kv`,
       {
@@ -350,21 +331,47 @@ export class Workspace extends pulumi.ComponentResource {
     };
     // Jobs name notebooks, workspace files and lake paths by their configured paths: a job that
     // runs (a continuous one starts at once) before they exist fails (issue 9).
-    // And they read the fence record first: a job without it is refused.
-    const jobOpts = { ...dbx, dependsOn: [lakeContainer, fence, ...content] };
+    // The site's fence record, read by every job before it writes (issue 10). The provider
+    // writes it with the account key it lists on each call, never kept in state, and replaces
+    // it, deleting first, when the text changes (source is ForceNew: pulumi-azure-native
+    // customresources/custom_storage_azidentity.go, provider.go Diff). While it is absent every
+    // job of this site and every replication into this lake is refused: the window fails safe.
+    // Order: an active site's record is written before any job starts; a passive site's only
+    // after every job has stood down, so a peer's clone never finds it passive while it writes.
+    const fenceRecordArgs: storage.BlobArgs = {
+      resourceGroupName: rg,
+      accountName: lake.name,
+      containerName: lakeContainer.name,
+      blobName: FENCE_BLOB,
+      type: "Block",
+      contentType: "application/json",
+      source: new pulumi.asset.StringAsset(fenceRecord(site, role, args.epoch)),
+    };
+    const fenceBeforeJobs =
+      role === "active" ? new storage.Blob(`${name}-fence`, fenceRecordArgs, child) : undefined;
+    const jobOpts = {
+      ...dbx,
+      dependsOn: [lakeContainer, ...content, ...(fenceBeforeJobs ? [fenceBeforeJobs] : [])],
+    };
+    const jobs: databricks.Job[] = [];
     for (const [key, job] of Object.entries(spec.jobs)) {
       const created = new databricks.Job(`${name}-job-${key}`, jobArgs(key, job, ctx), jobOpts);
+      jobs.push(created);
       permissions(`${name}-perm-job-${key}`, { jobId: created.id }, job.permissions);
     }
     if (spec.replication) {
       for (const [table, t] of Object.entries(spec.replication.tables)) {
-        new databricks.Job(
-          `${name}-replicate-${tableSlug(table)}`,
-          replicationJobArgs(table, t, spec.replication, ctx),
-          jobOpts,
+        jobs.push(
+          new databricks.Job(
+            `${name}-replicate-${tableSlug(table)}`,
+            replicationJobArgs(table, t, spec.replication, ctx),
+            jobOpts,
+          ),
         );
       }
     }
+    if (!fenceBeforeJobs)
+      new storage.Blob(`${name}-fence`, fenceRecordArgs, { ...child, dependsOn: jobs });
 
     this.workspaceUrl = workspace.workspaceUrl;
     this.workspaceId = workspace.workspaceId;

@@ -101,31 +101,52 @@ class ReadTest(unittest.TestCase):
 
 
 class LostWritesTest(unittest.TestCase):
-    HISTORY = [
-        {"version": 12, "timestamp": "2026-11-20 10:05:00", "operation": "STREAMING UPDATE"},
-        {"version": 11, "timestamp": "2026-11-20 10:01:00", "operation": "STREAMING UPDATE"},
-        {"version": 10, "timestamp": "2026-11-20 09:59:00", "operation": "STREAMING UPDATE"},
-    ]
+    def test_after_this_sites_last_clone_into_the_table(self):
+        # This site's clone committed version 40 of the peer's table; the peer's own last clone
+        # out of it was at its version 12, before this site overwrote it.
+        self.assertEqual(fence.last_known_version({"targetVersion": 40}, {"sourceVersion": 12}, 43), 40)
 
-    def test_commits_after_the_last_cloned_version(self):
-        lost = fence.unreplicated_versions({"sourceVersion": 10}, self.HISTORY)
-        self.assertEqual([v["version"] for v in lost], [12, 11])
+    def test_after_the_peers_last_clone_out_of_it(self):
+        # A returning old primary: it cloned its version 10 out; this site never cloned into it.
+        self.assertEqual(fence.last_known_version(None, {"sourceVersion": 10}, 12), 10)
+        # It made no commit since: nothing would be lost.
+        self.assertEqual(fence.last_known_version(None, {"sourceVersion": 12}, 12), 12)
 
-    def test_nothing_after_a_final_clone(self):
-        self.assertEqual(fence.unreplicated_versions({"sourceVersion": 12}, self.HISTORY), [])
+    def test_a_table_never_cloned_either_way_keeps_every_commit(self):
+        self.assertEqual(fence.last_known_version(None, None, 7), -1)
 
-    def test_a_table_never_cloned_keeps_every_commit(self):
-        self.assertEqual([v["version"] for v in fence.unreplicated_versions(None, self.HISTORY)], [12, 11, 10])
+    def test_a_recreated_table_keeps_every_commit(self):
+        # Versions below what the records say: the table was dropped and made again.
+        self.assertEqual(fence.last_known_version({"targetVersion": 40}, None, 3), -1)
 
     def test_no_table(self):
-        self.assertEqual(fence.unreplicated_versions({"sourceVersion": 3}, None), [])
+        self.assertEqual(fence.last_known_version({"targetVersion": 40}, {"sourceVersion": 3}, None), 40)
 
-    def test_clone_record(self):
+    def test_clone_record_and_paths(self):
         self.assertEqual(
-            json.loads(fence.clone_record("sales.orders", "primary", 1, 10, "abfss://t")),
-            {"table": "sales.orders", "site": "primary", "epoch": 1, "sourceVersion": 10, "target": "abfss://t"},
+            json.loads(fence.clone_record("sales.orders", "primary", 1, 10, "abfss://t", 41)),
+            {
+                "table": "sales.orders",
+                "site": "primary",
+                "epoch": 1,
+                "sourceVersion": 10,
+                "target": "abfss://t",
+                "targetVersion": 41,
+            },
         )
         self.assertEqual(fence.table_slug("sales.daily_sales"), "sales-daily-sales")
+        self.assertEqual(fence.preserved_path("sales-orders", 12), "_paired-dr/preserved/sales-orders/version-12")
+
+
+class NotebooksTest(unittest.TestCase):
+    def test_every_python_file_under_workspace_compiles(self):
+        # Notebooks in source format are Python files; their %run cells are comments.
+        root = os.path.join(HERE, "..", "..", "workspace")
+        files = [os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs if f.endswith(".py")]
+        self.assertEqual(len(files), 7)
+        for path in files:
+            with self.subTest(path), open(path) as f:
+                compile(f.read(), path, "exec")
 
 
 if __name__ == "__main__":

@@ -353,14 +353,14 @@ export function runningClones(
 /** Per site, the replicated tables its jobs wrote since they were last cloned to the peer. */
 export type Unreplicated = Record<Site, readonly string[]>;
 
-/** The list a deep clone makes before its first overwrite of a lake in an epoch. */
+/** The list a fenced deep clone makes before it overwrites commits it would hide. */
 export interface LostWrites {
   /** The site whose lake holds the commits; `by` is the site whose clone would hide them. */
   readonly site: Site;
   readonly by: Site;
   readonly epoch: number;
   readonly tables: readonly string[];
-  /** Where the tables are kept readable until released: the peer lake's preserved/epoch-N. */
+  /** Where the tables are kept readable until released: <table>/version-<n> under this folder. */
   readonly preservedAt: string;
 }
 
@@ -368,7 +368,8 @@ export interface LostWrites {
  * One step of the lake's traffic. A site whose jobs run past their fence writes the replicated
  * tables they name; its own clones never catch up with a stream that keeps writing, so the
  * tables stay unreplicated until it stops. A clone into a site that holds unreplicated tables
- * lists and preserves them first (workspace/replication/deep_clone.py), once per epoch.
+ * lists and preserves them before each overwrite (workspace/replication/deep_clone.py), so
+ * what it lists are the commits since the last list.
  */
 export function lakeTraffic(
   p: Platform,
@@ -396,7 +397,7 @@ export function lakeTraffic(
       by: site,
       epoch,
       tables: now[target],
-      preservedAt: `${clones[0]!.targetLake}_paired-dr/preserved/epoch-${epoch}/`,
+      preservedAt: `${clones[0]!.targetLake}_paired-dr/preserved/`,
     });
     now[target] = [];
   }

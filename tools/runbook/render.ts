@@ -47,8 +47,8 @@ export function stepLines(s: StepResult, n: number): string[] {
 export function lostWritesLine(l: LostWrites): string {
   return (
     `lost writes listed: ${l.site}'s ${l.tables.join(", ")} hold commits never cloned to ${l.by}; ` +
-    `before ${l.by}'s first deep clone into them (epoch ${l.epoch}) they are listed and preserved at ` +
-    `${l.preservedAt}, until an operator releases them`
+    `before ${l.by}'s deep clone (epoch ${l.epoch}) overwrites them they are listed and preserved ` +
+    `under ${l.preservedAt}<table>/, until an operator releases them`
   );
 }
 

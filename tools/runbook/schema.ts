@@ -33,7 +33,7 @@ export const stepSchema = z.union([
       writers: z.partialRecord(z.enum(DATA_CLASSES), z.array(site)).optional(),
       /**
        * Per site, the replicated tables listed and preserved so far as its writes that were never
-       * cloned (a deep clone into its lake lists them before its first overwrite in an epoch).
+       * cloned (a fenced deep clone into its lake lists them before it overwrites them).
        */
       "lost-writes": z.partialRecord(site, z.array(z.string())).optional(),
     }),

@@ -134,25 +134,41 @@ def check(purpose, site, own, target):
     return Verdict(True, f"{site} active at epoch {own.epoch}, {peer} {target.role} at {target.epoch}")
 
 
-def unreplicated_versions(cloned, history):
-    """The commits of a table that its peer never cloned, newest first.
+def last_known_version(own_clone, peer_clone, target_latest):
+    """The newest version of the peer's table that is accounted for; later commits would be lost.
 
-    `cloned` is the table's clone record from its own lake ({"sourceVersion": n, ...}, written
-    by its replication job after each clone) or None when it was never cloned; `history` is
-    DESCRIBE HISTORY's rows as dicts (version, timestamp, operation), or None when the table does
-    not exist. Commits a clone wrote into the table are not told apart from its own: the list
-    errs towards keeping more.
+    `own_clone` is this site's record of its last clone into the peer's table (its
+    "targetVersion" is the version that clone committed there); `peer_clone` is the peer's record
+    of its last clone out of that table (its "sourceVersion"). Either may be None. A commit after
+    both is one the peer made that never reached this site: the overwrite would hide it. When the
+    table's versions are below what the records say, it was recreated, and nothing is accounted
+    for.
     """
-    if not history:
-        return []
-    last = -1 if cloned is None else cloned["sourceVersion"]
-    return [h for h in history if h["version"] > last]
+    known = max(
+        own_clone.get("targetVersion", -1) if own_clone else -1,
+        peer_clone.get("sourceVersion", -1) if peer_clone else -1,
+    )
+    if target_latest is not None and target_latest < known:
+        return -1
+    return known
 
 
-def clone_record(table, site, epoch, source_version, target):
+def preserved_path(slug, version):
+    """Where a table's never-cloned commits are kept, in the peer's lake, until released."""
+    return f"{PRESERVED_DIR}/{slug}/version-{version}"
+
+
+def clone_record(table, site, epoch, source_version, target, target_version):
     """What a replication job writes to its own lake after cloning `table` at `source_version`."""
     return json.dumps(
-        {"table": table, "site": site, "epoch": epoch, "sourceVersion": source_version, "target": target},
+        {
+            "table": table,
+            "site": site,
+            "epoch": epoch,
+            "sourceVersion": source_version,
+            "target": target,
+            "targetVersion": target_version,
+        },
         sort_keys=True,
     )
 

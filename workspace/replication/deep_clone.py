@@ -4,10 +4,10 @@
 # clone into an existing clone copies only the files added since the last run.
 #
 # Fenced (issue 10): it writes only when this site's fence says active and the peer's fence says
-# passive with an epoch no higher than this site's; an unreadable peer stops it. Before its first
-# write into a lake in this epoch, the peer table's commits that were never cloned from it (its
-# own writes since its last clone, seed 004's unsynced list) are listed and preserved by a deep
-# clone under _paired-dr/preserved/ in that lake, where they stay until an operator removes them.
+# passive with an epoch no higher than this site's; an unreadable peer stops it. Before every
+# overwrite, the peer table's commits that are neither this site's clones nor cloned from it
+# (seed 004's unsynced list) are listed and kept readable by a deep clone under
+# _paired-dr/preserved/ in that lake, where they stay until an operator removes them.
 
 # COMMAND ----------
 
@@ -37,14 +37,15 @@ def head(path):
 def fenced():
     """Both fences, checked for a write into the peer's lake; raises when refused."""
     own = fence.read_fence(head, fence.lake_path(lake, fence.FENCE_PATH), 120)
-    verdict = fence.check(fence.REPLICATION, site, own, fence.read_fence(head, fence.lake_path(peer_lake, fence.FENCE_PATH), 120))
+    peer = fence.read_fence(head, fence.lake_path(peer_lake, fence.FENCE_PATH), 120)
+    verdict = fence.check(fence.REPLICATION, site, own, peer)
     if not verdict.allowed:
         raise RuntimeError(f"{table}: fenced, nothing written: {verdict.reason}")
     return own
 
 
-def read_json(path):
-    """A small JSON file, or None when there is none; any other failure raises."""
+def read_record(path):
+    """A clone record (small JSON), or None when there is none; any other failure raises."""
     try:
         return json.loads(head(path))
     except Exception as e:
@@ -53,35 +54,40 @@ def read_json(path):
         raise
 
 
-def history(path):
+def latest_version(path):
     if not DeltaTable.isDeltaTable(spark, path):
         return None
-    rows = spark.sql(f"DESCRIBE HISTORY delta.`{path}`").select("version", "timestamp", "operation").collect()
-    return [{"version": r["version"], "timestamp": str(r["timestamp"]), "operation": r["operation"]} for r in rows]
+    return spark.sql(f"DESCRIBE HISTORY delta.`{path}` LIMIT 1").collect()[0]["version"]
 
 
 own = fenced()
 slug = fence.table_slug(table)
+own_record_path = fence.lake_path(lake, f"{fence.CLONED_DIR}/{slug}.json")
 
 # COMMAND ----------
 
-# The writes the peer holds that this clone would hide: listed and preserved once per epoch.
-preserved_dir = fence.lake_path(peer_lake, f"{fence.PRESERVED_DIR}/epoch-{own.epoch}")
-listing = f"{preserved_dir}/{slug}.json"
-if read_json(listing) is None:
-    lost = fence.unreplicated_versions(read_json(fence.lake_path(peer_lake, f"{fence.CLONED_DIR}/{slug}.json")), history(target))
-    copy = None
+# The commits the overwrite would hide: listed in full beside a preserved copy of the table.
+target_latest = latest_version(target)
+after = fence.last_known_version(
+    read_record(own_record_path),
+    read_record(fence.lake_path(peer_lake, f"{fence.CLONED_DIR}/{slug}.json")),
+    target_latest,
+)
+if target_latest is not None and target_latest > after:
+    lost = [
+        {"version": r["version"], "timestamp": str(r["timestamp"]), "operation": r["operation"]}
+        for r in spark.sql(f"DESCRIBE HISTORY delta.`{target}`").where(f"version > {after}").select("version", "timestamp", "operation").collect()
+    ]
     if lost:
-        copy = f"{preserved_dir}/{slug}"
-        spark.sql(f"CREATE TABLE IF NOT EXISTS delta.`{copy}` DEEP CLONE delta.`{target}` VERSION AS OF {lost[0]['version']}")
-    dbutils.fs.put(
-        listing,
-        json.dumps({"table": table, "site": fence.peer_of(site), "epoch": own.epoch, "preserved": copy, "versions": lost}, indent=2),
-        overwrite=True,
-    )
-    print(f"{table}: {len(lost)} commit(s) in {fence.peer_of(site)}'s copy never cloned from it" + (f", preserved at {copy}:" if lost else ""))
-    for v in lost:
-        print(f"  version {v['version']} at {v['timestamp']}: {v['operation']}")
+        newest = max(v["version"] for v in lost)
+        copy = fence.lake_path(peer_lake, fence.preserved_path(slug, newest))
+        spark.sql(f"CREATE TABLE IF NOT EXISTS delta.`{copy}` DEEP CLONE delta.`{target}` VERSION AS OF {newest}")
+        dbutils.fs.put(
+            f"{copy}.json",
+            json.dumps({"table": table, "site": fence.peer_of(site), "epoch": own.epoch, "preserved": copy, "versions": lost}),
+            overwrite=True,
+        )
+        print(f"{table}: {len(lost)} commit(s) in {fence.peer_of(site)}'s copy were never cloned from it; preserved at {copy}, listed in {copy}.json")
 
 # COMMAND ----------
 
@@ -90,9 +96,12 @@ source_version = spark.sql(f"DESCRIBE HISTORY delta.`{source}` LIMIT 1").collect
 fenced()
 result = spark.sql(f"CREATE OR REPLACE TABLE delta.`{target}` DEEP CLONE delta.`{source}` VERSION AS OF {source_version}")
 metrics = result.collect()[0].asDict()
-dbutils.fs.put(
-    fence.lake_path(lake, f"{fence.CLONED_DIR}/{slug}.json"),
-    fence.clone_record(table, site, own.epoch, source_version, target),
-    overwrite=True,
-)
-print(f"{table}: cloned version {source_version} to {target}: {metrics}")
+target_version = latest_version(target)
+dbutils.fs.put(own_record_path, fence.clone_record(table, site, own.epoch, source_version, target, target_version), overwrite=True)
+print(f"{table}: cloned version {source_version} to {target} (its version {target_version}): {metrics}")
+# A clone runs for minutes: a promotion of the peer meanwhile is reported, not undone (undoing it
+# could discard the peer's own writes since); the versions above say what to restore.
+try:
+    fenced()
+except RuntimeError as e:
+    raise RuntimeError(f"{e}; but this run's clone already committed version {target_version} of {target}") from e
