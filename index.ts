@@ -14,7 +14,7 @@ import {
 } from "./components/deploymentFacts";
 import { MetastorePair } from "./components/metastore/metastorePair";
 import { ElasticPoolPair } from "./components/sql/elasticPoolPair";
-import { sqlTransition } from "./components/sql/plan";
+import { recordedSql, sqlTransition } from "./components/sql/plan";
 import { deriveRole, peerSite } from "./components/role";
 import { DualRegionBucket } from "./components/dualRegionBucket";
 import { Workspace } from "./components/workspace/workspace";
@@ -68,7 +68,8 @@ export = async () => {
       spec: config.sql,
       recovered: last.sqlRecovered === true,
       ...sqlTransition(role, last.role, peer.role),
-      peer: peer.sql,
+      peer: recordedSql(peer),
+      own: recordedSql(last),
       tags: { platform: config.prefix, "managed-by": "pulumi" },
     },
     { provider: azureProvider },

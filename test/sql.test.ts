@@ -6,6 +6,7 @@ import {
   creatableGroups,
   failoverGroups,
   holdableGroups,
+  recordedSql,
   planSql,
   sqlTransition,
 } from "../components/sql/plan";
@@ -422,17 +423,45 @@ describe("cross-stack readiness and the role transition (pure)", () => {
   const owned = failoverGroups(spec, "acmedata").filter((g) => g.home === "primary");
 
   it("a failover group waits for the peer's server, and a paid group for its paid pool", () => {
-    expect(creatableGroups(owned, undefined)).toEqual([]);
+    expect(creatableGroups(owned, undefined, undefined)).toEqual([]);
     const serverOnly = { server: "acmedata-secondary-sql", pools: [], failoverGroups: [] };
-    expect(creatableGroups(owned, serverOnly).map((g) => g.name)).toEqual([
+    expect(creatableGroups(owned, serverOnly, undefined).map((g) => g.name)).toEqual([
       "acmedata-primary-fg-mgmt",
     ]);
     const withPool = { ...serverOnly, pools: ["paid"] };
-    expect(creatableGroups(owned, withPool).map((g) => g.name)).toEqual([
+    expect(creatableGroups(owned, withPool, undefined).map((g) => g.name)).toEqual([
       "acmedata-primary-fg-mgmt",
       "acmedata-primary-fg-paid-01",
       "acmedata-primary-fg-paid-02",
     ]);
+  });
+
+  it("a group this stack already created stays, whatever the peer's record says now", () => {
+    const own = {
+      server: "acmedata-primary-sql",
+      pools: ["paid"],
+      failoverGroups: ["acmedata-primary-fg-paid-02"],
+    };
+    expect(creatableGroups(owned, undefined, own).map((g) => g.name)).toEqual([
+      "acmedata-primary-fg-paid-02",
+    ]);
+    const serverOnly = { server: "acmedata-secondary-sql", pools: [], failoverGroups: [] };
+    expect(creatableGroups(owned, serverOnly, own).map((g) => g.name)).toEqual([
+      "acmedata-primary-fg-mgmt",
+      "acmedata-primary-fg-paid-02",
+    ]);
+  });
+
+  it("outputs from before the SQL record existed show everything that program registered", () => {
+    // A role and no `sql`: the earlier program created the server, every pool and every group.
+    expect(recordedSql({ role: "active" })).toBe("all");
+    expect(recordedSql({})).toBeUndefined();
+    const sqlRecord = { server: "s", pools: ["paid"], failoverGroups: ["g"] };
+    expect(recordedSql({ role: "passive", sql: sqlRecord })).toBe(sqlRecord);
+    const all = owned.map((g) => g.name);
+    expect(creatableGroups(owned, undefined, "all").map((g) => g.name)).toEqual(all);
+    expect(creatableGroups(owned, "all", undefined).map((g) => g.name)).toEqual(all);
+    expect(holdableGroups(["g-own", "g-peer"], [], "all")).toEqual(["g-own", "g-peer"]);
   });
 
   it("a hold waits for its group: registered here, or recorded by the peer", () => {

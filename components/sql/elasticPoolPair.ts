@@ -9,7 +9,7 @@ import {
   creatableGroups,
   holdableGroups,
   planSql,
-  type PeerSql,
+  type SqlRecord,
   type PoolName,
   type SqlPlan,
 } from "./plan";
@@ -32,8 +32,10 @@ export interface ElasticPoolPairArgs {
   readonly promoting: boolean;
   /** This site stood down and the peer's promotion is not recorded yet (see planSql). */
   readonly stillServesPrimaries: boolean;
-  /** The peer's SQL estate as its last deployment recorded it; undefined if never deployed. */
-  readonly peer: PeerSql | undefined;
+  /** The peer's SQL estate as its last deployment recorded it (recordedSql). */
+  readonly peer: SqlRecord;
+  /** This stack's own, as its last deployment recorded it: the groups it already created stay. */
+  readonly own: SqlRecord;
   readonly tags?: Readonly<Record<string, string>>;
 }
 
@@ -163,7 +165,7 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
     }
 
     const groups = new Map<string, sql.FailoverGroup>();
-    for (const fg of creatableGroups(plan.failoverGroups, args.peer)) {
+    for (const fg of creatableGroups(plan.failoverGroups, args.peer, args.own)) {
       const failoverGroup = new sql.FailoverGroup(
         `${name}-${fg.name}`,
         {

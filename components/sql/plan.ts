@@ -209,24 +209,39 @@ export interface PeerSql {
   readonly failoverGroups: readonly string[];
 }
 
+/**
+ * What a stack's last outputs show of its SQL estate: its record, or "all" for outputs from
+ * before the record existed (a role but no `sql`: that program registered its server, every pool
+ * and every owned failover group unconditionally), or undefined for a stack never deployed.
+ */
+export type SqlRecord = PeerSql | "all" | undefined;
+
+export function recordedSql(d: { readonly role?: string; readonly sql?: PeerSql }): SqlRecord {
+  return d.sql ?? (d.role !== undefined ? "all" : undefined);
+}
+
 /** The pool a group's databases live in on both servers; none for the management databases. */
 export const groupPool = (fg: FailoverGroupPlan): PoolName | undefined =>
   fg.kind === "paid" ? "paid" : undefined;
 
 /**
- * The owned failover groups that can be created now. Azure refuses a group whose partner server
+ * The owned failover groups this deployment registers. Azure refuses a group whose partner server
  * does not exist (ServerNotFound) or, for pooled databases, has no elastic pool of the same name
- * (ResourcePoolNotFound): both live in the peer's stack, so a group waits until the peer's
- * deployed outputs show them, and the next deployment creates it (DESIGN, facts checked).
+ * (ResourcePoolNotFound): both live in the peer's stack, so a new group waits until the peer's
+ * deployed outputs show them, and the next deployment creates it (DESIGN, facts checked). A
+ * group this stack already created stays, whatever the peer's record says now: dropping it would
+ * delete a protected, stateful resource.
  */
 export function creatableGroups(
   owned: readonly FailoverGroupPlan[],
-  peer: PeerSql | undefined,
+  peer: SqlRecord,
+  own: SqlRecord,
 ): FailoverGroupPlan[] {
-  if (!peer) return [];
+  if (peer === "all" || own === "all") return [...owned];
   return owned.filter((fg) => {
+    if (own?.failoverGroups.includes(fg.name)) return true;
     const pool = groupPool(fg);
-    return pool === undefined || peer.pools.includes(pool);
+    return peer !== undefined && (pool === undefined || peer.pools.includes(pool));
   });
 }
 
@@ -238,9 +253,11 @@ export function creatableGroups(
 export function holdableGroups(
   holds: readonly string[],
   ownedNow: readonly string[],
-  peer: PeerSql | undefined,
+  peer: SqlRecord,
 ): string[] {
-  return holds.filter((g) => ownedNow.includes(g) || (peer?.failoverGroups.includes(g) ?? false));
+  return holds.filter(
+    (g) => ownedNow.includes(g) || peer === "all" || (peer?.failoverGroups.includes(g) ?? false),
+  );
 }
 
 /**
