@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import type { CapturedResource } from "../tools/plan/capture";
 import type { PlanDiff } from "../tools/plan/diff";
 import { deployEffects } from "../tools/runbook/cloud";
@@ -353,8 +353,11 @@ describe("the clouds' rules on a deployment", () => {
 });
 
 describe("runbooks", () => {
+  const dirs: string[] = [];
+  afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
   const write = (text: string) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "runbook-"));
+    dirs.push(dir);
     const file = path.join(dir, "r.yaml");
     fs.writeFileSync(file, text);
     return file;
@@ -363,7 +366,21 @@ describe("runbooks", () => {
   it("refuses a malformed runbook with every problem by path", () => {
     const file = write("name: Bad Name\ndescription: x\nsteps:\n  - up: tertiary\n");
     expect(() => readRunbook(file)).toThrow(RunbookError);
-    expect(() => readRunbook(file)).toThrow(/name: lowercase letters, digits and '-'/);
+    expect(() => readRunbook(file)).toThrow(
+      `${file}: not a runbook:\n` +
+        "  - name: lowercase letters, digits and '-'\n" +
+        "  - steps.0: a step is one of up, expect-blocked, outage or recover (each with primary or secondary), set or expect",
+    );
+  });
+
+  it("fails a set step whose key Pulumi.yaml does not declare, at that step", async () => {
+    const file = write(
+      ["name: bad-set", "description: x", "steps:", "  - set: { nosuch: 1 }"].join("\n"),
+    );
+    const [r] = await playRunbooks([file], ROOT);
+    expect(r!.steps.map((s) => [s.step, s.ok, s.errors])).toEqual([
+      ['set: {"nosuch":1}', false, ["set nosuch: nosuch is not declared in Pulumi.yaml"]],
+    ]);
   });
 
   it("plays a sequence that fails where the cloud would, and a known gap that never occurs fails it", async () => {
@@ -398,10 +415,16 @@ describe("runbooks", () => {
     expect(r!.ok).toBe(true);
     expect(r!.steps.map((s) => [s.step, s.roles])).toEqual([
       ["up: primary", { primary: "active", secondary: null }],
-      [expect.stringMatching(/^expect/), { primary: "active", secondary: null }],
+      [
+        'expect: {"active":"primary","writers":{"lake":["primary"],"metastore":["primary"],"gcs":["primary"]}}',
+        { primary: "active", secondary: null },
+      ],
       ["up: secondary", { primary: "active", secondary: "passive" }],
       ["up: primary", { primary: "active", secondary: "passive" }],
-      [expect.stringMatching(/^expect/), { primary: "active", secondary: "passive" }],
+      [
+        'expect: {"active":"primary","sql-primary":"primary"}',
+        { primary: "active", secondary: "passive" },
+      ],
     ]);
     expect(r!.steps.at(-1)!.invariants.converged).toEqual({
       ok: true,

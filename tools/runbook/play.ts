@@ -4,7 +4,7 @@ import { FACTS_KIND } from "../../policies/facts";
 import { diffPlans, type PlanDiff } from "../plan/diff";
 import { PROJECT_DIR, loadProgram, planStack, type StackPlan } from "../plan/engine";
 import type { Violation } from "../plan/policyHarness";
-import { EngineConfigError, readProjectFile } from "../plan/projectConfig";
+import { EngineConfigError, readProjectFile, withProjectSets } from "../plan/projectConfig";
 import { deployEffects, heldGroupPrimaries, type Failover } from "./cloud";
 import {
   INVARIANTS,
@@ -330,8 +330,9 @@ export class RunbookPlayer {
     }
     if ("set" in step) {
       Object.assign(state.sets, step.set);
+      // The merged file must still be valid: a key it does not declare fails the step here.
       try {
-        readProjectFile(this.dir);
+        withProjectSets(readProjectFile(this.dir), { ...this.projectSets, ...state.sets });
       } catch (e) {
         out.ok = false;
         out.errors.push((e as Error).message);

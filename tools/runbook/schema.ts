@@ -11,34 +11,40 @@ import { INVARIANTS } from "./invariants";
  */
 const site = z.enum(["primary", "secondary"]);
 
-export const stepSchema = z.union([
-  /** `pulumi up -s <stack> --policy-pack policies`, with the config as of now. */
-  z.strictObject({ up: site }),
-  /** Runs `up`; passes only if a mandatory policy refuses it (the deployed state stays as it was). */
-  z.strictObject({ "expect-blocked": site }),
-  /** The stack's regions are down: it cannot be updated, and what it deployed is frozen. */
-  z.strictObject({ outage: site }),
-  /** The regions are back: what the stack last deployed runs again, as deployed. */
-  z.strictObject({ recover: site }),
-  /** A merged pull request: Pulumi.yaml config values by dotted path; only those keys change. */
-  z.strictObject({ set: z.record(z.string(), z.unknown()) }),
-  /** Assertions on the platform now. */
-  z.strictObject({
-    expect: z.strictObject({
-      /** The site whose deployed role is active, none, or both (a region back before its up). */
-      active: z.enum(["primary", "secondary", "none", "primary and secondary"]).optional(),
-      /** Failover groups whose primary is this site (all of them). */
-      "sql-primary": site.optional(),
-      /** The sites that write a data class now. */
-      writers: z.partialRecord(z.enum(DATA_CLASSES), z.array(site)).optional(),
-      /**
-       * Per site, the replicated tables listed and preserved so far as its writes that were never
-       * cloned (a fenced deep clone into its lake lists them before it overwrites them).
-       */
-      "lost-writes": z.partialRecord(site, z.array(z.string())).optional(),
+export const stepSchema = z.union(
+  [
+    /** `pulumi up -s <stack> --policy-pack policies`, with the config as of now. */
+    z.strictObject({ up: site }),
+    /** Runs `up`; passes only if a mandatory policy refuses it (the deployed state stays as it was). */
+    z.strictObject({ "expect-blocked": site }),
+    /** The stack's regions are down: it cannot be updated, and what it deployed is frozen. */
+    z.strictObject({ outage: site }),
+    /** The regions are back: what the stack last deployed runs again, as deployed. */
+    z.strictObject({ recover: site }),
+    /** A merged pull request: Pulumi.yaml config values by dotted path; only those keys change. */
+    z.strictObject({ set: z.record(z.string(), z.unknown()) }),
+    /** Assertions on the platform now. */
+    z.strictObject({
+      expect: z.strictObject({
+        /** The site whose deployed role is active, none, or both (a region back before its up). */
+        active: z.enum(["primary", "secondary", "none", "primary and secondary"]).optional(),
+        /** Failover groups whose primary is this site (all of them). */
+        "sql-primary": site.optional(),
+        /** The sites that write a data class now. */
+        writers: z.partialRecord(z.enum(DATA_CLASSES), z.array(site)).optional(),
+        /**
+         * Per site, the replicated tables listed and preserved so far as its writes that were never
+         * cloned (a fenced deep clone into its lake lists them before it overwrites them).
+         */
+        "lost-writes": z.partialRecord(site, z.array(z.string())).optional(),
+      }),
     }),
-  }),
-]);
+  ],
+  {
+    error:
+      "a step is one of up, expect-blocked, outage or recover (each with primary or secondary), set or expect",
+  },
+);
 export type Step = z.output<typeof stepSchema>;
 
 /**
