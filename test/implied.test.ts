@@ -229,7 +229,9 @@ describe("a deployment rebuilt from its outputs", () => {
       expect(a.filter((x) => !b.some((y) => isDeepStrictEqual(x, y))).map((x) => x.name)).toEqual(
         [],
       );
-      expect(rebuilt.plans[site]!.outputs).toBe(played.outputs[site]);
+      // The rebuilt deployment takes the role its outputs record (its fence record, with the
+      // epoch, is among the resources compared above).
+      expect(rebuilt.plans[site]!.role).toBe((played.outputs[site] as { role: string }).role);
     }
     expect(Object.keys(played.groupPrimary)).toHaveLength(3);
     expect(rebuilt.groupPrimary).toEqual(played.groupPrimary);
