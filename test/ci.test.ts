@@ -57,10 +57,23 @@ describe("the pull-request workflow", () => {
     const runs = job.steps.map((s) => s.run).filter(Boolean);
     // The state stays on the runner: no step uploads it.
     expect(job.steps.some((s) => s.uses?.includes("upload-artifact"))).toBe(false);
+    // A refused preview fails the job but does not skip the export, the plan or the comment.
+    expect(
+      job.steps
+        .filter((s) => s.uses?.startsWith("pulumi/actions"))
+        .map((s) => [s.with?.["stack-name"], s.if]),
+    ).toEqual([
+      ["primary", undefined],
+      ["secondary", "always()"],
+    ]);
+    expect(job.steps.filter((s) => s.run && s.run !== "npm ci").map((s) => s.if)).toEqual([
+      "always()",
+      "always()",
+    ]);
     expect(runs.slice(1)).toEqual([
       'mkdir -p "$RUNNER_TEMP/state"\n' +
         "for stack in primary secondary; do\n" +
-        '  pulumi stack output --json --show-secrets -s "$stack" > "$RUNNER_TEMP/state/$stack.json"\n' +
+        '  pulumi stack output --json -s "$stack" > "$RUNNER_TEMP/state/$stack.json"\n' +
         "done\n",
       'npm run -s plan -- --format markdown --state "$RUNNER_TEMP/state" > plan.md',
     ]);

@@ -86,7 +86,7 @@ describe("the runbook a change implies (pure)", () => {
   });
 });
 
-describe("the deployed state (pulumi stack output --json --show-secrets)", () => {
+describe("the deployed state (pulumi stack output --json)", () => {
   const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "state-"));
   const outputs = (over: Record<string, unknown> = {}) => ({
     site: "primary",
@@ -115,7 +115,7 @@ describe("the deployed state (pulumi stack output --json --show-secrets)", () =>
     expect(() =>
       parseOutputs("s/primary.json", "primary", outputs({ role: "standby", promote: "no" })),
     ).toThrow(
-      "s/primary.json: not the outputs of a paired-dr stack (pulumi stack output --json --show-secrets -s primary):\n" +
+      "s/primary.json: not the outputs of a paired-dr stack (pulumi stack output --json -s primary):\n" +
         '  - role: is "standby": Invalid option: expected one of "active"|"passive"\n' +
         '  - promote: is "no": Invalid input: expected boolean, received string',
     );

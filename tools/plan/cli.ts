@@ -27,7 +27,7 @@ const USAGE = `usage: npm run plan -- [--stack NAME]... [--set key=value]... [--
   --diff promote      show, per stack, what flipping promote would create, delete, replace, update
   --no-policy         skip the policy pack (policies/), which otherwise checks every stack
   --state DIR         the deployed state: DIR/<stack>.json, each stack's last outputs as
-                      'pulumi stack output --json --show-secrets -s <stack>' prints them (a
+                      'pulumi stack output --json -s <stack>' prints them (a
                       missing file or {}: never deployed). The stacks are planned on top of it.
 The markdown (and, with --state, text and json) ends with the runbook the config implies: the
 steps from the deployed state (without --state: from empty, a first deployment) to the roles the

@@ -12,7 +12,7 @@ const USAGE = `usage: npm run runbook -- <runbooks/FILE.yaml>... | --all [--form
   --all                play every runbook in runbooks/
   --format FORMAT      text (default) or json
   --export-state DIR   (one runbook) write each stack's outputs at its end to DIR/<stack>.json,
-                       as 'pulumi stack output --json --show-secrets' would: 'npm run plan --
+                       as 'pulumi stack output --json' would: 'npm run plan --
                        --state DIR' then plans on top of them
 Exit 0 when every step behaved as its runbook expects and every invariant held; 1 otherwise;
 2 on a usage or runbook-file error.`;

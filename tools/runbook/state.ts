@@ -12,7 +12,7 @@ import { SITES, type Site } from "./model";
 
 /**
  * The deployed state as the state backend keeps it: each stack's last outputs, as
- * `pulumi stack output --json --show-secrets -s <stack> > DIR/<stack>.json` exports them. A
+ * `pulumi stack output --json -s <stack> > DIR/<stack>.json` exports them. A
  * missing file, or `{}` (a stack that exists but was never deployed), reads as never deployed.
  */
 
@@ -63,7 +63,7 @@ export function parseOutputs(file: string, stack: Site, doc: unknown): Outputs |
       return `  - ${key}: ${value === undefined ? "missing" : `is ${JSON.stringify(value)}`}: ${i.message}`;
     });
     throw new StateError(
-      `${file}: not the outputs of a paired-dr stack (pulumi stack output --json --show-secrets -s ${stack}):\n${lines.join("\n")}`,
+      `${file}: not the outputs of a paired-dr stack (pulumi stack output --json -s ${stack}):\n${lines.join("\n")}`,
     );
   }
   if (parsed.data.site !== stack)
