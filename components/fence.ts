@@ -26,3 +26,13 @@ export const FENCE_BLOB = "_paired-dr/fence.json";
 export function fenceRecord(site: Site, role: Role, epoch: number): string {
   return JSON.stringify({ site, role, epoch });
 }
+
+/**
+ * When a deployment writes the fence record relative to the site's jobs. Promoting, the record
+ * says active before any job starts, or the jobs would refuse to run; standing down, every job is
+ * paused (a continuous run stopped) before the record says passive, so the peer's deep clone never
+ * finds this site passive while its jobs still write.
+ */
+export function fenceWrittenBeforeJobs(role: Role): boolean {
+  return role === "active";
+}

@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { fenceEpoch } from "../components/fence";
+import { fenceEpoch, fenceRecord, fenceWrittenBeforeJobs } from "../components/fence";
 import { parseLastDeployment } from "../components/lastDeployment";
 import { RunbookPlayer } from "../tools/runbook/play";
 import { readRunbook } from "../tools/runbook/schema";
@@ -27,6 +27,17 @@ describe("the fencing epoch (issue 10)", () => {
 
   it("an active deployment made before epochs were recorded takes one as a promotion would", () => {
     expect(fenceEpoch("active", { role: "active" }, { epoch: 0 })).toBe(1);
+  });
+
+  it("is written before the jobs start on an active site, after they stand down on a passive one", () => {
+    expect([fenceWrittenBeforeJobs("active"), fenceWrittenBeforeJobs("passive")]).toEqual([
+      true,
+      false,
+    ]);
+    // The record's text, as workspace/fence/paired_dr_fence.py parses it (test/python).
+    expect(fenceRecord("secondary", "active", 2)).toBe(
+      '{"site":"secondary","role":"active","epoch":2}',
+    );
   });
 
   it("reads back only a non-negative integer", () => {

@@ -38,17 +38,49 @@ const job = (name: string, pause: "PAUSED" | "UNPAUSED", target?: string) =>
     tasks: [{ notebookTask: { baseParameters: target ? { target } : { path: url("x") } } }],
   });
 
-/** A site as deployed: role, lake, a business job and a deep clone toward the peer. */
+const tableUrl = (s: Site) => `abfss://lake@${LAKE[s]}.dfs.core.windows.net/replicated/t`;
+
+/**
+ * A site as deployed: role, lake, a business job writing its table and a deep clone of it toward
+ * the peer. With an epoch, the jobs carry the fence parameters and the site its fence record.
+ */
 function site(
-  s: "primary" | "secondary",
+  s: Site,
   role: "active" | "passive",
   extra: CapturedResource[] = [],
+  epoch?: number,
 ): Deployed {
   const peer = s === "primary" ? "secondary" : "primary";
   const pause = role === "active" ? "UNPAUSED" : "PAUSED";
+  const fence =
+    epoch === undefined
+      ? {}
+      : { paired_dr_site: s, paired_dr_lake: `abfss://lake@${LAKE[s]}.dfs.core.windows.net/` };
+  const jobWith = (name: string, params: Record<string, string>) =>
+    res("databricks:index/job:Job", name, {
+      name,
+      schedule: { quartzCronExpression: "0 0 * * * ?", pauseStatus: pause },
+      tasks: [{ notebookTask: { baseParameters: { ...params, ...fence } } }],
+    });
   return {
     outputs: { role, deployment: { role, lake: LAKE[s] } },
-    resources: [job("nightly", pause), job("replicate-orders", pause, url(LAKE[peer])), ...extra],
+    resources: [
+      jobWith("nightly", { path: tableUrl(s) }),
+      jobWith("replicate-orders", {
+        table: "sales.orders",
+        source: tableUrl(s),
+        target: url(LAKE[peer]),
+      }),
+      ...extra,
+      ...(epoch === undefined
+        ? []
+        : [
+            res("azure-native:storage:Blob", `${s}-fence`, {
+              blobName: "_paired-dr/fence.json",
+              source: { text: JSON.stringify({ site: s, role, epoch }) },
+            }),
+          ]),
+    ],
   };
 }
 
@@ -125,36 +157,8 @@ describe("the running-platform model", () => {
   });
 
   describe("a returning primary, still deployed as active, after the secondary's promotion", () => {
-    const fenceRecord = (s: Site, role: string, epoch: number) =>
-      res("azure-native:storage:Blob", `${s}-fence`, {
-        blobName: "_paired-dr/fence.json",
-        source: { text: JSON.stringify({ site: s, role, epoch }) },
-      });
-    const fencedJob = (s: Site, name: string, pause: "PAUSED" | "UNPAUSED", target?: string) => {
-      const j = job(name, pause, target);
-      const task = (j.inputs.tasks as any[])[0];
-      task.notebookTask.baseParameters = {
-        ...task.notebookTask.baseParameters,
-        paired_dr_site: s,
-        paired_dr_lake: `abfss://lake@${LAKE[s]}.dfs.core.windows.net/`,
-      };
-      return j;
-    };
-    const fencedSite = (s: Site, role: "active" | "passive", epoch: number): Deployed => {
-      const peer = s === "primary" ? "secondary" : "primary";
-      const pause = role === "active" ? "UNPAUSED" : "PAUSED";
-      return {
-        outputs: { role, deployment: { role, lake: LAKE[s] } },
-        resources: [
-          fencedJob(s, "nightly", pause),
-          fencedJob(s, "replicate-orders", pause, url(LAKE[peer])),
-          fenceRecord(s, role, epoch),
-        ],
-      };
-    };
-
     it("writes nothing: its jobs and its deep clones are fenced by the higher epoch", () => {
-      const p = platform(fencedSite("primary", "active", 1), fencedSite("secondary", "active", 2));
+      const p = platform(site("primary", "active", [], 1), site("secondary", "active", [], 2));
       expect(writers(p).lake).toEqual({ tables: ["secondary"] });
       // The secondary's clone waits too: the primary's fence still says active.
       expect(runningClones(p)).toEqual([]);
@@ -170,34 +174,7 @@ describe("the running-platform model", () => {
     });
 
     it("once stood down, the secondary's first clone lists the tables it would hide, once", () => {
-      const nightly = (s: Site) => {
-        const j = fencedJob(s, "nightly", "UNPAUSED");
-        (j.inputs.tasks as any[])[0].notebookTask.baseParameters.path =
-          `abfss://lake@${LAKE[s]}.dfs.core.windows.net/replicated/t`;
-        return j;
-      };
-      const clone = (s: Site, pause: "PAUSED" | "UNPAUSED") => {
-        const peer = s === "primary" ? "secondary" : "primary";
-        const j = fencedJob(s, "replicate-orders", pause, url(LAKE[peer]));
-        Object.assign((j.inputs.tasks as any[])[0].notebookTask.baseParameters, {
-          table: "sales.orders",
-          source: `abfss://lake@${LAKE[s]}.dfs.core.windows.net/replicated/t`,
-        });
-        return j;
-      };
-      const primaryPassive: Deployed = {
-        outputs: { role: "passive", deployment: { role: "passive", lake: LAKE.primary } },
-        resources: [clone("primary", "PAUSED"), fenceRecord("primary", "passive", 1)],
-      };
-      const secondaryActive: Deployed = {
-        outputs: { role: "active", deployment: { role: "active", lake: LAKE.secondary } },
-        resources: [
-          nightly("secondary"),
-          clone("secondary", "UNPAUSED"),
-          fenceRecord("secondary", "active", 2),
-        ],
-      };
-      const p = platform(primaryPassive, secondaryActive);
+      const p = platform(site("primary", "passive", [], 1), site("secondary", "active", [], 2));
       const first = lakeTraffic(p, { primary: ["sales.orders"], secondary: [] });
       expect(first.lost).toEqual([PRIMARY_LOST_WRITES_AT_EPOCH_2]);
       // The secondary's own writes are now the ones not yet cloned anywhere.

@@ -9,7 +9,7 @@ import * as resources from "@pulumi/azure-native/resources";
 import * as storage from "@pulumi/azure-native/storage";
 import type { RepoFiles } from "../../config/repoFiles";
 import type { WorkspaceSpec } from "../../config/workspaceSchema";
-import { FENCE_BLOB, fenceRecord } from "../fence";
+import { FENCE_BLOB, fenceRecord, fenceWrittenBeforeJobs } from "../fence";
 import { armIds, azureNames, lakeUrl, stableGuid } from "../naming";
 import { peerSite, type Role, type Site } from "../role";
 import {
@@ -329,15 +329,11 @@ export class Workspace extends pulumi.ComponentResource {
       lake: { account: names.lake, peerAccount: peerNames.lake, container: spec.lake.container },
       tags: poolTags,
     };
-    // Jobs name notebooks, workspace files and lake paths by their configured paths: a job that
-    // runs (a continuous one starts at once) before they exist fails (issue 9).
     // The site's fence record, read by every job before it writes (issue 10). The provider
     // writes it with the account key it lists on each call, never kept in state, and replaces
     // it, deleting first, when the text changes (source is ForceNew: pulumi-azure-native
     // customresources/custom_storage_azidentity.go, provider.go Diff). While it is absent every
     // job of this site and every replication into this lake is refused: the window fails safe.
-    // Order: an active site's record is written before any job starts; a passive site's only
-    // after every job has stood down, so a peer's clone never finds it passive while it writes.
     const fenceRecordArgs: storage.BlobArgs = {
       resourceGroupName: rg,
       accountName: lake.name,
@@ -347,8 +343,11 @@ export class Workspace extends pulumi.ComponentResource {
       contentType: "application/json",
       source: new pulumi.asset.StringAsset(fenceRecord(site, role, args.epoch)),
     };
-    const fenceBeforeJobs =
-      role === "active" ? new storage.Blob(`${name}-fence`, fenceRecordArgs, child) : undefined;
+    const fenceBeforeJobs = fenceWrittenBeforeJobs(role)
+      ? new storage.Blob(`${name}-fence`, fenceRecordArgs, child)
+      : undefined;
+    // Jobs name notebooks, workspace files and lake paths by their configured paths: a job that
+    // runs (a continuous one starts at once) before they exist fails (issue 9).
     const jobOpts = {
       ...dbx,
       dependsOn: [lakeContainer, ...content, ...(fenceBeforeJobs ? [fenceBeforeJobs] : [])],

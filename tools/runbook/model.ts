@@ -1,4 +1,6 @@
 import type { CapturedResource } from "../plan/capture";
+import { FENCE_BLOB } from "../../components/fence";
+import { FENCE_PARAMETER_PREFIX } from "../../config/workspaceSchema";
 import { TYPE } from "../../policies/facts";
 
 /**
@@ -74,10 +76,11 @@ const lakeUrlsIn = (v: unknown): string[] => {
 const accountsIn = (v: unknown): string[] => [
   ...new Set(lakeUrlsIn(v).map((u) => ACCOUNT.exec(u)![1]!)),
 ];
-/** The fence parameters' own names, which name lakes but are not written. */
-const FENCE_LAKES = new Set(["paired_dr_lake", "paired_dr_peer_lake"]);
-const withoutFenceLakes = (params: Record<string, unknown> | undefined) =>
-  Object.fromEntries(Object.entries(params ?? {}).filter(([k]) => !FENCE_LAKES.has(k)));
+/** A task's parameters but the fence's, which name both lakes without writing either. */
+const withoutFence = (params: Record<string, unknown> | undefined) =>
+  Object.fromEntries(
+    Object.entries(params ?? {}).filter(([k]) => !k.startsWith(FENCE_PARAMETER_PREFIX)),
+  );
 
 /**
  * A job runs when any of its schedule, continuous or file-arrival trigger is UNPAUSED: a paused
@@ -95,7 +98,9 @@ export function jobModel(job: CapturedResource): JobModel {
   );
   const tasks = (i.tasks ?? []) as any[];
   const params = tasks.map((t) => t?.notebookTask?.baseParameters as Record<string, unknown>);
-  const fenced = params.some((p) => p?.paired_dr_site !== undefined);
+  const fenced = params.some((p) =>
+    Object.keys(p ?? {}).some((k) => k.startsWith(FENCE_PARAMETER_PREFIX)),
+  );
   const clone = params.find((p) => p?.target !== undefined);
   if (clone)
     return {
@@ -110,7 +115,7 @@ export function jobModel(job: CapturedResource): JobModel {
         targetLake: clone.target.replace(/(\.dfs\.core\.windows\.net\/).*$/, "$1"),
       }),
     };
-  const named = params.map(withoutFenceLakes);
+  const named = params.map(withoutFence);
   return {
     name: String(i.name),
     runs,
@@ -134,9 +139,7 @@ export type FencePurpose = "business" | "replication";
 
 /** The fence record a stack last wrote into its lake (its Blob's text), or "missing". */
 export function fenceOf(d: Deployed | undefined): FenceRead {
-  const blob = ofType(d, TYPE.storageBlob).find((b) =>
-    String((b.inputs as any).blobName).endsWith("_paired-dr/fence.json"),
-  );
+  const blob = ofType(d, TYPE.storageBlob).find((b) => (b.inputs as any).blobName === FENCE_BLOB);
   const text = (blob?.inputs as any)?.source?.text;
   if (typeof text !== "string") return "missing";
   try {

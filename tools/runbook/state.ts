@@ -125,14 +125,15 @@ const asBefore = (
   r: "active" | "passive",
   epoch: number | null | undefined,
 ): Outputs => {
-  const { epoch: _, ...deployment } = o[DEPLOYMENT_OUTPUT] as Record<string, unknown>;
+  const { epoch: recorded, ...deployment } = o[DEPLOYMENT_OUTPUT] as Record<string, unknown>;
   return {
     ...o,
     role: r,
     [DEPLOYMENT_OUTPUT]: {
       ...deployment,
       role: r,
-      ...(epoch === undefined ? { epoch: _ } : epoch !== null && { epoch }),
+      // Outputs from before the epochs were recorded keep theirs; null means it had none.
+      ...(epoch === undefined ? { epoch: recorded } : epoch !== null && { epoch }),
     },
   };
 };
