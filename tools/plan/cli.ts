@@ -152,11 +152,8 @@ export async function executePlan(opts: CliOptions, dir: string = PROJECT_DIR): 
       mandatory += violations.filter((v) => v.enforcementLevel === "mandatory").length;
     }
     if (withRunbook) {
-      const analyze: Analyze = async (stack, plan) => {
-        if (!pack) return [];
-        await pack.configureStack(stack, project, false);
-        return pack.analyzeAll(plan.resources);
-      };
+      const analyze: Analyze = async (stack, plan) =>
+        pack ? pack.analyzeUp(stack, project, plan.resources) : [];
       implied = await playImplied(analyze, state, {
         dir,
         sets: opts.sets,

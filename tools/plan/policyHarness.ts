@@ -263,6 +263,16 @@ export class PolicyPackProcess {
   }
 
   /** Analyze on every resource, then AnalyzeStack: what `pulumi preview --policy-pack` runs. */
+  /** A `pulumi up` of the stack (not a preview): configured for it, then every registration. */
+  async analyzeUp(
+    stack: string,
+    project: string,
+    resources: readonly CapturedResource[],
+  ): Promise<Violation[]> {
+    await this.configureStack(stack, project, false);
+    return this.analyzeAll(resources);
+  }
+
   async analyzeAll(resources: readonly CapturedResource[]): Promise<Violation[]> {
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
     const perResource = await Promise.all(resources.map((r) => this.analyze(r, byUrn)));

@@ -27,10 +27,7 @@ export async function playRunbooks(
   try {
     await pack.configure();
     const project = readProjectFile(dir).name;
-    const analyze: Analyze = async (stack, plan) => {
-      await pack.configureStack(stack, project, false);
-      return pack.analyzeAll(plan.resources);
-    };
+    const analyze: Analyze = (stack, plan) => pack.analyzeUp(stack, project, plan.resources);
     const player = new RunbookPlayer(analyze, dir);
     const results: RunbookResult[] = [];
     for (const r of runbooks) results.push(await player.play(r));

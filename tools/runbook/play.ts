@@ -146,16 +146,21 @@ export class RunbookPlayer {
   }
 
   /** `pulumi up -s site` against the state now: the new plan, or why it stops. */
-  private async up(state: State, site: Site) {
-    const before = state.plans[site];
-    const plan = await planStack(site, {
+  /** What `pulumi up -s site` would register against the state now. */
+  private async plan(state: State, site: Site): Promise<StackPlan> {
+    return planStack(site, {
       dir: this.dir,
       program: await this.program,
       sets: this.sets,
       projectSets: { ...this.projectSets, ...state.sets },
-      lastOutputs: before?.outputs,
+      lastOutputs: state.plans[site]?.outputs,
       peerOutputs: { [peerOf(site)]: { ...(state.plans[peerOf(site)]?.outputs ?? {}) } },
     });
+  }
+
+  private async up(state: State, site: Site) {
+    const before = state.plans[site];
+    const plan = await this.plan(state, site);
     const violations = await this.analyze(site, plan);
     const diff = diffPlans(before ?? emptyPlan(site), plan);
     return { plan, violations, diff };
@@ -289,7 +294,8 @@ export class RunbookPlayer {
         out.push(site);
         continue;
       }
-      const { plan } = await this.up(state, site);
+      // Only whether it would change something: the policy pack is not asked.
+      const plan = await this.plan(state, site);
       if (!isEmpty(diffPlans(withoutFacts(deployed), withoutFacts(plan)))) out.push(site);
     }
     return out;
