@@ -1,5 +1,7 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
-import { expect } from "vitest";
+import { afterAll, expect } from "vitest";
 import { ConfigError, parsePlatformConfig, projectConfigValues } from "../config/load";
 import { scanRepo } from "../config/repoFiles";
 import type { CapturedResource } from "../tools/plan/capture";
@@ -139,3 +141,16 @@ export const PRIMARY_LOST_WRITES_AT_EPOCH_2 = {
   tables: ["sales.orders"],
   preservedAt: "abfss://lake@acmedataprilake.dfs.core.windows.net/_paired-dr/preserved/",
 } as const;
+
+const tempDirs: string[] = [];
+// Registered by every test file that imports this module: its temporary folders go with it.
+afterAll(() => {
+  for (const d of tempDirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** A new temporary folder, removed when the test file ends. */
+export function tempDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}

@@ -1,6 +1,5 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -17,7 +16,7 @@ import {
   recordedSets,
   writeDeployedState,
 } from "../tools/runbook/state";
-import { ROOT } from "./helpers";
+import { ROOT, tempDir } from "./helpers";
 
 const runbook = (name: string) => readRunbook(path.join(ROOT, "runbooks", `${name}.yaml`));
 const up = (s: "primary" | "secondary"): Step => ({ up: s });
@@ -87,7 +86,7 @@ describe("the runbook a change implies (pure)", () => {
 });
 
 describe("the deployed state (pulumi stack output --json)", () => {
-  const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "state-"));
+  const tmp = () => tempDir("state-");
   const outputs = (over: Record<string, unknown> = {}) => ({
     site: "primary",
     role: "active",
@@ -247,7 +246,7 @@ describe("the plan's pull-request comment", () => {
       "known-gaps": [],
       steps: rb.steps.slice(0, n),
     });
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "state-"));
+    const dir = tempDir("state-");
     writeDeployedState(dir, played.outputs);
     return dir;
   };

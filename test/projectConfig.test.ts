@@ -1,5 +1,4 @@
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { stackFileProblems } from "../config/projectOnly";
 import { describe, expect, it } from "vitest";
@@ -12,7 +11,7 @@ import {
   resolveStackConfig,
   type ProjectFile,
 } from "../tools/plan/projectConfig";
-import { ROOT } from "./helpers";
+import { ROOT, tempDir } from "./helpers";
 
 const project: ProjectFile = {
   name: "paired-dr",
@@ -104,7 +103,7 @@ describe("config resolution as the CLI does it", () => {
 
 describe("the real program's check of its stack file", () => {
   it("refuses promote set in Pulumi.<stack>.yaml with the same message as the plan", () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stackfile-"));
+    const dir = tempDir("stackfile-");
     fs.writeFileSync(
       path.join(dir, "Pulumi.secondary.yaml"),
       'config:\n  paired-dr:site: secondary\n  paired-dr:promote: "true"\n',

@@ -1,7 +1,6 @@
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { CapturedResource } from "../tools/plan/capture";
 import type { PlanDiff } from "../tools/plan/diff";
 import { deployEffects } from "../tools/runbook/cloud";
@@ -27,7 +26,7 @@ import {
   type Site,
 } from "../tools/runbook/model";
 import { readRunbook, RunbookError } from "../tools/runbook/schema";
-import { PRIMARY_LOST_WRITES_AT_EPOCH_2, ROOT, res } from "./helpers";
+import { PRIMARY_LOST_WRITES_AT_EPOCH_2, ROOT, res, tempDir } from "./helpers";
 
 const LAKE = { primary: "acmedataprilake", secondary: "acmedataseclake" } as const;
 const url = (account: string) => `abfss://lake@${account}.dfs.core.windows.net/replicated/t`;
@@ -330,11 +329,8 @@ describe("the clouds' rules on a deployment", () => {
 });
 
 describe("runbooks", () => {
-  const dirs: string[] = [];
-  afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
   const write = (text: string) => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "runbook-"));
-    dirs.push(dir);
+    const dir = tempDir("runbook-");
     const file = path.join(dir, "r.yaml");
     fs.writeFileSync(file, text);
     return file;

@@ -239,7 +239,7 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
       serverName: this.serverName,
       serverFqdn: this.serverFqdn,
       pools: plan.pools.map((p) => `${p.name}:${p.capacity}`),
-      failoverGroups: plan.failoverGroups.map((g) => g.name),
+      failoverGroups: this.failoverGroupsCreated,
       holds,
       recovered: plan.recovery !== undefined,
     });
