@@ -101,6 +101,7 @@ export = async () => {
       warehouseBucket: warehouse,
       backupBucket: backup,
       last,
+      epoch,
       projectDir: __dirname,
       labels: { platform: config.prefix },
     },

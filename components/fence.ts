@@ -36,3 +36,13 @@ export function fenceRecord(site: Site, role: Role, epoch: number): string {
 export function fenceWrittenBeforeJobs(role: Role): boolean {
   return role === "active";
 }
+
+/**
+ * Where each site's fence record lives in the dual-region backup bucket, for the Hive cluster's
+ * fence (workflows/metastore-fence.yaml): readable while either region is up.
+ */
+export const FENCE_OBJECT_PREFIX = "_paired-dr/fence/";
+
+export function fenceObject(site: Site): string {
+  return `${FENCE_OBJECT_PREFIX}${site}.json`;
+}

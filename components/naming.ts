@@ -26,14 +26,26 @@ export function azureNames(prefix: string, site: Site) {
 }
 export type AzureNames = ReturnType<typeof azureNames>;
 
+/** How the metastore's two workflows and their schedules end: the restore, and the Hive cluster's fence. */
+export const HMS_RESTORE = "-hms-restore";
+export const HMS_FENCE = "-hms-fence";
+
+/** A scheduler job that starts the restore workflow, told from the fence's by its name. */
+export const isRestoreSchedule = (jobName: unknown): boolean =>
+  typeof jobName === "string" && jobName.endsWith(HMS_RESTORE);
+
 /** GCP names for one site, deterministic from the prefix and the site. */
+
 export function gcpNames(prefix: string, site: Site) {
   return {
     metastoreService: `${prefix}-${site}-hms`,
     /** Service account IDs: 6-30 characters. */
     syncAccount: `${prefix}-${SITE_CODE[site]}-hms-sync`,
-    restoreWorkflow: `${prefix}-${site}-hms-restore`,
-    restoreSchedule: `${prefix}-${site}-hms-restore`,
+    restoreWorkflow: `${prefix}-${site}${HMS_RESTORE}`,
+    restoreSchedule: `${prefix}-${site}${HMS_RESTORE}`,
+    fenceAccount: `${prefix}-${SITE_CODE[site]}-hms-fence`,
+    fenceWorkflow: `${prefix}-${site}${HMS_FENCE}`,
+    fenceSchedule: `${prefix}-${site}${HMS_FENCE}`,
     hiveCluster: `${prefix}-${site}-hive`,
   };
 }

@@ -39,6 +39,21 @@ export const REPLACE_ON_CHANGE: Readonly<Record<string, readonly string[]>> = {
     "contentMd5",
     "source",
   ],
+  // content is updated in place since terraform-provider-google v5.35.0 (#18479); these are
+  // ForceNew (resource_storage_bucket_object.go).
+  "gcp:storage/bucketObject:BucketObject": [
+    "bucket",
+    "name",
+    "contentType",
+    "cacheControl",
+    "contentDisposition",
+    "contentEncoding",
+    "contentLanguage",
+    "source",
+    "storageClass",
+    "kmsKeyName",
+    "metadata",
+  ],
   "azure-native:sql:Server": ["serverName", "resourceGroupName", "location"],
   "azure-native:sql:ElasticPool": [
     "elasticPoolName",

@@ -34,6 +34,11 @@ export const metastoreSchema = strictObject({
     /** The restore workflow gives up (and fails) after this long. Default 20. */
     timeoutMinutes: int("minutes", 5, 720).default(20),
   }).default({ everyMinutes: 30, timeoutMinutes: 20 }),
+  /**
+   * With a Hive cluster, each site checks both fence records this often and stops its cluster
+   * while its peer holds a higher epoch (workflows/metastore-fence.yaml). Default 5.
+   */
+  fenceEveryMinutes: interval("the Hive cluster's fence check").default(5),
   /** An optional Dataproc cluster attached to the local metastore. */
   cluster: strictObject({
     enabled: bool().default(false),

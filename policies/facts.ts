@@ -13,6 +13,8 @@ export const FACTS_KIND = "paired-dr:deployment-facts";
 export const TYPE = {
   dynamicResource: "pulumi-nodejs:dynamic:Resource",
   bucket: "gcp:storage/bucket:Bucket",
+  bucketObject: "gcp:storage/bucketObject:BucketObject",
+  dataprocCluster: "gcp:dataproc/cluster:Cluster",
   metastoreService: "gcp:dataproc/metastoreService:MetastoreService",
   schedulerJob: "gcp:cloudscheduler/job:Job",
   databricksJob: "databricks:index/job:Job",

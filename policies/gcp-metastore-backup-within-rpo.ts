@@ -1,4 +1,5 @@
 import type { PolicyResource, ReportViolation, StackValidationPolicy } from "@pulumi/policy";
+import { isRestoreSchedule } from "../components/naming";
 import { TYPE, type DeploymentFacts } from "./facts";
 import { cronIntervalMinutes } from "./rpo";
 import { ofType, requireFacts, shown } from "./support";
@@ -29,7 +30,10 @@ export const gcpMetastoreBackupWithinRpo: StackValidationPolicy = {
       }
       for (const service of services) checkBackup(service, facts, report);
     } else if (services.length > 0) {
-      checkRestore(services[0]!, ofType(args.resources, TYPE.schedulerJob), facts, report);
+      const restores = ofType(args.resources, TYPE.schedulerJob).filter((j) =>
+        isRestoreSchedule(j.props.name),
+      );
+      checkRestore(services[0]!, restores, facts, report);
     }
   },
 };

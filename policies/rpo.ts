@@ -3,6 +3,7 @@
  * deployment facts. Pure (no policy SDK): the dr-rpo-budget policy and the plan's markdown RPO
  * table both use it. Schedule intervals come from cron-parser (config/cron), never hand-parsed.
  */
+import { isRestoreSchedule } from "../components/naming";
 import { maxIntervalMinutes } from "../config/cron";
 import { TYPE, type DeploymentFacts, type ResourceLike } from "./facts";
 
@@ -110,7 +111,9 @@ function metastoreRpo(resources: readonly ResourceLike[], facts: DeploymentFacts
     };
   }
 
-  const jobs = resources.filter((r) => r.type === TYPE.schedulerJob);
+  const jobs = resources.filter(
+    (r) => r.type === TYPE.schedulerJob && isRestoreSchedule(r.props.name),
+  );
   if (jobs.length === 0) {
     const restore = facts.metastore.restoreEveryMinutes;
     if (typeof restore !== "number") {

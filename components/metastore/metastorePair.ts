@@ -5,11 +5,15 @@ import * as gcp from "@pulumi/gcp";
 import type { MetastoreSpec } from "../../config/metastoreSchema";
 import type { DualRegionBucket } from "../dualRegionBucket";
 import type { LastDeployment } from "../lastDeployment";
+import { fenceObject, fenceRecord, fenceWrittenBeforeJobs } from "../fence";
 import { gcpNames } from "../naming";
 import { ownsSingletons, peerSite, type Role, type Site } from "../role";
 import {
   backupLocation,
   decideMetastore,
+  fenceEnvironment,
+  fenceScheduleArgs,
+  hasHiveFence,
   metastoreServiceArgs,
   restoreEnvironment,
   restoreScheduleArgs,
@@ -19,6 +23,8 @@ import { WorkflowRun } from "./workflowRun";
 
 /** The restore workflow's source, in the repo. */
 export const RESTORE_WORKFLOW_FILE = path.join("workflows", "metastore-restore.yaml");
+/** The Hive cluster fence's source, in the repo. */
+export const FENCE_WORKFLOW_FILE = path.join("workflows", "metastore-fence.yaml");
 
 export interface MetastorePairArgs {
   readonly site: Site;
@@ -38,6 +44,8 @@ export interface MetastorePairArgs {
   readonly backupBucket: DualRegionBucket;
   /** What this stack's last deployment left (a service, a one-time restore). */
   readonly last: LastDeployment;
+  /** This deployment's fencing epoch (components/fence.ts), written to the site's fence record. */
+  readonly epoch: number;
   /** Directory holding workflows/. */
   readonly projectDir: string;
   readonly labels?: Readonly<Record<string, string>>;
@@ -153,6 +161,42 @@ export class MetastorePair extends pulumi.ComponentResource {
       { parent: this, dependsOn: [workflow] },
     );
 
+    const fence = hasHiveFence(spec)
+      ? this.hiveFence(name, {
+          site,
+          project,
+          region,
+          backupBucket: args.backupBucket,
+          hiveCluster: decision.dataprocCluster ? names.hiveCluster : undefined,
+          projectDir: args.projectDir,
+          names,
+          labels,
+        })
+      : undefined;
+    // The site's fence record beside its peer's, in the dual-region backup bucket. The provider
+    // deletes an object by name, without a generation (terraform-provider-google
+    // resource_storage_bucket_object.go, resourceStorageBucketObjectDelete): a replacement (a new
+    // name or content type) created before the delete would be deleted by it.
+    const writeRecord = (after: pulumi.Resource[]) =>
+      new gcp.storage.BucketObject(
+        `${name}-fence-record`,
+        {
+          bucket: backupBucket,
+          name: fenceObject(site),
+          content: fenceRecord(site, role, args.epoch),
+          contentType: "application/json",
+        },
+        {
+          parent: this,
+          deleteBeforeReplace: true,
+          // The fence workflow names the cluster this deployment declares before the record
+          // changes what it does with it.
+          dependsOn: [args.backupBucket, ...(fence ? [fence.workflow] : []), ...after],
+        },
+      );
+    const recordFirst = fence && fenceWrittenBeforeJobs(role) ? writeRecord([]) : undefined;
+    let hiveCluster: gcp.dataproc.Cluster | undefined;
+
     let endpointUri: pulumi.Output<string | undefined> = pulumi.output(undefined);
     if (service) {
       endpointUri = service.endpointUri;
@@ -186,7 +230,7 @@ export class MetastorePair extends pulumi.ComponentResource {
         );
       }
       if (decision.dataprocCluster) {
-        new gcp.dataproc.Cluster(
+        hiveCluster = new gcp.dataproc.Cluster(
           `${name}-hive-cluster`,
           {
             name: names.hiveCluster,
@@ -202,9 +246,43 @@ export class MetastorePair extends pulumi.ComponentResource {
               metastoreConfig: { dataprocMetastoreService: service.name },
             },
           },
-          child,
+          // Promoting, the record says active before the cluster exists.
+          { parent: this, dependsOn: recordFirst ? [recordFirst] : [] },
         );
       }
+    }
+    if (fence) {
+      const grants = [...fence.grants];
+      if (hiveCluster)
+        // Dataproc granular IAM: Editor on a cluster holds clusters.get, start and stop, for this
+        // cluster only (cloud.google.com/dataproc/docs/concepts/iam/granular-iam).
+        grants.push(
+          new gcp.dataproc.ClusterIAMMember(
+            `${name}-fence-controls-cluster`,
+            {
+              project,
+              region,
+              cluster: hiveCluster.name,
+              role: "roles/editor",
+              member: fence.member,
+            },
+            child,
+          ),
+        );
+      new gcp.cloudscheduler.Job(
+        `${name}-fence-schedule`,
+        fenceScheduleArgs(spec, {
+          name: names.fenceSchedule,
+          project,
+          region,
+          workflow: names.fenceWorkflow,
+          serviceAccountEmail: fence.account.email,
+        }),
+        // Every run needs the grants: a run before them fails on a 403.
+        { parent: this, dependsOn: [fence.workflow, ...grants] },
+      );
+      // Standing down, the record says passive once the cluster is as the role declares.
+      if (!recordFirst) writeRecord(hiveCluster ? [hiveCluster] : []);
     }
 
     this.decision = decision;
@@ -221,5 +299,77 @@ export class MetastorePair extends pulumi.ComponentResource {
       restoreFrom: this.restoreFrom,
       syncServiceAccount: this.syncServiceAccount,
     });
+  }
+
+  /** The Hive cluster's fence: its own service account, what it may read, and its workflow. */
+  private hiveFence(
+    name: string,
+    args: {
+      site: Site;
+      project: string;
+      region: string;
+      backupBucket: DualRegionBucket;
+      hiveCluster: string | undefined;
+      projectDir: string;
+      names: ReturnType<typeof gcpNames>;
+      labels: Record<string, string>;
+    },
+  ) {
+    const { site, project, region, names } = args;
+    const child = { parent: this };
+    const account = new gcp.serviceaccount.Account(
+      `${name}-fence`,
+      {
+        accountId: names.fenceAccount,
+        displayName: `paired-dr Hive cluster fence (${site})`,
+        description:
+          "Reads both sites' fence records; stops and starts this site's Hive cluster, nothing else.",
+      },
+      child,
+    );
+    const member = pulumi.interpolate`serviceAccount:${account.email}`;
+    const grants: pulumi.Resource[] = [
+      new gcp.storage.BucketIAMMember(
+        `${name}-fence-reads-records`,
+        { bucket: args.backupBucket.name, role: "roles/storage.objectViewer", member },
+        child,
+      ),
+      new gcp.projects.IAMMember(
+        `${name}-fence-writes-logs`,
+        { project, role: "roles/logging.logWriter", member },
+        child,
+      ),
+      // Workflows roles are granted on the project, and an IAM condition on the workflow's name
+      // is not evaluated for Workflows (issue 13): the grant is unconditional, on an account that
+      // nothing else uses.
+      new gcp.projects.IAMMember(
+        `${name}-fence-invokes`,
+        { project, role: "roles/workflows.invoker", member },
+        child,
+      ),
+    ];
+    const workflow = new gcp.workflows.Workflow(
+      `${name}-fence-workflow`,
+      {
+        name: names.fenceWorkflow,
+        region,
+        description:
+          "Stops this site's Hive cluster while the peer site holds a higher fencing epoch; starts it again once it does not.",
+        serviceAccount: account.email,
+        sourceContents: fs.readFileSync(path.join(args.projectDir, FENCE_WORKFLOW_FILE), "utf8"),
+        userEnvVars: fenceEnvironment({
+          site,
+          project,
+          region,
+          backupBucket: args.backupBucket.bucketName,
+          hiveCluster: args.hiveCluster,
+        }),
+        callLogLevel: "LOG_ERRORS_ONLY",
+        deletionProtection: true,
+        labels: args.labels,
+      },
+      { parent: this, dependsOn: [args.backupBucket] },
+    );
+    return { account, member, grants, workflow };
   }
 }

@@ -2,8 +2,9 @@ import type * as gcp from "@pulumi/gcp";
 import type * as pulumi from "@pulumi/pulumi";
 import { unixCronEvery } from "../../config/cron";
 import type { MetastoreSpec } from "../../config/metastoreSchema";
+import { fenceObject } from "../fence";
 import type { LastDeployment } from "../lastDeployment";
-import type { Role, Site } from "../role";
+import { peerSite, type Role, type Site } from "../role";
 
 /** What exists on this site, decided from the standby mode, the role and the last deployment. */
 export interface MetastoreDecision {
@@ -110,17 +111,40 @@ export function restoreEnvironment(
   };
 }
 
+/** A Cloud Scheduler target that starts an execution of a workflow, as `serviceAccountEmail`. */
+function startsWorkflow(args: {
+  project: string;
+  region: string;
+  workflow: string;
+  serviceAccountEmail: pulumi.Input<string>;
+}): gcp.types.input.cloudscheduler.JobHttpTarget {
+  return {
+    httpMethod: "POST",
+    uri: `https://workflowexecutions.googleapis.com/v1/projects/${args.project}/locations/${args.region}/workflows/${args.workflow}/executions`,
+    body: Buffer.from(JSON.stringify({ argument: "{}", callLogLevel: "LOG_ERRORS_ONLY" })).toString(
+      "base64",
+    ),
+    headers: { "Content-Type": "application/json" },
+    oauthToken: {
+      serviceAccountEmail: args.serviceAccountEmail,
+      scope: "https://www.googleapis.com/auth/cloud-platform",
+    },
+  };
+}
+
+interface ScheduleContext {
+  name: string;
+  project: string;
+  region: string;
+  workflow: string;
+  serviceAccountEmail: pulumi.Input<string>;
+}
+
 /** The Cloud Scheduler job that starts a restore run, paused while this site is active. */
 export function restoreScheduleArgs(
   spec: MetastoreSpec,
   decision: MetastoreDecision,
-  args: {
-    name: string;
-    project: string;
-    region: string;
-    workflow: string;
-    serviceAccountEmail: pulumi.Input<string>;
-  },
+  args: ScheduleContext,
 ): gcp.cloudscheduler.JobArgs {
   return {
     name: args.name,
@@ -131,17 +155,55 @@ export function restoreScheduleArgs(
     timeZone: "UTC",
     paused: decision.restoreSchedule !== "running",
     attemptDeadline: "180s",
-    httpTarget: {
-      httpMethod: "POST",
-      uri: `https://workflowexecutions.googleapis.com/v1/projects/${args.project}/locations/${args.region}/workflows/${args.workflow}/executions`,
-      body: Buffer.from(
-        JSON.stringify({ argument: "{}", callLogLevel: "LOG_ERRORS_ONLY" }),
-      ).toString("base64"),
-      headers: { "Content-Type": "application/json" },
-      oauthToken: {
-        serviceAccountEmail: args.serviceAccountEmail,
-        scope: "https://www.googleapis.com/auth/cloud-platform",
-      },
-    },
+    httpTarget: startsWorkflow(args),
+  };
+}
+
+/**
+ * The Hive cluster's fence (issue 10): on every site whose config has a cluster, in every role,
+ * so that a role flip changes only what it reads. A site whose region comes back after a
+ * promotion it missed runs it as it was last deployed, and no deployment is needed for the fence
+ * to stop its cluster.
+ */
+export function hasHiveFence(spec: MetastoreSpec): boolean {
+  return spec.cluster.enabled;
+}
+
+/** What the fence workflow reads from its environment (see workflows/metastore-fence.yaml). */
+export function fenceEnvironment(args: {
+  site: Site;
+  project: string;
+  region: string;
+  backupBucket: string;
+  /** The cluster this deployment declares, if any. */
+  hiveCluster: string | undefined;
+}): Record<string, string> {
+  return {
+    SITE: args.site,
+    PEER_SITE: peerSite(args.site),
+    PROJECT: args.project,
+    REGION: args.region,
+    FENCE_BUCKET: args.backupBucket,
+    OWN_FENCE: fenceObject(args.site),
+    PEER_FENCE: fenceObject(peerSite(args.site)),
+    HIVE_CLUSTER: args.hiveCluster ?? "",
+  };
+}
+
+/** The Cloud Scheduler job that runs the fence: never paused, whatever the role. */
+export function fenceScheduleArgs(
+  spec: MetastoreSpec,
+  args: ScheduleContext,
+): gcp.cloudscheduler.JobArgs {
+  return {
+    name: args.name,
+    region: args.region,
+    description:
+      "Stops this site's Hive cluster while the peer site holds a higher fencing epoch; starts it again once it does not.",
+    schedule: unixCronEvery(spec.fenceEveryMinutes),
+    timeZone: "UTC",
+    paused: false,
+    attemptDeadline: "180s",
+    httpTarget: startsWorkflow(args),
   };
 }

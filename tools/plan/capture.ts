@@ -74,6 +74,22 @@ export function displayValue(v: unknown): unknown {
   return Object.fromEntries(Object.entries(o).map(([k, e]) => [k, displayValue(e)]));
 }
 
+/** A secret's value in wire form, or undefined when `v` is not a secret envelope. */
+export function secretValue(v: unknown): { value: unknown } | undefined {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) return undefined;
+  const o = v as Record<string, unknown>;
+  return o[rpc.specialSigKey] === rpc.specialSecretSig ? { value: o.value } : undefined;
+}
+
+/** A wire value with its secrets opened, for code that reads its own program's inputs. */
+export function revealed(v: unknown): unknown {
+  const secret = secretValue(v);
+  if (secret) return revealed(secret.value);
+  if (Array.isArray(v)) return v.map(revealed);
+  if (v === null || typeof v !== "object") return v;
+  return Object.fromEntries(Object.entries(v).map(([k, e]) => [k, revealed(e)]));
+}
+
 interface RegisterRequest {
   getType(): string;
   getName(): string;

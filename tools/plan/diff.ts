@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
 import { isStateful, replacementTriggers } from "../../components/stateful";
-import type { CapturedResource } from "./capture";
+import { SECRET_PLACEHOLDER, displayValue, secretValue, type CapturedResource } from "./capture";
 import type { StackPlan } from "./engine";
 
 export interface InputChange {
@@ -47,8 +47,42 @@ const ref = (r: CapturedResource): ResourceRef => ({
   stateful: isStateful(r.type),
 });
 
+/** A secret in a comparable tree: compared by value, shown only as a placeholder. */
+class Secret {
+  constructor(readonly value: unknown) {}
+}
+
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === "object" && !Array.isArray(v);
+  v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Secret);
+
+function comparable(v: unknown): unknown {
+  const secret = secretValue(v);
+  if (secret) return new Secret(comparable(secret.value));
+  if (Array.isArray(v)) return v.map(comparable);
+  if (v === null || typeof v !== "object") return v;
+  return Object.fromEntries(Object.entries(v).map(([k, e]) => [k, comparable(e)]));
+}
+
+const shown = (v: unknown): unknown =>
+  v instanceof Secret
+    ? SECRET_PLACEHOLDER
+    : Array.isArray(v)
+      ? v.map(shown)
+      : v !== null && typeof v === "object"
+        ? Object.fromEntries(Object.entries(v).map(([k, e]) => [k, shown(e)]))
+        : displayValue(v);
+
+/**
+ * The inputs that change between two captures of a resource. Secrets are compared by value (a
+ * changed secret is a change) and shown as "[secret]".
+ */
+export function changedWireInputs(before: CapturedResource, after: CapturedResource) {
+  return changedInputs(comparable(before.wireInputs), comparable(after.wireInputs)).map((c) => ({
+    path: c.path,
+    before: shown(c.before),
+    after: shown(c.after),
+  }));
+}
 
 /** Every leaf path at which `before` and `after` differ, with both values. */
 export function changedInputs(before: unknown, after: unknown, prefix = ""): InputChange[] {
@@ -95,7 +129,7 @@ export function diffPlans(before: StackPlan, after: StackPlan): PlanDiff {
   for (const old of before.resources) {
     const now = afterByUrn.get(old.urn);
     if (!now) continue;
-    const changes = changedInputs(old.inputs, now.inputs);
+    const changes = changedWireInputs(old, now);
     if (!changes.length) continue;
     const triggers = replacementTriggers(
       old.type,

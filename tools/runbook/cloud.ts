@@ -157,7 +157,7 @@ export function deployEffects(
   for (const r of mine.filter((x) => x.type.startsWith("gcp:") && x.type !== TYPE.bucket)) {
     for (const s of strings(r.inputs))
       for (const m of s.matchAll(/gs:\/\/([a-z0-9_.-]+)/g)) named.add(m[1]!);
-    if (r.type === "gcp:storage/bucketIAMMember:BucketIAMMember")
+    if (r.type === "gcp:storage/bucketIAMMember:BucketIAMMember" || r.type === TYPE.bucketObject)
       named.add(String(inputs(r).bucket));
   }
   for (const b of [...named].sort())

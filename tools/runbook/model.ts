@@ -1,5 +1,6 @@
-import type { CapturedResource } from "../plan/capture";
-import { FENCE_BLOB } from "../../components/fence";
+import { revealed, type CapturedResource } from "../plan/capture";
+import { FENCE_BLOB, fenceObject } from "../../components/fence";
+import { HMS_FENCE, HMS_RESTORE } from "../../components/naming";
 import { FENCE_PARAMETER_PREFIX } from "../../config/workspaceSchema";
 import { TYPE } from "../../policies/facts";
 
@@ -137,10 +138,8 @@ export interface Fence {
 export type FenceRead = Fence | "missing" | "unreadable";
 export type FencePurpose = "business" | "replication";
 
-/** The fence record a stack last wrote into its lake (its Blob's text), or "missing". */
-export function fenceOf(d: Deployed | undefined): FenceRead {
-  const blob = ofType(d, TYPE.storageBlob).find((b) => (b.inputs as any).blobName === FENCE_BLOB);
-  const text = (blob?.inputs as any)?.source?.text;
+/** A fence record's text as the readers parse it (paired_dr_fence.py, workflows/metastore-fence.yaml). */
+export function parseFence(text: unknown): FenceRead {
   if (typeof text !== "string") return "missing";
   try {
     const f = JSON.parse(text) as Fence;
@@ -153,6 +152,12 @@ export function fenceOf(d: Deployed | undefined): FenceRead {
   } catch {
     return "unreadable";
   }
+}
+
+/** The fence record a stack last wrote into its lake (its Blob's text), or "missing". */
+export function fenceOf(d: Deployed | undefined): FenceRead {
+  const blob = ofType(d, TYPE.storageBlob).find((b) => (b.inputs as any).blobName === FENCE_BLOB);
+  return parseFence((blob?.inputs as any)?.source?.text);
 }
 
 /** May a job of `site` write now, given its own lake's fence and the peer lake's? (paired_dr_fence.py check) */
@@ -237,7 +242,14 @@ export interface MetastoreModel {
   readonly backups: boolean;
   /** The restore schedule runs: the service's metadata is replaced by the peer's backups. */
   readonly restoring: boolean;
+  /** The site's Hive cluster, the metastore's client that the program declares. */
+  readonly hiveCluster: boolean;
+  /** The Hive cluster's fence runs on a schedule (workflows/metastore-fence.yaml). */
+  readonly hiveFence: boolean;
 }
+
+const scheduleRuns = (job: CapturedResource | undefined) =>
+  job !== undefined && (job.inputs as any).paused !== true;
 
 /**
  * A restore replaces the service's metadata with the backup's (metastore.proto: RestoreService,
@@ -247,13 +259,67 @@ export interface MetastoreModel {
  */
 export function metastoreModel(d: Deployed | undefined): MetastoreModel {
   const service = ofType(d, TYPE.metastoreService)[0];
-  const schedule = ofType(d, TYPE.schedulerJob)[0];
+  const jobs = ofType(d, TYPE.schedulerJob);
+  const named = (suffix: string) =>
+    jobs.find((j) => String((j.inputs as any).name).endsWith(suffix));
   return {
     service: service !== undefined,
     backups: (service?.inputs as any)?.scheduledBackup?.enabled === true,
-    restoring:
-      service !== undefined && schedule !== undefined && (schedule.inputs as any).paused !== true,
+    restoring: service !== undefined && scheduleRuns(named(HMS_RESTORE)),
+    hiveCluster: ofType(d, TYPE.dataprocCluster).length > 0,
+    hiveFence: scheduleRuns(named(HMS_FENCE)),
   };
+}
+
+/**
+ * A site's fence record in the dual-region backup bucket (its object's content, which the
+ * provider keeps secret), or "missing".
+ */
+export function bucketFenceOf(d: Deployed | undefined, site: Site): FenceRead {
+  const object = ofType(d, TYPE.bucketObject).find(
+    (o) => (o.inputs as any).name === fenceObject(site),
+  );
+  return parseFence(revealed(object?.wireInputs.content));
+}
+
+export type HiveClusterAction = "stop" | "start" | "none" | "hold";
+
+/**
+ * What the Hive cluster's fence does on one run (workflows/metastore-fence.yaml, on the same
+ * cases: test/fixtures/hive-fence-cases.json). `cluster` is the cluster's Dataproc state,
+ * "absent" when the declared cluster does not exist, null when the deployment declares none.
+ */
+export function hiveClusterAction(
+  site: Site,
+  own: FenceRead,
+  peer: FenceRead,
+  cluster: string | null,
+): HiveClusterAction {
+  if (typeof own === "string" || own.site !== site) return "hold";
+  const stale =
+    own.role === "active" &&
+    typeof peer !== "string" &&
+    peer.site === peerOf(site) &&
+    peer.epoch > own.epoch;
+  if (stale && cluster === "RUNNING") return "stop";
+  if (!stale && cluster === "STOPPED") return "start";
+  return "none";
+}
+
+/**
+ * Whether the metastore's clients on a site write. Its Hive cluster runs unless its fence stops
+ * it (the fence reads both records from the dual-region bucket, which either region serves). A
+ * site whose config declares no cluster has its clients outside the program: nothing fences them.
+ */
+function hiveClientsWrite(p: Platform, site: Site): boolean {
+  const d = p.stacks[site].deployed;
+  const ms = metastoreModel(d);
+  if (!ms.hiveCluster || !ms.hiveFence) return true;
+  const peer = peerOf(site);
+  const own = bucketFenceOf(d, site);
+  return (
+    hiveClusterAction(site, own, bucketFenceOf(p.stacks[peer].deployed, peer), "RUNNING") !== "stop"
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -311,7 +377,7 @@ export function writers(p: Platform): Writers {
     // Metastore: a service not being restored into takes its clients' writes. The Hive
     // warehouse it points at is the one dual-region bucket, so it is also the GCS writer.
     const ms = metastoreModel(deployed);
-    if (ms.service && !ms.restoring) {
+    if (ms.service && !ms.restoring && hiveClientsWrite(p, site)) {
       add(w.metastore, "hive", site);
       add(w.gcs, "warehouse", site);
     }
