@@ -284,12 +284,13 @@ describe("the plan's pull-request comment", () => {
     );
     expect(md).toContain(
       "1. `pulumi up -s primary --policy-pack policies` (step 1: the active site stands down): goes through\n" +
-        "   - changes: 0 created, 13 updated, 4 deleted, 1 replaced\n",
+        // The Hive fence's workflow and record are updated; its grant on the cluster goes with it.
+        "   - changes: 0 created, 15 updated, 5 deleted, 1 replaced\n",
     );
     expect(md).toContain(
       "2. `pulumi up -s secondary --policy-pack policies` (step 2: the standby is promoted): goes through, with a known gap\n" +
-        "   - changes: 25 created, 14 updated, 0 deleted, 1 replaced\n" +
-        "   - creates: 20 × `azure-native:sql:Database`, 1 × `azure-native:sql:ElasticPool`, 1 × `gcp:dataproc/cluster:Cluster`, 3 × `pulumi-nodejs:dynamic:Resource`\n" +
+        "   - changes: 26 created, 16 updated, 0 deleted, 1 replaced\n" +
+        "   - creates: 20 × `azure-native:sql:Database`, 1 × `azure-native:sql:ElasticPool`, 1 × `gcp:dataproc/cluster:Cluster`, 1 × `gcp:dataproc/clusterIAMMember:ClusterIAMMember`, 3 × `pulumi-nodejs:dynamic:Resource`\n" +
         "   - replaces: `azure-native:storage:Blob` `workspace-fence`\n" +
         "   - failover: `acmedata-primary-fg-mgmt` primary → secondary (planned)\n" +
         "   - failover: `acmedata-primary-fg-paid-01` primary → secondary (planned)\n" +

@@ -9,6 +9,7 @@ import {
   restoreScheduleArgs,
 } from "../components/metastore/plan";
 import { parseCli, runPlan } from "../tools/plan/cli";
+import { revealed } from "../tools/plan/capture";
 import { diffPlans } from "../tools/plan/diff";
 import type { StackPlan } from "../tools/plan/engine";
 import { REPO, sequence, byType, findResource, problemsAfter, validRaw } from "./helpers";
@@ -18,6 +19,8 @@ const SCHEDULE = "gcp:cloudscheduler/job:Job";
 const WORKFLOW = "gcp:workflows/workflow:Workflow";
 const RUN = "pulumi-nodejs:dynamic:Resource";
 const CLUSTER = "gcp:dataproc/cluster:Cluster";
+const CLUSTER_GRANT = "gcp:dataproc/clusterIAMMember:ClusterIAMMember";
+const OBJECT = "gcp:storage/bucketObject:BucketObject";
 
 const shipped = (): MetastoreSpec => parsePlatformConfig(validRaw(), REPO).metastore;
 const withSpec = (change: (m: Record<string, any>) => void) => {
@@ -248,7 +251,10 @@ describe("metastore inputs", () => {
 /** The metastore part of a plan, as compact facts. */
 function facts(plan: StackPlan) {
   const service = byType(plan.resources, SERVICE)[0];
-  const schedule = byType(plan.resources, SCHEDULE)[0];
+  const schedule = byType(plan.resources, SCHEDULE).find(
+    (r) => r.name === "metastore-restore-schedule",
+  );
+  const record = byType(plan.resources, OBJECT).find((r) => r.name === "metastore-fence-record");
   return {
     role: plan.role,
     service: service
@@ -262,6 +268,7 @@ function facts(plan: StackPlan) {
       .length,
     cluster: byType(plan.resources, CLUSTER).length,
     workflows: byType(plan.resources, WORKFLOW).length,
+    fenceRecord: record ? JSON.parse(String(revealed(record.wireInputs.content))) : null,
   };
 }
 
@@ -269,28 +276,40 @@ describe("the MetastorePair in both stacks", () => {
   it("hot: promotion reverses the direction with no new resource", async () => {
     const [primaryActive, primaryPassive] = await sequence("primary", [false, true]);
     const [secondaryPassive, secondaryActive] = await sequence("secondary", [false, true]);
-    const active = {
+    const active = (site: string, epoch: number) => ({
       role: "active",
       service: { backups: true, protect: true },
       schedulePaused: true,
       restoreRuns: 0,
       cluster: 1,
-      workflows: 1,
-    };
-    const passive = {
+      workflows: 2,
+      fenceRecord: { site, role: "active", epoch },
+    });
+    const passive = (site: string, epoch: number) => ({
       role: "passive",
       service: { backups: false, protect: true },
       schedulePaused: false,
       restoreRuns: 0,
       cluster: 0,
-      workflows: 1,
-    };
+      workflows: 2,
+      fenceRecord: { site, role: "passive", epoch },
+    });
     expect(
       [primaryActive, secondaryPassive, primaryPassive, secondaryActive].map((p) => facts(p!)),
-    ).toEqual([active, passive, passive, active]);
+    ).toEqual([
+      active("primary", 1),
+      passive("secondary", 0),
+      passive("primary", 1),
+      // The promotion raises the epoch above both recorded ones (components/fence.ts); this
+      // sequence records no peer.
+      active("secondary", 1),
+    ]);
+    // The cluster (keepWarm off) and the fence's grant on it come and go with the role.
+    const roleBound = (r: { name: string; type: string }) =>
+      r.name.startsWith("metastore-") && r.type !== CLUSTER && r.type !== CLUSTER_GRANT;
     const metastoreOnly = (d: ReturnType<typeof diffPlans>) => ({
-      created: d.created.filter((r) => r.name.startsWith("metastore-") && r.type !== CLUSTER),
-      deleted: d.deleted.filter((r) => r.name.startsWith("metastore-") && r.type !== CLUSTER),
+      created: d.created.filter(roleBound),
+      deleted: d.deleted.filter(roleBound),
       updated: d.updated
         .filter((u) => u.resource.name.startsWith("metastore-"))
         .map((u) => `${u.resource.name} ${u.changes.map((c) => c.path).join(",")}`),
@@ -298,7 +317,12 @@ describe("the MetastorePair in both stacks", () => {
     expect(metastoreOnly(diffPlans(primaryActive!, primaryPassive!))).toEqual({
       created: [],
       deleted: [],
-      updated: ["metastore-service scheduledBackup.enabled", "metastore-restore-schedule paused"],
+      updated: [
+        "metastore-fence-workflow userEnvVars.HIVE_CLUSTER",
+        "metastore-service scheduledBackup.enabled",
+        "metastore-fence-record content",
+        "metastore-restore-schedule paused",
+      ],
     });
   });
 
@@ -330,25 +354,52 @@ describe("the MetastorePair in both stacks", () => {
     );
   });
 
-  it("grants the sync account only what the sync needs, and the service agent's grant once", async () => {
+  it("grants the sync and fence accounts only what each needs, and the service agent's grant once", async () => {
     const grants = (plan: StackPlan) =>
       plan.resources
         .filter((r) => /IAMMember|IamMember/.test(r.type))
         .map(
           (r) =>
-            `${r.inputs.role} ${r.inputs.member} ${r.inputs.bucket ?? r.inputs.serviceId ?? r.inputs.project}${r.inputs.condition ? " if workflow" : ""}`,
+            `${r.inputs.role} ${r.inputs.member} ${r.inputs.cluster ?? r.inputs.bucket ?? r.inputs.serviceId ?? r.inputs.project}${r.inputs.condition ? " if workflow" : ""}`,
         )
         .sort();
     const [primary] = await sequence("primary", [false]);
     const [secondary] = await sequence("secondary", [false]);
     const sa = "serviceAccount:acmedata-sec-hms-sync@acmedata-platform-dr.iam.gserviceaccount.com";
+    const fence = (code: string) =>
+      `serviceAccount:acmedata-${code}-hms-fence@acmedata-platform-dr.iam.gserviceaccount.com`;
     expect(grants(secondary!)).toEqual([
+      `roles/logging.logWriter ${fence("sec")} acmedata-platform-dr`,
       `roles/logging.logWriter ${sa} acmedata-platform-dr`,
       `roles/metastore.editor ${sa} acmedata-secondary-hms`,
+      `roles/storage.objectViewer ${fence("sec")} acmedata-metastore-backups`,
       `roles/storage.objectViewer ${sa} acmedata-metastore-backups`,
+      // Workflows evaluates no IAM condition on a workflow's name (issue 13): the fence's
+      // account is its own, so its grant is unconditional.
+      `roles/workflows.invoker ${fence("sec")} acmedata-platform-dr`,
       `roles/workflows.invoker ${sa} acmedata-platform-dr if workflow`,
     ]);
-    expect(grants(primary!)).toContain(
+    // The passive secondary declares no cluster, so its fence controls none.
+    const primaryGrants = grants(primary!);
+    expect(primaryGrants.filter((g) => g.includes(fence("pri")))).toEqual([
+      `roles/editor ${fence("pri")} acmedata-primary-hive`,
+      `roles/logging.logWriter ${fence("pri")} acmedata-platform-dr`,
+      `roles/storage.objectViewer ${fence("pri")} acmedata-metastore-backups`,
+      `roles/workflows.invoker ${fence("pri")} acmedata-platform-dr`,
+    ]);
+    const clusterGrant = findResource(
+      primary!.resources,
+      CLUSTER_GRANT,
+      "metastore-fence-controls-cluster",
+    );
+    expect(clusterGrant.inputs).toEqual({
+      project: "acmedata-platform-dr",
+      region: "us-central1",
+      cluster: "acmedata-primary-hive",
+      role: "roles/editor",
+      member: fence("pri"),
+    });
+    expect(primaryGrants).toContain(
       "roles/storage.objectAdmin serviceAccount:service-482913557021@gcp-sa-metastore.iam.gserviceaccount.com acmedata-metastore-backups",
     );
     expect(grants(secondary!).filter((g) => g.includes("gcp-sa-metastore"))).toEqual([]);
@@ -367,7 +418,8 @@ describe("the MetastorePair in both stacks", () => {
       schedulePaused: null,
       restoreRuns: 0,
       cluster: 0,
-      workflows: 1,
+      workflows: 2,
+      fenceRecord: { site: "secondary", role: "passive", epoch: 0 },
     });
     expect(facts(promoted!)).toEqual({
       role: "active",
@@ -375,7 +427,8 @@ describe("the MetastorePair in both stacks", () => {
       schedulePaused: true,
       restoreRuns: 1,
       cluster: 1,
-      workflows: 1,
+      workflows: 2,
+      fenceRecord: { site: "secondary", role: "active", epoch: 1 },
     });
     expect(facts(stillActive!)).toEqual(facts(promoted!));
     expect(facts(demoted!)).toEqual({
@@ -384,7 +437,8 @@ describe("the MetastorePair in both stacks", () => {
       schedulePaused: false,
       restoreRuns: 0,
       cluster: 0,
-      workflows: 1,
+      workflows: 2,
+      fenceRecord: { site: "secondary", role: "passive", epoch: 1 },
     });
 
     const run = findResource(promoted!.resources, RUN, "metastore-promotion-restore");
@@ -418,6 +472,7 @@ describe("the MetastorePair in both stacks", () => {
         .map((r) => r.name)
         .sort(),
     ).toEqual([
+      "metastore-fence-controls-cluster",
       "metastore-hive-cluster",
       "metastore-promotion-restore",
       "metastore-restore-schedule",
@@ -429,7 +484,11 @@ describe("the MetastorePair in both stacks", () => {
       metastore(flips[2]!.deleted)
         .map((r) => r.name)
         .sort(),
-    ).toEqual(["metastore-hive-cluster", "metastore-promotion-restore"]);
+    ).toEqual([
+      "metastore-fence-controls-cluster",
+      "metastore-hive-cluster",
+      "metastore-promotion-restore",
+    ]);
   });
 
   it("cold: the primary's first deployment creates its service without a restore, and keeps it when demoted", async () => {
@@ -449,7 +508,7 @@ describe("the MetastorePair in both stacks", () => {
       diffPlans(active!, demoted!)
         .deleted.map((r) => r.name)
         .filter((n) => n.startsWith("metastore-")),
-    ).toEqual(["metastore-hive-cluster"]);
+    ).toEqual(["metastore-hive-cluster", "metastore-fence-controls-cluster"]);
   });
 
   it("npm run plan --diff promote in cold mode shows the promoted stack creating a service and restoring it once", async () => {
@@ -466,6 +525,7 @@ describe("the MetastorePair in both stacks", () => {
         .sort();
     const [primary, secondary] = out.stacks;
     expect(names(secondary!.diff.created)).toEqual([
+      "metastore-fence-controls-cluster",
       "metastore-hive-cluster",
       "metastore-promotion-restore",
       "metastore-restore-schedule",
@@ -473,10 +533,143 @@ describe("the MetastorePair in both stacks", () => {
       "metastore-sync-restores-service",
     ]);
     expect(names(primary!.diff.created)).toEqual([]);
-    expect(names(primary!.diff.deleted)).toEqual(["metastore-hive-cluster"]);
+    expect(names(primary!.diff.deleted)).toEqual([
+      "metastore-fence-controls-cluster",
+      "metastore-hive-cluster",
+    ]);
     for (const s of out.stacks) {
       expect(s.diff.replaced.map((r: any) => r.before.name)).toEqual(["workspace-fence"]);
       expect(s.diff.dangerous).toEqual([]);
     }
+  });
+});
+
+describe("the Hive cluster's fence in the program (issue 10)", () => {
+  const FENCE_SCHEDULE = "metastore-fence-schedule";
+  const site = (plan: StackPlan) => plan.outputs.site as "primary" | "secondary";
+  const code = { primary: "pri", secondary: "sec" } as const;
+  const region = { primary: "us-central1", secondary: "us-east1" } as const;
+
+  it("runs in every role: the same workflow and schedule, and a record of the site's role and epoch", async () => {
+    const keepWarm = withSpec((m) => (m.cluster.keepWarm = true));
+    const plans = [
+      ...(await sequence("primary", [false, true])),
+      ...(await sequence("secondary", [false, true])),
+      ...(await sequence("secondary", [false], keepWarm)),
+    ];
+    const declared = plans.map((p) => byType(p.resources, CLUSTER).length);
+    expect(declared).toEqual([1, 0, 0, 1, 1]);
+    for (const plan of plans) {
+      const s = site(plan);
+      const account = `acmedata-${code[s]}-hms-fence@acmedata-platform-dr.iam.gserviceaccount.com`;
+      const workflow = findResource(plan.resources, WORKFLOW, "metastore-fence-workflow");
+      expect(workflow.inputs).toMatchObject({
+        name: `acmedata-${s}-hms-fence`,
+        region: region[s],
+        serviceAccount: account,
+        callLogLevel: "LOG_ERRORS_ONLY",
+        deletionProtection: true,
+      });
+      // The workflow names the cluster exactly when this deployment declares one.
+      expect((workflow.inputs.userEnvVars as Record<string, string>).HIVE_CLUSTER).toBe(
+        byType(plan.resources, CLUSTER).length ? `acmedata-${s}-hive` : "",
+      );
+      const schedule = findResource(plan.resources, SCHEDULE, FENCE_SCHEDULE);
+      expect(schedule.inputs).toEqual({
+        name: `acmedata-${s}-hms-fence`,
+        region: region[s],
+        description:
+          "Stops this site's Hive cluster while the peer site holds a higher fencing epoch; starts it again once it does not.",
+        schedule: "*/5 * * * *",
+        timeZone: "UTC",
+        paused: false,
+        attemptDeadline: "180s",
+        httpTarget: {
+          httpMethod: "POST",
+          uri: `https://workflowexecutions.googleapis.com/v1/projects/acmedata-platform-dr/locations/${region[s]}/workflows/acmedata-${s}-hms-fence/executions`,
+          body: Buffer.from('{"argument":"{}","callLogLevel":"LOG_ERRORS_ONLY"}').toString(
+            "base64",
+          ),
+          headers: { "Content-Type": "application/json" },
+          oauthToken: {
+            serviceAccountEmail: account,
+            scope: "https://www.googleapis.com/auth/cloud-platform",
+          },
+        },
+      });
+      const record = findResource(plan.resources, OBJECT, "metastore-fence-record");
+      expect(record.inputs).toEqual({
+        bucket: "acmedata-metastore-backups",
+        name: `_paired-dr/fence/${s}.json`,
+        content: "[secret]",
+        contentType: "application/json",
+      });
+      expect(JSON.parse(String(revealed(record.wireInputs.content)))).toEqual({
+        site: s,
+        role: plan.role,
+        epoch: (plan.outputs as any).deployment.epoch,
+      });
+      // Its name and content type are ForceNew, and the provider deletes by name: a replacement
+      // must delete first (components/stateful.ts).
+      expect(record.options.deleteBeforeReplace).toBe(true);
+    }
+  });
+
+  it("orders the record, the cluster, the grants and the schedule", async () => {
+    const keepWarm = withSpec((m) => (m.cluster.keepWarm = true));
+    const [active] = await sequence("primary", [false]);
+    const [warmPassive] = await sequence("secondary", [false], keepWarm);
+    const [passive] = await sequence("secondary", [false]);
+    const urn = (plan: StackPlan, type: string, name: string) =>
+      findResource(plan.resources, type, name).urn;
+    for (const plan of [active!, warmPassive!, passive!]) {
+      const record = findResource(plan.resources, OBJECT, "metastore-fence-record");
+      const workflow = urn(plan, WORKFLOW, "metastore-fence-workflow");
+      // Waiting for a component is waiting for its children: the bucket, where this stack
+      // creates it.
+      const backup = byType(plan.resources, "paired-dr:components:DualRegionBucket").find(
+        (b) => b.name === "backup",
+      )!.urn;
+      const bucket = plan.resources.filter((r) => r.parent === backup).map((r) => r.urn);
+      expect(bucket).toHaveLength(plan === active ? 1 : 0);
+      expect(record.dependencies).toEqual(expect.arrayContaining([...bucket, workflow]));
+      const schedule = findResource(plan.resources, SCHEDULE, FENCE_SCHEDULE);
+      const grants = plan.resources
+        .filter((r) => /IAMMember/.test(r.type) && r.name.startsWith("metastore-fence-"))
+        .map((r) => r.urn);
+      expect(grants).toHaveLength(plan === passive ? 3 : 4);
+      // A run before its grants fails on a 403.
+      expect(schedule.dependencies).toEqual(expect.arrayContaining([workflow, ...grants]));
+    }
+    // Active: the record says active before the cluster exists.
+    const recordUrn = urn(active!, OBJECT, "metastore-fence-record");
+    expect(
+      findResource(active!.resources, CLUSTER, "metastore-hive-cluster").dependencies,
+    ).toContain(recordUrn);
+    // Passive with a warm cluster: the record says passive once the cluster is as declared.
+    const warmRecord = findResource(warmPassive!.resources, OBJECT, "metastore-fence-record");
+    const warmCluster = findResource(warmPassive!.resources, CLUSTER, "metastore-hive-cluster");
+    expect(warmRecord.dependencies).toContain(warmCluster.urn);
+    expect(warmCluster.dependencies).not.toContain(warmRecord.urn);
+  });
+
+  it("has no fence where no Hive cluster is configured", async () => {
+    const [plan] = await sequence(
+      "primary",
+      [false],
+      withSpec((m) => (m.cluster.enabled = false)),
+    );
+    const fenceParts = plan!.resources.filter((r) => r.name.startsWith("metastore-fence"));
+    expect(fenceParts).toEqual([]);
+    expect(byType(plan!.resources, CLUSTER)).toEqual([]);
+  });
+
+  it("checks as often as configured, and only on an interval that runs evenly through the hour", () => {
+    expect(problemsAfter("metastore", (m) => (m.fenceEveryMinutes = 7))).toEqual([
+      expect.stringMatching(
+        /^paired-dr:metastore\.fenceEveryMinutes: the Hive cluster's fence check must run evenly through the hour or day; allowed: 5, 10, 15,/,
+      ),
+    ]);
+    expect(shipped().fenceEveryMinutes).toBe(5);
   });
 });

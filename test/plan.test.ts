@@ -167,7 +167,7 @@ describe("npm run plan", () => {
       ["secondary", "secondary", "passive"],
     ]);
     const [primary, secondary] = out.stacks;
-    expect([primary!.resources.length, secondary!.resources.length]).toEqual([146, 72]);
+    expect([primary!.resources.length, secondary!.resources.length]).toEqual([154, 79]);
     const gcpSide = (s: JsonPlan["stacks"][number]) =>
       s.resources.filter((r) =>
         /^(gcp:storage\/bucket:|pulumi:providers:gcp|paired-dr:components:DualRegionBucket)/.test(
@@ -209,8 +209,13 @@ describe("npm run plan", () => {
   it("--diff promote shows no delete or replace of a stateful resource in either stack, from either role", async () => {
     const byTypeCount = (rs: { type: string }[]) =>
       rs.reduce<Record<string, number>>((c, r) => ({ ...c, [r.type]: (c[r.type] ?? 0) + 1 }), {});
-    // Demoted: the Dataproc cluster (active only) and the three failover holds go; nothing stateful.
-    const demoted = { "gcp:dataproc/cluster:Cluster": 1, "pulumi-nodejs:dynamic:Resource": 3 };
+    // Demoted: the Dataproc cluster (active only), its fence's grant on it and the three failover
+    // holds go; nothing stateful.
+    const demoted = {
+      "gcp:dataproc/cluster:Cluster": 1,
+      "gcp:dataproc/clusterIAMMember:ClusterIAMMember": 1,
+      "pulumi-nodejs:dynamic:Resource": 3,
+    };
     // Promoted: those come, plus the trial pool and the 20 geo-restored trial databases.
     const promoted = {
       ...demoted,
@@ -267,9 +272,10 @@ describe("npm run plan", () => {
     expect(text).toContain(
       "Settings that depend on the role (what flipping promote changes):\n" +
         "  promote false -> true: role active -> passive\n" +
-        // 13, not 14: the demoted primary keeps its paid pool until the peer's promotion is
-        // recorded (it still serves every paid primary until the failovers).
-        "    created: 0, deleted: 4, replaced: 1, updated: 13\n",
+        // The paid pool is not among the updates: the demoted primary keeps it until the peer's
+        // promotion is recorded (it still serves every paid primary until the failovers). The
+        // Hive fence's workflow and record are (issue 10).
+        "    created: 0, deleted: 5, replaced: 1, updated: 15\n",
     );
     expect(text).toContain(
       "    ~ update  databricks:index/instancePool:InstancePool workspace-pool-etl\n" +
@@ -281,11 +287,11 @@ describe("npm run plan", () => {
 
   it("renders a pull-request comment in markdown", async () => {
     const md = await runPlan(parseCli(["--format", "markdown"]));
-    expect(md).toContain("| `primary` | primary | **active** | false | 146 |");
-    expect(md).toContain("| `secondary` | secondary | **passive** | false | 72 |");
+    expect(md).toContain("| `primary` | primary | **active** | false | 154 |");
+    expect(md).toContain("| `secondary` | secondary | **passive** | false | 79 |");
     expect(md).toContain("| `gcp:storage/bucket:Bucket` | 2 |");
     expect(md).toContain(
-      "**If `promote` flips** (role active → passive): 0 created, 4 deleted, 1 replaced, 13 updated.",
+      "**If `promote` flips** (role active → passive): 0 created, 5 deleted, 1 replaced, 15 updated.",
     );
     expect(md).not.toContain("[!CAUTION]");
     expect(md.match(/\*\*Races on a first deployment\*\*: .*/g)).toEqual([

@@ -186,10 +186,27 @@ describe("the running-platform model", () => {
     const svc = res("gcp:dataproc/metastoreService:MetastoreService", "ms", {
       scheduledBackup: { enabled: false },
     });
-    const sched = (paused: boolean) => res("gcp:cloudscheduler/job:Job", "r", { paused });
-    const standby = { outputs: {}, resources: [svc, sched(false)] };
-    expect(metastoreModel(standby)).toEqual({ service: true, backups: false, restoring: true });
-    expect(metastoreModel({ outputs: {}, resources: [svc, sched(true)] }).restoring).toBe(false);
+    const sched = (name: string, paused: boolean) =>
+      res("gcp:cloudscheduler/job:Job", name, { name, paused });
+    const restore = (paused: boolean) => sched("acmedata-secondary-hms-restore", paused);
+    const standby = { outputs: {}, resources: [svc, restore(false)] };
+    expect(metastoreModel(standby)).toEqual({
+      service: true,
+      backups: false,
+      restoring: true,
+      hiveCluster: false,
+      hiveFence: false,
+    });
+    expect(metastoreModel({ outputs: {}, resources: [svc, restore(true)] }).restoring).toBe(false);
+    // The Hive cluster's fence runs in every role; its schedule is not a restore.
+    const fence = sched("acmedata-secondary-hms-fence", false);
+    expect(metastoreModel({ outputs: {}, resources: [svc, restore(true), fence] })).toEqual({
+      service: true,
+      backups: false,
+      restoring: false,
+      hiveCluster: false,
+      hiveFence: true,
+    });
   });
 
   it("a database in a failover group is written on the group's primary only; an ungrouped copy wherever it is", () => {

@@ -382,6 +382,7 @@ describe("the ElasticPoolPair in the program", () => {
     const flipBack = diffPlans(promoted!, failedBack!);
     expect(flipBack.dangerous).toEqual([]);
     expect(flipBack.deleted.map((r) => r.name).sort()).toEqual([
+      "metastore-fence-controls-cluster",
       "metastore-hive-cluster",
       "sql-hold-acmedata-primary-fg-mgmt",
       "sql-hold-acmedata-primary-fg-paid-01",

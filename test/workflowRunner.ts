@@ -27,7 +27,11 @@ class Returned {
 }
 
 /** http.default_retry: 429, 502, 503, 504 and connection errors, up to 5 retries. */
-const DEFAULT_RETRY = { codes: [429, 502, 503, 504], tags: ["ConnectionError", "TimeoutError"], maxRetries: 5 };
+const DEFAULT_RETRY = {
+  codes: [429, 502, 503, 504],
+  tags: ["ConnectionError", "TimeoutError"],
+  maxRetries: 5,
+};
 
 const STRING = /"(?:[^"\\]|\\.)*"/g;
 
@@ -98,7 +102,8 @@ export class WorkflowRunner {
       },
       map: {
         get: (m: unknown, k: string) => {
-          if (getType(m) !== "map") throw new WorkflowRaised({ tags: ["TypeError"], message: "map.get on a non-map" });
+          if (getType(m) !== "map")
+            throw new WorkflowRaised({ tags: ["TypeError"], message: "map.get on a non-map" });
           return (m as Vars)[k] ?? null;
         },
       },
@@ -110,7 +115,8 @@ export class WorkflowRunner {
       int: (v: unknown) => Math.trunc(Number(v)),
       len: (v: string | unknown[]) => v.length,
       __not: (v: unknown) => {
-        if (typeof v !== "boolean") throw new WorkflowRaised({ tags: ["TypeError"], message: "not on a non-boolean" });
+        if (typeof v !== "boolean")
+          throw new WorkflowRaised({ tags: ["TypeError"], message: "not on a non-boolean" });
         return !v;
       },
       __default: (v: unknown, d: unknown) => (v === null || v === undefined ? d : v),
@@ -128,7 +134,10 @@ export class WorkflowRunner {
       } catch (e) {
         if (e instanceof WorkflowRaised) throw e;
         // A missing key or a call on null is an error the workflow itself would raise.
-        throw new WorkflowRaised({ tags: ["KeyError"], message: `${value}: ${(e as Error).message}` });
+        throw new WorkflowRaised({
+          tags: ["KeyError"],
+          message: `${value}: ${(e as Error).message}`,
+        });
       }
     }
     if (Array.isArray(value)) return value.map((v) => this.evaluate(v, vars));
@@ -174,7 +183,9 @@ export class WorkflowRunner {
       const retry = body.retry ? this.evaluate(body.retry, vars) : undefined;
       for (let attempt = 0; ; attempt++) {
         try {
-          const next = body.try.steps ? this.steps(body.try.steps, vars) : this.step(body.try, vars);
+          const next = body.try.steps
+            ? this.steps(body.try.steps, vars)
+            : this.step(body.try, vars);
           if (next !== undefined) return next;
           break;
         } catch (e) {
