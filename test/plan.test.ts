@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
+import * as rpc from "@pulumi/pulumi/runtime/rpc";
 import { describe, expect, it } from "vitest";
 import type { CapturedResource } from "../tools/plan/capture";
 import { parseCli, runPlan } from "../tools/plan/cli";
@@ -85,6 +86,25 @@ describe("diffPlans", () => {
     expect(d.replaced.map((r) => r.reason)).toEqual(["changed location"]);
     expect(d.updated).toEqual([]);
     expect(d.dangerous.map((r) => r.name)).toEqual(["data"]);
+  });
+
+  it("sees a changed secret without showing it, and an unchanged one as no change", () => {
+    const OBJECT = "gcp:storage/bucketObject:BucketObject";
+    const secret = (value: string) => ({ [rpc.specialSigKey]: rpc.specialSecretSig, value });
+    const object = (content: string) => {
+      const r = res(OBJECT, "record", { name: "f.json", content: "[secret]" });
+      return { ...r, wireInputs: { name: "f.json", content: secret(content) } };
+    };
+    const changed = diffPlans(
+      plan(false, [object("s3cr3t-one")]),
+      plan(true, [object("s3cr3t-two")]),
+    );
+    expect(changed.updated.map((u) => u.changes)).toEqual([
+      [{ path: "content", before: "[secret]", after: "[secret]" }],
+    ]);
+    expect(JSON.stringify(changed)).not.toMatch(/s3cr3t/);
+    const same = diffPlans(plan(false, [object("s3cr3t-one")]), plan(true, [object("s3cr3t-one")]));
+    expect(same.updated).toEqual([]);
   });
 
   it("finds nested changes by path", () => {

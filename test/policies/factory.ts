@@ -155,6 +155,28 @@ export const valid = {
     timeZone: "UTC",
   }),
 
+  /** The Hive cluster fence's schedule: running in every role (components/metastore/plan.ts). */
+  fenceSchedule: (): Record<string, any> => ({
+    attemptDeadline: "180s",
+    description:
+      "Stops this site's Hive cluster while the peer site holds a higher fencing epoch; starts it again once it does not.",
+    httpTarget: {
+      body: "eyJhcmd1bWVudCI6Int9IiwiY2FsbExvZ0xldmVsIjoiTE9HX0VSUk9SU19PTkxZIn0=",
+      headers: { "Content-Type": "application/json" },
+      httpMethod: "POST",
+      oauthToken: {
+        scope: "https://www.googleapis.com/auth/cloud-platform",
+        serviceAccountEmail: "acmedata-pri-hms-fence@acmedata-platform-dr.iam.gserviceaccount.com",
+      },
+      uri: "https://workflowexecutions.googleapis.com/v1/projects/acmedata-platform-dr/locations/us-central1/workflows/acmedata-primary-hms-fence/executions",
+    },
+    name: "acmedata-primary-hms-fence",
+    paused: false,
+    region: "us-central1",
+    schedule: "*/5 * * * *",
+    timeZone: "UTC",
+  }),
+
   instancePool: (): Record<string, any> => ({
     azureAttributes: { availability: "ON_DEMAND_AZURE" },
     customTags: DBX_TAGS,
@@ -421,6 +443,7 @@ export function activeStack(facts: DeploymentFacts = validFacts()): TestResource
     },
     { type: TYPE.metastoreService, name: "metastore-service", props: valid.metastoreService() },
     { type: TYPE.schedulerJob, name: "metastore-restore-schedule", props: valid.restoreSchedule() },
+    { type: TYPE.schedulerJob, name: "metastore-fence-schedule", props: valid.fenceSchedule() },
     { type: TYPE.sqlServer, name: "sql-server", props: valid.sqlServer() },
     { type: TYPE.sqlDatabase, name: "sql-db-contoso", props: valid.tenantDatabase("contoso") },
     { type: TYPE.sqlDatabase, name: "sql-db-fabrikam", props: valid.tenantDatabase("fabrikam") },
@@ -450,6 +473,7 @@ export function passiveStack(facts: DeploymentFacts = passiveFacts()): TestResou
       name: "metastore-restore-schedule",
       props: valid.restoreSchedule(false),
     },
+    { type: TYPE.schedulerJob, name: "metastore-fence-schedule", props: valid.fenceSchedule() },
     { type: TYPE.sqlServer, name: "sql-server", props: valid.sqlServer() },
     ...workspaceResources(true),
   ];

@@ -107,6 +107,9 @@ describe("computeRpo", () => {
       ...METASTORE_OK,
       basis: 'backup "*/15 * * * *" every 15 + configured restore every 30 minutes',
     });
+    // The Hive fence's five-minute schedule restores nothing.
+    const fenceOnly = without(activeStack(), (r) => r.name === "metastore-restore-schedule");
+    expect(rpo(fenceOnly)[0]).toEqual(rpo(none)[0]);
   });
 
   it("cannot tell the metastore RPO of an active site whose backups are off", () => {
