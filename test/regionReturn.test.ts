@@ -5,9 +5,10 @@ import { RunbookPlayer } from "../tools/runbook/play";
 import { readRunbook } from "../tools/runbook/schema";
 import { PRIMARY_LOST_WRITES_AT_EPOCH_2, ROOT } from "./helpers";
 
-// The seeded variant: the same program with the fence taken out of every job (no fence task,
-// no fence parameters), as the jobs were before issue 10.
-const seed = vi.hoisted(() => ({ withoutFence: false }));
+// The seeded variants: the same program with the fence taken out of every job (no fence task,
+// no fence parameters), as the jobs were before issue 10; or without the Hive cluster's fence
+// schedule.
+const seed = vi.hoisted(() => ({ withoutFence: false, withoutHiveFence: false }));
 vi.mock("../tools/plan/engine", async (importOriginal) => {
   const engine = await importOriginal<typeof import("../tools/plan/engine")>();
   const strip = (plan: StackPlan): StackPlan => ({
@@ -35,7 +36,13 @@ vi.mock("../tools/plan/engine", async (importOriginal) => {
     ...engine,
     planStack: async (...a: Parameters<typeof engine.planStack>) => {
       const plan = await engine.planStack(...a);
-      return seed.withoutFence ? strip(plan) : plan;
+      const hive = seed.withoutHiveFence
+        ? {
+            ...plan,
+            resources: plan.resources.filter((r) => r.name !== "metastore-fence-schedule"),
+          }
+        : plan;
+      return seed.withoutFence ? strip(hive) : hive;
     },
   };
 });
@@ -56,6 +63,12 @@ describe("region-return: the primary's region comes back before its stack is dep
     expect(back.roles).toEqual({ primary: "active", secondary: "active" });
     expect(back.invariants["no-stale-overwrite"]!.ok).toBe(true);
     expect(back.effects.writers.lake).toEqual(["secondary"]);
+    // Its Hive cluster's fence stops the cluster: one writer of the metastore and the warehouse.
+    expect(back.effects.writers.metastore).toEqual(["secondary"]);
+    expect(back.effects.writers.gcs).toEqual(["secondary"]);
+    expect(back.invariants["one-writer"]!.breaches.map((b) => b.message.split(":")[0])).toEqual([
+      "sql",
+    ]);
     // The demotion: the secondary's deep clone into the primary's lake lists before it overwrites.
     const demotion = stepOf(r, "up: primary", 2);
     expect(demotion.roles).toEqual({ primary: "passive", secondary: "active" });
@@ -91,6 +104,26 @@ describe("region-return: the primary's region comes back before its stack is dep
       expect(r.steps.flatMap((s) => s.effects.lostWrites)).toEqual([]);
     } finally {
       seed.withoutFence = false;
+    }
+  });
+
+  it("without the Hive cluster's fence (seeded variant), the metastore and the warehouse have two writers", async () => {
+    seed.withoutHiveFence = true;
+    try {
+      const r = await play();
+      expect(r.ok).toBe(false);
+      const back = stepOf(r, "recover: primary");
+      expect(back.effects.writers.metastore).toEqual(["primary", "secondary"]);
+      expect(back.invariants["one-writer"]!.breaches.map((b) => b.message)).toEqual(
+        expect.arrayContaining([
+          "metastore: primary and secondary both write hive",
+          "gcs: primary and secondary both write warehouse",
+        ]),
+      );
+      // The lake stays fenced: its jobs read their own records.
+      expect(back.effects.writers.lake).toEqual(["secondary"]);
+    } finally {
+      seed.withoutHiveFence = false;
     }
   });
 });
