@@ -59,7 +59,7 @@ function fenceRun(c: {
   storageError?: number;
   clusterError?: number;
 }) {
-  const env = {
+  const env: Record<string, string> = {
     ...fenceEnvironment({
       site: c.site,
       project: PROJECT,
@@ -71,8 +71,8 @@ function fenceRun(c: {
   };
   const storage = (url: string) => `https://storage.googleapis.com/storage/v1/b/${BUCKET}/o/${url}`;
   const objects: Record<string, External> = {
-    [storage(encodeURIComponent(env.OWN_FENCE))]: fenceBody(c.own),
-    [storage(encodeURIComponent(env.PEER_FENCE))]: fenceBody(c.peer),
+    [storage(encodeURIComponent(env.OWN_FENCE!))]: fenceBody(c.own),
+    [storage(encodeURIComponent(env.PEER_FENCE!))]: fenceBody(c.peer),
   };
   const clusterUrl = `https://dataproc.googleapis.com/v1/projects/${PROJECT}/regions/${REGION}/clusters/${CLUSTER(c.site)}`;
   const runner = new WorkflowRunner(FENCE_WORKFLOW_FILE, env, {

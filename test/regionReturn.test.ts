@@ -66,6 +66,9 @@ describe("region-return: the primary's region comes back before its stack is dep
     // Its Hive cluster's fence stops the cluster: one writer of the metastore and the warehouse.
     expect(back.effects.writers.metastore).toEqual(["secondary"]);
     expect(back.effects.writers.gcs).toEqual(["secondary"]);
+    expect(back.effects.stoppedClusters).toEqual([
+      { site: "primary", reason: "primary is stale, secondary holds epoch 2 > 1" },
+    ]);
     expect(back.invariants["one-writer"]!.breaches.map((b) => b.message.split(":")[0])).toEqual([
       "sql",
     ]);
@@ -73,6 +76,8 @@ describe("region-return: the primary's region comes back before its stack is dep
     const demotion = stepOf(r, "up: primary", 2);
     expect(demotion.roles).toEqual({ primary: "passive", secondary: "active" });
     expect(demotion.effects.lostWrites).toEqual([PRIMARY_LOST_WRITES_AT_EPOCH_2]);
+    // Demoted, the primary declares no cluster: nothing left for its fence to stop.
+    expect(demotion.effects.stoppedClusters).toEqual([]);
     // Listed once: no later step lists them again.
     expect(r.steps.flatMap((s) => s.effects.lostWrites)).toHaveLength(1);
     // Epochs: the primary's 1 from its first deployment; the secondary promoted above it.
@@ -114,6 +119,7 @@ describe("region-return: the primary's region comes back before its stack is dep
       expect(r.ok).toBe(false);
       const back = stepOf(r, "recover: primary");
       expect(back.effects.writers.metastore).toEqual(["primary", "secondary"]);
+      expect(back.effects.stoppedClusters).toEqual([]);
       expect(back.invariants["one-writer"]!.breaches.map((b) => b.message)).toEqual(
         expect.arrayContaining([
           "metastore: primary and secondary both write hive",

@@ -306,6 +306,22 @@ export function hiveClusterAction(
   return "none";
 }
 
+/** The Hive clusters their fence stops now, each with why (the workflow's own wording). */
+export function stoppedClusters(p: Platform): { site: Site; reason: string }[] {
+  const out: { site: Site; reason: string }[] = [];
+  for (const site of SITES) {
+    const { deployed, reachable } = p.stacks[site];
+    if (!deployed || !reachable || hiveClientsWrite(p, site)) continue;
+    const own = bucketFenceOf(deployed, site) as Fence;
+    const peer = bucketFenceOf(p.stacks[peerOf(site)].deployed, peerOf(site)) as Fence;
+    out.push({
+      site,
+      reason: `${site} is stale, ${peer.site} holds epoch ${peer.epoch} > ${own.epoch}`,
+    });
+  }
+  return out;
+}
+
 /**
  * Whether the metastore's clients on a site write. Its Hive cluster runs unless its fence stops
  * it (the fence reads both records from the dual-region bucket, which either region serves). A

@@ -21,6 +21,7 @@ import {
   deployedRole,
   lakeTraffic,
   peerOf,
+  stoppedClusters,
   writers,
   type LostWrites,
   type Unreplicated,
@@ -63,6 +64,8 @@ export interface StepResult {
     writers: Record<DataClass, Site[]>;
     /** Writes never cloned, listed and preserved before a deep clone overwrote them. */
     lostWrites: LostWrites[];
+    /** Hive clusters their fence (workflows/metastore-fence.yaml) stops. */
+    stoppedClusters: { site: Site; reason: string }[];
   };
   errors: string[];
   /** The deployment's changes, resource by resource (absent for steps that deploy nothing). */
@@ -266,6 +269,7 @@ export class RunbookPlayer {
         secondary: deployedRole(state.platform.stacks.secondary.deployed),
       };
       result.out.effects.writers = writerSummary(state.platform);
+      result.out.effects.stoppedClusters = stoppedClusters(state.platform);
       steps.push(result.out);
       if (untilRefused && (result.out.blocked || result.out.errors.length)) break;
     }
@@ -318,6 +322,7 @@ export class RunbookPlayer {
         restores: [],
         writers: { lake: [], metastore: [], sql: [], gcs: [] },
         lostWrites: [],
+        stoppedClusters: [],
       },
       errors: [],
     };

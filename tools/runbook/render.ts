@@ -26,6 +26,7 @@ export function stepLines(s: StepResult, n: number): string[] {
     .join(" · ");
   lines.push(`${pad}writers: ${w}`);
   for (const l of e.lostWrites) lines.push(`${pad}${lostWritesLine(l)}`);
+  for (const c of e.stoppedClusters) lines.push(`${pad}${stoppedClusterLine(c)}`);
   for (const v of s.violations)
     lines.push(`${pad}[${v.enforcementLevel}] ${v.policyName}: ${v.message.split("\n").pop()}`);
   for (const err of s.errors) lines.push(`${pad}error: ${err}`);
@@ -50,6 +51,11 @@ export function lostWritesLine(l: LostWrites): string {
     `before ${l.by}'s deep clone (epoch ${l.epoch}) overwrites them they are listed and preserved ` +
     `under ${l.preservedAt}<table>/, until an operator releases them`
   );
+}
+
+/** A Hive cluster its fence stops, and why. */
+export function stoppedClusterLine(c: { site: string; reason: string }): string {
+  return `hive fence: ${c.site}'s Hive cluster is stopped (${c.reason})`;
 }
 
 export function renderText(results: readonly RunbookResult[]): string {
@@ -178,6 +184,7 @@ export function impliedMarkdown(implied: Implied, result: RunbookResult): string
       out.push(`   - failover: \`${f.group}\` ${f.from} → ${f.to} (${f.mode})`);
     for (const r of s.effects.restores) out.push(`   - restore: ${r}`);
     for (const l of s.effects.lostWrites) out.push(`   - ${lostWritesLine(l)}`);
+    for (const c of s.effects.stoppedClusters) out.push(`   - ${stoppedClusterLine(c)}`);
     for (const v of s.violations.filter((x) => x.enforcementLevel === "mandatory"))
       out.push(`   - refused by \`${v.policyName}\`: ${v.message.split("\n").pop()}`);
     if (!s.blocked) for (const e of s.errors) out.push(`   - error: ${e}`);
