@@ -568,7 +568,8 @@ describe("the Hive cluster's fence in the program (issue 10)", () => {
         region: region[s],
         serviceAccount: account,
         callLogLevel: "LOG_ERRORS_ONLY",
-        deletionProtection: true,
+        // It holds nothing; `cluster.enabled: false` must be able to delete it.
+        deletionProtection: false,
       });
       // The workflow names the cluster exactly when this deployment declares one.
       expect((workflow.inputs.userEnvVars as Record<string, string>).HIVE_CLUSTER).toBe(

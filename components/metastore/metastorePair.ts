@@ -365,7 +365,9 @@ export class MetastorePair extends pulumi.ComponentResource {
           hiveCluster: args.hiveCluster,
         }),
         callLogLevel: "LOG_ERRORS_ONLY",
-        deletionProtection: true,
+        // It holds nothing, and turning the cluster off in config deletes it; true or unset, the
+        // provider refuses that delete (@pulumi/gcp workflows/workflow.d.ts, deletionProtection).
+        deletionProtection: false,
         labels: args.labels,
       },
       { parent: this, dependsOn: [args.backupBucket] },

@@ -140,23 +140,35 @@ interface ScheduleContext {
   serviceAccountEmail: pulumi.Input<string>;
 }
 
+/** A Cloud Scheduler job that starts the workflow every `everyMinutes`. */
+function workflowSchedule(
+  args: ScheduleContext & { description: string; everyMinutes: number; paused: boolean },
+): gcp.cloudscheduler.JobArgs {
+  return {
+    name: args.name,
+    region: args.region,
+    description: args.description,
+    schedule: unixCronEvery(args.everyMinutes),
+    timeZone: "UTC",
+    paused: args.paused,
+    attemptDeadline: "180s",
+    httpTarget: startsWorkflow(args),
+  };
+}
+
 /** The Cloud Scheduler job that starts a restore run, paused while this site is active. */
 export function restoreScheduleArgs(
   spec: MetastoreSpec,
   decision: MetastoreDecision,
   args: ScheduleContext,
 ): gcp.cloudscheduler.JobArgs {
-  return {
-    name: args.name,
-    region: args.region,
+  return workflowSchedule({
+    ...args,
     description:
       "Restores the peer site's latest completed metastore backup into this site's service.",
-    schedule: unixCronEvery(spec.restore.everyMinutes),
-    timeZone: "UTC",
+    everyMinutes: spec.restore.everyMinutes,
     paused: decision.restoreSchedule !== "running",
-    attemptDeadline: "180s",
-    httpTarget: startsWorkflow(args),
-  };
+  });
 }
 
 /**
@@ -195,15 +207,11 @@ export function fenceScheduleArgs(
   spec: MetastoreSpec,
   args: ScheduleContext,
 ): gcp.cloudscheduler.JobArgs {
-  return {
-    name: args.name,
-    region: args.region,
+  return workflowSchedule({
+    ...args,
     description:
       "Stops this site's Hive cluster while the peer site holds a higher fencing epoch; starts it again once it does not.",
-    schedule: unixCronEvery(spec.fenceEveryMinutes),
-    timeZone: "UTC",
+    everyMinutes: spec.fenceEveryMinutes,
     paused: false,
-    attemptDeadline: "180s",
-    httpTarget: startsWorkflow(args),
-  };
+  });
 }

@@ -198,15 +198,6 @@ describe("gcp-metastore-backup-within-rpo", () => {
     ]);
   });
 
-  it("never takes the Hive fence's schedule, running in every role, for the restore schedule", async () => {
-    expect(await stackMessages(policy, activeStack())).toEqual([]);
-    expect(await stackMessages(policy, passiveStack())).toEqual([]);
-    const fenceOnly = without(passiveStack(), (r) => r.name === "metastore-restore-schedule");
-    expect(await stackMessages(policy, fenceOnly)).toEqual([
-      "Schedule the metastore restore on site 'secondary' (passive hot standby): it has no Cloud Scheduler job",
-    ]);
-  });
-
   it("reports a hot standby with no restore schedule", async () => {
     const rs = without(passiveStack(), (r) => r.type === TYPE.schedulerJob);
     expect(await stackMessages(policy, rs)).toEqual([
