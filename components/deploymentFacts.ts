@@ -34,9 +34,11 @@ export function buildDeploymentFacts(
     promote: config.promote,
     lastRole: last.role ?? null,
     lastAcknowledgments: last.role ? [...(last.acknowledgments ?? [])] : null,
+    lastEpoch: last.role ? (last.epoch ?? null) : null,
     peer: {
       role: peer.role ?? null,
       acknowledgments: peer.role ? [...(peer.acknowledgments ?? [])] : null,
+      epoch: peer.role ? (peer.epoch ?? null) : null,
     },
     regions: {
       azure: { region: config.azure.region, peerRegion: config.azure.peerRegion },

@@ -14,8 +14,13 @@ export function fenceEpoch(
 ): number {
   const own = last.epoch ?? 0;
   // A deployment without a recorded epoch (the first, or one made before epochs existed) that
-  // is active takes one as a promotion would.
-  const promoting = role === "active" && (last.role !== "active" || last.epoch === undefined);
+  // is active takes one as a promotion would. So does an active deployment below the peer's
+  // epoch: the site was active before the peer's promotion (its region was down, and the
+  // failback came before its demotion), and it takes over now; keeping its epoch would leave
+  // it fenced for good.
+  const promoting =
+    role === "active" &&
+    (last.role !== "active" || last.epoch === undefined || (peer.epoch ?? 0) > own);
   return promoting ? Math.max(own, peer.epoch ?? 0) + 1 : own;
 }
 

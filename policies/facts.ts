@@ -45,12 +45,14 @@ export interface DeploymentFacts {
   lastRole: Role | null;
   /** The one-promotion keys (./promotion) set at this stack's last deployment; null on the first. */
   lastAcknowledgments: string[] | null;
+  /** The fencing epoch (components/fence.ts) of this stack's last deployment; null if none. */
+  lastEpoch: number | null;
   /**
    * The peer stack as its last deployment recorded it, read through a StackReference from the
-   * state backend (which survives the loss of a region): its role and its acknowledgments; null
-   * for a peer never deployed.
+   * state backend (which survives the loss of a region): its role, its acknowledgments and its
+   * fencing epoch; null for a peer never deployed (the epoch also for one deployed before epochs).
    */
-  peer: { role: Role | null; acknowledgments: string[] | null };
+  peer: { role: Role | null; acknowledgments: string[] | null; epoch: number | null };
   regions: { azure: RegionPair; gcp: RegionPair };
   metastore: {
     standby: "hot" | "cold";

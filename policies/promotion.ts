@@ -140,7 +140,9 @@ export function peerPromotionFacts(f: DeploymentFacts): DeploymentFacts {
     promote: f.promote,
     lastRole: f.peer.role,
     lastAcknowledgments: f.peer.acknowledgments,
-    peer: { role: "passive", acknowledgments: acknowledgmentsSet(f) },
+    lastEpoch: f.peer.epoch,
+    // Standing down keeps this site's epoch (components/fence.ts).
+    peer: { role: "passive", acknowledgments: acknowledgmentsSet(f), epoch: f.lastEpoch },
     regions: {
       azure: { region: f.regions.azure.peerRegion, peerRegion: f.regions.azure.region },
       gcp: { region: f.regions.gcp.peerRegion, peerRegion: f.regions.gcp.region },
@@ -162,12 +164,29 @@ export function preflightProblems(f: DeploymentFacts): string[] {
   );
 }
 
+/**
+ * Standing down while the peer is still recorded active from before this site's (forced)
+ * promotion: the peer's region was down, and it has not been deployed since it came back (a lower
+ * epoch). Its next deployment as active would take over from what it held before the outage: no
+ * failover group back, no metastore restore, none of this site's writes since. It stands down
+ * and catches up first, while this site is still active.
+ */
+export function staleTakeoverProblems(f: DeploymentFacts): string[] {
+  if (stepKind(f.lastRole, f.role) !== "demotion" || f.peer.role !== "active") return [];
+  if (f.peer.epoch === null || f.lastEpoch === null || f.peer.epoch >= f.lastEpoch) return [];
+  const peer = f.site === "primary" ? "secondary" : "primary";
+  return [
+    `Deploy '${peer}' as passive before '${f.site}' stands down: ${peer} is still recorded active at epoch ${f.peer.epoch}, from before ${f.site}'s promotion (epoch ${f.lastEpoch}), and holds nothing ${f.site} wrote since. Keep promote as it was, run 'pulumi up -s ${peer}' so that it stands down and catches up from ${f.site}, then fail back`,
+  ];
+}
+
 /** Every problem of the promotion protocol for this deployment, in a fixed order. */
 export function protocolProblems(f: DeploymentFacts): string[] {
   const kind = stepKind(f.lastRole, f.role);
   return [
     ...(kind === "promotion" ? promotionProblems(f) : []),
     ...leftoverProblems(f),
+    ...staleTakeoverProblems(f),
     ...preflightProblems(f),
   ];
 }

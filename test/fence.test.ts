@@ -20,9 +20,17 @@ describe("the fencing epoch (issue 10)", () => {
   });
 
   it("a steady deployment and a demotion keep the site's own epoch", () => {
-    expect(fenceEpoch("active", { role: "active", epoch: 3 }, { epoch: 9 })).toBe(3);
+    expect(fenceEpoch("active", { role: "active", epoch: 3 }, { epoch: 2 })).toBe(3);
+    expect(fenceEpoch("active", { role: "active", epoch: 3 }, { epoch: 3 })).toBe(3);
     expect(fenceEpoch("passive", { role: "active", epoch: 3 }, { epoch: 4 })).toBe(3);
     expect(fenceEpoch("passive", { role: "passive", epoch: 1 }, {})).toBe(1);
+  });
+
+  it("a site active before the peer's promotion takes over above it, or it would stay fenced", () => {
+    // The primary's region was down while the secondary was promoted (epoch 2); the failback
+    // deploys it as active again before it was ever deployed as passive.
+    expect(fenceEpoch("active", { role: "active", epoch: 1 }, { epoch: 2 })).toBe(3);
+    expect(fenceEpoch("active", { role: "active", epoch: 3 }, { epoch: 9 })).toBe(10);
   });
 
   it("an active deployment made before epochs were recorded takes one as a promotion would", () => {

@@ -211,6 +211,7 @@ describe("a deployment rebuilt from its outputs", () => {
     ["unplanned-failover", 6], // promoted over a primary whose region is down
     ["cold-standby-preflight", 10], // a cold standby promoted with its restore once
     ["region-return", 11], // the returning primary demoted: epochs 1 and 2 in the fence records
+    ["skipped-demotion", 19], // the failback after the catch-up: the primary promoted to epoch 3
   ] as const)("%s after %i steps: the same resources as deployed", async (name, n) => {
     const rb = runbook(name);
     const played = await new RunbookPlayer(noPolicy, ROOT).play({

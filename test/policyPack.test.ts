@@ -254,8 +254,8 @@ describe("the deployment facts the policies read", () => {
       buildDeploymentFacts(
         config,
         "active",
-        { role: "passive", acknowledgments: ["promotion.acceptColdStandbyRto"] },
-        { role: "active" },
+        { role: "passive", acknowledgments: ["promotion.acceptColdStandbyRto"], epoch: 0 },
+        { role: "active", epoch: 1 },
         ["acmedata-secondary-fg-paid-01"],
       ),
     ).toEqual({
@@ -265,7 +265,8 @@ describe("the deployment facts the policies read", () => {
       promote: false,
       lastRole: "passive",
       lastAcknowledgments: ["promotion.acceptColdStandbyRto"],
-      peer: { role: "active", acknowledgments: [] },
+      lastEpoch: 0,
+      peer: { role: "active", acknowledgments: [], epoch: 1 },
       regions: {
         azure: { region: "centralus", peerRegion: "eastus2" },
         gcp: { region: "us-east1", peerRegion: "us-central1" },
@@ -293,11 +294,12 @@ describe("the deployment facts the policies read", () => {
     const raw = validRaw();
     raw.storage.buckets.backup.turboReplication = false;
     const facts = buildDeploymentFacts(parsePlatformConfig(raw, REPO), "active", {}, {});
-    expect([facts.gcsTurbo, facts.lastRole, facts.lastAcknowledgments, facts.peer]).toEqual([
-      false,
-      null,
-      null,
-      { role: null, acknowledgments: null },
-    ]);
+    expect([
+      facts.gcsTurbo,
+      facts.lastRole,
+      facts.lastAcknowledgments,
+      facts.lastEpoch,
+      facts.peer,
+    ]).toEqual([false, null, null, null, { role: null, acknowledgments: null, epoch: null }]);
   });
 });

@@ -168,13 +168,42 @@ describe("dr-promotion-gate", () => {
     ]);
     const accepted = withFacts(cold, (f) => (f.promotion.acceptColdStandbyRto = true));
     expect(await runStack(policy, accepted)).toEqual([]);
-    // The returning old primary catching up after a forced failover: its peer is already active.
-    const catchUp = withFacts(cold, (f) => (f.peer.role = "active"));
+    // The returning old primary catching up after a forced failover: its peer is already active,
+    // promoted above it.
+    const catchUp = withFacts(cold, (f) => (f.peer = { ...f.peer, role: "active", epoch: 2 }));
     expect(await runStack(policy, catchUp)).toEqual([]);
   });
 
+  it("refuses to stand down while the peer is still recorded active from before this site's promotion", async () => {
+    // The secondary, promoted at epoch 2 while the primary's region was down; the primary is back
+    // but was never deployed since, so it is still recorded active at epoch 1.
+    const failbackFirst = withFacts(passiveStack(), (f) => {
+      f.lastRole = "active";
+      f.lastEpoch = 2;
+      f.promote = false;
+      f.peer = { role: "active", acknowledgments: [], epoch: 1 };
+    });
+    expect(await stackMessages(policy, failbackFirst)).toEqual([
+      "Deploy 'primary' as passive before 'secondary' stands down: primary is still recorded active at epoch 1, from before secondary's promotion (epoch 2), and holds nothing secondary wrote since. Keep promote as it was, run 'pulumi up -s primary' so that it stands down and catches up from secondary, then fail back",
+    ]);
+    // The primary standing down itself is that catch-up.
+    const primaryCatchesUp = withFacts(demoting(), (f) => {
+      f.peer = { role: "active", acknowledgments: [], epoch: 2 };
+    });
+    expect(await runStack(policy, primaryCatchesUp)).toEqual([]);
+    // Once the primary is recorded passive, the secondary may stand down.
+    const afterCatchUp = withFacts(failbackFirst, (f) => (f.peer.role = "passive"));
+    expect(await runStack(policy, afterCatchUp)).toEqual([]);
+    // A peer deployed before epochs were recorded cannot be compared: nothing refused on a guess.
+    const legacy = withFacts(failbackFirst, (f) => (f.peer.epoch = null));
+    expect(await runStack(policy, legacy)).toEqual([]);
+  });
+
   it("requires acknowledgeForcedFailover when the peer's role is unknown", async () => {
-    const unknown = withFacts(promoting(), (f) => (f.peer = { role: null, acknowledgments: null }));
+    const unknown = withFacts(
+      promoting(),
+      (f) => (f.peer = { role: null, acknowledgments: null, epoch: null }),
+    );
     expect(await stackMessages(policy, unknown)).toEqual([
       "Set promotion.acknowledgeForcedFailover to promote site 'secondary': the peer's role is unknown (never deployed)",
     ]);

@@ -40,7 +40,8 @@ export function validFacts(): DeploymentFacts {
     promote: false,
     lastRole: "active",
     lastAcknowledgments: [],
-    peer: { role: "passive", acknowledgments: [] },
+    lastEpoch: 1,
+    peer: { role: "passive", acknowledgments: [], epoch: 0 },
     regions: {
       azure: { region: "eastus2", peerRegion: "centralus" },
       gcp: { region: "us-central1", peerRegion: "us-east1" },
@@ -66,7 +67,8 @@ export function passiveFacts(): DeploymentFacts {
     site: "secondary",
     role: "passive",
     lastRole: "passive",
-    peer: { role: "active", acknowledgments: [] },
+    lastEpoch: 0,
+    peer: { role: "active", acknowledgments: [], epoch: 1 },
     regions: {
       azure: { region: "centralus", peerRegion: "eastus2" },
       gcp: { region: "us-east1", peerRegion: "us-central1" },
@@ -80,7 +82,7 @@ export function promotionFacts(): DeploymentFacts {
     ...passiveFacts(),
     role: "active",
     promote: true,
-    peer: { role: "passive", acknowledgments: [] },
+    peer: { role: "passive", acknowledgments: [], epoch: 1 },
   };
 }
 

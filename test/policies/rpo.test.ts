@@ -259,9 +259,7 @@ describe("purity", () => {
     for (const file of ["rpo.ts", "facts.ts"]) {
       const closure = [...importClosure(path.join(POLICIES, file))];
       const packages = closure.filter((m) => !path.isAbsolute(m)).sort();
-      expect(packages, file).toEqual(
-        file === "rpo.ts" ? ["cron-parser", "node:crypto"] : [],
-      );
+      expect(packages, file).toEqual(file === "rpo.ts" ? ["cron-parser", "node:crypto"] : []);
     }
     // What rpo.ts reaches in this repo: pure modules only.
     const local = [...importClosure(path.join(POLICIES, "rpo.ts"))]
