@@ -10,17 +10,20 @@ import type { Role, Site } from "./role";
 export function fenceEpoch(
   role: Role,
   last: { readonly role?: Role; readonly epoch?: number },
-  peer: { readonly epoch?: number },
+  peer: { readonly role?: Role; readonly epoch?: number },
 ): number {
   const own = last.epoch ?? 0;
   // A deployment without a recorded epoch (the first, or one made before epochs existed) that
-  // is active takes one as a promotion would. So does an active deployment below the peer's
-  // epoch: the site was active before the peer's promotion (its region was down, and the
-  // failback came before its demotion), and it takes over now; keeping its epoch would leave
-  // it fenced for good.
+  // is active takes one as a promotion would. So does an active deployment below the epoch of a
+  // peer no longer recorded active: the site was active before the peer's promotion, and takes
+  // over now that the peer stood down; keeping its epoch would leave it fenced for good. Below a
+  // peer still recorded active, it keeps its epoch and stays fenced (dr-one-active-site refuses
+  // that deployment; without the pack, fencing the promoted site instead would be worse).
   const promoting =
     role === "active" &&
-    (last.role !== "active" || last.epoch === undefined || (peer.epoch ?? 0) > own);
+    (last.role !== "active" ||
+      last.epoch === undefined ||
+      (peer.role !== "active" && (peer.epoch ?? 0) > own));
   return promoting ? Math.max(own, peer.epoch ?? 0) + 1 : own;
 }
 

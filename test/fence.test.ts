@@ -29,8 +29,16 @@ describe("the fencing epoch (issue 10)", () => {
   it("a site active before the peer's promotion takes over above it, or it would stay fenced", () => {
     // The primary's region was down while the secondary was promoted (epoch 2); the failback
     // deploys it as active again before it was ever deployed as passive.
-    expect(fenceEpoch("active", { role: "active", epoch: 1 }, { epoch: 2 })).toBe(3);
-    expect(fenceEpoch("active", { role: "active", epoch: 3 }, { epoch: 9 })).toBe(10);
+    expect(fenceEpoch("active", { role: "active", epoch: 1 }, { role: "passive", epoch: 2 })).toBe(
+      3,
+    );
+    expect(fenceEpoch("active", { role: "active", epoch: 3 }, { role: "passive", epoch: 9 })).toBe(
+      10,
+    );
+    // Below a peer still recorded active it stays fenced: never above the site promoted last.
+    expect(fenceEpoch("active", { role: "active", epoch: 1 }, { role: "active", epoch: 2 })).toBe(
+      1,
+    );
   });
 
   it("an active deployment made before epochs were recorded takes one as a promotion would", () => {

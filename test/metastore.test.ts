@@ -369,6 +369,7 @@ describe("the MetastorePair in both stacks", () => {
     const fence = (code: string) =>
       `serviceAccount:acmedata-${code}-hms-fence@acmedata-platform-dr.iam.gserviceaccount.com`;
     expect(grants(secondary!)).toEqual([
+      `roles/dataproc.viewer ${fence("sec")} acmedata-platform-dr`,
       `roles/logging.logWriter ${fence("sec")} acmedata-platform-dr`,
       `roles/logging.logWriter ${sa} acmedata-platform-dr`,
       `roles/metastore.editor ${sa} acmedata-secondary-hms`,
@@ -382,6 +383,8 @@ describe("the MetastorePair in both stacks", () => {
     // The passive secondary declares no cluster, so its fence controls none.
     const primaryGrants = grants(primary!);
     expect(primaryGrants.filter((g) => g.includes(fence("pri")))).toEqual([
+      // Reading clusters project-wide lets a cluster not created yet answer 404, not 403.
+      `roles/dataproc.viewer ${fence("pri")} acmedata-platform-dr`,
       `roles/editor ${fence("pri")} acmedata-primary-hive`,
       `roles/logging.logWriter ${fence("pri")} acmedata-platform-dr`,
       `roles/storage.objectViewer ${fence("pri")} acmedata-metastore-backups`,
@@ -638,7 +641,7 @@ describe("the Hive cluster's fence in the program (issue 10)", () => {
       const grants = plan.resources
         .filter((r) => /IAMMember/.test(r.type) && r.name.startsWith("metastore-fence-"))
         .map((r) => r.urn);
-      expect(grants).toHaveLength(plan === passive ? 3 : 4);
+      expect(grants).toHaveLength(plan === passive ? 4 : 5);
       // A run before its grants fails on a 403.
       expect(schedule.dependencies).toEqual(expect.arrayContaining([workflow, ...grants]));
     }

@@ -187,7 +187,7 @@ describe("npm run plan", () => {
       ["secondary", "secondary", "passive"],
     ]);
     const [primary, secondary] = out.stacks;
-    expect([primary!.resources.length, secondary!.resources.length]).toEqual([154, 79]);
+    expect([primary!.resources.length, secondary!.resources.length]).toEqual([155, 80]);
     const gcpSide = (s: JsonPlan["stacks"][number]) =>
       s.resources.filter((r) =>
         /^(gcp:storage\/bucket:|pulumi:providers:gcp|paired-dr:components:DualRegionBucket)/.test(
@@ -307,8 +307,8 @@ describe("npm run plan", () => {
 
   it("renders a pull-request comment in markdown", async () => {
     const md = await runPlan(parseCli(["--format", "markdown"]));
-    expect(md).toContain("| `primary` | primary | **active** | false | 154 |");
-    expect(md).toContain("| `secondary` | secondary | **passive** | false | 79 |");
+    expect(md).toContain("| `primary` | primary | **active** | false | 155 |");
+    expect(md).toContain("| `secondary` | secondary | **passive** | false | 80 |");
     expect(md).toContain("| `gcp:storage/bucket:Bucket` | 2 |");
     expect(md).toContain(
       "**If `promote` flips** (role active → passive): 0 created, 5 deleted, 1 replaced, 15 updated.",

@@ -322,8 +322,7 @@ export class MetastorePair extends pulumi.ComponentResource {
       {
         accountId: names.fenceAccount,
         displayName: `paired-dr Hive cluster fence (${site})`,
-        description:
-          "Reads both sites' fence records; stops and starts this site's Hive cluster, nothing else.",
+        description: "Reads both sites' fence records; stops and starts this site's Hive cluster.",
       },
       child,
     );
@@ -332,6 +331,14 @@ export class MetastorePair extends pulumi.ComponentResource {
       new gcp.storage.BucketIAMMember(
         `${name}-fence-reads-records`,
         { bucket: args.backupBucket.name, role: "roles/storage.objectViewer", member },
+        child,
+      ),
+      // Reads clusters, so that one not created yet answers 404: with only its grant on the
+      // cluster, Dataproc answers 403 before the cluster exists (permission before existence,
+      // https://google.aip.dev/211).
+      new gcp.projects.IAMMember(
+        `${name}-fence-reads-clusters`,
+        { project, role: "roles/dataproc.viewer", member },
         child,
       ),
       new gcp.projects.IAMMember(

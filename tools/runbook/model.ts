@@ -302,7 +302,8 @@ export function hiveClusterAction(
     peer.site === peerOf(site) &&
     peer.epoch > own.epoch;
   if (stale && cluster === "RUNNING") return "stop";
-  if (!stale && cluster === "STOPPED") return "start";
+  // A peer whose record cannot be read may have been promoted: never start on a guess.
+  if (!stale && typeof peer !== "string" && cluster === "STOPPED") return "start";
   return "none";
 }
 
