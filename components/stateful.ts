@@ -54,7 +54,8 @@ export const REPLACE_ON_CHANGE: Readonly<Record<string, readonly string[]>> = {
     "kmsKeyName",
     "metadata",
   ],
-  "azure-native:sql:Server": ["serverName", "resourceGroupName", "location"],
+  // administrators is create-only (Servers.json 2021-11-01: x-ms-mutability read, create).
+  "azure-native:sql:Server": ["serverName", "resourceGroupName", "location", "administrators"],
   "azure-native:sql:ElasticPool": [
     "elasticPoolName",
     "serverName",

@@ -88,6 +88,25 @@ describe("diffPlans", () => {
     expect(d.dangerous.map((r) => r.name)).toEqual(["data"]);
   });
 
+  it("leaves out what ignoreChanges names: no update, and no replacement it would force", () => {
+    const SERVER = "azure-native:sql:Server";
+    const server = (login: string, ignore: string[]) => {
+      const r = res(SERVER, "sql-server", { serverName: "s", administrators: { login } });
+      return { ...r, options: { ...r.options, ignoreChanges: ignore } };
+    };
+    const replaced = diffPlans(
+      plan(false, [server("old-admins", [])]),
+      plan(true, [server("new-admins", [])]),
+    );
+    // Create-only in the REST spec: a change replaces the server.
+    expect(replaced.replaced.map((r) => r.reason)).toEqual(["changed administrators.login"]);
+    const kept = diffPlans(
+      plan(false, [server("old-admins", ["administrators"])]),
+      plan(true, [server("new-admins", ["administrators"])]),
+    );
+    expect([kept.replaced, kept.updated, kept.dangerous]).toEqual([[], [], []]);
+  });
+
   it("sees a changed secret without showing it, and an unchanged one as no change", () => {
     const OBJECT = "gcp:storage/bucketObject:BucketObject";
     const secret = (value: string) => ({ [rpc.specialSigKey]: rpc.specialSecretSig, value });
@@ -187,7 +206,7 @@ describe("npm run plan", () => {
       ["secondary", "secondary", "passive"],
     ]);
     const [primary, secondary] = out.stacks;
-    expect([primary!.resources.length, secondary!.resources.length]).toEqual([155, 80]);
+    expect([primary!.resources.length, secondary!.resources.length]).toEqual([157, 82]);
     const gcpSide = (s: JsonPlan["stacks"][number]) =>
       s.resources.filter((r) =>
         /^(gcp:storage\/bucket:|pulumi:providers:gcp|paired-dr:components:DualRegionBucket)/.test(
@@ -307,8 +326,8 @@ describe("npm run plan", () => {
 
   it("renders a pull-request comment in markdown", async () => {
     const md = await runPlan(parseCli(["--format", "markdown"]));
-    expect(md).toContain("| `primary` | primary | **active** | false | 155 |");
-    expect(md).toContain("| `secondary` | secondary | **passive** | false | 80 |");
+    expect(md).toContain("| `primary` | primary | **active** | false | 157 |");
+    expect(md).toContain("| `secondary` | secondary | **passive** | false | 82 |");
     expect(md).toContain("| `gcp:storage/bucket:Bucket` | 2 |");
     expect(md).toContain(
       "**If `promote` flips** (role active → passive): 0 created, 5 deleted, 1 replaced, 15 updated.",

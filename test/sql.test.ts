@@ -292,6 +292,38 @@ describe("the ElasticPoolPair in the program", () => {
     expect(
       "administratorLogin" in server.inputs || "administratorLoginPassword" in server.inputs,
     ).toBe(false);
+    // Create-only in the REST spec (Servers.json 2021-11-01, administrators: read, create): set
+    // at creation, then managed by the two resources below.
+    expect(server.options.ignoreChanges).toEqual(["administrators"]);
+    const admin = findResource(
+      primary!.resources,
+      "azure-native:sql:ServerAzureADAdministrator",
+      "sql-entra-admin",
+    );
+    expect(admin.inputs).toEqual({
+      resourceGroupName: "acmedata-primary-sql-rg",
+      serverName: "acmedata-primary-sql",
+      administratorName: "ActiveDirectory",
+      administratorType: "ActiveDirectory",
+      login: "sql-dr-admins",
+      sid: "8d3c6b2a-1f4e-4a7d-9c5b-3e2f1a0d9b8c",
+      tenantId: "9c1f3e5a-7b2d-4f8e-a6c4-1e3b5d7f9a2c",
+    });
+    expect(admin.dependencies).toContain(server.urn);
+    const only = findResource(
+      primary!.resources,
+      "azure-native:sql:ServerAzureADOnlyAuthentication",
+      "sql-entra-only",
+    );
+    expect(only.inputs).toEqual({
+      resourceGroupName: "acmedata-primary-sql-rg",
+      serverName: "acmedata-primary-sql",
+      authenticationName: "Default",
+      azureADOnlyAuthentication: true,
+    });
+    // Entra-only needs the administrator first.
+    expect(only.dependencies).toEqual(expect.arrayContaining([server.urn, admin.urn]));
+    for (const r of [admin, only]) expect(r.options.protect).toBe(true);
     const mgmt = findResource(primary!.resources, FG, "sql-acmedata-primary-fg-mgmt");
     expect(mgmt.inputs).toMatchObject({
       failoverGroupName: "acmedata-primary-fg-mgmt",
@@ -322,6 +354,25 @@ describe("the ElasticPoolPair in the program", () => {
     ).toEqual([["paid", 4]]);
   });
 
+  it("changes the Entra administrator in place, never by replacing the server", async () => {
+    const [before] = await sequence("primary", [false]);
+    const [after] = await sequence(
+      "primary",
+      [false],
+      withSql((s) => {
+        s.administrator.login = "sql-dr-admins-2";
+        s.administrator.objectId = "0f4e2d1c-3b5a-4c6d-8e7f-9a0b1c2d3e4f";
+      }),
+    );
+    const d = diffPlans(before!, after!);
+    expect(d.replaced.filter((r) => r.before.name.startsWith("sql-"))).toEqual([]);
+    expect(d.dangerous).toEqual([]);
+    expect(
+      d.updated
+        .filter((u) => u.resource.name.startsWith("sql-"))
+        .map((u) => [u.resource.name, u.changes.map((c) => c.path)]),
+    ).toEqual([["sql-entra-admin", ["login", "sid"]]]);
+  });
   it("promotion: the secondary takes every group, scales its paid pool up and geo-restores the trial tenants", async () => {
     const [, promoted] = await sequence("secondary", [false, true]);
     const holds = holdsOf(promoted!);

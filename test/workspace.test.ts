@@ -410,6 +410,16 @@ describe("the Workspace in both stacks and both roles", () => {
     }
   });
 
+  it("creates the network security group once: azure-native cannot update one without rules", () => {
+    // A tag change on an NSG declared without securityRules fails with InvalidRequestFormat
+    // (pulumi-azure-native#3114, #4094).
+    for (const plan of Object.values(plans)) {
+      const nsg = byType(plan.resources, "azure-native:network:NetworkSecurityGroup");
+      expect(nsg).toHaveLength(1);
+      expect(nsg[0]!.options.ignoreChanges).toEqual(["securityRules", "tags"]);
+    }
+  });
+
   it("creates no interactive cluster in either stack", () => {
     for (const plan of Object.values(plans)) {
       expect(byType(plan.resources, "databricks:index/cluster:Cluster")).toEqual([]);

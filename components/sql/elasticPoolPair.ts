@@ -102,9 +102,36 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
         },
         tags,
       },
-      stateful,
+      // `administrators` is create-only (x-ms-mutability read, create: azure-rest-api-specs
+      // Microsoft.Sql/stable/2021-11-01/Servers.json, ServerProperties): a change would replace
+      // the server. It is set once here; the two resources below manage it from then on.
+      { ...stateful, ignoreChanges: ["administrators"] },
     );
     const afterServer = { ...stateful, dependsOn: [server] };
+    const admin = new sql.ServerAzureADAdministrator(
+      `${name}-entra-admin`,
+      {
+        resourceGroupName: group.name,
+        serverName: here.server,
+        administratorName: "ActiveDirectory",
+        administratorType: "ActiveDirectory",
+        login: spec.administrator.login,
+        sid: spec.administrator.objectId,
+        tenantId: azure.tenantId,
+      },
+      afterServer,
+    );
+    // Entra-only needs an Entra administrator (MissingExternalAdministratorWithAadOnlyAuth, Servers.json).
+    new sql.ServerAzureADOnlyAuthentication(
+      `${name}-entra-only`,
+      {
+        resourceGroupName: group.name,
+        serverName: here.server,
+        authenticationName: "Default",
+        azureADOnlyAuthentication: true,
+      },
+      { ...stateful, dependsOn: [server, admin] },
+    );
 
     const pools = new Map<PoolName, sql.ElasticPool>();
     for (const pool of plan.pools) {

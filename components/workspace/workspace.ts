@@ -93,7 +93,9 @@ export class Workspace extends pulumi.ComponentResource {
         ...inGroup,
         networkSecurityGroupName: names.networkSecurityGroup,
       },
-      { ...child, ignoreChanges: ["securityRules"] },
+      // Create-only: azure-native cannot update an NSG declared without securityRules
+      // ("InvalidRequestFormat", pulumi-azure-native#3114, #4094), so a tag change would fail.
+      { ...child, ignoreChanges: ["securityRules", "tags"] },
     );
     // Subnets inline in the VNet: a VNet updated without them would delete separately managed subnets.
     const subnet = (subnetName: string, prefixCidr: string) => ({

@@ -129,7 +129,14 @@ export function diffPlans(before: StackPlan, after: StackPlan): PlanDiff {
   for (const old of before.resources) {
     const now = afterByUrn.get(old.urn);
     if (!now) continue;
-    const changes = changedWireInputs(old, now);
+    // What ignoreChanges names keeps its old value: the engine sends no change for it.
+    const ignored = now.options.ignoreChanges;
+    const changes = changedWireInputs(old, now).filter(
+      (c) =>
+        !ignored.some(
+          (p) => c.path === p || c.path.startsWith(`${p}.`) || c.path.startsWith(`${p}[`),
+        ),
+    );
     if (!changes.length) continue;
     const triggers = replacementTriggers(
       old.type,
