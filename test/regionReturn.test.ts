@@ -51,6 +51,15 @@ const play = () =>
   new RunbookPlayer(async () => [], ROOT).play(
     readRunbook(path.join(ROOT, "runbooks", "region-return.yaml")),
   );
+/** Plays the runbook on one seeded variant of the program. */
+async function playSeeded(variant: keyof typeof seed) {
+  seed[variant] = true;
+  try {
+    return await play();
+  } finally {
+    seed[variant] = false;
+  }
+}
 const stepOf = (r: Awaited<ReturnType<typeof play>>, name: string, nth = 0) =>
   r.steps.filter((s) => s.step === name)[nth]!;
 
@@ -89,47 +98,37 @@ describe("region-return: the primary's region comes back before its stack is dep
   });
 
   it("without the fence (seeded variant), no-stale-overwrite breaks as soon as the region is back", async () => {
-    seed.withoutFence = true;
-    try {
-      const r = await play();
-      expect(r.ok).toBe(false);
-      const back = stepOf(r, "recover: primary");
-      expect(back.invariants["no-stale-overwrite"]!.breaches.map((b) => b.message)).toEqual([
-        "lake: primary's replicate-sales-orders deep-clones into secondary's lake (acmedataseclake), which is active",
-        "lake: primary's replicate-sales-customers deep-clones into secondary's lake (acmedataseclake), which is active",
-        "lake: primary's replicate-finance-invoices deep-clones into secondary's lake (acmedataseclake), which is active",
-        "lake: secondary's replicate-sales-orders deep-clones into primary's lake (acmedataprilake), which is active",
-        "lake: secondary's replicate-sales-customers deep-clones into primary's lake (acmedataprilake), which is active",
-        "lake: secondary's replicate-finance-invoices deep-clones into primary's lake (acmedataprilake), which is active",
-      ]);
-      expect(back.invariants["one-writer"]!.breaches.map((b) => b.message)).toContain(
-        "lake: primary and secondary both write tables",
-      );
-      // And nothing is listed before the secondary's clones overwrite the primary's tables.
-      expect(r.steps.flatMap((s) => s.effects.lostWrites)).toEqual([]);
-    } finally {
-      seed.withoutFence = false;
-    }
+    const r = await playSeeded("withoutFence");
+    expect(r.ok).toBe(false);
+    const back = stepOf(r, "recover: primary");
+    expect(back.invariants["no-stale-overwrite"]!.breaches.map((b) => b.message)).toEqual([
+      "lake: primary's replicate-sales-orders deep-clones into secondary's lake (acmedataseclake), which is active",
+      "lake: primary's replicate-sales-customers deep-clones into secondary's lake (acmedataseclake), which is active",
+      "lake: primary's replicate-finance-invoices deep-clones into secondary's lake (acmedataseclake), which is active",
+      "lake: secondary's replicate-sales-orders deep-clones into primary's lake (acmedataprilake), which is active",
+      "lake: secondary's replicate-sales-customers deep-clones into primary's lake (acmedataprilake), which is active",
+      "lake: secondary's replicate-finance-invoices deep-clones into primary's lake (acmedataprilake), which is active",
+    ]);
+    expect(back.invariants["one-writer"]!.breaches.map((b) => b.message)).toContain(
+      "lake: primary and secondary both write tables",
+    );
+    // And nothing is listed before the secondary's clones overwrite the primary's tables.
+    expect(r.steps.flatMap((s) => s.effects.lostWrites)).toEqual([]);
   });
 
   it("without the Hive cluster's fence (seeded variant), the metastore and the warehouse have two writers", async () => {
-    seed.withoutHiveFence = true;
-    try {
-      const r = await play();
-      expect(r.ok).toBe(false);
-      const back = stepOf(r, "recover: primary");
-      expect(back.effects.writers.metastore).toEqual(["primary", "secondary"]);
-      expect(back.effects.stoppedClusters).toEqual([]);
-      expect(back.invariants["one-writer"]!.breaches.map((b) => b.message)).toEqual(
-        expect.arrayContaining([
-          "metastore: primary and secondary both write hive",
-          "gcs: primary and secondary both write warehouse",
-        ]),
-      );
-      // The lake stays fenced: its jobs read their own records.
-      expect(back.effects.writers.lake).toEqual(["secondary"]);
-    } finally {
-      seed.withoutHiveFence = false;
-    }
+    const r = await playSeeded("withoutHiveFence");
+    expect(r.ok).toBe(false);
+    const back = stepOf(r, "recover: primary");
+    expect(back.effects.writers.metastore).toEqual(["primary", "secondary"]);
+    expect(back.effects.stoppedClusters).toEqual([]);
+    expect(back.invariants["one-writer"]!.breaches.map((b) => b.message)).toEqual(
+      expect.arrayContaining([
+        "metastore: primary and secondary both write hive",
+        "gcs: primary and secondary both write warehouse",
+      ]),
+    );
+    // The lake stays fenced: its jobs read their own records.
+    expect(back.effects.writers.lake).toEqual(["secondary"]);
   });
 });

@@ -177,7 +177,7 @@ export class MetastorePair extends pulumi.ComponentResource {
     // deletes an object by name, without a generation (terraform-provider-google
     // resource_storage_bucket_object.go, resourceStorageBucketObjectDelete): a replacement (a new
     // name or content type) created before the delete would be deleted by it.
-    const writeRecord = (after: pulumi.Resource[]) =>
+    const writeRecord = (workflow: gcp.workflows.Workflow, after: pulumi.Resource[]) =>
       new gcp.storage.BucketObject(
         `${name}-fence-record`,
         {
@@ -191,10 +191,11 @@ export class MetastorePair extends pulumi.ComponentResource {
           deleteBeforeReplace: true,
           // The fence workflow names the cluster this deployment declares before the record
           // changes what it does with it.
-          dependsOn: [args.backupBucket, ...(fence ? [fence.workflow] : []), ...after],
+          dependsOn: [args.backupBucket, workflow, ...after],
         },
       );
-    const recordFirst = fence && fenceWrittenBeforeJobs(role) ? writeRecord([]) : undefined;
+    const recordFirst =
+      fence && fenceWrittenBeforeJobs(role) ? writeRecord(fence.workflow, []) : undefined;
     let hiveCluster: gcp.dataproc.Cluster | undefined;
 
     let endpointUri: pulumi.Output<string | undefined> = pulumi.output(undefined);
@@ -282,7 +283,7 @@ export class MetastorePair extends pulumi.ComponentResource {
         { parent: this, dependsOn: [fence.workflow, ...grants] },
       );
       // Standing down, the record says passive once the cluster is as the role declares.
-      if (!recordFirst) writeRecord(hiveCluster ? [hiveCluster] : []);
+      if (!recordFirst) writeRecord(fence.workflow, hiveCluster ? [hiveCluster] : []);
     }
 
     this.decision = decision;

@@ -86,6 +86,33 @@ export function promotionFacts(): DeploymentFacts {
   };
 }
 
+/** A Cloud Scheduler job of the primary's that starts its `hms-<workflow>` workflow. */
+function workflowSchedule(
+  workflow: "restore" | "fence",
+  account: "sync" | "fence",
+  own: { description: string; paused: boolean; schedule: string },
+): Record<string, any> {
+  return {
+    attemptDeadline: "180s",
+    description: own.description,
+    httpTarget: {
+      body: "eyJhcmd1bWVudCI6Int9IiwiY2FsbExvZ0xldmVsIjoiTE9HX0VSUk9SU19PTkxZIn0=",
+      headers: { "Content-Type": "application/json" },
+      httpMethod: "POST",
+      oauthToken: {
+        scope: "https://www.googleapis.com/auth/cloud-platform",
+        serviceAccountEmail: `acmedata-pri-hms-${account}@acmedata-platform-dr.iam.gserviceaccount.com`,
+      },
+      uri: `https://workflowexecutions.googleapis.com/v1/projects/acmedata-platform-dr/locations/us-central1/workflows/acmedata-primary-hms-${workflow}/executions`,
+    },
+    name: `acmedata-primary-hms-${workflow}`,
+    paused: own.paused,
+    region: "us-central1",
+    schedule: own.schedule,
+    timeZone: "UTC",
+  };
+}
+
 export const valid = {
   bucket: (): Record<string, any> => ({
     deletionPolicy: "PREVENT",
@@ -136,48 +163,22 @@ export const valid = {
   }),
 
   /** The restore schedule; paused on the active site, running on a hot standby. */
-  restoreSchedule: (paused = true): Record<string, any> => ({
-    attemptDeadline: "180s",
-    description:
-      "Restores the peer site's latest completed metastore backup into this site's service.",
-    httpTarget: {
-      body: "eyJhcmd1bWVudCI6Int9IiwiY2FsbExvZ0xldmVsIjoiTE9HX0VSUk9SU19PTkxZIn0=",
-      headers: { "Content-Type": "application/json" },
-      httpMethod: "POST",
-      oauthToken: {
-        scope: "https://www.googleapis.com/auth/cloud-platform",
-        serviceAccountEmail: "acmedata-pri-hms-sync@acmedata-platform-dr.iam.gserviceaccount.com",
-      },
-      uri: "https://workflowexecutions.googleapis.com/v1/projects/acmedata-platform-dr/locations/us-central1/workflows/acmedata-primary-hms-restore/executions",
-    },
-    name: "acmedata-primary-hms-restore",
-    paused,
-    region: "us-central1",
-    schedule: "*/30 * * * *",
-    timeZone: "UTC",
-  }),
+  restoreSchedule: (paused = true): Record<string, any> =>
+    workflowSchedule("restore", "sync", {
+      description:
+        "Restores the peer site's latest completed metastore backup into this site's service.",
+      paused,
+      schedule: "*/30 * * * *",
+    }),
 
   /** The Hive cluster fence's schedule: running in every role (components/metastore/plan.ts). */
-  fenceSchedule: (): Record<string, any> => ({
-    attemptDeadline: "180s",
-    description:
-      "Stops this site's Hive cluster while the peer site holds a higher fencing epoch; starts it again once it does not.",
-    httpTarget: {
-      body: "eyJhcmd1bWVudCI6Int9IiwiY2FsbExvZ0xldmVsIjoiTE9HX0VSUk9SU19PTkxZIn0=",
-      headers: { "Content-Type": "application/json" },
-      httpMethod: "POST",
-      oauthToken: {
-        scope: "https://www.googleapis.com/auth/cloud-platform",
-        serviceAccountEmail: "acmedata-pri-hms-fence@acmedata-platform-dr.iam.gserviceaccount.com",
-      },
-      uri: "https://workflowexecutions.googleapis.com/v1/projects/acmedata-platform-dr/locations/us-central1/workflows/acmedata-primary-hms-fence/executions",
-    },
-    name: "acmedata-primary-hms-fence",
-    paused: false,
-    region: "us-central1",
-    schedule: "*/5 * * * *",
-    timeZone: "UTC",
-  }),
+  fenceSchedule: (): Record<string, any> =>
+    workflowSchedule("fence", "fence", {
+      description:
+        "Stops this site's Hive cluster while the peer site holds a higher fencing epoch; starts it again once it does not.",
+      paused: false,
+      schedule: "*/5 * * * *",
+    }),
 
   instancePool: (): Record<string, any> => ({
     azureAttributes: { availability: "ON_DEMAND_AZURE" },

@@ -309,35 +309,41 @@ export function hiveClusterAction(
 
 /** The Hive clusters their fence stops now, each with why (the workflow's own wording). */
 export function stoppedClusters(p: Platform): { site: Site; reason: string }[] {
-  const out: { site: Site; reason: string }[] = [];
-  for (const site of SITES) {
+  return SITES.flatMap((site) => {
     const { deployed, reachable } = p.stacks[site];
-    if (!deployed || !reachable || hiveClientsWrite(p, site)) continue;
-    const own = bucketFenceOf(deployed, site) as Fence;
-    const peer = bucketFenceOf(p.stacks[peerOf(site)].deployed, peerOf(site)) as Fence;
-    out.push({
-      site,
-      reason: `${site} is stale, ${peer.site} holds epoch ${peer.epoch} > ${own.epoch}`,
-    });
-  }
-  return out;
+    const stop = deployed && reachable ? hiveFenceStop(p, site) : undefined;
+    return stop
+      ? [
+          {
+            site,
+            reason: `${site} is stale, ${stop.peer.site} holds epoch ${stop.peer.epoch} > ${stop.own.epoch}`,
+          },
+        ]
+      : [];
+  });
 }
 
 /**
- * Whether the metastore's clients on a site write. Its Hive cluster runs unless its fence stops
- * it (the fence reads both records from the dual-region bucket, which either region serves). A
- * site whose config declares no cluster has its clients outside the program: nothing fences them.
+ * The two records, when the Hive cluster's fence stops the site's cluster now. It runs unless its
+ * fence stops it (the fence reads both records from the dual-region bucket, which either region
+ * serves). A site whose config declares no cluster has its clients outside the program: nothing
+ * fences them.
  */
-function hiveClientsWrite(p: Platform, site: Site): boolean {
+function hiveFenceStop(p: Platform, site: Site): { own: Fence; peer: Fence } | undefined {
   const d = p.stacks[site].deployed;
   const ms = metastoreModel(d);
-  if (!ms.hiveCluster || !ms.hiveFence) return true;
-  const peer = peerOf(site);
+  if (!ms.hiveCluster || !ms.hiveFence) return undefined;
   const own = bucketFenceOf(d, site);
-  return (
-    hiveClusterAction(site, own, bucketFenceOf(p.stacks[peer].deployed, peer), "RUNNING") !== "stop"
-  );
+  const peer = bucketFenceOf(p.stacks[peerOf(site)].deployed, peerOf(site));
+  return typeof own !== "string" &&
+    typeof peer !== "string" &&
+    hiveClusterAction(site, own, peer, "RUNNING") === "stop"
+    ? { own, peer }
+    : undefined;
 }
+
+/** Whether the metastore's clients on a site write: unless its Hive cluster's fence stops them. */
+const hiveClientsWrite = (p: Platform, site: Site): boolean => !hiveFenceStop(p, site);
 
 // ---------------------------------------------------------------------------------------------
 // SQL (Azure SQL elastic pools and failover groups, seed 002)
