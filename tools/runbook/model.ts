@@ -324,10 +324,9 @@ export function stoppedClusters(p: Platform): { site: Site; reason: string }[] {
 }
 
 /**
- * The two records, when the Hive cluster's fence stops the site's cluster now. It runs unless its
- * fence stops it (the fence reads both records from the dual-region bucket, which either region
- * serves). A site whose config declares no cluster has its clients outside the program: nothing
- * fences them.
+ * Both fence records, when the Hive cluster's fence stops the site's cluster now (it reads them
+ * from the dual-region bucket, which either region serves); undefined while the cluster runs. A
+ * site whose config declares no cluster has its clients outside the program: nothing fences them.
  */
 function hiveFenceStop(p: Platform, site: Site): { own: Fence; peer: Fence } | undefined {
   const d = p.stacks[site].deployed;

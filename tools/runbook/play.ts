@@ -148,7 +148,6 @@ export class RunbookPlayer {
     this.program = loadProgram(dir);
   }
 
-  /** `pulumi up -s site` against the state now: the new plan, or why it stops. */
   /** What `pulumi up -s site` would register against the state now. */
   private async plan(state: State, site: Site): Promise<StackPlan> {
     return planStack(site, {
@@ -161,6 +160,7 @@ export class RunbookPlayer {
     });
   }
 
+  /** `pulumi up -s site` against the state now: the new plan, or why it stops. */
   private async up(state: State, site: Site) {
     const before = state.plans[site];
     const plan = await this.plan(state, site);
