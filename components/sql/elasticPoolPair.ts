@@ -1,10 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as authorization from "@pulumi/azure-native/authorization";
 import * as resources from "@pulumi/azure-native/resources";
 import * as sql from "@pulumi/azure-native/sql";
 import type { SqlSpec } from "../../config/sqlSchema";
 import { peerSite, type Role, type Site } from "../role";
-import { FailoverGroupPrimary } from "./armFailover";
+import { FailoverGroupPrimary } from "./failover/hold";
 import {
   creatableGroups,
   holdableGroups,
@@ -217,8 +216,7 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
 
     const holds = holdableGroups(plan.holds, [...groups.keys()], args.peer);
     if (holds.length) {
-      const token = authorization.getClientTokenOutput({}, { parent: this });
-      // Forced only by the promotion itself; a later re-assert (drift) is always planned.
+      // Forced only by the promotion itself: a hold's update never moves a group.
       const forced = args.promoting && spec.failover.mode === "forced";
       for (const fg of holds) {
         // The pools first: seed 002 scales the new primary's pool up before it takes the load.
@@ -229,7 +227,6 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
             failoverGroupId: `${here.serverId}/failoverGroups/${fg}`,
             mode: forced ? "forced" : "planned",
             allowDataLoss: forced && spec.failover.acknowledgeDataLoss,
-            accessToken: token.token,
           },
           {
             parent: this,

@@ -334,8 +334,6 @@ export function mockCall(args: pulumi.runtime.MockCallArgs): Inputs {
         subscriptionId: MOCK_SUBSCRIPTION_ID,
         tenantId: MOCK_TENANT_ID,
       };
-    case "azure-native:authorization:getClientToken":
-      return { token: "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.mock.signature" };
     case "gcp:organizations/getClientConfig:getClientConfig":
       return {
         id: "mock",

@@ -135,8 +135,15 @@ export function deployEffects(
       continue;
     }
     if (primary === site) continue;
-    // The provider's update re-asserts with a planned failover only (components/sql/armFailover.ts).
-    const mode = created.has(h.urn) && inputs(h).mode === "forced" ? "forced" : "planned";
+    // Only a hold's create fails a group over; an update finding another primary refuses
+    // (components/sql/failover/hold.ts, notHeldMessage).
+    if (!created.has(h.urn)) {
+      errors.push(
+        `${site}'s hold of failover group ${group} finds ${primary} primary: a deployment that is not a promotion never moves a group`,
+      );
+      continue;
+    }
+    const mode = inputs(h).mode === "forced" ? "forced" : "planned";
     if (mode === "planned" && !p.stacks[primary].reachable) {
       errors.push(
         `planned failover of ${group} onto ${site} needs its primary (${primary}) online, and ${primary}'s region is down; only sql.failover.mode: forced can fail it over`,

@@ -1,0 +1,246 @@
+import type { SqlManagementClient } from "@azure/arm-sql";
+import type { PipelinePolicy } from "@azure/core-rest-pipeline";
+import type { TokenCredential } from "@azure/identity";
+
+/**
+ * The Azure Resource Manager side of a failover-group hold, through the official SDK
+ * (`@azure/arm-sql` on `@azure/core-rest-pipeline`). The SDK modules are loaded when a call is
+ * made, never at import: a plan does not pay for them, and Pulumi serializes the hold's provider
+ * with `require` calls it resolves from the project's node_modules.
+ */
+
+export const ARM_ENDPOINT = "https://management.azure.com";
+
+/** Who calls ARM, resolved when the call is made: nothing of it is ever an input or output. */
+export interface ArmAccess {
+  readonly credential: TokenCredential;
+  /** Extra trust roots, for an endpoint with a private CA (a loopback ARM in the tests). */
+  readonly tls?: { readonly ca: string };
+}
+
+/** How the azure-native provider's ARM_* settings name the deploying identity. */
+export type ArmIdentity =
+  | { kind: "client-secret"; tenantId: string; clientId: string; secret: string }
+  | { kind: "client-certificate"; tenantId: string; clientId: string; certificatePath: string }
+  | { kind: "oidc-token"; tenantId: string; clientId: string; token: string }
+  | { kind: "managed-identity"; clientId?: string }
+  | { kind: "default" };
+
+/**
+ * The identity the azure-native provider deploys with, from the same environment variables it
+ * reads (pulumi-azure-native docs, installation-configuration: ARM_CLIENT_ID, ARM_CLIENT_SECRET,
+ * ARM_CLIENT_CERTIFICATE_PATH, ARM_TENANT_ID, ARM_OIDC_TOKEN, ARM_USE_MSI); otherwise "default":
+ * DefaultAzureCredential, which finds `az login` (also what azure/login leaves behind in GitHub
+ * Actions), AZURE_* variables, workload identity or a managed identity.
+ */
+export function armIdentity(env: NodeJS.ProcessEnv): ArmIdentity {
+  const tenantId = env.ARM_TENANT_ID;
+  const clientId = env.ARM_CLIENT_ID;
+  if (tenantId && clientId) {
+    if (env.ARM_CLIENT_SECRET)
+      return { kind: "client-secret", tenantId, clientId, secret: env.ARM_CLIENT_SECRET };
+    if (env.ARM_CLIENT_CERTIFICATE_PATH)
+      return {
+        kind: "client-certificate",
+        tenantId,
+        clientId,
+        certificatePath: env.ARM_CLIENT_CERTIFICATE_PATH,
+      };
+    if (env.ARM_OIDC_TOKEN) return { kind: "oidc-token", tenantId, clientId, token: env.ARM_OIDC_TOKEN };
+  }
+  if (/^true$/i.test(env.ARM_USE_MSI ?? ""))
+    return { kind: "managed-identity", ...(clientId && { clientId }) };
+  return { kind: "default" };
+}
+
+/** The deploying identity as an `@azure/identity` credential, built at call time. */
+export function deployingIdentity(env: NodeJS.ProcessEnv = process.env): ArmAccess {
+  const identity = require("@azure/identity") as typeof import("@azure/identity");
+  const id = armIdentity(env);
+  switch (id.kind) {
+    case "client-secret":
+      return { credential: new identity.ClientSecretCredential(id.tenantId, id.clientId, id.secret) };
+    case "client-certificate":
+      return {
+        credential: new identity.ClientCertificateCredential(id.tenantId, id.clientId, {
+          certificatePath: id.certificatePath,
+        }),
+      };
+    case "oidc-token":
+      return {
+        credential: new identity.ClientAssertionCredential(id.tenantId, id.clientId, async () => id.token),
+      };
+    case "managed-identity":
+      return {
+        credential: id.clientId
+          ? new identity.ManagedIdentityCredential({ clientId: id.clientId })
+          : new identity.ManagedIdentityCredential(),
+      };
+    case "default":
+      return { credential: new identity.DefaultAzureCredential() };
+  }
+}
+
+export interface FailoverGroupRef {
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  readonly server: string;
+  readonly name: string;
+}
+
+const GROUP_ID =
+  /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Sql\/servers\/([^/]+)\/failoverGroups\/([^/]+)$/i;
+
+/** The parts of a failover group's ARM ID under one of its servers; throws on anything else. */
+export function parseFailoverGroupId(id: string): FailoverGroupRef {
+  const m = GROUP_ID.exec(id ?? "");
+  if (!m) {
+    throw new Error(
+      `failoverGroupId must be /subscriptions/<s>/resourceGroups/<rg>/providers/Microsoft.Sql/servers/<server>/failoverGroups/<name> (given: ${id})`,
+    );
+  }
+  return { subscriptionId: m[1]!, resourceGroup: m[2]!, server: m[3]!, name: m[4]! };
+}
+
+/**
+ * A Retry-After value (RFC 9110 section 10.2.3: delay-seconds or an HTTP date) as whole seconds
+ * within [0, maxSeconds]; undefined when it is neither, or negative. The SDK takes the header at
+ * its word: a negative value polls without pause, a huge one sleeps past any deadline
+ * (@azure/core-lro parseRetryAfter, core-rest-pipeline throttlingRetryStrategy).
+ */
+export function retryAfterSeconds(
+  value: string | undefined,
+  now: number,
+  maxSeconds: number,
+): number | undefined {
+  const v = value?.trim();
+  if (!v) return undefined;
+  if (/^\d+$/.test(v)) return Math.min(Number(v), maxSeconds);
+  if (/^[+-]?\d/.test(v)) return undefined;
+  const at = Date.parse(v);
+  if (Number.isNaN(at)) return undefined;
+  return Math.min(Math.max(0, Math.ceil((at - now) / 1000)), maxSeconds);
+}
+
+const RETRY_AFTER_HEADERS = ["retry-after-ms", "x-ms-retry-after-ms"];
+
+export interface GuardOptions {
+  /** The only origin a request may go to: the ARM endpoint's. */
+  readonly origin: string;
+  /** Each attempt's own limit, the answer's body included. */
+  readonly requestTimeoutMs: number;
+  /** The longest wait a Retry-After may ask for. */
+  readonly maxWaitSeconds: number;
+}
+
+/**
+ * Every attempt of every request (polls included): only to the ARM endpoint (polling URLs come
+ * from response headers, and the bearer token goes wherever a request goes), within its own
+ * timeout (a silent socket fails the attempt as ETIMEDOUT, which the SDK's retry policy retries),
+ * never following a redirect, and with any Retry-After rewritten to sane whole seconds.
+ */
+export function requestGuard(options: GuardOptions): PipelinePolicy {
+  return {
+    name: "pairedDrRequestGuard",
+    async sendRequest(request, next) {
+      const { RestError } = require("@azure/core-rest-pipeline") as typeof import("@azure/core-rest-pipeline");
+      const url = new URL(request.url);
+      const what = `${request.method} ${url.pathname}`;
+      if (url.origin !== options.origin) {
+        throw new Error(
+          `refusing ${request.method} ${url.origin}${url.pathname}: only the ARM endpoint ${options.origin} is called`,
+        );
+      }
+      const outer = request.abortSignal;
+      const attempt = new AbortController();
+      let ownTimeout = false;
+      const timer = setTimeout(() => {
+        ownTimeout = true;
+        attempt.abort();
+      }, Math.max(1, options.requestTimeoutMs));
+      const onOuter = () => attempt.abort();
+      if (outer?.aborted) attempt.abort();
+      outer?.addEventListener("abort", onOuter);
+      request.abortSignal = attempt.signal;
+      try {
+        const response = await next(request);
+        if (response.status >= 300 && response.status < 400) {
+          throw new Error(
+            `${what}: HTTP ${response.status} redirect to ${response.headers.get("location") ?? "(no location)"} refused`,
+          );
+        }
+        for (const h of RETRY_AFTER_HEADERS) response.headers.delete(h);
+        const retryAfter = response.headers.get("retry-after");
+        if (retryAfter !== undefined) {
+          const seconds = retryAfterSeconds(retryAfter, Date.now(), options.maxWaitSeconds);
+          if (seconds === undefined) response.headers.delete("retry-after");
+          else response.headers.set("retry-after", String(seconds));
+        }
+        return response;
+      } catch (e) {
+        if (ownTimeout && !outer?.aborted) {
+          throw new RestError(
+            `${what}: no complete answer within ${options.requestTimeoutMs / 1000}s`,
+            { code: "ETIMEDOUT", request },
+          );
+        }
+        throw e;
+      } finally {
+        clearTimeout(timer);
+        outer?.removeEventListener("abort", onOuter);
+        request.abortSignal = outer;
+      }
+    },
+  };
+}
+
+export interface ClientOptions {
+  readonly endpoint: string;
+  readonly subscriptionId: string;
+  readonly requestTimeoutMs: number;
+  /** Retries of one request: 5xx, 408, network errors and timeouts, and 429/503 with Retry-After. */
+  readonly maxRetries: number;
+  /** The first retry's backoff; it doubles per retry up to maxWaitSeconds. */
+  readonly retryDelayMs: number;
+  readonly maxWaitSeconds: number;
+}
+
+/** A SqlManagementClient on one endpoint, with the guard on every attempt and no redirects. */
+export function sqlClient(access: ArmAccess, o: ClientOptions): SqlManagementClient {
+  const { SqlManagementClient } = require("@azure/arm-sql") as typeof import("@azure/arm-sql");
+  const endpoint = o.endpoint.replace(/\/+$/, "");
+  return new SqlManagementClient(access.credential, o.subscriptionId, {
+    endpoint,
+    // Request URLs are built on $host, not on endpoint (arm-sql SqlManagementClient constructor).
+    $host: endpoint,
+    credentialScopes: `${endpoint}/.default`,
+    retryOptions: {
+      maxRetries: o.maxRetries,
+      retryDelayInMs: o.retryDelayMs,
+      maxRetryDelayInMs: o.maxWaitSeconds * 1000,
+    },
+    redirectOptions: { maxRetries: 0 },
+    ...(access.tls && { tlsOptions: { ca: access.tls.ca } }),
+    userAgentOptions: { userAgentPrefix: "paired-dr" },
+    additionalPolicies: [
+      {
+        policy: requestGuard({
+          origin: new URL(endpoint).origin,
+          requestTimeoutMs: o.requestTimeoutMs,
+          maxWaitSeconds: o.maxWaitSeconds,
+        }),
+        position: "perRetry",
+      },
+    ],
+  });
+}
+
+/** An ARM error's code and HTTP status, from the SDK's RestError (or nothing for other errors). */
+export function armError(e: unknown): { code?: string; status?: number; message: string } {
+  const err = e as { code?: unknown; statusCode?: unknown; message?: unknown };
+  return {
+    ...(typeof err?.code === "string" && { code: err.code }),
+    ...(typeof err?.statusCode === "number" && { status: err.statusCode }),
+    message: typeof err?.message === "string" ? err.message : String(e),
+  };
+}
