@@ -14,7 +14,7 @@ import {
 } from "./components/deploymentFacts";
 import { MetastorePair } from "./components/metastore/metastorePair";
 import { ElasticPoolPair } from "./components/sql/elasticPoolPair";
-import { recordedSql, sqlTransition } from "./components/sql/plan";
+import { recordedSql, sqlSettings, sqlTransition } from "./components/sql/plan";
 import { deriveRole, peerSite } from "./components/role";
 import { DualRegionBucket } from "./components/dualRegionBucket";
 import { Workspace } from "./components/workspace/workspace";
@@ -171,6 +171,7 @@ export = async () => {
         server: sqlPair.serverName,
         pools: sqlPair.plan.pools.map((p) => p.name),
         failoverGroups: sqlPair.failoverGroupsCreated,
+        settings: sqlSettings(config.sql),
       },
     },
   };

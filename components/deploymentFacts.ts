@@ -3,6 +3,7 @@ import type { PlatformConfig } from "../config/schema";
 import { FACTS_KIND, type DeploymentFacts } from "../policies/facts";
 import { acknowledgmentsSet } from "../policies/promotion";
 import type { LastDeployment } from "./lastDeployment";
+import { sqlSettings } from "./sql/plan";
 import type { Role } from "./role";
 
 // The record's shape is the contract with the policy pack, which owns it (dependency-free there).
@@ -55,6 +56,8 @@ export function buildDeploymentFacts(
       failoverMode: config.sql.failover.mode,
       acknowledgeDataLoss: config.sql.failover.acknowledgeDataLoss,
       awaitingPeer: [...sqlAwaitingPeer],
+      settings: sqlSettings(config.sql),
+      lastSettings: last.role ? (last.sql?.settings ?? null) : null,
     },
     // The GCS data class meets turbo's 15 minutes only if both buckets use it.
     gcsTurbo:

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { SqlSettings } from "../policies/facts";
 import type { Role } from "./role";
 
 /** The stack output this program writes for its own next deployment to read. */
@@ -28,6 +29,8 @@ export interface LastDeployment {
     readonly server: string;
     readonly pools: readonly string[];
     readonly failoverGroups: readonly string[];
+    /** The settings it deployed with (components/sql/plan.ts, sqlSettings); absent before them. */
+    readonly settings?: SqlSettings;
   };
 }
 
@@ -40,7 +43,29 @@ function parseSql(v: unknown): LastDeployment["sql"] {
   const pools = strings(o.pools);
   const failoverGroups = strings(o.failoverGroups);
   if (typeof o.server !== "string" || !pools || !failoverGroups) return undefined;
-  return { server: o.server, pools, failoverGroups };
+  const settings = parseSqlSettings(o.settings);
+  return { server: o.server, pools, failoverGroups, ...(settings && { settings }) };
+}
+
+function parseSqlSettings(v: unknown): SqlSettings | undefined {
+  if (v === null || typeof v !== "object") return undefined;
+  const o = v as Record<string, unknown>;
+  const whole = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
+  if (
+    (o.strategy !== "budget" && o.strategy !== "tiered" && o.strategy !== "geo-distributed") ||
+    !whole(o.databasesPerGroup) ||
+    !whole(o.gracePeriodMinutes) ||
+    !whole(o.tenants) ||
+    typeof o.tenantsDigest !== "string"
+  )
+    return undefined;
+  return {
+    strategy: o.strategy,
+    databasesPerGroup: o.databasesPerGroup as number,
+    gracePeriodMinutes: o.gracePeriodMinutes as number,
+    tenants: o.tenants as number,
+    tenantsDigest: o.tenantsDigest,
+  };
 }
 
 /** Reads the parts of a `deployment` output it understands; anything malformed reads as absent. */

@@ -30,6 +30,19 @@ export const TYPE = {
 
 export type Role = "active" | "passive";
 
+/**
+ * The SQL config that decides what the failover groups contain and which tenants are
+ * geo-restored: a change to any of it writes to the groups (components/sql/plan.ts, sqlSettings).
+ */
+export interface SqlSettings {
+  strategy: "budget" | "tiered" | "geo-distributed";
+  databasesPerGroup: number;
+  gracePeriodMinutes: number;
+  /** How many tenants, and a digest of their IDs, tiers and homes in order. */
+  tenants: number;
+  tenantsDigest: string;
+}
+
 export interface RegionPair {
   region: string;
   peerRegion: string;
@@ -66,6 +79,10 @@ export interface DeploymentFacts {
     acknowledgeDataLoss: boolean;
     /** Failover groups this stack owns that wait for the peer's server and pool to exist. */
     awaitingPeer: string[];
+    /** The settings that shape the failover groups and the geo-restore, now. */
+    settings: SqlSettings;
+    /** The same, as this stack's last deployment recorded them; null when it recorded none. */
+    lastSettings: SqlSettings | null;
   };
   gcsTurbo: boolean;
   allowSingleRegionStorage: boolean;

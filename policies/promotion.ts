@@ -180,6 +180,41 @@ export function staleTakeoverProblems(f: DeploymentFacts): string[] {
   ];
 }
 
+/**
+ * The SQL estate keeps its settings while promoted and in any deployment that changes a role.
+ * While `promote` is true the primary's failover groups are primary on the secondary's server,
+ * and Azure refuses every change sent to a group's secondary server (400
+ * FailoverGroupUpdateOrDeleteRequestOnSecondary, azure-rest-api-specs Microsoft.Sql/stable/
+ * 2021-11-01/FailoverGroups.json); a deployment that changes a role moves the groups while it
+ * runs; a tenant without a replica is geo-restored from backups that a new tenant does not have.
+ */
+export function sqlSettingsProblems(f: DeploymentFacts): string[] {
+  const last = f.sql.lastSettings;
+  const kind = stepKind(f.lastRole, f.role);
+  if (last === null || !(f.promote || kind === "promotion" || kind === "demotion")) return [];
+  const now = f.sql.settings;
+  const why = f.promote
+    ? "while promote is true the primary's failover groups are primary on the secondary's server, and Azure refuses any change sent to a group's secondary server (FailoverGroupUpdateOrDeleteRequestOnSecondary). Revert it, and change it in its own pull request once the failback is done (promote: false)"
+    : `a deployment that changes site '${f.site}''s role moves the failover groups, and Azure refuses a change sent to a group's secondary server (FailoverGroupUpdateOrDeleteRequestOnSecondary). Revert it, and change it in its own pull request once every step of this failback is deployed`;
+  const problems: string[] = [];
+  for (const key of ["strategy", "databasesPerGroup", "gracePeriodMinutes"] as const) {
+    if (now[key] !== last[key]) {
+      const path = key === "strategy" ? "sql.strategy" : `sql.failoverGroups.${key}`;
+      problems.push(`Keep ${path} at ${last[key]} (given: ${now[key]}): ${why}`);
+    }
+  }
+  if (now.tenantsDigest !== last.tenantsDigest) {
+    const given =
+      now.tenants === last.tenants
+        ? `${now.tenants}, with other IDs, tiers or homes`
+        : String(now.tenants);
+    problems.push(
+      `Keep sql.tenants as deployed (${last.tenants} tenants; given: ${given}): ${why}; a tenant without a replica is geo-restored on promotion from backups a new tenant does not have`,
+    );
+  }
+  return problems;
+}
+
 /** Every problem of the promotion protocol for this deployment, in a fixed order. */
 export function protocolProblems(f: DeploymentFacts): string[] {
   const kind = stepKind(f.lastRole, f.role);
@@ -188,5 +223,6 @@ export function protocolProblems(f: DeploymentFacts): string[] {
     ...leftoverProblems(f),
     ...staleTakeoverProblems(f),
     ...preflightProblems(f),
+    ...sqlSettingsProblems(f),
   ];
 }

@@ -25,6 +25,7 @@ import {
   type Platform,
   type Site,
 } from "../tools/runbook/model";
+import { RunbookPlayer } from "../tools/runbook/play";
 import { readRunbook, RunbookError } from "../tools/runbook/schema";
 import { PRIMARY_LOST_WRITES_AT_EPOCH_2, ROOT, res, tempDir } from "./helpers";
 
@@ -397,6 +398,16 @@ describe("runbooks", () => {
     ]);
     expect(r!.unusedGaps).toEqual([
       "one-writer in metastore (issue 10) never occurred: remove the gap",
+    ]);
+  });
+
+  it("without the gate, a group change while promoted fails where Azure would", async () => {
+    const runbook = readRunbook(path.join(ROOT, "runbooks/sql-change-while-promoted.yaml"));
+    // The same steps up to the change, then deployed instead of expected refused.
+    const steps = runbook.steps.slice(0, 9).concat([{ up: "primary" }]);
+    const r = await new RunbookPlayer(async () => [], ROOT).play({ ...runbook, steps });
+    expect(r.steps.at(-1)!.errors).toEqual([
+      "FailoverGroupUpdateOrDeleteRequestOnSecondary: primary updates failover group acmedata-primary-fg-mgmt, whose primary is secondary",
     ]);
   });
 

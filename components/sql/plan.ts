@@ -5,6 +5,8 @@ import {
   type SqlSpec,
   type Tenant,
 } from "../../config/sqlSchema";
+import { createHash } from "node:crypto";
+import type { SqlSettings } from "../../policies/facts";
 import type { Role, Site } from "../role";
 
 /**
@@ -199,6 +201,18 @@ export function planSql(
           databases: unreplicated.map(asDatabase(unreplicatedPool)),
         },
       }),
+  };
+}
+
+/** The settings a deployment records, for the gate to hold still while the roles move. */
+export function sqlSettings(spec: SqlSpec): SqlSettings {
+  const list = spec.tenants.map((t) => [t.id, t.tier, t.home]);
+  return {
+    strategy: spec.strategy,
+    databasesPerGroup: spec.failoverGroups.databasesPerGroup,
+    gracePeriodMinutes: spec.failoverGroups.gracePeriodMinutes,
+    tenants: spec.tenants.length,
+    tenantsDigest: createHash("sha256").update(JSON.stringify(list)).digest("hex").slice(0, 16),
   };
 }
 

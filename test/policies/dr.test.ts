@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { DeploymentFacts } from "../../policies/facts";
 import { STATEFUL_TYPES } from "../../components/stateful";
 import { drOneActiveSite } from "../../policies/dr-one-active-site";
 import { drPromotionGate } from "../../policies/dr-promotion-gate";
@@ -251,6 +252,51 @@ describe("dr-promotion-gate", () => {
     expect(await stackMessages(policy, stale)).toEqual([
       "Remove promotion.acceptColdStandbyRto (set it back to false): it was already set when site 'secondary' was last deployed, so it acknowledged an earlier promotion, not this one",
     ]);
+  });
+
+  // Azure refuses a change sent to a failover group's secondary server (400
+  // FailoverGroupUpdateOrDeleteRequestOnSecondary, azure-rest-api-specs Microsoft.Sql/stable/
+  // 2021-11-01/FailoverGroups.json): while promoted, the owning (primary) stack's server is it.
+  it("holds the SQL settings still while promoted and in any deployment that changes a role", async () => {
+    const promotedWhy =
+      "while promote is true the primary's failover groups are primary on the secondary's server, and Azure refuses any change sent to a group's secondary server (FailoverGroupUpdateOrDeleteRequestOnSecondary). Revert it, and change it in its own pull request once the failback is done (promote: false)";
+    const changed = (f: DeploymentFacts) => {
+      f.sql.settings = { ...f.sql.settings, gracePeriodMinutes: 120, tenants: 61, tenantsDigest: "fedcba9876543210" };
+    };
+    // The primary, standing down as promoted, some steps later: a tenant and the grace period.
+    const promotedPrimary = withFacts(passiveStack(), (f) => {
+      f.site = "primary";
+      f.promote = true;
+      changed(f);
+    });
+    expect(await stackMessages(policy, promotedPrimary)).toEqual([
+      `Keep sql.failoverGroups.gracePeriodMinutes at 60 (given: 120): ${promotedWhy}`,
+      `Keep sql.tenants as deployed (60 tenants; given: 61): ${promotedWhy}; a tenant without a replica is geo-restored on promotion from backups a new tenant does not have`,
+    ]);
+    // The same list reordered or retiered counts as a change, said as such.
+    const retiered = withFacts(promotedPrimary, (f) => {
+      f.sql.settings = { ...f.sql.lastSettings!, tenantsDigest: "fedcba9876543210" };
+    });
+    expect(await stackMessages(policy, retiered)).toEqual([
+      `Keep sql.tenants as deployed (60 tenants; given: 60, with other IDs, tiers or homes): ${promotedWhy}; a tenant without a replica is geo-restored on promotion from backups a new tenant does not have`,
+    ]);
+    // The promoted secondary too: it geo-restores the tenants that have no replica.
+    expect(await stackMessages(policy, withFacts(promoting(), changed))).toHaveLength(2);
+    // The failback's first step (promote false, the secondary standing down).
+    const failback = withFacts(activeStack(), (f) => {
+      f.site = "secondary";
+      f.role = "passive";
+      f.lastRole = "active";
+      f.sql.settings = { ...f.sql.settings, strategy: "geo-distributed" };
+    });
+    expect(await stackMessages(policy, failback)).toEqual([
+      "Keep sql.strategy at tiered (given: geo-distributed): a deployment that changes site 'secondary''s role moves the failover groups, and Azure refuses a change sent to a group's secondary server (FailoverGroupUpdateOrDeleteRequestOnSecondary). Revert it, and change it in its own pull request once every step of this failback is deployed",
+    ]);
+    // Steady and unpromoted: any change; a last deployment that recorded no settings: nothing to hold.
+    expect(await runStack(policy, withFacts(activeStack(), changed))).toEqual([]);
+    expect(
+      await runStack(policy, withFacts(promotedPrimary, (f) => (f.sql.lastSettings = null))),
+    ).toEqual([]);
   });
 
   it("reports missing deployment facts", async () => {

@@ -12,7 +12,7 @@ import type {
   StackValidationPolicy,
 } from "@pulumi/policy";
 import { STATEFUL_TYPES } from "../../components/stateful";
-import { FACTS_KIND, TYPE, type DeploymentFacts } from "../../policies/facts";
+import { FACTS_KIND, TYPE, type DeploymentFacts, type SqlSettings } from "../../policies/facts";
 
 export { TYPE };
 
@@ -30,6 +30,15 @@ export interface TestResource {
   /** The resource's `protect` option; the plan protects every stateful type. */
   protect?: boolean;
 }
+
+/** The shipped config's SQL settings, as components/sql/plan.ts sqlSettings records them. */
+export const SETTINGS: SqlSettings = {
+  strategy: "tiered",
+  databasesPerGroup: 20,
+  gracePeriodMinutes: 60,
+  tenants: 60,
+  tenantsDigest: "0123456789abcdef",
+};
 
 /** Facts of the primary stack, active, deployed before as active, peer readable and passive. */
 export function validFacts(): DeploymentFacts {
@@ -52,6 +61,8 @@ export function validFacts(): DeploymentFacts {
       failoverMode: "planned",
       acknowledgeDataLoss: false,
       awaitingPeer: [],
+      settings: { ...SETTINGS },
+      lastSettings: { ...SETTINGS },
     },
     gcsTurbo: true,
     allowSingleRegionStorage: false,
