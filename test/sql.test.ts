@@ -196,6 +196,16 @@ describe("planSql in both roles", () => {
     });
   });
 
+  // Docs (active-geo-replication-overview, "scale"): scale a geo-secondary down only after its
+  // primaries left. Standing down, the primary still serves them until the peer's promotion.
+  it("tiered: a demoted site keeps its paid pool until its groups have left", () => {
+    const standingDown = planSql(tiered, "acmedata", "primary", "passive", false, true);
+    expect(standingDown.pools.map((x) => `${x.name}:${x.capacity}`)).toEqual(["paid:8", "trial:4"]);
+    expect(standingDown.holds).toEqual([]);
+    const afterPeerPromotion = planSql(tiered, "acmedata", "primary", "passive", false, false);
+    expect(afterPeerPromotion.pools.map((x) => `${x.name}:${x.capacity}`)).toEqual(["paid:4", "trial:4"]);
+  });
+
   it("tiered: after failback the recovered trial databases stay until released", () => {
     expect(summary(tiered, "secondary", "passive", true).recovery).toBe("trial:20");
     expect(
@@ -374,8 +384,12 @@ describe("the ElasticPoolPair in the program", () => {
     ).toEqual([["sql-entra-admin", ["login", "sid"]]]);
   });
   it("promotion: the secondary takes every group, scales its paid pool up and geo-restores the trial tenants", async () => {
-    const [, promoted] = await sequence("secondary", [false, true]);
+    const [passive, promoted] = await sequence("secondary", [false, true]);
     const holds = holdsOf(promoted!);
+    const poolChanges = diffPlans(passive!, promoted!)
+      .updated.filter((u) => u.resource.type === POOL)
+      .map((u) => [u.resource.name, u.changes.map((c) => [c.path, c.before, c.after])]);
+    expect(poolChanges).toEqual([["sql-pool-paid", [["sku.capacity", 4, 8]]]]);
     expect(holds.map((h) => h.inputs.failoverGroupId)).toEqual(
       ["mgmt", "paid-01", "paid-02"].map(
         (g) =>
@@ -396,6 +410,12 @@ describe("the ElasticPoolPair in the program", () => {
     });
     expect(provider).toContain('require("@azure/arm-sql")');
     expect(provider).toContain('require("@azure/identity")');
+    // Scale up, then fail over: each paid group's hold waits for the paid pool, which this same
+    // deployment scales from 4 to 8 vCores; the management databases are in no pool.
+    const urn = (type: string, name: string) => findResource(promoted!.resources, type, name).urn;
+    const server = urn("azure-native:sql:Server", "sql-server");
+    const paidPool = urn(POOL, "sql-pool-paid");
+    expect(holds.map((h) => h.dependencies)).toEqual([[server], [server, paidPool], [server, paidPool]]);
     expect(
       byType(promoted!.resources, POOL).map((p) => [
         p.inputs.elasticPoolName,

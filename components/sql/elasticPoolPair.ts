@@ -6,6 +6,8 @@ import { peerSite, type Role, type Site } from "../role";
 import { FailoverGroupPrimary } from "./failover/hold";
 import {
   creatableGroups,
+  failoverGroups,
+  groupPool,
   holdableGroups,
   planSql,
   type SqlRecord,
@@ -218,8 +220,12 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
     if (holds.length) {
       // Forced only by the promotion itself: a hold's update never moves a group.
       const forced = args.promoting && spec.failover.mode === "forced";
+      const pairGroups = new Map(failoverGroups(spec, prefix).map((g) => [g.name, g]));
       for (const fg of holds) {
-        // The pools first: seed 002 scales the new primary's pool up before it takes the load.
+        // The group's pool first, scaled up before its primaries arrive (seed 002): Azure refuses
+        // a pool update while a geo-failover runs (ElasticPoolUpdateLinksNotInCatchup,
+        // UpdateNotAllowedIfGeoDrOperationInProgress).
+        const pool = pairGroups.get(fg) && groupPool(pairGroups.get(fg)!);
         const ownedGroup = groups.get(fg);
         new FailoverGroupPrimary(
           `${name}-hold-${fg}`,
@@ -230,7 +236,11 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
           },
           {
             parent: this,
-            dependsOn: [server, ...pools.values(), ...(ownedGroup ? [ownedGroup] : [])],
+            dependsOn: [
+              server,
+              ...(pool && pools.has(pool) ? [pools.get(pool)!] : []),
+              ...(ownedGroup ? [ownedGroup] : []),
+            ],
           },
         );
       }
