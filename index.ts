@@ -14,7 +14,7 @@ import {
 } from "./components/deploymentFacts";
 import { MetastorePair } from "./components/metastore/metastorePair";
 import { ElasticPoolPair } from "./components/sql/elasticPoolPair";
-import { recordedSql, sqlSettings, sqlTransition } from "./components/sql/plan";
+import { recordedSql, restoreWaves, sqlSettings, sqlTransition } from "./components/sql/plan";
 import { deriveRole, peerSite } from "./components/role";
 import { DualRegionBucket } from "./components/dualRegionBucket";
 import { Workspace } from "./components/workspace/workspace";
@@ -149,6 +149,8 @@ export = async () => {
       failoverGroupsOwned: sqlPair.failoverGroupsCreated,
       holds: sqlPair.holdsRegistered,
       recovering: sqlPair.plan.recovery?.databases.length ?? 0,
+      // Azure geo-restores 4 databases at once per pool: the waves this promotion waits for.
+      geoRestoreWaves: restoreWaves(sqlPair.plan.recovery?.databases.length ?? 0),
     },
     // Read back by this stack's next deployment (components/lastDeployment.ts).
     [DEPLOYMENT_OUTPUT]: {

@@ -3,7 +3,7 @@ import type { PlatformConfig } from "../config/schema";
 import { FACTS_KIND, type DeploymentFacts } from "../policies/facts";
 import { acknowledgmentsSet } from "../policies/promotion";
 import type { LastDeployment } from "./lastDeployment";
-import { sqlSettings } from "./sql/plan";
+import { sqlSettings, unreplicatedTenants } from "./sql/plan";
 import type { Role } from "./role";
 
 // The record's shape is the contract with the policy pack, which owns it (dependency-free there).
@@ -56,6 +56,7 @@ export function buildDeploymentFacts(
       failoverMode: config.sql.failover.mode,
       acknowledgeDataLoss: config.sql.failover.acknowledgeDataLoss,
       awaitingPeer: [...sqlAwaitingPeer],
+      geoRestoredTenants: unreplicatedTenants(config.sql).length,
       settings: sqlSettings(config.sql),
       lastSettings: last.role ? (last.sql?.settings ?? null) : null,
     },

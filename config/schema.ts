@@ -239,9 +239,14 @@ export const makeConfigSchema = (repo: RepoFiles) =>
       lake: z.number({ error: "must be a number of minutes" }).positive().default(60),
       /** Azure SQL in failover groups (active geo-replication: about 5 s). Default 1. */
       sql: z.number({ error: "must be a number of minutes" }).positive().default(1),
+      /**
+       * Tenant databases without a replica, geo-restored on promotion (Azure: about an hour of
+       * geo-replicated backups). Default 60.
+       */
+      sqlGeoRestore: z.number({ error: "must be a number of minutes" }).positive().default(60),
       /** Dual-region buckets: turbo replication 15 min, default replication 60. Default 15. */
       gcs: z.number({ error: "must be a number of minutes" }).positive().default(15),
-    }).default({ lake: 60, sql: 1, gcs: 15 }),
+    }).default({ lake: 60, sql: 1, sqlGeoRestore: 60, gcs: 15 }),
     /** Acknowledgments the promotion gate looks for; set them in the promotion pull request. */
     promotion: strictObject({
       /** Promote a cold metastore standby, accepting tens of minutes to create its service. */

@@ -79,6 +79,8 @@ export interface DeploymentFacts {
     acknowledgeDataLoss: boolean;
     /** Failover groups this stack owns that wait for the peer's server and pool to exist. */
     awaitingPeer: string[];
+    /** Tenants without a replica: geo-restored on promotion (trial tenants; all under budget). */
+    geoRestoredTenants: number;
     /** The settings that shape the failover groups and the geo-restore, now. */
     settings: SqlSettings;
     /** The same, as this stack's last deployment recorded them; null when it recorded none. */
@@ -87,7 +89,13 @@ export interface DeploymentFacts {
   gcsTurbo: boolean;
   allowSingleRegionStorage: boolean;
   promotion: { acceptColdStandbyRto: boolean; acknowledgeForcedFailover: boolean };
-  rpoTargetsMinutes: { metastore: number; lake: number; sql: number; gcs: number };
+  rpoTargetsMinutes: {
+    metastore: number;
+    lake: number;
+    sql: number;
+    sqlGeoRestore: number;
+    gcs: number;
+  };
 }
 
 /** The part of a policy resource the pure helpers read. */

@@ -4,10 +4,11 @@
  * table both use it. Schedule intervals come from cron-parser (config/cron), never hand-parsed.
  */
 import { isRestoreSchedule } from "../components/naming";
+import { GEO_RESTORES_PER_POOL } from "../components/sql/limits";
 import { maxIntervalMinutes } from "../config/cron";
 import { TYPE, type DeploymentFacts, type ResourceLike } from "./facts";
 
-export type DataClass = "metastore" | "lake" | "sql" | "gcs";
+export type DataClass = "metastore" | "lake" | "sql" | "sql-geo-restore" | "gcs";
 
 export interface RpoRow {
   dataClass: DataClass;
@@ -23,6 +24,7 @@ export interface RpoRow {
 export const SQL_FAILOVER_GROUP_RPO_MINUTES = 5 / 60;
 /** Geo-restore from geo-replicated backups; Azure SQL states an RPO of 1 hour. */
 export const SQL_GEO_RESTORE_RPO_MINUTES = 60;
+
 /** GCS turbo replication (rpo ASYNC_TURBO) replicates within 15 minutes. */
 export const GCS_TURBO_RPO_MINUTES = 15;
 /** GCS default dual-region replication targets 1 hour (99.9% of objects). */
@@ -51,13 +53,17 @@ export function cronIntervalMinutes(expr: unknown, timeZone?: unknown): number |
   return intervals.get(key);
 }
 
-/** The achieved RPO of each data class, in a fixed order: metastore, lake, sql, gcs. */
+/**
+ * The achieved RPO of each data class, in a fixed order: metastore, lake, sql (the failover
+ * groups), sql-geo-restore (tenants without a replica), gcs.
+ */
 export function computeRpo(resources: readonly ResourceLike[], facts: DeploymentFacts): RpoRow[] {
   const targets = facts.rpoTargetsMinutes;
   return [
     row("metastore", targets.metastore, metastoreRpo(resources, facts)),
     row("lake", targets.lake, lakeRpo(resources)),
     row("sql", targets.sql, sqlRpo(facts)),
+    row("sql-geo-restore", targets.sqlGeoRestore, sqlGeoRestoreRpo(facts)),
     row("gcs", targets.gcs, gcsRpo(resources, facts)),
   ];
 }
@@ -175,21 +181,29 @@ function lakeRpo(resources: readonly ResourceLike[]): Achieved {
 }
 
 function sqlRpo(facts: DeploymentFacts): Achieved {
-  switch (facts.sql.strategy) {
-    case "tiered":
-    case "geo-distributed":
-      return {
-        minutes: SQL_FAILOVER_GROUP_RPO_MINUTES,
-        basis: `${facts.sql.strategy}: failover groups (asynchronous geo-replication, RPO 5 seconds)`,
-      };
-    case "budget":
-      return {
-        minutes: SQL_GEO_RESTORE_RPO_MINUTES,
-        basis: `budget: tenant databases are geo-restored (RPO ${SQL_GEO_RESTORE_RPO_MINUTES} minutes); only the management databases are in a failover group`,
-      };
-    default:
-      return { minutes: null, basis: `unknown SQL strategy ${String(facts.sql.strategy)}` };
-  }
+  const strategy = facts.sql.strategy;
+  const what =
+    strategy === "budget"
+      ? "the management databases"
+      : strategy === "tiered" || strategy === "geo-distributed"
+        ? "the management databases and the paid tenants"
+        : undefined;
+  if (what === undefined)
+    return { minutes: null, basis: `unknown SQL strategy ${String(strategy)}` };
+  return {
+    minutes: SQL_FAILOVER_GROUP_RPO_MINUTES,
+    basis: `${strategy}: ${what} in failover groups (asynchronous geo-replication, RPO 5 seconds)`,
+  };
+}
+
+function sqlGeoRestoreRpo(facts: DeploymentFacts): Achieved {
+  const n = facts.sql.geoRestoredTenants;
+  if (n === 0) return { minutes: null, basis: "no tenant without a replica" };
+  const which = facts.sql.strategy === "budget" ? "tenant" : "trial tenant";
+  return {
+    minutes: SQL_GEO_RESTORE_RPO_MINUTES,
+    basis: `${n} ${which} database${n === 1 ? "" : "s"} without a replica, geo-restored on promotion from geo-replicated backups (RPO ${SQL_GEO_RESTORE_RPO_MINUTES} minutes), at most ${GEO_RESTORES_PER_POOL} per pool at once`,
+  };
 }
 
 function gcsRpo(resources: readonly ResourceLike[], facts: DeploymentFacts): Achieved {

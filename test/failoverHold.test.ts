@@ -24,8 +24,7 @@ const FG =
 const V = "api-version=2020-11-01-preview";
 
 type Reply =
-  | { status: number; body?: unknown; raw?: string; headers?: Record<string, string> }
-  | "silent";
+  { status: number; body?: unknown; raw?: string; headers?: Record<string, string> } | "silent";
 const role = (replicationRole: string): Reply => ({
   status: 200,
   body: { id: FG, name: "fg1", properties: { replicationRole } },
@@ -239,7 +238,11 @@ describe("FailoverGroupPrimary through @azure/arm-sql (a server made primary on 
     const api = await start({
       [`GET ${FG}`]: [role("Secondary"), role("Primary")],
       [`POST ${FG}/failover`]: [
-        armError(400, "FailoverGroupNotSecondary", "Failover cannot be initiated from the primary server in a Failover Group."),
+        armError(
+          400,
+          "FailoverGroupNotSecondary",
+          "Failover cannot be initiated from the primary server in a Failover Group.",
+        ),
       ],
     });
     const result = await api.provider.create!(inputs(api.url));
@@ -262,7 +265,11 @@ describe("FailoverGroupPrimary through @azure/arm-sql (a server made primary on 
     const api = await start({
       [`GET ${FG}`]: [role("Secondary")],
       [`POST ${FG}/failover`]: [
-        armError(400, "PlannedFailoverTimedOut", "it timed out while trying to contact the partner"),
+        armError(
+          400,
+          "PlannedFailoverTimedOut",
+          "it timed out while trying to contact the partner",
+        ),
       ],
     });
     await expect(api.provider.create!(inputs(api.url))).rejects.toThrow(
@@ -312,7 +319,9 @@ describe("FailoverGroupPrimary through @azure/arm-sql (a server made primary on 
     const api = await start({ [`GET ${FG}`]: ["silent"] });
     await expect(
       api.provider.create!(inputs(api.url, { requestTimeoutSeconds: 0.2, maxRetries: 1 })),
-    ).rejects.toThrow(`failover group ${FG}: reading its role: ETIMEDOUT: GET ${FG}: no complete answer within 0.2s`);
+    ).rejects.toThrow(
+      `failover group ${FG}: reading its role: ETIMEDOUT: GET ${FG}: no complete answer within 0.2s`,
+    );
     expect(calls(api)).toEqual(Array(2).fill(`GET ${FG}?${V}`));
   });
 
@@ -395,9 +404,7 @@ describe("FailoverGroupPrimary through @azure/arm-sql (a server made primary on 
         [`POST ${FG}/failover`]: [
           accepted({ "Azure-AsyncOperation": `/operations/op1?${V}`, "Retry-After": retryAfter }),
         ],
-        "GET /operations/op1": [
-          withHeaders(op("InProgress"), { "Retry-After": retryAfter }),
-        ],
+        "GET /operations/op1": [withHeaders(op("InProgress"), { "Retry-After": retryAfter })],
       });
       await expect(api.provider.create!(inputs(api.url, { timeoutSeconds: 0.5 }))).rejects.toThrow(
         `failover group ${FG}: failover timed out after 0.5s`,
@@ -411,15 +418,15 @@ describe("FailoverGroupPrimary through @azure/arm-sql (a server made primary on 
       [`POST ${FG}/failover`]: [
         accepted({ "Azure-AsyncOperation": `/operations/op1?${V}`, "Retry-After": "-5" }),
       ],
-      "GET /operations/op1": [
-        withHeaders(op("InProgress"), { "Retry-After": "-5" }),
-      ],
+      "GET /operations/op1": [withHeaders(op("InProgress"), { "Retry-After": "-5" })],
     });
     await expect(
       api.provider.create!(inputs(api.url, { timeoutSeconds: 0.5, pollSeconds: 0.1 })),
     ).rejects.toThrow("timed out after 0.5s");
     // At most one poll per pollSeconds within the deadline (the first comes right after the POST).
-    expect(api.requests.filter((r) => r.url.startsWith("/operations/")).length).toBeLessThanOrEqual(6);
+    expect(api.requests.filter((r) => r.url.startsWith("/operations/")).length).toBeLessThanOrEqual(
+      6,
+    );
   });
 
   it("throws the code and message of a Failed operation", async () => {
@@ -511,7 +518,9 @@ describe("FailoverGroupPrimary through @azure/arm-sql (a server made primary on 
   });
 
   it("read returns the current role with a credential of its own; a 404 reads as gone", async () => {
-    const api = await start({ [`GET ${FG}`]: [role("Secondary"), armError(404, "ResourceNotFound", "gone")] });
+    const api = await start({
+      [`GET ${FG}`]: [role("Secondary"), armError(404, "ResourceNotFound", "gone")],
+    });
     const props: HoldOutputs = {
       ...inputs(api.url),
       replicationRole: "Primary",
@@ -571,15 +580,29 @@ describe("FailoverGroupPrimary through @azure/arm-sql (a server made primary on 
     const none = { changes: false, replaces: [], deleteBeforeReplace: false };
     const update = { changes: true, replaces: [], deleteBeforeReplace: false };
     expect(await api.provider.diff!(FG, olds, inputs("x"))).toEqual(none);
-    expect(await api.provider.diff!(FG, olds, inputs("x", { failoverGroupId: `${FG}-other` }))).toEqual({
+    expect(
+      await api.provider.diff!(FG, olds, inputs("x", { failoverGroupId: `${FG}-other` })),
+    ).toEqual({
       changes: true,
       replaces: ["failoverGroupId"],
       deleteBeforeReplace: false,
     });
-    expect(await api.provider.diff!(FG, olds, inputs("x", { mode: "forced", allowDataLoss: true }))).toEqual(update);
-    expect(await api.provider.diff!(FG, olds, inputs("x", { requestTimeoutSeconds: 30 }))).toEqual(update);
-    expect(await api.provider.diff!(FG, { ...olds, replicationRole: "Secondary" }, inputs("x"))).toEqual(update);
-    expect(await api.provider.diff!(FG, { ...olds, accessToken: "eyJ.stale" } as HoldOutputs, inputs("x"))).toEqual(update);
+    expect(
+      await api.provider.diff!(FG, olds, inputs("x", { mode: "forced", allowDataLoss: true })),
+    ).toEqual(update);
+    expect(await api.provider.diff!(FG, olds, inputs("x", { requestTimeoutSeconds: 30 }))).toEqual(
+      update,
+    );
+    expect(
+      await api.provider.diff!(FG, { ...olds, replicationRole: "Secondary" }, inputs("x")),
+    ).toEqual(update);
+    expect(
+      await api.provider.diff!(
+        FG,
+        { ...olds, accessToken: "eyJ.stale" } as HoldOutputs,
+        inputs("x"),
+      ),
+    ).toEqual(update);
     expect(api.requests).toEqual([]);
   });
 });
@@ -690,7 +713,12 @@ describe("the serialized hold provider, with the real DefaultAzureCredential", (
       expect(out.created.outs.replicationRole).toBe("Primary");
       expect(out.read.props.replicationRole).toBe("Primary");
       expect(stdout).not.toContain("cli-token");
-      expect(calls(api)).toEqual([`GET ${FG}?${V}`, `POST ${FG}/failover?${V}`, `GET ${FG}?${V}`, `GET ${FG}?${V}`]);
+      expect(calls(api)).toEqual([
+        `GET ${FG}?${V}`,
+        `POST ${FG}/failover?${V}`,
+        `GET ${FG}?${V}`,
+        `GET ${FG}?${V}`,
+      ]);
       // The create's session asked once, the read's once more: no token outlives its call.
       expect(api.requests.map((r) => r.auth)).toEqual([
         "Bearer cli-token-1",

@@ -282,11 +282,22 @@ describe("the deployment facts the policies read", () => {
         failoverMode: "planned",
         acknowledgeDataLoss: false,
         awaitingPeer: ["acmedata-secondary-fg-paid-01"],
+        geoRestoredTenants: 20,
+        // The shipped Pulumi.yaml: its 60 tenants' IDs, tiers and homes, in order, by sha256.
+        settings: {
+          strategy: "tiered",
+          databasesPerGroup: 20,
+          gracePeriodMinutes: 60,
+          tenants: 60,
+          tenantsDigest: "3feba973784637f4",
+        },
+        // The last deployment recorded no settings.
+        lastSettings: null,
       },
       gcsTurbo: true,
       allowSingleRegionStorage: false,
       promotion: { acceptColdStandbyRto: false, acknowledgeForcedFailover: false },
-      rpoTargetsMinutes: { metastore: 60, lake: 60, sql: 1, gcs: 15 },
+      rpoTargetsMinutes: { metastore: 60, lake: 60, sql: 1, sqlGeoRestore: 60, gcs: 15 },
     });
   });
 

@@ -203,7 +203,10 @@ describe("planSql in both roles", () => {
     expect(standingDown.pools.map((x) => `${x.name}:${x.capacity}`)).toEqual(["paid:8", "trial:4"]);
     expect(standingDown.holds).toEqual([]);
     const afterPeerPromotion = planSql(tiered, "acmedata", "primary", "passive", false, false);
-    expect(afterPeerPromotion.pools.map((x) => `${x.name}:${x.capacity}`)).toEqual(["paid:4", "trial:4"]);
+    expect(afterPeerPromotion.pools.map((x) => `${x.name}:${x.capacity}`)).toEqual([
+      "paid:4",
+      "trial:4",
+    ]);
   });
 
   it("tiered: after failback the recovered trial databases stay until released", () => {
@@ -354,6 +357,17 @@ describe("the ElasticPoolPair in the program", () => {
     expect(byType(primary!.resources, FG)).toHaveLength(3);
     // 3 management + 60 tenant databases; no secondary is registered anywhere.
     expect(byType(primary!.resources, DB)).toHaveLength(63);
+    // Geo-restore needs geo-redundant backups (recovery-using-backups.md): stated on every tenant
+    // without a replica, so that no default or policy elsewhere decides it.
+    const redundancy = (name: string) =>
+      findResource(primary!.resources, DB, name).inputs.requestedBackupStorageRedundancy;
+    expect(["sql-db-aurora", "sql-db-lincoln"].map(redundancy)).toEqual(["Geo", "Geo"]);
+    expect(["sql-db-contoso", "sql-db-catalog"].map(redundancy)).toEqual([undefined, undefined]);
+    expect(
+      byType(primary!.resources, DB).filter(
+        (d) => d.inputs.requestedBackupStorageRedundancy === "Geo",
+      ),
+    ).toHaveLength(20);
     const [secondary] = await sequence("secondary", [false]);
     expect(byType(secondary!.resources, DB)).toEqual([]);
     expect(
@@ -415,7 +429,11 @@ describe("the ElasticPoolPair in the program", () => {
     const urn = (type: string, name: string) => findResource(promoted!.resources, type, name).urn;
     const server = urn("azure-native:sql:Server", "sql-server");
     const paidPool = urn(POOL, "sql-pool-paid");
-    expect(holds.map((h) => h.dependencies)).toEqual([[server], [server, paidPool], [server, paidPool]]);
+    expect(holds.map((h) => h.dependencies)).toEqual([
+      [server],
+      [server, paidPool],
+      [server, paidPool],
+    ]);
     expect(
       byType(promoted!.resources, POOL).map((p) => [
         p.inputs.elasticPoolName,
@@ -432,8 +450,20 @@ describe("the ElasticPoolPair in the program", () => {
       createMode: "Recovery",
       recoverableDatabaseId: `${SUB}/acmedata-primary-sql-rg/providers/Microsoft.Sql/servers/acmedata-primary-sql/recoverabledatabases/tenant-aurora`,
       elasticPoolId: `${SUB}/acmedata-secondary-sql-rg/providers/Microsoft.Sql/servers/acmedata-secondary-sql/elasticPools/trial`,
+      // Its copy keeps geo-replicated backups too (recovery-using-backups.md).
+      requestedBackupStorageRedundancy: "Geo",
     });
     expect(restored.every((d) => d.options.protect)).toBe(true);
+    // Azure restores at most 4 databases at once per pool: 20 in 5 waves of 4 lanes, each
+    // database after the one 4 places before it; a day per restore, not Pulumi's default.
+    const trialPool = urn(POOL, "sql-pool-trial");
+    const rg = urn("azure-native:resources:ResourceGroup", "sql-rg");
+    expect(restored.map((d) => d.dependencies)).toEqual(
+      restored.map((_, i) => (i < 4 ? [trialPool, rg] : [trialPool, restored[i - 4]!.urn, rg])),
+    );
+    expect(new Set(restored.map((d) => JSON.stringify(d.options.customTimeouts)))).toEqual(
+      new Set([JSON.stringify({ create: "24h" })]),
+    );
   });
 
   it("after the flip, the home-primary stack registers no change to any database the failover made a secondary", async () => {

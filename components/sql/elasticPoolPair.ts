@@ -8,7 +8,9 @@ import {
   creatableGroups,
   failoverGroups,
   groupPool,
+  hasReplica,
   holdableGroups,
+  restoreLanes,
   planSql,
   type SqlRecord,
   type PoolName,
@@ -49,6 +51,15 @@ export function sqlNames(prefix: string, site: Site, subscriptionId: string) {
 }
 
 const GIB = 1024 ** 3;
+
+/**
+ * Geo-restore reads geo-replicated backups: a tenant without a replica keeps them, and so does
+ * its restored copy (recovery-using-backups.md: geo-restore needs geo-redundant backup storage).
+ */
+const GEO_BACKUPS = { requestedBackupStorageRedundancy: "Geo" } as const;
+
+/** Most geo-restores finish within 12 hours (recovery-using-backups.md); twice that, per database. */
+const GEO_RESTORE_TIMEOUT = "24h";
 
 /**
  * One site's half of the multi-tenant SQL estate (seed 002): an Entra-only server, its elastic
@@ -186,7 +197,13 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
         db.database,
         new TenantDatabase(
           `${name}-db-${db.tenant}`,
-          { ...onServer, databaseName: db.database, elasticPoolId: pools.get(db.pool)!.id, tags },
+          {
+            ...onServer,
+            databaseName: db.database,
+            elasticPoolId: pools.get(db.pool)!.id,
+            ...(!hasReplica(db.pool) && GEO_BACKUPS),
+            tags,
+          },
           afterServer,
         ),
       );
@@ -248,20 +265,30 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
 
     if (plan.recovery) {
       const pool = pools.get(plan.recovery.pool)!;
-      for (const db of plan.recovery.databases) {
-        new TenantDatabase(
-          `${name}-recovered-${db.tenant}`,
-          {
-            ...onServer,
-            databaseName: db.database,
-            elasticPoolId: pool.id,
-            createMode: "Recovery",
-            recoverableDatabaseId: `${peer.serverId}/recoverabledatabases/${db.database}`,
-            tags,
-          },
-          { ...stateful, dependsOn: [pool] },
+      const restored: pulumi.Resource[] = [];
+      const lanes = restoreLanes(plan.recovery.databases.length);
+      plan.recovery.databases.forEach((db, i) => {
+        const after = lanes[i];
+        restored.push(
+          new TenantDatabase(
+            `${name}-recovered-${db.tenant}`,
+            {
+              ...onServer,
+              databaseName: db.database,
+              elasticPoolId: pool.id,
+              createMode: "Recovery",
+              recoverableDatabaseId: `${peer.serverId}/recoverabledatabases/${db.database}`,
+              ...GEO_BACKUPS,
+              tags,
+            },
+            {
+              ...stateful,
+              dependsOn: [pool, ...(after === undefined ? [] : [restored[after]!])],
+              customTimeouts: { create: GEO_RESTORE_TIMEOUT },
+            },
+          ),
         );
-      }
+      });
     }
 
     this.plan = plan;

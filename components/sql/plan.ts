@@ -7,6 +7,7 @@ import {
 } from "../../config/sqlSchema";
 import { createHash } from "node:crypto";
 import type { SqlSettings } from "../../policies/facts";
+import { GEO_RESTORES_PER_POOL } from "./limits";
 import type { Role, Site } from "../role";
 
 /**
@@ -61,6 +62,24 @@ export interface SqlPlan {
 
 export const tenantDatabaseName = (tenant: string) => `tenant-${tenant}`;
 
+/** Only the paid pool's databases have a replica (a failover group's secondary). */
+export const hasReplica = (pool: PoolName) => pool === "paid";
+
+/**
+ * The geo-restores in waves of GEO_RESTORES_PER_POOL: for each database, the index of the one it
+ * waits for (the same lane in the wave before), or undefined in the first wave.
+ */
+export function restoreLanes(
+  count: number,
+  atOnce = GEO_RESTORES_PER_POOL,
+): (number | undefined)[] {
+  return Array.from({ length: count }, (_, i) => (i >= atOnce ? i - atOnce : undefined));
+}
+
+/** How many waves the geo-restore of `count` databases into one pool takes. */
+export const restoreWaves = (count: number, atOnce = GEO_RESTORES_PER_POOL) =>
+  Math.ceil(count / atOnce);
+
 /** The promote flag, from a site and its role. */
 export const promotedFrom = (site: Site, role: Role) =>
   (site === "primary") === (role === "passive");
@@ -114,6 +133,10 @@ export function failoverGroups(spec: SqlSpec, prefix: string): FailoverGroupPlan
   return [management, ...paid];
 }
 
+/** The tenants without a replica, geo-restored on promotion: trial tenants; all under budget. */
+export const unreplicatedTenants = (spec: SqlSpec): Tenant[] =>
+  spec.tenants.filter((t) => spec.strategy === "budget" || t.tier === "trial");
+
 const asDatabase =
   (pool: PoolName) =>
   (t: Tenant): TenantDatabasePlan => ({
@@ -145,7 +168,7 @@ export function planSql(
   const promote = promotedFrom(site, role);
   const groups = failoverGroups(spec, prefix);
   const unreplicatedPool: PoolName = spec.strategy === "budget" ? "tenants" : "trial";
-  const unreplicated = spec.tenants.filter((t) => spec.strategy === "budget" || t.tier === "trial");
+  const unreplicated = unreplicatedTenants(spec);
   const pools: PoolPlan[] = [];
   const databases: TenantDatabasePlan[] = [];
 

@@ -261,7 +261,12 @@ describe("dr-promotion-gate", () => {
     const promotedWhy =
       "while promote is true the primary's failover groups are primary on the secondary's server, and Azure refuses any change sent to a group's secondary server (FailoverGroupUpdateOrDeleteRequestOnSecondary). Revert it, and change it in its own pull request once the failback is done (promote: false)";
     const changed = (f: DeploymentFacts) => {
-      f.sql.settings = { ...f.sql.settings, gracePeriodMinutes: 120, tenants: 61, tenantsDigest: "fedcba9876543210" };
+      f.sql.settings = {
+        ...f.sql.settings,
+        gracePeriodMinutes: 120,
+        tenants: 61,
+        tenantsDigest: "fedcba9876543210",
+      };
     };
     // The primary, standing down as promoted, some steps later: a tenant and the grace period.
     const promotedPrimary = withFacts(passiveStack(), (f) => {
@@ -295,7 +300,10 @@ describe("dr-promotion-gate", () => {
     // Steady and unpromoted: any change; a last deployment that recorded no settings: nothing to hold.
     expect(await runStack(policy, withFacts(activeStack(), changed))).toEqual([]);
     expect(
-      await runStack(policy, withFacts(promotedPrimary, (f) => (f.sql.lastSettings = null))),
+      await runStack(
+        policy,
+        withFacts(promotedPrimary, (f) => (f.sql.lastSettings = null)),
+      ),
     ).toEqual([]);
   });
 
@@ -323,14 +331,21 @@ describe("dr-rpo-budget", () => {
     expect(await stackMessages(policy, rs)).toEqual([
       'Bring the metastore RPO within 30 minutes: it is 45 (backup "*/15 * * * *" every 15 + restore "*/30 * * * *" every 30 minutes)',
       'Bring the lake RPO within 60 minutes: it is 120 (longest of 3 replication schedules: replicate-sales-orders "0 0 0/2 * * ?" every 120 minutes)',
-      "Bring the sql RPO within 1 minutes: it is 60 (budget: tenant databases are geo-restored (RPO 60 minutes); only the management databases are in a failover group)",
     ]);
+    // Under budget every tenant is geo-restored: its own class, against its own target.
+    const strict = withFacts(rs, (f) => {
+      f.sql.geoRestoredTenants = 60;
+      f.rpoTargetsMinutes.sqlGeoRestore = 30;
+    });
+    expect((await stackMessages(policy, strict)).at(-1)).toBe(
+      "Bring the sql-geo-restore RPO within 30 minutes: it is 60 (60 tenant databases without a replica, geo-restored on promotion from geo-replicated backups (RPO 60 minutes), at most 4 per pool at once)",
+    );
   });
 
   it("shows fractional minutes with two decimals", async () => {
     const rs = withFacts(activeStack(), (f) => (f.rpoTargetsMinutes.sql = 0.05));
     expect(await stackMessages(policy, rs)).toEqual([
-      "Bring the sql RPO within 0.05 minutes: it is 0.08 (tiered: failover groups (asynchronous geo-replication, RPO 5 seconds))",
+      "Bring the sql RPO within 0.05 minutes: it is 0.08 (tiered: the management databases and the paid tenants in failover groups (asynchronous geo-replication, RPO 5 seconds))",
     ]);
   });
 

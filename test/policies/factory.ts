@@ -61,13 +61,14 @@ export function validFacts(): DeploymentFacts {
       failoverMode: "planned",
       acknowledgeDataLoss: false,
       awaitingPeer: [],
+      geoRestoredTenants: 20,
       settings: { ...SETTINGS },
       lastSettings: { ...SETTINGS },
     },
     gcsTurbo: true,
     allowSingleRegionStorage: false,
     promotion: { acceptColdStandbyRto: false, acknowledgeForcedFailover: false },
-    rpoTargetsMinutes: { metastore: 60, lake: 60, sql: 1, gcs: 15 },
+    rpoTargetsMinutes: { metastore: 60, lake: 60, sql: 1, sqlGeoRestore: 60, gcs: 15 },
   };
 }
 

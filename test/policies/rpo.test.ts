@@ -41,7 +41,17 @@ const SQL_OK: RpoRow = {
   targetMinutes: 1,
   achievedMinutes: 5 / 60,
   verdict: "ok",
-  basis: "tiered: failover groups (asynchronous geo-replication, RPO 5 seconds)",
+  basis:
+    "tiered: the management databases and the paid tenants in failover groups (asynchronous geo-replication, RPO 5 seconds)",
+};
+// The trial tenants have no replica: their RPO is Azure's geo-backup RPO, not the groups' 5 s.
+const SQL_GEO_RESTORE_OK: RpoRow = {
+  dataClass: "sql-geo-restore",
+  targetMinutes: 60,
+  achievedMinutes: 60,
+  verdict: "ok",
+  basis:
+    "20 trial tenant databases without a replica, geo-restored on promotion from geo-replicated backups (RPO 60 minutes), at most 4 per pool at once",
 };
 
 describe("computeRpo", () => {
@@ -50,6 +60,7 @@ describe("computeRpo", () => {
       METASTORE_OK,
       LAKE_OK,
       SQL_OK,
+      SQL_GEO_RESTORE_OK,
       {
         dataClass: "gcs",
         targetMinutes: 15,
@@ -65,6 +76,7 @@ describe("computeRpo", () => {
       METASTORE_OK,
       LAKE_OK,
       SQL_OK,
+      SQL_GEO_RESTORE_OK,
       {
         dataClass: "gcs",
         targetMinutes: 15,
@@ -74,7 +86,7 @@ describe("computeRpo", () => {
       },
     ]);
     const noTurbo = withFacts(passiveStack(), (f) => (f.gcsTurbo = false));
-    expect(rpo(noTurbo)[3]).toEqual({
+    expect(rpo(noTurbo)[4]).toEqual({
       dataClass: "gcs",
       targetMinutes: 15,
       achievedMinutes: 60,
@@ -162,26 +174,48 @@ describe("computeRpo", () => {
     });
   });
 
-  it("gives SQL 5 seconds with failover groups and 60 minutes on the budget strategy", () => {
+  it("gives SQL 5 seconds for the failover groups, and 60 minutes for the tenants without a replica", () => {
     const geo = withFacts(activeStack(), (f) => (f.sql.strategy = "geo-distributed"));
     expect(rpo(geo)[2]).toEqual({
       ...SQL_OK,
-      basis: "geo-distributed: failover groups (asynchronous geo-replication, RPO 5 seconds)",
+      basis:
+        "geo-distributed: the management databases and the paid tenants in failover groups (asynchronous geo-replication, RPO 5 seconds)",
     });
-    const budget = withFacts(activeStack(), (f) => (f.sql.strategy = "budget"));
-    expect(rpo(budget)[2]).toEqual({
-      dataClass: "sql",
-      targetMinutes: 1,
+    const budget = withFacts(activeStack(), (f) => {
+      f.sql.strategy = "budget";
+      f.sql.geoRestoredTenants = 60;
+    });
+    expect(rpo(budget).slice(2, 4)).toEqual([
+      {
+        ...SQL_OK,
+        basis:
+          "budget: the management databases in failover groups (asynchronous geo-replication, RPO 5 seconds)",
+      },
+      {
+        ...SQL_GEO_RESTORE_OK,
+        basis:
+          "60 tenant databases without a replica, geo-restored on promotion from geo-replicated backups (RPO 60 minutes), at most 4 per pool at once",
+      },
+    ]);
+    const stricter = withFacts(activeStack(), (f) => (f.rpoTargetsMinutes.sqlGeoRestore = 30));
+    expect(rpo(stricter)[3]).toMatchObject({
+      targetMinutes: 30,
       achievedMinutes: 60,
       verdict: "over",
-      basis:
-        "budget: tenant databases are geo-restored (RPO 60 minutes); only the management databases are in a failover group",
+    });
+    const allPaid = withFacts(activeStack(), (f) => (f.sql.geoRestoredTenants = 0));
+    expect(rpo(allPaid)[3]).toEqual({
+      dataClass: "sql-geo-restore",
+      targetMinutes: 60,
+      achievedMinutes: null,
+      verdict: "n/a",
+      basis: "no tenant without a replica",
     });
   });
 
   it("gives GCS 60 minutes when a bucket of the stack uses default replication", () => {
     const slow = withProps(activeStack(), "backup-bucket", (p) => (p.rpo = "DEFAULT"));
-    expect(rpo(slow)[3]).toEqual({
+    expect(rpo(slow)[4]).toEqual({
       dataClass: "gcs",
       targetMinutes: 15,
       achievedMinutes: 60,
@@ -193,9 +227,10 @@ describe("computeRpo", () => {
   it("accepts exactly the target", () => {
     const facts = {
       ...validFacts(),
-      rpoTargetsMinutes: { metastore: 45, lake: 60, sql: 1, gcs: 15 },
+      rpoTargetsMinutes: { metastore: 45, lake: 60, sql: 1, sqlGeoRestore: 60, gcs: 15 },
     };
     expect(computeRpo(activeStack(), facts).map((r) => r.verdict)).toEqual([
+      "ok",
       "ok",
       "ok",
       "ok",
@@ -215,6 +250,7 @@ describe("computeRpo", () => {
       45,
       60,
       5 / 60,
+      60,
       15,
     ]);
   });
@@ -266,6 +302,11 @@ describe("purity", () => {
       .filter((m) => path.isAbsolute(m))
       .map((m) => path.relative(path.dirname(POLICIES), m))
       .sort();
-    expect(local).toEqual(["components/naming.ts", "config/cron.ts", "policies/facts.ts"]);
+    expect(local).toEqual([
+      "components/naming.ts",
+      "components/sql/limits.ts",
+      "config/cron.ts",
+      "policies/facts.ts",
+    ]);
   });
 });

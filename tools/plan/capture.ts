@@ -13,6 +13,8 @@ export interface CapturedOptions {
   retainOnDelete?: boolean;
   replaceOnChanges: string[];
   aliases: string[];
+  /** Only the operations given a timeout (e.g. "24h"). */
+  customTimeouts?: { create?: string; update?: string; delete?: string };
 }
 
 /** One registration, as the engine would see it. */
@@ -110,6 +112,9 @@ interface RegisterRequest {
   getRetainondelete(): boolean;
   getReplaceonchangesList(): string[];
   getAliasesList(): { getUrn?(): string }[];
+  hasCustomtimeouts(): boolean;
+  getCustomtimeouts():
+    { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
 }
 interface RegisterResponse {
   getUrn(): string;
@@ -149,7 +154,16 @@ function capture(req: RegisterRequest, resp: RegisterResponse): CapturedResource
       ...(req.hasRetainondelete?.() && { retainOnDelete: req.getRetainondelete() }),
       replaceOnChanges: req.getReplaceonchangesList(),
       aliases: req.getAliasesList().map((a) => a.getUrn?.() ?? String(a)),
+      ...(req.hasCustomtimeouts() && { customTimeouts: timeouts(req.getCustomtimeouts()!) }),
     },
+  };
+}
+
+function timeouts(t: { getCreate(): string; getUpdate(): string; getDelete(): string }) {
+  return {
+    ...(t.getCreate() && { create: t.getCreate() }),
+    ...(t.getUpdate() && { update: t.getUpdate() }),
+    ...(t.getDelete() && { delete: t.getDelete() }),
   };
 }
 

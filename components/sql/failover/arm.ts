@@ -46,7 +46,8 @@ export function armIdentity(env: NodeJS.ProcessEnv): ArmIdentity {
         clientId,
         certificatePath: env.ARM_CLIENT_CERTIFICATE_PATH,
       };
-    if (env.ARM_OIDC_TOKEN) return { kind: "oidc-token", tenantId, clientId, token: env.ARM_OIDC_TOKEN };
+    if (env.ARM_OIDC_TOKEN)
+      return { kind: "oidc-token", tenantId, clientId, token: env.ARM_OIDC_TOKEN };
   }
   if (/^true$/i.test(env.ARM_USE_MSI ?? ""))
     return { kind: "managed-identity", ...(clientId && { clientId }) };
@@ -59,7 +60,9 @@ export function deployingIdentity(env: NodeJS.ProcessEnv = process.env): ArmAcce
   const id = armIdentity(env);
   switch (id.kind) {
     case "client-secret":
-      return { credential: new identity.ClientSecretCredential(id.tenantId, id.clientId, id.secret) };
+      return {
+        credential: new identity.ClientSecretCredential(id.tenantId, id.clientId, id.secret),
+      };
     case "client-certificate":
       return {
         credential: new identity.ClientCertificateCredential(id.tenantId, id.clientId, {
@@ -68,7 +71,11 @@ export function deployingIdentity(env: NodeJS.ProcessEnv = process.env): ArmAcce
       };
     case "oidc-token":
       return {
-        credential: new identity.ClientAssertionCredential(id.tenantId, id.clientId, async () => id.token),
+        credential: new identity.ClientAssertionCredential(
+          id.tenantId,
+          id.clientId,
+          async () => id.token,
+        ),
       };
     case "managed-identity":
       return {
@@ -143,7 +150,8 @@ export function requestGuard(options: GuardOptions): PipelinePolicy {
   return {
     name: "pairedDrRequestGuard",
     async sendRequest(request, next) {
-      const { RestError } = require("@azure/core-rest-pipeline") as typeof import("@azure/core-rest-pipeline");
+      const { RestError } =
+        require("@azure/core-rest-pipeline") as typeof import("@azure/core-rest-pipeline");
       const url = new URL(request.url);
       const what = `${request.method} ${url.pathname}`;
       if (url.origin !== options.origin) {
@@ -154,10 +162,13 @@ export function requestGuard(options: GuardOptions): PipelinePolicy {
       const outer = request.abortSignal;
       const attempt = new AbortController();
       let ownTimeout = false;
-      const timer = setTimeout(() => {
-        ownTimeout = true;
-        attempt.abort();
-      }, Math.max(1, options.requestTimeoutMs));
+      const timer = setTimeout(
+        () => {
+          ownTimeout = true;
+          attempt.abort();
+        },
+        Math.max(1, options.requestTimeoutMs),
+      );
       const onOuter = () => attempt.abort();
       if (outer?.aborted) attempt.abort();
       outer?.addEventListener("abort", onOuter);

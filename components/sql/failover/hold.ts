@@ -85,9 +85,15 @@ export function holdSession(inputs: HoldInputs, access: ArmAccess, task: "failov
   if (inputs.mode !== "planned" && inputs.mode !== "forced") {
     throw new Error(`${label}: mode must be "planned" or "forced" (given: ${inputs.mode})`);
   }
-  for (const k of ["timeoutSeconds", "pollSeconds", "requestTimeoutSeconds", "maxRetries"] as const) {
+  for (const k of [
+    "timeoutSeconds",
+    "pollSeconds",
+    "requestTimeoutSeconds",
+    "maxRetries",
+  ] as const) {
     // A missing number would make a deadline NaN, which never passes.
-    if (!number(inputs[k])) throw new Error(`${label}: ${k} must be a number >= 0 (given: ${inputs[k]})`);
+    if (!number(inputs[k]))
+      throw new Error(`${label}: ${k} must be a number >= 0 (given: ${inputs[k]})`);
   }
   const pollMs = inputs.pollSeconds * 1000;
   const signal = AbortSignal.timeout(Math.max(1, inputs.timeoutSeconds * 1000));
@@ -157,7 +163,12 @@ export function holdSession(inputs: HoldInputs, access: ArmAccess, task: "failov
       },
     };
     return inputs.mode === "forced"
-      ? client.failoverGroups.beginForceFailoverAllowDataLoss(ref.resourceGroup, ref.server, ref.name, options)
+      ? client.failoverGroups.beginForceFailoverAllowDataLoss(
+          ref.resourceGroup,
+          ref.server,
+          ref.name,
+          options,
+        )
       : client.failoverGroups.beginFailover(ref.resourceGroup, ref.server, ref.name, options);
   };
 
@@ -280,7 +291,11 @@ export function holdProvider(access: () => ArmAccess): pulumi.dynamic.ResourcePr
       return { id, props: { ...clean, replicationRole }, inputs };
     },
 
-    async diff(_id: string, olds: HoldOutputs, news: HoldInputs): Promise<pulumi.dynamic.DiffResult> {
+    async diff(
+      _id: string,
+      olds: HoldOutputs,
+      news: HoldInputs,
+    ): Promise<pulumi.dynamic.DiffResult> {
       const replaces = olds.failoverGroupId !== news.failoverGroupId ? ["failoverGroupId"] : [];
       const changed = SETTINGS.filter((k) => olds[k] !== news[k]);
       // A token or API version left in state by an earlier version: an update drops it.
@@ -294,7 +309,11 @@ export function holdProvider(access: () => ArmAccess): pulumi.dynamic.ResourcePr
       };
     },
 
-    async update(_id: string, olds: HoldOutputs, news: HoldInputs): Promise<pulumi.dynamic.UpdateResult> {
+    async update(
+      _id: string,
+      olds: HoldOutputs,
+      news: HoldInputs,
+    ): Promise<pulumi.dynamic.UpdateResult> {
       refuseUnacknowledgedForce(news);
       const role = await holdSession(news, access(), "role read").role();
       if (role === undefined) {
