@@ -15,6 +15,7 @@ import {
 import { MetastorePair } from "./components/metastore/metastorePair";
 import { ElasticPoolPair } from "./components/sql/elasticPoolPair";
 import { recordedSql, restoreWaves, sqlSettings, sqlTransition } from "./components/sql/plan";
+import { armIds, azureNames } from "./components/naming";
 import { deriveRole, peerSite } from "./components/role";
 import { DualRegionBucket } from "./components/dualRegionBucket";
 import { Workspace } from "./components/workspace/workspace";
@@ -70,6 +71,10 @@ export = async () => {
       ...sqlTransition(role, last.role, peer.role),
       peer: recordedSql(peer),
       own: recordedSql(last),
+      network: {
+        vnetId: workspace.virtualNetworkId,
+        privateEndpointSubnetId: workspace.privateEndpointSubnetId,
+      },
       tags: { platform: config.prefix, "managed-by": "pulumi" },
     },
     { provider: azureProvider },
@@ -174,6 +179,9 @@ export = async () => {
         pools: sqlPair.plan.pools.map((p) => p.name),
         failoverGroups: sqlPair.failoverGroupsCreated,
         settings: sqlSettings(config.sql),
+        vnet: armIds(config.azure.subscriptionId, azureNames(config.prefix, config.site))
+          .virtualNetwork,
+        ...(sqlPair.privateDnsZoneId && { privateDnsZone: sqlPair.privateDnsZoneId }),
       },
     },
   };

@@ -31,6 +31,9 @@ export interface LastDeployment {
     readonly failoverGroups: readonly string[];
     /** The settings it deployed with (components/sql/plan.ts, sqlSettings); absent before them. */
     readonly settings?: SqlSettings;
+    /** The site's VNet with its private endpoint subnet, and (primary) the privatelink zone. */
+    readonly vnet?: string;
+    readonly privateDnsZone?: string;
   };
 }
 
@@ -44,7 +47,14 @@ function parseSql(v: unknown): LastDeployment["sql"] {
   const failoverGroups = strings(o.failoverGroups);
   if (typeof o.server !== "string" || !pools || !failoverGroups) return undefined;
   const settings = parseSqlSettings(o.settings);
-  return { server: o.server, pools, failoverGroups, ...(settings && { settings }) };
+  return {
+    server: o.server,
+    pools,
+    failoverGroups,
+    ...(settings && { settings }),
+    ...(typeof o.vnet === "string" && { vnet: o.vnet }),
+    ...(typeof o.privateDnsZone === "string" && { privateDnsZone: o.privateDnsZone }),
+  };
 }
 
 function parseSqlSettings(v: unknown): SqlSettings | undefined {

@@ -16,6 +16,8 @@ export function azureNames(prefix: string, site: Site) {
     virtualNetwork: `${prefix}-${site}-dbx-vnet`,
     hostSubnet: "dbx-host",
     containerSubnet: "dbx-container",
+    /** Private endpoints of the site's services (the SQL server's). */
+    privateEndpointSubnet: "private-endpoints",
     workspace: `${prefix}-${site}-dbw`,
     managedResourceGroup: `${prefix}-${site}-dbw-managed-rg`,
     /** Storage account: 3-24 lowercase letters and digits, globally unique. */

@@ -106,19 +106,38 @@ const cidr = (min: number, max: number) =>
       },
     );
 
-/** The Databricks VNet: host ("public") and container ("private") subnets, each at least /26. */
+/**
+ * The site's VNet: the Databricks host ("public") and container ("private") subnets, each at
+ * least /26, and a subnet for private endpoints (the SQL server's), at least /28.
+ */
 const networkSchema = strictObject({
   addressSpace: cidr(16, 24),
   hostSubnet: cidr(16, 26),
   containerSubnet: cidr(16, 26),
+  privateEndpointSubnet: cidr(16, 28),
 }).superRefine((n, ctx) => {
   const space = parseCidr(n.addressSpace);
   const host = parseCidr(n.hostSubnet);
   const container = parseCidr(n.containerSubnet);
-  if (!space || !host || !container) return;
+  const endpoints = parseCidr(n.privateEndpointSubnet);
+  if (!space || !host || !container || !endpoints) return;
+  for (const [key, other, subnet] of [
+    ["privateEndpointSubnet", "hostSubnet", host],
+    ["privateEndpointSubnet", "containerSubnet", container],
+  ] as const) {
+    if (overlaps(endpoints, subnet)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [key],
+        input: n[key],
+        message: `overlaps ${other} ${quote(n[other])}; the subnets must not overlap`,
+      });
+    }
+  }
   for (const [key, subnet] of [
     ["hostSubnet", host],
     ["containerSubnet", container],
+    ["privateEndpointSubnet", endpoints],
   ] as const) {
     if (!contains(space, subnet)) {
       ctx.addIssue({

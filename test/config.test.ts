@@ -239,6 +239,27 @@ const CASES: [string, (r: Record<string, any>) => void, string[]][] = [
     ],
   ],
   [
+    "a private endpoint subnet over a Databricks subnet",
+    (r) => (r.azure.network.privateEndpointSubnet = "10.10.4.0/28"),
+    [
+      `paired-dr:azure.network.privateEndpointSubnet: overlaps containerSubnet "10.10.4.0/22"; the subnets must not overlap (given: "10.10.4.0/28")`,
+    ],
+  ],
+  [
+    "a private endpoint subnet outside the VNet",
+    (r) => (r.azure.network.privateEndpointSubnet = "10.11.8.0/24"),
+    [
+      `paired-dr:azure.network.privateEndpointSubnet: must lie inside addressSpace "10.10.0.0/16" (given: "10.11.8.0/24")`,
+    ],
+  ],
+  [
+    "a private endpoint subnet smaller than /28",
+    (r) => (r.azure.network.privateEndpointSubnet = "10.10.8.0/29"),
+    [
+      `paired-dr:azure.network.privateEndpointSubnet: prefix length out of range; allowed: /16 to /28 (given: "10.10.8.0/29")`,
+    ],
+  ],
+  [
     "a subnet smaller than Databricks allows",
     (r) => (r.azure.network.containerSubnet = "10.10.4.0/27"),
     [

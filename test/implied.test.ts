@@ -271,7 +271,7 @@ describe("the plan's pull-request comment", () => {
     );
     expect(md).toContain(
       "3. `pulumi up -s primary --policy-pack policies` (the active site once more: it creates what needs the peer's resources): goes through\n" +
-        "   - changes: 6 created, 4 updated, 0 deleted, 0 replaced\n",
+        "   - changes: 7 created, 4 updated, 0 deleted, 0 replaced\n",
     );
     expect(md).toContain(
       "Every step goes through and the pair converges, with every invariant holding after each step.",

@@ -206,7 +206,7 @@ describe("npm run plan", () => {
       ["secondary", "secondary", "passive"],
     ]);
     const [primary, secondary] = out.stacks;
-    expect([primary!.resources.length, secondary!.resources.length]).toEqual([157, 82]);
+    expect([primary!.resources.length, secondary!.resources.length]).toEqual([162, 84]);
     const gcpSide = (s: JsonPlan["stacks"][number]) =>
       s.resources.filter((r) =>
         /^(gcp:storage\/bucket:|pulumi:providers:gcp|paired-dr:components:DualRegionBucket)/.test(
@@ -326,8 +326,8 @@ describe("npm run plan", () => {
 
   it("renders a pull-request comment in markdown", async () => {
     const md = await runPlan(parseCli(["--format", "markdown"]));
-    expect(md).toContain("| `primary` | primary | **active** | false | 157 |");
-    expect(md).toContain("| `secondary` | secondary | **passive** | false | 82 |");
+    expect(md).toContain("| `primary` | primary | **active** | false | 162 |");
+    expect(md).toContain("| `secondary` | secondary | **passive** | false | 84 |");
     expect(md).toContain("| `gcp:storage/bucket:Bucket` | 2 |");
     expect(md).toContain(
       "**If `promote` flips** (role active → passive): 0 created, 5 deleted, 1 replaced, 15 updated.",

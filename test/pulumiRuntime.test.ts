@@ -10,10 +10,11 @@ import { ROOT } from "./helpers";
  * fails here.
  */
 describe("index.ts under the Pulumi SDK's own TypeScript loader", () => {
-  // No peer deployed: the primary's three failover groups and their holds wait for the secondary.
+  // No peer deployed: the primary's three failover groups and their holds, and its DNS zone's link
+  // to the secondary's VNet, wait for the secondary; the secondary's endpoint waits for the zone.
   for (const [stack, role, resources] of [
-    ["primary", "active", 151],
-    ["secondary", "passive", 82],
+    ["primary", "active", 155],
+    ["secondary", "passive", 83],
   ] as const) {
     it(`loads and runs the ${stack} stack`, () => {
       const r = spawnSync(

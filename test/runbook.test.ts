@@ -312,6 +312,47 @@ describe("the clouds' rules on a deployment", () => {
     expect([fx.errors, fx.groupPrimary]).toEqual([[], { fg1: "primary" }]);
   });
 
+  it("a private endpoint's DNS registration needs the pair's zone, and a zone link its VNet (404)", () => {
+    const zone =
+      "/subscriptions/s/resourceGroups/acme-primary-sql-rg/providers/Microsoft.Network/privateDnsZones/privatelink.database.windows.net";
+    const zoneGroup = res("azure-native:network:PrivateDnsZoneGroup", "sql-endpoint-dns", {
+      privateDnsZoneConfigs: [{ name: "sql", privateDnsZoneId: zone }],
+    });
+    const next = { outputs: {}, resources: [zoneGroup] };
+    expect(
+      deployEffects(platform(undefined, undefined), "secondary", next, created(zoneGroup)).errors,
+    ).toEqual([
+      "ResourceNotFound: secondary's sql-endpoint-dns registers in DNS zone acme-primary-sql-rg/privatelink.database.windows.net, which no deployed stack has created",
+    ]);
+    const primary = {
+      outputs: {},
+      resources: [
+        res("azure-native:privatedns:PrivateZone", "sql-dns-zone", {
+          resourceGroupName: "acme-primary-sql-rg",
+          privateZoneName: "privatelink.database.windows.net",
+        }),
+      ],
+    };
+    expect(
+      deployEffects(platform(primary, undefined), "secondary", next, created(zoneGroup)).errors,
+    ).toEqual([]);
+    const link = res("azure-native:privatedns:VirtualNetworkLink", "sql-dns-link-secondary", {
+      virtualNetwork: {
+        id: "/subscriptions/s/resourceGroups/acme-secondary-rg/providers/Microsoft.Network/virtualNetworks/acme-secondary-dbx-vnet",
+      },
+    });
+    expect(
+      deployEffects(
+        platform(undefined, undefined),
+        "primary",
+        { outputs: {}, resources: [link] },
+        created(link),
+      ).errors,
+    ).toEqual([
+      "ResourceNotFound: primary's sql-dns-link-secondary links VNet acme-secondary-rg/acme-secondary-dbx-vnet, which no deployed stack has created",
+    ]);
+  });
+
   it("a planned failover needs the primary online; a forced one does not", () => {
     const hold = (mode: string) =>
       res("pulumi-nodejs:dynamic:Resource", "hold", {

@@ -11,7 +11,7 @@ import {
   sqlTransition,
 } from "../components/sql/plan";
 import { diffPlans } from "../tools/plan/diff";
-import { type StackPlan } from "../tools/plan/engine";
+import { planStack, type StackPlan } from "../tools/plan/engine";
 import { generateFleet } from "../tools/bench/fleet";
 import {
   REPO,
@@ -376,6 +376,100 @@ describe("the ElasticPoolPair in the program", () => {
         (p.inputs.sku as { capacity: number }).capacity,
       ]),
     ).toEqual([["paid", 4]]);
+  });
+
+  // Public network access is disabled (Servers.json publicNetworkAccess): nothing reaches the
+  // server but through a private endpoint. One privatelink zone for the pair, linked to both VNets,
+  // holds both endpoints' records, so a failover group's listener resolves on either side after a
+  // failover (sql-docs, private-endpoint-overview; Azure private endpoint DNS zone values).
+  it("reaches each server through a private endpoint, with one privatelink zone for the pair", async () => {
+    const zone = `${SUB}/acmedata-primary-sql-rg/providers/Microsoft.Network/privateDnsZones/privatelink.database.windows.net`;
+    const vnet = (site: string) =>
+      `${SUB}/acmedata-${site}-rg/providers/Microsoft.Network/virtualNetworks/acmedata-${site}-dbx-vnet`;
+    const net = (plan: StackPlan) =>
+      plan.resources
+        .filter((r) => /PrivateEndpoint|PrivateDnsZoneGroup|privatedns/.test(r.type))
+        .map((r) => [r.type.split(":").slice(1).join(":"), r.name, r.inputs])
+        .sort((a, b) => String(a[1]).localeCompare(String(b[1])));
+    const endpoint = (site: string) => [
+      "network:PrivateEndpoint",
+      "sql-endpoint",
+      {
+        resourceGroupName: `acmedata-${site}-sql-rg`,
+        location: site === "primary" ? "eastus2" : "centralus",
+        privateEndpointName: `acmedata-${site}-sql-pe`,
+        // The SDK's defaults for a Subnet reference (azure-native subnetArgsProvideDefaults).
+        subnet: {
+          id: `${vnet(site)}/subnets/private-endpoints`,
+          privateEndpointNetworkPolicies: "Disabled",
+          privateLinkServiceNetworkPolicies: "Enabled",
+        },
+        privateLinkServiceConnections: [
+          {
+            name: `acmedata-${site}-sql`,
+            privateLinkServiceId: `${SUB}/acmedata-${site}-sql-rg/providers/Microsoft.Sql/servers/acmedata-${site}-sql`,
+            groupIds: ["sqlServer"],
+          },
+        ],
+        tags: { platform: "acmedata", "managed-by": "pulumi", "paired-dr-site": site },
+      },
+    ];
+    const zoneGroup = (site: string) => [
+      "network:PrivateDnsZoneGroup",
+      "sql-endpoint-dns",
+      {
+        resourceGroupName: `acmedata-${site}-sql-rg`,
+        privateEndpointName: `acmedata-${site}-sql-pe`,
+        privateDnsZoneGroupName: "default",
+        privateDnsZoneConfigs: [{ name: "sql", privateDnsZoneId: zone }],
+      },
+    ];
+    const link = (site: string) => [
+      "privatedns:VirtualNetworkLink",
+      `sql-dns-link-${site}`,
+      {
+        resourceGroupName: "acmedata-primary-sql-rg",
+        privateZoneName: "privatelink.database.windows.net",
+        virtualNetworkLinkName: `acmedata-${site}`,
+        virtualNetwork: { id: vnet(site) },
+        registrationEnabled: false,
+        location: "global",
+        tags: { platform: "acmedata", "managed-by": "pulumi", "paired-dr-site": "primary" },
+      },
+    ];
+    const zoneResource = [
+      "privatedns:PrivateZone",
+      "sql-dns-zone",
+      {
+        resourceGroupName: "acmedata-primary-sql-rg",
+        privateZoneName: "privatelink.database.windows.net",
+        location: "global",
+        tags: { platform: "acmedata", "managed-by": "pulumi", "paired-dr-site": "primary" },
+      },
+    ];
+    // The primary's first deployment: the zone, its own link and endpoint; the peer's VNet next time.
+    expect(net(await planStack("primary"))).toEqual([
+      link("primary"),
+      zoneResource,
+      endpoint("primary"),
+      zoneGroup("primary"),
+    ]);
+    const [primary] = await sequence("primary", [false]);
+    expect(net(primary!)).toEqual([
+      link("primary"),
+      link("secondary"),
+      zoneResource,
+      endpoint("primary"),
+      zoneGroup("primary"),
+    ]);
+    // The secondary registers in the primary's zone once the primary's outputs show it.
+    expect(net(await planStack("secondary"))).toEqual([endpoint("secondary")]);
+    const [secondary] = await sequence("secondary", [false]);
+    expect(net(secondary!)).toEqual([endpoint("secondary"), zoneGroup("secondary")]);
+    expect(secondary!.outputs.deployment).toMatchObject({ sql: { vnet: vnet("secondary") } });
+    expect(primary!.outputs.deployment).toMatchObject({
+      sql: { vnet: vnet("primary"), privateDnsZone: zone },
+    });
   });
 
   it("changes the Entra administrator in place, never by replacing the server", async () => {

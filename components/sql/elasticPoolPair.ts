@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as network from "@pulumi/azure-native/network";
+import * as privatedns from "@pulumi/azure-native/privatedns";
 import * as resources from "@pulumi/azure-native/resources";
 import * as sql from "@pulumi/azure-native/sql";
 import type { SqlSpec } from "../../config/sqlSchema";
@@ -10,7 +12,9 @@ import {
   groupPool,
   hasReplica,
   holdableGroups,
+  privateDnsPlan,
   restoreLanes,
+  SQL_PRIVATE_DNS_ZONE,
   planSql,
   type SqlRecord,
   type PoolName,
@@ -39,6 +43,11 @@ export interface ElasticPoolPairArgs {
   readonly peer: SqlRecord;
   /** This stack's own, as its last deployment recorded it: the groups it already created stay. */
   readonly own: SqlRecord;
+  /** The site's VNet and its subnet for private endpoints (outputs of the VNet that has it). */
+  readonly network: {
+    readonly vnetId: pulumi.Input<string>;
+    readonly privateEndpointSubnetId: pulumi.Input<string>;
+  };
   readonly tags?: Readonly<Record<string, string>>;
 }
 
@@ -46,8 +55,16 @@ export interface ElasticPoolPairArgs {
 export function sqlNames(prefix: string, site: Site, subscriptionId: string) {
   const resourceGroup = `${prefix}-${site}-sql-rg`;
   const server = `${prefix}-${site}-sql`;
-  const serverId = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.Sql/servers/${server}`;
-  return { resourceGroup, server, serverId };
+  const group = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}`;
+  const serverId = `${group}/providers/Microsoft.Sql/servers/${server}`;
+  return {
+    resourceGroup,
+    server,
+    serverId,
+    privateEndpoint: `${server}-pe`,
+    /** The pair's zone lives with the primary's server (privateDnsPlan). */
+    privateDnsZoneId: `${group}/providers/Microsoft.Network/privateDnsZones/${SQL_PRIVATE_DNS_ZONE}`,
+  };
 }
 
 const GIB = 1024 ** 3;
@@ -74,6 +91,8 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
   /** The holds this deployment registers (holdableGroups). */
   public readonly holdsRegistered: readonly string[];
   public readonly serverName: string;
+  /** The pair's privatelink zone, on the site that owns it. */
+  public readonly privateDnsZoneId: string | undefined;
   public readonly serverFqdn: pulumi.Output<string>;
 
   constructor(name: string, args: ElasticPoolPairArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -263,6 +282,74 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
       }
     }
 
+    // Public network access is disabled: the server is reached through its private endpoint.
+    const endpoint = new network.PrivateEndpoint(
+      `${name}-endpoint`,
+      {
+        resourceGroupName: group.name,
+        location: azure.region,
+        privateEndpointName: here.privateEndpoint,
+        subnet: { id: args.network.privateEndpointSubnetId },
+        privateLinkServiceConnections: [
+          { name: here.server, privateLinkServiceId: server.id, groupIds: ["sqlServer"] },
+        ],
+        tags,
+      },
+      { parent: this },
+    );
+    const dns = privateDnsPlan(site, args.peer);
+    const primaryNames = sqlNames(
+      prefix,
+      "primary",
+      site === "primary"
+        ? azure.subscriptionId
+        : (azure.peerSubscriptionId ?? azure.subscriptionId),
+    );
+    let zoneId: pulumi.Input<string> | undefined;
+    if (dns.ownsZone) {
+      const zone = new privatedns.PrivateZone(
+        `${name}-dns-zone`,
+        {
+          resourceGroupName: group.name,
+          privateZoneName: SQL_PRIVATE_DNS_ZONE,
+          location: "global",
+          tags,
+        },
+        { parent: this },
+      );
+      zoneId = zone.id;
+      const link = (linkName: string, vnetId: pulumi.Input<string>) =>
+        new privatedns.VirtualNetworkLink(
+          `${name}-dns-link-${linkName}`,
+          {
+            resourceGroupName: group.name,
+            privateZoneName: SQL_PRIVATE_DNS_ZONE,
+            virtualNetworkLinkName: `${prefix}-${linkName}`,
+            virtualNetwork: { id: vnetId },
+            registrationEnabled: false,
+            location: "global",
+            tags,
+          },
+          { parent: this, dependsOn: [zone] },
+        );
+      link(site, args.network.vnetId);
+      if (dns.peerVnet) link(peerSite(site), dns.peerVnet);
+    } else if (dns.zoneReady) {
+      zoneId = primaryNames.privateDnsZoneId;
+    }
+    if (zoneId !== undefined) {
+      new network.PrivateDnsZoneGroup(
+        `${name}-endpoint-dns`,
+        {
+          resourceGroupName: group.name,
+          privateEndpointName: here.privateEndpoint,
+          privateDnsZoneGroupName: "default",
+          privateDnsZoneConfigs: [{ name: "sql", privateDnsZoneId: zoneId }],
+        },
+        { parent: this, dependsOn: [endpoint] },
+      );
+    }
+
     if (plan.recovery) {
       const pool = pools.get(plan.recovery.pool)!;
       const restored: pulumi.Resource[] = [];
@@ -295,6 +382,7 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
     this.failoverGroupsCreated = [...groups.keys()];
     this.holdsRegistered = holds;
     this.serverName = here.server;
+    this.privateDnsZoneId = dns.ownsZone ? here.privateDnsZoneId : undefined;
     this.serverFqdn = server.fullyQualifiedDomainName;
     this.registerOutputs({
       serverName: this.serverName,

@@ -244,6 +244,34 @@ export interface PeerSql {
   readonly server: string;
   readonly pools: readonly string[];
   readonly failoverGroups: readonly string[];
+  /** The site's VNet, once its private endpoint subnet exists (ARM ID). */
+  readonly vnet?: string;
+  /** The pair's privatelink DNS zone, recorded by the primary that owns it (ARM ID). */
+  readonly privateDnsZone?: string;
+}
+
+/** The zone Azure SQL's private endpoints resolve in (Azure private endpoint DNS zone values). */
+export const SQL_PRIVATE_DNS_ZONE = "privatelink.database.windows.net";
+
+/**
+ * One privatelink zone for the pair, so that a failover group's listener resolves to either
+ * server's private endpoint from either VNet after a failover. The primary's stack owns it (in
+ * its SQL resource group: a private DNS zone is global) and links both VNets to it, the peer's
+ * once the peer's outputs show its VNet (a VNet link needs the VNet). Each site's endpoint
+ * registers its A record in that zone: the secondary's once the primary's outputs show the zone.
+ */
+export function privateDnsPlan(
+  site: Site,
+  peer: SqlRecord,
+): { ownsZone: boolean; zoneReady: boolean; peerVnet?: string } {
+  if (site === "primary") {
+    const peerVnet = typeof peer === "object" ? peer.vnet : undefined;
+    return { ownsZone: true, zoneReady: true, ...(peerVnet && { peerVnet }) };
+  }
+  return {
+    ownsZone: false,
+    zoneReady: typeof peer === "object" && peer.privateDnsZone !== undefined,
+  };
 }
 
 /**

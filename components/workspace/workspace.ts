@@ -38,6 +38,7 @@ export interface WorkspaceArgs {
       readonly addressSpace: string;
       readonly hostSubnet: string;
       readonly containerSubnet: string;
+      readonly privateEndpointSubnet: string;
     };
   };
   /** The shared spec: both stacks build the same workspace objects from it. */
@@ -64,6 +65,9 @@ export class Workspace extends pulumi.ComponentResource {
   public readonly lakeUrl: string;
   public readonly peerLakeUrl: string;
   public readonly keyVaultUri: pulumi.Output<string>;
+  /** The site's VNet, and its subnet for private endpoints. */
+  public readonly virtualNetworkId: pulumi.Output<string>;
+  public readonly privateEndpointSubnetId: pulumi.Output<string>;
   /** Provider bound to this workspace, for anything else the program adds to it. */
   public readonly databricksProvider: databricks.Provider;
 
@@ -113,9 +117,19 @@ export class Workspace extends pulumi.ComponentResource {
         subnets: [
           subnet(names.hostSubnet, azure.network.hostSubnet),
           subnet(names.containerSubnet, azure.network.containerSubnet),
+          {
+            name: names.privateEndpointSubnet,
+            addressPrefix: azure.network.privateEndpointSubnet,
+            privateEndpointNetworkPolicies: "Disabled",
+          },
         ],
       },
       child,
+    );
+    this.virtualNetworkId = vnet.id;
+    // The subnet exists once the VNet does: an ID derived from the VNet's output depends on it.
+    this.privateEndpointSubnetId = vnet.id.apply(
+      (id) => `${id}/subnets/${names.privateEndpointSubnet}`,
     );
 
     const workspace = new azureDatabricks.Workspace(

@@ -1,10 +1,10 @@
 import * as path from "node:path";
 import { captureProgram, type CapturedResource } from "./capture";
 import { DEPLOYMENT_OUTPUT } from "../../components/lastDeployment";
-import { azureNames } from "../../components/naming";
+import { armIds, azureNames } from "../../components/naming";
 import { deriveRole, type Role } from "../../components/role";
 import { sqlNames } from "../../components/sql/elasticPoolPair";
-import { planSql } from "../../components/sql/plan";
+import { planSql, sqlSettings } from "../../components/sql/plan";
 import { parsePlatformConfig, projectConfigValues } from "../../config/load";
 import type { PlatformConfig } from "../../config/schema";
 import { scanRepo } from "../../config/repoFiles";
@@ -120,6 +120,7 @@ export function steadyStateOutputs(stack: string, opts: PlanOptions = {}): Recor
   const config = platformConfig(stack, opts);
   const role = deriveRole(config.site, config.promote);
   const sql = planSql(config.sql, config.prefix, config.site, role, false);
+  const names = sqlNames(config.prefix, config.site, config.azure.subscriptionId);
   return {
     site: config.site,
     role,
@@ -129,9 +130,13 @@ export function steadyStateOutputs(stack: string, opts: PlanOptions = {}): Recor
       lake: azureNames(config.prefix, config.site).lake,
       acknowledgments: [],
       sql: {
-        server: sqlNames(config.prefix, config.site, config.azure.subscriptionId).server,
+        server: names.server,
         pools: sql.pools.map((p) => p.name),
         failoverGroups: sql.failoverGroups.map((g) => g.name),
+        settings: sqlSettings(config.sql),
+        vnet: armIds(config.azure.subscriptionId, azureNames(config.prefix, config.site))
+          .virtualNetwork,
+        ...(config.site === "primary" && { privateDnsZone: names.privateDnsZoneId }),
       },
     },
   };

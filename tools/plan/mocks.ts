@@ -79,6 +79,27 @@ const ARM_SHAPES: Readonly<Record<string, ArmShape>> = {
     collection: "Microsoft.Network/networkSecurityGroups",
     nameInput: "networkSecurityGroupName",
   },
+  "azure-native:network:PrivateEndpoint": {
+    collection: "Microsoft.Network/privateEndpoints",
+    nameInput: "privateEndpointName",
+  },
+  "azure-native:network:PrivateDnsZoneGroup": {
+    collection: "privateDnsZoneGroups",
+    nameInput: "privateDnsZoneGroupName",
+    parent: {
+      collection: "Microsoft.Network/privateEndpoints/{}",
+      nameInput: "privateEndpointName",
+    },
+  },
+  "azure-native:privatedns:PrivateZone": {
+    collection: "Microsoft.Network/privateDnsZones",
+    nameInput: "privateZoneName",
+  },
+  "azure-native:privatedns:VirtualNetworkLink": {
+    collection: "virtualNetworkLinks",
+    nameInput: "virtualNetworkLinkName",
+    parent: { collection: "Microsoft.Network/privateDnsZones/{}", nameInput: "privateZoneName" },
+  },
   "azure-native:sql:Server": { collection: "Microsoft.Sql/servers", nameInput: "serverName" },
   "azure-native:sql:ElasticPool": {
     collection: "elasticPools",

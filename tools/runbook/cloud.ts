@@ -171,6 +171,36 @@ export function deployEffects(
     if (!buckets.has(b))
       errors.push(`404 bucket ${b}: ${site} names it, but no deployed stack has created it`);
 
+  // Azure resources named by ARM ID across the pair: the privatelink zone a DNS zone group
+  // registers in, and the VNet a zone link points at, must exist (404 otherwise).
+  const armKey = (id: string) => {
+    const m = /\/resourceGroups\/([^/]+)\/providers\/[^/]+\/[^/]+\/([^/]+)$/i.exec(id);
+    return m ? `${m[1]}/${m[2]}` : id;
+  };
+  const existing = (type: string, nameKey: string) =>
+    new Set(
+      [...mine, ...peerResources]
+        .filter((r) => r.type === type)
+        .map((r) => `${inputs(r).resourceGroupName}/${inputs(r)[nameKey]}`),
+    );
+  const zones = existing("azure-native:privatedns:PrivateZone", "privateZoneName");
+  const vnets = existing("azure-native:network:VirtualNetwork", "virtualNetworkName");
+  for (const r of mine.filter((x) => created.has(x.urn))) {
+    if (r.type === "azure-native:network:PrivateDnsZoneGroup")
+      for (const c of inputs(r).privateDnsZoneConfigs ?? [])
+        if (typeof c.privateDnsZoneId === "string" && !zones.has(armKey(c.privateDnsZoneId)))
+          errors.push(
+            `ResourceNotFound: ${site}'s ${r.name} registers in DNS zone ${armKey(c.privateDnsZoneId)}, which no deployed stack has created`,
+          );
+    if (r.type === "azure-native:privatedns:VirtualNetworkLink") {
+      const id = inputs(r).virtualNetwork?.id;
+      if (typeof id === "string" && id.startsWith("/") && !vnets.has(armKey(id)))
+        errors.push(
+          `ResourceNotFound: ${site}'s ${r.name} links VNet ${armKey(id)}, which no deployed stack has created`,
+        );
+    }
+  }
+
   // A deep clone into a lake that does not exist fails every run.
   const lakes = new Set([...lakeModel(next).accounts, ...lakeModel(peer).accounts]);
   for (const j of lakeModel(next).jobs.filter((x) => x.runs && x.replication))
