@@ -11,7 +11,8 @@ import { ROOT } from "./helpers";
  */
 describe("index.ts under the Pulumi SDK's own TypeScript loader", () => {
   // No peer deployed: the primary's three failover groups and their holds, and its DNS zone's link
-  // to the secondary's VNet, wait for the secondary; the secondary's endpoint waits for the zone.
+  // to the secondary's VNet, wait for the secondary; the secondary's endpoint registers in the zone
+  // only once the primary's outputs show it.
   for (const [stack, role, resources] of [
     ["primary", "active", 155],
     ["secondary", "passive", 83],
