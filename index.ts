@@ -1,6 +1,6 @@
 import * as gcp from "@pulumi/gcp";
 import * as azure from "@pulumi/azure-native/provider";
-import { loadConfig } from "./config/load";
+import { ConfigError, loadConfig } from "./config/load";
 import { fenceEpoch } from "./components/fence";
 import {
   DEPLOYMENT_OUTPUT,
@@ -14,7 +14,14 @@ import {
 } from "./components/deploymentFacts";
 import { MetastorePair } from "./components/metastore/metastorePair";
 import { ElasticPoolPair } from "./components/sql/elasticPoolPair";
-import { recordedSql, restoreWaves, sqlSettings, sqlTransition } from "./components/sql/plan";
+import {
+  ownPlacement,
+  recordedSql,
+  restoreWaves,
+  sqlPlacement,
+  sqlSettings,
+  sqlTransition,
+} from "./components/sql/plan";
 import { armIds, azureNames } from "./components/naming";
 import { deriveRole, peerSite } from "./components/role";
 import { DualRegionBucket } from "./components/dualRegionBucket";
@@ -30,6 +37,16 @@ export = async () => {
   const role = deriveRole(config.site, config.promote);
   const last = await readLastDeployment();
   const peer = await readPeerDeployment(peerSite(config.site));
+  // Where every tenant lives, sticky from the deployments before; refused before anything is
+  // registered when a pool or server would exceed Azure's limits.
+  const sqlPlaced = sqlPlacement(
+    config.sql,
+    config.site,
+    last.sql?.placement,
+    peer.sql?.placement,
+    config.sql.rebalancePools,
+  );
+  if (sqlPlaced.problems.length) throw new ConfigError(sqlPlaced.problems);
 
   const azureProvider = new azure.Provider("azure", {
     location: config.azure.region,
@@ -71,6 +88,7 @@ export = async () => {
       ...sqlTransition(role, last.role, peer.role),
       peer: recordedSql(peer),
       own: recordedSql(last),
+      placement: sqlPlaced.placement,
       network: {
         vnetId: workspace.virtualNetworkId,
         privateEndpointSubnetId: workspace.privateEndpointSubnetId,
@@ -179,6 +197,8 @@ export = async () => {
         pools: sqlPair.plan.pools.map((p) => p.name),
         failoverGroups: sqlPair.failoverGroupsCreated,
         settings: sqlSettings(config.sql),
+        servers: sqlPair.servers,
+        placement: ownPlacement(config.sql, config.site, sqlPlaced.placement),
         vnet: armIds(config.azure.subscriptionId, azureNames(config.prefix, config.site))
           .virtualNetwork,
         ...(sqlPair.privateDnsZoneId && { privateDnsZone: sqlPair.privateDnsZoneId }),

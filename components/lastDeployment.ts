@@ -34,6 +34,9 @@ export interface LastDeployment {
     /** The site's VNet with its private endpoint subnet, and (primary) the privatelink zone. */
     readonly vnet?: string;
     readonly privateDnsZone?: string;
+    /** Every server (pair 0 first) with its pools, and where it placed the tenants it is home to. */
+    readonly servers?: readonly { readonly server: string; readonly pools: readonly string[] }[];
+    readonly placement?: Readonly<Record<string, string>>;
   };
 }
 
@@ -54,7 +57,29 @@ function parseSql(v: unknown): LastDeployment["sql"] {
     ...(settings && { settings }),
     ...(typeof o.vnet === "string" && { vnet: o.vnet }),
     ...(typeof o.privateDnsZone === "string" && { privateDnsZone: o.privateDnsZone }),
+    ...(parseServers(o.servers) && { servers: parseServers(o.servers) }),
+    ...(parsePlacement(o.placement) && { placement: parsePlacement(o.placement) }),
   };
+}
+
+function parseServers(v: unknown): { server: string; pools: string[] }[] | undefined {
+  if (!Array.isArray(v)) return undefined;
+  const out = v.map((e) =>
+    e && typeof e === "object" && typeof e.server === "string" && strings(e.pools)
+      ? { server: e.server as string, pools: strings(e.pools)! }
+      : undefined,
+  );
+  return out.every((e) => e !== undefined)
+    ? (out as { server: string; pools: string[] }[])
+    : undefined;
+}
+
+function parsePlacement(v: unknown): Record<string, string> | undefined {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) return undefined;
+  const entries = Object.entries(v as Record<string, unknown>);
+  return entries.every(([, s]) => typeof s === "string")
+    ? (Object.fromEntries(entries) as Record<string, string>)
+    : undefined;
 }
 
 function parseSqlSettings(v: unknown): SqlSettings | undefined {

@@ -93,6 +93,11 @@ export const sqlSchema = strictObject({
   }).default({ mode: "planned", acknowledgeDataLoss: false }),
   /** After failback: let the stack remove the DR site's recovered pool and databases. Default false. */
   releaseRecoveredDatabases: bool().default(false),
+  /**
+   * Let tenants of a pool over its limit (after its vCores were lowered) move to other pools of
+   * their server. A tenant never changes server. Default false.
+   */
+  rebalancePools: bool().default(false),
   tenants: z.array(tenantSchema, { error: "must be a list of {id, tier, home}" }),
 }).superRefine((s, ctx) => {
   const seen = new Map<string, number>();

@@ -115,7 +115,7 @@ describe("tenant placement within Azure's limits", () => {
       "pool trial-03 on server pair 0 would hold 200 databases; a trial pool of its size holds at most 100",
       "pool trial-04 on server pair 0 would hold 200 databases; a trial pool of its size holds at most 100",
     ]);
-    const moved = placeTenants(fleet(1000), smaller, before, new Map(), true);
+    const moved = placeTenants(fleet(1000), smaller, before, {}, true);
     expect(moved.problems).toEqual([]);
     const trial = Object.entries(count(moved.placement)).filter(([s]) => s.includes("trial"));
     expect(trial.map(([, n]) => n)).toEqual(Array(8).fill(100));
@@ -124,11 +124,21 @@ describe("tenant placement within Azure's limits", () => {
     expect(moved.placement["t00002"]).toBe(before["t00002"]);
   });
 
-  it("counts the peer's tenants on a server pair, and reports a server over its limit", () => {
-    const { placement } = placeTenants(fleet(100), LIMITS, {}, new Map([[0, 4990]]));
+  it("counts the peer's tenants on a server pair and in shared pools, and reports a server over its limit", () => {
+    const peer = (n: number) =>
+      Object.fromEntries(
+        Array.from({ length: n }, (_, i) => [
+          `p${i}`,
+          `0/${poolName("paid", 1 + Math.floor(i / 500))}`,
+        ]),
+      );
+    const { placement } = placeTenants(fleet(100), LIMITS, {}, peer(4990));
     expect(servers(placement)).toEqual({ 0: 7, 1: 93 });
-    const crowded = placeTenants(fleet(100), LIMITS, placement, new Map([[0, 4999]]));
+    // The peer's 4,990 paid databases fill pools paid to paid-10: this call's paid tenants go on.
+    expect(placement["t00001"]).toBe("0/paid-10");
+    const crowded = placeTenants(fleet(100), LIMITS, placement, peer(4999));
     expect(crowded.problems).toEqual([
+      "pool paid-10 on server pair 0 would hold 501 databases; a paid pool of its size holds at most 500",
       "server pair 0 would hold 5009 databases; a server holds at most 5000",
     ]);
   });

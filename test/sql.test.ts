@@ -8,6 +8,7 @@ import {
   holdableGroups,
   recordedSql,
   planSql,
+  sqlPlacement,
   sqlTransition,
 } from "../components/sql/plan";
 import { diffPlans } from "../tools/plan/diff";
@@ -151,7 +152,9 @@ describe("planSql in both roles", () => {
       management: p.managementDatabases.length,
       owned: p.failoverGroups.map((g) => g.name),
       holds: p.holds,
-      recovery: p.recovery ? `${p.recovery.pool}:${p.recovery.databases.length}` : null,
+      recovery: p.recovery
+        ? `${[...new Set(p.recovery.databases.map((d) => d.pool))].join("+")}:${p.recovery.databases.length}`
+        : null,
     };
   };
   const tiered = shipped();
@@ -620,6 +623,79 @@ describe("the ElasticPoolPair in the program", () => {
     expect(byType(primary.resources, DB)).toHaveLength(5003);
     // The management group and 1,000 paid tenants in groups of 20 (the shipped databasesPerGroup).
     expect(byType(primary.resources, FG)).toHaveLength(1 + 50);
+    // Within Azure's limits (resource-limits-vcore-elastic-pools, resource-limits-logical-server):
+    // a paid pool at 4 passive vCores holds 200, a trial pool at 4 vCores 200, a server 5,000.
+    const dbs = byType(primary.resources, DB);
+    const perPool = new Map<string, number>();
+    const perServer = new Map<string, number>();
+    for (const d of dbs) {
+      const server = String(d.inputs.serverName);
+      perServer.set(server, (perServer.get(server) ?? 0) + 1);
+      if (d.inputs.elasticPoolId)
+        perPool.set(
+          String(d.inputs.elasticPoolId),
+          (perPool.get(String(d.inputs.elasticPoolId)) ?? 0) + 1,
+        );
+    }
+    expect(Object.fromEntries(perServer)).toEqual({
+      "acmedata-primary-sql": 5000,
+      "acmedata-primary-sql-02": 3,
+    });
+    expect(Math.max(...perPool.values())).toBe(200);
+    expect(
+      byType(primary.resources, POOL).map(
+        (p) => `${p.inputs.serverName}/${p.inputs.elasticPoolName}`,
+      ),
+    ).toHaveLength(perPool.size);
+    expect(byType(primary.resources, "azure-native:sql:Server")).toHaveLength(2);
+    // Every group's databases live on the server it is created on.
+    for (const g of byType(primary.resources, FG))
+      for (const id of g.inputs.databases as string[])
+        expect(
+          id.startsWith(
+            `${SUB}/acmedata-primary-sql-rg/providers/Microsoft.Sql/servers/${g.inputs.serverName}/`,
+          ),
+        ).toBe(true);
+    // The secondary has a server per pair and every paid pool's namesake for the secondaries.
+    const secondary = await planSteady("secondary", { sets: fleet });
+    const paidPools = (plan: StackPlan) =>
+      byType(plan.resources, POOL)
+        .filter((p) => String(p.inputs.elasticPoolName).startsWith("paid"))
+        .map(
+          (p) =>
+            `${String(p.inputs.serverName).replace(/-(primary|secondary)-/, "-")}/${p.inputs.elasticPoolName}`,
+        )
+        .sort();
+    expect(paidPools(secondary)).toEqual(paidPools(primary));
+    expect(byType(secondary.resources, "azure-native:sql:Server")).toHaveLength(2);
+  });
+
+  it("refuses a pool its config makes too small for the tenants placed in it, naming the pool", async () => {
+    const raw = validRaw();
+    raw.sql.tenants = generateFleet(1000);
+    const config = parsePlatformConfig(raw, REPO).sql;
+    const placed = sqlPlacement(config, "primary").placement;
+    raw.sql.pools.trial.capacity = 2;
+    const smaller = parsePlatformConfig(raw, REPO).sql;
+    expect(sqlPlacement(smaller, "primary", placed).problems).toEqual([
+      "paired-dr:sql.pools.trial: pool trial on server pair 0 would hold 200 databases; a trial pool of its size holds at most 100 at 2 vCores (resource-limits-vcore-elastic-pools); give the pool more vCores, or set sql.rebalancePools: true to move tenants between pools of their server",
+      "paired-dr:sql.pools.trial: pool trial-02 on server pair 0 would hold 200 databases; a trial pool of its size holds at most 100 at 2 vCores (resource-limits-vcore-elastic-pools); give the pool more vCores, or set sql.rebalancePools: true to move tenants between pools of their server",
+      "paired-dr:sql.pools.trial: pool trial-03 on server pair 0 would hold 200 databases; a trial pool of its size holds at most 100 at 2 vCores (resource-limits-vcore-elastic-pools); give the pool more vCores, or set sql.rebalancePools: true to move tenants between pools of their server",
+      "paired-dr:sql.pools.trial: pool trial-04 on server pair 0 would hold 200 databases; a trial pool of its size holds at most 100 at 2 vCores (resource-limits-vcore-elastic-pools); give the pool more vCores, or set sql.rebalancePools: true to move tenants between pools of their server",
+    ]);
+    expect(sqlPlacement(smaller, "primary", placed, {}, true).problems).toEqual([]);
+    // The program refuses it before registering anything, from its own last placement.
+    const fleet = withSql((s) => (s.tenants = generateFleet(1000)));
+    const [deployed] = await sequence("primary", [false], fleet);
+    const shrunk = withSql((s) => {
+      s.tenants = generateFleet(1000);
+      s.pools.trial.capacity = 2;
+    });
+    await expect(
+      planSteady("primary", { sets: shrunk, lastOutputs: deployed!.outputs }),
+    ).rejects.toThrow(
+      "invalid configuration, nothing was deployed (4 problems):\n  - paired-dr:sql.pools.trial: pool trial on server pair 0 would hold 200 databases",
+    );
   });
 });
 

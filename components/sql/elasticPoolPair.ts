@@ -9,7 +9,6 @@ import { FailoverGroupPrimary } from "./failover/hold";
 import {
   creatableGroups,
   failoverGroups,
-  groupPool,
   hasReplica,
   holdableGroups,
   privateDnsPlan,
@@ -17,9 +16,9 @@ import {
   SQL_PRIVATE_DNS_ZONE,
   planSql,
   type SqlRecord,
-  type PoolName,
   type SqlPlan,
 } from "./plan";
+import type { Placement } from "./placement";
 import { TenantDatabase } from "./tenantDatabase";
 
 export interface ElasticPoolPairArgs {
@@ -43,6 +42,8 @@ export interface ElasticPoolPairArgs {
   readonly peer: SqlRecord;
   /** This stack's own, as its last deployment recorded it: the groups it already created stay. */
   readonly own: SqlRecord;
+  /** Every tenant's server pair and pool (sqlPlacement). */
+  readonly placement: Placement;
   /** The site's VNet and its subnet for private endpoints (outputs of the VNet that has it). */
   readonly network: {
     readonly vnetId: pulumi.Input<string>;
@@ -51,10 +52,13 @@ export interface ElasticPoolPairArgs {
   readonly tags?: Readonly<Record<string, string>>;
 }
 
-/** Names of one site's SQL resources, deterministic from prefix and site. */
-export function sqlNames(prefix: string, site: Site, subscriptionId: string) {
+/**
+ * Names of one site's SQL resources, deterministic from prefix, site and server pair (pair 0
+ * keeps the names it had before fleets needed more than one server).
+ */
+export function sqlNames(prefix: string, site: Site, subscriptionId: string, pair = 0) {
   const resourceGroup = `${prefix}-${site}-sql-rg`;
-  const server = `${prefix}-${site}-sql`;
+  const server = `${prefix}-${site}-sql${pairSuffix(pair)}`;
   const group = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}`;
   const serverId = `${group}/providers/Microsoft.Sql/servers/${server}`;
   return {
@@ -66,6 +70,10 @@ export function sqlNames(prefix: string, site: Site, subscriptionId: string) {
     privateDnsZoneId: `${group}/providers/Microsoft.Network/privateDnsZones/${SQL_PRIVATE_DNS_ZONE}`,
   };
 }
+
+/** "" for server pair 0, "-02" for pair 1, ... */
+export const pairSuffix = (pair: number) =>
+  pair === 0 ? "" : `-${String(pair + 1).padStart(2, "0")}`;
 
 const GIB = 1024 ** 3;
 
@@ -91,6 +99,8 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
   /** The holds this deployment registers (holdableGroups). */
   public readonly holdsRegistered: readonly string[];
   public readonly serverName: string;
+  /** Each server (pair 0 first) and the pools on it. */
+  public readonly servers: readonly { server: string; pools: readonly string[] }[];
   /** The pair's privatelink zone, on the site that owns it. */
   public readonly privateDnsZoneId: string | undefined;
   public readonly serverFqdn: pulumi.Output<string>;
@@ -98,9 +108,17 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
   constructor(name: string, args: ElasticPoolPairArgs, opts?: pulumi.ComponentResourceOptions) {
     super("paired-dr:components:ElasticPoolPair", name, {}, opts);
     const { site, role, prefix, azure, spec } = args;
-    const plan = planSql(spec, prefix, site, role, args.recovered, args.stillServesPrimaries);
+    const plan = planSql(
+      spec,
+      prefix,
+      site,
+      role,
+      args.recovered,
+      args.stillServesPrimaries,
+      args.placement,
+    );
     const here = sqlNames(prefix, site, azure.subscriptionId);
-    const peer = sqlNames(prefix, peerSite(site), azure.peerSubscriptionId ?? azure.subscriptionId);
+    const peerSubscription = azure.peerSubscriptionId ?? azure.subscriptionId;
     const tags = { ...args.tags, "paired-dr-site": site };
     const stateful = { parent: this, protect: true };
 
@@ -109,69 +127,91 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
       { resourceGroupName: here.resourceGroup, location: azure.region, tags },
       stateful,
     );
-    const onServer = {
-      resourceGroupName: group.name,
-      serverName: here.server,
-      location: azure.region,
-    };
-    const server = new sql.Server(
-      `${name}-server`,
-      {
-        resourceGroupName: group.name,
-        serverName: here.server,
-        location: azure.region,
-        version: "12.0",
-        minimalTlsVersion: "1.2",
-        publicNetworkAccess: "Disabled",
-        administrators: {
+    // One server per pair, each with its Entra administration and its private endpoint.
+    const servers = Array.from({ length: plan.servers }, (_, pair) => {
+      const names = sqlNames(prefix, site, azure.subscriptionId, pair);
+      const sfx = pairSuffix(pair);
+      const server = new sql.Server(
+        `${name}-server${sfx}`,
+        {
+          resourceGroupName: group.name,
+          serverName: names.server,
+          location: azure.region,
+          version: "12.0",
+          minimalTlsVersion: "1.2",
+          publicNetworkAccess: "Disabled",
+          administrators: {
+            administratorType: "ActiveDirectory",
+            azureADOnlyAuthentication: true,
+            login: spec.administrator.login,
+            sid: spec.administrator.objectId,
+            tenantId: azure.tenantId,
+            principalType: spec.administrator.principalType,
+          },
+          tags,
+        },
+        // `administrators` is create-only (x-ms-mutability read, create: azure-rest-api-specs
+        // Microsoft.Sql/stable/2021-11-01/Servers.json, ServerProperties): a change would replace
+        // the server. It is set once here; the two resources below manage it from then on.
+        { ...stateful, ignoreChanges: ["administrators"] },
+      );
+      const admin = new sql.ServerAzureADAdministrator(
+        `${name}-entra-admin${sfx}`,
+        {
+          resourceGroupName: group.name,
+          serverName: names.server,
+          administratorName: "ActiveDirectory",
           administratorType: "ActiveDirectory",
-          azureADOnlyAuthentication: true,
           login: spec.administrator.login,
           sid: spec.administrator.objectId,
           tenantId: azure.tenantId,
-          principalType: spec.administrator.principalType,
         },
-        tags,
-      },
-      // `administrators` is create-only (x-ms-mutability read, create: azure-rest-api-specs
-      // Microsoft.Sql/stable/2021-11-01/Servers.json, ServerProperties): a change would replace
-      // the server. It is set once here; the two resources below manage it from then on.
-      { ...stateful, ignoreChanges: ["administrators"] },
-    );
-    const afterServer = { ...stateful, dependsOn: [server] };
-    const admin = new sql.ServerAzureADAdministrator(
-      `${name}-entra-admin`,
-      {
-        resourceGroupName: group.name,
-        serverName: here.server,
-        administratorName: "ActiveDirectory",
-        administratorType: "ActiveDirectory",
-        login: spec.administrator.login,
-        sid: spec.administrator.objectId,
-        tenantId: azure.tenantId,
-      },
-      afterServer,
-    );
-    // Entra-only needs an Entra administrator (MissingExternalAdministratorWithAadOnlyAuth, Servers.json).
-    new sql.ServerAzureADOnlyAuthentication(
-      `${name}-entra-only`,
-      {
-        resourceGroupName: group.name,
-        serverName: here.server,
-        authenticationName: "Default",
-        azureADOnlyAuthentication: true,
-      },
-      { ...stateful, dependsOn: [server, admin] },
-    );
+        { ...stateful, dependsOn: [server] },
+      );
+      // Entra-only needs an Entra administrator (MissingExternalAdministratorWithAadOnlyAuth, Servers.json).
+      new sql.ServerAzureADOnlyAuthentication(
+        `${name}-entra-only${sfx}`,
+        {
+          resourceGroupName: group.name,
+          serverName: names.server,
+          authenticationName: "Default",
+          azureADOnlyAuthentication: true,
+        },
+        { ...stateful, dependsOn: [server, admin] },
+      );
+      // Public network access is disabled: the server is reached through its private endpoint.
+      const endpoint = new network.PrivateEndpoint(
+        `${name}-endpoint${sfx}`,
+        {
+          resourceGroupName: group.name,
+          location: azure.region,
+          privateEndpointName: names.privateEndpoint,
+          subnet: { id: args.network.privateEndpointSubnetId },
+          privateLinkServiceConnections: [
+            { name: names.server, privateLinkServiceId: server.id, groupIds: ["sqlServer"] },
+          ],
+          tags,
+        },
+        { parent: this },
+      );
+      return { names, sfx, server, endpoint };
+    });
+    const on = (pair: number) => ({
+      resourceGroupName: group.name,
+      serverName: servers[pair]!.names.server,
+      location: azure.region,
+    });
+    const afterServer = (pair: number) => ({ ...stateful, dependsOn: [servers[pair]!.server] });
 
-    const pools = new Map<PoolName, sql.ElasticPool>();
+    const pools = new Map<string, sql.ElasticPool>();
+    const poolKey = (pair: number, pool: string) => `${pair}/${pool}`;
     for (const pool of plan.pools) {
       pools.set(
-        pool.name,
+        poolKey(pool.server, pool.name),
         new sql.ElasticPool(
-          `${name}-pool-${pool.name}`,
+          `${name}${pool.server === 0 ? "" : `-s${pairSuffix(pool.server).slice(1)}`}-pool-${pool.name}`,
           {
-            ...onServer,
+            ...on(pool.server),
             elasticPoolName: pool.name,
             sku: {
               name: "GP_Gen5",
@@ -183,7 +223,7 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
             maxSizeBytes: pool.spec.maxSizeGB * GIB,
             tags,
           },
-          afterServer,
+          afterServer(pool.server),
         ),
       );
     }
@@ -195,7 +235,7 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
         new sql.Database(
           `${name}-db-${db}`,
           {
-            ...onServer,
+            ...on(0),
             databaseName: db,
             sku: {
               name: "GP_Gen5",
@@ -205,7 +245,7 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
             },
             tags,
           },
-          afterServer,
+          afterServer(0),
         ),
       );
     }
@@ -217,26 +257,28 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
         new TenantDatabase(
           `${name}-db-${db.tenant}`,
           {
-            ...onServer,
+            ...on(db.server),
             databaseName: db.database,
-            elasticPoolId: pools.get(db.pool)!.id,
-            ...(!hasReplica(db.pool) && GEO_BACKUPS),
+            elasticPoolId: pools.get(poolKey(db.server, db.pool))!.id,
+            ...(!hasReplica(db.kind) && GEO_BACKUPS),
             tags,
           },
-          afterServer,
+          afterServer(db.server),
         ),
       );
     }
 
     const groups = new Map<string, sql.FailoverGroup>();
     for (const fg of creatableGroups(plan.failoverGroups, args.peer, args.own)) {
+      const here = servers[fg.server]!.names;
+      const partner = sqlNames(prefix, peerSite(site), peerSubscription, fg.server);
       const failoverGroup = new sql.FailoverGroup(
         `${name}-${fg.name}`,
         {
           resourceGroupName: group.name,
           serverName: here.server,
           failoverGroupName: fg.name,
-          partnerServers: [{ id: peer.serverId }],
+          partnerServers: [{ id: partner.serverId }],
           databases: fg.databases.map((db) => `${here.serverId}/databases/${db}`),
           readWriteEndpoint: {
             failoverPolicy: fg.policy,
@@ -256,25 +298,27 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
     if (holds.length) {
       // Forced only by the promotion itself: a hold's update never moves a group.
       const forced = args.promoting && spec.failover.mode === "forced";
-      const pairGroups = new Map(failoverGroups(spec, prefix).map((g) => [g.name, g]));
+      const pairGroups = new Map(
+        failoverGroups(spec, prefix, args.placement).map((g) => [g.name, g]),
+      );
       for (const fg of holds) {
-        // The group's pool first, scaled up before its primaries arrive (seed 002): Azure refuses
-        // a pool update while a geo-failover runs (ElasticPoolUpdateLinksNotInCatchup,
-        // UpdateNotAllowedIfGeoDrOperationInProgress).
-        const pool = pairGroups.get(fg) && groupPool(pairGroups.get(fg)!);
+        const g = pairGroups.get(fg)!;
         const ownedGroup = groups.get(fg);
         new FailoverGroupPrimary(
           `${name}-hold-${fg}`,
           {
-            failoverGroupId: `${here.serverId}/failoverGroups/${fg}`,
+            failoverGroupId: `${servers[g.server]!.names.serverId}/failoverGroups/${fg}`,
             mode: forced ? "forced" : "planned",
             allowDataLoss: forced && spec.failover.acknowledgeDataLoss,
           },
           {
             parent: this,
+            // The group's pools first, scaled up before its primaries arrive (seed 002): Azure
+            // refuses a pool update while a geo-failover runs (ElasticPoolUpdateLinksNotInCatchup,
+            // UpdateNotAllowedIfGeoDrOperationInProgress).
             dependsOn: [
-              server,
-              ...(pool && pools.has(pool) ? [pools.get(pool)!] : []),
+              servers[g.server]!.server,
+              ...g.pools.flatMap((p) => pools.get(poolKey(g.server, p)) ?? []),
               ...(ownedGroup ? [ownedGroup] : []),
             ],
           },
@@ -282,28 +326,11 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
       }
     }
 
-    // Public network access is disabled: the server is reached through its private endpoint.
-    const endpoint = new network.PrivateEndpoint(
-      `${name}-endpoint`,
-      {
-        resourceGroupName: group.name,
-        location: azure.region,
-        privateEndpointName: here.privateEndpoint,
-        subnet: { id: args.network.privateEndpointSubnetId },
-        privateLinkServiceConnections: [
-          { name: here.server, privateLinkServiceId: server.id, groupIds: ["sqlServer"] },
-        ],
-        tags,
-      },
-      { parent: this },
-    );
     const dns = privateDnsPlan(site, args.peer);
     const primaryNames = sqlNames(
       prefix,
       "primary",
-      site === "primary"
-        ? azure.subscriptionId
-        : (azure.peerSubscriptionId ?? azure.subscriptionId),
+      site === "primary" ? azure.subscriptionId : peerSubscription,
     );
     let zoneId: pulumi.Input<string> | undefined;
     if (dns.ownsZone) {
@@ -338,52 +365,67 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
       zoneId = primaryNames.privateDnsZoneId;
     }
     if (zoneId !== undefined) {
-      new network.PrivateDnsZoneGroup(
-        `${name}-endpoint-dns`,
-        {
-          resourceGroupName: group.name,
-          privateEndpointName: here.privateEndpoint,
-          privateDnsZoneGroupName: "default",
-          privateDnsZoneConfigs: [{ name: "sql", privateDnsZoneId: zoneId }],
-        },
-        { parent: this, dependsOn: [endpoint] },
-      );
+      for (const { names, sfx, endpoint } of servers) {
+        new network.PrivateDnsZoneGroup(
+          `${name}-endpoint-dns${sfx}`,
+          {
+            resourceGroupName: group.name,
+            privateEndpointName: names.privateEndpoint,
+            privateDnsZoneGroupName: "default",
+            privateDnsZoneConfigs: [{ name: "sql", privateDnsZoneId: zoneId }],
+          },
+          { parent: this, dependsOn: [endpoint] },
+        );
+      }
     }
 
     if (plan.recovery) {
-      const pool = pools.get(plan.recovery.pool)!;
-      const restored: pulumi.Resource[] = [];
-      const lanes = restoreLanes(plan.recovery.databases.length);
-      plan.recovery.databases.forEach((db, i) => {
-        const after = lanes[i];
-        restored.push(
-          new TenantDatabase(
-            `${name}-recovered-${db.tenant}`,
-            {
-              ...onServer,
-              databaseName: db.database,
-              elasticPoolId: pool.id,
-              createMode: "Recovery",
-              recoverableDatabaseId: `${peer.serverId}/recoverabledatabases/${db.database}`,
-              ...GEO_BACKUPS,
-              tags,
-            },
-            {
-              ...stateful,
-              dependsOn: [pool, ...(after === undefined ? [] : [restored[after]!])],
-              customTimeouts: { create: GEO_RESTORE_TIMEOUT },
-            },
-          ),
-        );
-      });
+      // Each into its pool's namesake on its server pair, in waves of 4 per pool.
+      const byPool = new Map<string, (typeof plan.recovery.databases)[number][]>();
+      for (const db of plan.recovery.databases) {
+        const key = poolKey(db.server, db.pool);
+        byPool.set(key, [...(byPool.get(key) ?? []), db]);
+      }
+      for (const [key, dbs] of byPool) {
+        const pool = pools.get(key)!;
+        const restored: pulumi.Resource[] = [];
+        const lanes = restoreLanes(dbs.length);
+        dbs.forEach((db, i) => {
+          const after = lanes[i];
+          const lost = sqlNames(prefix, peerSite(site), peerSubscription, db.server);
+          restored.push(
+            new TenantDatabase(
+              `${name}-recovered-${db.tenant}`,
+              {
+                ...on(db.server),
+                databaseName: db.database,
+                elasticPoolId: pool.id,
+                createMode: "Recovery",
+                recoverableDatabaseId: `${lost.serverId}/recoverabledatabases/${db.database}`,
+                ...GEO_BACKUPS,
+                tags,
+              },
+              {
+                ...stateful,
+                dependsOn: [pool, ...(after === undefined ? [] : [restored[after]!])],
+                customTimeouts: { create: GEO_RESTORE_TIMEOUT },
+              },
+            ),
+          );
+        });
+      }
     }
 
     this.plan = plan;
     this.failoverGroupsCreated = [...groups.keys()];
     this.holdsRegistered = holds;
-    this.serverName = here.server;
-    this.privateDnsZoneId = dns.ownsZone ? here.privateDnsZoneId : undefined;
-    this.serverFqdn = server.fullyQualifiedDomainName;
+    this.serverName = servers[0]!.names.server;
+    this.servers = servers.map(({ names }, pair) => ({
+      server: names.server,
+      pools: plan.pools.filter((p) => p.server === pair).map((p) => p.name),
+    }));
+    this.privateDnsZoneId = dns.ownsZone ? primaryNames.privateDnsZoneId : undefined;
+    this.serverFqdn = servers[0]!.server.fullyQualifiedDomainName;
     this.registerOutputs({
       serverName: this.serverName,
       serverFqdn: this.serverFqdn,

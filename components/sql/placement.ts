@@ -61,19 +61,19 @@ export interface PlacementResult {
 }
 
 /**
- * Places tenants. `previous` is the placement last deployed; `occupied` counts databases other
- * placements put on each server pair (the peer's homed tenants); `rebalance` lets tenants of an
- * over-full pool move to other pools of the same server.
+ * Places tenants. `previous` is the placement last deployed; `others` is where the tenants this
+ * call does not place live (the peer's homed tenants: they share servers and pools);
+ * `rebalance` lets tenants of an over-full pool move to other pools of the same server.
  */
 export function placeTenants(
   tenants: readonly TenantToPlace[],
   limits: PlacementLimits,
   previous: Placement = {},
-  occupied: ReadonlyMap<number, number> = new Map(),
+  others: Placement = {},
   rebalance = false,
 ): PlacementResult {
   const perServer = limits.perServer ?? DATABASES_PER_SERVER;
-  const serverCount = new Map<number, number>(occupied);
+  const serverCount = new Map<number, number>();
   bump(serverCount, 0, limits.reservedOnFirst);
   const poolCount = new Map<Slot, number>();
   /** Pools per server and kind, by ordinal. */
@@ -86,10 +86,20 @@ export function placeTenants(
     if (!ordinals.has(key)) ordinals.set(key, new Set());
     ordinals.get(key)!.add(ordinal);
   };
+  const own = new Set(tenants.map((t) => t.id));
+  for (const [id, s] of Object.entries(others)) {
+    const p = parseSlot(s);
+    if (!p || own.has(id)) continue;
+    bump(serverCount, p.server);
+    bump(poolCount, slot(p.server, p.pool));
+    note(p.server, p.kind, p.ordinal);
+  }
+  const placedBefore = new Set<Slot>();
   for (const t of tenants) {
     const prev = previous[t.id] === undefined ? undefined : parseSlot(previous[t.id]!);
     if (prev && prev.kind === t.kind) {
       out[t.id] = slot(prev.server, prev.pool);
+      placedBefore.add(out[t.id]!);
       bump(serverCount, prev.server);
       bump(poolCount, out[t.id]!);
       note(prev.server, prev.kind, prev.ordinal);
@@ -123,6 +133,7 @@ export function placeTenants(
   if (rebalance) {
     // Over-full pools give their last tenants (catalog order) to pools of the same server.
     for (const [s, n] of [...poolCount]) {
+      if (!placedBefore.has(s)) continue;
       const p = parseSlot(s)!;
       let excess = n - limits.perPool[p.kind];
       if (excess <= 0) continue;
@@ -138,7 +149,7 @@ export function placeTenants(
   }
   for (const [s, n] of poolCount) {
     const p = parseSlot(s)!;
-    if (n > limits.perPool[p.kind])
+    if (placedBefore.has(s) && n > limits.perPool[p.kind])
       problems.push(
         `pool ${p.pool} on server pair ${p.server} would hold ${n} databases; a ${p.kind} pool of its size holds at most ${limits.perPool[p.kind]}`,
       );

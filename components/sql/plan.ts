@@ -7,7 +7,14 @@ import {
 } from "../../config/sqlSchema";
 import { createHash } from "node:crypto";
 import type { SqlSettings } from "../../policies/facts";
-import { GEO_RESTORES_PER_POOL } from "./limits";
+import { databasesPerPool, GEO_RESTORES_PER_POOL } from "./limits";
+import {
+  parseSlot,
+  placeTenants,
+  type Placement,
+  type PlacementLimits,
+  type PoolKind,
+} from "./placement";
 import type { Role, Site } from "../role";
 
 /**
@@ -16,23 +23,30 @@ import type { Role, Site } from "../role";
  * and whether it geo-restores the tenants that have no replica.
  */
 
-export type PoolName = "tenants" | "paid" | "trial";
+/** A pool's name on its server: "paid", "trial-02" (placement.ts, poolName). */
+export type PoolName = string;
 
 export interface FailoverGroupPlan {
-  /** Globally unique (it is a DNS name): prefix, home site, kind, number. */
+  /** Globally unique (it is a DNS name): prefix, home site, kind, server pair, number. */
   readonly name: string;
   /** The site whose server is the group's primary in normal operation, and whose stack owns it. */
   readonly home: Site;
   readonly kind: "management" | "paid";
+  /** The server pair its databases live on (a group never spans two). */
+  readonly server: number;
   /** Database names in the group. */
   readonly databases: readonly string[];
+  /** The pools of its databases: the partner server needs a pool of each name. */
+  readonly pools: readonly PoolName[];
   readonly policy: "Automatic" | "Manual";
   /** Only for Automatic. */
   readonly gracePeriodMinutes?: number;
 }
 
 export interface PoolPlan {
+  readonly server: number;
   readonly name: PoolName;
+  readonly kind: PoolKind;
   readonly capacity: number;
   readonly spec: SqlPoolSpec;
 }
@@ -40,30 +54,96 @@ export interface PoolPlan {
 export interface TenantDatabasePlan {
   readonly tenant: string;
   readonly database: string;
+  readonly server: number;
   readonly pool: PoolName;
+  readonly kind: PoolKind;
 }
 
 export interface SqlPlan {
-  /** Pools on this site's server. */
+  /** Server pairs: this site has one server per pair (index 0 keeps the original names). */
+  readonly servers: number;
+  /** Pools on this site's servers. */
   readonly pools: readonly PoolPlan[];
   /** Databases whose primary this stack creates (management databases, homed tenants). */
   readonly databases: readonly TenantDatabasePlan[];
+  /** On server pair 0. */
   readonly managementDatabases: readonly string[];
-  /** Failover groups this stack owns (created on its server). */
+  /** Failover groups this stack owns (created on its servers). */
   readonly failoverGroups: readonly FailoverGroupPlan[];
   /** Failover groups this site must be primary of now. */
   readonly holds: readonly string[];
-  /** The pool tenants are geo-restored into on this site, and which tenants; none when not recovering. */
-  readonly recovery?: {
-    readonly pool: PoolName;
-    readonly databases: readonly TenantDatabasePlan[];
-  };
+  /** The tenants geo-restored on this site, each into its pool's namesake; none when not recovering. */
+  readonly recovery?: { readonly databases: readonly TenantDatabasePlan[] };
 }
 
 export const tenantDatabaseName = (tenant: string) => `tenant-${tenant}`;
 
-/** Only the paid pool's databases have a replica (a failover group's secondary). */
-export const hasReplica = (pool: PoolName) => pool === "paid";
+/** Only paid databases have a replica (a failover group's secondary). */
+export const hasReplica = (kind: PoolKind) => kind === "paid";
+
+/** The pool kind a tenant's database lives in. */
+export const poolKind = (spec: SqlSpec, t: Tenant): PoolKind =>
+  spec.strategy === "budget" ? "tenants" : t.tier;
+
+/** The site whose stack places a tenant: its home (trial tenants, and all under budget, live on the primary). */
+export const placedBy = (spec: SqlSpec, t: Tenant): Site =>
+  spec.strategy === "budget" || t.tier === "trial" ? "primary" : t.home;
+
+/**
+ * Most databases per pool, by kind, for this config's pool sizes. A paid pool holds the peer's
+ * geo-secondaries at its passive capacity too, so the smaller size bounds it.
+ */
+export function placementLimits(spec: SqlSpec): PlacementLimits {
+  const paid = spec.pools.paid;
+  return {
+    perPool: {
+      paid: databasesPerPool(Math.min(paid.capacity, paid.passiveCapacity ?? paid.capacity)),
+      trial: databasesPerPool(spec.pools.trial.capacity),
+      tenants: databasesPerPool(spec.pools.tenants.capacity),
+    },
+    reservedOnFirst: MANAGEMENT_DATABASES.length,
+  };
+}
+
+/**
+ * Every tenant's place. This site places the tenants it is home to, sticky from its own last
+ * deployment; the others are as the peer's last deployment placed them (and where the peer has
+ * not placed them yet, where it will). Problems name the config key, the pool, the count and the
+ * limit.
+ */
+export function sqlPlacement(
+  spec: SqlSpec,
+  site: Site,
+  ownLast: Placement = {},
+  peerLast: Placement = {},
+  rebalance = false,
+): { placement: Placement; problems: string[] } {
+  const limits = placementLimits(spec);
+  const part = (by: Site) =>
+    spec.tenants
+      .filter((t) => placedBy(spec, t) === by)
+      .map((t) => ({ id: t.id, kind: poolKind(spec, t) }));
+  const peer = site === "primary" ? "secondary" : "primary";
+  const only = (p: Placement, ids: readonly { id: string }[]) =>
+    Object.fromEntries(ids.filter((t) => p[t.id] !== undefined).map((t) => [t.id, p[t.id]!]));
+  const theirs = placeTenants(part(peer), limits, peerLast, only(ownLast, part(site)));
+  const mine = placeTenants(part(site), limits, ownLast, theirs.placement, rebalance);
+  const sizes: Record<PoolKind, number> = {
+    paid: Math.min(
+      spec.pools.paid.capacity,
+      spec.pools.paid.passiveCapacity ?? spec.pools.paid.capacity,
+    ),
+    trial: spec.pools.trial.capacity,
+    tenants: spec.pools.tenants.capacity,
+  };
+  const problems = mine.problems.map((p) => {
+    const kind = (["paid", "trial", "tenants"] as const).find((k) => p.includes(`a ${k} pool`));
+    return kind
+      ? `paired-dr:sql.pools.${kind}: ${p} at ${sizes[kind]} vCores (resource-limits-vcore-elastic-pools); give the pool more vCores, or set sql.rebalancePools: true to move tenants between pools of their server`
+      : `paired-dr:sql.tenants: ${p} (resource-limits-logical-server); a placed tenant never changes server`;
+  });
+  return { placement: { ...theirs.placement, ...mine.placement }, problems };
+}
 
 /**
  * The geo-restores in waves of GEO_RESTORES_PER_POOL: for each database, the index of the one it
@@ -100,35 +180,71 @@ export function chunkTenants<T>(items: readonly T[], perGroup: number): T[][] {
   return groups;
 }
 
+const pad2 = (n: number) => String(n).padStart(2, "0");
+
+/** The part of a placement this site decides (and records): the tenants it is home to. */
+export function ownPlacement(spec: SqlSpec, site: Site, placement: Placement): Placement {
+  return Object.fromEntries(
+    spec.tenants
+      .filter((t) => placedBy(spec, t) === site && placement[t.id] !== undefined)
+      .map((t) => [t.id, placement[t.id]!]),
+  );
+}
+
+/** The slot of every tenant, placed afresh when no deployment placed them (a first deployment). */
+const placementOrFresh = (spec: SqlSpec, placement?: Placement): Placement =>
+  placement ?? sqlPlacement(spec, "primary").placement;
+
+const at = (placement: Placement, t: Tenant) => {
+  const p = parseSlot(placement[t.id] ?? "");
+  if (!p) throw new Error(`tenant ${t.id} has no place (${String(placement[t.id])})`);
+  return p;
+};
+
 /** All failover groups of the pair, whichever stack owns them. */
-export function failoverGroups(spec: SqlSpec, prefix: string): FailoverGroupPlan[] {
+export function failoverGroups(
+  spec: SqlSpec,
+  prefix: string,
+  placement?: Placement,
+): FailoverGroupPlan[] {
   const management: FailoverGroupPlan = {
     name: `${prefix}-primary-fg-mgmt`,
     home: "primary",
     kind: "management",
+    server: 0,
     databases: [...MANAGEMENT_DATABASES],
+    pools: [],
     policy: "Automatic",
     gracePeriodMinutes: spec.failoverGroups.gracePeriodMinutes,
   };
   if (spec.strategy === "budget") return [management];
+  const where = placementOrFresh(spec, placement);
   const paid: FailoverGroupPlan[] = [];
   for (const home of ["primary", "secondary"] as const) {
     const tenants = spec.tenants.filter((t) => t.tier === "paid" && t.home === home);
-    chunkTenants(tenants, spec.failoverGroups.databasesPerGroup).forEach((group, i) =>
-      paid.push({
-        name: `${prefix}-${home}-fg-paid-${String(i + 1).padStart(2, "0")}`,
-        home,
-        kind: "paid",
-        databases: group.map((t) => tenantDatabaseName(t.id)),
-        // Geo-distributed: losing either site fails its half over on its own after the grace period.
-        ...(spec.strategy === "geo-distributed"
-          ? {
-              policy: "Automatic" as const,
-              gracePeriodMinutes: spec.failoverGroups.gracePeriodMinutes,
-            }
-          : { policy: "Manual" as const }),
-      }),
-    );
+    const servers = [...new Set(tenants.map((t) => at(where, t).server))].sort((a, b) => a - b);
+    for (const server of servers) {
+      const onServer = tenants.filter((t) => at(where, t).server === server);
+      // Server pair 0 keeps the original names.
+      const base = `${prefix}-${home}-fg-${server === 0 ? "" : `s${pad2(server + 1)}-`}paid`;
+      chunkTenants(onServer, spec.failoverGroups.databasesPerGroup).forEach((group, i) =>
+        paid.push({
+          name: `${base}-${pad2(i + 1)}`,
+          home,
+          kind: "paid",
+          server,
+          databases: group.map((t) => tenantDatabaseName(t.id)),
+          pools: [...new Set(group.map((t) => at(where, t).pool))],
+          // Geo-distributed: losing either site fails its half over on its own after the grace period.
+          ...(spec.strategy === "geo-distributed"
+            ? {
+                policy: "Automatic" as const,
+                gracePeriodMinutes: spec.failoverGroups.gracePeriodMinutes,
+              }
+            : { policy: "Manual" as const }),
+        }),
+      );
+    }
   }
   return [management, ...paid];
 }
@@ -137,20 +253,13 @@ export function failoverGroups(spec: SqlSpec, prefix: string): FailoverGroupPlan
 export const unreplicatedTenants = (spec: SqlSpec): Tenant[] =>
   spec.tenants.filter((t) => spec.strategy === "budget" || t.tier === "trial");
 
-const asDatabase =
-  (pool: PoolName) =>
-  (t: Tenant): TenantDatabasePlan => ({
-    tenant: t.id,
-    database: tenantDatabaseName(t.id),
-    pool,
-  });
-
 /**
  * What one site builds. With `promote` off, each site holds the groups it is home to; with it on,
  * the secondary holds every group and the primary none. The tenants without a replica (trial
  * tenants; every tenant under budget) are geo-restored on the secondary while it is promoted, and
  * stay there after failback until `releaseRecoveredDatabases` (seed 002's failback copies them
- * back first). `recovered` is what the stack's last deployment says it restored.
+ * back first). `recovered` is what the stack's last deployment says it restored. Every tenant
+ * lives where `placement` puts it (sqlPlacement), on server pair 0 unless the limits need more.
  */
 export function planSql(
   spec: SqlSpec,
@@ -160,69 +269,70 @@ export function planSql(
   recovered: boolean,
   /**
    * This site stood down but is still the primary of its failover groups: the peer's promotion
-   * (which fails them over) has not been recorded yet. Its paid pool keeps serving them at full
+   * (which fails them over) has not been recorded yet. Its paid pools keep serving them at full
    * capacity until the next deployment after the peer's promotion.
    */
   stillServesPrimaries = false,
+  placement?: Placement,
 ): SqlPlan {
+  const where = placementOrFresh(spec, placement);
   const promote = promotedFrom(site, role);
-  const groups = failoverGroups(spec, prefix);
-  const unreplicatedPool: PoolName = spec.strategy === "budget" ? "tenants" : "trial";
-  const unreplicated = unreplicatedTenants(spec);
-  const pools: PoolPlan[] = [];
-  const databases: TenantDatabasePlan[] = [];
-
-  if (spec.strategy === "budget") {
-    if (site === "primary") {
-      pools.push({
-        name: "tenants",
-        capacity: spec.pools.tenants.capacity,
-        spec: spec.pools.tenants,
-      });
-      databases.push(...spec.tenants.map(asDatabase("tenants")));
-    }
-  } else {
-    const paid = spec.pools.paid;
-    // Tiered: the site without primaries runs its paid pool small; geo-distributed pools always serve primaries.
-    const servesPrimaries =
-      spec.strategy === "geo-distributed" || role === "active" || stillServesPrimaries;
-    pools.push({
-      name: "paid",
-      capacity: servesPrimaries ? paid.capacity : (paid.passiveCapacity ?? paid.capacity),
-      spec: paid,
-    });
-    databases.push(
-      ...spec.tenants.filter((t) => t.tier === "paid" && t.home === site).map(asDatabase("paid")),
-    );
-    if (site === "primary") {
-      pools.push({ name: "trial", capacity: spec.pools.trial.capacity, spec: spec.pools.trial });
-      databases.push(...spec.tenants.filter((t) => t.tier === "trial").map(asDatabase("trial")));
-    }
-  }
-
+  const groups = failoverGroups(spec, prefix, where);
   const recovering =
     site === "secondary" && (role === "active" || (recovered && !spec.releaseRecoveredDatabases));
-  if (recovering && unreplicated.length) {
-    pools.push({
-      name: unreplicatedPool,
-      capacity: spec.pools[unreplicatedPool].capacity,
-      spec: spec.pools[unreplicatedPool],
-    });
-  }
+  const asDatabase = (t: Tenant): TenantDatabasePlan => {
+    const { server, pool } = at(where, t);
+    return {
+      tenant: t.id,
+      database: tenantDatabaseName(t.id),
+      server,
+      pool,
+      kind: poolKind(spec, t),
+    };
+  };
+  const all = spec.tenants.map(asDatabase);
+  // Tiered: the site without primaries runs its paid pools small; geo-distributed pools always serve primaries.
+  const servesPrimaries =
+    spec.strategy === "geo-distributed" || role === "active" || stillServesPrimaries;
+  const capacity = (kind: PoolKind) =>
+    kind === "paid" && !servesPrimaries
+      ? (spec.pools.paid.passiveCapacity ?? spec.pools.paid.capacity)
+      : spec.pools[kind].capacity;
+  // Pools this site has: every paid pool (primaries or the peer's secondaries), the rest on the
+  // primary, and on a recovering secondary; pool 0 of each kind always, as before placement.
+  const wanted = (kind: PoolKind) => kind === "paid" || site === "primary" || recovering;
+  const slots = new Map<string, { server: number; pool: PoolName; kind: PoolKind }>();
+  const always: PoolKind[] = spec.strategy === "budget" ? ["tenants"] : ["paid", "trial"];
+  for (const kind of always)
+    if (wanted(kind) && (kind === "paid" || site === "primary"))
+      slots.set(`0/${kind}`, { server: 0, pool: kind, kind });
+  for (const d of all)
+    if (wanted(d.kind))
+      slots.set(`${d.server}/${d.pool}`, { server: d.server, pool: d.pool, kind: d.kind });
+  const pools: PoolPlan[] = [...slots.values()]
+    .sort((a, b) => a.server - b.server || a.pool.localeCompare(b.pool, "en", { numeric: true }))
+    .map((x) => ({ ...x, name: x.pool, capacity: capacity(x.kind), spec: spec.pools[x.kind] }))
+    .map(({ pool: _pool, ...rest }) => rest);
+  const unreplicated = new Set(unreplicatedTenants(spec).map((t) => t.id));
+  const servers = Math.max(0, ...all.map((d) => d.server)) + 1;
   return {
+    servers,
     pools,
-    databases,
+    databases: all.filter(
+      (d) =>
+        placedBy(
+          spec,
+          spec.tenants.find((t) => t.id === d.tenant)!,
+        ) === site,
+    ),
     managementDatabases: site === "primary" ? [...MANAGEMENT_DATABASES] : [],
     failoverGroups: groups.filter((g) => g.home === site),
     holds: groups
       .filter((g) => (promote ? site === "secondary" : g.home === site))
       .map((g) => g.name),
     ...(recovering &&
-      unreplicated.length && {
-        recovery: {
-          pool: unreplicatedPool,
-          databases: unreplicated.map(asDatabase(unreplicatedPool)),
-        },
+      unreplicated.size > 0 && {
+        recovery: { databases: all.filter((d) => unreplicated.has(d.tenant)) },
       }),
   };
 }
@@ -248,6 +358,16 @@ export interface PeerSql {
   readonly vnet?: string;
   /** The pair's privatelink DNS zone, recorded by the primary that owns it (ARM ID). */
   readonly privateDnsZone?: string;
+  /** Every server of the site (pair 0 first) and the pools on it; absent before placement. */
+  readonly servers?: readonly { readonly server: string; readonly pools: readonly string[] }[];
+  /** Where the site placed the tenants it is home to (sqlPlacement). */
+  readonly placement?: Placement;
+}
+
+/** The pools the peer's last deployment shows on its server of pair `k`; undefined without it. */
+export function peerPools(peer: PeerSql, k: number): readonly string[] | undefined {
+  if (peer.servers) return peer.servers[k]?.pools;
+  return k === 0 ? peer.pools : undefined;
 }
 
 /** The zone Azure SQL's private endpoints resolve in (Azure private endpoint DNS zone values). */
@@ -285,10 +405,6 @@ export function recordedSql(d: { readonly role?: string; readonly sql?: PeerSql 
   return d.sql ?? (d.role !== undefined ? "all" : undefined);
 }
 
-/** The pool a group's databases live in on both servers; none for the management databases. */
-export const groupPool = (fg: FailoverGroupPlan): PoolName | undefined =>
-  fg.kind === "paid" ? "paid" : undefined;
-
 /**
  * The owned failover groups this deployment registers. Azure refuses a group whose partner server
  * does not exist (ServerNotFound) or, for pooled databases, has no elastic pool of the same name
@@ -305,8 +421,9 @@ export function creatableGroups(
   if (peer === "all" || own === "all") return [...owned];
   return owned.filter((fg) => {
     if (own?.failoverGroups.includes(fg.name)) return true;
-    const pool = groupPool(fg);
-    return peer !== undefined && (pool === undefined || peer.pools.includes(pool));
+    if (peer === undefined) return false;
+    const partnerPools = peerPools(peer, fg.server);
+    return partnerPools !== undefined && fg.pools.every((p) => partnerPools.includes(p));
   });
 }
 

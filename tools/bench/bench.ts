@@ -5,12 +5,12 @@ import { performance } from "node:perf_hooks";
 /**
  * Benchmarks the offline plan in fresh processes (module loading and peak memory are the user's),
  * RUNS times each; tables give the median and the worst run.
- *   npm run bench [-- --runs N] [-- --fleets 100,1000,5000]
+ *   npm run bench [-- --runs N] [-- --fleets 100,1000,5000,20000]
  * 1. The shipped config: both stacks, as text (with each stack's promote flip) and as JSON, with
  *    and without the policy pack (the difference is what the pack's process and calls cost); as
  *    markdown (the pull-request comment, with the runbook the config implies); every runbook.
- * 2. Tenant fleets (one paid tenant in five): both stacks as JSON, and the floor: the same number
- *    of bare resources registered by the same engine. Also the per-database cost of the generated
+ * 2. Tenant fleets (one paid tenant in five): both stacks as JSON with the policy pack, and the
+ *    floor: the same number of bare resources registered by the same engine; then the ratios. Also the per-database cost of the generated
  *    sql.Database class against the TenantDatabase the program uses.
  */
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -19,7 +19,7 @@ const arg = (flag: string, fallback: string) => {
   return i >= 0 ? process.argv[i + 1]! : fallback;
 };
 const runs = Number(arg("--runs", "3"));
-const fleets = arg("--fleets", "100,1000,5000").split(",").map(Number);
+const fleets = arg("--fleets", "100,1000,5000,20000").split(",").map(Number);
 
 interface Sample {
   processMs: number;
@@ -56,6 +56,7 @@ function measure(args: string[]) {
     wall: `${f(median(wall))} / ${f(Math.max(...wall))}`,
     rss: f(Math.max(...samples.map((s) => s.maxRssMb))),
     medianMs: median(ms),
+    medianWall: median(wall),
   };
 }
 
@@ -76,11 +77,17 @@ row(
   measure(["--format", "markdown"]),
 );
 row("every runbook (npm run runbook -- --all)", measure(["--runbooks"]));
+const ratios: string[] = [];
 for (const n of fleets) {
   const plan = measure(["--format", "json", "--fleet", String(n)]);
   row(`fleet ${n} tenants, both stacks, json`, plan);
   const floor = measure(["--floor", String(plan.resources), "--kind", "bare"]);
   row(`floor: ${plan.resources} bare resources`, floor);
+  ratios.push(
+    `fleet ${n}: ${(plan.medianMs / floor.medianMs).toFixed(2)} × the floor in process, ` +
+      `${(plan.medianWall / floor.medianWall).toFixed(2)} × by wall, ` +
+      `${(Number(plan.rss) / Number(floor.rss)).toFixed(2)} × its peak RSS`,
+  );
 }
 const perDb = 1000;
 const tenant = measure(["--floor", String(perDb), "--kind", "tenant"]);
@@ -90,3 +97,4 @@ row(`${perDb} generated sql.Database registrations`, generated);
 console.log(
   `\nper database: TenantDatabase ${(tenant.medianMs / perDb).toFixed(2)} ms, generated sql.Database ${(generated.medianMs / perDb).toFixed(2)} ms`,
 );
+console.log(`\n${ratios.join("\n")}`);

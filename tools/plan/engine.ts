@@ -4,7 +4,12 @@ import { DEPLOYMENT_OUTPUT } from "../../components/lastDeployment";
 import { armIds, azureNames } from "../../components/naming";
 import { deriveRole, type Role } from "../../components/role";
 import { sqlNames } from "../../components/sql/elasticPoolPair";
-import { planSql, sqlSettings } from "../../components/sql/plan";
+import {
+  ownPlacement,
+  planSql,
+  sqlPlacement,
+  sqlSettings,
+} from "../../components/sql/plan";
 import { parsePlatformConfig, projectConfigValues } from "../../config/load";
 import type { PlatformConfig } from "../../config/schema";
 import { scanRepo } from "../../config/repoFiles";
@@ -119,7 +124,8 @@ export function platformConfig(stack: string, opts: PlanOptions = {}): PlatformC
 export function steadyStateOutputs(stack: string, opts: PlanOptions = {}): Record<string, unknown> {
   const config = platformConfig(stack, opts);
   const role = deriveRole(config.site, config.promote);
-  const sql = planSql(config.sql, config.prefix, config.site, role, false);
+  const placement = sqlPlacement(config.sql, config.site).placement;
+  const sql = planSql(config.sql, config.prefix, config.site, role, false, false, placement);
   const names = sqlNames(config.prefix, config.site, config.azure.subscriptionId);
   return {
     site: config.site,
@@ -134,6 +140,11 @@ export function steadyStateOutputs(stack: string, opts: PlanOptions = {}): Recor
         pools: sql.pools.map((p) => p.name),
         failoverGroups: sql.failoverGroups.map((g) => g.name),
         settings: sqlSettings(config.sql),
+        servers: Array.from({ length: sql.servers }, (_, pair) => ({
+          server: sqlNames(config.prefix, config.site, config.azure.subscriptionId, pair).server,
+          pools: sql.pools.filter((p) => p.server === pair).map((p) => p.name),
+        })),
+        placement: ownPlacement(config.sql, config.site, placement),
         vnet: armIds(config.azure.subscriptionId, azureNames(config.prefix, config.site))
           .virtualNetwork,
         ...(config.site === "primary" && { privateDnsZone: names.privateDnsZoneId }),
