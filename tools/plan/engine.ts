@@ -4,12 +4,7 @@ import { DEPLOYMENT_OUTPUT } from "../../components/lastDeployment";
 import { armIds, azureNames } from "../../components/naming";
 import { deriveRole, type Role } from "../../components/role";
 import { sqlNames } from "../../components/sql/elasticPoolPair";
-import {
-  ownPlacement,
-  planSql,
-  sqlPlacement,
-  sqlSettings,
-} from "../../components/sql/plan";
+import { ownPlacement, planSql, sqlPlacement, sqlSettings } from "../../components/sql/plan";
 import { parsePlatformConfig, projectConfigValues } from "../../config/load";
 import type { PlatformConfig } from "../../config/schema";
 import { scanRepo } from "../../config/repoFiles";
