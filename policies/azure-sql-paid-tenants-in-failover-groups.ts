@@ -2,7 +2,8 @@ import type { StackValidationPolicy } from "@pulumi/policy";
 import { TYPE, findFacts } from "./facts";
 import { ofType } from "./support";
 
-const PAID_POOL_SUFFIX = "/elasticpools/paid";
+/** The paid pools: `paid`, and `paid-02`... on fleets that need more (components/sql/placement.ts). */
+const PAID_POOL = /\/elasticpools\/paid(-\d{2,})?$/i;
 const DATABASE_ID = /\/servers\/([^/]+)\/databases\/([^/]+)$/i;
 
 /**
@@ -13,7 +14,7 @@ const DATABASE_ID = /\/servers\/([^/]+)\/databases\/([^/]+)$/i;
  * Paid tenants are promised failover-group replication (RPO seconds); a paid-pool database left
  * out of every failover group would only come back by geo-restore, losing up to an hour. Every
  * database in the paid elastic pool, other than one this stack creates by restore (createMode),
- * is listed in some failover group of the stack. A database matches a listed ARM id by server
+ * is listed in some failover group of the stack (every paid pool: `paid`, `paid-02`, ...). A database matches a listed ARM id by server
  * and database name. While this stack's groups wait for the peer's server and pool (a first
  * deployment: facts.sql.awaitingPeer), the databases are not judged: the next deployment after
  * the peer's creates the groups, and the first-deployment runbook shows it converge.
@@ -34,7 +35,7 @@ export const azureSqlPaidTenantsInFailoverGroups: StackValidationPolicy = {
     }
     for (const db of ofType(args.resources, TYPE.sqlDatabase)) {
       const poolId = db.props.elasticPoolId;
-      if (typeof poolId !== "string" || !poolId.toLowerCase().endsWith(PAID_POOL_SUFFIX)) continue;
+      if (typeof poolId !== "string" || !PAID_POOL.test(poolId)) continue;
       if (db.props.createMode != null) continue;
       // Outputs carry `name` and no serverName; the pool id names the server either way.
       const name: string = db.props.databaseName ?? db.props.name;

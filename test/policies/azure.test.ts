@@ -212,6 +212,22 @@ describe("azure-sql-paid-tenants-in-failover-groups", () => {
     expect(await runStack(policy, rs)).toEqual([]);
   });
 
+  it("judges every paid pool of a fleet (paid-02, ...), and no other pool", async () => {
+    const moved = (pool: string) =>
+      withProps(
+        withProps(activeStack(), fg, (p) => {
+          p.databases = p.databases.filter((id: string) => !id.endsWith("/tenant-fabrikam"));
+        }),
+        "sql-db-fabrikam",
+        (p) => (p.elasticPoolId = p.elasticPoolId.replace(/\/paid$/, `/${pool}`)),
+      );
+    expect(await stackMessages(policy, moved("paid-02"))).toEqual([
+      "Add paid-pool database 'sql-db-fabrikam' (acmedata-primary-sql/tenant-fabrikam) to a failover group: it is in none",
+    ]);
+    expect(await stackMessages(policy, moved("paidup"))).toEqual([]);
+    expect(await stackMessages(policy, moved("trial-02"))).toEqual([]);
+  });
+
   it("skips a database this stack creates by restore", async () => {
     const rs = withProps(
       without(activeStack(), (r) => r.type === TYPE.sqlFailoverGroup),

@@ -206,9 +206,19 @@ export async function captureProgram(
       cb(err, resp);
     });
 
-  const returned = await program();
-  const outputs = await resolveOutputs(returned);
-  // waitForRPCs is internal (not in the typings): it drains registrations still in flight.
-  await (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-  return { resources, outputs };
+  // The SDK records every registration's source position and every promise's stack
+  // (@pulumi/pulumi resource.js callsites, runtime/debuggable.js); the mock monitor discards
+  // them, and mapping each frame through source maps dominated a fleet's plan. Positions in
+  // errors stay those of the transpiled code while the program runs.
+  const sourceMaps = process.sourceMapsEnabled;
+  process.setSourceMapsEnabled(false);
+  try {
+    const returned = await program();
+    const outputs = await resolveOutputs(returned);
+    // waitForRPCs is internal (not in the typings): it drains registrations still in flight.
+    await (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    return { resources, outputs };
+  } finally {
+    process.setSourceMapsEnabled(sourceMaps);
+  }
 }
