@@ -401,7 +401,7 @@ describe("runbooks", () => {
     expect(() => readRunbook(file)).toThrow(
       `${file}: not a runbook:\n` +
         "  - name: lowercase letters, digits and '-'\n" +
-        "  - steps.0: a step is one of up, expect-blocked, outage or recover (each with primary or secondary), set or expect",
+        "  - steps.0: a step is one of up, expect-blocked, expect-failed, outage, automatic-failover or recover (each with primary or secondary), set or expect",
     );
   });
 
@@ -439,6 +439,31 @@ describe("runbooks", () => {
     ]);
     expect(r!.unusedGaps).toEqual([
       "one-writer in metastore (issue 10) never occurred: remove the gap",
+    ]);
+  });
+
+  it("automatic-failover: Azure moves only the Automatic group; a routine up refuses to move it back", async () => {
+    const runbook = readRunbook(path.join(ROOT, "runbooks/automatic-failover.yaml"));
+    const [r] = await playRunbooks([path.join(ROOT, "runbooks/automatic-failover.yaml")], ROOT);
+    expect(r!.ok).toBe(true);
+    expect(r!.steps[4]!.effects.failovers).toEqual([
+      { group: "acmedata-primary-fg-mgmt", from: "primary", to: "secondary", mode: "forced" },
+    ]);
+    expect([r!.steps[6]!.step, r!.steps[6]!.ok, r!.steps[6]!.refusals]).toEqual([
+      "expect-failed: primary",
+      true,
+      [
+        "primary's hold of failover group acmedata-primary-fg-mgmt finds secondary primary: a deployment that is not a promotion never moves a group; promote secondary, or fail the group back by hand and deploy again",
+      ],
+    ]);
+    // The same deployment expected to go through fails the runbook there.
+    const steps = runbook.steps.slice(0, 6).concat([{ up: "primary" }]);
+    const played = await new RunbookPlayer(async () => [], ROOT).play({ ...runbook, steps });
+    expect([played.steps.at(-1)!.ok, played.steps.at(-1)!.errors]).toEqual([
+      false,
+      [
+        "primary's hold of failover group acmedata-primary-fg-mgmt finds secondary primary: a deployment that is not a promotion never moves a group; promote secondary, or fail the group back by hand and deploy again",
+      ],
     ]);
   });
 

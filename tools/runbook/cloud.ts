@@ -126,12 +126,16 @@ export function deployEffects(
   // synchronizes first and "is only possible when the primary is accessible"; a forced one works
   // with the primary down (sql-docs, includes/failover-group-terminology.md). A group that does
   // not exist answers 404 ResourceNotFound.
+  // A hold that stays is read on refresh (the README's deployments run `pulumi up --refresh`):
+  // finding its group primary elsewhere, its update refuses.
   for (const h of mine.filter(isHold)) {
-    if (!created.has(h.urn) && !updated.has(h.urn)) continue;
     const group = last(inputs(h).failoverGroupId);
     const primary = groupPrimary[group];
     if (primary === undefined) {
-      errors.push(`ResourceNotFound: ${site} holds failover group ${group}, which does not exist`);
+      if (created.has(h.urn) || updated.has(h.urn))
+        errors.push(
+          `ResourceNotFound: ${site} holds failover group ${group}, which does not exist`,
+        );
       continue;
     }
     if (primary === site) continue;
@@ -139,7 +143,7 @@ export function deployEffects(
     // (components/sql/failover/hold.ts, notHeldMessage).
     if (!created.has(h.urn)) {
       errors.push(
-        `${site}'s hold of failover group ${group} finds ${primary} primary: a deployment that is not a promotion never moves a group`,
+        `${site}'s hold of failover group ${group} finds ${primary} primary: a deployment that is not a promotion never moves a group; promote ${primary}, or fail the group back by hand and deploy again`,
       );
       continue;
     }

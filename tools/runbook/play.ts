@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
 import { ConfigError } from "../../config/load";
-import { FACTS_KIND } from "../../policies/facts";
+import { FACTS_KIND, TYPE } from "../../policies/facts";
 import { diffPlans, type PlanDiff } from "../plan/diff";
 import { PROJECT_DIR, loadProgram, planStack, type StackPlan } from "../plan/engine";
 import type { Violation } from "../plan/policyHarness";
@@ -68,6 +68,8 @@ export interface StepResult {
     stoppedClusters: { site: Site; reason: string }[];
   };
   errors: string[];
+  /** What the cloud refused in an `expect-failed` step (the step behaved as expected). */
+  refusals?: string[];
   /** The deployment's changes, resource by resource (absent for steps that deploy nothing). */
   diff?: PlanDiff;
 }
@@ -335,6 +337,29 @@ export class RunbookPlayer {
       stacks[step.outage] = { ...stacks[step.outage], reachable: false };
       return { out };
     }
+    if ("automatic-failover" in step) {
+      const down = step["automatic-failover"];
+      const groups = SITES.flatMap((s) => stacks[s].deployed?.resources ?? []).filter(
+        (r) => r.type === TYPE.sqlFailoverGroup,
+      );
+      const moved = groups
+        .filter(
+          (g) =>
+            (g.inputs as Record<string, any>).readWriteEndpoint?.failoverPolicy === "Automatic",
+        )
+        .map((g) => String((g.inputs as Record<string, any>).failoverGroupName))
+        .filter((name) => state.platform.groupPrimary[name] === down);
+      const groupPrimary = { ...state.platform.groupPrimary };
+      for (const name of moved) groupPrimary[name] = peerOf(down);
+      (state.platform as { groupPrimary: Record<string, Site> }).groupPrimary = groupPrimary;
+      out.effects.failovers = moved.map((group) => ({
+        group,
+        from: down,
+        to: peerOf(down),
+        mode: "forced" as const,
+      }));
+      return { out };
+    }
     if ("recover" in step) {
       stacks[step.recover] = { ...stacks[step.recover], reachable: true };
       return { out };
@@ -385,8 +410,14 @@ export class RunbookPlayer {
       return { out };
     }
 
-    const site = "up" in step ? step.up : step["expect-blocked"];
+    const site =
+      "up" in step
+        ? step.up
+        : "expect-failed" in step
+          ? step["expect-failed"]
+          : step["expect-blocked"];
     const expectBlocked = "expect-blocked" in step;
+    const expectFailed = "expect-failed" in step;
     if (!stacks[site].reachable) {
       out.ok = false;
       out.errors.push(`${site}'s region is down: pulumi up -s ${site} cannot reach its clouds`);
@@ -420,9 +451,13 @@ export class RunbookPlayer {
       return { out };
     }
     const effects = deployEffects(state.platform, site, asDeployed(plan), diff);
-    if (effects.errors.length) {
-      out.ok = false;
-      out.errors.push(...effects.errors);
+    if (effects.errors.length || expectFailed) {
+      // Refused as the cloud would: the stack's deployed state stays as it was.
+      out.ok = expectFailed && effects.errors.length > 0;
+      if (expectFailed) out.refusals = effects.errors;
+      else out.errors.push(...effects.errors);
+      if (expectFailed && !effects.errors.length)
+        out.errors.push(`expected pulumi up -s ${site} to fail in the cloud, and it went through`);
       return { out };
     }
     out.effects.failovers = effects.failovers;

@@ -30,6 +30,7 @@ export function stepLines(s: StepResult, n: number): string[] {
   for (const v of s.violations)
     lines.push(`${pad}[${v.enforcementLevel}] ${v.policyName}: ${v.message.split("\n").pop()}`);
   for (const err of s.errors) lines.push(`${pad}error: ${err}`);
+  for (const r of s.refusals ?? []) lines.push(`${pad}refused by the cloud: ${r}`);
   for (const [name, v] of Object.entries(s.invariants)) {
     if (v.ok) continue;
     for (const x of v.expected ?? []) lines.push(`${pad}${name}: expected breach: ${x}`);
@@ -122,7 +123,11 @@ export function stepAction(step: Step): string {
   if ("up" in step) return `pulumi up -s ${step.up} --policy-pack policies`;
   if ("expect-blocked" in step)
     return `pulumi up -s ${step["expect-blocked"]} --policy-pack policies`;
+  if ("expect-failed" in step)
+    return `pulumi up -s ${step["expect-failed"]} --policy-pack policies`;
   if ("outage" in step) return `${step.outage}'s region is down`;
+  if ("automatic-failover" in step)
+    return `Azure fails ${step["automatic-failover"]}'s automatic failover groups over`;
   if ("recover" in step) return `${step.recover}'s region is back`;
   if ("set" in step)
     return `a pull request sets ${Object.entries(step.set)

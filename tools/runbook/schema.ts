@@ -17,8 +17,19 @@ export const stepSchema = z.union(
     z.strictObject({ up: site }),
     /** Runs `up`; passes only if a mandatory policy refuses it (the deployed state stays as it was). */
     z.strictObject({ "expect-blocked": site }),
+    /**
+     * Runs `up`; passes only if the cloud refuses it (the rule is named in the step), leaving the
+     * deployed state as it was.
+     */
+    z.strictObject({ "expect-failed": site }),
     /** The stack's regions are down: it cannot be updated, and what it deployed is frozen. */
     z.strictObject({ outage: site }),
+    /**
+     * Azure's own failover: the site's region has been down past the grace period, and every
+     * failover group with the Automatic policy whose primary is on it now has the peer's server
+     * as primary (sql-docs auto-failover-group-sql-db.md, failover policy).
+     */
+    z.strictObject({ "automatic-failover": site }),
     /** The regions are back: what the stack last deployed runs again, as deployed. */
     z.strictObject({ recover: site }),
     /** A merged pull request: Pulumi.yaml config values by dotted path; only those keys change. */
@@ -42,7 +53,7 @@ export const stepSchema = z.union(
   ],
   {
     error:
-      "a step is one of up, expect-blocked, outage or recover (each with primary or secondary), set or expect",
+      "a step is one of up, expect-blocked, expect-failed, outage, automatic-failover or recover (each with primary or secondary), set or expect",
   },
 );
 export type Step = z.output<typeof stepSchema>;
