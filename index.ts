@@ -173,7 +173,7 @@ export = async () => {
       holds: sqlPair.holdsRegistered,
       recovering: sqlPair.plan.recovery?.databases.length ?? 0,
       // Azure geo-restores 4 databases at once per pool: the waves this promotion waits for.
-      geoRestoreWaves: restoreWaves(sqlPair.plan.recovery?.databases.length ?? 0),
+      geoRestoreWaves: restoreWaves(sqlPair.plan.recovery?.databases ?? []),
     },
     // Read back by this stack's next deployment (components/lastDeployment.ts).
     [DEPLOYMENT_OUTPUT]: {

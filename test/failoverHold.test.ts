@@ -647,12 +647,27 @@ describe("the ARM pieces, pure", () => {
       clientId: "c",
       certificatePath: "/c.pem",
     });
+    expect(
+      armIdentity({
+        ...sp,
+        ARM_CLIENT_CERTIFICATE_PATH: "/c.pem",
+        ARM_CLIENT_CERTIFICATE_PASSWORD: "pw",
+      }),
+    ).toMatchObject({ kind: "client-certificate", certificatePassword: "pw" });
     expect(armIdentity({ ...sp, ARM_USE_OIDC: "true", ARM_OIDC_TOKEN: "jwt" })).toEqual({
       kind: "oidc-token",
       tenantId: "t",
       clientId: "c",
       token: "jwt",
     });
+    expect(armIdentity({ ...sp, ARM_USE_OIDC: "true", ARM_OIDC_TOKEN_FILE_PATH: "/t" })).toEqual({
+      kind: "oidc-token-file",
+      tenantId: "t",
+      clientId: "c",
+      tokenFile: "/t",
+    });
+    // The provider uses an OIDC token only with ARM_USE_OIDC.
+    expect(armIdentity({ ...sp, ARM_OIDC_TOKEN: "jwt" })).toEqual({ kind: "default" });
     expect(armIdentity({ ARM_USE_MSI: "true", ARM_CLIENT_ID: "c" })).toEqual({
       kind: "managed-identity",
       clientId: "c",

@@ -8,6 +8,8 @@ import {
   holdableGroups,
   recordedSql,
   planSql,
+  restoreLanes,
+  restoreWaves,
   sqlPlacement,
   sqlTransition,
 } from "../components/sql/plan";
@@ -210,6 +212,21 @@ describe("planSql in both roles", () => {
       "paid:4",
       "trial:4",
     ]);
+  });
+
+  // Azure geo-restores at most 4 databases at once per pool (DESIGN, facts checked): pools
+  // restore side by side, so the fullest pool sets the number of waves.
+  it("geo-restores in lanes of 4 per pool, as many waves as the fullest pool needs", () => {
+    expect(restoreLanes(9)).toEqual([undefined, undefined, undefined, undefined, 0, 1, 2, 3, 4]);
+    const at = (server: number, pool: string, n: number) =>
+      Array.from({ length: n }, () => ({ server, pool }));
+    expect(restoreWaves([])).toBe(0);
+    expect(restoreWaves(at(0, "trial", 20))).toBe(5);
+    expect(
+      restoreWaves([...at(0, "trial", 200), ...at(0, "trial-02", 9), ...at(1, "trial", 200)]),
+    ).toBe(50);
+    const recovery = planSql(tiered, "acmedata", "secondary", "active", false).recovery!;
+    expect(restoreWaves(recovery.databases)).toBe(5);
   });
 
   it("tiered: after failback the recovered trial databases stay until released", () => {

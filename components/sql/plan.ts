@@ -156,9 +156,21 @@ export function restoreLanes(
   return Array.from({ length: count }, (_, i) => (i >= atOnce ? i - atOnce : undefined));
 }
 
-/** How many waves the geo-restore of `count` databases into one pool takes. */
-export const restoreWaves = (count: number, atOnce = GEO_RESTORES_PER_POOL) =>
-  Math.ceil(count / atOnce);
+/**
+ * How many waves a geo-restore takes: pools restore side by side, GEO_RESTORES_PER_POOL at once
+ * each, so the fullest pool decides.
+ */
+export function restoreWaves(
+  databases: readonly { readonly server: number; readonly pool: PoolName }[],
+  atOnce = GEO_RESTORES_PER_POOL,
+): number {
+  const perPool = new Map<string, number>();
+  for (const d of databases) {
+    const key = `${d.server}/${d.pool}`;
+    perPool.set(key, (perPool.get(key) ?? 0) + 1);
+  }
+  return Math.max(0, ...[...perPool.values()].map((n) => Math.ceil(n / atOnce)));
+}
 
 /** The promote flag, from a site and its role. */
 export const promotedFrom = (site: Site, role: Role) =>
@@ -314,17 +326,12 @@ export function planSql(
     .map((x) => ({ ...x, name: x.pool, capacity: capacity(x.kind), spec: spec.pools[x.kind] }))
     .map(({ pool: _pool, ...rest }) => rest);
   const unreplicated = new Set(unreplicatedTenants(spec).map((t) => t.id));
-  const servers = Math.max(0, ...all.map((d) => d.server)) + 1;
+  const servers = all.reduce((n, d) => Math.max(n, d.server + 1), 1);
   return {
     servers,
     pools,
-    databases: all.filter(
-      (d) =>
-        placedBy(
-          spec,
-          spec.tenants.find((t) => t.id === d.tenant)!,
-        ) === site,
-    ),
+    // `all` follows spec.tenants, index for index.
+    databases: all.filter((_, i) => placedBy(spec, spec.tenants[i]!) === site),
     managementDatabases: site === "primary" ? [...MANAGEMENT_DATABASES] : [],
     failoverGroups: groups.filter((g) => g.home === site),
     holds: groups

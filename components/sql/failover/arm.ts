@@ -21,21 +21,30 @@ export interface ArmAccess {
 /** How the azure-native provider's ARM_* settings name the deploying identity. */
 export type ArmIdentity =
   | { kind: "client-secret"; tenantId: string; clientId: string; secret: string }
-  | { kind: "client-certificate"; tenantId: string; clientId: string; certificatePath: string }
+  | {
+      kind: "client-certificate";
+      tenantId: string;
+      clientId: string;
+      certificatePath: string;
+      certificatePassword?: string;
+    }
   | { kind: "oidc-token"; tenantId: string; clientId: string; token: string }
+  | { kind: "oidc-token-file"; tenantId: string; clientId: string; tokenFile: string }
   | { kind: "managed-identity"; clientId?: string }
   | { kind: "default" };
 
 /**
  * The identity the azure-native provider deploys with, from the same environment variables it
- * reads (pulumi-azure-native docs, installation-configuration: ARM_CLIENT_ID, ARM_CLIENT_SECRET,
- * ARM_CLIENT_CERTIFICATE_PATH, ARM_TENANT_ID, ARM_OIDC_TOKEN, ARM_USE_MSI); otherwise "default":
- * DefaultAzureCredential, which finds `az login` (also what azure/login leaves behind in GitHub
- * Actions), AZURE_* variables, workload identity or a managed identity.
+ * reads (pulumi/pulumi-azure-native, the provider's readAuthConfig: ARM_CLIENT_ID, ARM_TENANT_ID,
+ * ARM_CLIENT_SECRET, ARM_CLIENT_CERTIFICATE_PATH, ARM_USE_OIDC with ARM_OIDC_TOKEN or
+ * ARM_OIDC_TOKEN_FILE_PATH, ARM_USE_MSI); otherwise "default": DefaultAzureCredential, which
+ * finds `az login` (also what azure/login leaves behind in GitHub Actions), AZURE_* variables,
+ * workload identity or a managed identity.
  */
 export function armIdentity(env: NodeJS.ProcessEnv): ArmIdentity {
   const tenantId = env.ARM_TENANT_ID;
   const clientId = env.ARM_CLIENT_ID;
+  const on = (v: string | undefined) => /^true$/i.test(v ?? "");
   if (tenantId && clientId) {
     if (env.ARM_CLIENT_SECRET)
       return { kind: "client-secret", tenantId, clientId, secret: env.ARM_CLIENT_SECRET };
@@ -45,12 +54,21 @@ export function armIdentity(env: NodeJS.ProcessEnv): ArmIdentity {
         tenantId,
         clientId,
         certificatePath: env.ARM_CLIENT_CERTIFICATE_PATH,
+        ...(env.ARM_CLIENT_CERTIFICATE_PASSWORD && {
+          certificatePassword: env.ARM_CLIENT_CERTIFICATE_PASSWORD,
+        }),
       };
-    if (env.ARM_OIDC_TOKEN)
+    if (on(env.ARM_USE_OIDC) && env.ARM_OIDC_TOKEN)
       return { kind: "oidc-token", tenantId, clientId, token: env.ARM_OIDC_TOKEN };
+    if (on(env.ARM_USE_OIDC) && env.ARM_OIDC_TOKEN_FILE_PATH)
+      return {
+        kind: "oidc-token-file",
+        tenantId,
+        clientId,
+        tokenFile: env.ARM_OIDC_TOKEN_FILE_PATH,
+      };
   }
-  if (/^true$/i.test(env.ARM_USE_MSI ?? ""))
-    return { kind: "managed-identity", ...(clientId && { clientId }) };
+  if (on(env.ARM_USE_MSI)) return { kind: "managed-identity", ...(clientId && { clientId }) };
   return { kind: "default" };
 }
 
@@ -67,6 +85,7 @@ export function deployingIdentity(env: NodeJS.ProcessEnv = process.env): ArmAcce
       return {
         credential: new identity.ClientCertificateCredential(id.tenantId, id.clientId, {
           certificatePath: id.certificatePath,
+          ...(id.certificatePassword && { certificatePassword: id.certificatePassword }),
         }),
       };
     case "oidc-token":
@@ -75,6 +94,15 @@ export function deployingIdentity(env: NodeJS.ProcessEnv = process.env): ArmAcce
           id.tenantId,
           id.clientId,
           async () => id.token,
+        ),
+      };
+    case "oidc-token-file":
+      // Read at each token request: a federated token file is rotated under the process.
+      return {
+        credential: new identity.ClientAssertionCredential(id.tenantId, id.clientId, async () =>
+          (require("node:fs") as typeof import("node:fs"))
+            .readFileSync(id.tokenFile, "utf8")
+            .trim(),
         ),
       };
     case "managed-identity":
