@@ -13,16 +13,8 @@ import {
   configAcknowledgments,
 } from "./components/deploymentFacts";
 import { MetastorePair } from "./components/metastore/metastorePair";
-import { ElasticPoolPair } from "./components/sql/elasticPoolPair";
-import {
-  ownPlacement,
-  recordedSql,
-  restoreWaves,
-  sqlPlacement,
-  sqlSettings,
-  sqlTransition,
-} from "./components/sql/plan";
-import { armIds, azureNames } from "./components/naming";
+import { ElasticPoolPair, sqlRecord } from "./components/sql/elasticPoolPair";
+import { recordedSql, restoreWaves, sqlPlacement, sqlTransition } from "./components/sql/plan";
 import { deriveRole, peerSite } from "./components/role";
 import { DualRegionBucket } from "./components/dualRegionBucket";
 import { Workspace } from "./components/workspace/workspace";
@@ -192,17 +184,15 @@ export = async () => {
         epoch: last.epoch ?? null,
         peerEpoch: peer.epoch ?? null,
       },
-      sql: {
-        server: sqlPair.serverName,
-        pools: sqlPair.plan.pools.map((p) => p.name),
+      sql: sqlRecord({
+        prefix: config.prefix,
+        site: config.site,
+        subscriptionId: config.azure.subscriptionId,
+        spec: config.sql,
+        plan: sqlPair.plan,
+        placement: sqlPlaced.placement,
         failoverGroups: sqlPair.failoverGroupsCreated,
-        settings: sqlSettings(config.sql),
-        servers: sqlPair.servers,
-        placement: ownPlacement(config.sql, config.site, sqlPlaced.placement),
-        vnet: armIds(config.azure.subscriptionId, azureNames(config.prefix, config.site))
-          .virtualNetwork,
-        ...(sqlPair.privateDnsZoneId && { privateDnsZone: sqlPair.privateDnsZoneId }),
-      },
+      }),
     },
   };
 };

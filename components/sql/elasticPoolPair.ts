@@ -11,13 +11,18 @@ import {
   failoverGroups,
   hasReplica,
   holdableGroups,
+  ownPlacement,
   privateDnsPlan,
   restoreLanes,
+  sqlSettings,
+  type PeerSql,
   SQL_PRIVATE_DNS_ZONE,
   planSql,
   type SqlRecord,
   type SqlPlan,
 } from "./plan";
+import type { SqlSettings } from "../../policies/facts";
+import { armIds, azureNames } from "../naming";
 import type { Placement } from "./placement";
 import { TenantDatabase } from "./tenantDatabase";
 
@@ -71,6 +76,38 @@ export function sqlNames(prefix: string, site: Site, subscriptionId: string, pai
   };
 }
 
+/**
+ * What a deployment records of its SQL estate for its own next deployment and the peer's
+ * (components/lastDeployment.ts): its servers with their pools (`server` and `pools` are pair 0's,
+ * as before fleets), the failover groups it created, its settings, where it placed the tenants
+ * it is home to, its VNet and, on the primary, the pair's privatelink zone.
+ */
+export function sqlRecord(a: {
+  readonly prefix: string;
+  readonly site: Site;
+  readonly subscriptionId: string;
+  readonly spec: SqlSpec;
+  readonly plan: SqlPlan;
+  readonly placement: Placement;
+  readonly failoverGroups: readonly string[];
+}): PeerSql & { readonly settings: SqlSettings } {
+  const servers = Array.from({ length: a.plan.servers }, (_, pair) => ({
+    server: sqlNames(a.prefix, a.site, a.subscriptionId, pair).server,
+    pools: a.plan.pools.filter((p) => p.server === pair).map((p) => p.name),
+  }));
+  const names = sqlNames(a.prefix, a.site, a.subscriptionId);
+  return {
+    server: servers[0]!.server,
+    pools: servers[0]!.pools,
+    failoverGroups: [...a.failoverGroups],
+    settings: sqlSettings(a.spec),
+    servers,
+    placement: ownPlacement(a.spec, a.site, a.placement),
+    vnet: armIds(a.subscriptionId, azureNames(a.prefix, a.site)).virtualNetwork,
+    ...(privateDnsPlan(a.site, undefined).ownsZone && { privateDnsZone: names.privateDnsZoneId }),
+  };
+}
+
 /** "" for server pair 0, "-02" for pair 1, ... */
 export const pairSuffix = (pair: number) =>
   pair === 0 ? "" : `-${String(pair + 1).padStart(2, "0")}`;
@@ -99,10 +136,6 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
   /** The holds this deployment registers (holdableGroups). */
   public readonly holdsRegistered: readonly string[];
   public readonly serverName: string;
-  /** Each server (pair 0 first) and the pools on it. */
-  public readonly servers: readonly { server: string; pools: readonly string[] }[];
-  /** The pair's privatelink zone, on the site that owns it. */
-  public readonly privateDnsZoneId: string | undefined;
   public readonly serverFqdn: pulumi.Output<string>;
 
   constructor(name: string, args: ElasticPoolPairArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -420,11 +453,6 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
     this.failoverGroupsCreated = [...groups.keys()];
     this.holdsRegistered = holds;
     this.serverName = servers[0]!.names.server;
-    this.servers = servers.map(({ names }, pair) => ({
-      server: names.server,
-      pools: plan.pools.filter((p) => p.server === pair).map((p) => p.name),
-    }));
-    this.privateDnsZoneId = dns.ownsZone ? primaryNames.privateDnsZoneId : undefined;
     this.serverFqdn = servers[0]!.server.fullyQualifiedDomainName;
     this.registerOutputs({
       serverName: this.serverName,

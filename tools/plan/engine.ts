@@ -1,10 +1,10 @@
 import * as path from "node:path";
 import { captureProgram, type CapturedResource } from "./capture";
 import { DEPLOYMENT_OUTPUT } from "../../components/lastDeployment";
-import { armIds, azureNames } from "../../components/naming";
+import { azureNames } from "../../components/naming";
 import { deriveRole, type Role } from "../../components/role";
-import { sqlNames } from "../../components/sql/elasticPoolPair";
-import { ownPlacement, planSql, sqlPlacement, sqlSettings } from "../../components/sql/plan";
+import { sqlRecord } from "../../components/sql/elasticPoolPair";
+import { planSql, sqlPlacement } from "../../components/sql/plan";
 import { parsePlatformConfig, projectConfigValues } from "../../config/load";
 import type { PlatformConfig } from "../../config/schema";
 import { scanRepo } from "../../config/repoFiles";
@@ -121,7 +121,6 @@ export function steadyStateOutputs(stack: string, opts: PlanOptions = {}): Recor
   const role = deriveRole(config.site, config.promote);
   const placement = sqlPlacement(config.sql, config.site).placement;
   const sql = planSql(config.sql, config.prefix, config.site, role, false, false, placement);
-  const names = sqlNames(config.prefix, config.site, config.azure.subscriptionId);
   return {
     site: config.site,
     role,
@@ -130,20 +129,16 @@ export function steadyStateOutputs(stack: string, opts: PlanOptions = {}): Recor
       role,
       lake: azureNames(config.prefix, config.site).lake,
       acknowledgments: [],
-      sql: {
-        server: names.server,
-        pools: sql.pools.map((p) => p.name),
+      sql: sqlRecord({
+        prefix: config.prefix,
+        site: config.site,
+        subscriptionId: config.azure.subscriptionId,
+        spec: config.sql,
+        plan: sql,
+        placement,
+        // Steady: every group it owns exists.
         failoverGroups: sql.failoverGroups.map((g) => g.name),
-        settings: sqlSettings(config.sql),
-        servers: Array.from({ length: sql.servers }, (_, pair) => ({
-          server: sqlNames(config.prefix, config.site, config.azure.subscriptionId, pair).server,
-          pools: sql.pools.filter((p) => p.server === pair).map((p) => p.name),
-        })),
-        placement: ownPlacement(config.sql, config.site, placement),
-        vnet: armIds(config.azure.subscriptionId, azureNames(config.prefix, config.site))
-          .virtualNetwork,
-        ...(config.site === "primary" && { privateDnsZone: names.privateDnsZoneId }),
-      },
+      }),
     },
   };
 }
