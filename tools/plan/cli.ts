@@ -125,44 +125,32 @@ export async function executePlan(opts: CliOptions, dir: string = PROJECT_DIR): 
     ),
   });
 
-  // The pack's process starts (and each stack is judged) while the next stack is planned: it
-  // runs in a process of its own.
-  const starting = opts.policy ? PolicyPackProcess.start(policyPackDir(dir)) : undefined;
-  starting?.catch(() => undefined);
+  const rendered: RenderedStack[] = [];
+  for (const stack of stacks) {
+    const withPeers = { ...planOpts, ...referencesOf(stack) };
+    const plan = await planStack(stack, withPeers);
+    const needFlip = opts.diff || opts.format !== "json";
+    rendered.push({
+      plan,
+      flip: needFlip ? diffPlans(plan, await planPromoteFlip(plan, withPeers)) : undefined,
+      races: findRaces(plan.resources),
+    });
+  }
+
   const withRunbook = opts.format === "markdown" || state !== undefined;
   let implied: Awaited<ReturnType<typeof playImplied>> | undefined;
   let mandatory = 0;
-  let pack: PolicyPackProcess | undefined;
+  const pack = opts.policy ? await PolicyPackProcess.start(policyPackDir(dir)) : undefined;
   try {
     const project = readProjectFile(dir).name;
-    let judged: Promise<void> = starting
-      ? starting.then(async (p) => {
-          pack = p;
-          await p.configure();
-        })
-      : Promise.resolve();
-    judged.catch(() => undefined);
-    const rendered: RenderedStack[] = [];
-    for (const stack of stacks) {
-      const withPeers = { ...planOpts, ...referencesOf(stack) };
-      const plan = await planStack(stack, withPeers);
-      const needFlip = opts.diff || opts.format !== "json";
-      const r: RenderedStack = {
-        plan,
-        flip: needFlip ? diffPlans(plan, await planPromoteFlip(plan, withPeers)) : undefined,
-        races: findRaces(plan.resources),
-      };
-      rendered.push(r);
-      judged = judged.then(async () => {
-        if (!pack) return;
-        await pack.configureStack(r.plan.stack, project, true);
-        const violations: Violation[] = await pack.analyzeAll(r.plan.resources);
-        r.policy = { violations };
-        mandatory += violations.filter((v) => v.enforcementLevel === "mandatory").length;
-      });
-      judged.catch(() => undefined);
+    await pack?.configure();
+    for (const r of rendered) {
+      if (!pack) break;
+      await pack.configureStack(r.plan.stack, project, true);
+      const violations: Violation[] = await pack.analyzeAll(r.plan.resources);
+      r.policy = { violations };
+      mandatory += violations.filter((v) => v.enforcementLevel === "mandatory").length;
     }
-    await judged;
     if (withRunbook) {
       const analyze: Analyze = async (stack, plan) =>
         pack ? pack.analyzeUp(stack, project, plan.resources) : [];
@@ -172,30 +160,22 @@ export async function executePlan(opts: CliOptions, dir: string = PROJECT_DIR): 
         projectSets: opts.projectSets,
       });
     }
-    return render(rendered, implied, mandatory);
   } finally {
-    await (pack ?? (await starting?.catch(() => undefined)))?.stop();
+    await pack?.stop();
   }
-
-  function render(
-    rendered: RenderedStack[],
-    implied: Awaited<ReturnType<typeof playImplied>> | undefined,
-    mandatory: number,
-  ): PlanRun {
-    const output =
-      opts.format === "json"
-        ? renderJson(rendered, opts.diff, implied && impliedJson(implied.implied, implied.result))
-        : opts.format === "markdown"
-          ? [
-              renderMarkdown(rendered),
-              ...(implied ? impliedMarkdown(implied.implied, implied.result) : []),
-            ].join("\n")
-          : [
-              renderText(rendered, opts.diff),
-              ...(implied ? impliedText(implied.implied, implied.result) : []),
-            ].join("\n");
-    return { output, mandatory, races: rendered.flatMap((r) => r.races ?? []) };
-  }
+  const output =
+    opts.format === "json"
+      ? renderJson(rendered, opts.diff, implied && impliedJson(implied.implied, implied.result))
+      : opts.format === "markdown"
+        ? [
+            renderMarkdown(rendered),
+            ...(implied ? impliedMarkdown(implied.implied, implied.result) : []),
+          ].join("\n")
+        : [
+            renderText(rendered, opts.diff),
+            ...(implied ? impliedText(implied.implied, implied.result) : []),
+          ].join("\n");
+  return { output, mandatory, races: rendered.flatMap((r) => r.races ?? []) };
 }
 
 /** A mandatory policy violation outranks a race: the pack's verdict is the one a reviewer acts on first. */
