@@ -266,6 +266,28 @@ describe("identities", () => {
     ]);
   });
 
+  it("finds a name wherever its token ends (the index looks only there), and nowhere inside a token", () => {
+    const server = res(SERVER, "server", { id: SUB });
+    const inputs = {
+      fqdn: "acme-sql.database.windows.net",
+      conn: "Server=tcp:acme-sql,1433",
+      quoted: '"acme-sql"',
+      query: "?server=acme-sql&db=x",
+      whole: "acme-sql",
+      longer: "acme-sqlX",
+      suffixed: "acme-sql_2",
+      embedded: "myacme-sql",
+    };
+    const app = res("acme:x:App", "app", { inputs });
+    expect(findRaces([server, app]).map((r) => r.input)).toEqual([
+      "fqdn",
+      "conn",
+      "quoted",
+      "query",
+      "whole",
+    ]);
+  });
+
   it("matches ARM IDs case-insensitively and only up to a path boundary", () => {
     const [arm] = identities(res(SERVER, "server", { id: SUB }));
     expect(occursIn(arm!, SUB.toUpperCase())).toBe(true);

@@ -191,8 +191,12 @@ export function dependencyClosure(
 ): (urn: string) => ReadonlySet<string> {
   const byUrn = new Map(resources.map((r) => [r.urn, r]));
   const children = new Map<string, string[]>();
-  for (const r of resources)
-    if (r.parent) children.set(r.parent, [...(children.get(r.parent) ?? []), r.urn]);
+  for (const r of resources) {
+    if (!r.parent) continue;
+    const siblings = children.get(r.parent);
+    if (siblings) siblings.push(r.urn);
+    else children.set(r.parent, [r.urn]);
+  }
   const direct = (urn: string): string[] => {
     const r = byUrn.get(urn);
     if (!r) return [];
@@ -256,6 +260,19 @@ export function findRaces(resources: readonly CapturedResource[]): Race[] {
 }
 
 /**
+ * Where an identity's occurrence can end in `hay`: before a character no identity continues
+ * with (every word class contains [a-z0-9_-]), or at the end. occursIn needs exactly that, so
+ * looking only there finds every occurrence and skips the positions inside a token.
+ */
+function tokenEnds(hay: string): number[] {
+  const ends: number[] = [];
+  for (let e = 1; e < hay.length; e++) if (!COMMON_WORD.test(hay[e]!)) ends.push(e);
+  if (hay.length) ends.push(hay.length);
+  return ends;
+}
+const COMMON_WORD = /[a-z0-9_-]/;
+
+/**
  * The identities that can occur in a string, found by their last few characters (the resource's
  * own name; a prefix would be the same "/subscriptions/..." for every ARM ID) instead of by
  * trying every identity of the plan on every input string (quadratic: a second per plan on a
@@ -284,9 +301,9 @@ function candidateIndex(
       ["c", value],
       ["i", lowered],
     ] as const) {
-      for (const k of lengths)
-        for (let p = 0; p + k <= hay.length; p++)
-          for (const [n, i] of index.get(mode + hay.slice(p, p + k)) ?? []) {
+      for (const end of tokenEnds(hay))
+        for (const k of lengths)
+          for (const [n, i] of (k <= end && index.get(mode + hay.slice(end - k, end))) || []) {
             const set = found.get(n);
             if (set) set.add(i);
             else found.set(n, new Set([i]));
