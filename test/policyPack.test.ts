@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CapturedResource } from "../tools/plan/capture";
@@ -209,6 +212,45 @@ describe("the analyzer protocol", () => {
       await viaCli.stop();
     }
   }, 180_000);
+
+  it("counts the port deadline from connect: a caller busy past it still finds the port printed meanwhile", async () => {
+    // A stand-in that serves gRPC and prints its port, as a pack does, then leaves a marker.
+    const marker = path.join(mkdtempSync(path.join(tmpdir(), "pack-")), "printed");
+    const serves = [
+      process.execPath,
+      "-e",
+      "const g = require('@grpc/grpc-js'); const s = new g.Server();" +
+        "s.bindAsync('127.0.0.1:0', g.ServerCredentials.createInsecure(), (e, p) => {" +
+        `process.stdout.write(p + '\\n', () => require('fs').writeFileSync(${JSON.stringify(marker)}, ''));` +
+        "});",
+    ];
+    const launch = PolicyPackProcess.launch(policyPackDir(ROOT), serves);
+    // The event loop stays busy until the port is printed, then longer than the deadline below.
+    const giveUp = Date.now() + 20_000;
+    while (!existsSync(marker) && Date.now() < giveUp);
+    expect(existsSync(marker)).toBe(true);
+    const until = Date.now() + 1500;
+    while (Date.now() < until);
+    const connected = await launch.connect(1000);
+    await connected.stop();
+  }, 30_000);
+
+  it("kills a pack that prints no port by the deadline, and reports one that exits first", async () => {
+    const silent = PolicyPackProcess.launch(policyPackDir(ROOT), [
+      process.execPath,
+      "-e",
+      "setInterval(() => {}, 1000)",
+    ]);
+    await expect(silent.connect(300)).rejects.toThrow(/no port on stdout after 300 ms/);
+    const exits = PolicyPackProcess.launch(policyPackDir(ROOT), [
+      process.execPath,
+      "-e",
+      "console.error('boom'); process.exit(3)",
+    ]);
+    await expect(exits.connect(10_000)).rejects.toThrow(
+      /exited \(code 3\) before printing its port\nboom/,
+    );
+  }, 30_000);
 
   it("honours an enforcement override", async () => {
     const passive = seed(

@@ -10,7 +10,9 @@ import { performance } from "node:perf_hooks";
  *    and without the policy pack (the difference is what the pack's process and calls cost); as
  *    markdown (the pull-request comment, with the runbook the config implies); every runbook.
  * 2. Tenant fleets (one paid tenant in five): both stacks as JSON with the policy pack, and the
- *    floor: the same number of bare resources registered by the same engine; then the ratios. Also the per-database cost of the generated
+ *    floor: the same number of bare resources registered by the same engine, without and with
+ *    the policy pack judging them (what the pack costs a plan of that size by itself); then the
+ *    ratios. Also the per-database cost of the generated
  *    sql.Database class against the TenantDatabase the program uses.
  */
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -83,10 +85,13 @@ for (const n of fleets) {
   row(`fleet ${n} tenants, both stacks, json`, plan);
   const floor = measure(["--floor", String(plan.resources), "--kind", "bare"]);
   row(`floor: ${plan.resources} bare resources`, floor);
+  const judged = measure(["--floor", String(plan.resources), "--kind", "bare", "--with-policy"]);
+  row(`floor judged: ${plan.resources} bare resources, with the policy pack`, judged);
   ratios.push(
     `fleet ${n}: ${(plan.medianMs / floor.medianMs).toFixed(2)} × the floor in process, ` +
       `${(plan.medianWall / floor.medianWall).toFixed(2)} × by wall, ` +
-      `${(Number(plan.rss) / Number(floor.rss)).toFixed(2)} × its peak RSS`,
+      `${(Number(plan.rss) / Number(floor.rss)).toFixed(2)} × its peak RSS; ` +
+      `the bare resources judged by the pack alone are ${(judged.medianMs / floor.medianMs).toFixed(2)} × the floor`,
   );
 }
 const perDb = 1000;

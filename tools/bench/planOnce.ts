@@ -6,6 +6,7 @@ import { captureProgram } from "../plan/capture";
 import { parseCli, runPlan } from "../plan/cli";
 import { readProjectFile } from "../plan/projectConfig";
 import { PROJECT_DIR } from "../plan/engine";
+import { PolicyPackProcess, policyPackDir } from "../plan/policyHarness";
 import { playRunbooks } from "../runbook/cli";
 import { allRunbooks } from "../runbook/schema";
 import { generateFleet } from "./fleet";
@@ -20,8 +21,9 @@ class Bare extends pulumi.CustomResource {
  * One measurement in a fresh process; prints {ms, maxRssMb, resources} as JSON.
  *   planOnce.ts [plan args...] [--fleet N]   the plan, with a generated fleet of N tenants
  *   planOnce.ts --runbooks                   every runbook in runbooks/ (npm run runbook -- --all)
- *   planOnce.ts --floor N --kind bare|tenant|generated
+ *   planOnce.ts --floor N --kind bare|tenant|generated [--with-policy]
  *                                            N registrations of one kind through the same engine
+ *                                            (and judged by the policy pack)
  */
 async function main(argv: string[]) {
   const take = (flag: string) => {
@@ -34,6 +36,7 @@ async function main(argv: string[]) {
   const fleet = take("--fleet");
   const floor = take("--floor");
   const kind = take("--kind") ?? "bare";
+  const withPolicy = argv.includes("--with-policy");
   const start = performance.now();
   let resources = 0;
   if (runbooks) {
@@ -60,6 +63,17 @@ async function main(argv: string[]) {
       { project: "paired-dr", stack: "bench", config: {} },
     );
     resources = captured.length;
+    if (withPolicy) {
+      // The pack judging the bare resources as it judges a plan: every Analyze, then AnalyzeStack.
+      const pack = await PolicyPackProcess.start(policyPackDir(PROJECT_DIR));
+      try {
+        await pack.configure();
+        await pack.configureStack("bench", "paired-dr", true);
+        await pack.analyzeAll(captured);
+      } finally {
+        await pack.stop();
+      }
+    }
   } else {
     const opts = parseCli(argv);
     if (fleet) {

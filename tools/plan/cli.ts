@@ -125,22 +125,29 @@ export async function executePlan(opts: CliOptions, dir: string = PROJECT_DIR): 
     ),
   });
 
+  // The pack's process loads on the other core while the stacks are planned; it is judged after.
+  const launch = opts.policy ? PolicyPackProcess.launch(policyPackDir(dir)) : undefined;
   const rendered: RenderedStack[] = [];
-  for (const stack of stacks) {
-    const withPeers = { ...planOpts, ...referencesOf(stack) };
-    const plan = await planStack(stack, withPeers);
-    const needFlip = opts.diff || opts.format !== "json";
-    rendered.push({
-      plan,
-      flip: needFlip ? diffPlans(plan, await planPromoteFlip(plan, withPeers)) : undefined,
-      races: findRaces(plan.resources),
-    });
+  try {
+    for (const stack of stacks) {
+      const withPeers = { ...planOpts, ...referencesOf(stack) };
+      const plan = await planStack(stack, withPeers);
+      const needFlip = opts.diff || opts.format !== "json";
+      rendered.push({
+        plan,
+        flip: needFlip ? diffPlans(plan, await planPromoteFlip(plan, withPeers)) : undefined,
+        races: findRaces(plan.resources),
+      });
+    }
+  } catch (e) {
+    launch?.kill();
+    throw e;
   }
 
   const withRunbook = opts.format === "markdown" || state !== undefined;
   let implied: Awaited<ReturnType<typeof playImplied>> | undefined;
   let mandatory = 0;
-  const pack = opts.policy ? await PolicyPackProcess.start(policyPackDir(dir)) : undefined;
+  const pack = await launch?.connect();
   try {
     const project = readProjectFile(dir).name;
     await pack?.configure();

@@ -73,20 +73,26 @@ function options(r: CapturedResource): apb.AnalyzerResourceOptions {
   return o;
 }
 
+/** Each provider's message is built once and shared by the requests of its resources. */
+const providerMessages = new WeakMap<CapturedResource, apb.AnalyzerProviderResource>();
+
 function provider(
   r: CapturedResource,
   byUrn: Map<string, CapturedResource>,
 ): apb.AnalyzerProviderResource | undefined {
   if (!r.provider) return undefined;
   const p = byUrn.get(r.provider.slice(0, r.provider.lastIndexOf("::")));
-  return (
-    p &&
-    new apb.AnalyzerProviderResource()
+  if (!p) return undefined;
+  let message = providerMessages.get(p);
+  if (!message) {
+    message = new apb.AnalyzerProviderResource()
       .setType(p.type)
       .setName(p.name)
       .setUrn(p.urn)
-      .setProperties(struct(p.wireInputs))
-  );
+      .setProperties(struct(p.wireInputs));
+    providerMessages.set(p, message);
+  }
+  return message;
 }
 
 function decode(resp: apb.AnalyzeResponse): Violation[] {
@@ -96,6 +102,12 @@ function decode(resp: apb.AnalyzeResponse): Violation[] {
     urn: d.getUrn(),
     message: d.getMessage(),
   }));
+}
+
+/** A pack's process, started; `connect` waits for its port, `kill` ends it unconnected. */
+export interface PolicyPackLaunch {
+  connect(timeoutMs?: number): Promise<PolicyPackProcess>;
+  kill(): void;
 }
 
 export class PolicyPackProcess {
@@ -109,11 +121,23 @@ export class PolicyPackProcess {
    * Starts the pack in `dir` (its package.json gives its version) and connects to it. By default
    * through tsx; `command` can start it as the pulumi CLI does (see RUN_POLICY_PACK).
    */
-  static async start(
+  static start(
+    dir: string,
+    command?: readonly string[],
+    timeoutMs?: number,
+  ): Promise<PolicyPackProcess> {
+    return PolicyPackProcess.launch(dir, command).connect(timeoutMs);
+  }
+
+  /**
+   * Starts the pack's process now and connects later, so the pack loads while the caller works.
+   * The port deadline runs from `connect`: a caller whose event loop is busy for a minute (a
+   * large fleet's planning) reads the port late, and that is not the pack's fault.
+   */
+  static launch(
     dir: string,
     command: readonly string[] = [process.execPath, "--import", "tsx", "index.ts"],
-    timeoutMs = 60_000,
-  ): Promise<PolicyPackProcess> {
+  ): PolicyPackLaunch {
     const child = spawn(command[0]!, command.slice(1), {
       cwd: dir,
       stdio: ["ignore", "pipe", "pipe"],
@@ -122,31 +146,53 @@ export class PolicyPackProcess {
     process.once("exit", kill); // a pack never exits by itself
     let err = "";
     child.stderr!.on("data", (d) => (err += d));
-    const port = await new Promise<number>((resolve, reject) => {
+    const port = new Promise<number>((resolve, reject) => {
       let out = "";
       const fail = (why: string) => {
-        clearTimeout(timer);
         kill();
         reject(new Error(`policy pack ${dir}: ${why}\n${err}`));
       };
-      const timer = setTimeout(() => fail(`no port on stdout after ${timeoutMs} ms`), timeoutMs);
       child.once("exit", (code) => fail(`exited (code ${code}) before printing its port`));
       child.stdout!.on("data", (d) => {
         out += d;
         const nl = out.indexOf("\n");
         if (nl < 0) return;
         const first = out.slice(0, nl).trim();
-        clearTimeout(timer);
         child.removeAllListeners("exit");
         if (/^\d+$/.test(first)) resolve(Number(first));
         else fail(`first stdout line is not a port: ${JSON.stringify(first)}`);
       });
     });
-    const client = new AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-    await new Promise<void>((res, rej) =>
-      client.waitForReady(Date.now() + 10_000, (e) => (e ? rej(e) : res())),
-    );
-    return new PolicyPackProcess(child, client, () => err);
+    port.catch(() => undefined); // reported by connect
+    return {
+      connect: async (timeoutMs = 60_000) => {
+        let timer: NodeJS.Timeout | undefined;
+        const deadline = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            kill();
+            reject(
+              new Error(`policy pack ${dir}: no port on stdout after ${timeoutMs} ms\n${err}`),
+            );
+          }, timeoutMs);
+        });
+        try {
+          const client = new AnalyzerClient(
+            `127.0.0.1:${await Promise.race([port, deadline])}`,
+            grpc.credentials.createInsecure(),
+          );
+          await new Promise<void>((res, rej) =>
+            client.waitForReady(Date.now() + 10_000, (e) => (e ? rej(e) : res())),
+          );
+          return new PolicyPackProcess(child, client, () => err);
+        } catch (e) {
+          kill();
+          throw e;
+        } finally {
+          clearTimeout(timer);
+        }
+      },
+      kill,
+    };
   }
 
   private call<Req, Res>(method: string, req: Req): Promise<Res> {
