@@ -18,6 +18,9 @@ export function azureNames(prefix: string, site: Site) {
     containerSubnet: "dbx-container",
     /** Private endpoints of the site's services (the SQL server's). */
     privateEndpointSubnet: "private-endpoints",
+    /** The Databricks subnets' egress: a NAT gateway and its static public IP. */
+    natGateway: `${prefix}-${site}-dbx-nat`,
+    egressIp: `${prefix}-${site}-dbx-egress-ip`,
     workspace: `${prefix}-${site}-dbw`,
     managedResourceGroup: `${prefix}-${site}-dbw-managed-rg`,
     /** Storage account: 3-24 lowercase letters and digits, globally unique. */

@@ -21,6 +21,14 @@ export const REPLACE_ON_CHANGE: Readonly<Record<string, readonly string[]>> = {
     "location",
     "managedResourceGroupId",
   ],
+  // A new public IP is a new egress address (pulumi-azure-native replacement.go).
+  "azure-native:network:PublicIPAddress": [
+    "publicIpAddressName",
+    "resourceGroupName",
+    "location",
+    "publicIPAddressVersion",
+    "sku",
+  ],
   "azure-native:storage:StorageAccount": [
     "accountName",
     "resourceGroupName",

@@ -158,6 +158,14 @@ const networkSchema = strictObject({
   }
 });
 
+/** The Databricks SDK's Entra ID credential strategies (databricks-sdk-go config/auth_azure_*.go Name()). */
+export const DATABRICKS_AZURE_AUTH_TYPES = [
+  "azure-cli",
+  "azure-msi",
+  "azure-client-secret",
+  "github-oidc-azure",
+] as const;
+
 const azureSchema = strictObject({
   /** Subscription this stack deploys into; with the names it makes every ARM ID computable. */
   subscriptionId: guid,
@@ -166,6 +174,15 @@ const azureSchema = strictObject({
   tenantId: guid,
   /** Object ID of the AzureDatabricks enterprise application in this tenant (reads Key Vault secrets). */
   databricksPrincipalId: guid,
+  /**
+   * How the Databricks provider signs in: an Entra ID method, pinned, because the SDK's default
+   * chain tries a personal access token first (databricks-sdk-go config/auth_default.go) and a
+   * Key Vault-backed secret scope cannot be created with one (provider docs, secret_scope.md).
+   * Default azure-cli: what `az login` and the azure/login CI step leave behind.
+   */
+  databricksAuthType: z
+    .enum(DATABRICKS_AZURE_AUTH_TYPES, { error: `must be ${oneOf(DATABRICKS_AZURE_AUTH_TYPES)}` })
+    .default("azure-cli"),
   /** This stack's Azure region. */
   region: azureRegion,
   /** The paired region the peer stack runs in. */

@@ -446,6 +446,8 @@ describe("the Workspace in both stacks and both roles", () => {
       "azure-native:resources:ResourceGroup": 1,
       "azure-native:network:NetworkSecurityGroup": 1,
       "azure-native:network:VirtualNetwork": 1,
+      "azure-native:network:PublicIPAddress": 1,
+      "azure-native:network:NatGateway": 1,
       "azure-native:databricks:Workspace": 1,
       "azure-native:storage:StorageAccount": 1,
       "azure-native:storage:BlobContainer": 1,
@@ -469,6 +471,52 @@ describe("the Workspace in both stacks and both roles", () => {
     for (const plan of Object.values(plans)) expect(counts(plan)).toEqual(expected);
   });
 
+  it("gives the Databricks subnets egress through a NAT gateway with one static IP, created before the VNet", () => {
+    // New VNets lose Azure's default outbound access (azure-docs
+    // articles/virtual-network/ip-services/default-outbound-access.md); the nodes have no public IP.
+    for (const [key, plan] of Object.entries(plans)) {
+      const site = key.split("/")[0]!;
+      const rg = `acmedata-${site}-rg`;
+      const ip = findResource(
+        plan.resources,
+        "azure-native:network:PublicIPAddress",
+        "workspace-egress-ip",
+      );
+      const nat = findResource(plan.resources, "azure-native:network:NatGateway", "workspace-nat");
+      const vnet = findResource(
+        plan.resources,
+        "azure-native:network:VirtualNetwork",
+        "workspace-vnet",
+      );
+      expect(ip.inputs).toEqual({
+        resourceGroupName: rg,
+        location: site === "primary" ? "eastus2" : "centralus",
+        tags: { platform: "acmedata", "managed-by": "pulumi", "paired-dr-site": site },
+        publicIpAddressName: `acmedata-${site}-dbx-egress-ip`,
+        sku: { name: "Standard", tier: "Regional" },
+        publicIPAllocationMethod: "Static",
+        publicIPAddressVersion: "IPv4",
+      });
+      expect(nat.inputs).toEqual({
+        resourceGroupName: rg,
+        location: ip.inputs.location,
+        tags: ip.inputs.tags,
+        natGatewayName: `acmedata-${site}-dbx-nat`,
+        sku: { name: "Standard" },
+        publicIpAddresses: [{ id: ip.id }],
+        idleTimeoutInMinutes: 4,
+      });
+      expect(nat.propertyDependencies.publicIpAddresses).toEqual([ip.urn]);
+      const subnets = vnet.inputs.subnets as { name: string; natGateway?: { id: string } }[];
+      expect(subnets.map((s) => [s.name, s.natGateway?.id])).toEqual([
+        ["dbx-host", nat.id],
+        ["dbx-container", nat.id],
+        ["private-endpoints", undefined],
+      ]);
+      expect(vnet.propertyDependencies.subnets).toContain(nat.urn);
+    }
+  });
+
   it("binds the Databricks provider to its own workspace and backs the scopes with its own vault", () => {
     const plan = plans["secondary/false"]!;
     const ws = findResource(
@@ -481,15 +529,21 @@ describe("the Workspace in both stacks and both roles", () => {
       "pulumi:providers:databricks",
       "workspace-databricks",
     );
+    // An Entra ID method pinned, with the tenant: the SDK's default chain would take a
+    // DATABRICKS_TOKEN first (databricks-sdk-go config/auth_default.go), and Key Vault-backed
+    // scopes refuse a PAT (terraform-provider-databricks docs/resources/secret_scope.md).
     expect(provider.inputs).toEqual({
       host: `https://${ws.outputs.workspaceUrl}`,
       azureWorkspaceResourceId: ws.id,
+      authType: "azure-cli",
+      azureTenantId: "9c1f3e5a-7b2d-4f8e-a6c4-1e3b5d7f9a2c",
     });
     expect(ws.id).toBe(
       "/subscriptions/5b0e2c3a-8f1d-4c6e-9a7b-2d4f6e8a0c1e/resourceGroups/acmedata-secondary-rg/providers/Microsoft.Databricks/workspaces/acmedata-secondary-dbw",
     );
     expect(ws.inputs).toMatchObject({
       sku: { name: "premium" },
+      computeMode: "Hybrid",
       managedResourceGroupId:
         "/subscriptions/5b0e2c3a-8f1d-4c6e-9a7b-2d4f6e8a0c1e/resourceGroups/acmedata-secondary-dbw-managed-rg",
       parameters: {
@@ -632,7 +686,7 @@ describe("a role flip for the Workspace", () => {
           resources: p.resources.filter((r) => r.urn.includes("paired-dr:components:Workspace")),
         });
         const d = diffPlans(inWorkspace(before), inWorkspace(after));
-        expect(inWorkspace(before).resources).toHaveLength(54); // the component, 9 Azure, the provider, 43 Databricks
+        expect(inWorkspace(before).resources).toHaveLength(56); // the component, 11 Azure, the provider, 43 Databricks
         expect([d.created, d.deleted, d.dangerous]).toEqual([[], [], []]);
         // The fence record says the new role: its text is ForceNew, so it is rewritten, and it
         // holds no data (test "writes the site's fence record").

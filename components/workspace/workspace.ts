@@ -33,6 +33,7 @@ export interface WorkspaceArgs {
     readonly subscriptionId: string;
     readonly tenantId: string;
     readonly databricksPrincipalId: string;
+    readonly databricksAuthType: string;
     readonly region: string;
     readonly network: {
       readonly addressSpace: string;
@@ -101,11 +102,39 @@ export class Workspace extends pulumi.ComponentResource {
       // ("InvalidRequestFormat", pulumi-azure-native#3114, #4094), so a tag change would fail.
       { ...child, ignoreChanges: ["securityRules", "tags"] },
     );
-    // Subnets inline in the VNet: a VNet updated without them would delete separately managed subnets.
+    // Cluster egress. With enableNoPublicIp the nodes have no public address, and new VNets lose
+    // Azure's default outbound access (retired for new deployments on 30 September 2025:
+    // azure-docs articles/virtual-network/ip-services/default-outbound-access.md, which names a
+    // NAT gateway the recommended method): one static IP, so partners can allow the site's egress.
+    const egressIp = new network.PublicIPAddress(
+      `${name}-egress-ip`,
+      {
+        ...inGroup,
+        publicIpAddressName: names.egressIp,
+        sku: { name: "Standard", tier: "Regional" },
+        publicIPAllocationMethod: "Static",
+        publicIPAddressVersion: "IPv4",
+      },
+      child,
+    );
+    const nat = new network.NatGateway(
+      `${name}-nat`,
+      {
+        ...inGroup,
+        natGatewayName: names.natGateway,
+        sku: { name: "Standard" },
+        publicIpAddresses: [{ id: egressIp.id }],
+        idleTimeoutInMinutes: 4,
+      },
+      child,
+    );
+    // Subnets inline in the VNet, never also as Subnet resources: the two would fight and delete
+    // subnets (the VirtualNetwork docs; pulumi-azure-native#611).
     const subnet = (subnetName: string, prefixCidr: string) => ({
       name: subnetName,
       addressPrefix: prefixCidr,
       networkSecurityGroup: { id: nsg.id },
+      natGateway: { id: nat.id },
       delegations: [{ name: "databricks", serviceName: "Microsoft.Databricks/workspaces" }],
     });
     const vnet = new network.VirtualNetwork(
@@ -138,6 +167,9 @@ export class Workspace extends pulumi.ComponentResource {
         ...inGroup,
         workspaceName: names.workspace,
         sku: { name: "premium" },
+        // Required on create and never changeable (Databricks 2026-01-01 spec: WorkspaceProperties
+        // requires computeMode); Hybrid is the classic-compute workspace VNet injection needs.
+        computeMode: "Hybrid",
         managedResourceGroupId: ids.managedResourceGroup,
         requiredNsgRules: "AllRules",
         publicNetworkAccess: "Enabled",
@@ -214,6 +246,10 @@ export class Workspace extends pulumi.ComponentResource {
       {
         host: pulumi.interpolate`https://${workspace.workspaceUrl}`,
         azureWorkspaceResourceId: workspace.id,
+        // An Entra ID method, never the SDK's default chain: a DATABRICKS_TOKEN in the deploying
+        // environment would win it, and Key Vault-backed scopes refuse a PAT (secret_scope.md).
+        authType: azure.databricksAuthType,
+        azureTenantId: azure.tenantId,
       },
       child,
     );

@@ -79,6 +79,14 @@ const ARM_SHAPES: Readonly<Record<string, ArmShape>> = {
     collection: "Microsoft.Network/networkSecurityGroups",
     nameInput: "networkSecurityGroupName",
   },
+  "azure-native:network:PublicIPAddress": {
+    collection: "Microsoft.Network/publicIPAddresses",
+    nameInput: "publicIpAddressName",
+  },
+  "azure-native:network:NatGateway": {
+    collection: "Microsoft.Network/natGateways",
+    nameInput: "natGatewayName",
+  },
   "azure-native:network:PrivateEndpoint": {
     collection: "Microsoft.Network/privateEndpoints",
     nameInput: "privateEndpointName",
