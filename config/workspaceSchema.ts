@@ -13,6 +13,20 @@ export const PERMISSION_LEVELS = {
   secretScope: ["READ", "WRITE", "MANAGE"],
 } as const;
 
+/**
+ * The tags every instance pool carries. They reach every cluster on the pool, and a cluster
+ * that sets one of these keys itself fails to launch ("the following custom tag keys conflict
+ * with the pool's custom tag keys": terraform-provider-databricks docs/resources/instance_pool.md,
+ * PR #2242), so no cluster policy may set them.
+ */
+export const POOL_TAG_KEYS = [
+  "platform",
+  "managed-by",
+  "paired-dr-site",
+  "paired-dr-prefix",
+] as const;
+export type PoolTagKey = (typeof POOL_TAG_KEYS)[number];
+
 export const STORAGE_SKUS = [
   "Standard_GRS",
   "Standard_RAGRS",
@@ -282,8 +296,21 @@ function checkReferences(spec: WorkspaceSpecInput, repo: RepoFiles, ctx: z.Refin
 
   for (const [k, pool] of Object.entries(spec.pools ?? {}))
     checkGroups(pool.permissions, ["pools", k, "permissions"]);
-  for (const [k, p] of Object.entries(spec.clusterPolicies ?? {}))
+  for (const [k, p] of Object.entries(spec.clusterPolicies ?? {})) {
     checkGroups(p.permissions, ["clusterPolicies", k, "permissions"]);
+    for (const attribute of Object.keys(p.definition ?? {})) {
+      const tag = attribute.startsWith("custom_tags.")
+        ? attribute.slice("custom_tags.".length)
+        : "";
+      if ((POOL_TAG_KEYS as readonly string[]).includes(tag))
+        issue(
+          ["clusterPolicies", k, "definition", attribute],
+          attribute,
+          `every pool already tags its clusters with ${quote(tag)}, and a cluster that repeats a pool's tag key fails to launch; ` +
+            `use a tag key other than ${oneOf(POOL_TAG_KEYS)}`,
+        );
+    }
+  }
   for (const [k, s] of Object.entries(spec.secretScopes ?? {}))
     checkGroups(s.permissions, ["secretScopes", k, "permissions"]);
   checkGroups(spec.folderPermissions, ["folderPermissions"]);

@@ -1,11 +1,12 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { parsePlatformConfig } from "../config/load";
-import type { JobSpec, PoolSpec } from "../config/workspaceSchema";
+import { POOL_TAG_KEYS, type JobSpec, type PoolSpec } from "../config/workspaceSchema";
 import {
   expandParameters,
   jobArgs,
   jobRunState,
   poolArgs,
+  policyFixedValues,
   poolMinIdle,
   replicationJobArgs,
   type JobContext,
@@ -27,10 +28,12 @@ const ctx = (role: "active" | "passive", peerLakeReady = true): JobContext => ({
     etl: { id: "pool-etl-id", sparkVersion: "15.4.x-scala2.12" },
     analytics: { id: "pool-an-id", sparkVersion: "15.4.x-scala2.12" },
   },
-  policies: { "job-compute": "POLICY1", "analytics-compute": "POLICY2" },
+  policies: {
+    "job-compute": { id: "POLICY1", fixed: { customTags: { "cost-center": "data-platform" } } },
+    "analytics-compute": { id: "POLICY2", fixed: { customTags: { "cost-center": "analytics" } } },
+  },
   workspaceRoot: "/Shared/paired-dr",
   lake: { account: "acmedataprilake", peerAccount: "acmedataseclake", container: "lake" },
-  tags: { "paired-dr-site": "primary" },
 });
 
 /** The fence check's parameters for the primary (fencing, issue 10). */
@@ -110,7 +113,9 @@ describe("role decisions", () => {
             autoscale: { minWorkers: 2, maxWorkers: 8 },
             policyId: "POLICY1",
             applyPolicyDefaultValues: true,
-            customTags: { "paired-dr-site": "primary" },
+            // The policy's fixed tag, repeated (or every plan shows it as drift); none of the
+            // pool's tags, which the pool gives the cluster itself.
+            customTags: { "cost-center": "data-platform" },
           },
         },
       ],
@@ -152,8 +157,25 @@ describe("role decisions", () => {
         },
       ],
       emailNotifications: { onFailures: ["data-oncall@acmedata.example"] },
-      tags: { "paired-dr-site": "primary" },
     });
+  });
+
+  it("repeats the tags, Spark conf and environment a cluster policy fixes, and nothing else it sets", () => {
+    expect(
+      policyFixedValues({
+        "custom_tags.cost-center": { type: "fixed", value: "data-platform" },
+        "custom_tags.team": { type: "allowlist", values: ["a", "b"] },
+        "spark_conf.spark.eventLog.enabled": { type: "fixed", value: true },
+        "spark_env_vars.TZ": { type: "fixed", value: "UTC" },
+        spark_version: { type: "fixed", value: "15.4.x-scala2.12" },
+        num_workers: { type: "range", maxValue: 8 },
+      }),
+    ).toEqual({
+      customTags: { "cost-center": "data-platform" },
+      sparkConf: { "spark.eventLog.enabled": "true" },
+      sparkEnvVars: { TZ: "UTC" },
+    });
+    expect(policyFixedValues({ num_workers: { type: "range", maxValue: 8 } })).toEqual({});
   });
 
   it("pauses the schedule, the continuous run and the trigger on a passive site, and restores each when active", () => {
@@ -284,6 +306,9 @@ describe("role decisions", () => {
     });
     // The deep clone checks both fences itself, right before it writes: no separate task.
     expect(active.tasks).toHaveLength(1);
+    // The replication cluster has no policy: no tags of its own; the job's one tag is no pool's.
+    expect(active.jobClusters[0].newCluster.customTags).toBeUndefined();
+    expect(active.tags).toEqual({ "replicated-table": "sales.orders" });
     const passive = replicationJobArgs(
       "sales.orders",
       table,
@@ -469,6 +494,27 @@ describe("the Workspace in both stacks and both roles", () => {
       "databricks:index/permissions:Permissions": 11,
     };
     for (const plan of Object.values(plans)) expect(counts(plan)).toEqual(expected);
+  });
+
+  it("tags each pool with POOL_TAG_KEYS and no job or job cluster with any of them (a cluster repeating a pool's tag key fails to launch)", () => {
+    // terraform-provider-databricks docs/resources/instance_pool.md (PR #2242): pool tags reach
+    // the pool's clusters; job tags reach the job's clusters too.
+    for (const plan of Object.values(plans)) {
+      for (const pool of byType(plan.resources, "databricks:index/instancePool:InstancePool"))
+        expect(Object.keys(pool.inputs.customTags as object).sort()).toEqual(
+          [...POOL_TAG_KEYS].sort(),
+        );
+      const jobs = byType(plan.resources, "databricks:index/job:Job");
+      expect(jobs).toHaveLength(8);
+      for (const job of jobs) {
+        const clusters = job.inputs.jobClusters as { newCluster: { customTags?: object } }[];
+        const keys = [
+          ...Object.keys((job.inputs.tags as object | undefined) ?? {}),
+          ...clusters.flatMap((c) => Object.keys(c.newCluster.customTags ?? {})),
+        ];
+        expect(keys.filter((k) => (POOL_TAG_KEYS as readonly string[]).includes(k))).toEqual([]);
+      }
+    }
   });
 
   it("gives the Databricks subnets egress through a NAT gateway with one static IP, created before the VNet", () => {

@@ -118,6 +118,18 @@ const CASES: [string, (w: Record<string, any>) => void, string[]][] = [
     ],
   ],
   [
+    // terraform-provider-databricks docs/resources/instance_pool.md (PR #2242).
+    "a cluster policy that sets a pool's tag key on its clusters",
+    (w) =>
+      (w.clusterPolicies["job-compute"].definition["custom_tags.platform"] = {
+        type: "fixed",
+        value: "acme",
+      }),
+    [
+      `paired-dr:workspace.clusterPolicies.job-compute.definition.custom_tags.platform: every pool already tags its clusters with "platform", and a cluster that repeats a pool's tag key fails to launch; use a tag key other than "platform" | "managed-by" | "paired-dr-site" | "paired-dr-prefix" (given: "custom_tags.platform")`,
+    ],
+  ],
+  [
     "an init script that is not in the repo",
     (w) => (w.initScripts["install-monitoring"].source = "init-scripts/monitoring.sh"),
     [

@@ -71,23 +71,54 @@ export interface JobContext {
   readonly pools: Readonly<
     Record<string, { readonly id: pulumi.Input<string>; readonly sparkVersion: string }>
   >;
-  readonly policies: Readonly<Record<string, pulumi.Input<string>>>;
+  /** Each cluster policy's ID and what it fixes (policyFixedValues). */
+  readonly policies: Readonly<
+    Record<string, { readonly id: pulumi.Input<string>; readonly fixed: PolicyFixed }>
+  >;
   readonly workspaceRoot: string;
   readonly lake: {
     readonly account: string;
     readonly peerAccount: string;
     readonly container: string;
   };
-  readonly tags: Readonly<Record<string, string>>;
 }
 
 export const JOB_CLUSTER_KEY = "main";
+
+/** The cluster maps a policy can fix, by the prefix of their attributes in its definition. */
+const FIXED_MAPS = {
+  "custom_tags.": "customTags",
+  "spark_conf.": "sparkConf",
+  "spark_env_vars.": "sparkEnvVars",
+} as const;
+export type PolicyFixed = Partial<
+  Record<(typeof FIXED_MAPS)[keyof typeof FIXED_MAPS], Record<string, string>>
+>;
+
+/**
+ * The tags, Spark conf and environment a cluster policy fixes. A cluster under the policy repeats
+ * them: the provider reads the policy's values back from the cluster, and a field the config
+ * leaves out is drift on every plan (terraform-provider-databricks docs/resources/cluster.md on
+ * policy_id; databricks/cli#6512 for custom_tags).
+ */
+export function policyFixedValues(definition: Readonly<Record<string, unknown>>): PolicyFixed {
+  const fixed: PolicyFixed = {};
+  for (const [attribute, rule] of Object.entries(definition)) {
+    const r = rule as { type?: unknown; value?: unknown } | null;
+    if (r?.type !== "fixed" || r.value === undefined) continue;
+    for (const [prefix, field] of Object.entries(FIXED_MAPS)) {
+      if (attribute.startsWith(prefix))
+        (fixed[field] ??= {})[attribute.slice(prefix.length)] = String(r.value);
+    }
+  }
+  return fixed;
+}
 
 /** A job cluster on a pool (driver and workers), portable across regions: no cluster IDs. */
 export function jobClusterArgs(cluster: JobClusterSpec, ctx: JobContext): JobCluster {
   const pool = ctx.pools[cluster.pool];
   if (!pool) throw new Error(`unknown pool ${JSON.stringify(cluster.pool)}`);
-  const policyId = cluster.policy === undefined ? undefined : ctx.policies[cluster.policy];
+  const policy = cluster.policy === undefined ? undefined : ctx.policies[cluster.policy];
   return {
     jobClusterKey: JOB_CLUSTER_KEY,
     newCluster: {
@@ -99,8 +130,9 @@ export function jobClusterArgs(cluster: JobClusterSpec, ctx: JobContext): JobClu
         : {
             autoscale: { minWorkers: cluster.autoscale!.min, maxWorkers: cluster.autoscale!.max },
           }),
-      ...(policyId !== undefined && { policyId, applyPolicyDefaultValues: true }),
-      customTags: { ...ctx.tags },
+      ...(policy && { policyId: policy.id, applyPolicyDefaultValues: true, ...policy.fixed }),
+      // No tags of its own: the pool's tags reach every cluster on it, and a cluster that repeats
+      // a pool tag key fails to launch (terraform-provider-databricks docs/resources/instance_pool.md, PR #2242).
     },
   };
 }
@@ -225,7 +257,6 @@ export function jobArgs(key: string, job: JobSpec, ctx: JobContext): JobArgs {
     ...(job.emailOnFailure.length && {
       emailNotifications: { onFailures: [...job.emailOnFailure] },
     }),
-    tags: { ...ctx.tags },
   };
 }
 
@@ -276,7 +307,8 @@ export function replicationJobArgs(
         maxRetries: 1,
       },
     ],
-    tags: { ...ctx.tags, "replicated-table": table },
+    // Job tags reach the job's clusters too: none of the pool's keys (POOL_TAG_KEYS).
+    tags: { "replicated-table": table },
   };
 }
 

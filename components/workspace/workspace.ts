@@ -8,7 +8,7 @@ import * as network from "@pulumi/azure-native/network";
 import * as resources from "@pulumi/azure-native/resources";
 import * as storage from "@pulumi/azure-native/storage";
 import type { RepoFiles } from "../../config/repoFiles";
-import type { WorkspaceSpec } from "../../config/workspaceSchema";
+import type { PoolTagKey, WorkspaceSpec } from "../../config/workspaceSchema";
 import { FENCE_BLOB, fenceRecord, fenceWrittenBeforeJobs } from "../fence";
 import { armIds, azureNames, lakeUrl, stableGuid } from "../naming";
 import { peerSite, type Role, type Site } from "../role";
@@ -16,6 +16,7 @@ import {
   accessControls,
   jobArgs,
   poolArgs,
+  policyFixedValues,
   replicationJobArgs,
   tableSlug,
   type JobContext,
@@ -46,8 +47,8 @@ export interface WorkspaceArgs {
   readonly spec: WorkspaceSpec;
   /** The repo's notebooks, workspace files and init scripts. */
   readonly repo: RepoFiles;
-  /** Tags for every Azure resource and Databricks compute. Default none. */
-  readonly tags?: Readonly<Record<string, string>>;
+  /** Tags for every Azure resource, and the pools' (which reach every cluster on them). */
+  readonly tags: Readonly<Record<"platform" | "managed-by", string>>;
   /** The peer's deployed outputs show its lake; replication waits for it (JobContext). */
   readonly peerLakeReady: boolean;
   /** This deployment's fencing epoch (components/fence.ts), written to the lake's fence record. */
@@ -342,7 +343,13 @@ export class Workspace extends pulumi.ComponentResource {
       }
     }
 
-    const poolTags = { ...tags, "paired-dr-prefix": prefix };
+    // Every key of POOL_TAG_KEYS: config refuses a cluster policy that would repeat one.
+    const poolTags: Record<PoolTagKey, string> = {
+      platform: tags.platform,
+      "managed-by": tags["managed-by"],
+      "paired-dr-site": site,
+      "paired-dr-prefix": prefix,
+    };
     const pools = Object.fromEntries(
       Object.entries(spec.pools).map(([key, p]) => {
         const pool = new databricks.InstancePool(
@@ -367,7 +374,7 @@ export class Workspace extends pulumi.ComponentResource {
           dbx,
         );
         permissions(`${name}-perm-policy-${key}`, { clusterPolicyId: policy.id }, p.permissions);
-        return [key, policy.id];
+        return [key, { id: policy.id, fixed: policyFixedValues(p.definition) }];
       }),
     );
 
@@ -379,7 +386,6 @@ export class Workspace extends pulumi.ComponentResource {
       policies,
       workspaceRoot: spec.workspaceRoot,
       lake: { account: names.lake, peerAccount: peerNames.lake, container: spec.lake.container },
-      tags: poolTags,
     };
     // The site's fence record, read by every job before it writes (issue 10). The provider
     // writes it with the account key it lists on each call, never kept in state, and replaces
