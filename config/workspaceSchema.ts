@@ -347,12 +347,22 @@ function checkReferences(spec: WorkspaceSpecInput, repo: RepoFiles, ctx: z.Refin
       FENCE_NOTEBOOK,
       `every job runs the fence check, but there is no notebook ${quote(FENCE_NOTEBOOK)} in ${WORKSPACE_DIR}/`,
     );
-  for (const [k, s] of Object.entries(spec.initScripts ?? {})) {
+  const scripts = Object.entries(spec.initScripts ?? {});
+  for (const [k, s] of scripts) {
+    // A position past the last script reads back as the last one's (Global Init Scripts API).
+    if (typeof s?.position === "number" && s.position >= scripts.length)
+      issue(
+        ["initScripts", k, "position"],
+        s.position,
+        `past the last of the ${scripts.length} global init script(s): Databricks would store ${scripts.length - 1} and every refresh would show a diff; allowed: ${scripts.length > 1 ? `1 to ${scripts.length - 1}` : "no position (a single script runs first)"}`,
+      );
+  }
+  for (const [k, s] of scripts) {
     if (typeof s?.source === "string" && !repo.initScripts.includes(s.source)) {
       issue(
         ["initScripts", k, "source"],
         s.source,
-        `no file ${quote(s.source)}; allowed: ${oneOf(repo.initScripts)}`,
+        `no file ${quote(s.source)}; ${repo.initScripts.length ? `allowed: ${oneOf(repo.initScripts)}` : `${INIT_SCRIPTS_DIR}/ holds no file: add the script there`}`,
       );
     }
   }
@@ -416,7 +426,20 @@ const shape = {
       source: z.string().refine((s) => s.startsWith(`${INIT_SCRIPTS_DIR}/`), {
         error: `must be a file under ${INIT_SCRIPTS_DIR}/`,
       }),
-      position: int("position", 0, 1000).default(0),
+      /**
+       * Where the script runs among the workspace's global scripts, from 1 (the second). Omitted:
+       * after the others. 0 is refused: the provider never sends a zero (databricks-sdk-go
+       * compute GlobalInitScriptCreateRequest `position,omitempty`), so the script would run
+       * last and read back as a diff on every refresh.
+       */
+      position: z
+        .number()
+        .refine((p) => p !== 0, {
+          error:
+            "0 is never sent to Databricks (the provider drops zero values), so the script would run last and show a diff on every refresh; omit position to run the script after the others, or give 1 or more",
+        })
+        .pipe(int("position", 1, 1000))
+        .optional(),
       enabled: bool().default(true),
     }),
   ).default({}),

@@ -29,8 +29,14 @@ const ctx = (role: "active" | "passive", peerLakeReady = true): JobContext => ({
     analytics: { id: "pool-an-id", sparkVersion: "15.4.x-scala2.12" },
   },
   policies: {
-    "job-compute": { id: "POLICY1", fixed: { customTags: { "cost-center": "data-platform" } } },
-    "analytics-compute": { id: "POLICY2", fixed: { customTags: { "cost-center": "analytics" } } },
+    "job-compute": {
+      id: "POLICY1",
+      fixed: policyFixedValues(spec.clusterPolicies["job-compute"]!.definition),
+    },
+    "analytics-compute": {
+      id: "POLICY2",
+      fixed: policyFixedValues(spec.clusterPolicies["analytics-compute"]!.definition),
+    },
   },
   workspaceRoot: "/Shared/paired-dr",
   lake: { account: "acmedataprilake", peerAccount: "acmedataseclake", container: "lake" },
@@ -113,9 +119,13 @@ describe("role decisions", () => {
             autoscale: { minWorkers: 2, maxWorkers: 8 },
             policyId: "POLICY1",
             applyPolicyDefaultValues: true,
-            // The policy's fixed tag, repeated (or every plan shows it as drift); none of the
+            // What the policy fixes, repeated (or every plan shows it as drift); none of the
             // pool's tags, which the pool gives the cluster itself.
             customTags: { "cost-center": "data-platform" },
+            sparkConf: {
+              "spark.eventLog.enabled": "true",
+              "spark.metrics.namespace": "${spark.app.name}",
+            },
           },
         },
       ],
@@ -306,8 +316,8 @@ describe("role decisions", () => {
     });
     // The deep clone checks both fences itself, right before it writes: no separate task.
     expect(active.tasks).toHaveLength(1);
-    // The replication cluster has no policy: no tags of its own; the job's one tag is no pool's.
-    expect(active.jobClusters[0].newCluster.customTags).toBeUndefined();
+    // The replication cluster's tags are its policy's; the job's one tag is no pool's.
+    expect(active.jobClusters[0].newCluster.customTags).toEqual({ "cost-center": "data-platform" });
     expect(active.tags).toEqual({ "replicated-table": "sales.orders" });
     const passive = replicationJobArgs(
       "sales.orders",
@@ -485,7 +495,6 @@ describe("the Workspace in both stacks and both roles", () => {
       "databricks:index/notebook:Notebook": 8,
       // The orders schema and the fence module (workspace/fence/paired_dr_fence.py).
       "databricks:index/workspaceFile:WorkspaceFile": 2,
-      "databricks:index/globalInitScript:GlobalInitScript": 1,
       "databricks:index/secretScope:SecretScope": 2,
       "databricks:index/secretAcl:SecretAcl": 3,
       "databricks:index/instancePool:InstancePool": 2,
@@ -697,7 +706,7 @@ describe("parity of the two stacks", () => {
       expect(left.role).toBe(right.role);
       const l = workspaceObjects(left);
       const r = workspaceObjects(right);
-      expect(Object.keys(l)).toHaveLength(43); // every databricks: resource of the count table above
+      expect(Object.keys(l)).toHaveLength(42); // every databricks: resource of the count table above
       expect(r).toEqual(l);
     }
   });
@@ -732,7 +741,7 @@ describe("a role flip for the Workspace", () => {
           resources: p.resources.filter((r) => r.urn.includes("paired-dr:components:Workspace")),
         });
         const d = diffPlans(inWorkspace(before), inWorkspace(after));
-        expect(inWorkspace(before).resources).toHaveLength(56); // the component, 11 Azure, the provider, 43 Databricks
+        expect(inWorkspace(before).resources).toHaveLength(55); // the component, 11 Azure, the provider, 42 Databricks
         expect([d.created, d.deleted, d.dangerous]).toEqual([[], [], []]);
         // The fence record says the new role: its text is ForceNew, so it is rewritten, and it
         // holds no data (test "writes the site's fence record").

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parsePlatformConfig } from "../config/load";
+import { ConfigError, parsePlatformConfig } from "../config/load";
+import { initScriptArgs } from "../components/workspace/plan";
 import { notebookRuns } from "../config/repoFiles";
 import { REPO, problemsAfter, validRaw } from "./helpers";
 
@@ -86,7 +87,7 @@ const CASES: [string, (w: Record<string, any>) => void, string[]][] = [
     "workers and autoscale together",
     (w) => (w.jobs["backfill-orders"].cluster.autoscale = { min: 1, max: 4 }),
     [
-      `paired-dr:workspace.jobs.backfill-orders.cluster: give exactly one of workers or autoscale (given: {"pool":"etl","workers":4,"autoscale":{"min":1,"max":4}})`,
+      `paired-dr:workspace.jobs.backfill-orders.cluster: give exactly one of workers or autoscale (given: {"pool":"etl","workers":4,"policy":"job-compute","autoscale":{"min":1,"max":4}})`,
     ],
   ],
   [
@@ -131,9 +132,9 @@ const CASES: [string, (w: Record<string, any>) => void, string[]][] = [
   ],
   [
     "an init script that is not in the repo",
-    (w) => (w.initScripts["install-monitoring"].source = "init-scripts/monitoring.sh"),
+    (w) => (w.initScripts = { "install-monitoring": { source: "init-scripts/monitoring.sh" } }),
     [
-      `paired-dr:workspace.initScripts.install-monitoring.source: no file "init-scripts/monitoring.sh"; allowed: "init-scripts/install-monitoring.sh" (given: "init-scripts/monitoring.sh")`,
+      `paired-dr:workspace.initScripts.install-monitoring.source: no file "init-scripts/monitoring.sh"; init-scripts/ holds no file: add the script there (given: "init-scripts/monitoring.sh")`,
     ],
   ],
   [
@@ -249,5 +250,58 @@ describe("the workspace spec", () => {
     raw.workspace.storageAccountSku = "Standard_LRS";
     raw.workspace.allowSingleRegionStorage = true;
     expect(parsePlatformConfig(raw, REPO).workspace.storageAccountSku).toBe("Standard_LRS");
+  });
+});
+
+describe("global init scripts", () => {
+  const repo = { ...REPO, initScripts: ["init-scripts/a.sh", "init-scripts/b.sh"] };
+  const problems = (scripts: Record<string, unknown>) => {
+    const raw = validRaw();
+    raw.workspace.initScripts = scripts;
+    try {
+      parsePlatformConfig(raw, repo);
+      return [];
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      return [...(e as ConfigError).problems];
+    }
+  };
+
+  it("never sends a position that was not given: the script runs after the others", () => {
+    const spec = parsePlatformConfig(
+      {
+        ...validRaw(),
+        workspace: { ...validRaw().workspace, initScripts: { first: { source: "init-scripts/a.sh" } } },
+      },
+      repo,
+    ).workspace;
+    expect(initScriptArgs("first", spec.initScripts.first!)).toEqual({
+      name: "first",
+      source: "init-scripts/a.sh",
+      enabled: true,
+    });
+  });
+
+  it("refuses position 0, which the provider never sends (databricks-sdk-go compute `position,omitempty`)", () => {
+    expect(problems({ first: { source: "init-scripts/a.sh", position: 0 } })).toEqual([
+      `paired-dr:workspace.initScripts.first.position: 0 is never sent to Databricks (the provider drops zero values), so the script would run last and show a diff on every refresh; omit position to run the script after the others, or give 1 or more (given: 0)`,
+    ]);
+  });
+
+  it("refuses a position past the last script, which Databricks stores as the last one's", () => {
+    expect(
+      problems({
+        first: { source: "init-scripts/a.sh" },
+        second: { source: "init-scripts/b.sh", position: 2 },
+      }),
+    ).toEqual([
+      `paired-dr:workspace.initScripts.second.position: past the last of the 2 global init script(s): Databricks would store 1 and every refresh would show a diff; allowed: 1 to 1 (given: 2)`,
+    ]);
+    expect(
+      problems({
+        first: { source: "init-scripts/a.sh" },
+        second: { source: "init-scripts/b.sh", position: 1 },
+      }),
+    ).toEqual([]);
   });
 });

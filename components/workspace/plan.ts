@@ -7,6 +7,7 @@ import type {
   JobSpec,
   PoolSpec,
   ReplicationSpec,
+  WorkspaceSpec,
 } from "../../config/workspaceSchema";
 import { lakeUrl } from "../naming";
 import type { Role, Site } from "../role";
@@ -309,6 +310,19 @@ export function replicationJobArgs(
     ],
     // Job tags reach the job's clusters too: none of the pool's keys (POOL_TAG_KEYS).
     tags: { "replicated-table": table },
+  };
+}
+
+/** A global init script: its position only when given (a 0 is never sent; config refuses it). */
+export function initScriptArgs(
+  key: string,
+  script: WorkspaceSpec["initScripts"][string],
+): databricks.GlobalInitScriptArgs {
+  return {
+    name: key,
+    source: script.source,
+    enabled: script.enabled,
+    ...(script.position !== undefined && { position: script.position }),
   };
 }
 

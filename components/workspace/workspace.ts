@@ -14,6 +14,7 @@ import { armIds, azureNames, lakeUrl, stableGuid } from "../naming";
 import { peerSite, type Role, type Site } from "../role";
 import {
   accessControls,
+  initScriptArgs,
   jobArgs,
   poolArgs,
   policyFixedValues,
@@ -321,11 +322,7 @@ export class Workspace extends pulumi.ComponentResource {
       );
     }
     for (const [key, script] of Object.entries(spec.initScripts)) {
-      new databricks.GlobalInitScript(
-        `${name}-init-${key}`,
-        { name: key, source: script.source, enabled: script.enabled, position: script.position },
-        dbx,
-      );
+      new databricks.GlobalInitScript(`${name}-init-${key}`, initScriptArgs(key, script), dbx);
     }
     const vaultUri = vault.properties.apply((p) => p.vaultUri ?? "");
     for (const [key, scope] of Object.entries(spec.secretScopes)) {
