@@ -271,7 +271,10 @@ describe("global init scripts", () => {
     const spec = parsePlatformConfig(
       {
         ...validRaw(),
-        workspace: { ...validRaw().workspace, initScripts: { first: { source: "init-scripts/a.sh" } } },
+        workspace: {
+          ...validRaw().workspace,
+          initScripts: { first: { source: "init-scripts/a.sh" } },
+        },
       },
       repo,
     ).workspace;
