@@ -6,11 +6,8 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { TokenCredential } from "@azure/identity";
 import { ROOT } from "./helpers";
 import { loopbackCertificate, loopbackServer, type LoopbackCertificate } from "./loopback";
-import {
-  armIdentity,
-  parseFailoverGroupId,
-  retryAfterSeconds,
-} from "../components/sql/failover/arm";
+import { armIdentity, retryAfterSeconds } from "../components/azureCalls";
+import { parseFailoverGroupId } from "../components/sql/failover/arm";
 import {
   holdProvider,
   notHeldMessage,
@@ -485,7 +482,7 @@ describe("FailoverGroupPrimary through @azure/arm-sql (a server made primary on 
       ],
     });
     await expect(api.provider.create!(inputs(api.url))).rejects.toThrow(
-      `refusing GET https://127.0.0.2:1/operations/op1: only the ARM endpoint ${api.url} is called`,
+      `refusing GET https://127.0.0.2:1/operations/op1: only ${api.url} is called`,
     );
     expect(calls(api)).toEqual([`GET ${FG}?${V}`, `POST ${FG}/failover?${V}`]);
   });

@@ -1,12 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import {
-  ARM_ENDPOINT,
-  armError,
-  deployingIdentity,
-  parseFailoverGroupId,
-  sqlClient,
-  type ArmAccess,
-} from "./arm";
+import { deployingIdentity, type AzureAccess } from "../../azureCalls";
+import { ARM_ENDPOINT, armError, parseFailoverGroupId, sqlClient } from "./arm";
 
 /** "planned" waits for full synchronization; "forced" may discard transactions not yet replicated. */
 export type FailoverMode = "planned" | "forced";
@@ -79,7 +73,11 @@ const number = (v: unknown) => typeof v === "number" && Number.isFinite(v) && v 
  * The ARM calls for one failover group, bounded by one deadline; credentials come from `access`,
  * obtained by the caller when the call is made.
  */
-export function holdSession(inputs: HoldInputs, access: ArmAccess, task: "failover" | "role read") {
+export function holdSession(
+  inputs: HoldInputs,
+  access: AzureAccess,
+  task: "failover" | "role read",
+) {
   const label = `failover group ${inputs.failoverGroupId}`;
   const ref = parseFailoverGroupId(inputs.failoverGroupId);
   if (inputs.mode !== "planned" && inputs.mode !== "forced") {
@@ -267,7 +265,7 @@ const withoutRetired = <T extends object>(o: T): T => {
  * the role on refresh, and never moves the group on an update. `access` is called at each
  * operation, so a credential is never older than the call.
  */
-export function holdProvider(access: () => ArmAccess): pulumi.dynamic.ResourceProvider {
+export function holdProvider(access: () => AzureAccess): pulumi.dynamic.ResourceProvider {
   return {
     async create(inputs: HoldInputs): Promise<pulumi.dynamic.CreateResult> {
       refuseUnacknowledgedForce(inputs);
