@@ -31,6 +31,13 @@ export function azureNames(prefix: string, site: Site) {
 }
 export type AzureNames = ReturnType<typeof azureNames>;
 
+/**
+ * A Databricks job's concurrency resource (components/workspace/jobConcurrency.ts): named after
+ * its job, and marked among the dynamic resources by its `kind` input.
+ */
+export const JOB_CONCURRENCY_KIND = "databricks-job-concurrency";
+export const concurrencyName = (jobResourceName: string) => `${jobResourceName}-concurrency`;
+
 /** How the metastore's two workflows and their schedules end: the restore, and the Hive cluster's fence. */
 export const HMS_RESTORE = "-hms-restore";
 export const HMS_FENCE = "-hms-fence";

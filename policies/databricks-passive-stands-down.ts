@@ -1,6 +1,7 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { TYPE } from "./facts";
 import { ofType, requireFacts, shown } from "./support";
+import { JOB_CONCURRENCY_KIND, concurrencyName } from "../components/naming";
 
 const JOB_TRIGGERS = ["schedule", "continuous", "trigger"] as const;
 
@@ -10,14 +11,15 @@ const JOB_TRIGGERS = ["schedule", "continuous", "trigger"] as const;
  * Severity: high. Topic: disaster recovery, cost.
  *
  * A passive site builds the same workspace objects as the active one but must not run them: no
- * idle pool instances (they bill), every job paused with maxConcurrentRuns 0 (a job that ran on
- * both sites would write the lake twice). A job with no schedule, continuous or trigger cannot
- * carry a pause status, so it is itself a violation.
+ * idle pool instances (they bill), every job paused, and concurrency 0 as Databricks reports it
+ * through the job's concurrency resource (a job that ran on both sites would write the lake
+ * twice). A job with no schedule, continuous or trigger cannot carry a pause status, so it is
+ * itself a violation.
  */
 export const databricksPassiveStandsDown: StackValidationPolicy = {
   name: "databricks-passive-stands-down",
   description:
-    "On a passive site, instance pools keep no idle instances and every job is paused with maxConcurrentRuns 0.",
+    "On a passive site, instance pools keep no idle instances and every job is paused, with max_concurrent_runs 0 as Databricks reports it.",
   enforcementLevel: "mandatory",
   severity: "high",
   validateStack: (args, report) => {
@@ -32,12 +34,33 @@ export const databricksPassiveStandsDown: StackValidationPolicy = {
         );
       }
     }
+    const concurrency = new Map(
+      args.resources
+        .filter((r) => r.type === TYPE.dynamicResource && r.props.kind === JOB_CONCURRENCY_KIND)
+        .map((r) => [r.name, r]),
+    );
     for (const job of ofType(args.resources, TYPE.databricksJob)) {
-      const runs = job.props.maxConcurrentRuns;
-      if (runs !== 0) {
+      // The Job's own maxConcurrentRuns proves nothing: the provider never sends a 0
+      // (terraform-provider-databricks common/reflect_resource.go reads it with GetOk), so the
+      // job keeps the API's default of 1. Its concurrency resource sets it and reads it back.
+      const set = concurrency.get(concurrencyName(job.name));
+      if (!set) {
         report(
-          `Set maxConcurrentRuns 0 on job '${job.name}' (passive site): it is ${shown(runs)}`,
+          `Give job '${job.name}' its concurrency resource '${concurrencyName(job.name)}' (passive site): the provider never sends maxConcurrentRuns 0, so without it Databricks keeps 1`,
           job.urn,
+        );
+      } else if (set.props.maxConcurrentRuns !== 0) {
+        report(
+          `Set maxConcurrentRuns 0 on job '${job.name}' through '${set.name}' (passive site): it is ${shown(set.props.maxConcurrentRuns)}`,
+          set.urn,
+        );
+      } else if (
+        typeof set.props.effectiveMaxConcurrentRuns === "number" &&
+        set.props.effectiveMaxConcurrentRuns !== 0
+      ) {
+        report(
+          `Databricks reports max_concurrent_runs ${set.props.effectiveMaxConcurrentRuns} for job '${job.name}' (passive site): run pulumi up to set 0 again`,
+          set.urn,
         );
       }
       const triggers = JOB_TRIGGERS.filter((k) => job.props[k] != null);

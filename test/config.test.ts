@@ -92,7 +92,7 @@ const CASES: [string, (r: Record<string, any>) => void, string[]][] = [
     "a Databricks sign-in that is not an Entra ID method",
     (r) => (r.azure.databricksAuthType = "pat"),
     [
-      `paired-dr:azure.databricksAuthType: must be "azure-cli" | "azure-msi" | "azure-client-secret" | "github-oidc-azure" (given: "pat")`,
+      `paired-dr:azure.databricksAuthType: must be "azure-cli" | "azure-msi" | "azure-client-secret" (given: "pat")`,
     ],
   ],
   [

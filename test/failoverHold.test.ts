@@ -1,11 +1,15 @@
-import { spawn } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { TokenCredential } from "@azure/identity";
 import { ROOT } from "./helpers";
-import { loopbackCertificate, loopbackServer, type LoopbackCertificate } from "./loopback";
+import {
+  countingCredential,
+  fakeAzureCli,
+  loopbackCertificate,
+  runFixture,
+  scriptedServer,
+  type LoopbackCertificate,
+  type Reply,
+} from "./loopback";
 import { armIdentity, retryAfterSeconds } from "../components/azureCalls";
 import { parseFailoverGroupId } from "../components/sql/failover/arm";
 import {
@@ -20,8 +24,6 @@ const FG =
 // The API version @azure/arm-sql 10.0.0 pins for failover groups (its apiVersion3 parameter).
 const V = "api-version=2020-11-01-preview";
 
-type Reply =
-  { status: number; body?: unknown; raw?: string; headers?: Record<string, string> } | "silent";
 const role = (replicationRole: string): Reply => ({
   status: 200,
   body: { id: FG, name: "fg1", properties: { replicationRole } },
@@ -39,48 +41,14 @@ const withHeaders = (reply: Reply, headers: Record<string, string>): Reply =>
   reply === "silent" ? reply : { ...reply, headers };
 
 /**
- * A loopback stand-in for ARM over TLS. Each "METHOD path" (query left out) answers from its own
- * script, repeating the last reply once the script runs out; an unscripted route answers 404
- * ResourceNotFound. Relative Azure-AsyncOperation and Location values are made absolute on this
- * server, as ARM sends them. "silent" never answers.
+ * A loopback stand-in for ARM over TLS (scriptedServer); an unscripted route answers 404
+ * ResourceNotFound.
  */
-async function fakeArm(script: Record<string, Reply[]>, tls: LoopbackCertificate) {
-  const served: Record<string, number> = {};
-  const server = await loopbackServer((req, res, origin) => {
-    const route = `${req.method} ${req.url.split("?")[0]}`;
-    const replies = script[route];
-    const reply: Reply = replies
-      ? replies[Math.min((served[route] = (served[route] ?? -1) + 1), replies.length - 1)]!
-      : armError(404, "ResourceNotFound", `no route ${route}`);
-    if (reply === "silent") return;
-    for (const [k, v] of Object.entries(reply.headers ?? {})) {
-      res.setHeader(k, v.startsWith("/") ? `${origin}${v}` : v);
-    }
-    res.statusCode = reply.status;
-    if (reply.body === undefined && reply.raw === undefined) {
-      res.end();
-      return;
-    }
-    res.setHeader("Content-Type", "application/json");
-    res.end(reply.raw ?? JSON.stringify(reply.body));
-  }, tls);
-  return { url: server.origin, requests: server.requests, close: server.close };
-}
+const fakeArm = (script: Record<string, Reply[]>, tls: LoopbackCertificate) =>
+  scriptedServer(script, tls, (route) => armError(404, "ResourceNotFound", `no route ${route}`));
 
 const calls = (api: { requests: { method: string; url: string }[] }) =>
   api.requests.map((r) => `${r.method} ${r.url}`);
-
-/** A credential that hands out a new token at each call, as a fresh login would. */
-function countingCredential() {
-  const scopes: string[][] = [];
-  const credential: TokenCredential = {
-    async getToken(s) {
-      scopes.push([s].flat());
-      return { token: `tok-${scopes.length}`, expiresOnTimestamp: Date.now() + 3_600_000 };
-    },
-  };
-  return { credential, scopes };
-}
 
 describe("FailoverGroupPrimary through @azure/arm-sql (a server made primary on promotion)", () => {
   let tls: LoopbackCertificate;
@@ -686,38 +654,16 @@ describe("the serialized hold provider, with the real DefaultAzureCredential", (
       },
       tls,
     );
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "paired-dr-az-"));
+    const az = fakeAzureCli(tls);
     try {
-      fs.writeFileSync(path.join(dir, "ca.pem"), tls.cert);
-      // Stands in for `az account get-access-token` (the output @azure/identity parses:
-      // accessToken, expiresOn, expires_on); each call prints a new token and logs its arguments.
-      fs.writeFileSync(
-        path.join(dir, "az"),
-        [
-          "#!/bin/sh",
-          `echo "$*" >> "${dir}/az.log"`,
-          `n=$(wc -l < "${dir}/az.log" | tr -d ' ')`,
-          `printf '{"accessToken":"cli-token-%s","expiresOn":"2099-01-01 00:00:00.000000","expires_on":4070908800,"tokenType":"Bearer"}' "$n"`,
-        ].join("\n") + "\n",
-        { mode: 0o755 },
+      // Only the Azure CLI leg of DefaultAzureCredential (@azure/identity 4.x).
+      const env = { ...az.env, AZURE_TOKEN_CREDENTIALS: "AzureCliCredential" };
+      const { code, stdout, stderr } = await runFixture(
+        path.join(ROOT, "test/fixtures/serialized-hold.ts"),
+        [api.url, FG],
+        env,
+        ROOT,
       );
-      const env: NodeJS.ProcessEnv = {
-        PATH: `${dir}:${process.env.PATH}`,
-        HOME: dir,
-        // Only the Azure CLI leg of DefaultAzureCredential (@azure/identity 4.x).
-        AZURE_TOKEN_CREDENTIALS: "AzureCliCredential",
-        NODE_EXTRA_CA_CERTS: path.join(dir, "ca.pem"),
-      };
-      const child = spawn(
-        process.execPath,
-        ["--import", "tsx", path.join(ROOT, "test/fixtures/serialized-hold.ts"), api.url, FG],
-        { cwd: ROOT, env },
-      );
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (c) => (stdout += c));
-      child.stderr.on("data", (c) => (stderr += c));
-      const code = await new Promise((resolve) => child.on("close", resolve));
       expect(stderr).toBe("");
       expect(code).toBe(0);
       const out = JSON.parse(stdout);
@@ -738,12 +684,12 @@ describe("the serialized hold provider, with the real DefaultAzureCredential", (
         "Bearer cli-token-1",
         "Bearer cli-token-2",
       ]);
-      expect(fs.readFileSync(path.join(dir, "az.log"), "utf8").trim().split("\n")).toEqual(
+      expect(az.calls()).toEqual(
         Array(2).fill(`account get-access-token --output json --resource ${api.url}`),
       );
     } finally {
       api.close();
-      fs.rmSync(dir, { recursive: true, force: true });
+      az.cleanup();
     }
   });
 });

@@ -1,6 +1,11 @@
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
 import * as http from "node:http";
 import * as https from "node:https";
 import type { AddressInfo } from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { TokenCredential } from "@azure/identity";
 import selfsigned from "selfsigned";
 
 export interface RecordedRequest {
@@ -82,4 +87,100 @@ export function loopbackServer(
       });
     }),
   );
+}
+
+/** One scripted answer: a status with a JSON body (or raw text) and headers, or never ("silent"). */
+export type Reply =
+  { status: number; body?: unknown; raw?: string; headers?: Record<string, string> } | "silent";
+
+/**
+ * A loopback API over TLS answering from scripts: each "METHOD path" (query left out) answers
+ * from its own list, repeating the last reply once the list runs out; an unscripted route
+ * answers `unscripted(route)`. Header values starting with "/" are made absolute on this server,
+ * as clouds send polling URLs.
+ */
+export async function scriptedServer(
+  script: Record<string, Reply[]>,
+  tls: LoopbackCertificate,
+  unscripted: (route: string) => Reply,
+) {
+  const served: Record<string, number> = {};
+  const server = await loopbackServer((req, res, origin) => {
+    const route = `${req.method} ${req.url.split("?")[0]}`;
+    const replies = script[route];
+    const reply: Reply = replies
+      ? replies[Math.min((served[route] = (served[route] ?? -1) + 1), replies.length - 1)]!
+      : unscripted(route);
+    if (reply === "silent") return;
+    for (const [k, v] of Object.entries(reply.headers ?? {})) {
+      res.setHeader(k, v.startsWith("/") ? `${origin}${v}` : v);
+    }
+    res.statusCode = reply.status;
+    if (reply.body === undefined && reply.raw === undefined) {
+      res.end();
+      return;
+    }
+    res.setHeader("Content-Type", "application/json");
+    res.end(reply.raw ?? JSON.stringify(reply.body));
+  }, tls);
+  return { url: server.origin, requests: server.requests, close: server.close };
+}
+
+/** A credential that hands out a new token at each call, as a fresh login would. */
+export function countingCredential() {
+  const scopes: string[][] = [];
+  const credential: TokenCredential = {
+    async getToken(s) {
+      scopes.push([s].flat());
+      return { token: `tok-${scopes.length}`, expiresOnTimestamp: Date.now() + 3_600_000 };
+    },
+  };
+  return { credential, scopes };
+}
+
+/**
+ * A stand-in for the Azure CLI in a temporary directory: `az account get-access-token` prints a
+ * new token at each call (the JSON @azure/identity's AzureCliCredential parses) and logs its
+ * arguments. `env` puts it first on PATH and trusts the loopback certificate.
+ */
+export function fakeAzureCli(tls: LoopbackCertificate) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "paired-dr-az-"));
+  fs.writeFileSync(path.join(dir, "ca.pem"), tls.cert);
+  fs.writeFileSync(
+    path.join(dir, "az"),
+    [
+      "#!/bin/sh",
+      `echo "$*" >> "${dir}/az.log"`,
+      `n=$(wc -l < "${dir}/az.log" | tr -d ' ')`,
+      `printf '{"accessToken":"cli-token-%s","expiresOn":"2099-01-01 00:00:00.000000","expires_on":4070908800,"tokenType":"Bearer"}' "$n"`,
+    ].join("\n") + "\n",
+    { mode: 0o755 },
+  );
+  const env: NodeJS.ProcessEnv = {
+    PATH: `${dir}:${process.env.PATH}`,
+    HOME: dir,
+    NODE_EXTRA_CA_CERTS: path.join(dir, "ca.pem"),
+  };
+  return {
+    env,
+    /** The arguments of each `az` call, in order. */
+    calls: () => fs.readFileSync(path.join(dir, "az.log"), "utf8").trim().split("\n"),
+    cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** Runs a TypeScript fixture in its own Node.js process, as Pulumi's provider host would. */
+export async function runFixture(
+  fixture: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", fixture, ...args], { cwd, env });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c) => (stdout += c));
+  child.stderr.on("data", (c) => (stderr += c));
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  return { code, stdout, stderr };
 }

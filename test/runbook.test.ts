@@ -8,6 +8,7 @@ import { playRunbooks } from "../tools/runbook/cli";
 import {
   converged,
   noStaleOverwrite,
+  passiveCannotRun,
   noStatefulLoss,
   oneWriter,
 } from "../tools/runbook/invariants";
@@ -15,6 +16,7 @@ import {
   fenceCheck,
   fenceOf,
   jobModel,
+  runnableJobs,
   lakeTraffic,
   metastoreModel,
   runningClones,
@@ -26,6 +28,7 @@ import {
   type Site,
 } from "../tools/runbook/model";
 import { RunbookPlayer } from "../tools/runbook/play";
+import { JOB_CONCURRENCY_KIND } from "../components/naming";
 import { readRunbook, RunbookError } from "../tools/runbook/schema";
 import { PRIMARY_LOST_WRITES_AT_EPOCH_2, ROOT, res, tempDir } from "./helpers";
 
@@ -102,6 +105,7 @@ describe("the running-platform model", () => {
     expect(jobModel(job("replicate-orders", "UNPAUSED", url(LAKE.secondary)))).toEqual({
       name: "replicate-orders",
       runs: true,
+      runnable: true,
       writes: ["acmedataseclake"],
       replication: true,
       fenced: false,
@@ -228,6 +232,40 @@ describe("the running-platform model", () => {
 });
 
 describe("invariants, each failing on a seeded bad sequence", () => {
+  it("passive-cannot-run: a paused passive job without concurrency 0 can still be run by hand", () => {
+    // The provider never sends max_concurrent_runs 0 (reflect_resource.go GetOk): without the
+    // concurrency resource, the API's default of 1 lets anyone allowed "Run now".
+    const stoodDown = (s: Site) => {
+      const d = site(s, "passive");
+      const concurrency = d.resources
+        .filter((r) => r.type === "databricks:index/job:Job")
+        .map((j) => {
+          const c = res("pulumi-nodejs:dynamic:Resource", `${j.name}-concurrency`, {
+            kind: JOB_CONCURRENCY_KIND,
+            maxConcurrentRuns: 0,
+          });
+          return { ...c, outputs: { ...c.outputs, effectiveMaxConcurrentRuns: 0 } };
+        });
+      return { ...d, resources: [...d.resources, ...concurrency] };
+    };
+    expect(
+      passiveCannotRun(platform(site("primary", "active"), site("secondary", "passive"))),
+    ).toEqual([
+      {
+        scope: "lake",
+        message:
+          "lake: passive secondary can still run nightly, replicate-orders (Databricks reports max_concurrent_runs above 0)",
+      },
+    ]);
+    expect(passiveCannotRun(platform(site("primary", "active"), stoodDown("secondary")))).toEqual(
+      [],
+    );
+    expect(runnableJobs(platform(site("primary", "active"), stoodDown("secondary")))).toEqual({
+      primary: ["nightly", "replicate-orders"],
+      secondary: [],
+    });
+  });
+
   it("one-writer: two active sites both write; a site whose region is down writes nothing", () => {
     const both = platform(site("primary", "active"), site("secondary", "active"));
     expect(oneWriter(both)).toEqual([

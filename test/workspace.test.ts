@@ -711,7 +711,7 @@ describe("parity of the two stacks", () => {
     }
   });
 
-  it("removing a job from the spec removes it, and its permissions, from both stacks", async () => {
+  it("removing a job from the spec removes it, its concurrency and its permissions, from both stacks", async () => {
     const raw = validRaw();
     delete raw.workspace.jobs["weekly-kpis"];
     const sets = [`workspace=${JSON.stringify(raw.workspace)}`];
@@ -719,8 +719,13 @@ describe("parity of the two stacks", () => {
       const before = await planSteady(stack);
       const after = await planSteady(stack, { sets });
       const names = (p: StackPlan) => p.resources.map((r) => r.name);
-      expect(names(before).filter((n) => !names(after).includes(n))).toEqual([
+      expect(
+        names(before)
+          .filter((n) => !names(after).includes(n))
+          .sort(),
+      ).toEqual([
         "workspace-job-weekly-kpis",
+        "workspace-job-weekly-kpis-concurrency",
         "workspace-perm-job-weekly-kpis",
       ]);
       expect(names(after).filter((n) => !names(before).includes(n))).toEqual([]);
@@ -741,20 +746,25 @@ describe("a role flip for the Workspace", () => {
           resources: p.resources.filter((r) => r.urn.includes("paired-dr:components:Workspace")),
         });
         const d = diffPlans(inWorkspace(before), inWorkspace(after));
-        expect(inWorkspace(before).resources).toHaveLength(55); // the component, 11 Azure, the provider, 42 Databricks
+        // The component, 11 Azure, the provider, 42 Databricks, and the 8 jobs' concurrency.
+        expect(inWorkspace(before).resources).toHaveLength(63);
         expect([d.created, d.deleted, d.dangerous]).toEqual([[], [], []]);
         // The fence record says the new role: its text is ForceNew, so it is rewritten, and it
         // holds no data (test "writes the site's fence record").
         expect(d.replaced.map((r) => `${r.before.type}::${r.before.name}`)).toEqual([
           "azure-native:storage:Blob::workspace-fence",
         ]);
-        expect(new Set(d.updated.map((u) => u.resource.type))).toEqual(new Set([POOL, JOB]));
-        expect(d.updated).toHaveLength(10);
+        expect(new Set(d.updated.map((u) => u.resource.type))).toEqual(
+          new Set([POOL, JOB, "pulumi-nodejs:dynamic:Resource"]),
+        );
+        // 2 pools, 8 jobs, and each job's concurrency after it.
+        expect(d.updated).toHaveLength(18);
         const paths = new Set(d.updated.flatMap((u) => u.changes.map((c) => c.path)));
         expect(paths).toEqual(
           new Set([
             "minIdleInstances",
             "maxConcurrentRuns",
+            "jobSettingsDigest",
             "schedule.pauseStatus",
             "continuous.pauseStatus",
             "trigger.pauseStatus",

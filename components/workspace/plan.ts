@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type * as databricks from "@pulumi/databricks";
 import type * as pulumi from "@pulumi/pulumi";
 import { cronEvery } from "../../config/cron";
@@ -324,6 +325,28 @@ export function initScriptArgs(
     enabled: script.enabled,
     ...(script.position !== undefined && { position: script.position }),
   };
+}
+
+/**
+ * A digest of a job's settings as the provider sends them: it changes exactly when the Job is
+ * updated, which is when the job's concurrency must be set again (jobConcurrency.ts).
+ */
+export function jobSettingsDigest(settings: unknown): string {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(canonical)
+      : v !== null && typeof v === "object"
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+              .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return createHash("sha256")
+    .update(JSON.stringify(canonical(settings)))
+    .digest("hex")
+    .slice(0, 16);
 }
 
 /** Group permissions as Databricks access controls, in a stable order. */

@@ -10,18 +10,20 @@ import * as storage from "@pulumi/azure-native/storage";
 import type { RepoFiles } from "../../config/repoFiles";
 import type { PoolTagKey, WorkspaceSpec } from "../../config/workspaceSchema";
 import { FENCE_BLOB, fenceRecord, fenceWrittenBeforeJobs } from "../fence";
-import { armIds, azureNames, lakeUrl, stableGuid } from "../naming";
+import { armIds, azureNames, concurrencyName, lakeUrl, stableGuid } from "../naming";
 import { peerSite, type Role, type Site } from "../role";
 import {
   accessControls,
   initScriptArgs,
   jobArgs,
+  jobSettingsDigest,
   poolArgs,
   policyFixedValues,
   replicationJobArgs,
   tableSlug,
   type JobContext,
 } from "./plan";
+import { JobConcurrency, type DatabricksAuthType } from "./jobConcurrency";
 
 /** Built-in role "Key Vault Secrets User": lets the AzureDatabricks app read a vault-backed scope. */
 const KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6";
@@ -35,7 +37,7 @@ export interface WorkspaceArgs {
     readonly subscriptionId: string;
     readonly tenantId: string;
     readonly databricksPrincipalId: string;
-    readonly databricksAuthType: string;
+    readonly databricksAuthType: DatabricksAuthType;
     readonly region: string;
     readonly network: {
       readonly addressSpace: string;
@@ -243,10 +245,11 @@ export class Workspace extends pulumi.ComponentResource {
       child,
     );
 
+    const host = pulumi.interpolate`https://${workspace.workspaceUrl}`;
     this.databricksProvider = new databricks.Provider(
       `${name}-databricks`,
       {
-        host: pulumi.interpolate`https://${workspace.workspaceUrl}`,
+        host,
         azureWorkspaceResourceId: workspace.id,
         // An Entra ID method, never the SDK's default chain: a DATABRICKS_TOKEN in the deploying
         // environment would win it, and Key Vault-backed scopes refuse a PAT (secret_scope.md).
@@ -407,20 +410,37 @@ export class Workspace extends pulumi.ComponentResource {
       ...dbx,
       dependsOn: [lakeContainer, ...content, ...(fenceBeforeJobs ? [fenceBeforeJobs] : [])],
     };
-    const jobs: databricks.Job[] = [];
-    for (const [key, job] of Object.entries(spec.jobs)) {
-      const created = new databricks.Job(`${name}-job-${key}`, jobArgs(key, job, ctx), jobOpts);
-      jobs.push(created);
-      permissions(`${name}-perm-job-${key}`, { jobId: created.id }, job.permissions);
+    // Each job with its concurrency set through the Jobs API after it (the provider never sends
+    // a 0): what "stood down" means on a passive site is what Databricks then reports.
+    const jobs: pulumi.Resource[] = [];
+    const job = (resourceName: string, settings: databricks.JobArgs) => {
+      const created = new databricks.Job(resourceName, settings, jobOpts);
+      jobs.push(
+        created,
+        new JobConcurrency(
+          concurrencyName(resourceName),
+          {
+            host,
+            jobId: created.id,
+            maxConcurrentRuns: settings.maxConcurrentRuns as number,
+            jobSettingsDigest: pulumi.output(settings).apply(jobSettingsDigest),
+            authType: azure.databricksAuthType,
+            tenantId: azure.tenantId,
+          },
+          { ...child, dependsOn: [created] },
+        ),
+      );
+      return created;
+    };
+    for (const [key, declared] of Object.entries(spec.jobs)) {
+      const created = job(`${name}-job-${key}`, jobArgs(key, declared, ctx));
+      permissions(`${name}-perm-job-${key}`, { jobId: created.id }, declared.permissions);
     }
     if (spec.replication) {
       for (const [table, t] of Object.entries(spec.replication.tables)) {
-        jobs.push(
-          new databricks.Job(
-            `${name}-replicate-${tableSlug(table)}`,
-            replicationJobArgs(table, t, spec.replication, ctx),
-            jobOpts,
-          ),
+        job(
+          `${name}-replicate-${tableSlug(table)}`,
+          replicationJobArgs(table, t, spec.replication, ctx),
         );
       }
     }

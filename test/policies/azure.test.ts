@@ -7,6 +7,7 @@ import { azureStorageLakeSecure } from "../../policies/azure-storage-lake-secure
 import {
   TYPE,
   activeStack,
+  isFacts,
   passiveStack,
   runResource,
   runStack,
@@ -54,7 +55,7 @@ describe("azure-databricks-workspace-storage-redundancy", () => {
   });
 
   it("reports missing deployment facts", async () => {
-    const rs = without(activeStack(), (r) => r.type === TYPE.dynamicResource);
+    const rs = without(activeStack(), isFacts);
     expect(await stackMessages(policy, rs)).toEqual(["deployment facts missing"]);
   });
 });

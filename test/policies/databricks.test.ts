@@ -5,6 +5,7 @@ import { databricksPassiveStandsDown } from "../../policies/databricks-passive-s
 import {
   TYPE,
   activeStack,
+  isFacts,
   factsResource,
   passiveFacts,
   passiveStack,
@@ -37,21 +38,40 @@ describe("databricks-passive-stands-down", () => {
     ]);
   });
 
-  it("reports a job that can still run concurrently", async () => {
-    const rs = withProps(passiveStack(), "workspace-job-nightly-sales", (p) => {
+  it("reports a job whose concurrency resource sets more than 0, against that resource", async () => {
+    const rs = withProps(passiveStack(), "workspace-job-nightly-sales-concurrency", (p) => {
       p.maxConcurrentRuns = 1;
     });
-    expect(await stackMessages(policy, rs)).toEqual([
-      "Set maxConcurrentRuns 0 on job 'workspace-job-nightly-sales' (passive site): it is 1",
+    expect(await runStack(policy, rs)).toEqual([
+      {
+        message:
+          "Set maxConcurrentRuns 0 on job 'workspace-job-nightly-sales' through 'workspace-job-nightly-sales-concurrency' (passive site): it is 1",
+        urn: urnOf({
+          type: TYPE.dynamicResource,
+          name: "workspace-job-nightly-sales-concurrency",
+        }),
+      },
     ]);
   });
 
-  it("reports an unset maxConcurrentRuns (Databricks defaults it to 1)", async () => {
-    const rs = withProps(passiveStack(), "workspace-job-nightly-sales", (p) => {
-      delete p.maxConcurrentRuns;
+  it("reports what Databricks holds: a refresh that read 1 after the resource set 0", async () => {
+    const rs = withProps(passiveStack(), "workspace-job-orders-stream-concurrency", (p) => {
+      p.effectiveMaxConcurrentRuns = 1;
     });
     expect(await stackMessages(policy, rs)).toEqual([
-      "Set maxConcurrentRuns 0 on job 'workspace-job-nightly-sales' (passive site): it is unset",
+      "Databricks reports max_concurrent_runs 1 for job 'workspace-job-orders-stream' (passive site): run pulumi up to set 0 again",
+    ]);
+    // Not yet known (a preview of the update that sets it): judged by what is being set.
+    const pending = withProps(passiveStack(), "workspace-job-orders-stream-concurrency", (p) => {
+      delete p.effectiveMaxConcurrentRuns;
+    });
+    expect(await stackMessages(policy, pending)).toEqual([]);
+  });
+
+  it("reports a job without its concurrency resource: the provider never sends a 0 (reflect_resource.go GetOk)", async () => {
+    const rs = without(passiveStack(), (r) => r.name === "workspace-job-partner-files-concurrency");
+    expect(await stackMessages(policy, rs)).toEqual([
+      "Give job 'workspace-job-partner-files' its concurrency resource 'workspace-job-partner-files-concurrency' (passive site): the provider never sends maxConcurrentRuns 0, so without it Databricks keeps 1",
     ]);
   });
 
@@ -83,7 +103,7 @@ describe("databricks-passive-stands-down", () => {
   });
 
   it("reports missing deployment facts", async () => {
-    const rs = without(passiveStack(), (r) => r.type === TYPE.dynamicResource);
+    const rs = without(passiveStack(), isFacts);
     expect(await runStack(policy, rs)).toEqual([{ message: "deployment facts missing" }]);
     // A dynamic resource of another kind is not the facts.
     const other = { ...factsResource(passiveFacts()), props: { kind: "something-else" } };

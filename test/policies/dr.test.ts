@@ -9,6 +9,7 @@ import { drStatefulResourcesProtected } from "../../policies/dr-stateful-resourc
 import {
   TYPE,
   activeStack,
+  isFacts,
   factsResource,
   passiveStack,
   promotionFacts,
@@ -21,7 +22,7 @@ import {
   withProps,
 } from "./factory";
 
-const noFacts = without(activeStack(), (r) => r.type === TYPE.dynamicResource);
+const noFacts = without(activeStack(), isFacts);
 
 describe("dr-stateful-resources-protected", () => {
   const policy = drStatefulResourcesProtected;

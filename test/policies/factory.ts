@@ -12,6 +12,7 @@ import type {
   StackValidationPolicy,
 } from "@pulumi/policy";
 import { STATEFUL_TYPES } from "../../components/stateful";
+import { JOB_CONCURRENCY_KIND, concurrencyName } from "../../components/naming";
 import { FACTS_KIND, TYPE, type DeploymentFacts, type SqlSettings } from "../../policies/facts";
 
 export { TYPE };
@@ -406,6 +407,10 @@ export function stoodDown(job: Record<string, any>): Record<string, any> {
   return out;
 }
 
+/** The deployment facts resource (the other dynamic resources are jobs' concurrency). */
+export const isFacts = (r: TestResource) =>
+  r.type === TYPE.dynamicResource && r.props.kind === FACTS_KIND;
+
 export function factsResource(facts: DeploymentFacts): TestResource {
   return { type: TYPE.dynamicResource, name: "deployment-facts", props: { ...facts } };
 }
@@ -443,7 +448,32 @@ function workspaceResources(passive: boolean): TestResource[] {
       name: `workspace-replicate-${table.replace(".", "-")}`,
       props: job(valid.replicateJob(table, cron)),
     })),
-  ];
+  ].flatMap((r) =>
+    r.type === TYPE.databricksJob
+      ? [r, concurrencyResource(r.name, r.props.maxConcurrentRuns)]
+      : [r],
+  );
+}
+
+/** A job's concurrency resource as deployed: Databricks reports what it set. */
+export function concurrencyResource(jobName: string, runs: number): TestResource {
+  return {
+    type: TYPE.dynamicResource,
+    name: concurrencyName(jobName),
+    props: {
+      kind: JOB_CONCURRENCY_KIND,
+      host: "https://adb-1234567890123456.7.azuredatabricks.net",
+      jobId: "123",
+      maxConcurrentRuns: runs,
+      jobSettingsDigest: "0123456789abcdef",
+      authType: "azure-cli",
+      tenantId: "9c1f3e5a-7b2d-4f8e-a6c4-1e3b5d7f9a2c",
+      timeoutSeconds: 300,
+      requestTimeoutSeconds: 30,
+      maxRetries: 4,
+      effectiveMaxConcurrentRuns: runs,
+    },
+  };
 }
 
 /** The primary stack as active: owns the buckets and the failover groups. */
@@ -607,7 +637,7 @@ export function withFacts(
   change: (facts: DeploymentFacts) => void,
 ): TestResource[] {
   return resources.map((r) => {
-    if (r.type !== TYPE.dynamicResource) return r;
+    if (!isFacts(r)) return r;
     const facts = structuredClone(r.props) as DeploymentFacts;
     change(facts);
     return factsResource(facts);

@@ -5,6 +5,7 @@ import { gcpMetastoreBackupWithinRpo } from "../../policies/gcp-metastore-backup
 import {
   TYPE,
   activeStack,
+  isFacts,
   passiveStack,
   runResource,
   runStack,
@@ -111,7 +112,7 @@ describe("gcp-bucket-turbo-replication", () => {
   });
 
   it("reports missing deployment facts", async () => {
-    const rs = without(activeStack(), (r) => r.type === TYPE.dynamicResource);
+    const rs = without(activeStack(), isFacts);
     expect(await stackMessages(policy, rs)).toEqual(["deployment facts missing"]);
   });
 });
@@ -215,7 +216,7 @@ describe("gcp-metastore-backup-within-rpo", () => {
   });
 
   it("reports missing deployment facts", async () => {
-    const rs = without(activeStack(), (r) => r.type === TYPE.dynamicResource);
+    const rs = without(activeStack(), isFacts);
     expect(await stackMessages(policy, rs)).toEqual(["deployment facts missing"]);
   });
 });

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
+import { JOB_CONCURRENCY_KIND } from "../../components/naming";
 
 /**
  * The one mocks module for the offline plan and the tests: realistic outputs per resource type,
@@ -341,6 +342,13 @@ export function createMocks(
           providerInputs(args.provider).host ??
           "https://adb-0000000000000000.0.azuredatabricks.net";
         return databricksOutputs(type, name, inputs, host);
+      }
+      if (type === "pulumi-nodejs:dynamic:Resource" && inputs.kind === JOB_CONCURRENCY_KIND) {
+        // Deployed: Databricks reports what the resource set.
+        return {
+          id: String(inputs.jobId),
+          state: { ...inputs, effectiveMaxConcurrentRuns: inputs.maxConcurrentRuns },
+        };
       }
       return { id: `${name}-${mockDigits(type + name, 8)}`, state: inputs };
     },

@@ -4,6 +4,7 @@ import {
   activeSites,
   deployedRole,
   metastoreModel,
+  runnableJobs,
   runningClones,
   writers,
   type DataClass,
@@ -21,6 +22,7 @@ export interface Breach {
 export const INVARIANTS = [
   "one-writer",
   "no-stale-overwrite",
+  "passive-cannot-run",
   "no-stateful-loss",
   "converged",
 ] as const;
@@ -66,6 +68,20 @@ export function noStaleOverwrite(p: Platform): Breach[] {
       });
   }
   return out;
+}
+
+/**
+ * A passive site's jobs cannot start a run, by schedule or by hand: Databricks reports
+ * max_concurrent_runs 0 for each (a paused schedule alone still lets anyone allowed "Run now").
+ */
+export function passiveCannotRun(p: Platform): Breach[] {
+  const runnable = runnableJobs(p);
+  return SITES.filter(
+    (site) => deployedRole(p.stacks[site].deployed) === "passive" && runnable[site].length,
+  ).map((site) => ({
+    scope: "lake" as const,
+    message: `lake: passive ${site} can still run ${runnable[site].join(", ")} (Databricks reports max_concurrent_runs above 0)`,
+  }));
 }
 
 /** No stateful resource deleted or replaced by the step. */

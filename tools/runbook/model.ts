@@ -1,6 +1,11 @@
 import { revealed, type CapturedResource } from "../plan/capture";
 import { FENCE_BLOB, fenceObject } from "../../components/fence";
-import { HMS_FENCE, HMS_RESTORE } from "../../components/naming";
+import {
+  HMS_FENCE,
+  HMS_RESTORE,
+  JOB_CONCURRENCY_KIND,
+  concurrencyName,
+} from "../../components/naming";
 import { FENCE_PARAMETER_PREFIX } from "../../config/workspaceSchema";
 import { TYPE } from "../../policies/facts";
 
@@ -49,6 +54,12 @@ export interface JobModel {
   readonly name: string;
   /** Starts runs by itself: a schedule, continuous run or trigger that is UNPAUSED. */
   readonly runs: boolean;
+  /**
+   * Can start a run at all, "Run now" by anyone allowed included: Databricks reports a
+   * max_concurrent_runs above 0 (a 0 skips every new run: Jobs API jobs/create). Read from the
+   * job's concurrency resource; without one the job keeps the API's default of 1.
+   */
+  readonly runnable: boolean;
   /** The storage accounts it writes: its own lake, or for a deep clone the target's. */
   readonly writes: readonly string[];
   /** A Delta deep clone (CREATE OR REPLACE ... DEEP CLONE) into another site's lake. */
@@ -85,18 +96,21 @@ const withoutFence = (params: Record<string, unknown> | undefined) =>
 
 /**
  * A job runs when any of its schedule, continuous or file-arrival trigger is UNPAUSED: a paused
- * trigger starts no runs (Databricks docs, jobs/schedule-jobs; a run by hand is outside the
- * model). Concurrency is not counted: the provider never sends max_concurrent_runs = 0
- * (`omitempty` on MaxConcurrentRuns, terraform-provider-databricks jobs/resource_job.go), so
- * the API's default of 1 applies. A deep clone writes its `target` (CREATE OR REPLACE TABLE ...
- * DEEP CLONE replaces the target table: Databricks SQL reference, delta-clone); any other job
- * writes the lake its parameters name.
+ * trigger starts no runs (Databricks docs, jobs/schedule-jobs). It is runnable (by hand too)
+ * while the max_concurrent_runs Databricks reports for it is above 0: the provider never sends a
+ * 0 (`omitempty` on MaxConcurrentRuns, terraform-provider-databricks common/reflect_resource.go),
+ * so only the job's concurrency resource (`concurrency`, its deployed outputs) makes it 0. A
+ * deep clone writes its `target` (CREATE OR REPLACE TABLE ... DEEP CLONE replaces the target
+ * table: Databricks SQL reference, delta-clone); any other job writes the lake its parameters
+ * name.
  */
-export function jobModel(job: CapturedResource): JobModel {
+export function jobModel(job: CapturedResource, concurrency?: CapturedResource): JobModel {
   const i = job.inputs as Record<string, any>;
   const runs = ["schedule", "continuous", "trigger"].some(
     (k) => i[k] !== undefined && i[k]?.pauseStatus !== "PAUSED",
   );
+  const reported = concurrency?.outputs.effectiveMaxConcurrentRuns;
+  const runnable = typeof reported === "number" ? reported > 0 : true;
   const tasks = (i.tasks ?? []) as any[];
   const params = tasks.map((t) => t?.notebookTask?.baseParameters as Record<string, unknown>);
   const fenced = params.some((p) =>
@@ -107,6 +121,7 @@ export function jobModel(job: CapturedResource): JobModel {
     return {
       name: String(i.name),
       runs,
+      runnable,
       writes: accountsIn(clone.target),
       replication: true,
       fenced,
@@ -120,6 +135,7 @@ export function jobModel(job: CapturedResource): JobModel {
   return {
     name: String(i.name),
     runs,
+    runnable,
     writes: accountsIn(named),
     replication: false,
     fenced,
@@ -227,9 +243,16 @@ export interface LakeModel {
 
 export function lakeModel(d: Deployed | undefined): LakeModel {
   const lake = d?.outputs.deployment as { lake?: unknown } | undefined;
+  const concurrency = new Map(
+    ofType(d, TYPE.dynamicResource)
+      .filter((r) => r.inputs.kind === JOB_CONCURRENCY_KIND)
+      .map((r) => [r.name, r]),
+  );
   return {
     accounts: typeof lake?.lake === "string" ? [lake.lake] : [],
-    jobs: ofType(d, TYPE.databricksJob).map(jobModel),
+    jobs: ofType(d, TYPE.databricksJob).map((j) =>
+      jobModel(j, concurrency.get(concurrencyName(j.name))),
+    ),
   };
 }
 
@@ -508,6 +531,19 @@ export function lakeTraffic(
 }
 
 /** The sites whose deployed role is active (what the state backend says, reachable or not). */
+/** Per site, the jobs that can start a run now (Databricks concurrency above 0), by job name. */
+export function runnableJobs(p: Platform): Record<Site, string[]> {
+  const out = { primary: [], secondary: [] } as Record<Site, string[]>;
+  for (const site of SITES) {
+    const { deployed, reachable } = p.stacks[site];
+    if (!reachable) continue;
+    out[site] = lakeModel(deployed)
+      .jobs.filter((j) => j.runnable)
+      .map((j) => j.name);
+  }
+  return out;
+}
+
 export function activeSites(p: Platform): Site[] {
   return SITES.filter((s) => deployedRole(p.stacks[s].deployed) === "active");
 }

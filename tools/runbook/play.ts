@@ -10,6 +10,7 @@ import {
   INVARIANTS,
   converged,
   noStaleOverwrite,
+  passiveCannotRun,
   noStatefulLoss,
   oneWriter,
   type Breach,
@@ -20,6 +21,7 @@ import {
   activeSites,
   deployedRole,
   lakeTraffic,
+  runnableJobs,
   peerOf,
   stoppedClusters,
   writers,
@@ -239,6 +241,7 @@ export class RunbookPlayer {
       const breaches: Record<InvariantName, Breach[]> = {
         "one-writer": oneWriter(state.platform),
         "no-stale-overwrite": noStaleOverwrite(state.platform),
+        "passive-cannot-run": passiveCannotRun(state.platform),
         "no-stateful-loss": result.diff ? noStatefulLoss(result.diff) : [],
         converged: lastStep ? converged(state.platform, pending) : [],
       };
@@ -399,6 +402,14 @@ export class RunbookPlayer {
           if (!isDeepStrictEqual([...sites].sort(), [...now[cls]].sort()))
             out.errors.push(
               `expected ${cls} writers: ${sites.join(", ") || "none"}, found ${now[cls].join(", ") || "none"}`,
+            );
+      }
+      if (e.runnable) {
+        const now = runnableJobs(state.platform);
+        for (const [site, jobs] of Object.entries(e.runnable) as [Site, string[]][])
+          if (!isDeepStrictEqual([...jobs].sort(), [...now[site]].sort()))
+            out.errors.push(
+              `expected ${site}'s runnable jobs: ${jobs.join(", ") || "none"}, found ${now[site].join(", ") || "none"}`,
             );
       }
       for (const [site, tables] of Object.entries(e["lost-writes"] ?? {}) as [Site, string[]][])

@@ -44,6 +44,11 @@ export const stepSchema = z.union(
         /** The sites that write a data class now. */
         writers: z.partialRecord(z.enum(DATA_CLASSES), z.array(site)).optional(),
         /**
+         * Per site, the Databricks jobs (by name) that can start a run now, by schedule or by
+         * hand: those whose max_concurrent_runs Databricks reports above 0.
+         */
+        runnable: z.partialRecord(site, z.array(z.string())).optional(),
+        /**
          * Per site, the replicated tables listed and preserved so far as its writes that were never
          * cloned (a fenced deep clone into its lake lists them before it overwrites them).
          */

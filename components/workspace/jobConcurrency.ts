@@ -1,0 +1,380 @@
+import * as pulumi from "@pulumi/pulumi";
+import { requestGuard, type AzureAccess } from "../azureCalls";
+import { JOB_CONCURRENCY_KIND } from "../naming";
+
+/**
+ * A Databricks job's max_concurrent_runs, set through the Jobs API. The provider behind
+ * @pulumi/databricks never sends a 0: it copies a field only when GetOk is true
+ * (terraform-provider-databricks common/reflect_resource.go), and the SDK drops zero values
+ * (databricks-sdk-go service/jobs JobSettings `max_concurrent_runs,omitempty`), so a passive job
+ * declared with concurrency 0 keeps the API's default of 1 and anyone allowed to run it could.
+ * This resource sets the value with `jobs/update`, which changes only the fields it is given,
+ * reads it back, and reads it again on every refresh: the policies judge what Databricks holds.
+ */
+
+/** The AzureDatabricks first-party application: the audience of a workspace's Entra ID tokens. */
+export const AZURE_DATABRICKS_SCOPE = "2ff814a6-3304-4ab8-85cb-cd0e6f879c1d/.default";
+
+/**
+ * The Jobs API's default for a job whose settings carry no max_concurrent_runs (jobs/create:
+ * "Defaults to 1"). A read that finds none counts as 1: a stood-down job is confirmed only by a
+ * 0 that Databricks reports, never assumed.
+ */
+export const API_DEFAULT_CONCURRENCY = 1;
+
+/** The Entra ID methods this resource signs in with, as the Databricks provider names them. */
+export type DatabricksAuthType = "azure-cli" | "azure-msi" | "azure-client-secret";
+
+export interface ConcurrencyInputs {
+  kind: typeof JOB_CONCURRENCY_KIND;
+  /** The workspace's https:// URL. */
+  host: string;
+  jobId: string;
+  maxConcurrentRuns: number;
+  /**
+   * A digest of the job's own settings. The provider updates a job with jobs/reset, which sends
+   * every setting and so puts max_concurrent_runs back to the Job's (a 0 it drops): whenever the
+   * job's settings change this does too, and this resource sets the value again after the Job.
+   */
+  jobSettingsDigest: string;
+  /** How to sign in (the Databricks provider's authType) and the tenant. */
+  authType: DatabricksAuthType;
+  tenantId: string;
+  /** Bounds the whole operation, retries included. */
+  timeoutSeconds: number;
+  /** Bounds each attempt of each request. */
+  requestTimeoutSeconds: number;
+  /** Retries of one request (5xx, 429, network errors, timeouts). */
+  maxRetries: number;
+}
+
+export interface ConcurrencyOutputs extends ConcurrencyInputs {
+  /** max_concurrent_runs as Databricks reported it at the last create, update or refresh. */
+  effectiveMaxConcurrentRuns: number;
+}
+
+/** How the credential for an auth type is made, from the same variables the provider reads. */
+export type DatabricksIdentity =
+  | { kind: "azure-cli"; tenantId: string }
+  | { kind: "managed-identity"; clientId?: string }
+  | { kind: "client-secret"; tenantId: string; clientId: string; secret: string };
+
+/**
+ * The identity for `authType`, as the Databricks SDK's Entra ID strategies find it
+ * (databricks-sdk-go config/auth_azure_cli.go, auth_azure_msi.go, auth_azure_client_secret.go:
+ * ARM_CLIENT_ID, ARM_CLIENT_SECRET); throws when the environment cannot provide it.
+ */
+export function databricksIdentity(
+  authType: string,
+  tenantId: string,
+  env: NodeJS.ProcessEnv,
+): DatabricksIdentity {
+  switch (authType) {
+    case "azure-cli":
+      return { kind: "azure-cli", tenantId };
+    case "azure-msi":
+      return {
+        kind: "managed-identity",
+        ...(env.ARM_CLIENT_ID && { clientId: env.ARM_CLIENT_ID }),
+      };
+    case "azure-client-secret":
+      if (!env.ARM_CLIENT_ID || !env.ARM_CLIENT_SECRET)
+        throw new Error(
+          "azure.databricksAuthType azure-client-secret needs ARM_CLIENT_ID and ARM_CLIENT_SECRET in the environment, as the Databricks provider does",
+        );
+      return {
+        kind: "client-secret",
+        tenantId,
+        clientId: env.ARM_CLIENT_ID,
+        secret: env.ARM_CLIENT_SECRET,
+      };
+    default:
+      throw new Error(
+        `authType must be "azure-cli", "azure-msi" or "azure-client-secret" (given: ${authType})`,
+      );
+  }
+}
+
+/** The credential for `authType`, built when the call is made. */
+export function databricksAccess(
+  authType: string,
+  tenantId: string,
+  env: NodeJS.ProcessEnv = process.env,
+): AzureAccess {
+  const identity = require("@azure/identity") as typeof import("@azure/identity");
+  const id = databricksIdentity(authType, tenantId, env);
+  switch (id.kind) {
+    case "azure-cli":
+      return { credential: new identity.AzureCliCredential({ tenantId: id.tenantId }) };
+    case "managed-identity":
+      return {
+        credential: id.clientId
+          ? new identity.ManagedIdentityCredential({ clientId: id.clientId })
+          : new identity.ManagedIdentityCredential(),
+      };
+    case "client-secret":
+      return {
+        credential: new identity.ClientSecretCredential(id.tenantId, id.clientId, id.secret),
+      };
+  }
+}
+
+/** The longest single wait: a Retry-After, a retry backoff. */
+const MAX_WAIT_SECONDS = 60;
+
+const count = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v >= 0;
+const number = (v: unknown) => typeof v === "number" && Number.isFinite(v) && v >= 0;
+
+/** A Jobs API error, with its HTTP status and Databricks error_code. */
+interface JobsApiError extends Error {
+  status: number;
+  errorCode?: string;
+}
+
+/**
+ * The Jobs API calls for one job, each bounded by one deadline, on @azure/core-rest-pipeline
+ * (retries, bearer token from `access`, the request guard on every attempt, no redirects).
+ */
+export function jobsSession(inputs: ConcurrencyInputs, access: AzureAccess) {
+  const label = `Databricks job ${inputs.jobId} on ${inputs.host}`;
+  let origin: string;
+  try {
+    const url = new URL(inputs.host);
+    if (url.protocol !== "https:") throw new Error("not https");
+    origin = url.origin;
+  } catch {
+    throw new Error(`${label}: host must be the workspace's https:// URL (given: ${inputs.host})`);
+  }
+  if (!/^\d+$/.test(inputs.jobId ?? ""))
+    throw new Error(`${label}: jobId must be a job's numeric ID (given: ${inputs.jobId})`);
+  for (const k of ["timeoutSeconds", "requestTimeoutSeconds", "maxRetries"] as const) {
+    // A missing number would make a deadline NaN, which never passes.
+    if (!number(inputs[k]))
+      throw new Error(`${label}: ${k} must be a number >= 0 (given: ${inputs[k]})`);
+  }
+  const crp = require("@azure/core-rest-pipeline") as typeof import("@azure/core-rest-pipeline");
+  const pipeline = crp.createPipelineFromOptions({
+    retryOptions: {
+      maxRetries: inputs.maxRetries,
+      retryDelayInMs: 1000,
+      maxRetryDelayInMs: MAX_WAIT_SECONDS * 1000,
+    },
+    redirectOptions: { maxRetries: 0 },
+    userAgentOptions: { userAgentPrefix: "paired-dr" },
+    ...(access.tls && { tlsOptions: { ca: access.tls.ca } }),
+  });
+  pipeline.addPolicy(
+    crp.bearerTokenAuthenticationPolicy({
+      credential: access.credential,
+      scopes: AZURE_DATABRICKS_SCOPE,
+    }),
+    { phase: "Sign" },
+  );
+  pipeline.addPolicy(
+    requestGuard({
+      origin,
+      requestTimeoutMs: inputs.requestTimeoutSeconds * 1000,
+      maxWaitSeconds: MAX_WAIT_SECONDS,
+    }),
+    { afterPhase: "Sign" },
+  );
+  const http = crp.createDefaultHttpClient();
+
+  async function call(method: "GET" | "POST", path: string, body?: unknown): Promise<unknown> {
+    const abortSignal = AbortSignal.timeout(Math.max(1, inputs.timeoutSeconds * 1000));
+    let response;
+    try {
+      response = await pipeline.sendRequest(
+        http,
+        crp.createPipelineRequest({
+          url: `${origin}${path}`,
+          method,
+          abortSignal,
+          headers: crp.createHttpHeaders({ "content-type": "application/json" }),
+          ...(body !== undefined && { body: JSON.stringify(body) }),
+        }),
+      );
+    } catch (e) {
+      if (abortSignal.aborted)
+        throw new Error(`${label}: ${method} ${path} timed out after ${inputs.timeoutSeconds}s`);
+      throw new Error(`${label}: ${method} ${path}: ${(e as Error).message}`);
+    }
+    const text = response.bodyAsText ?? "";
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : {};
+    } catch {
+      json = undefined;
+    }
+    if (response.status >= 400) {
+      const err = json as { error_code?: unknown; message?: unknown } | undefined;
+      const code = typeof err?.error_code === "string" ? err.error_code : undefined;
+      const message = typeof err?.message === "string" ? err.message : text.slice(0, 200);
+      const error = new Error(
+        `${label}: ${method} ${path}: HTTP ${response.status}${code ? ` ${code}` : ""}: ${message}`,
+      ) as JobsApiError;
+      error.status = response.status;
+      if (code) error.errorCode = code;
+      throw error;
+    }
+    if (json === undefined || json === null || typeof json !== "object")
+      throw new Error(`${label}: ${method} ${path}: the answer is not a JSON object`);
+    return json;
+  }
+
+  /** max_concurrent_runs as Databricks holds it; undefined when the job does not exist. */
+  async function read(): Promise<number | undefined> {
+    let job: { settings?: { max_concurrent_runs?: unknown } };
+    try {
+      job = (await call("GET", `/api/2.2/jobs/get?job_id=${inputs.jobId}`)) as typeof job;
+    } catch (e) {
+      const err = e as Partial<JobsApiError>;
+      if (err.status === 404 || err.errorCode === "RESOURCE_DOES_NOT_EXIST") return undefined;
+      throw e;
+    }
+    const runs = job.settings?.max_concurrent_runs;
+    if (runs === undefined) return API_DEFAULT_CONCURRENCY;
+    if (!count(runs))
+      throw new Error(`${label}: Databricks reports max_concurrent_runs ${JSON.stringify(runs)}`);
+    return runs as number;
+  }
+
+  /** Sets max_concurrent_runs, and returns it as Databricks reads it back afterwards. */
+  async function set(runs: number): Promise<number> {
+    if (!count(runs) || runs > 1000)
+      throw new Error(
+        `${label}: maxConcurrentRuns must be a whole number from 0 to 1000 (given: ${runs})`,
+      );
+    // jobs/update changes only the fields in new_settings (Jobs API 2.2), unlike jobs/reset.
+    await call("POST", "/api/2.2/jobs/update", {
+      job_id: Number(inputs.jobId),
+      new_settings: { max_concurrent_runs: runs },
+    });
+    const now = await read();
+    if (now === undefined) throw new Error(`${label}: the job does not exist`);
+    if (now !== runs)
+      throw new Error(
+        `${label}: Databricks reports max_concurrent_runs ${now} after jobs/update set ${runs}`,
+      );
+    return now;
+  }
+
+  return { read, set };
+}
+
+const INPUT_KEYS = [
+  "kind",
+  "host",
+  "jobId",
+  "maxConcurrentRuns",
+  "jobSettingsDigest",
+  "authType",
+  "tenantId",
+  "timeoutSeconds",
+  "requestTimeoutSeconds",
+  "maxRetries",
+] as const;
+
+const inputsOf = (props: ConcurrencyInputs): ConcurrencyInputs =>
+  Object.fromEntries(INPUT_KEYS.map((k) => [k, props[k]])) as unknown as ConcurrencyInputs;
+
+/** The provider, with the credential made by `access` at each call (tests pass their own). */
+export function concurrencyProvider(
+  access: (inputs: ConcurrencyInputs) => AzureAccess,
+): pulumi.dynamic.ResourceProvider {
+  return {
+    async create(inputs: ConcurrencyInputs): Promise<pulumi.dynamic.CreateResult> {
+      const effective = await jobsSession(inputs, access(inputs)).set(inputs.maxConcurrentRuns);
+      return {
+        id: inputs.jobId,
+        outs: { ...inputsOf(inputs), effectiveMaxConcurrentRuns: effective },
+      };
+    },
+
+    async read(id: string, props: ConcurrencyOutputs): Promise<pulumi.dynamic.ReadResult> {
+      const effective = await jobsSession(props, access(props)).read();
+      // Blank: the job is gone, and so is what this resource set on it.
+      if (effective === undefined) return { id: "" };
+      return {
+        id,
+        props: { ...inputsOf(props), effectiveMaxConcurrentRuns: effective },
+        inputs: inputsOf(props),
+      };
+    },
+
+    async diff(
+      _id: string,
+      olds: ConcurrencyOutputs,
+      news: ConcurrencyInputs,
+    ): Promise<pulumi.dynamic.DiffResult> {
+      const replaces = (["host", "jobId"] as const).filter((k) => olds[k] !== news[k]);
+      const changed = INPUT_KEYS.filter((k) => olds[k] !== news[k]);
+      // A refresh that read another value (someone changed it): the update sets it again.
+      const drifted = olds.effectiveMaxConcurrentRuns !== news.maxConcurrentRuns;
+      return {
+        changes: changed.length > 0 || drifted,
+        replaces: [...replaces],
+        deleteBeforeReplace: false,
+      };
+    },
+
+    async update(
+      _id: string,
+      _olds: ConcurrencyOutputs,
+      news: ConcurrencyInputs,
+    ): Promise<pulumi.dynamic.UpdateResult> {
+      const effective = await jobsSession(news, access(news)).set(news.maxConcurrentRuns);
+      return { outs: { ...inputsOf(news), effectiveMaxConcurrentRuns: effective } };
+    },
+
+    async delete(): Promise<void> {
+      // The job keeps the value it was last given: removing this resource never lets it run.
+    },
+  };
+}
+
+/** The provider Pulumi serializes: the deploying identity for the auth type, at each call. */
+export const jobConcurrencyProvider = concurrencyProvider((i) =>
+  databricksAccess(i.authType, i.tenantId),
+);
+
+export interface JobConcurrencyArgs {
+  readonly host: pulumi.Input<string>;
+  readonly jobId: pulumi.Input<string>;
+  readonly maxConcurrentRuns: pulumi.Input<number>;
+  readonly jobSettingsDigest: pulumi.Input<string>;
+  readonly authType: pulumi.Input<DatabricksAuthType>;
+  readonly tenantId: pulumi.Input<string>;
+  /** Default 300. */
+  readonly timeoutSeconds?: pulumi.Input<number>;
+  /** Default 30. */
+  readonly requestTimeoutSeconds?: pulumi.Input<number>;
+  /** Default 4. */
+  readonly maxRetries?: pulumi.Input<number>;
+}
+
+/** A job's max_concurrent_runs as Databricks holds it (see the module's comment). */
+export class JobConcurrency extends pulumi.dynamic.Resource {
+  public readonly effectiveMaxConcurrentRuns!: pulumi.Output<number>;
+
+  constructor(name: string, args: JobConcurrencyArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      jobConcurrencyProvider,
+      name,
+      {
+        kind: JOB_CONCURRENCY_KIND,
+        host: args.host,
+        jobId: args.jobId,
+        maxConcurrentRuns: args.maxConcurrentRuns,
+        jobSettingsDigest: args.jobSettingsDigest,
+        authType: args.authType,
+        tenantId: args.tenantId,
+        timeoutSeconds: args.timeoutSeconds ?? 300,
+        requestTimeoutSeconds: args.requestTimeoutSeconds ?? 30,
+        maxRetries: args.maxRetries ?? 4,
+        effectiveMaxConcurrentRuns: undefined,
+      },
+      opts,
+    );
+  }
+}
