@@ -163,7 +163,11 @@ const networkSchema = strictObject({
  * Name()) that the program's own Jobs API calls can take the same way (job concurrency). In
  * GitHub Actions, azure/login with OIDC leaves an `az` session: azure-cli.
  */
-export const DATABRICKS_AZURE_AUTH_TYPES = ["azure-cli", "azure-msi", "azure-client-secret"] as const;
+export const DATABRICKS_AZURE_AUTH_TYPES = [
+  "azure-cli",
+  "azure-msi",
+  "azure-client-secret",
+] as const;
 
 const azureSchema = strictObject({
   /** Subscription this stack deploys into; with the names it makes every ARM ID computable. */

@@ -157,6 +157,17 @@ const jobSchema = strictObject(
         "give exactly one of schedule, continuous or trigger; a passive site stands a job down by pausing it, which needs one",
     });
   }
+  if (job.continuous && job.maxConcurrentRuns > 1) {
+    // control_run_state (which stops the active run when the site stands down) allows only
+    // max_concurrent_runs 1 (terraform-provider-databricks jobs/resource_job.go CustomizeDiff).
+    ctx.addIssue({
+      code: "custom",
+      path: ["maxConcurrentRuns"],
+      input: job.maxConcurrentRuns,
+      message:
+        "a continuous job runs one run at a time: stopping its run when the site stands down (control_run_state) allows max_concurrent_runs 1 only; allowed: 1",
+    });
+  }
   if (job.continuous && !job.checkpointLocation) {
     ctx.addIssue({
       code: "custom",

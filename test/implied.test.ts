@@ -271,7 +271,8 @@ describe("the plan's pull-request comment", () => {
     );
     expect(md).toContain(
       "3. `pulumi up -s primary --policy-pack policies` (the active site once more: it creates what needs the peer's resources): goes through\n" +
-        "   - changes: 7 created, 4 updated, 0 deleted, 0 replaced\n",
+        // The three deep clones start, and their concurrency with them.
+        "   - changes: 7 created, 7 updated, 0 deleted, 0 replaced\n",
     );
     expect(md).toContain(
       "Every step goes through and the pair converges, with every invariant holding after each step.",
@@ -286,11 +287,12 @@ describe("the plan's pull-request comment", () => {
     expect(md).toContain(
       "1. `pulumi up -s primary --policy-pack policies` (step 1: the active site stands down): goes through\n" +
         // The Hive fence's workflow and record are updated; its grant on the cluster goes with it.
-        "   - changes: 0 created, 15 updated, 5 deleted, 1 replaced\n",
+        // Each job's concurrency follows its job.
+        "   - changes: 0 created, 23 updated, 5 deleted, 1 replaced\n",
     );
     expect(md).toContain(
       "2. `pulumi up -s secondary --policy-pack policies` (step 2: the standby is promoted): goes through, with a known gap\n" +
-        "   - changes: 26 created, 16 updated, 0 deleted, 1 replaced\n" +
+        "   - changes: 26 created, 24 updated, 0 deleted, 1 replaced\n" +
         "   - creates: 20 × `azure-native:sql:Database`, 1 × `azure-native:sql:ElasticPool`, 1 × `gcp:dataproc/cluster:Cluster`, 1 × `gcp:dataproc/clusterIAMMember:ClusterIAMMember`, 3 × `pulumi-nodejs:dynamic:Resource`\n" +
         "   - replaces: `azure-native:storage:Blob` `workspace-fence`\n" +
         "   - failover: `acmedata-primary-fg-mgmt` primary → secondary (planned)\n" +

@@ -206,7 +206,8 @@ describe("npm run plan", () => {
       ["secondary", "secondary", "passive"],
     ]);
     const [primary, secondary] = out.stacks;
-    expect([primary!.resources.length, secondary!.resources.length]).toEqual([162, 84]);
+    // Each stack: the egress IP and NAT gateway, the 8 jobs' concurrency, no global init script.
+    expect([primary!.resources.length, secondary!.resources.length]).toEqual([171, 93]);
     const gcpSide = (s: JsonPlan["stacks"][number]) =>
       s.resources.filter((r) =>
         /^(gcp:storage\/bucket:|pulumi:providers:gcp|paired-dr:components:DualRegionBucket)/.test(
@@ -313,8 +314,8 @@ describe("npm run plan", () => {
         "  promote false -> true: role active -> passive\n" +
         // The paid pool is not among the updates: the demoted primary keeps it until the peer's
         // promotion is recorded (it still serves every paid primary until the failovers). The
-        // Hive fence's workflow and record are (issue 10).
-        "    created: 0, deleted: 5, replaced: 1, updated: 15\n",
+        // Hive fence's workflow and record are (issue 10), and each job's concurrency.
+        "    created: 0, deleted: 5, replaced: 1, updated: 23\n",
     );
     expect(text).toContain(
       "    ~ update  databricks:index/instancePool:InstancePool workspace-pool-etl\n" +
@@ -326,11 +327,11 @@ describe("npm run plan", () => {
 
   it("renders a pull-request comment in markdown", async () => {
     const md = await runPlan(parseCli(["--format", "markdown"]));
-    expect(md).toContain("| `primary` | primary | **active** | false | 162 |");
-    expect(md).toContain("| `secondary` | secondary | **passive** | false | 84 |");
+    expect(md).toContain("| `primary` | primary | **active** | false | 171 |");
+    expect(md).toContain("| `secondary` | secondary | **passive** | false | 93 |");
     expect(md).toContain("| `gcp:storage/bucket:Bucket` | 2 |");
     expect(md).toContain(
-      "**If `promote` flips** (role active → passive): 0 created, 5 deleted, 1 replaced, 15 updated.",
+      "**If `promote` flips** (role active → passive): 0 created, 5 deleted, 1 replaced, 23 updated.",
     );
     expect(md).not.toContain("[!CAUTION]");
     expect(md.match(/\*\*Races on a first deployment\*\*: .*/g)).toEqual([

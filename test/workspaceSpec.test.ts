@@ -131,6 +131,14 @@ const CASES: [string, (w: Record<string, any>) => void, string[]][] = [
     ],
   ],
   [
+    // terraform-provider-databricks jobs/resource_job.go CustomizeDiff on control_run_state.
+    "a continuous job with more than one concurrent run",
+    (w) => (w.jobs["orders-stream"].maxConcurrentRuns = 2),
+    [
+      `paired-dr:workspace.jobs.orders-stream.maxConcurrentRuns: a continuous job runs one run at a time: stopping its run when the site stands down (control_run_state) allows max_concurrent_runs 1 only; allowed: 1 (given: 2)`,
+    ],
+  ],
+  [
     "an init script that is not in the repo",
     (w) => (w.initScripts = { "install-monitoring": { source: "init-scripts/monitoring.sh" } }),
     [

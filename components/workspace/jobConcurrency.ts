@@ -35,6 +35,9 @@ export interface ConcurrencyInputs {
    * A digest of the job's own settings. The provider updates a job with jobs/reset, which sends
    * every setting and so puts max_concurrent_runs back to the Job's (a 0 it drops): whenever the
    * job's settings change this does too, and this resource sets the value again after the Job.
+   * A Job updated only because a refresh found an edit made in the workspace is reset without
+   * this resource running again: the next refresh reads the value back, the policy reports it,
+   * and the next update sets it again.
    */
   jobSettingsDigest: string;
   /** How to sign in (the Databricks provider's authType) and the tenant. */
