@@ -1,10 +1,11 @@
 import * as path from "node:path";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ROOT } from "./helpers";
 import {
   countingCredential,
   fakeAzureCli,
   loopbackCertificate,
+  loopbackPerTest,
   runFixture,
   scriptedServer,
   type LoopbackCertificate,
@@ -51,23 +52,14 @@ const calls = (api: { requests: { method: string; url: string }[] }) =>
   api.requests.map((r) => `${r.method} ${r.url}`);
 
 describe("FailoverGroupPrimary through @azure/arm-sql (a server made primary on promotion)", () => {
-  let tls: LoopbackCertificate;
-  let close: (() => void) | undefined;
-  beforeAll(async () => {
-    tls = await loopbackCertificate();
-  });
-  afterEach(() => {
-    close?.();
-    close = undefined;
-  });
+  const loopback = loopbackPerTest();
   const start = async (script: Record<string, Reply[]>) => {
-    const api = await fakeArm(script, tls);
-    close = api.close;
+    const api = loopback.serve(await fakeArm(script, loopback.tls()));
     const { credential, scopes } = countingCredential();
     let accessCalls = 0;
     const provider = holdProvider(() => {
       accessCalls++;
-      return { credential, tls: { ca: tls.cert } };
+      return { credential, tls: { ca: loopback.tls().cert } };
     });
     return { ...api, provider, scopes, accessCalls: () => accessCalls };
   };

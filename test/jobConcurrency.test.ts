@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   AZURE_DATABRICKS_SCOPE,
   concurrencyProvider,
@@ -14,9 +14,9 @@ import {
   countingCredential,
   fakeAzureCli,
   loopbackCertificate,
+  loopbackPerTest,
   runFixture,
   scriptedServer,
-  type LoopbackCertificate,
   type Reply,
 } from "./loopback";
 
@@ -36,22 +36,18 @@ const apiError = (status: number, error_code: string, message: string): Reply =>
 });
 
 describe("JobConcurrency against a loopback Jobs API (the passive site's concurrency 0, made real)", () => {
-  let tls: LoopbackCertificate;
-  let close: (() => void) | undefined;
-  beforeAll(async () => {
-    tls = await loopbackCertificate();
-  });
-  afterEach(() => {
-    close?.();
-    close = undefined;
-  });
+  const loopback = loopbackPerTest();
   const start = async (script: Record<string, Reply[]>) => {
-    const api = await scriptedServer(script, tls, (route) =>
-      apiError(404, "ENDPOINT_NOT_FOUND", `no route ${route}`),
+    const api = loopback.serve(
+      await scriptedServer(script, loopback.tls(), (route) =>
+        apiError(404, "ENDPOINT_NOT_FOUND", `no route ${route}`),
+      ),
     );
-    close = api.close;
     const { credential, scopes } = countingCredential();
-    const provider = concurrencyProvider(() => ({ credential, tls: { ca: tls.cert } }));
+    const provider = concurrencyProvider(() => ({
+      credential,
+      tls: { ca: loopback.tls().cert },
+    }));
     return { ...api, provider, scopes };
   };
   const inputs = (host: string, over: Partial<ConcurrencyInputs> = {}): ConcurrencyInputs => ({

@@ -7,6 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { TokenCredential } from "@azure/identity";
 import selfsigned from "selfsigned";
+import { afterEach, beforeAll } from "vitest";
 
 export interface RecordedRequest {
   method: string;
@@ -183,4 +184,27 @@ export async function runFixture(
   child.stderr.on("data", (c) => (stderr += c));
   const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
   return { code, stdout, stderr };
+}
+
+/**
+ * For a describe block of loopback tests: the certificate, made before the first test, and one
+ * server per test, closed after it (`serve` records the server a test started).
+ */
+export function loopbackPerTest() {
+  let tls: LoopbackCertificate | undefined;
+  let close: (() => void) | undefined;
+  beforeAll(async () => {
+    tls = await loopbackCertificate();
+  });
+  afterEach(() => {
+    close?.();
+    close = undefined;
+  });
+  return {
+    tls: () => tls!,
+    serve: <T extends { close: () => void }>(server: T): T => {
+      close = server.close;
+      return server;
+    },
+  };
 }
