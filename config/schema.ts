@@ -5,7 +5,7 @@ import { metastoreSchema } from "./metastoreSchema";
 import { SITES } from "./sites";
 import { sqlSchema } from "./sqlSchema";
 import { workspaceSpecSchema } from "./workspaceSchema";
-import { bool, int, oneOf, oneOfStrings, quote, strictObject } from "./zod";
+import { bool, guid, int, oneOf, oneOfStrings, quote, strictObject } from "./zod";
 import {
   AZURE_REGIONS,
   GCP_REGIONS,
@@ -82,12 +82,6 @@ export const storageSchema = strictObject({
   }),
 });
 
-const GUID_RULE = "a GUID such as 00000000-0000-0000-0000-000000000000";
-const guid = z
-  .string({ error: `must be ${GUID_RULE}` })
-  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, {
-    error: `malformed ID; allowed: ${GUID_RULE}`,
-  });
 
 const CIDR_RULE = 'an IPv4 network in CIDR form whose host bits are zero, e.g. "10.10.0.0/16"';
 const cidr = (min: number, max: number) =>

@@ -2,7 +2,17 @@ import * as path from "node:path";
 import { z } from "zod";
 import { REPLICATION_RPO_MINUTES, quartzCronProblem } from "./cron";
 import { INIT_SCRIPTS_DIR, WORKSPACE_DIR, type RepoFiles } from "./repoFiles";
-import { bool, int, keyName, namedMap, oneOf, oneOfStrings, quote, strictObject } from "./zod";
+import {
+  bool,
+  guid,
+  int,
+  keyName,
+  namedMap,
+  oneOf,
+  oneOfStrings,
+  quote,
+  strictObject,
+} from "./zod";
 
 /** Permission levels each object type accepts for a group (IS_OWNER needs a single principal). */
 export const PERMISSION_LEVELS = {
@@ -48,6 +58,9 @@ export const FENCE_NOTEBOOK = "fence/check";
 export const FENCE_CHECK_TASK = "fence_check";
 export const FENCE_PARAMETER_PREFIX = "paired_dr_";
 
+/** A task parameter "workspace:<path>" names a file of workspace/ by its deployed /Workspace path. */
+export const WORKSPACE_PARAMETER = "workspace:";
+
 const PAUSE_STATUSES = ["UNPAUSED", "PAUSED"] as const;
 const pauseStatus = z
   .enum(PAUSE_STATUSES, { error: `must be ${oneOf(PAUSE_STATUSES)}` })
@@ -59,6 +72,11 @@ const permissions = (levels: readonly string[]) =>
       error: "must be a map of group: permission level",
     })
     .default({});
+
+/** An absolute workspace folder, without "..". */
+const WORKSPACE_PATH = /^(?!.*\/\.\.(\/|$))\/[A-Za-z0-9_.@-]+(\/[A-Za-z0-9_.@-]+)*$/;
+const WORKSPACE_PATH_RULE =
+  "an absolute workspace folder of letters, digits, '_', '.', '@', '-' and '/', e.g. \"/Users/<runAs>/paired-dr\"";
 
 /** A path inside the lake container, relative, without "..". */
 const LAKE_PATH_RULE =
@@ -339,6 +357,20 @@ function checkReferences(spec: WorkspaceSpecInput, repo: RepoFiles, ctx: z.Refin
     );
     for (const [t, task] of Object.entries(job.tasks ?? {})) {
       checkNotebook(task.notebook, ["jobs", k, "tasks", t, "notebook"]);
+      for (const [p, v] of Object.entries(task.parameters ?? {})) {
+        if (typeof v !== "string" || !v.startsWith(WORKSPACE_PARAMETER)) continue;
+        const rel = v.slice(WORKSPACE_PARAMETER.length);
+        const deployed = [
+          ...repo.workspaceFiles.map((f) => path.posix.relative(WORKSPACE_DIR, f)),
+          ...notebooks,
+        ];
+        if (!deployed.includes(rel))
+          issue(
+            ["jobs", k, "tasks", t, "parameters", p],
+            v,
+            `no file ${quote(rel)} in ${WORKSPACE_DIR}/ to deploy; allowed: ${oneOf(deployed.map((d) => WORKSPACE_PARAMETER + d))}`,
+          );
+      }
       const nb = typeof task.notebook === "string" ? repo.notebooks[task.notebook] : undefined;
       if (job.continuous && nb && !nb.runs?.includes(FENCE_NOTEBOOK)) {
         const rel = path.posix.relative(path.posix.dirname(nb.key), FENCE_NOTEBOOK);
@@ -415,13 +447,26 @@ const shape = {
       .regex(/^[a-z0-9_-]+$/, { error: "must be one folder name" })
       .default("replicated"),
   }).default({ sku: "Standard_RAGZRS", container: "lake", replicatedPath: "replicated" }),
-  /** Workspace folder that receives workspace/. Default /Shared/paired-dr. */
+  /**
+   * The application (client) ID of the Entra ID service principal every job runs as and that
+   * owns every job. Without it a job runs as, and is owned by, whoever last ran `pulumi up`
+   * (the provider makes the current principal IS_OWNER: terraform-provider-databricks
+   * permissions/resource_permissions.go). The program adds it to each workspace.
+   */
+  runAs: guid,
+  /**
+   * Workspace folder that receives workspace/. Default /Users/<runAs>/paired-dr: the service
+   * principal's home. Never under /Shared, where every user has CAN_MANAGE on every item and a
+   * permission set on it restricts nothing (provider docs, permissions.md).
+   */
   workspaceRoot: z
     .string()
-    .regex(/^\/Shared\/[A-Za-z0-9_./-]+$/, {
-      error: 'must be a folder under /Shared, e.g. "/Shared/paired-dr"',
+    .regex(WORKSPACE_PATH, { error: `malformed folder; allowed: ${WORKSPACE_PATH_RULE}` })
+    .refine((p) => !/^\/(Shared|Repos)(\/|$)/.test(p), {
+      error:
+        "every user has CAN_MANAGE on everything under /Shared (and /Repos holds Git folders), so permissions there restrict nothing; use a folder elsewhere, e.g. the default /Users/<runAs>/paired-dr",
     })
-    .default("/Shared/paired-dr"),
+    .optional(),
   groups: namedMap(
     strictObject({ workspaceAccess: bool().default(true), sqlAccess: bool().default(false) }),
   ).default({}),
@@ -465,12 +510,20 @@ const shape = {
 
 type WorkspaceSpecInput = Partial<z.output<z.ZodObject<typeof shape>>>;
 
+/** The service principal's home folder: where the workspace objects go unless told otherwise. */
+export const defaultWorkspaceRoot = (runAs: string) => `/Users/${runAs}/paired-dr`;
+
 /** The shared workspace spec, checked against the repo's notebooks and init scripts. */
 export function workspaceSpecSchema(repo: RepoFiles) {
-  return strictObject(shape).superRefine((spec, ctx) => checkReferences(spec, repo, ctx), {
-    // References are checked even when other parts of the spec are wrong, so all are reported.
-    when: () => true,
-  });
+  return strictObject(shape)
+    .superRefine((spec, ctx) => checkReferences(spec, repo, ctx), {
+      // References are checked even when other parts of the spec are wrong, so all are reported.
+      when: () => true,
+    })
+    .transform((spec) => ({
+      ...spec,
+      workspaceRoot: spec.workspaceRoot ?? defaultWorkspaceRoot(spec.runAs),
+    }));
 }
 
 export type WorkspaceSpec = z.output<ReturnType<typeof workspaceSpecSchema>>;

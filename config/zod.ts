@@ -49,3 +49,10 @@ export const keyName = z
 export function namedMap<T extends z.ZodType>(value: T) {
   return z.record(keyName, value, { error: "must be a map of name: settings" });
 }
+
+const GUID_RULE = "a GUID such as 00000000-0000-0000-0000-000000000000";
+export const guid = z
+  .string({ error: `must be ${GUID_RULE}` })
+  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, {
+    error: `malformed ID; allowed: ${GUID_RULE}`,
+  });

@@ -19,6 +19,9 @@ import { REPO, byType, findResource, validRaw, planSteady } from "./helpers";
 const POOL = "databricks:index/instancePool:InstancePool";
 const JOB = "databricks:index/job:Job";
 const spec = parsePlatformConfig(validRaw(), REPO).workspace;
+/** The shipped runAs, and the default root: its home folder. */
+const RUN_AS = "6f1d8b3a-2c4e-4a7f-9b1d-3e5c7a9f1b2d";
+const ROOT_FOLDER = `/Users/${RUN_AS}/paired-dr`;
 
 const ctx = (role: "active" | "passive", peerLakeReady = true): JobContext => ({
   site: "primary",
@@ -38,7 +41,8 @@ const ctx = (role: "active" | "passive", peerLakeReady = true): JobContext => ({
       fixed: policyFixedValues(spec.clusterPolicies["analytics-compute"]!.definition),
     },
   },
-  workspaceRoot: "/Shared/paired-dr",
+  workspaceRoot: ROOT_FOLDER,
+  runAs: RUN_AS,
   lake: { account: "acmedataprilake", peerAccount: "acmedataseclake", container: "lake" },
 });
 
@@ -47,13 +51,13 @@ const FENCE_PARAMETERS = {
   paired_dr_site: "primary",
   paired_dr_lake: "abfss://lake@acmedataprilake.dfs.core.windows.net/",
   paired_dr_peer_lake: "abfss://lake@acmedataseclake.dfs.core.windows.net/",
-  paired_dr_fence_dir: "/Workspace/Shared/paired-dr/fence",
+  paired_dr_fence_dir: `/Workspace${ROOT_FOLDER}/fence`,
 };
 const FENCE_CHECK_TASK = {
   taskKey: "fence_check",
   jobClusterKey: "main",
   notebookTask: {
-    notebookPath: "/Shared/paired-dr/fence/check",
+    notebookPath: `${ROOT_FOLDER}/fence/check`,
     source: "WORKSPACE",
     baseParameters: FENCE_PARAMETERS,
   },
@@ -135,7 +139,7 @@ describe("role decisions", () => {
           taskKey: "aggregate",
           jobClusterKey: "main",
           notebookTask: {
-            notebookPath: "/Shared/paired-dr/etl/nightly_sales",
+            notebookPath: `${ROOT_FOLDER}/etl/nightly_sales`,
             source: "WORKSPACE",
             baseParameters: {
               orders_path:
@@ -153,7 +157,7 @@ describe("role decisions", () => {
           taskKey: "publish",
           jobClusterKey: "main",
           notebookTask: {
-            notebookPath: "/Shared/paired-dr/etl/publish_marts",
+            notebookPath: `${ROOT_FOLDER}/etl/publish_marts`,
             source: "WORKSPACE",
             baseParameters: {
               sales_path:
@@ -167,6 +171,8 @@ describe("role decisions", () => {
         },
       ],
       emailNotifications: { onFailures: ["data-oncall@acmedata.example"] },
+      // Runs as the service principal, never as whoever last deployed.
+      runAs: { servicePrincipalName: RUN_AS },
     });
   });
 
@@ -281,11 +287,16 @@ describe("role decisions", () => {
 
   it("expands only lake: parameters", () => {
     expect(
-      expandParameters({ a: "lake:x/y", b: "/Workspace/f.json", c: "plain" }, ctx("active")),
+      expandParameters(
+        { a: "lake:x/y", b: "/Workspace/f.json", c: "plain", d: "workspace:etl/schemas/o.json" },
+        ctx("active"),
+      ),
     ).toEqual({
       a: "abfss://lake@acmedataprilake.dfs.core.windows.net/x/y",
       b: "/Workspace/f.json",
       c: "plain",
+      // A file of workspace/ where it is deployed, wherever the root is.
+      d: `/Workspace${ROOT_FOLDER}/etl/schemas/o.json`,
     });
   });
 
@@ -305,7 +316,7 @@ describe("role decisions", () => {
       pauseStatus: "UNPAUSED",
     });
     expect(active.tasks[0].notebookTask).toEqual({
-      notebookPath: "/Shared/paired-dr/replication/deep_clone",
+      notebookPath: `${ROOT_FOLDER}/replication/deep_clone`,
       source: "WORKSPACE",
       baseParameters: {
         table: "sales.orders",
@@ -496,11 +507,14 @@ describe("the Workspace in both stacks and both roles", () => {
       // The orders schema and the fence module (workspace/fence/paired_dr_fence.py).
       "databricks:index/workspaceFile:WorkspaceFile": 2,
       "databricks:index/secretScope:SecretScope": 2,
-      "databricks:index/secretAcl:SecretAcl": 3,
+      // The spec's three, and the jobs' service principal reading each scope.
+      "databricks:index/secretAcl:SecretAcl": 5,
+      "databricks:index/servicePrincipal:ServicePrincipal": 1,
       "databricks:index/instancePool:InstancePool": 2,
       "databricks:index/clusterPolicy:ClusterPolicy": 2,
       "databricks:index/job:Job": 8,
-      "databricks:index/permissions:Permissions": 11,
+      // The spec's 11, and an owner for each of the 3 replication jobs.
+      "databricks:index/permissions:Permissions": 14,
     };
     for (const plan of Object.values(plans)) expect(counts(plan)).toEqual(expected);
   });
@@ -523,6 +537,61 @@ describe("the Workspace in both stacks and both roles", () => {
         ];
         expect(keys.filter((k) => (POOL_TAG_KEYS as readonly string[]).includes(k))).toEqual([]);
       }
+    }
+  });
+
+  it("runs and owns every job as the configured service principal, with what it needs on pools, policies, folder and scopes", () => {
+    // Without an owner, the provider makes whoever deploys IS_OWNER
+    // (terraform-provider-databricks permissions/resource_permissions.go); run_as names an
+    // application ID (docs/resources/job.md).
+    for (const plan of Object.values(plans)) {
+      const sp = findResource(
+        plan.resources,
+        "databricks:index/servicePrincipal:ServicePrincipal",
+        "workspace-run-as",
+      );
+      expect(sp.inputs).toEqual({
+        applicationId: RUN_AS,
+        force: true,
+        allowClusterCreate: false,
+        allowInstancePoolCreate: false,
+      });
+      const jobs = byType(plan.resources, JOB);
+      for (const job of jobs) {
+        expect(job.inputs.runAs).toEqual({ servicePrincipalName: RUN_AS });
+        expect(job.dependencies).toContain(sp.urn);
+      }
+      const perms = byType(plan.resources, "databricks:index/permissions:Permissions");
+      for (const p of perms) expect(p.dependencies).toContain(sp.urn);
+      const principal = (p: CapturedResource) =>
+        (p.inputs.accessControls as { servicePrincipalName?: string; permissionLevel: string }[])
+          .filter((a) => a.servicePrincipalName === RUN_AS)
+          .map((a) => a.permissionLevel);
+      const owners = perms.filter((p) => p.inputs.jobId !== undefined);
+      expect(owners).toHaveLength(jobs.length);
+      for (const p of owners) expect(principal(p)).toEqual(["IS_OWNER"]);
+      expect(new Set(owners.map((p) => p.inputs.jobId))).toEqual(new Set(jobs.map((j) => j.id)));
+      for (const p of perms.filter((p) => p.inputs.instancePoolId !== undefined))
+        expect(principal(p)).toEqual(["CAN_ATTACH_TO"]);
+      for (const p of perms.filter((p) => p.inputs.clusterPolicyId !== undefined))
+        expect(principal(p)).toEqual(["CAN_USE"]);
+      const root = perms.find((p) => p.inputs.directoryPath !== undefined)!;
+      expect(root.inputs.directoryPath).toBe(ROOT_FOLDER);
+      expect(principal(root)).toEqual(["CAN_RUN"]);
+      const acls = byType(plan.resources, "databricks:index/secretAcl:SecretAcl").filter(
+        (a) => a.inputs.principal === RUN_AS,
+      );
+      expect(acls.map((a) => [a.inputs.scope, a.inputs.permission]).sort()).toEqual([
+        ["partner-apis", "READ"],
+        ["platform", "READ"],
+      ]);
+      const dir = findResource(
+        plan.resources,
+        "databricks:index/directory:Directory",
+        "workspace-root",
+      );
+      expect(dir.inputs.path).toBe(ROOT_FOLDER);
+      expect(dir.dependencies).toContain(sp.urn);
     }
   });
 
@@ -706,7 +775,7 @@ describe("parity of the two stacks", () => {
       expect(left.role).toBe(right.role);
       const l = workspaceObjects(left);
       const r = workspaceObjects(right);
-      expect(Object.keys(l)).toHaveLength(42); // every databricks: resource of the count table above
+      expect(Object.keys(l)).toHaveLength(48); // every databricks: resource of the count table above
       expect(r).toEqual(l);
     }
   });
@@ -746,8 +815,8 @@ describe("a role flip for the Workspace", () => {
           resources: p.resources.filter((r) => r.urn.includes("paired-dr:components:Workspace")),
         });
         const d = diffPlans(inWorkspace(before), inWorkspace(after));
-        // The component, 11 Azure, the provider, 42 Databricks, and the 8 jobs' concurrency.
-        expect(inWorkspace(before).resources).toHaveLength(63);
+        // The component, 11 Azure, the provider, 48 Databricks, and the 8 jobs' concurrency.
+        expect(inWorkspace(before).resources).toHaveLength(69);
         expect([d.created, d.deleted, d.dangerous]).toEqual([[], [], []]);
         // The fence record says the new role: its text is ForceNew, so it is rewritten, and it
         // holds no data (test "writes the site's fence record").

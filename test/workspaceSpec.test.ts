@@ -11,6 +11,14 @@ const NOTEBOOKS = Object.keys(REPO.notebooks)
   .map((k) => JSON.stringify(k))
   .join(" | ");
 
+/** What a task parameter "workspace:<path>" may name: every file and notebook deployed. */
+const DEPLOYED = [
+  ...REPO.workspaceFiles.map((f) => f.slice("workspace/".length)),
+  ...Object.keys(REPO.notebooks),
+]
+  .map((k) => JSON.stringify(`workspace:${k}`))
+  .join(" | ");
+
 /** Each case changes one thing in the shipped workspace spec and gives the exact problem lines. */
 const CASES: [string, (w: Record<string, any>) => void, string[]][] = [
   [
@@ -136,6 +144,37 @@ const CASES: [string, (w: Record<string, any>) => void, string[]][] = [
     (w) => (w.jobs["orders-stream"].maxConcurrentRuns = 2),
     [
       `paired-dr:workspace.jobs.orders-stream.maxConcurrentRuns: a continuous job runs one run at a time: stopping its run when the site stands down (control_run_state) allows max_concurrent_runs 1 only; allowed: 1 (given: 2)`,
+    ],
+  ],
+  [
+    // terraform-provider-databricks docs/resources/permissions.md: every user has CAN_MANAGE
+    // on items in /Shared.
+    "a workspace root under /Shared",
+    (w) => (w.workspaceRoot = "/Shared/paired-dr"),
+    [
+      `paired-dr:workspace.workspaceRoot: every user has CAN_MANAGE on everything under /Shared (and /Repos holds Git folders), so permissions there restrict nothing; use a folder elsewhere, e.g. the default /Users/<runAs>/paired-dr (given: "/Shared/paired-dr")`,
+    ],
+  ],
+  [
+    "a workspace root that climbs out with ..",
+    (w) => (w.workspaceRoot = "/Users/x/../../Shared"),
+    [
+      `paired-dr:workspace.workspaceRoot: malformed folder; allowed: an absolute workspace folder of letters, digits, '_', '.', '@', '-' and '/', e.g. "/Users/<runAs>/paired-dr" (given: "/Users/x/../../Shared")`,
+    ],
+  ],
+  [
+    "no service principal for the jobs to run as",
+    (w) => delete w.runAs,
+    [
+      `paired-dr:workspace.runAs: is required; must be a GUID such as 00000000-0000-0000-0000-000000000000 (given: nothing)`,
+    ],
+  ],
+  [
+    "a task parameter naming a workspace file that is not deployed",
+    (w) =>
+      (w.jobs["partner-files"].tasks.load.parameters.schema_file = "workspace:etl/schema.json"),
+    [
+      `paired-dr:workspace.jobs.partner-files.tasks.load.parameters.schema_file: no file "etl/schema.json" in workspace/ to deploy; allowed: ${DEPLOYED} (given: "workspace:etl/schema.json")`,
     ],
   ],
   [
@@ -314,5 +353,18 @@ describe("global init scripts", () => {
         second: { source: "init-scripts/b.sh", position: 1 },
       }),
     ).toEqual([]);
+  });
+});
+
+describe("where the workspace objects go", () => {
+  it("defaults to the service principal's home, and takes any other folder but /Shared and /Repos", () => {
+    const raw = validRaw();
+    expect(parsePlatformConfig(raw, REPO).workspace.workspaceRoot).toBe(
+      `/Users/${raw.workspace.runAs}/paired-dr`,
+    );
+    raw.workspace.workspaceRoot = "/Workspaces/data-platform/paired-dr";
+    expect(parsePlatformConfig(raw, REPO).workspace.workspaceRoot).toBe(
+      "/Workspaces/data-platform/paired-dr",
+    );
   });
 });

@@ -2,7 +2,11 @@ import { createHash } from "node:crypto";
 import type * as databricks from "@pulumi/databricks";
 import type * as pulumi from "@pulumi/pulumi";
 import { cronEvery } from "../../config/cron";
-import { FENCE_CHECK_TASK, FENCE_NOTEBOOK } from "../../config/workspaceSchema";
+import {
+  FENCE_CHECK_TASK,
+  FENCE_NOTEBOOK,
+  WORKSPACE_PARAMETER,
+} from "../../config/workspaceSchema";
 import type {
   JobClusterSpec,
   JobSpec,
@@ -78,6 +82,8 @@ export interface JobContext {
     Record<string, { readonly id: pulumi.Input<string>; readonly fixed: PolicyFixed }>
   >;
   readonly workspaceRoot: string;
+  /** The service principal (application ID) every job runs as. */
+  readonly runAs: string;
   readonly lake: {
     readonly account: string;
     readonly peerAccount: string;
@@ -144,7 +150,10 @@ export function declaredPauseStatus(job: JobSpec): PauseStatus {
   return (job.schedule ?? job.continuous ?? job.trigger)!.pauseStatus;
 }
 
-/** Task parameters may name a lake path as "lake:<path>": it becomes this site's abfss:// URL. */
+/**
+ * Task parameters may name a lake path as "lake:<path>" (this site's abfss:// URL) and a file of
+ * workspace/ as "workspace:<path>" (its /Workspace path under the workspace root).
+ */
 export function expandParameters(
   params: Readonly<Record<string, string>>,
   ctx: JobContext,
@@ -154,7 +163,9 @@ export function expandParameters(
       k,
       v.startsWith(LAKE_PARAMETER)
         ? lakeUrl(ctx.lake.account, ctx.lake.container, v.slice(LAKE_PARAMETER.length))
-        : v,
+        : v.startsWith(WORKSPACE_PARAMETER)
+          ? `/Workspace${ctx.workspaceRoot}/${v.slice(WORKSPACE_PARAMETER.length)}`
+          : v,
     ]),
   );
 }
@@ -256,6 +267,7 @@ export function jobArgs(key: string, job: JobSpec, ctx: JobContext): JobArgs {
     }),
     jobClusters: [jobClusterArgs(job.cluster, ctx)],
     tasks,
+    runAs: { servicePrincipalName: ctx.runAs },
     ...(job.emailOnFailure.length && {
       emailNotifications: { onFailures: [...job.emailOnFailure] },
     }),
@@ -290,6 +302,7 @@ export function replicationJobArgs(
       pauseStatus: state.pauseStatus,
     },
     jobClusters: [jobClusterArgs(replication.cluster, ctx)],
+    runAs: { servicePrincipalName: ctx.runAs },
     tasks: [
       {
         taskKey: "deep_clone",
@@ -349,11 +362,22 @@ export function jobSettingsDigest(settings: unknown): string {
     .slice(0, 16);
 }
 
-/** Group permissions as Databricks access controls, in a stable order. */
+export type AccessControl =
+  | { groupName: string; permissionLevel: string }
+  | { servicePrincipalName: string; permissionLevel: string };
+
+/**
+ * Group permissions as Databricks access controls, in a stable order, then the service
+ * principal's (`principal`: its application ID and level), when one is given.
+ */
 export function accessControls(
   perms: Readonly<Record<string, string>>,
-): { groupName: string; permissionLevel: string }[] {
-  return Object.entries(perms)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([groupName, permissionLevel]) => ({ groupName, permissionLevel }));
+  principal?: { readonly servicePrincipalName: string; readonly permissionLevel: string },
+): AccessControl[] {
+  return [
+    ...Object.entries(perms)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([groupName, permissionLevel]) => ({ groupName, permissionLevel })),
+    ...(principal ? [{ ...principal }] : []),
+  ];
 }

@@ -277,28 +277,58 @@ export class Workspace extends pulumi.ComponentResource {
         ),
       ]),
     );
-    // Permissions name groups by display name; they must exist first.
-    const permissionOpts = { ...dbx, dependsOn: Object.values(groups) };
+    // The identity every job runs as and that owns every job, added to this workspace; one that
+    // is already there is adopted, not an error (force: provider docs, service_principal.md).
+    const runAs = new databricks.ServicePrincipal(
+      `${name}-run-as`,
+      {
+        applicationId: spec.runAs,
+        force: true,
+        allowClusterCreate: false,
+        allowInstancePoolCreate: false,
+      },
+      dbx,
+    );
+    // Permissions name groups by display name and the service principal by application ID:
+    // they must exist first.
+    const permissionOpts = { ...dbx, dependsOn: [...Object.values(groups), runAs] };
     const permissions = (
       resourceName: string,
       target: Omit<databricks.PermissionsArgs, "accessControls">,
       perms: Record<string, string>,
+      /** What the jobs' service principal needs on the object. */
+      principalLevel?: string,
     ) => {
-      if (Object.keys(perms).length) {
+      if (Object.keys(perms).length || principalLevel) {
         new databricks.Permissions(
           resourceName,
-          { ...target, accessControls: accessControls(perms) },
+          {
+            ...target,
+            accessControls: accessControls(
+              perms,
+              principalLevel === undefined
+                ? undefined
+                : { servicePrincipalName: spec.runAs, permissionLevel: principalLevel },
+            ),
+          },
           permissionOpts,
         );
       }
     };
 
+    // The default root is the service principal's home: it exists once the principal does.
     const root = new databricks.Directory(
       `${name}-root`,
       { path: spec.workspaceRoot },
-      dbxStateful,
+      { ...dbxStateful, dependsOn: [runAs] },
     );
-    permissions(`${name}-perm-root`, { directoryPath: root.path }, spec.folderPermissions);
+    // The jobs run its notebooks and read its files as the service principal.
+    permissions(
+      `${name}-perm-root`,
+      { directoryPath: root.path },
+      spec.folderPermissions,
+      "CAN_RUN",
+    );
     const underRoot = { ...dbxStateful, dependsOn: [root] };
     const content: pulumi.Resource[] = [];
     for (const nb of Object.values(repo.notebooks)) {
@@ -334,9 +364,13 @@ export class Workspace extends pulumi.ComponentResource {
         { name: key, keyvaultMetadata: { resourceId: vault.id, dnsName: vaultUri } },
         dbxStateful,
       );
-      for (const [principal, permission] of Object.entries(scope.permissions)) {
+      // The jobs read secrets as the service principal (a secret ACL names it by application ID).
+      for (const [principal, permission] of [
+        ...Object.entries(scope.permissions),
+        [spec.runAs, "READ"] as const,
+      ]) {
         new databricks.SecretAcl(
-          `${name}-scope-${key}-acl-${principal}`,
+          `${name}-scope-${key}-acl-${principal === spec.runAs ? "run-as" : principal}`,
           { scope: secretScope.name, principal, permission },
           permissionOpts,
         );
@@ -357,7 +391,12 @@ export class Workspace extends pulumi.ComponentResource {
           poolArgs(key, p, role, poolTags),
           dbx,
         );
-        permissions(`${name}-perm-pool-${key}`, { instancePoolId: pool.id }, p.permissions);
+        permissions(
+          `${name}-perm-pool-${key}`,
+          { instancePoolId: pool.id },
+          p.permissions,
+          "CAN_ATTACH_TO",
+        );
         return [key, { id: pool.id, sparkVersion: p.sparkVersion }];
       }),
     );
@@ -373,7 +412,12 @@ export class Workspace extends pulumi.ComponentResource {
           },
           dbx,
         );
-        permissions(`${name}-perm-policy-${key}`, { clusterPolicyId: policy.id }, p.permissions);
+        permissions(
+          `${name}-perm-policy-${key}`,
+          { clusterPolicyId: policy.id },
+          p.permissions,
+          "CAN_USE",
+        );
         return [key, { id: policy.id, fixed: policyFixedValues(p.definition) }];
       }),
     );
@@ -385,6 +429,7 @@ export class Workspace extends pulumi.ComponentResource {
       pools,
       policies,
       workspaceRoot: spec.workspaceRoot,
+      runAs: spec.runAs,
       lake: { account: names.lake, peerAccount: peerNames.lake, container: spec.lake.container },
     };
     // The site's fence record, read by every job before it writes (issue 10). The provider
@@ -408,7 +453,8 @@ export class Workspace extends pulumi.ComponentResource {
     // runs (a continuous one starts at once) before they exist fails (issue 9).
     const jobOpts = {
       ...dbx,
-      dependsOn: [lakeContainer, ...content, ...(fenceBeforeJobs ? [fenceBeforeJobs] : [])],
+      // run_as names the service principal by application ID.
+      dependsOn: [lakeContainer, runAs, ...content, ...(fenceBeforeJobs ? [fenceBeforeJobs] : [])],
     };
     // Each job with its concurrency set through the Jobs API after it (the provider never sends
     // a 0): what "stood down" means on a passive site is what Databricks then reports.
@@ -434,13 +480,26 @@ export class Workspace extends pulumi.ComponentResource {
     };
     for (const [key, declared] of Object.entries(spec.jobs)) {
       const created = job(`${name}-job-${key}`, jobArgs(key, declared, ctx));
-      permissions(`${name}-perm-job-${key}`, { jobId: created.id }, declared.permissions);
+      // Owned by the service principal, never by whoever last deployed (the provider makes the
+      // current principal IS_OWNER when no owner is given: permissions/resource_permissions.go).
+      permissions(
+        `${name}-perm-job-${key}`,
+        { jobId: created.id },
+        declared.permissions,
+        "IS_OWNER",
+      );
     }
     if (spec.replication) {
       for (const [table, t] of Object.entries(spec.replication.tables)) {
-        job(
+        const created = job(
           `${name}-replicate-${tableSlug(table)}`,
           replicationJobArgs(table, t, spec.replication, ctx),
+        );
+        permissions(
+          `${name}-perm-replicate-${tableSlug(table)}`,
+          { jobId: created.id },
+          {},
+          "IS_OWNER",
         );
       }
     }

@@ -222,7 +222,7 @@ export const valid = {
             orders_path: `${LAKE}/replicated/tables/sales/orders`,
             sales_path: `${LAKE}/replicated/tables/sales/daily_sales`,
           },
-          notebookPath: "/Shared/paired-dr/etl/nightly_sales",
+          notebookPath: "/Users/6f1d8b3a-2c4e-4a7f-9b1d-3e5c7a9f1b2d/paired-dr/etl/nightly_sales",
           source: "WORKSPACE",
         },
         taskKey: "aggregate",
@@ -237,7 +237,7 @@ export const valid = {
             mart_path: `${LAKE}/marts/sales_daily`,
             sales_path: `${LAKE}/replicated/tables/sales/daily_sales`,
           },
-          notebookPath: "/Shared/paired-dr/etl/publish_marts",
+          notebookPath: "/Users/6f1d8b3a-2c4e-4a7f-9b1d-3e5c7a9f1b2d/paired-dr/etl/publish_marts",
           source: "WORKSPACE",
         },
         taskKey: "publish",
@@ -254,7 +254,7 @@ export const valid = {
     maxConcurrentRuns: 1,
     name: "orders-stream",
     tags: DBX_TAGS,
-    tasks: [notebookTask("ingest", "/Shared/paired-dr/etl/ingest_orders")],
+    tasks: [notebookTask("ingest", "/Users/6f1d8b3a-2c4e-4a7f-9b1d-3e5c7a9f1b2d/paired-dr/etl/ingest_orders")],
   }),
 
   /** partner-files: a file-arrival trigger job. */
@@ -264,7 +264,7 @@ export const valid = {
     maxConcurrentRuns: 1,
     name: "partner-files",
     tags: DBX_TAGS,
-    tasks: [notebookTask("load", "/Shared/paired-dr/etl/partner_files")],
+    tasks: [notebookTask("load", "/Users/6f1d8b3a-2c4e-4a7f-9b1d-3e5c7a9f1b2d/paired-dr/etl/partner_files")],
     trigger: {
       fileArrival: {
         minTimeBetweenTriggersSeconds: 60,
@@ -286,10 +286,10 @@ export const valid = {
       tags: { ...DBX_TAGS, "replicated-table": table },
       tasks: [
         {
-          ...notebookTask("deep_clone", "/Shared/paired-dr/replication/deep_clone"),
+          ...notebookTask("deep_clone", "/Users/6f1d8b3a-2c4e-4a7f-9b1d-3e5c7a9f1b2d/paired-dr/replication/deep_clone"),
           notebookTask: {
             baseParameters: { source: `${LAKE}/${path}`, table, target: `${PEER_LAKE}/${path}` },
-            notebookPath: "/Shared/paired-dr/replication/deep_clone",
+            notebookPath: "/Users/6f1d8b3a-2c4e-4a7f-9b1d-3e5c7a9f1b2d/paired-dr/replication/deep_clone",
             source: "WORKSPACE",
           },
         },
