@@ -206,8 +206,9 @@ describe("npm run plan", () => {
       ["secondary", "secondary", "passive"],
     ]);
     const [primary, secondary] = out.stacks;
-    // Each stack: the egress IP and NAT gateway, the 8 jobs' concurrency, no global init script.
-    expect([primary!.resources.length, secondary!.resources.length]).toEqual([171, 93]);
+    // Each stack: the egress IP and NAT gateway, the 8 jobs' concurrency, no global init script,
+    // the jobs' service principal with its 2 secret ACLs and the replication jobs' 3 owners.
+    expect([primary!.resources.length, secondary!.resources.length]).toEqual([177, 99]);
     const gcpSide = (s: JsonPlan["stacks"][number]) =>
       s.resources.filter((r) =>
         /^(gcp:storage\/bucket:|pulumi:providers:gcp|paired-dr:components:DualRegionBucket)/.test(
@@ -327,8 +328,8 @@ describe("npm run plan", () => {
 
   it("renders a pull-request comment in markdown", async () => {
     const md = await runPlan(parseCli(["--format", "markdown"]));
-    expect(md).toContain("| `primary` | primary | **active** | false | 171 |");
-    expect(md).toContain("| `secondary` | secondary | **passive** | false | 93 |");
+    expect(md).toContain("| `primary` | primary | **active** | false | 177 |");
+    expect(md).toContain("| `secondary` | secondary | **passive** | false | 99 |");
     expect(md).toContain("| `gcp:storage/bucket:Bucket` | 2 |");
     expect(md).toContain(
       "**If `promote` flips** (role active → passive): 0 created, 5 deleted, 1 replaced, 23 updated.",

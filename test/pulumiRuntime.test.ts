@@ -14,9 +14,10 @@ describe("index.ts under the Pulumi SDK's own TypeScript loader", () => {
   // to the secondary's VNet, wait for the secondary; the secondary's endpoint registers in the zone
   // only once the primary's outputs show it.
   for (const [stack, role, resources] of [
-    // Each: the egress IP and NAT gateway, the 8 jobs' concurrency, and no global init script.
-    ["primary", "active", 164],
-    ["secondary", "passive", 92],
+    // Each: the egress IP and NAT gateway, the 8 jobs' concurrency, no global init script, and
+    // the jobs' service principal with its 2 secret ACLs and the replication jobs' 3 owners.
+    ["primary", "active", 170],
+    ["secondary", "passive", 98],
   ] as const) {
     it(`loads and runs the ${stack} stack`, () => {
       const r = spawnSync(
