@@ -254,7 +254,12 @@ export const valid = {
     maxConcurrentRuns: 1,
     name: "orders-stream",
     tags: DBX_TAGS,
-    tasks: [notebookTask("ingest", "/Users/6f1d8b3a-2c4e-4a7f-9b1d-3e5c7a9f1b2d/paired-dr/etl/ingest_orders")],
+    tasks: [
+      notebookTask(
+        "ingest",
+        "/Users/6f1d8b3a-2c4e-4a7f-9b1d-3e5c7a9f1b2d/paired-dr/etl/ingest_orders",
+      ),
+    ],
   }),
 
   /** partner-files: a file-arrival trigger job. */
@@ -264,7 +269,12 @@ export const valid = {
     maxConcurrentRuns: 1,
     name: "partner-files",
     tags: DBX_TAGS,
-    tasks: [notebookTask("load", "/Users/6f1d8b3a-2c4e-4a7f-9b1d-3e5c7a9f1b2d/paired-dr/etl/partner_files")],
+    tasks: [
+      notebookTask(
+        "load",
+        "/Users/6f1d8b3a-2c4e-4a7f-9b1d-3e5c7a9f1b2d/paired-dr/etl/partner_files",
+      ),
+    ],
     trigger: {
       fileArrival: {
         minTimeBetweenTriggersSeconds: 60,
@@ -286,10 +296,14 @@ export const valid = {
       tags: { ...DBX_TAGS, "replicated-table": table },
       tasks: [
         {
-          ...notebookTask("deep_clone", "/Users/6f1d8b3a-2c4e-4a7f-9b1d-3e5c7a9f1b2d/paired-dr/replication/deep_clone"),
+          ...notebookTask(
+            "deep_clone",
+            "/Users/6f1d8b3a-2c4e-4a7f-9b1d-3e5c7a9f1b2d/paired-dr/replication/deep_clone",
+          ),
           notebookTask: {
             baseParameters: { source: `${LAKE}/${path}`, table, target: `${PEER_LAKE}/${path}` },
-            notebookPath: "/Users/6f1d8b3a-2c4e-4a7f-9b1d-3e5c7a9f1b2d/paired-dr/replication/deep_clone",
+            notebookPath:
+              "/Users/6f1d8b3a-2c4e-4a7f-9b1d-3e5c7a9f1b2d/paired-dr/replication/deep_clone",
             source: "WORKSPACE",
           },
         },
