@@ -82,7 +82,6 @@ export const storageSchema = strictObject({
   }),
 });
 
-
 const CIDR_RULE = 'an IPv4 network in CIDR form whose host bits are zero, e.g. "10.10.0.0/16"';
 const cidr = (min: number, max: number) =>
   z
