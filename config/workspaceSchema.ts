@@ -158,6 +158,7 @@ const jobSchema = strictObject(
     /** A streaming job's checkpoint: a lake path under the replicated path. Required for continuous jobs. */
     checkpointLocation: lakePath.optional(),
     permissions: permissions(PERMISSION_LEVELS.job),
+    /** Who hears of a failed run. Default: notifications.emailOnFailure. */
     emailOnFailure: z.array(z.email({ error: "must be an email address" })).default([]),
     existingClusterId: forbidden,
     existing_cluster_id: forbidden,
@@ -383,6 +384,19 @@ function checkReferences(spec: WorkspaceSpecInput, repo: RepoFiles, ctx: z.Refin
       }
     }
   }
+  const fallback = spec.notifications?.emailOnFailure ?? [];
+  if (!fallback.length) {
+    const silent = Object.entries(spec.jobs ?? {})
+      .filter(([, j]) => !j.emailOnFailure?.length)
+      .map(([k]) => k);
+    if (spec.replication) silent.push("the replication jobs");
+    if (silent.length)
+      issue(
+        ["notifications", "emailOnFailure"],
+        [],
+        `nobody hears of a failed run of ${silent.join(", ")}: the active site depends on every job; give notifications.emailOnFailure (or each job its own emailOnFailure)`,
+      );
+  }
   const fenced = Object.keys(spec.jobs ?? {}).length > 0 || spec.replication !== undefined;
   if (fenced && !notebooks.includes(FENCE_NOTEBOOK))
     issue(
@@ -506,6 +520,14 @@ const shape = {
     .record(z.string(), permissions(PERMISSION_LEVELS.workspaceObject))
     .default({}),
   replication: replicationSchema.optional(),
+  /**
+   * Who hears of a failed run of any job that names nobody itself, and of every replication job:
+   * the active site depends on all of them, and a deep clone that fails silently lets the RPO
+   * slip unseen (seed 000).
+   */
+  notifications: strictObject({
+    emailOnFailure: z.array(z.email({ error: "must be an email address" })).default([]),
+  }).default({ emailOnFailure: [] }),
 };
 
 type WorkspaceSpecInput = Partial<z.output<z.ZodObject<typeof shape>>>;

@@ -43,6 +43,7 @@ const ctx = (role: "active" | "passive", peerLakeReady = true): JobContext => ({
   },
   workspaceRoot: ROOT_FOLDER,
   runAs: RUN_AS,
+  emailOnFailure: ["data-oncall@acmedata.example"],
   lake: { account: "acmedataprilake", peerAccount: "acmedataseclake", container: "lake" },
 });
 
@@ -327,6 +328,8 @@ describe("role decisions", () => {
     });
     // The deep clone checks both fences itself, right before it writes: no separate task.
     expect(active.tasks).toHaveLength(1);
+    // A deep clone that fails silently lets the RPO slip unseen: the on-call team hears of it.
+    expect(active.emailNotifications).toEqual({ onFailures: ["data-oncall@acmedata.example"] });
     // The replication cluster's tags are its policy's; the job's one tag is no pool's.
     expect(active.jobClusters[0].newCluster.customTags).toEqual({ "cost-center": "data-platform" });
     expect(active.tags).toEqual({ "replicated-table": "sales.orders" });
@@ -593,6 +596,19 @@ describe("the Workspace in both stacks and both roles", () => {
       expect(dir.inputs.path).toBe(ROOT_FOLDER);
       expect(dir.dependencies).toContain(sp.urn);
     }
+  });
+
+  it("tells someone of every job's failed run: its own recipients, or the workspace's", () => {
+    for (const plan of Object.values(plans))
+      for (const job of byType(plan.resources, JOB))
+        expect([job.inputs.name, job.inputs.emailNotifications]).toEqual([
+          job.inputs.name,
+          { onFailures: ["data-oncall@acmedata.example"] },
+        ]);
+    const own = { ...spec.jobs["weekly-kpis"]!, emailOnFailure: ["kpi-owners@acmedata.example"] };
+    expect(jobArgs("weekly-kpis", own, ctx("active")).emailNotifications).toEqual({
+      onFailures: ["kpi-owners@acmedata.example"],
+    });
   });
 
   it("gives the Databricks subnets egress through a NAT gateway with one static IP, created before the VNet", () => {

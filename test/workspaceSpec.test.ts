@@ -178,6 +178,13 @@ const CASES: [string, (w: Record<string, any>) => void, string[]][] = [
     ],
   ],
   [
+    "nobody to tell of a failed run",
+    (w) => (w.notifications.emailOnFailure = []),
+    [
+      `paired-dr:workspace.notifications.emailOnFailure: nobody hears of a failed run of orders-stream, nightly-sales, backfill-orders, partner-files, weekly-kpis, the replication jobs: the active site depends on every job; give notifications.emailOnFailure (or each job its own emailOnFailure) (given: [])`,
+    ],
+  ],
+  [
     "an init script that is not in the repo",
     (w) => (w.initScripts = { "install-monitoring": { source: "init-scripts/monitoring.sh" } }),
     [

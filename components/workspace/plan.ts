@@ -84,6 +84,8 @@ export interface JobContext {
   readonly workspaceRoot: string;
   /** The service principal (application ID) every job runs as. */
   readonly runAs: string;
+  /** Who hears of a failed run of a job that names nobody itself (notifications). */
+  readonly emailOnFailure: readonly string[];
   readonly lake: {
     readonly account: string;
     readonly peerAccount: string;
@@ -268,10 +270,13 @@ export function jobArgs(key: string, job: JobSpec, ctx: JobContext): JobArgs {
     jobClusters: [jobClusterArgs(job.cluster, ctx)],
     tasks,
     runAs: { servicePrincipalName: ctx.runAs },
-    ...(job.emailOnFailure.length && {
-      emailNotifications: { onFailures: [...job.emailOnFailure] },
-    }),
+    ...failureNotifications(job.emailOnFailure.length ? job.emailOnFailure : ctx.emailOnFailure),
   };
+}
+
+/** A job's email on failure; none when nobody is named (config refuses that for any job). */
+function failureNotifications(emails: readonly string[]): Partial<JobArgs> {
+  return emails.length ? { emailNotifications: { onFailures: [...emails] } } : {};
 }
 
 /** "sales.orders" -> "sales-orders": the table's part of its replication job's name. */
@@ -322,6 +327,7 @@ export function replicationJobArgs(
         maxRetries: 1,
       },
     ],
+    ...failureNotifications(ctx.emailOnFailure),
     // Job tags reach the job's clusters too: none of the pool's keys (POOL_TAG_KEYS).
     tags: { "replicated-table": table },
   };

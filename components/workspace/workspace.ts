@@ -430,6 +430,7 @@ export class Workspace extends pulumi.ComponentResource {
       policies,
       workspaceRoot: spec.workspaceRoot,
       runAs: spec.runAs,
+      emailOnFailure: spec.notifications.emailOnFailure,
       lake: { account: names.lake, peerAccount: peerNames.lake, container: spec.lake.container },
     };
     // The site's fence record, read by every job before it writes (issue 10). The provider
