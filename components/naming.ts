@@ -20,6 +20,8 @@ export function azureNames(prefix: string, site: Site) {
     privateEndpointSubnet: "private-endpoints",
     /** The Databricks subnets' egress: a NAT gateway and its static public IP. */
     natGateway: `${prefix}-${site}-dbx-nat`,
+    /** The managed identity Unity Catalog reaches the lakes with. */
+    accessConnector: `${prefix}-${site}-dbx-access`,
     egressIp: `${prefix}-${site}-dbx-egress-ip`,
     workspace: `${prefix}-${site}-dbw`,
     managedResourceGroup: `${prefix}-${site}-dbw-managed-rg`,

@@ -179,6 +179,12 @@ const azureSchema = strictObject({
   databricksAuthType: z
     .enum(DATABRICKS_AZURE_AUTH_TYPES, { error: `must be ${oneOf(DATABRICKS_AZURE_AUTH_TYPES)}` })
     .default("azure-cli"),
+  /**
+   * The Unity Catalog metastore of this stack's region (one per region per account, created at
+   * the account level: Azure Databricks docs, unity-catalog enable-workspaces). The workspace is
+   * assigned to it; the lakes are reached through its storage credential and external locations.
+   */
+  unityCatalogMetastoreId: guid,
   /** This stack's Azure region. */
   region: azureRegion,
   /** The paired region the peer stack runs in. */

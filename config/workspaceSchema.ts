@@ -37,6 +37,14 @@ export const POOL_TAG_KEYS = [
 ] as const;
 export type PoolTagKey = (typeof POOL_TAG_KEYS)[number];
 
+/** Privileges on an external location (terraform-provider-databricks docs/resources/grants.md). */
+export const LAKE_PRIVILEGES = [
+  "READ_FILES",
+  "WRITE_FILES",
+  "CREATE_EXTERNAL_TABLE",
+  "CREATE_EXTERNAL_VOLUME",
+] as const;
+
 export const STORAGE_SKUS = [
   "Standard_GRS",
   "Standard_RAGRS",
@@ -288,7 +296,7 @@ function checkReferences(spec: WorkspaceSpecInput, repo: RepoFiles, ctx: z.Refin
   const replicated = `${spec.lake?.replicatedPath}/`;
   const issue = (path: PropertyKey[], input: unknown, message: string) =>
     ctx.addIssue({ code: "custom", path, input, message });
-  const checkGroups = (perms: Record<string, string> | undefined, path: PropertyKey[]) => {
+  const checkGroups = (perms: Record<string, unknown> | undefined, path: PropertyKey[]) => {
     for (const g of Object.keys(perms ?? {})) {
       if (!groups.includes(g))
         issue([...path, g], g, `unknown group ${quote(g)}; allowed: ${oneOf(groups)}`);
@@ -344,6 +352,7 @@ function checkReferences(spec: WorkspaceSpecInput, repo: RepoFiles, ctx: z.Refin
   for (const [k, s] of Object.entries(spec.secretScopes ?? {}))
     checkGroups(s.permissions, ["secretScopes", k, "permissions"]);
   checkGroups(spec.folderPermissions, ["folderPermissions"]);
+  checkGroups(spec.lakeGrants, ["lakeGrants"]);
   for (const [nb, perms] of Object.entries(spec.notebookPermissions ?? {})) {
     checkNotebook(nb, ["notebookPermissions", nb]);
     checkGroups(perms, ["notebookPermissions", nb]);
@@ -513,6 +522,20 @@ const shape = {
       enabled: bool().default(true),
     }),
   ).default({}),
+  /**
+   * What each group may do through the external location on this site's own lake (Unity
+   * Catalog). The jobs' service principal gets READ_FILES, WRITE_FILES and
+   * CREATE_EXTERNAL_TABLE on both lakes' locations regardless.
+   */
+  lakeGrants: z
+    .record(
+      keyName,
+      z.array(z.enum(LAKE_PRIVILEGES, { error: `must be ${oneOf(LAKE_PRIVILEGES)}` }), {
+        error: "must be a list of privileges",
+      }),
+      { error: "must be a map of group: privileges" },
+    )
+    .default({}),
   /** Permissions on the workspace root folder. */
   folderPermissions: permissions(PERMISSION_LEVELS.workspaceObject),
   /** Permissions per notebook key. */

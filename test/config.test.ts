@@ -85,7 +85,7 @@ const CASES: [string, (r: Record<string, any>) => void, string[]][] = [
     },
     [
       `paired-dr:azure.peerRegion: is required; must be an Azure region name (lowercase, no spaces), one of ${list(AZURE_REGIONS)} (given: nothing)`,
-      `paired-dr:azure.peer_region: unknown key; allowed keys: subscriptionId, peerSubscriptionId, tenantId, databricksPrincipalId, databricksAuthType, region, peerRegion, network (given: "centralus")`,
+      `paired-dr:azure.peer_region: unknown key; allowed keys: subscriptionId, peerSubscriptionId, tenantId, databricksPrincipalId, databricksAuthType, unityCatalogMetastoreId, region, peerRegion, network (given: "centralus")`,
     ],
   ],
   [

@@ -271,8 +271,9 @@ describe("the plan's pull-request comment", () => {
     );
     expect(md).toContain(
       "3. `pulumi up -s primary --policy-pack policies` (the active site once more: it creates what needs the peer's resources): goes through\n" +
-        // The three deep clones start, and their concurrency with them.
-        "   - changes: 7 created, 7 updated, 0 deleted, 0 replaced\n",
+        // The three deep clones start, and their concurrency with them; the way to the peer's
+        // lake (the connector's role on it, its external location and grants) is created.
+        "   - changes: 10 created, 7 updated, 0 deleted, 0 replaced\n",
     );
     expect(md).toContain(
       "Every step goes through and the pair converges, with every invariant holding after each step.",

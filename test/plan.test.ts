@@ -207,8 +207,10 @@ describe("npm run plan", () => {
     ]);
     const [primary, secondary] = out.stacks;
     // Each stack: the egress IP and NAT gateway, the 8 jobs' concurrency, no global init script,
-    // the jobs' service principal with its 2 secret ACLs and the replication jobs' 3 owners.
-    expect([primary!.resources.length, secondary!.resources.length]).toEqual([177, 99]);
+    // the jobs' service principal with its 2 secret ACLs and the replication jobs' 3 owners, and
+    // the way to the lakes: access connector, 2 roles, metastore assignment, storage credential,
+    // 2 external locations and their 2 grants.
+    expect([primary!.resources.length, secondary!.resources.length]).toEqual([186, 108]);
     const gcpSide = (s: JsonPlan["stacks"][number]) =>
       s.resources.filter((r) =>
         /^(gcp:storage\/bucket:|pulumi:providers:gcp|paired-dr:components:DualRegionBucket)/.test(
@@ -328,8 +330,8 @@ describe("npm run plan", () => {
 
   it("renders a pull-request comment in markdown", async () => {
     const md = await runPlan(parseCli(["--format", "markdown"]));
-    expect(md).toContain("| `primary` | primary | **active** | false | 177 |");
-    expect(md).toContain("| `secondary` | secondary | **passive** | false | 99 |");
+    expect(md).toContain("| `primary` | primary | **active** | false | 186 |");
+    expect(md).toContain("| `secondary` | secondary | **passive** | false | 108 |");
     expect(md).toContain("| `gcp:storage/bucket:Bucket` | 2 |");
     expect(md).toContain(
       "**If `promote` flips** (role active → passive): 0 created, 5 deleted, 1 replaced, 23 updated.",

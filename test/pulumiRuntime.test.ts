@@ -15,9 +15,11 @@ describe("index.ts under the Pulumi SDK's own TypeScript loader", () => {
   // only once the primary's outputs show it.
   for (const [stack, role, resources] of [
     // Each: the egress IP and NAT gateway, the 8 jobs' concurrency, no global init script, and
-    // the jobs' service principal with its 2 secret ACLs and the replication jobs' 3 owners.
-    ["primary", "active", 170],
-    ["secondary", "passive", 98],
+    // the jobs' service principal with its 2 secret ACLs and the replication jobs' 3 owners, and
+    // the way to the own lake (no peer yet): connector, role, assignment, credential, location,
+    // grants.
+    ["primary", "active", 176],
+    ["secondary", "passive", 104],
   ] as const) {
     it(`loads and runs the ${stack} stack`, () => {
       const r = spawnSync(

@@ -13,7 +13,7 @@ import {
 } from "../components/workspace/plan";
 import type { CapturedResource } from "../tools/plan/capture";
 import { diffPlans } from "../tools/plan/diff";
-import { type StackPlan } from "../tools/plan/engine";
+import { planStack, type StackPlan } from "../tools/plan/engine";
 import { REPO, byType, findResource, validRaw, planSteady } from "./helpers";
 
 const POOL = "databricks:index/instancePool:InstancePool";
@@ -131,6 +131,9 @@ describe("role decisions", () => {
               "spark.eventLog.enabled": "true",
               "spark.metrics.namespace": "${spark.app.name}",
             },
+            // An access mode Unity Catalog allows, dedicated to the principal the job runs as.
+            dataSecurityMode: "SINGLE_USER",
+            singleUserName: RUN_AS,
           },
         },
       ],
@@ -502,7 +505,13 @@ describe("the Workspace in both stacks and both roles", () => {
       "azure-native:storage:BlobContainer": 1,
       "azure-native:storage:Blob": 1,
       "azure-native:keyvault:Vault": 1,
-      "azure-native:authorization:RoleAssignment": 1,
+      // Key Vault Secrets User; Storage Blob Data Contributor on each lake for the connector.
+      "azure-native:authorization:RoleAssignment": 3,
+      "azure-native:databricks:AccessConnector": 1,
+      "databricks:index/metastoreAssignment:MetastoreAssignment": 1,
+      "databricks:index/storageCredential:StorageCredential": 1,
+      "databricks:index/externalLocation:ExternalLocation": 2,
+      "databricks:index/grants:Grants": 2,
       "databricks:index/group:Group": 3,
       "databricks:index/directory:Directory": 1,
       // The repo's six, the deep clone and the fence check (workspace/fence/check.py).
@@ -754,6 +763,7 @@ function workspaceObjects(plan: StackPlan): Record<string, unknown> {
         .replaceAll(`acmedata${code(site)}lake`, "<lake>")
         .replaceAll(`acmedata${code(peer)}lake`, "<peer-lake>")
         .replaceAll(`acmedata-${code(site)}-kv`, "<vault>")
+        .replaceAll(`acmedata-${site}-lakes`, "<storage-credential>")
         .replace(/^https:\/\/adb-\d+\.\d+\.azuredatabricks\.net/, "<workspace-url>");
     }
     if (Array.isArray(v)) return v.map(normalize);
@@ -761,7 +771,12 @@ function workspaceObjects(plan: StackPlan): Record<string, unknown> {
       return Object.fromEntries(
         Object.entries(v).map(([k, e]) => [
           k,
-          k === "paired-dr-site" || k === "paired_dr_site" ? "<site>" : normalize(e),
+          k === "paired-dr-site" || k === "paired_dr_site"
+            ? "<site>"
+            : // Each region's own metastore, and each workspace's own ID.
+              k === "metastoreId" || k === "workspaceId"
+              ? `<${k}>`
+              : normalize(e),
         ]),
       );
     }
@@ -791,7 +806,7 @@ describe("parity of the two stacks", () => {
       expect(left.role).toBe(right.role);
       const l = workspaceObjects(left);
       const r = workspaceObjects(right);
-      expect(Object.keys(l)).toHaveLength(48); // every databricks: resource of the count table above
+      expect(Object.keys(l)).toHaveLength(54); // every databricks: resource of the count table above
       expect(r).toEqual(l);
     }
   });
@@ -831,8 +846,8 @@ describe("a role flip for the Workspace", () => {
           resources: p.resources.filter((r) => r.urn.includes("paired-dr:components:Workspace")),
         });
         const d = diffPlans(inWorkspace(before), inWorkspace(after));
-        // The component, 11 Azure, the provider, 48 Databricks, and the 8 jobs' concurrency.
-        expect(inWorkspace(before).resources).toHaveLength(69);
+        // The component, 14 Azure, the provider, 54 Databricks, and the 8 jobs' concurrency.
+        expect(inWorkspace(before).resources).toHaveLength(78);
         expect([d.created, d.deleted, d.dangerous]).toEqual([[], [], []]);
         // The fence record says the new role: its text is ForceNew, so it is rewritten, and it
         // holds no data (test "writes the site's fence record").
@@ -857,5 +872,166 @@ describe("a role flip for the Workspace", () => {
         );
       }
     }
+  });
+});
+
+describe("how the jobs reach the lakes (Unity Catalog)", () => {
+  const connectorFor = (plan: StackPlan) =>
+    findResource(
+      plan.resources,
+      "azure-native:databricks:AccessConnector",
+      "workspace-access-connector",
+    );
+  const lakeId = (site: "primary" | "secondary") =>
+    `/subscriptions/5b0e2c3a-8f1d-4c6e-9a7b-2d4f6e8a0c1e/resourceGroups/acmedata-${site}-rg/providers/Microsoft.Storage/storageAccounts/acmedata${site === "primary" ? "pri" : "sec"}lake`;
+  const CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe";
+  /** By resource name: this site's ("workspace-lake-…") before the peer's ("workspace-peer-lake-…"). */
+  const sorted = (rs: CapturedResource[]) => [...rs].sort((a, b) => a.name.localeCompare(b.name));
+
+  it("gives the access connector Storage Blob Data Contributor on both lakes, and reaches them through external locations", async () => {
+    for (const stack of ["primary", "secondary"] as const) {
+      const peer = stack === "primary" ? "secondary" : "primary";
+      const plan = await planSteady(stack);
+      const connector = connectorFor(plan);
+      expect(connector.inputs).toEqual({
+        resourceGroupName: `acmedata-${stack}-rg`,
+        location: stack === "primary" ? "eastus2" : "centralus",
+        tags: { platform: "acmedata", "managed-by": "pulumi", "paired-dr-site": stack },
+        connectorName: `acmedata-${stack}-dbx-access`,
+        identity: { type: "SystemAssigned" },
+      });
+      const principalId = (connector.outputs.identity as { principalId: string }).principalId;
+      const roles = sorted(
+        byType(plan.resources, "azure-native:authorization:RoleAssignment"),
+      ).filter(
+        (r) =>
+          r.inputs.roleDefinitionId ===
+          `/subscriptions/5b0e2c3a-8f1d-4c6e-9a7b-2d4f6e8a0c1e/providers/Microsoft.Authorization/roleDefinitions/${CONTRIBUTOR}`,
+      );
+      expect(
+        roles.map((r) => [r.inputs.scope, r.inputs.principalId, r.inputs.principalType]),
+      ).toEqual([
+        [lakeId(stack), principalId, "ServicePrincipal"],
+        [lakeId(peer), principalId, "ServicePrincipal"],
+      ]);
+      const lake = findResource(
+        plan.resources,
+        "azure-native:storage:StorageAccount",
+        "workspace-lake",
+      );
+      expect(roles[0]!.dependencies).toContain(lake.urn);
+
+      const ws = findResource(
+        plan.resources,
+        "azure-native:databricks:Workspace",
+        "workspace-workspace",
+      );
+      const assignment = findResource(
+        plan.resources,
+        "databricks:index/metastoreAssignment:MetastoreAssignment",
+        "workspace-metastore",
+      );
+      expect(assignment.inputs).toEqual({
+        workspaceId: ws.outputs.workspaceId,
+        metastoreId: validRaw(stack).azure.unityCatalogMetastoreId,
+      });
+      const credential = findResource(
+        plan.resources,
+        "databricks:index/storageCredential:StorageCredential",
+        "workspace-lake-credential",
+      );
+      expect(credential.inputs).toEqual({
+        name: `acmedata-${stack}-lakes`,
+        azureManagedIdentity: { accessConnectorId: connector.id },
+        comment: "paired-dr: the access connector that reaches both sites' lakes",
+      });
+      // The credential is validated against the storage: the roles and the assignment first.
+      for (const d of [assignment, ...roles]) expect(credential.dependencies).toContain(d.urn);
+
+      const locations = byType(
+        plan.resources,
+        "databricks:index/externalLocation:ExternalLocation",
+      );
+      const account = (s: string) => `acmedata${s === "primary" ? "pri" : "sec"}lake`;
+      expect(locations.map((l) => [l.inputs.name, l.inputs.url, l.inputs.credentialName])).toEqual([
+        [
+          account(stack),
+          `abfss://lake@${account(stack)}.dfs.core.windows.net/`,
+          `acmedata-${stack}-lakes`,
+        ],
+        [
+          account(peer),
+          `abfss://lake@${account(peer)}.dfs.core.windows.net/`,
+          `acmedata-${stack}-lakes`,
+        ],
+      ]);
+      const grants = sorted(byType(plan.resources, "databricks:index/grants:Grants"));
+      const jobsPrincipal = {
+        principal: RUN_AS,
+        privileges: ["READ_FILES", "WRITE_FILES", "CREATE_EXTERNAL_TABLE"],
+      };
+      expect(grants.map((g) => g.inputs)).toEqual([
+        {
+          externalLocation: account(stack),
+          grants: [
+            { principal: "data-analysts", privileges: ["READ_FILES"] },
+            { principal: "data-engineers", privileges: ["READ_FILES", "WRITE_FILES"] },
+            jobsPrincipal,
+          ],
+        },
+        { externalLocation: account(peer), grants: [jobsPrincipal] },
+      ]);
+
+      // Every job reaches its own lake through its location; a deep clone the peer's too; each
+      // cluster in an access mode Unity Catalog allows, dedicated to the principal it runs as.
+      const [ownLocation, peerLocation] = locations;
+      for (const job of byType(plan.resources, JOB)) {
+        expect(job.dependencies).toEqual(
+          expect.arrayContaining([ownLocation!.urn, grants[0]!.urn]),
+        );
+        const deepClone = String(job.inputs.name).startsWith("replicate-");
+        expect(job.dependencies.includes(peerLocation!.urn)).toBe(deepClone);
+        for (const c of job.inputs.jobClusters as { newCluster: Record<string, unknown> }[])
+          expect([c.newCluster.dataSecurityMode, c.newCluster.singleUserName]).toEqual([
+            "SINGLE_USER",
+            RUN_AS,
+          ]);
+      }
+    }
+  });
+
+  it("watches file arrivals only under an external location the program creates", async () => {
+    // A file-arrival trigger's URL must lie under a Unity Catalog external location or volume
+    // (terraform-provider-databricks docs/resources/job.md; Databricks docs, file-arrival triggers).
+    for (const stack of ["primary", "secondary"]) {
+      const plan = await planSteady(stack);
+      const roots = byType(
+        plan.resources,
+        "databricks:index/externalLocation:ExternalLocation",
+      ).map((l) => String(l.inputs.url));
+      const urls = byType(plan.resources, JOB)
+        .map(
+          (j) =>
+            (j.inputs.trigger as { fileArrival?: { url: string } } | undefined)?.fileArrival?.url,
+        )
+        .filter((u): u is string => u !== undefined);
+      expect(urls).toHaveLength(1);
+      for (const url of urls) {
+        expect(url.endsWith("/")).toBe(true);
+        expect(roots.some((root) => url.startsWith(root))).toBe(true);
+      }
+    }
+  });
+
+  it("reaches the peer's lake only once the peer's outputs show it (a role on a missing account fails)", async () => {
+    const first = await planStack("primary");
+    expect(
+      byType(first.resources, "databricks:index/externalLocation:ExternalLocation"),
+    ).toHaveLength(1);
+    const roles = byType(first.resources, "azure-native:authorization:RoleAssignment").map(
+      (r) => r.inputs.scope,
+    );
+    expect(roles).not.toContain(lakeId("secondary"));
+    expect(roles).toContain(lakeId("primary"));
   });
 });

@@ -141,6 +141,10 @@ export function jobClusterArgs(cluster: JobClusterSpec, ctx: JobContext): JobClu
             autoscale: { minWorkers: cluster.autoscale!.min, maxWorkers: cluster.autoscale!.max },
           }),
       ...(policy && { policyId: policy.id, applyPolicyDefaultValues: true, ...policy.fixed }),
+      // Unity Catalog reaches the lakes only from an access mode it allows; a dedicated cluster
+      // names its one user, the principal the job runs as (provider docs, cluster.md).
+      dataSecurityMode: "SINGLE_USER",
+      singleUserName: ctx.runAs,
       // No tags of its own: the pool's tags reach every cluster on it, and a cluster that repeats
       // a pool tag key fails to launch (terraform-provider-databricks docs/resources/instance_pool.md, PR #2242).
     },

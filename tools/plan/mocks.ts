@@ -80,6 +80,10 @@ const ARM_SHAPES: Readonly<Record<string, ArmShape>> = {
     collection: "Microsoft.Network/networkSecurityGroups",
     nameInput: "networkSecurityGroupName",
   },
+  "azure-native:databricks:AccessConnector": {
+    collection: "Microsoft.Databricks/accessConnectors",
+    nameInput: "connectorName",
+  },
   "azure-native:network:PublicIPAddress": {
     collection: "Microsoft.Network/publicIPAddresses",
     nameInput: "publicIpAddressName",
@@ -177,6 +181,15 @@ function azureOutputs(type: string, name: string, inputs: Inputs, subscriptionId
         },
         primaryLocation: inputs.location,
         provisioningState: "Succeeded",
+      };
+    case "azure-native:databricks:AccessConnector":
+      return {
+        ...common,
+        identity: {
+          ...inputs.identity,
+          principalId: mockGuid(`${id}/identity`),
+          tenantId: MOCK_TENANT_ID,
+        },
       };
     case "azure-native:keyvault:Vault":
       return {
