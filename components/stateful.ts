@@ -86,6 +86,15 @@ export const REPLACE_ON_CHANGE: Readonly<Record<string, readonly string[]>> = {
   "databricks:index/notebook:Notebook": ["path"],
   "databricks:index/workspaceFile:WorkspaceFile": ["path"],
   "databricks:index/instancePool:InstancePool": ["nodeTypeId"],
+  // terraform-provider-databricks catalog/: a storage credential's and an external location's
+  // name are ForceNew (resource_storage_credential.go, resource_external_location.go), so are a
+  // metastore assignment's IDs (resource_metastore_assignment.go) and a grant's securable
+  // (resource_grants.go).
+  "databricks:index/storageCredential:StorageCredential": ["name"],
+  "databricks:index/externalLocation:ExternalLocation": ["name"],
+  "databricks:index/metastoreAssignment:MetastoreAssignment": ["workspaceId", "metastoreId"],
+  "databricks:index/grants:Grants": ["externalLocation"],
+  "azure-native:databricks:AccessConnector": ["connectorName", "resourceGroupName", "location"],
 };
 
 /** Types whose deletion or replacement can lose data, secrets or a recovery path. */
