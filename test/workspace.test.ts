@@ -1000,6 +1000,21 @@ describe("how the jobs reach the lakes (Unity Catalog)", () => {
     }
   });
 
+  it("names the role definition from the subscription of the lake it is assigned on", async () => {
+    const PEER_SUB = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+    const azure = { ...validRaw("primary").azure, peerSubscriptionId: PEER_SUB };
+    const plan = await planSteady("primary", { sets: [`azure=${JSON.stringify(azure)}`] });
+    const peerRole = findResource(
+      plan.resources,
+      "azure-native:authorization:RoleAssignment",
+      "workspace-peer-lake-access",
+    );
+    expect([peerRole.inputs.scope, peerRole.inputs.roleDefinitionId]).toEqual([
+      `/subscriptions/${PEER_SUB}/resourceGroups/acmedata-secondary-rg/providers/Microsoft.Storage/storageAccounts/acmedataseclake`,
+      `/subscriptions/${PEER_SUB}/providers/Microsoft.Authorization/roleDefinitions/${CONTRIBUTOR}`,
+    ]);
+  });
+
   it("watches file arrivals only under an external location the program creates", async () => {
     // A file-arrival trigger's URL must lie under a Unity Catalog external location or volume
     // (terraform-provider-databricks docs/resources/job.md; Databricks docs, file-arrival triggers).

@@ -68,7 +68,8 @@ export function unityCatalogAccess(
         scope,
         principalId,
         principalType: "ServicePrincipal",
-        roleDefinitionId: `/subscriptions/${azure.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${STORAGE_BLOB_DATA_CONTRIBUTOR}`,
+        // The role definition as seen from the scope's own subscription (the peer's may differ).
+        roleDefinitionId: `${scope.split("/resourceGroups/")[0]}/providers/Microsoft.Authorization/roleDefinitions/${STORAGE_BLOB_DATA_CONTRIBUTOR}`,
       },
       // The own lake's scope is a literal: wait for the account it names.
       onPeer ? child : { ...child, dependsOn: [r.lake] },
