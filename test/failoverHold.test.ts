@@ -651,15 +651,29 @@ describe("the serialized hold provider, with the real DefaultAzureCredential", (
       // Only the Azure CLI leg of DefaultAzureCredential (@azure/identity 4.x).
       const env = { ...az.env, AZURE_TOKEN_CREDENTIALS: "AzureCliCredential" };
       const { code, stdout, stderr } = await runFixture(
-        path.join(ROOT, "test/fixtures/serialized-hold.ts"),
-        [api.url, FG],
+        path.join(ROOT, "test/fixtures/serialized-provider.ts"),
+        [
+          "components/sql/failover/hold.ts",
+          "failoverGroupPrimaryProvider",
+          JSON.stringify({
+            endpoint: api.url,
+            failoverGroupId: FG,
+            mode: "planned",
+            allowDataLoss: false,
+            timeoutSeconds: 20,
+            pollSeconds: 0.01,
+            requestTimeoutSeconds: 10,
+            maxRetries: 1,
+          }),
+        ],
         env,
         ROOT,
       );
       expect(stderr).toBe("");
       expect(code).toBe(0);
       const out = JSON.parse(stdout);
-      expect(out.requiresSdk).toBe(true);
+      // The SDK is loaded from node_modules when the call is made, not serialized.
+      expect(out.requires).toContain("@azure/arm-sql");
       expect(out.created.outs.replicationRole).toBe("Primary");
       expect(out.read.props.replicationRole).toBe("Primary");
       expect(stdout).not.toContain("cli-token");

@@ -276,15 +276,32 @@ describe("the serialized concurrency provider, with the real AzureCliCredential"
     const tenant = "9c1f3e5a-7b2d-4f8e-a6c4-1e3b5d7f9a2c";
     try {
       const { code, stdout, stderr } = await runFixture(
-        path.join(ROOT, "test/fixtures/serialized-concurrency.ts"),
-        [api.url, JOB, tenant],
+        path.join(ROOT, "test/fixtures/serialized-provider.ts"),
+        [
+          "components/workspace/jobConcurrency.ts",
+          "jobConcurrencyProvider",
+          JSON.stringify({
+            kind: JOB_CONCURRENCY_KIND,
+            host: api.url,
+            jobId: JOB,
+            maxConcurrentRuns: 0,
+            jobSettingsDigest: "0123456789abcdef",
+            authType: "azure-cli",
+            tenantId: tenant,
+            timeoutSeconds: 20,
+            requestTimeoutSeconds: 10,
+            maxRetries: 1,
+          }),
+        ],
         az.env,
         ROOT,
       );
       expect(stderr).toBe("");
       expect(code).toBe(0);
       const out = JSON.parse(stdout);
-      expect(out.requiresPipeline).toBe(true);
+      expect(out.requires).toEqual(
+        expect.arrayContaining(["@azure/core-rest-pipeline", "@azure/identity"]),
+      );
       expect(out.created.outs.effectiveMaxConcurrentRuns).toBe(0);
       expect(out.read.props.effectiveMaxConcurrentRuns).toBe(0);
       expect(stdout).not.toContain("cli-token");
