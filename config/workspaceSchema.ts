@@ -68,6 +68,8 @@ export const FENCE_PARAMETER_PREFIX = "paired_dr_";
 
 /** A task parameter "workspace:<path>" names a file of workspace/ by its deployed /Workspace path. */
 export const WORKSPACE_PARAMETER = "workspace:";
+/** A task parameter "lake:<path>" names a path in this site's lake by its abfss:// URL. */
+export const LAKE_PARAMETER = "lake:";
 
 const PAUSE_STATUSES = ["UNPAUSED", "PAUSED"] as const;
 const pauseStatus = z
@@ -120,6 +122,11 @@ export const jobClusterSchema = strictObject({
 });
 export type JobClusterSpec = z.output<typeof jobClusterSchema>;
 
+const TABLE_RULE = "schema.table in lowercase letters, digits and '_'";
+const tableName = z.string().regex(/^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$/, {
+  error: `malformed table name; allowed: ${TABLE_RULE}`,
+});
+
 const taskSchema = strictObject(
   {
     /** Notebook under workspace/, without extension: "etl/ingest_orders". */
@@ -163,8 +170,17 @@ const jobSchema = strictObject(
     tasks: namedMap(taskSchema).refine((t) => Object.keys(t).length > 0, {
       error: "a job needs at least one task",
     }),
-    /** A streaming job's checkpoint: a lake path under the replicated path. Required for continuous jobs. */
+    /**
+     * A streaming job's checkpoint folder in this site's lake, outside the replicated path: a
+     * checkpoint is never replicated (a deep clone copies Delta tables, not folders), so each
+     * site keeps its own, one per fence epoch. Required for continuous jobs.
+     */
     checkpointLocation: lakePath.optional(),
+    /**
+     * The tables (replication.tables or scratchTables) the job writes. Each must be replicated
+     * or marked rebuildable scratch: after a failover the other site reads what this one wrote.
+     */
+    writes: z.array(tableName, { error: `must be a list of ${TABLE_RULE}` }).default([]),
     permissions: permissions(PERMISSION_LEVELS.job),
     /** Who hears of a failed run. Default: notifications.emailOnFailure. */
     emailOnFailure: z.array(z.email({ error: "must be an email address" })).default([]),
@@ -200,7 +216,7 @@ const jobSchema = strictObject(
       code: "custom",
       path: ["checkpointLocation"],
       message:
-        "a continuous (streaming) job needs a checkpointLocation under the replicated lake path",
+        "a continuous (streaming) job needs a checkpointLocation: a lake folder outside the replicated path",
     });
   }
   for (const [key, task] of Object.entries(job.tasks)) {
@@ -258,14 +274,23 @@ const clusterPolicySchema = strictObject({
 });
 export type ClusterPolicySpec = z.output<typeof clusterPolicySchema>;
 
-const TABLE_RULE = "schema.table in lowercase letters, digits and '_'";
-const tableName = z.string().regex(/^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$/, {
-  error: `malformed table name; allowed: ${TABLE_RULE}`,
-});
+const rpoMinutes = z
+  .number({ error: `must be one of ${REPLICATION_RPO_MINUTES.join(", ")} (minutes)` })
+  .refine((m) => (REPLICATION_RPO_MINUTES as readonly number[]).includes(m), {
+    error: `no schedule for this RPO; allowed: ${REPLICATION_RPO_MINUTES.join(", ")} (minutes)`,
+  });
+
+/** "sales.orders" -> "sales-orders": the table's part of its replication job's name. */
+export const tableSlug = (table: string) => table.replace(/[._]/g, "-");
+/** Replication jobs' names; the RPO budget finds them by the prefix (policies/rpo.ts). */
+export const replicationJobName = (table: string) => `replicate-${tableSlug(table)}`;
+export const landingJobName = (key: string) => `replicate-landing-${key}`;
 
 const replicationSchema = strictObject({
   /** The deep-clone notebook. Default "replication/deep_clone". */
   notebook: z.string().default("replication/deep_clone"),
+  /** The notebook that copies a landing folder's files. Default "replication/copy_files". */
+  landingNotebook: z.string().default("replication/copy_files"),
   cluster: jobClusterSchema,
   /** Tables replicated by Delta deep clone to the peer's lake, each on the schedule of its RPO. */
   tables: z.record(
@@ -273,14 +298,15 @@ const replicationSchema = strictObject({
     strictObject({
       /** The table's Delta location: a lake path under the replicated path. */
       path: lakePath,
-      rpoMinutes: z
-        .number({ error: `must be one of ${REPLICATION_RPO_MINUTES.join(", ")} (minutes)` })
-        .refine((m) => (REPLICATION_RPO_MINUTES as readonly number[]).includes(m), {
-          error: `no schedule for this RPO; allowed: ${REPLICATION_RPO_MINUTES.join(", ")} (minutes)`,
-        }),
+      rpoMinutes,
     }),
     { error: `must be a map of ${TABLE_RULE}: {path, rpoMinutes}` },
   ),
+  /**
+   * Landing folders whose files are copied, file by file, to the same folder in the peer's lake
+   * on the schedule of their RPO: what a promoted site's streams and loads read.
+   */
+  landing: namedMap(strictObject({ path: lakePath, rpoMinutes })).default({}),
 });
 export type ReplicationSpec = z.output<typeof replicationSchema>;
 
@@ -360,11 +386,6 @@ function checkReferences(spec: WorkspaceSpecInput, repo: RepoFiles, ctx: z.Refin
   for (const [k, job] of Object.entries(spec.jobs ?? {})) {
     checkGroups(job.permissions, ["jobs", k, "permissions"]);
     checkCluster(job.cluster, ["jobs", k, "cluster"]);
-    checkReplicated(
-      job.checkpointLocation,
-      ["jobs", k, "checkpointLocation"],
-      "a streaming checkpoint",
-    );
     for (const [t, task] of Object.entries(job.tasks ?? {})) {
       checkNotebook(task.notebook, ["jobs", k, "tasks", t, "notebook"]);
       for (const [p, v] of Object.entries(task.parameters ?? {})) {
@@ -382,17 +403,20 @@ function checkReferences(spec: WorkspaceSpecInput, repo: RepoFiles, ctx: z.Refin
           );
       }
       const nb = typeof task.notebook === "string" ? repo.notebooks[task.notebook] : undefined;
-      if (job.continuous && nb && !nb.runs?.includes(FENCE_NOTEBOOK)) {
+      if ((job.continuous || job.checkpointLocation) && nb && !nb.runs?.includes(FENCE_NOTEBOOK)) {
         const rel = path.posix.relative(path.posix.dirname(nb.key), FENCE_NOTEBOOK);
+        const why = job.continuous
+          ? "a continuous job allows no task dependencies (Databricks docs, jobs/continuous)"
+          : "a job's checkpoint is kept per fence epoch, which its notebooks read from the fence check";
         issue(
           ["jobs", k, "tasks", t, "notebook"],
           task.notebook,
-          `a continuous job allows no task dependencies (Databricks docs, jobs/continuous), so ${nb.source} ` +
-            `must run the fence check itself before it writes: add a cell "%run ${rel}"`,
+          `${why}, so ${nb.source} must run the fence check itself before it writes: add a cell "%run ${rel}"`,
         );
       }
     }
   }
+  checkLakeLocations(spec, ctx);
   const fallback = spec.notifications?.emailOnFailure ?? [];
   if (!fallback.length) {
     const silent = Object.entries(spec.jobs ?? {})
@@ -435,6 +459,8 @@ function checkReferences(spec: WorkspaceSpecInput, repo: RepoFiles, ctx: z.Refin
   if (spec.replication) {
     checkCluster(spec.replication.cluster, ["replication", "cluster"]);
     checkNotebook(spec.replication.notebook, ["replication", "notebook"]);
+    if (Object.keys(spec.replication.landing ?? {}).length)
+      checkNotebook(spec.replication.landingNotebook, ["replication", "landingNotebook"]);
     for (const [t, table] of Object.entries(spec.replication.tables ?? {})) {
       checkReplicated(table.path, ["replication", "tables", t, "path"], "a replicated table");
     }
@@ -450,6 +476,141 @@ function checkReferences(spec: WorkspaceSpecInput, repo: RepoFiles, ctx: z.Refin
       );
     }
   }
+}
+
+const folder = (p: string) => p.replace(/\/+$/, "");
+
+/**
+ * Everything a job touches in the lake is declared: a replicated table, a rebuildable scratch
+ * table or a landing folder copied to the peer. A table a job writes that is neither replicated
+ * nor scratch would be missing after a failover (seed 000: every data class the platform needs
+ * after a failover is replicated on its RPO).
+ */
+function checkLakeLocations(spec: WorkspaceSpecInput, ctx: z.RefinementCtx) {
+  const issue = (path: PropertyKey[], input: unknown, message: string) =>
+    ctx.addIssue({ code: "custom", path, input, message });
+  const replicatedPath = `${spec.lake?.replicatedPath}/`;
+  const replicated = spec.replication?.tables ?? {};
+  const scratch = spec.scratchTables ?? {};
+  const landing = Object.values(spec.replication?.landing ?? {})
+    .filter((l) => typeof l?.path === "string")
+    .map((l) => folder(l.path));
+  const tableAt = new Map<string, string>();
+  for (const [where, tables] of [
+    ["replication.tables", replicated],
+    ["scratchTables", scratch],
+  ] as const) {
+    for (const [t, table] of Object.entries(tables)) {
+      const path = where === "scratchTables" ? ["scratchTables", t] : ["replication", "tables", t];
+      if (where === "scratchTables" && t in replicated)
+        issue(
+          path,
+          t,
+          `${t} is in replication.tables too: a table is replicated or scratch, not both`,
+        );
+      if (typeof table?.path !== "string") continue;
+      const other = tableAt.get(folder(table.path));
+      if (other && other !== t)
+        issue(
+          [...path, "path"],
+          table.path,
+          `${other} is at the same lake path; each table has its own`,
+        );
+      else tableAt.set(folder(table.path), t);
+      if (where === "scratchTables" && table.path.startsWith(replicatedPath))
+        issue(
+          [...path, "path"],
+          table.path,
+          `a scratch table is not replicated: keep it outside the replicated lake path ${quote(replicatedPath)}, which holds what is copied to the peer`,
+        );
+    }
+  }
+  const names = new Map<string, string>();
+  const uniqueJob = (name: string, what: string, path: PropertyKey[]) => {
+    const other = names.get(name);
+    if (other)
+      issue(
+        path,
+        name,
+        `its replication job would be named ${quote(name)}, like ${other}'s; rename one`,
+      );
+    else names.set(name, what);
+  };
+  for (const t of Object.keys(replicated))
+    uniqueJob(replicationJobName(t), t, ["replication", "tables", t]);
+  for (const [k, l] of Object.entries(spec.replication?.landing ?? {})) {
+    uniqueJob(landingJobName(k), `landing ${k}`, ["replication", "landing", k]);
+    checkUnder(l?.path, ["replication", "landing", k, "path"], "a landing folder");
+  }
+  function checkUnder(p: unknown, path: PropertyKey[], what: string) {
+    if (typeof p === "string" && !p.startsWith(replicatedPath))
+      issue(
+        path,
+        p,
+        `${what} must be under the replicated lake path ${quote(replicatedPath)}, or it is lost with this region`,
+      );
+  }
+  const inLanding = (p: string) => landing.some((l) => folder(p) === l || p.startsWith(`${l}/`));
+  const declared = [
+    ...[...tableAt.keys()].map((p) => `${LAKE_PARAMETER}${p}`),
+    ...landing.map((l) => `${LAKE_PARAMETER}${l}/...`),
+  ];
+  const written = new Set<string>();
+  for (const [k, job] of Object.entries(spec.jobs ?? {})) {
+    if (
+      typeof job.checkpointLocation === "string" &&
+      job.checkpointLocation.startsWith(replicatedPath)
+    )
+      issue(
+        ["jobs", k, "checkpointLocation"],
+        job.checkpointLocation,
+        `a checkpoint is never replicated (a deep clone copies Delta tables, not checkpoint folders) and each site's stream keeps its own; use a folder outside the replicated lake path ${quote(replicatedPath)}, e.g. "checkpoints/${k}"`,
+      );
+    const watched = job.trigger?.fileArrival?.path;
+    if (typeof watched === "string" && !inLanding(watched))
+      issue(
+        ["jobs", k, "trigger", "fileArrival", "path"],
+        watched,
+        `a file-arrival trigger watches a landing folder copied to the peer (replication.landing), or a promoted site has nothing to load; allowed: ${landing.length ? oneOf(landing.map((l) => `${l}/...`)) : "none declared"}`,
+      );
+    const given = new Set<string>();
+    for (const [t, task] of Object.entries(job.tasks ?? {})) {
+      for (const [p, v] of Object.entries(task?.parameters ?? {})) {
+        if (typeof v !== "string" || !v.startsWith(LAKE_PARAMETER)) continue;
+        const rel = folder(v.slice(LAKE_PARAMETER.length));
+        given.add(rel);
+        if (!tableAt.has(rel) && !inLanding(rel))
+          issue(
+            ["jobs", k, "tasks", t, "parameters", p],
+            v,
+            `names no declared lake location: a table (replication.tables, scratchTables) or a folder under replication.landing; after a failover nobody would know whether the other site has it; allowed: ${declared.length ? oneOf(declared) : "none declared"}`,
+          );
+      }
+    }
+    for (const t of job.writes ?? []) {
+      written.add(t);
+      const table = replicated[t] ?? scratch[t];
+      if (!table)
+        issue(
+          ["jobs", k, "writes"],
+          t,
+          `job ${k} writes ${t}, which is neither replicated (replication.tables) nor marked rebuildable scratch (scratchTables): a failover would lose it; replicate it, or mark it scratch if ${k} rebuilds it from replicated data`,
+        );
+      else if (typeof table.path === "string" && !given.has(folder(table.path)))
+        issue(
+          ["jobs", k, "writes"],
+          t,
+          `job ${k} says it writes ${t}, but none of its tasks is given ${LAKE_PARAMETER}${folder(table.path)}`,
+        );
+    }
+  }
+  for (const t of Object.keys(scratch))
+    if (!written.has(t))
+      issue(
+        ["scratchTables", t],
+        t,
+        `no job writes ${t} (jobs.<job>.writes), so nothing rebuilds it after a failover; replicate it, or name the job that rebuilds it`,
+      );
 }
 
 const shape = {
@@ -543,6 +704,15 @@ const shape = {
     .record(z.string(), permissions(PERMISSION_LEVELS.workspaceObject))
     .default({}),
   replication: replicationSchema.optional(),
+  /**
+   * Tables that are not replicated because the jobs that write them rebuild them from replicated
+   * data (a mart rebuilt by the next nightly run). They are lost with their region, by decision.
+   */
+  scratchTables: z
+    .record(tableName, strictObject({ path: lakePath }), {
+      error: `must be a map of ${TABLE_RULE}: {path}`,
+    })
+    .default({}),
   /**
    * Who hears of a failed run of any job that names nobody itself, and of every replication job:
    * the active site depends on all of them, and a deep clone that fails silently lets the RPO

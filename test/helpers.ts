@@ -132,13 +132,14 @@ export function res(
 
 /**
  * The lost-writes list of the shipped spec when the secondary, promoted at epoch 2, first clones
- * into the stood-down primary: sales.orders is the replicated table the primary's jobs write.
+ * into the stood-down primary: the replicated tables the primary's jobs write (its ingest and
+ * loads, and the nightly aggregation; the mart they also write is scratch).
  */
 export const PRIMARY_LOST_WRITES_AT_EPOCH_2 = {
   site: "primary",
   by: "secondary",
   epoch: 2,
-  tables: ["sales.orders"],
+  tables: ["sales.daily_sales", "sales.orders", "sales.partner_orders"],
   preservedAt: "abfss://lake@acmedataprilake.dfs.core.windows.net/_paired-dr/preserved/",
 } as const;
 

@@ -271,9 +271,10 @@ describe("the plan's pull-request comment", () => {
     );
     expect(md).toContain(
       "3. `pulumi up -s primary --policy-pack policies` (the active site once more: it creates what needs the peer's resources): goes through\n" +
-        // The three deep clones start, and their concurrency with them; the way to the peer's
-        // lake (the connector's role on it, its external location and grants) is created.
-        "   - changes: 10 created, 7 updated, 0 deleted, 0 replaced\n",
+        // The five deep clones and two landing copies start, and their concurrency with them; the
+        // way to the peer's lake (the connector's role on it, its external location and grants)
+        // is created.
+        "   - changes: 10 created, 15 updated, 0 deleted, 0 replaced\n",
     );
     expect(md).toContain(
       "Every step goes through and the pair converges, with every invariant holding after each step.",
@@ -289,18 +290,18 @@ describe("the plan's pull-request comment", () => {
       "1. `pulumi up -s primary --policy-pack policies` (step 1: the active site stands down): goes through\n" +
         // The Hive fence's workflow and record are updated; its grant on the cluster goes with it.
         // Each job's concurrency follows its job.
-        "   - changes: 0 created, 23 updated, 5 deleted, 1 replaced\n",
+        "   - changes: 0 created, 31 updated, 5 deleted, 1 replaced\n",
     );
     expect(md).toContain(
       "2. `pulumi up -s secondary --policy-pack policies` (step 2: the standby is promoted): goes through, with a known gap\n" +
-        "   - changes: 26 created, 24 updated, 0 deleted, 1 replaced\n" +
+        "   - changes: 26 created, 32 updated, 0 deleted, 1 replaced\n" +
         "   - creates: 20 × `azure-native:sql:Database`, 1 × `azure-native:sql:ElasticPool`, 1 × `gcp:dataproc/cluster:Cluster`, 1 × `gcp:dataproc/clusterIAMMember:ClusterIAMMember`, 3 × `pulumi-nodejs:dynamic:Resource`\n" +
         "   - replaces: `azure-native:storage:Blob` `workspace-fence`\n" +
         "   - failover: `acmedata-primary-fg-mgmt` primary → secondary (planned)\n" +
         "   - failover: `acmedata-primary-fg-paid-01` primary → secondary (planned)\n" +
         "   - failover: `acmedata-primary-fg-paid-02` primary → secondary (planned)\n" +
         // No drain yet (issue 15): the primary's last writes before it stood down were never cloned.
-        "   - lost writes listed: primary's sales.orders hold commits never cloned to secondary; before secondary's deep clone (epoch 2) overwrites them they are listed and preserved under abfss://lake@acmedataprilake.dfs.core.windows.net/_paired-dr/preserved/<table>/, until an operator releases them\n" +
+        "   - lost writes listed: primary's sales.daily_sales, sales.orders, sales.partner_orders hold commits never cloned to secondary; before secondary's deep clone (epoch 2) overwrites them they are listed and preserved under abfss://lake@acmedataprilake.dfs.core.windows.net/_paired-dr/preserved/<table>/, until an operator releases them\n" +
         "   - known gap (issue 15), `one-writer`: sql: primary and secondary both write",
     );
     expect(md).toContain("- issue 15: trial tenants are geo-restored");

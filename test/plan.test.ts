@@ -210,7 +210,7 @@ describe("npm run plan", () => {
     // the jobs' service principal with its 2 secret ACLs and the replication jobs' 3 owners, and
     // the way to the lakes: access connector, 2 roles, metastore assignment, storage credential,
     // 2 external locations and their 2 grants.
-    expect([primary!.resources.length, secondary!.resources.length]).toEqual([186, 108]);
+    expect([primary!.resources.length, secondary!.resources.length]).toEqual([200, 122]);
     const gcpSide = (s: JsonPlan["stacks"][number]) =>
       s.resources.filter((r) =>
         /^(gcp:storage\/bucket:|pulumi:providers:gcp|paired-dr:components:DualRegionBucket)/.test(
@@ -318,7 +318,7 @@ describe("npm run plan", () => {
         // The paid pool is not among the updates: the demoted primary keeps it until the peer's
         // promotion is recorded (it still serves every paid primary until the failovers). The
         // Hive fence's workflow and record are (issue 10), and each job's concurrency.
-        "    created: 0, deleted: 5, replaced: 1, updated: 23\n",
+        "    created: 0, deleted: 5, replaced: 1, updated: 31\n",
     );
     expect(text).toContain(
       "    ~ update  databricks:index/instancePool:InstancePool workspace-pool-etl\n" +
@@ -330,11 +330,11 @@ describe("npm run plan", () => {
 
   it("renders a pull-request comment in markdown", async () => {
     const md = await runPlan(parseCli(["--format", "markdown"]));
-    expect(md).toContain("| `primary` | primary | **active** | false | 186 |");
-    expect(md).toContain("| `secondary` | secondary | **passive** | false | 108 |");
+    expect(md).toContain("| `primary` | primary | **active** | false | 200 |");
+    expect(md).toContain("| `secondary` | secondary | **passive** | false | 122 |");
     expect(md).toContain("| `gcp:storage/bucket:Bucket` | 2 |");
     expect(md).toContain(
-      "**If `promote` flips** (role active → passive): 0 created, 5 deleted, 1 replaced, 23 updated.",
+      "**If `promote` flips** (role active → passive): 0 created, 5 deleted, 1 replaced, 31 updated.",
     );
     expect(md).not.toContain("[!CAUTION]");
     expect(md.match(/\*\*Races on a first deployment\*\*: .*/g)).toEqual([
@@ -349,7 +349,8 @@ describe("the plan command as a process", () => {
     spawnSync(
       process.execPath,
       ["--import", "tsx", path.join(ROOT, "tools/plan/cli.ts"), ...args],
-      { cwd: ROOT, encoding: "utf8" },
+      // The JSON plan of both stacks is over 1 MB, spawnSync's default buffer.
+      { cwd: ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
     );
 
   it("prints JSON that parses and exits 0: no stack races (the holds wait for their groups)", () => {

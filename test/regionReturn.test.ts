@@ -105,9 +105,17 @@ describe("region-return: the primary's region comes back before its stack is dep
       "lake: primary's replicate-sales-orders deep-clones into secondary's lake (acmedataseclake), which is active",
       "lake: primary's replicate-sales-customers deep-clones into secondary's lake (acmedataseclake), which is active",
       "lake: primary's replicate-finance-invoices deep-clones into secondary's lake (acmedataseclake), which is active",
+      "lake: primary's replicate-sales-daily-sales deep-clones into secondary's lake (acmedataseclake), which is active",
+      "lake: primary's replicate-sales-partner-orders deep-clones into secondary's lake (acmedataseclake), which is active",
+      "lake: primary's replicate-landing-orders copies landing files into secondary's lake (acmedataseclake), which is active",
+      "lake: primary's replicate-landing-partners copies landing files into secondary's lake (acmedataseclake), which is active",
       "lake: secondary's replicate-sales-orders deep-clones into primary's lake (acmedataprilake), which is active",
       "lake: secondary's replicate-sales-customers deep-clones into primary's lake (acmedataprilake), which is active",
       "lake: secondary's replicate-finance-invoices deep-clones into primary's lake (acmedataprilake), which is active",
+      "lake: secondary's replicate-sales-daily-sales deep-clones into primary's lake (acmedataprilake), which is active",
+      "lake: secondary's replicate-sales-partner-orders deep-clones into primary's lake (acmedataprilake), which is active",
+      "lake: secondary's replicate-landing-orders copies landing files into primary's lake (acmedataprilake), which is active",
+      "lake: secondary's replicate-landing-partners copies landing files into primary's lake (acmedataprilake), which is active",
     ]);
     expect(back.invariants["one-writer"]!.breaches.map((b) => b.message)).toContain(
       "lake: primary and secondary both write tables",

@@ -4,7 +4,9 @@ import { POOL_TAG_KEYS, type JobSpec, type PoolSpec } from "../config/workspaceS
 import {
   expandParameters,
   jobArgs,
+  jobClusterArgs,
   jobRunState,
+  landingJobArgs,
   poolArgs,
   policyFixedValues,
   poolMinIdle,
@@ -242,14 +244,20 @@ describe("role decisions", () => {
     });
   });
 
-  it("gives every job but a continuous one the fence check as the first task the others wait for", () => {
+  it("gives every job but a continuous one or one with a checkpoint the fence check as the first task the others wait for", () => {
+    const inline: string[] = [];
     for (const [key, job] of Object.entries(spec.jobs)) {
       const tasks = jobArgs(key, job, ctx("active")).tasks as any[];
-      if (job.continuous) {
+      if (job.continuous || job.checkpointLocation) {
+        inline.push(key);
         expect(
           tasks.map((t) => t.taskKey),
           key,
         ).toEqual(Object.keys(job.tasks));
+        for (const t of tasks)
+          expect(t.notebookTask.baseParameters, `${key}.${t.taskKey}`).toMatchObject(
+            FENCE_PARAMETERS,
+          );
         continue;
       }
       expect(tasks[0], key).toEqual(FENCE_CHECK_TASK);
@@ -261,13 +269,15 @@ describe("role decisions", () => {
         deps.get(k)!.includes("fence_check") || deps.get(k)!.some(reaches);
       for (const t of tasks.slice(1)) expect(reaches(t.taskKey), `${key}.${t.taskKey}`).toBe(true);
     }
+    // Their notebooks run the check themselves (%run: checked by the config).
+    expect(inline).toEqual(["orders-stream", "partner-files"]);
     // The same check on a passive site, whose jobs are paused anyway.
     expect(
       (jobArgs("weekly-kpis", spec.jobs["weekly-kpis"]!, ctx("passive")).tasks as any[])[0],
     ).toEqual(FENCE_CHECK_TASK);
   });
 
-  it("puts a streaming job's checkpoint in this site's replicated lake path, beside the fence parameters its %run check reads", () => {
+  it("gives a streaming job the folder of this site's own checkpoints, outside the replicated path, beside the fence parameters its %run check reads", () => {
     const a = jobArgs("orders-stream", spec.jobs["orders-stream"]!, ctx("active"));
     // Pausing alone leaves a continuous run going; controlRunState stops it (provider docs).
     expect(a.controlRunState).toBe(true);
@@ -279,13 +289,30 @@ describe("role decisions", () => {
     expect(a.tasks as any[]).toHaveLength(1);
     const task = (a.tasks as any[])[0];
     expect(task.dependsOns).toBeUndefined();
+    // The notebook appends <site>/epoch-<n> (paired_dr_fence.checkpoint_path): a promoted site
+    // starts a checkpoint of its own and re-reads the landing folder, merging on order_id.
     expect(task.notebookTask.baseParameters).toEqual({
       ...FENCE_PARAMETERS,
-      source_path: "abfss://lake@acmedataprilake.dfs.core.windows.net/landing/orders/",
+      source_path: "abfss://lake@acmedataprilake.dfs.core.windows.net/replicated/landing/orders/",
       target_table_path:
         "abfss://lake@acmedataprilake.dfs.core.windows.net/replicated/tables/sales/orders",
+      merge_keys: "order_id",
       checkpoint_location:
-        "abfss://lake@acmedataprilake.dfs.core.windows.net/replicated/_checkpoints/orders_stream",
+        "abfss://lake@acmedataprilake.dfs.core.windows.net/checkpoints/orders-stream",
+    });
+    const load = (
+      jobArgs("partner-files", spec.jobs["partner-files"]!, ctx("active")).tasks as any[]
+    )[0];
+    expect(load.notebookTask.baseParameters).toEqual({
+      ...FENCE_PARAMETERS,
+      landing_path:
+        "abfss://lake@acmedataprilake.dfs.core.windows.net/replicated/landing/partners/",
+      schema_file: `/Workspace${ROOT_FOLDER}/etl/schemas/orders.json`,
+      target_table_path:
+        "abfss://lake@acmedataprilake.dfs.core.windows.net/replicated/tables/sales/partner_orders",
+      merge_keys: "order_id",
+      checkpoint_location:
+        "abfss://lake@acmedataprilake.dfs.core.windows.net/checkpoints/partner-files",
     });
   });
 
@@ -348,6 +375,52 @@ describe("role decisions", () => {
       schedule: { ...active.schedule, pauseStatus: "PAUSED" },
     });
   });
+
+  it("copies a landing folder's files to the same folder in the peer's lake, every RPO minutes, only when active", () => {
+    const landing = spec.replication!.landing.orders!;
+    const active = landingJobArgs("orders", landing, spec.replication!, ctx("active")) as Record<
+      string,
+      any
+    >;
+    expect(active).toEqual({
+      name: "replicate-landing-orders",
+      description:
+        "Copies new files of the landing folder replicated/landing/orders to the peer site's lake every 15 minutes (its RPO).",
+      maxConcurrentRuns: 1,
+      schedule: {
+        quartzCronExpression: "0 0/15 * * * ?",
+        timezoneId: "UTC",
+        pauseStatus: "UNPAUSED",
+      },
+      jobClusters: [jobClusterArgs(spec.replication!.cluster, ctx("active"))],
+      runAs: { servicePrincipalName: RUN_AS },
+      tasks: [
+        {
+          taskKey: "copy_files",
+          jobClusterKey: "main",
+          notebookTask: {
+            notebookPath: `${ROOT_FOLDER}/replication/copy_files`,
+            source: "WORKSPACE",
+            baseParameters: {
+              landing: "orders",
+              source: "abfss://lake@acmedataprilake.dfs.core.windows.net/replicated/landing/orders",
+              target: "abfss://lake@acmedataseclake.dfs.core.windows.net/replicated/landing/orders",
+              ...FENCE_PARAMETERS,
+            },
+          },
+          timeoutSeconds: 900,
+          maxRetries: 1,
+        },
+      ],
+      emailNotifications: { onFailures: ["data-oncall@acmedata.example"] },
+      tags: { "replicated-landing": "orders" },
+    });
+    expect(landingJobArgs("orders", landing, spec.replication!, ctx("passive"))).toEqual({
+      ...active,
+      maxConcurrentRuns: 0,
+      schedule: { ...active.schedule, pauseStatus: "PAUSED" },
+    });
+  });
 });
 
 /** Pool minIdle, and per job: concurrency, mode and pause status, from a plan. */
@@ -378,6 +451,10 @@ const ACTIVE = {
     "replicate-sales-orders": "UNPAUSED/1",
     "replicate-sales-customers": "UNPAUSED/1",
     "replicate-finance-invoices": "UNPAUSED/1",
+    "replicate-sales-daily-sales": "UNPAUSED/1",
+    "replicate-sales-partner-orders": "UNPAUSED/1",
+    "replicate-landing-orders": "UNPAUSED/1",
+    "replicate-landing-partners": "UNPAUSED/1",
   },
 };
 const PASSIVE = {
@@ -407,12 +484,16 @@ describe("the Workspace in both stacks and both roles", () => {
         .filter((j) => String(j.inputs.name).startsWith("replicate-"))
         .map((j) => {
           const p = (j.inputs.tasks as any[])[0].notebookTask.baseParameters;
-          return `${p.table}: ${p.source.split("@")[1].split(".")[0]} -> ${p.target.split("@")[1].split(".")[0]}`;
+          return `${p.table ?? `landing ${p.landing}`}: ${p.source.split("@")[1].split(".")[0]} -> ${p.target.split("@")[1].split(".")[0]}`;
         });
     const primary = [
       "sales.orders: acmedataprilake -> acmedataseclake",
       "sales.customers: acmedataprilake -> acmedataseclake",
       "finance.invoices: acmedataprilake -> acmedataseclake",
+      "sales.daily_sales: acmedataprilake -> acmedataseclake",
+      "sales.partner_orders: acmedataprilake -> acmedataseclake",
+      "landing orders: acmedataprilake -> acmedataseclake",
+      "landing partners: acmedataprilake -> acmedataseclake",
     ];
     const secondary = primary.map((l) =>
       l.replace("acmedataprilake -> acmedataseclake", "acmedataseclake -> acmedataprilake"),
@@ -449,7 +530,7 @@ describe("the Workspace in both stacks and both roles", () => {
       // Active: every job waits for the record, which says active before any job starts.
       // Passive: the record waits for every job, which stands down before it says passive.
       const jobs = byType(plan.resources, JOB);
-      expect(jobs).toHaveLength(8);
+      expect(jobs).toHaveLength(12);
       if (plan.role === "active")
         for (const job of jobs) expect(job.dependencies).toContain(record.urn);
       else {
@@ -514,8 +595,9 @@ describe("the Workspace in both stacks and both roles", () => {
       "databricks:index/grants:Grants": 2,
       "databricks:index/group:Group": 3,
       "databricks:index/directory:Directory": 1,
-      // The repo's six, the deep clone and the fence check (workspace/fence/check.py).
-      "databricks:index/notebook:Notebook": 8,
+      // The repo's six, the merge sink the landing loads run, the deep clone, the landing copy
+      // and the fence check (workspace/fence/check.py).
+      "databricks:index/notebook:Notebook": 10,
       // The orders schema and the fence module (workspace/fence/paired_dr_fence.py).
       "databricks:index/workspaceFile:WorkspaceFile": 2,
       "databricks:index/secretScope:SecretScope": 2,
@@ -524,9 +606,10 @@ describe("the Workspace in both stacks and both roles", () => {
       "databricks:index/servicePrincipal:ServicePrincipal": 1,
       "databricks:index/instancePool:InstancePool": 2,
       "databricks:index/clusterPolicy:ClusterPolicy": 2,
-      "databricks:index/job:Job": 8,
-      // The spec's 11, and an owner for each of the 3 replication jobs.
-      "databricks:index/permissions:Permissions": 14,
+      // The spec's five; a deep clone for each of 5 tables and a copy for each of 2 landing folders.
+      "databricks:index/job:Job": 12,
+      // The spec's 11, and an owner for each of the 7 replication jobs.
+      "databricks:index/permissions:Permissions": 18,
     };
     for (const plan of Object.values(plans)) expect(counts(plan)).toEqual(expected);
   });
@@ -540,7 +623,7 @@ describe("the Workspace in both stacks and both roles", () => {
           [...POOL_TAG_KEYS].sort(),
         );
       const jobs = byType(plan.resources, "databricks:index/job:Job");
-      expect(jobs).toHaveLength(8);
+      expect(jobs).toHaveLength(12);
       for (const job of jobs) {
         const clusters = job.inputs.jobClusters as { newCluster: { customTags?: object } }[];
         const keys = [
@@ -806,7 +889,7 @@ describe("parity of the two stacks", () => {
       expect(left.role).toBe(right.role);
       const l = workspaceObjects(left);
       const r = workspaceObjects(right);
-      expect(Object.keys(l)).toHaveLength(54); // every databricks: resource of the count table above
+      expect(Object.keys(l)).toHaveLength(64); // every databricks: resource of the count table above
       expect(r).toEqual(l);
     }
   });
@@ -830,7 +913,7 @@ describe("parity of the two stacks", () => {
       ]);
       expect(names(after).filter((n) => !names(before).includes(n))).toEqual([]);
       expect(byType(after.resources, JOB).map((j) => j.inputs.name)).not.toContain("weekly-kpis");
-      expect(byType(after.resources, JOB)).toHaveLength(7);
+      expect(byType(after.resources, JOB)).toHaveLength(11);
     }
   });
 });
@@ -846,8 +929,8 @@ describe("a role flip for the Workspace", () => {
           resources: p.resources.filter((r) => r.urn.includes("paired-dr:components:Workspace")),
         });
         const d = diffPlans(inWorkspace(before), inWorkspace(after));
-        // The component, 14 Azure, the provider, 54 Databricks, and the 8 jobs' concurrency.
-        expect(inWorkspace(before).resources).toHaveLength(78);
+        // The component, 14 Azure, the provider, 64 Databricks, and the 12 jobs' concurrency.
+        expect(inWorkspace(before).resources).toHaveLength(92);
         expect([d.created, d.deleted, d.dangerous]).toEqual([[], [], []]);
         // The fence record says the new role: its text is ForceNew, so it is rewritten, and it
         // holds no data (test "writes the site's fence record").
@@ -857,8 +940,8 @@ describe("a role flip for the Workspace", () => {
         expect(new Set(d.updated.map((u) => u.resource.type))).toEqual(
           new Set([POOL, JOB, "pulumi-nodejs:dynamic:Resource"]),
         );
-        // 2 pools, 8 jobs, and each job's concurrency after it.
-        expect(d.updated).toHaveLength(18);
+        // 2 pools, 12 jobs, and each job's concurrency after it.
+        expect(d.updated).toHaveLength(26);
         const paths = new Set(d.updated.flatMap((u) => u.changes.map((c) => c.path)));
         expect(paths).toEqual(
           new Set([

@@ -36,24 +36,179 @@ const CASES: [string, (w: Record<string, any>) => void, string[]][] = [
     ],
   ],
   [
-    "a checkpoint outside the replicated lake path",
-    (w) => (w.jobs["orders-stream"].checkpointLocation = "scratch/checkpoints/orders"),
+    // Issue 12: a deep clone copies Delta tables, not checkpoint folders; each site keeps its own.
+    "a checkpoint under the replicated lake path, where nothing replicates it",
+    (w) => (w.jobs["orders-stream"].checkpointLocation = "replicated/_checkpoints/orders_stream"),
     [
-      `paired-dr:workspace.jobs.orders-stream.checkpointLocation: a streaming checkpoint must be under the replicated lake path "replicated/", or it is lost with this region (given: "scratch/checkpoints/orders")`,
+      `paired-dr:workspace.jobs.orders-stream.checkpointLocation: a checkpoint is never replicated (a deep clone copies Delta tables, not checkpoint folders) and each site's stream keeps its own; use a folder outside the replicated lake path "replicated/", e.g. "checkpoints/orders-stream" (given: "replicated/_checkpoints/orders_stream")`,
     ],
   ],
   [
     "a checkpoint escaping the lake path with ..",
-    (w) => (w.jobs["orders-stream"].checkpointLocation = "replicated/../scratch"),
+    (w) => (w.jobs["orders-stream"].checkpointLocation = "checkpoints/../replicated"),
     [
-      `paired-dr:workspace.jobs.orders-stream.checkpointLocation: malformed lake path; allowed: a relative path inside the lake container (lowercase letters, digits, '_', '-', '.', '/'; no '..') (given: "replicated/../scratch")`,
+      `paired-dr:workspace.jobs.orders-stream.checkpointLocation: malformed lake path; allowed: a relative path inside the lake container (lowercase letters, digits, '_', '-', '.', '/'; no '..') (given: "checkpoints/../replicated")`,
     ],
   ],
   [
     "a continuous job without a checkpoint",
     (w) => delete w.jobs["orders-stream"].checkpointLocation,
     [
-      `paired-dr:workspace.jobs.orders-stream.checkpointLocation: a continuous (streaming) job needs a checkpointLocation under the replicated lake path (given: nothing)`,
+      `paired-dr:workspace.jobs.orders-stream.checkpointLocation: a continuous (streaming) job needs a checkpointLocation: a lake folder outside the replicated path (given: nothing)`,
+    ],
+  ],
+  [
+    // Seed 000: every data class the platform needs after a failover is replicated on its RPO.
+    "a job that writes a table that is neither replicated nor scratch",
+    (w) => delete w.scratchTables,
+    [
+      `paired-dr:workspace.jobs.nightly-sales.tasks.publish.parameters.mart_path: names no declared lake location: a table (replication.tables, scratchTables) or a folder under replication.landing; after a failover nobody would know whether the other site has it; allowed: ${[
+        "lake:replicated/tables/sales/orders",
+        "lake:replicated/tables/sales/customers",
+        "lake:replicated/tables/finance/invoices",
+        "lake:replicated/tables/sales/daily_sales",
+        "lake:replicated/tables/sales/partner_orders",
+        "lake:replicated/landing/orders/...",
+        "lake:replicated/landing/partners/...",
+      ]
+        .map((l) => JSON.stringify(l))
+        .join(" | ")} (given: "lake:marts/sales_daily")`,
+      `paired-dr:workspace.jobs.nightly-sales.writes: job nightly-sales writes marts.sales_daily, which is neither replicated (replication.tables) nor marked rebuildable scratch (scratchTables): a failover would lose it; replicate it, or mark it scratch if nightly-sales rebuilds it from replicated data (given: "marts.sales_daily")`,
+    ],
+  ],
+  [
+    "a written table that is no longer replicated",
+    (w) => delete w.replication.tables["sales.daily_sales"],
+    [
+      `paired-dr:workspace.jobs.nightly-sales.tasks.aggregate.parameters.sales_path: names no declared lake location: a table (replication.tables, scratchTables) or a folder under replication.landing; after a failover nobody would know whether the other site has it; allowed: ${[
+        "lake:replicated/tables/sales/orders",
+        "lake:replicated/tables/sales/customers",
+        "lake:replicated/tables/finance/invoices",
+        "lake:replicated/tables/sales/partner_orders",
+        "lake:marts/sales_daily",
+        "lake:replicated/landing/orders/...",
+        "lake:replicated/landing/partners/...",
+      ]
+        .map((l) => JSON.stringify(l))
+        .join(" | ")} (given: "lake:replicated/tables/sales/daily_sales")`,
+      `paired-dr:workspace.jobs.nightly-sales.tasks.publish.parameters.sales_path: names no declared lake location: a table (replication.tables, scratchTables) or a folder under replication.landing; after a failover nobody would know whether the other site has it; allowed: ${[
+        "lake:replicated/tables/sales/orders",
+        "lake:replicated/tables/sales/customers",
+        "lake:replicated/tables/finance/invoices",
+        "lake:replicated/tables/sales/partner_orders",
+        "lake:marts/sales_daily",
+        "lake:replicated/landing/orders/...",
+        "lake:replicated/landing/partners/...",
+      ]
+        .map((l) => JSON.stringify(l))
+        .join(" | ")} (given: "lake:replicated/tables/sales/daily_sales")`,
+      `paired-dr:workspace.jobs.nightly-sales.writes: job nightly-sales writes sales.daily_sales, which is neither replicated (replication.tables) nor marked rebuildable scratch (scratchTables): a failover would lose it; replicate it, or mark it scratch if nightly-sales rebuilds it from replicated data (given: "sales.daily_sales")`,
+      `paired-dr:workspace.jobs.weekly-kpis.tasks.report.parameters.sales_path: names no declared lake location: a table (replication.tables, scratchTables) or a folder under replication.landing; after a failover nobody would know whether the other site has it; allowed: ${[
+        "lake:replicated/tables/sales/orders",
+        "lake:replicated/tables/sales/customers",
+        "lake:replicated/tables/finance/invoices",
+        "lake:replicated/tables/sales/partner_orders",
+        "lake:marts/sales_daily",
+        "lake:replicated/landing/orders/...",
+        "lake:replicated/landing/partners/...",
+      ]
+        .map((l) => JSON.stringify(l))
+        .join(" | ")} (given: "lake:replicated/tables/sales/daily_sales")`,
+    ],
+  ],
+  [
+    "a declared write the job's tasks are not given",
+    (w) => (w.jobs["weekly-kpis"].writes = ["sales.orders"]),
+    [
+      `paired-dr:workspace.jobs.weekly-kpis.writes: job weekly-kpis says it writes sales.orders, but none of its tasks is given lake:replicated/tables/sales/orders (given: "sales.orders")`,
+    ],
+  ],
+  [
+    "a scratch table no job rebuilds",
+    (w) => (w.scratchTables["marts.old_kpis"] = { path: "marts/old_kpis" }),
+    [
+      `paired-dr:workspace.scratchTables.marts.old_kpis: no job writes marts.old_kpis (jobs.<job>.writes), so nothing rebuilds it after a failover; replicate it, or name the job that rebuilds it (given: "marts.old_kpis")`,
+    ],
+  ],
+  [
+    "a scratch table under the replicated path",
+    (w) => {
+      w.scratchTables["marts.sales_daily"].path = "replicated/marts/sales_daily";
+      w.jobs["nightly-sales"].tasks.publish.parameters.mart_path =
+        "lake:replicated/marts/sales_daily";
+    },
+    [
+      `paired-dr:workspace.scratchTables.marts.sales_daily.path: a scratch table is not replicated: keep it outside the replicated lake path "replicated/", which holds what is copied to the peer (given: "replicated/marts/sales_daily")`,
+    ],
+  ],
+  [
+    "a table both replicated and scratch, at another table's path",
+    (w) => (w.scratchTables["sales.orders"] = { path: "replicated/tables/sales/customers" }),
+    [
+      `paired-dr:workspace.scratchTables.sales.orders: sales.orders is in replication.tables too: a table is replicated or scratch, not both (given: "sales.orders")`,
+      `paired-dr:workspace.scratchTables.sales.orders.path: sales.customers is at the same lake path; each table has its own (given: "replicated/tables/sales/customers")`,
+      `paired-dr:workspace.scratchTables.sales.orders.path: a scratch table is not replicated: keep it outside the replicated lake path "replicated/", which holds what is copied to the peer (given: "replicated/tables/sales/customers")`,
+    ],
+  ],
+  [
+    "two tables whose replication jobs would have one name",
+    (w) =>
+      (w.replication.tables["sales_x.y"] = { path: "replicated/tables/x", rpoMinutes: 60 }) &&
+      (w.replication.tables["sales.x_y"] = { path: "replicated/tables/y", rpoMinutes: 60 }),
+    [
+      `paired-dr:workspace.replication.tables.sales.x_y: its replication job would be named "replicate-sales-x-y", like sales_x.y's; rename one (given: "replicate-sales-x-y")`,
+    ],
+  ],
+  [
+    // Issue 12: the landing data a promoted site's loads read must exist on both sides.
+    "a file-arrival trigger on a folder that is not copied to the peer",
+    (w) => (w.jobs["partner-files"].trigger.fileArrival.path = "replicated/drops/partners/"),
+    [
+      `paired-dr:workspace.jobs.partner-files.trigger.fileArrival.path: a file-arrival trigger watches a landing folder copied to the peer (replication.landing), or a promoted site has nothing to load; allowed: "replicated/landing/orders/..." | "replicated/landing/partners/..." (given: "replicated/drops/partners/")`,
+    ],
+  ],
+  [
+    "a stream reading a landing folder that is not copied to the peer",
+    (w) => delete w.replication.landing.orders,
+    [
+      `paired-dr:workspace.jobs.orders-stream.tasks.ingest.parameters.source_path: names no declared lake location: a table (replication.tables, scratchTables) or a folder under replication.landing; after a failover nobody would know whether the other site has it; allowed: ${[
+        "lake:replicated/tables/sales/orders",
+        "lake:replicated/tables/sales/customers",
+        "lake:replicated/tables/finance/invoices",
+        "lake:replicated/tables/sales/daily_sales",
+        "lake:replicated/tables/sales/partner_orders",
+        "lake:marts/sales_daily",
+        "lake:replicated/landing/partners/...",
+      ]
+        .map((l) => JSON.stringify(l))
+        .join(" | ")} (given: "lake:replicated/landing/orders/")`,
+    ],
+  ],
+  [
+    "a landing folder outside the replicated path",
+    (w) => (w.replication.landing.partners.path = "landing/partners"),
+    [
+      `paired-dr:workspace.replication.landing.partners.path: a landing folder must be under the replicated lake path "replicated/", or it is lost with this region (given: "landing/partners")`,
+      `paired-dr:workspace.jobs.partner-files.trigger.fileArrival.path: a file-arrival trigger watches a landing folder copied to the peer (replication.landing), or a promoted site has nothing to load; allowed: "replicated/landing/orders/..." | "landing/partners/..." (given: "replicated/landing/partners/")`,
+      `paired-dr:workspace.jobs.partner-files.tasks.load.parameters.landing_path: names no declared lake location: a table (replication.tables, scratchTables) or a folder under replication.landing; after a failover nobody would know whether the other site has it; allowed: ${[
+        "lake:replicated/tables/sales/orders",
+        "lake:replicated/tables/sales/customers",
+        "lake:replicated/tables/finance/invoices",
+        "lake:replicated/tables/sales/daily_sales",
+        "lake:replicated/tables/sales/partner_orders",
+        "lake:marts/sales_daily",
+        "lake:replicated/landing/orders/...",
+        "lake:landing/partners/...",
+      ]
+        .map((l) => JSON.stringify(l))
+        .join(" | ")} (given: "lake:replicated/landing/partners/")`,
+    ],
+  ],
+  [
+    "a job with a checkpoint on a notebook that does not run the fence check",
+    (w) => (w.jobs["partner-files"].tasks.load.notebook = "etl/publish_marts"),
+    [
+      `paired-dr:workspace.jobs.partner-files.tasks.load.notebook: a job's checkpoint is kept per fence epoch, which its notebooks read from the fence check, so workspace/etl/publish_marts.py must run the fence check itself before it writes: add a cell "%run ../fence/check" (given: "etl/publish_marts")`,
     ],
   ],
   [
@@ -192,10 +347,11 @@ const CASES: [string, (w: Record<string, any>) => void, string[]][] = [
     ],
   ],
   [
+    // A table no job names: moving one a job names also makes its parameters undeclared.
     "a replicated table outside the replicated path",
-    (w) => (w.replication.tables["sales.orders"].path = "tables/sales/orders"),
+    (w) => (w.replication.tables["finance.invoices"].path = "tables/finance/invoices"),
     [
-      `paired-dr:workspace.replication.tables.sales.orders.path: a replicated table must be under the replicated lake path "replicated/", or it is lost with this region (given: "tables/sales/orders")`,
+      `paired-dr:workspace.replication.tables.finance.invoices.path: a replicated table must be under the replicated lake path "replicated/", or it is lost with this region (given: "tables/finance/invoices")`,
     ],
   ],
   [
@@ -270,7 +426,7 @@ describe("the workspace spec", () => {
   });
 
   it("reads the notebooks a notebook runs inline (%run), resolved against its folder", () => {
-    expect(REPO.notebooks["etl/ingest_orders"]!.runs).toEqual(["fence/check"]);
+    expect(REPO.notebooks["etl/ingest_orders"]!.runs).toEqual(["fence/check", "etl/merge_sink"]);
     expect(
       notebookRuns(
         "etl/x",
@@ -292,7 +448,23 @@ describe("the workspace spec", () => {
       "sales.orders",
       "sales.customers",
       "finance.invoices",
+      "sales.daily_sales",
+      "sales.partner_orders",
     ]);
+    expect(workspace.replication!.landing).toEqual({
+      orders: { path: "replicated/landing/orders", rpoMinutes: 15 },
+      partners: { path: "replicated/landing/partners", rpoMinutes: 15 },
+    });
+    expect(workspace.scratchTables).toEqual({ "marts.sales_daily": { path: "marts/sales_daily" } });
+    expect(
+      Object.fromEntries(Object.entries(workspace.jobs).map(([k, j]) => [k, j.writes])),
+    ).toEqual({
+      "orders-stream": ["sales.orders"],
+      "nightly-sales": ["sales.daily_sales", "marts.sales_daily"],
+      "backfill-orders": ["sales.orders"],
+      "partner-files": ["sales.partner_orders"],
+      "weekly-kpis": [],
+    });
   });
 
   it.each(CASES)("rejects %s", (_name, mutate, expected) => {

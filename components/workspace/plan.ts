@@ -5,7 +5,10 @@ import { cronEvery } from "../../config/cron";
 import {
   FENCE_CHECK_TASK,
   FENCE_NOTEBOOK,
+  LAKE_PARAMETER,
   WORKSPACE_PARAMETER,
+  landingJobName,
+  replicationJobName,
 } from "../../config/workspaceSchema";
 import type {
   JobClusterSpec,
@@ -175,7 +178,6 @@ export function expandParameters(
     ]),
   );
 }
-export const LAKE_PARAMETER = "lake:";
 export const FENCE_CHECK_TIMEOUT_SECONDS = 600;
 
 /**
@@ -211,9 +213,10 @@ export function jobArgs(key: string, job: JobSpec, ctx: JobContext): JobArgs {
   const fence = fenceParameters(ctx);
   // A continuous job cannot have task dependencies (Databricks docs, jobs/continuous): its
   // notebooks run the fence notebook themselves (%run, checked in config/workspaceSchema.ts),
-  // with the fence parameters beside their own. Any other job runs it as a first task that
-  // every other task waits for (run_if defaults to ALL_SUCCESS).
-  const inline = job.continuous !== undefined;
+  // with the fence parameters beside their own. So do the notebooks of a job with a checkpoint,
+  // which is kept per fence epoch. Any other job runs it as a first task that every other task
+  // waits for (run_if defaults to ALL_SUCCESS).
+  const inline = job.continuous !== undefined || job.checkpointLocation !== undefined;
   const declared: JobTask[] = Object.entries(job.tasks).map(([taskKey, task]) => {
     const dependsOn = task.dependsOn.length || inline ? task.dependsOn : [FENCE_CHECK_TASK];
     return {
@@ -283,9 +286,6 @@ function failureNotifications(emails: readonly string[]): Partial<JobArgs> {
   return emails.length ? { emailNotifications: { onFailures: [...emails] } } : {};
 }
 
-/** "sales.orders" -> "sales-orders": the table's part of its replication job's name. */
-export const tableSlug = (table: string) => table.replace(/[._]/g, "-");
-
 /**
  * The Delta deep clone of one table (seed 000, "data replication"). Each site clones its own lake
  * to its peer's, on the schedule of the table's RPO; only the active site's job runs, so a
@@ -297,13 +297,68 @@ export function replicationJobArgs(
   replication: ReplicationSpec,
   ctx: JobContext,
 ): JobArgs {
+  return copyJobArgs(
+    {
+      name: replicationJobName(table),
+      description: `Delta deep clone of ${table} to the peer site's lake every ${spec.rpoMinutes} minutes (its RPO).`,
+      notebook: replication.notebook,
+      taskKey: "deep_clone",
+      parameters: { table },
+      tags: { "replicated-table": table },
+    },
+    spec,
+    replication,
+    ctx,
+  );
+}
+
+/**
+ * The copy of one landing folder's files to the same folder in the peer's lake, on the schedule
+ * of its RPO: the raw files a promoted site's streams and loads read (issue 12). Only the active
+ * site's job runs, like a deep clone.
+ */
+export function landingJobArgs(
+  key: string,
+  spec: ReplicationSpec["landing"][string],
+  replication: ReplicationSpec,
+  ctx: JobContext,
+): JobArgs {
+  return copyJobArgs(
+    {
+      name: landingJobName(key),
+      description: `Copies new files of the landing folder ${spec.path} to the peer site's lake every ${spec.rpoMinutes} minutes (its RPO).`,
+      notebook: replication.landingNotebook,
+      taskKey: "copy_files",
+      parameters: { landing: key },
+      tags: { "replicated-landing": key },
+    },
+    spec,
+    replication,
+    ctx,
+  );
+}
+
+/** A job that copies one lake path to the same path in the peer's lake every RPO minutes. */
+function copyJobArgs(
+  job: {
+    name: string;
+    description: string;
+    notebook: string;
+    taskKey: string;
+    parameters: Record<string, string>;
+    tags: Record<string, string>;
+  },
+  spec: { readonly path: string; readonly rpoMinutes: number },
+  replication: ReplicationSpec,
+  ctx: JobContext,
+): JobArgs {
   const state = jobRunState(
     { maxConcurrentRuns: 1, pauseStatus: "UNPAUSED" },
     ctx.peerLakeReady ? ctx.role : "passive",
   );
   return {
-    name: `replicate-${tableSlug(table)}`,
-    description: `Delta deep clone of ${table} to the peer site's lake every ${spec.rpoMinutes} minutes (its RPO).`,
+    name: job.name,
+    description: job.description,
     maxConcurrentRuns: state.maxConcurrentRuns,
     schedule: {
       quartzCronExpression: cronEvery(spec.rpoMinutes),
@@ -314,14 +369,14 @@ export function replicationJobArgs(
     runAs: { servicePrincipalName: ctx.runAs },
     tasks: [
       {
-        taskKey: "deep_clone",
+        taskKey: job.taskKey,
         jobClusterKey: JOB_CLUSTER_KEY,
         notebookTask: {
-          notebookPath: `${ctx.workspaceRoot}/${replication.notebook}`,
+          notebookPath: `${ctx.workspaceRoot}/${job.notebook}`,
           source: "WORKSPACE",
           // The notebook checks both fences itself, right before it writes (fencing, issue 10).
           baseParameters: {
-            table,
+            ...job.parameters,
             source: lakeUrl(ctx.lake.account, ctx.lake.container, spec.path),
             target: lakeUrl(ctx.lake.peerAccount, ctx.lake.container, spec.path),
             ...fenceParameters(ctx),
@@ -333,7 +388,7 @@ export function replicationJobArgs(
     ],
     ...failureNotifications(ctx.emailOnFailure),
     // Job tags reach the job's clusters too: none of the pool's keys (POOL_TAG_KEYS).
-    tags: { "replicated-table": table },
+    tags: job.tags,
   };
 }
 

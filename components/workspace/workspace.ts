@@ -19,8 +19,8 @@ import {
   jobSettingsDigest,
   poolArgs,
   policyFixedValues,
+  landingJobArgs,
   replicationJobArgs,
-  tableSlug,
   type JobContext,
 } from "./plan";
 import { JobConcurrency, type DatabricksAuthType } from "./jobConcurrency";
@@ -514,19 +514,20 @@ export class Workspace extends pulumi.ComponentResource {
       );
     }
     if (spec.replication) {
-      for (const [table, t] of Object.entries(spec.replication.tables)) {
-        // A deep clone writes the peer's lake through the location on it.
-        const created = job(
-          `${name}-replicate-${tableSlug(table)}`,
-          replicationJobArgs(table, t, spec.replication, ctx),
-          { ...jobOpts, dependsOn: [...jobOpts.dependsOn, ...lakeAccess.peer] },
-        );
-        permissions(
-          `${name}-perm-replicate-${tableSlug(table)}`,
-          { jobId: created.id },
-          {},
-          "IS_OWNER",
-        );
+      // A copy writes the peer's lake through the location on it.
+      const copyOpts = { ...jobOpts, dependsOn: [...jobOpts.dependsOn, ...lakeAccess.peer] };
+      const copies = [
+        ...Object.entries(spec.replication.tables).map(([table, t]) =>
+          replicationJobArgs(table, t, spec.replication!, ctx),
+        ),
+        ...Object.entries(spec.replication.landing).map(([key, l]) =>
+          landingJobArgs(key, l, spec.replication!, ctx),
+        ),
+      ];
+      for (const settings of copies) {
+        const jobName = settings.name as string;
+        const created = job(`${name}-${jobName}`, settings, copyOpts);
+        permissions(`${name}-perm-${jobName}`, { jobId: created.id }, {}, "IS_OWNER");
       }
     }
     if (!fenceBeforeJobs)

@@ -122,20 +122,97 @@ class LostWritesTest(unittest.TestCase):
     def test_no_table(self):
         self.assertEqual(fence.last_known_version({"targetVersion": 40}, {"sourceVersion": 3}, None), 40)
 
-    def test_clone_record_and_paths(self):
+    def test_paths(self):
+        self.assertEqual(fence.table_slug("sales.daily_sales"), "sales-daily-sales")
+        self.assertEqual(fence.ledger_path("sales-orders"), "_paired-dr/replication/sales-orders.json")
+        self.assertEqual(fence.preserved_path("sales-orders", 12), "_paired-dr/preserved/sales-orders/version-12")
+
+
+class LedgerTest(unittest.TestCase):
+    ARGS = ("sales.orders", "primary", 3, "abfss://s/t", "abfss://p/t", "2026-11-22T08:00:00+00:00")
+    CLONE = {"sourceVersion": 10, "targetVersion": 41, "clonedAt": "2026-11-22 08:00:07"}
+
+    def test_a_clone(self):
         self.assertEqual(
-            json.loads(fence.clone_record("sales.orders", "primary", 1, 10, "abfss://t", 41)),
+            json.loads(fence.ledger_entry(None, *self.ARGS, fence.CLONED, self.CLONE)),
             {
-                "table": "sales.orders",
+                "name": "sales.orders",
                 "site": "primary",
-                "epoch": 1,
+                "epoch": 3,
+                "source": "abfss://s/t",
+                "target": "abfss://p/t",
+                "status": "cloned",
+                "checkedAt": "2026-11-22T08:00:00+00:00",
                 "sourceVersion": 10,
-                "target": "abfss://t",
                 "targetVersion": 41,
+                "clonedAt": "2026-11-22 08:00:07",
             },
         )
-        self.assertEqual(fence.table_slug("sales.daily_sales"), "sales-daily-sales")
-        self.assertEqual(fence.preserved_path("sales-orders", 12), "_paired-dr/preserved/sales-orders/version-12")
+
+    def test_a_failed_run_keeps_the_last_clone(self):
+        # The next overwrite's list of lost writes reads targetVersion: a run that found no
+        # source must not erase it.
+        before = json.loads(fence.ledger_entry(None, *self.ARGS, fence.CLONED, self.CLONE))
+        after = json.loads(fence.ledger_entry(before, *self.ARGS[:5], "2026-11-22T09:00:00+00:00", fence.SOURCE_MISSING))
+        self.assertEqual((after["status"], after["checkedAt"]), ("source-missing", "2026-11-22T09:00:00+00:00"))
+        self.assertEqual({k: after[k] for k in self.CLONE}, self.CLONE)
+        self.assertEqual(fence.last_known_version(after, None, 41), 41)
+
+    def test_the_first_run_without_a_source_records_no_versions(self):
+        entry = json.loads(fence.ledger_entry(None, *self.ARGS, fence.SOURCE_MISSING))
+        self.assertNotIn("targetVersion", entry)
+        self.assertEqual(fence.last_known_version(entry, None, None), -1)
+
+
+class ClonedVersionsTest(unittest.TestCase):
+    # DESCRIBE HISTORY's row for a clone: operationParameters values are JSON-encoded
+    # (delta-io/delta DeltaOperations.scala, Clone and jsonEncodedValues).
+    ROW = {
+        "version": 41,
+        "timestamp": "2026-11-22 08:00:07",
+        "operation": "CLONE",
+        "operationParameters": {"source": '"delta.`abfss://lake@pri.dfs.core.windows.net/t`"', "sourceVersion": "10", "isShallow": "false"},
+    }
+
+    def test_the_versions_come_from_the_targets_clone_commit(self):
+        self.assertEqual(fence.cloned_versions(self.ROW), (10, 41, "2026-11-22 08:00:07"))
+
+    def test_another_commit_on_top_is_refused(self):
+        with self.assertRaisesRegex(ValueError, r"newest commit \(version 42\) is MERGE, not this run's CLONE"):
+            fence.cloned_versions({**self.ROW, "version": 42, "operation": "MERGE"})
+
+    def test_a_clone_without_a_source_version_is_refused(self):
+        for bad in ({}, {"sourceVersion": "true"}, {"sourceVersion": '"10"'}):
+            with self.subTest(bad), self.assertRaises(ValueError):
+                fence.cloned_versions({**self.ROW, "operationParameters": bad})
+
+
+class LandingTest(unittest.TestCase):
+    def test_only_new_or_changed_files_are_copied(self):
+        source = {"2026/11/22/a.json": 10, "2026/11/22/b.json": 20, "c.json": 5}
+        target = {"2026/11/22/a.json": 10, "c.json": 4, "only-there.json": 1}
+        self.assertEqual(fence.files_to_copy(source, target), ["2026/11/22/b.json", "c.json"])
+        self.assertEqual(fence.files_to_copy(source, source), [])
+
+    def test_relative_paths(self):
+        folder = "abfss://lake@pri.dfs.core.windows.net/replicated/landing/orders"
+        self.assertEqual(fence.relative_path(folder + "/", folder + "/2026/a.json"), "2026/a.json")
+        with self.assertRaises(ValueError):
+            fence.relative_path(folder, "abfss://lake@pri.dfs.core.windows.net/replicated/landing/orders-old/a.json")
+
+    def test_a_checkpoint_per_site_and_epoch(self):
+        self.assertEqual(
+            fence.checkpoint_path("abfss://lake@sec.dfs.core.windows.net/checkpoints/orders-stream/", "secondary", 2),
+            "abfss://lake@sec.dfs.core.windows.net/checkpoints/orders-stream/secondary/epoch-2",
+        )
+
+    def test_merge_keys(self):
+        self.assertEqual(fence.merge_keys(" tenant_id, order_id ,"), ["tenant_id", "order_id"])
+        self.assertEqual(fence.merge_condition(["tenant_id", "order_id"]), "t.`tenant_id` = s.`tenant_id` AND t.`order_id` = s.`order_id`")
+        with self.assertRaises(ValueError):
+            fence.merge_keys("order_id; DROP TABLE x")
+        with self.assertRaises(ValueError):
+            fence.merge_condition([])
 
 
 class NotebooksTest(unittest.TestCase):
@@ -143,7 +220,7 @@ class NotebooksTest(unittest.TestCase):
         # Notebooks in source format are Python files; their %run cells are comments.
         root = os.path.join(HERE, "..", "..", "workspace")
         files = [os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs if f.endswith(".py")]
-        self.assertEqual(len(files), 7)
+        self.assertEqual(len(files), 9)
         for path in files:
             with self.subTest(path), open(path) as f:
                 compile(f.read(), path, "exec")

@@ -46,8 +46,8 @@ export function oneWriter(p: Platform): Breach[] {
 }
 
 /**
- * No replication writes into a site that holds newer data: a deep clone into an active site's
- * lake, or a restore into an active site's metastore, overwrites what that site wrote.
+ * No replication writes into a site that holds newer data: a deep clone or a landing copy into an
+ * active site's lake, or a restore into an active site's metastore, overwrites what that site wrote.
  */
 export function noStaleOverwrite(p: Platform): Breach[] {
   const out: Breach[] = [];
@@ -55,7 +55,7 @@ export function noStaleOverwrite(p: Platform): Breach[] {
     if (c.target && deployedRole(p.stacks[c.target].deployed) === "active")
       out.push({
         scope: "lake",
-        message: `lake: ${c.site}'s ${c.job} deep-clones into ${c.target}'s lake (${c.account}), which is active`,
+        message: `lake: ${c.site}'s ${c.job} ${c.table ? "deep-clones" : "copies landing files"} into ${c.target}'s lake (${c.account}), which is active`,
       });
   }
   for (const site of SITES) {

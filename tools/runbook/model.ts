@@ -62,7 +62,10 @@ export interface JobModel {
   readonly runnable: boolean;
   /** The storage accounts it writes: its own lake, or for a deep clone the target's. */
   readonly writes: readonly string[];
-  /** A Delta deep clone (CREATE OR REPLACE ... DEEP CLONE) into another site's lake. */
+  /**
+   * A copy into another site's lake: a Delta deep clone (CREATE OR REPLACE ... DEEP CLONE) of a
+   * table, or a landing folder's files.
+   */
   readonly replication: boolean;
   /** It reads both fences before it writes: its tasks carry the fence parameters. */
   readonly fenced: boolean;
@@ -445,18 +448,28 @@ export function writers(p: Platform): Writers {
   return w;
 }
 
-/** The deep clones that run now, each with the site it writes into. */
-export function runningClones(
-  p: Platform,
-): { site: Site; job: string; target: Site | undefined; account: string }[] {
+/** The copies into the peer's lake that run now (deep clones name their table), by target. */
+export function runningClones(p: Platform): {
+  site: Site;
+  job: string;
+  table?: string;
+  target: Site | undefined;
+  account: string;
+}[] {
   const owner = new Map<string, Site>();
   for (const site of SITES)
     for (const a of lakeModel(p.stacks[site].deployed).accounts) owner.set(a, site);
-  const out: { site: Site; job: string; target: Site | undefined; account: string }[] = [];
+  const out: ReturnType<typeof runningClones> = [];
   for (const site of SITES) {
     for (const j of writingJobs(p, site).filter((x) => x.replication))
       for (const account of j.writes)
-        out.push({ site, job: j.name, target: owner.get(account), account });
+        out.push({
+          site,
+          job: j.name,
+          ...(j.table && { table: j.table }),
+          target: owner.get(account),
+          account,
+        });
   }
   return out;
 }

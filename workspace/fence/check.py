@@ -23,12 +23,16 @@ import paired_dr_fence
 
 # COMMAND ----------
 
+_own = paired_dr_fence.read_fence(lambda p: dbutils.fs.head(p, 65536), paired_dr_fence.lake_path(_lake, paired_dr_fence.FENCE_PATH), 120)
 _verdict = paired_dr_fence.check(
     paired_dr_fence.BUSINESS,
     _site,
-    paired_dr_fence.read_fence(lambda p: dbutils.fs.head(p, 65536), paired_dr_fence.lake_path(_lake, paired_dr_fence.FENCE_PATH), 120),
+    _own,
     paired_dr_fence.read_fence(lambda p: dbutils.fs.head(p, 65536), paired_dr_fence.lake_path(_peer_lake, paired_dr_fence.FENCE_PATH), 120),
 )
 if not _verdict.allowed:
     raise RuntimeError(f"fenced, nothing written: {_verdict.reason}")
 print(f"fence: {_verdict.reason}")
+# For a notebook that runs this one (%run): this site and the epoch it is active at, which names
+# its stream's checkpoint (paired_dr_fence.checkpoint_path).
+paired_dr_site, paired_dr_epoch = _site, _own.epoch

@@ -14,7 +14,8 @@ import json
 from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
 
 FENCE_PATH = "_paired-dr/fence.json"
-CLONED_DIR = "_paired-dr/cloned"
+# Each copy's ledger, in the lake it writes into: one JSON per table or landing folder.
+LEDGER_DIR = "_paired-dr/replication"
 PRESERVED_DIR = "_paired-dr/preserved"
 
 MISSING = "missing"
@@ -137,9 +138,10 @@ def check(purpose, site, own, target):
 def last_known_version(own_clone, peer_clone, target_latest):
     """The newest version of the peer's table that is accounted for; later commits would be lost.
 
-    `own_clone` is this site's record of its last clone into the peer's table (its
-    "targetVersion" is the version that clone committed there); `peer_clone` is the peer's record
-    of its last clone out of that table (its "sourceVersion"). Either may be None. A commit after
+    `own_clone` is the ledger of this site's clones into the peer's table, in the peer's lake (its
+    "targetVersion" is the version the last clone committed there); `peer_clone` is the ledger of
+    the peer's clones out of that table, in this site's lake (its "sourceVersion"). Either may be
+    None. A commit after
     both is one the peer made that never reached this site: the overwrite would hide it. When the
     table's versions are below what the records say, it was recreated, and nothing is accounted
     for.
@@ -158,19 +160,105 @@ def preserved_path(slug, version):
     return f"{PRESERVED_DIR}/{slug}/version-{version}"
 
 
-def clone_record(table, site, epoch, source_version, target, target_version):
-    """What a replication job writes to its own lake after cloning `table` at `source_version`."""
-    return json.dumps(
-        {
-            "table": table,
-            "site": site,
-            "epoch": epoch,
-            "sourceVersion": source_version,
-            "target": target,
-            "targetVersion": target_version,
-        },
-        sort_keys=True,
-    )
+def ledger_path(slug):
+    """Where a copy's ledger lives in the lake it copies into."""
+    return f"{LEDGER_DIR}/{slug}.json"
+
+
+# What a run found; a failed run keeps the last success's fields.
+LAST_SUCCESS_KEYS = ("sourceVersion", "targetVersion", "clonedAt", "copiedAt", "files", "copiedFiles")
+CLONED = "cloned"
+COPIED = "copied"
+SOURCE_MISSING = "source-missing"
+
+
+def ledger_entry(previous, name, site, epoch, source, target, checked_at, status, result=None):
+    """A copy's ledger after one run: what it found (`status`, `checked_at`) and its last success.
+
+    The ledger lives in the target lake, where the site that reads it after a failover finds it
+    without a cluster. `result` holds what this run copied (for a table: sourceVersion,
+    targetVersion and clonedAt, read from the target's history); a run that copied nothing
+    keeps the last success from `previous`, so a failing copy never hides the version that
+    last reached the target.
+    """
+    last = {k: v for k, v in (previous or {}).items() if k in LAST_SUCCESS_KEYS}
+    entry = {
+        "name": name,
+        "site": site,
+        "epoch": epoch,
+        "source": source,
+        "target": target,
+        "status": status,
+        "checkedAt": checked_at,
+        **(result if result is not None else last),
+    }
+    return json.dumps(entry, sort_keys=True)
+
+
+def cloned_versions(history_row):
+    """(sourceVersion, targetVersion, clonedAt) of the clone that made the target's newest commit.
+
+    `history_row` is DESCRIBE HISTORY's newest row of the target, as a dict. Delta records a
+    clone as operation CLONE with its parameters JSON-encoded, sourceVersion among them
+    (delta-io/delta, spark/src/main/scala/org/apache/spark/sql/delta/DeltaOperations.scala,
+    case class Clone and jsonEncodedValues). Reading it there, not from a second read of the
+    source, names exactly the version that was copied, whatever was written to the source since.
+    """
+    operation = history_row.get("operation")
+    if operation != "CLONE":
+        raise ValueError(
+            f"the target's newest commit (version {history_row.get('version')}) is {operation}, "
+            "not this run's CLONE: something else writes the target"
+        )
+    params = history_row.get("operationParameters") or {}
+    source_version = json.loads(str(params.get("sourceVersion")))
+    if isinstance(source_version, bool) or not isinstance(source_version, int):
+        raise ValueError(f"the CLONE commit names no source version: {params!r}")
+    return source_version, int(history_row["version"]), str(history_row["timestamp"])
+
+
+def files_to_copy(source_files, target_files):
+    """The relative paths to copy: missing from the target, or there with another size.
+
+    Both arguments map a file's path relative to the folder to its size. A landing drop is
+    written once; a file of the same path and size in the target is the one copied before.
+    """
+    return sorted(p for p, size in source_files.items() if target_files.get(p) != size)
+
+
+def relative_path(folder, path):
+    """A listed file's path relative to the listed folder (both abfss:// URLs)."""
+    base = folder.rstrip("/") + "/"
+    if not path.startswith(base):
+        raise ValueError(f"{path} is not under {base}")
+    return path[len(base):]
+
+
+def merge_keys(text):
+    """The merge_keys parameter ("order_id" or "tenant_id, order_id") as a list of columns."""
+    keys = [k.strip() for k in text.split(",") if k.strip()]
+    bad = [k for k in keys if not k.replace("_", "a").isalnum()]
+    if bad:
+        raise ValueError(f"merge_keys: {bad!r} are not column names (letters, digits and '_')")
+    return keys
+
+
+def merge_condition(keys):
+    """The merge condition that matches a batch row ("s") to a target row ("t") on every key."""
+    if not keys:
+        raise ValueError("merge_keys: at least one column is needed")
+    return " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
+
+
+def checkpoint_path(base, site, epoch):
+    """A stream's checkpoint: one per site and fence epoch, never replicated.
+
+    A promotion raises the epoch, so the promoted site's stream starts a new checkpoint and reads
+    its landing folder from the first file; its sink merges on the table's keys, so the files whose
+    rows the deep clone already brought add nothing twice. A checkpoint reused across a failover
+    would remember files this site read before the peer's writes replaced its table.
+    """
+    return f"{base.rstrip('/')}/{site}/epoch-{epoch}"
 
 
 def table_slug(table):

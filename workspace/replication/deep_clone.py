@@ -8,11 +8,15 @@
 # overwrite, the peer table's commits that are neither this site's clones nor cloned from it
 # (seed 004's unsynced list) are listed and kept readable by a deep clone under
 # _paired-dr/preserved/ in that lake, where they stay until an operator removes them.
+#
+# Each run leaves its result in a ledger in the target lake, _paired-dr/replication/<table>.json:
+# the status, when it checked, and the last clone's source version, target version and time.
 
 # COMMAND ----------
 
 import json
 import sys
+from datetime import datetime, timezone
 
 for name in ("table", "source", "target", "paired_dr_site", "paired_dr_lake", "paired_dr_peer_lake", "paired_dr_fence_dir"):
     dbutils.widgets.text(name, "")
@@ -45,7 +49,7 @@ def fenced():
 
 
 def read_record(path):
-    """A clone record (small JSON), or None when there is none; any other failure raises."""
+    """A ledger (small JSON), or None when there is none; any other failure raises."""
     try:
         return json.loads(head(path))
     except Exception as e:
@@ -60,19 +64,38 @@ def latest_version(path):
     return spark.sql(f"DESCRIBE HISTORY delta.`{path}` LIMIT 1").collect()[0]["version"]
 
 
+def now():
+    return datetime.now(timezone.utc).isoformat()
+
+
 own = fenced()
 slug = fence.table_slug(table)
-own_record_path = fence.lake_path(lake, f"{fence.CLONED_DIR}/{slug}.json")
+# The ledger of this site's clones into the peer's table lives in the peer's lake, beside the
+# table; the peer's clones out of it left theirs in this site's lake.
+ledger_path = fence.lake_path(peer_lake, fence.ledger_path(slug))
+ledger = read_record(ledger_path)
+
+
+def record(status, result=None):
+    entry = fence.ledger_entry(ledger, table, site, own.epoch, source, target, now(), status, result)
+    dbutils.fs.put(ledger_path, entry, overwrite=True)
+
+
+# A table that no job has written yet has nothing to replicate: the run fails, so that the missed
+# RPO is seen, and the ledger says why.
+if not DeltaTable.isDeltaTable(spark, source):
+    fenced()
+    record(fence.SOURCE_MISSING)
+    raise RuntimeError(
+        f"{table}: there is no Delta table at {source} yet, so nothing reaches {target}; "
+        "the job that writes it creates it on its first run"
+    )
 
 # COMMAND ----------
 
 # The commits the overwrite would hide: listed in full beside a preserved copy of the table.
 target_latest = latest_version(target)
-after = fence.last_known_version(
-    read_record(own_record_path),
-    read_record(fence.lake_path(peer_lake, f"{fence.CLONED_DIR}/{slug}.json")),
-    target_latest,
-)
+after = fence.last_known_version(ledger, read_record(fence.lake_path(lake, fence.ledger_path(slug))), target_latest)
 if target_latest is not None and target_latest > after:
     lost = [
         {"version": r["version"], "timestamp": str(r["timestamp"]), "operation": r["operation"]}
@@ -91,13 +114,13 @@ if target_latest is not None and target_latest > after:
 
 # COMMAND ----------
 
-# The version is fixed first, so the record names exactly what was cloned.
-source_version = spark.sql(f"DESCRIBE HISTORY delta.`{source}` LIMIT 1").collect()[0]["version"]
+# The clone creates the target when it does not exist. What it copied is read from the target's
+# history, the clone's own commit, not from a second read of a source that keeps being written.
 fenced()
-result = spark.sql(f"CREATE OR REPLACE TABLE delta.`{target}` DEEP CLONE delta.`{source}` VERSION AS OF {source_version}")
-metrics = result.collect()[0].asDict()
-target_version = latest_version(target)
-dbutils.fs.put(own_record_path, fence.clone_record(table, site, own.epoch, source_version, target, target_version), overwrite=True)
+metrics = spark.sql(f"CREATE OR REPLACE TABLE delta.`{target}` DEEP CLONE delta.`{source}`").collect()[0].asDict()
+newest = spark.sql(f"DESCRIBE HISTORY delta.`{target}` LIMIT 1").collect()[0].asDict()
+source_version, target_version, cloned_at = fence.cloned_versions(newest)
+record(fence.CLONED, {"sourceVersion": source_version, "targetVersion": target_version, "clonedAt": cloned_at})
 print(f"{table}: cloned version {source_version} to {target} (its version {target_version}): {metrics}")
 # A clone runs for minutes: a promotion of the peer meanwhile is reported, not undone (undoing it
 # could discard the peer's own writes since); the versions above say what to restore.

@@ -1,0 +1,96 @@
+# Databricks notebook source
+# Copies the files of one landing folder from this site's lake to the same folder in the peer
+# site's lake (issue 12): the raw files a promoted site's streams and loads read. Scheduled every
+# RPO minutes and run only on the active site. Incremental: a file already in the target with the
+# same size is not copied again. Fenced like the deep clone: it writes into the peer's lake only
+# while this site is active and the peer's fence says passive.
+#
+# Each run leaves its result in a ledger in the target lake, _paired-dr/replication/landing-<name>.json.
+
+# COMMAND ----------
+
+import json
+import sys
+from datetime import datetime, timezone
+
+for name in ("landing", "source", "target", "paired_dr_site", "paired_dr_lake", "paired_dr_peer_lake", "paired_dr_fence_dir"):
+    dbutils.widgets.text(name, "")
+landing, source, target, site, lake, peer_lake, fence_dir = (
+    dbutils.widgets.get(k)
+    for k in ("landing", "source", "target", "paired_dr_site", "paired_dr_lake", "paired_dr_peer_lake", "paired_dr_fence_dir")
+)
+if not (landing and source and target and site and lake and peer_lake and fence_dir) or source == target:
+    raise ValueError(f"bad copy parameters: landing={landing!r} source={source!r} target={target!r} site={site!r}")
+if fence_dir not in sys.path:
+    sys.path.insert(0, fence_dir)
+import paired_dr_fence as fence
+
+# COMMAND ----------
+
+
+def head(path):
+    return dbutils.fs.head(path, 65536)
+
+
+def fenced():
+    """Both fences, checked for a write into the peer's lake; raises when refused."""
+    own = fence.read_fence(head, fence.lake_path(lake, fence.FENCE_PATH), 120)
+    peer = fence.read_fence(head, fence.lake_path(peer_lake, fence.FENCE_PATH), 120)
+    verdict = fence.check(fence.REPLICATION, site, own, peer)
+    if not verdict.allowed:
+        raise RuntimeError(f"landing {landing}: fenced, nothing written: {verdict.reason}")
+    return own
+
+
+def missing(e):
+    return fence.is_missing_error(f"{type(e).__name__}: {e}")
+
+
+def files_under(folder):
+    """Every file under `folder`, by its relative path, with its size; none when it does not exist."""
+    found, pending = {}, [folder]
+    while pending:
+        try:
+            entries = dbutils.fs.ls(pending.pop())
+        except Exception as e:
+            if missing(e):
+                continue
+            raise
+        for entry in entries:
+            if entry.name.endswith("/"):
+                pending.append(entry.path)
+            else:
+                found[fence.relative_path(folder, entry.path)] = entry.size
+    return found
+
+
+own = fenced()
+ledger_path = fence.lake_path(peer_lake, fence.ledger_path(f"landing-{landing}"))
+try:
+    ledger = json.loads(head(ledger_path))
+except Exception as e:
+    if not missing(e):
+        raise
+    ledger = None
+
+# COMMAND ----------
+
+source_files = files_under(source)
+todo = fence.files_to_copy(source_files, files_under(target))
+fenced()
+for rel in todo:
+    dbutils.fs.cp(fence.lake_path(source, rel), fence.lake_path(target, rel))
+now = datetime.now(timezone.utc).isoformat()
+dbutils.fs.put(
+    ledger_path,
+    fence.ledger_entry(
+        ledger, landing, site, own.epoch, source, target, now, fence.COPIED,
+        {"copiedAt": now, "files": len(source_files), "copiedFiles": len(todo)},
+    ),
+    overwrite=True,
+)
+print(f"landing {landing}: copied {len(todo)} of {len(source_files)} file(s) to {target}")
+try:
+    fenced()
+except RuntimeError as e:
+    raise RuntimeError(f"{e}; but this run already copied {len(todo)} file(s) to {target}") from e
