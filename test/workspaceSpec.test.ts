@@ -19,6 +19,25 @@ const DEPLOYED = [
   .map((k) => JSON.stringify(`workspace:${k}`))
   .join(" | ");
 
+/** The shipped spec's declared lake locations, as a `lake:` parameter may name them. */
+const DECLARED = [
+  "lake:replicated/tables/sales/orders",
+  "lake:replicated/tables/sales/customers",
+  "lake:replicated/tables/finance/invoices",
+  "lake:replicated/tables/sales/daily_sales",
+  "lake:replicated/tables/sales/partner_orders",
+  "lake:marts/sales_daily",
+  "lake:replicated/landing/orders/...",
+  "lake:replicated/landing/partners/...",
+];
+/** The problem line of a `lake:` parameter that names no declared location (issue 12). */
+const undeclared = (
+  where: string,
+  given: string,
+  declared: { without: string } | { allowed: string[] },
+) =>
+  `paired-dr:workspace.${where}: names no declared lake location: a table (replication.tables, scratchTables) or a folder under replication.landing; after a failover nobody would know whether the other site has it; allowed: ${("allowed" in declared ? declared.allowed : DECLARED.filter((l) => l !== declared.without)).map((l) => JSON.stringify(l)).join(" | ")} (given: ${JSON.stringify(given)})`;
+
 /** Each case changes one thing in the shipped workspace spec and gives the exact problem lines. */
 const CASES: [string, (w: Record<string, any>) => void, string[]][] = [
   [
@@ -62,17 +81,11 @@ const CASES: [string, (w: Record<string, any>) => void, string[]][] = [
     "a job that writes a table that is neither replicated nor scratch",
     (w) => delete w.scratchTables,
     [
-      `paired-dr:workspace.jobs.nightly-sales.tasks.publish.parameters.mart_path: names no declared lake location: a table (replication.tables, scratchTables) or a folder under replication.landing; after a failover nobody would know whether the other site has it; allowed: ${[
-        "lake:replicated/tables/sales/orders",
-        "lake:replicated/tables/sales/customers",
-        "lake:replicated/tables/finance/invoices",
-        "lake:replicated/tables/sales/daily_sales",
-        "lake:replicated/tables/sales/partner_orders",
-        "lake:replicated/landing/orders/...",
-        "lake:replicated/landing/partners/...",
-      ]
-        .map((l) => JSON.stringify(l))
-        .join(" | ")} (given: "lake:marts/sales_daily")`,
+      undeclared(
+        "jobs.nightly-sales.tasks.publish.parameters.mart_path",
+        "lake:marts/sales_daily",
+        { without: "lake:marts/sales_daily" },
+      ),
       `paired-dr:workspace.jobs.nightly-sales.writes: job nightly-sales writes marts.sales_daily, which is neither replicated (replication.tables) nor marked rebuildable scratch (scratchTables): a failover would lose it; replicate it, or mark it scratch if nightly-sales rebuilds it from replicated data (given: "marts.sales_daily")`,
     ],
   ],
@@ -80,40 +93,22 @@ const CASES: [string, (w: Record<string, any>) => void, string[]][] = [
     "a written table that is no longer replicated",
     (w) => delete w.replication.tables["sales.daily_sales"],
     [
-      `paired-dr:workspace.jobs.nightly-sales.tasks.aggregate.parameters.sales_path: names no declared lake location: a table (replication.tables, scratchTables) or a folder under replication.landing; after a failover nobody would know whether the other site has it; allowed: ${[
-        "lake:replicated/tables/sales/orders",
-        "lake:replicated/tables/sales/customers",
-        "lake:replicated/tables/finance/invoices",
-        "lake:replicated/tables/sales/partner_orders",
-        "lake:marts/sales_daily",
-        "lake:replicated/landing/orders/...",
-        "lake:replicated/landing/partners/...",
-      ]
-        .map((l) => JSON.stringify(l))
-        .join(" | ")} (given: "lake:replicated/tables/sales/daily_sales")`,
-      `paired-dr:workspace.jobs.nightly-sales.tasks.publish.parameters.sales_path: names no declared lake location: a table (replication.tables, scratchTables) or a folder under replication.landing; after a failover nobody would know whether the other site has it; allowed: ${[
-        "lake:replicated/tables/sales/orders",
-        "lake:replicated/tables/sales/customers",
-        "lake:replicated/tables/finance/invoices",
-        "lake:replicated/tables/sales/partner_orders",
-        "lake:marts/sales_daily",
-        "lake:replicated/landing/orders/...",
-        "lake:replicated/landing/partners/...",
-      ]
-        .map((l) => JSON.stringify(l))
-        .join(" | ")} (given: "lake:replicated/tables/sales/daily_sales")`,
+      undeclared(
+        "jobs.nightly-sales.tasks.aggregate.parameters.sales_path",
+        "lake:replicated/tables/sales/daily_sales",
+        { without: "lake:replicated/tables/sales/daily_sales" },
+      ),
+      undeclared(
+        "jobs.nightly-sales.tasks.publish.parameters.sales_path",
+        "lake:replicated/tables/sales/daily_sales",
+        { without: "lake:replicated/tables/sales/daily_sales" },
+      ),
       `paired-dr:workspace.jobs.nightly-sales.writes: job nightly-sales writes sales.daily_sales, which is neither replicated (replication.tables) nor marked rebuildable scratch (scratchTables): a failover would lose it; replicate it, or mark it scratch if nightly-sales rebuilds it from replicated data (given: "sales.daily_sales")`,
-      `paired-dr:workspace.jobs.weekly-kpis.tasks.report.parameters.sales_path: names no declared lake location: a table (replication.tables, scratchTables) or a folder under replication.landing; after a failover nobody would know whether the other site has it; allowed: ${[
-        "lake:replicated/tables/sales/orders",
-        "lake:replicated/tables/sales/customers",
-        "lake:replicated/tables/finance/invoices",
-        "lake:replicated/tables/sales/partner_orders",
-        "lake:marts/sales_daily",
-        "lake:replicated/landing/orders/...",
-        "lake:replicated/landing/partners/...",
-      ]
-        .map((l) => JSON.stringify(l))
-        .join(" | ")} (given: "lake:replicated/tables/sales/daily_sales")`,
+      undeclared(
+        "jobs.weekly-kpis.tasks.report.parameters.sales_path",
+        "lake:replicated/tables/sales/daily_sales",
+        { without: "lake:replicated/tables/sales/daily_sales" },
+      ),
     ],
   ],
   [
@@ -171,17 +166,11 @@ const CASES: [string, (w: Record<string, any>) => void, string[]][] = [
     "a stream reading a landing folder that is not copied to the peer",
     (w) => delete w.replication.landing.orders,
     [
-      `paired-dr:workspace.jobs.orders-stream.tasks.ingest.parameters.source_path: names no declared lake location: a table (replication.tables, scratchTables) or a folder under replication.landing; after a failover nobody would know whether the other site has it; allowed: ${[
-        "lake:replicated/tables/sales/orders",
-        "lake:replicated/tables/sales/customers",
-        "lake:replicated/tables/finance/invoices",
-        "lake:replicated/tables/sales/daily_sales",
-        "lake:replicated/tables/sales/partner_orders",
-        "lake:marts/sales_daily",
-        "lake:replicated/landing/partners/...",
-      ]
-        .map((l) => JSON.stringify(l))
-        .join(" | ")} (given: "lake:replicated/landing/orders/")`,
+      undeclared(
+        "jobs.orders-stream.tasks.ingest.parameters.source_path",
+        "lake:replicated/landing/orders/",
+        { without: "lake:replicated/landing/orders/..." },
+      ),
     ],
   ],
   [
@@ -190,18 +179,15 @@ const CASES: [string, (w: Record<string, any>) => void, string[]][] = [
     [
       `paired-dr:workspace.replication.landing.partners.path: a landing folder must be under the replicated lake path "replicated/", or it is lost with this region (given: "landing/partners")`,
       `paired-dr:workspace.jobs.partner-files.trigger.fileArrival.path: a file-arrival trigger watches a landing folder copied to the peer (replication.landing), or a promoted site has nothing to load; allowed: "replicated/landing/orders/..." | "landing/partners/..." (given: "replicated/landing/partners/")`,
-      `paired-dr:workspace.jobs.partner-files.tasks.load.parameters.landing_path: names no declared lake location: a table (replication.tables, scratchTables) or a folder under replication.landing; after a failover nobody would know whether the other site has it; allowed: ${[
-        "lake:replicated/tables/sales/orders",
-        "lake:replicated/tables/sales/customers",
-        "lake:replicated/tables/finance/invoices",
-        "lake:replicated/tables/sales/daily_sales",
-        "lake:replicated/tables/sales/partner_orders",
-        "lake:marts/sales_daily",
-        "lake:replicated/landing/orders/...",
-        "lake:landing/partners/...",
-      ]
-        .map((l) => JSON.stringify(l))
-        .join(" | ")} (given: "lake:replicated/landing/partners/")`,
+      undeclared(
+        "jobs.partner-files.tasks.load.parameters.landing_path",
+        "lake:replicated/landing/partners/",
+        {
+          allowed: DECLARED.map((l) =>
+            l === "lake:replicated/landing/partners/..." ? "lake:landing/partners/..." : l,
+          ),
+        },
+      ),
     ],
   ],
   [

@@ -128,6 +128,52 @@ class LostWritesTest(unittest.TestCase):
         self.assertEqual(fence.preserved_path("sales-orders", 12), "_paired-dr/preserved/sales-orders/version-12")
 
 
+class ReplicationFenceTest(unittest.TestCase):
+    PRI = "abfss://lake@pri.dfs.core.windows.net"
+    SEC = "abfss://lake@sec.dfs.core.windows.net"
+
+    def fenced(self, records):
+        def read(path):
+            if path not in records:
+                raise RuntimeError("java.io.FileNotFoundException: " + path)
+            return records[path]
+
+        return fence.replication_fence(read, "primary", self.PRI, self.SEC, "sales.orders", 5)
+
+    def test_it_returns_this_sites_fence_when_both_allow_the_write(self):
+        fenced = self.fenced(
+            {
+                f"{self.PRI}/_paired-dr/fence.json": '{"site":"primary","role":"active","epoch":3}',
+                f"{self.SEC}/_paired-dr/fence.json": '{"site":"secondary","role":"passive","epoch":2}',
+            }
+        )
+        self.assertEqual(fenced(), fence.Fence("primary", "active", 3))
+
+    def test_it_raises_naming_what_was_not_written(self):
+        fenced = self.fenced({f"{self.PRI}/_paired-dr/fence.json": '{"site":"primary","role":"active","epoch":3}'})
+        with self.assertRaisesRegex(RuntimeError, r"^sales.orders: fenced, nothing written: secondary's fence is missing; replication needs it to say passive$"):
+            fenced()
+
+    def test_read_json(self):
+        def read(path):
+            if path == "gone":
+                raise RuntimeError('java.io.FileNotFoundException: Operation failed: "The specified path does not exist.", 404')
+            if path == "down":
+                raise RuntimeError("java.net.UnknownHostException: x")
+            return '{"a": 1}'
+
+        self.assertEqual(fence.read_json(read, "here"), {"a": 1})
+        self.assertIsNone(fence.read_json(read, "gone"))
+        with self.assertRaises(RuntimeError):
+            fence.read_json(read, "down")
+
+    def test_required_parameters(self):
+        values = {"table": "sales.orders", "source": "a", "target": ""}
+        with self.assertRaisesRegex(ValueError, r"^missing job parameters: target$"):
+            fence.required_parameters(values.get, ("table", "source", "target"))
+        self.assertEqual(fence.required_parameters(values.get, ("table", "source")), {"table": "sales.orders", "source": "a"})
+
+
 class LedgerTest(unittest.TestCase):
     ARGS = ("sales.orders", "primary", 3, "abfss://s/t", "abfss://p/t", "2026-11-22T08:00:00+00:00")
     CLONE = {"sourceVersion": 10, "targetVersion": 41, "clonedAt": "2026-11-22 08:00:07"}

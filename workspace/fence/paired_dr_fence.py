@@ -90,6 +90,43 @@ class Verdict:
         return f"Verdict({self.allowed}, {self.reason!r})"
 
 
+def replication_fence(read, site, lake, peer_lake, what, timeout_seconds=120):
+    """A check to call right before each write into the peer's lake; it returns this site's Fence.
+
+    It reads both fences with `read(path) -> str` and raises, naming `what`, when replication is
+    refused (see check): a copy writes nothing unless both fences allow it at that moment.
+    """
+
+    def fenced():
+        own = read_fence(read, lake_path(lake, FENCE_PATH), timeout_seconds)
+        peer = read_fence(read, lake_path(peer_lake, FENCE_PATH), timeout_seconds)
+        verdict = check(REPLICATION, site, own, peer)
+        if not verdict.allowed:
+            raise RuntimeError(f"{what}: fenced, nothing written: {verdict.reason}")
+        return own
+
+    return fenced
+
+
+def read_json(read, path):
+    """A small JSON file read with `read(path) -> str`, or None when it does not exist."""
+    try:
+        return json.loads(read(path))
+    except Exception as e:
+        if is_missing_error(f"{type(e).__name__}: {e}"):
+            return None
+        raise
+
+
+def required_parameters(get, names):
+    """The job parameters `names`, read with `get(name)`; raises naming those that are empty."""
+    values = {n: get(n) for n in names}
+    empty = [n for n, v in values.items() if not v]
+    if empty:
+        raise ValueError(f"missing job parameters: {', '.join(empty)}")
+    return values
+
+
 def peer_of(site):
     return "secondary" if site == "primary" else "primary"
 

@@ -9,21 +9,23 @@
 
 # COMMAND ----------
 
-import json
 import sys
 from datetime import datetime, timezone
 
-for name in ("landing", "source", "target", "paired_dr_site", "paired_dr_lake", "paired_dr_peer_lake", "paired_dr_fence_dir"):
+NAMES = ("landing", "source", "target", "paired_dr_site", "paired_dr_lake", "paired_dr_peer_lake", "paired_dr_fence_dir")
+for name in NAMES:
     dbutils.widgets.text(name, "")
-landing, source, target, site, lake, peer_lake, fence_dir = (
-    dbutils.widgets.get(k)
-    for k in ("landing", "source", "target", "paired_dr_site", "paired_dr_lake", "paired_dr_peer_lake", "paired_dr_fence_dir")
-)
-if not (landing and source and target and site and lake and peer_lake and fence_dir) or source == target:
-    raise ValueError(f"bad copy parameters: landing={landing!r} source={source!r} target={target!r} site={site!r}")
+fence_dir = dbutils.widgets.get("paired_dr_fence_dir")
+if not fence_dir:
+    raise ValueError("missing job parameters: paired_dr_fence_dir")
 if fence_dir not in sys.path:
     sys.path.insert(0, fence_dir)
 import paired_dr_fence as fence
+
+p = fence.required_parameters(dbutils.widgets.get, NAMES)
+landing, source, target, site, lake, peer_lake = (p[k] for k in NAMES[:-1])
+if source == target:
+    raise ValueError(f"landing {landing}: source and target are the same folder, {source}")
 
 # COMMAND ----------
 
@@ -32,14 +34,7 @@ def head(path):
     return dbutils.fs.head(path, 65536)
 
 
-def fenced():
-    """Both fences, checked for a write into the peer's lake; raises when refused."""
-    own = fence.read_fence(head, fence.lake_path(lake, fence.FENCE_PATH), 120)
-    peer = fence.read_fence(head, fence.lake_path(peer_lake, fence.FENCE_PATH), 120)
-    verdict = fence.check(fence.REPLICATION, site, own, peer)
-    if not verdict.allowed:
-        raise RuntimeError(f"landing {landing}: fenced, nothing written: {verdict.reason}")
-    return own
+fenced = fence.replication_fence(head, site, lake, peer_lake, f"landing {landing}")
 
 
 def missing(e):
@@ -66,12 +61,7 @@ def files_under(folder):
 
 own = fenced()
 ledger_path = fence.lake_path(peer_lake, fence.ledger_path(f"landing-{landing}"))
-try:
-    ledger = json.loads(head(ledger_path))
-except Exception as e:
-    if not missing(e):
-        raise
-    ledger = None
+ledger = fence.read_json(head, ledger_path)
 
 # COMMAND ----------
 

@@ -18,18 +18,21 @@ import json
 import sys
 from datetime import datetime, timezone
 
-for name in ("table", "source", "target", "paired_dr_site", "paired_dr_lake", "paired_dr_peer_lake", "paired_dr_fence_dir"):
+NAMES = ("table", "source", "target", "paired_dr_site", "paired_dr_lake", "paired_dr_peer_lake", "paired_dr_fence_dir")
+for name in NAMES:
     dbutils.widgets.text(name, "")
-table, source, target, site, lake, peer_lake, fence_dir = (
-    dbutils.widgets.get(k)
-    for k in ("table", "source", "target", "paired_dr_site", "paired_dr_lake", "paired_dr_peer_lake", "paired_dr_fence_dir")
-)
-if not (table and source and target and site and lake and peer_lake and fence_dir) or source == target:
-    raise ValueError(f"bad replication parameters: table={table!r} source={source!r} target={target!r} site={site!r}")
+fence_dir = dbutils.widgets.get("paired_dr_fence_dir")
+if not fence_dir:
+    raise ValueError("missing job parameters: paired_dr_fence_dir")
 if fence_dir not in sys.path:
     sys.path.insert(0, fence_dir)
 import paired_dr_fence as fence
 from delta.tables import DeltaTable
+
+p = fence.required_parameters(dbutils.widgets.get, NAMES)
+table, source, target, site, lake, peer_lake = (p[k] for k in NAMES[:-1])
+if source == target:
+    raise ValueError(f"{table}: source and target are the same table, {source}")
 
 # COMMAND ----------
 
@@ -38,24 +41,11 @@ def head(path):
     return dbutils.fs.head(path, 65536)
 
 
-def fenced():
-    """Both fences, checked for a write into the peer's lake; raises when refused."""
-    own = fence.read_fence(head, fence.lake_path(lake, fence.FENCE_PATH), 120)
-    peer = fence.read_fence(head, fence.lake_path(peer_lake, fence.FENCE_PATH), 120)
-    verdict = fence.check(fence.REPLICATION, site, own, peer)
-    if not verdict.allowed:
-        raise RuntimeError(f"{table}: fenced, nothing written: {verdict.reason}")
-    return own
+fenced = fence.replication_fence(head, site, lake, peer_lake, table)
 
 
 def read_record(path):
-    """A ledger (small JSON), or None when there is none; any other failure raises."""
-    try:
-        return json.loads(head(path))
-    except Exception as e:
-        if fence.is_missing_error(f"{type(e).__name__}: {e}"):
-            return None
-        raise
+    return fence.read_json(head, path)
 
 
 def latest_version(path):
