@@ -625,7 +625,7 @@ const shape = {
       .string()
       .regex(/^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$/, { error: "malformed container name" })
       .default("lake"),
-    /** Lake path whose data is replicated to the peer: deep-cloned tables and streaming checkpoints. */
+    /** Lake path whose data is replicated to the peer: deep-cloned tables and copied landing folders. */
     replicatedPath: z
       .string()
       .regex(/^[a-z0-9_-]+$/, { error: "must be one folder name" })
