@@ -13,10 +13,11 @@ import {
   configAcknowledgments,
 } from "./components/deploymentFacts";
 import { MetastorePair } from "./components/metastore/metastorePair";
+import { BACKUPS_PREFIX } from "./components/metastore/plan";
 import { ElasticPoolPair, sqlRecord } from "./components/sql/elasticPoolPair";
 import { recordedSql, restoreWaves, sqlPlacement, sqlTransition } from "./components/sql/plan";
 import { deriveRole, peerSite } from "./components/role";
-import { DualRegionBucket } from "./components/dualRegionBucket";
+import { DualRegionBucket, type ExpireLive } from "./components/dualRegionBucket";
 import { Workspace } from "./components/workspace/workspace";
 
 /**
@@ -90,7 +91,7 @@ export = async () => {
     { provider: azureProvider },
   );
 
-  const bucket = (name: "warehouse" | "backup") =>
+  const bucket = (name: "warehouse" | "backup", expireLive: ExpireLive[] = []) =>
     new DualRegionBucket(
       name,
       {
@@ -99,11 +100,15 @@ export = async () => {
         regions: gcpRegions,
         site: config.site,
         labels: { platform: config.prefix },
+        expireLive,
       },
       { provider: gcpProvider },
     );
   const warehouse = bucket("warehouse");
-  const backup = bucket("backup");
+  // Every backup is a folder of objects, 96 a day at the default interval: old ones go.
+  const backup = bucket("backup", [
+    { prefix: BACKUPS_PREFIX, days: config.metastore.backupRetentionDays },
+  ]);
 
   const metastore = new MetastorePair(
     "metastore",

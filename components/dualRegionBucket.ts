@@ -15,6 +15,13 @@ export interface DualRegionBucketArgs {
   readonly site: Site;
   /** Extra labels for the bucket. Default none. */
   readonly labels?: Readonly<Record<string, string>>;
+  /** Live objects under a prefix deleted once this many days old (then kept as noncurrent). */
+  readonly expireLive?: readonly ExpireLive[];
+}
+
+export interface ExpireLive {
+  readonly prefix: string;
+  readonly days: number;
 }
 
 export interface BucketPlacement {
@@ -58,6 +65,7 @@ export function bucketArgs(
   spec: BucketSpec,
   placement: BucketPlacement,
   labels: Readonly<Record<string, string>>,
+  expireLive: readonly ExpireLive[] = [],
 ): gcp.storage.BucketArgs {
   return {
     name: spec.name,
@@ -79,6 +87,11 @@ export function bucketArgs(
           withState: "ARCHIVED",
         },
       },
+      // Deleting a live object makes it noncurrent, so the rule above still keeps it for a while.
+      ...expireLive.map((e) => ({
+        action: { type: "Delete" },
+        condition: { age: e.days, matchesPrefixes: [e.prefix], withState: "LIVE" },
+      })),
     ],
     forceDestroy: false,
     deletionPolicy: "PREVENT",
@@ -121,7 +134,7 @@ export class DualRegionBucket extends pulumi.ComponentResource {
       };
       this.bucket = new gcp.storage.Bucket(
         `${name}-bucket`,
-        bucketArgs(spec, placement, bucketLabels),
+        bucketArgs(spec, placement, bucketLabels, args.expireLive),
         {
           parent: this,
           protect: true,

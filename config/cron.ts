@@ -55,14 +55,23 @@ export function cronEvery(rpoMinutes: number): string {
 export const EVEN_INTERVAL_MINUTES = REPLICATION_RPO_MINUTES;
 
 /** The 5-field unix cron (Cloud Scheduler, Dataproc Metastore backups) that runs every `minutes`. */
-export function unixCronEvery(minutes: number): string {
+export function unixCronEvery(minutes: number, offsetMinutes = 0): string {
   if (!(EVEN_INTERVAL_MINUTES as readonly number[]).includes(minutes)) {
     throw new Error(
       `no even schedule every ${minutes} minutes; allowed: ${EVEN_INTERVAL_MINUTES.join(", ")}`,
     );
   }
-  if (minutes < 60) return `*/${minutes} * * * *`;
-  if (minutes === 60) return "0 * * * *";
-  if (minutes < 1440) return `0 */${minutes / 60} * * *`;
-  return "0 0 * * *";
+  if (
+    !Number.isInteger(offsetMinutes) ||
+    offsetMinutes < 0 ||
+    offsetMinutes >= Math.min(minutes, 60)
+  )
+    throw new Error(
+      `an offset of ${offsetMinutes} minutes does not fit a schedule every ${minutes} minutes`,
+    );
+  const m = offsetMinutes;
+  if (minutes < 60) return m ? `${m}-59/${minutes} * * * *` : `*/${minutes} * * * *`;
+  if (minutes === 60) return `${m} * * * *`;
+  if (minutes < 1440) return `${m} */${minutes / 60} * * *`;
+  return `${m} 0 * * *`;
 }

@@ -5,6 +5,11 @@ import { bool, int, oneOf, strictObject } from "./zod";
 export const HIVE_VERSIONS = ["3.1.2", "2.3.6"] as const;
 export const METASTORE_TIERS = ["DEVELOPER", "ENTERPRISE"] as const;
 export const STANDBY_MODES = ["hot", "cold"] as const;
+/**
+ * A completion marker this young is left for the next restore run: nothing documents that a
+ * scheduled backup writes backup_metastore.json last (issue 13).
+ */
+export const BACKUP_MIN_AGE_MINUTES = 5;
 
 const interval = (what: string) =>
   z
@@ -28,6 +33,11 @@ export const metastoreSchema = strictObject({
   rpoMinutes: int("minutes", 15, 10_080),
   /** Scheduled backups of the active service run this often. Default 15. */
   backupEveryMinutes: interval("the backup schedule").default(15),
+  /**
+   * Backups are deleted this many days after they are written (then kept as noncurrent versions
+   * for the backup bucket's noncurrentVersionRetentionDays). Default 7.
+   */
+  backupRetentionDays: int("days", 1, 3650).default(7),
   restore: strictObject({
     /** The passive site's restore runs this often. Default 30. */
     everyMinutes: interval("the restore schedule").default(30),
@@ -68,13 +78,23 @@ export const metastoreSchema = strictObject({
         `exceeds rpoMinutes (${m.rpoMinutes}); a restore that starts late and runs to its timeout would miss the RPO`,
     });
   }
-  if (m.backupEveryMinutes + everyMinutes > m.rpoMinutes) {
+  // The restore falls back to the backup before the newest: both must still be there.
+  if (m.backupRetentionDays * 1440 < Math.max(2 * m.backupEveryMinutes, m.rpoMinutes)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["backupRetentionDays"],
+      input: m.backupRetentionDays,
+      message: `backups kept ${m.backupRetentionDays} day(s) leave no older backup to fall back to within rpoMinutes (${m.rpoMinutes}) and two backup intervals (${2 * m.backupEveryMinutes} minutes); keep them at least ${Math.ceil(Math.max(2 * m.backupEveryMinutes, m.rpoMinutes) / 1440)} day(s)`,
+    });
+  }
+  const behind = m.backupEveryMinutes + everyMinutes + BACKUP_MIN_AGE_MINUTES;
+  if (behind > m.rpoMinutes) {
     ctx.addIssue({
       code: "custom",
       path: ["backupEveryMinutes"],
       input: `${m.backupEveryMinutes} + ${everyMinutes}`,
       message:
-        `backupEveryMinutes (${m.backupEveryMinutes}) + restore.everyMinutes (${everyMinutes}) = ${m.backupEveryMinutes + everyMinutes} ` +
+        `backupEveryMinutes (${m.backupEveryMinutes}) + restore.everyMinutes (${everyMinutes}) + the ${BACKUP_MIN_AGE_MINUTES} minutes a backup ages before it is restored = ${behind} ` +
         `exceeds rpoMinutes (${m.rpoMinutes}); the standby could be that far behind`,
     });
   }

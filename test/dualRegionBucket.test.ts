@@ -166,7 +166,8 @@ describe("the buckets in the shipped program", () => {
     });
   }
 
-  it("keeps the backup bucket's own retention", async () => {
+  it("keeps the backup bucket's own retention, and deletes live metastore backups after metastore.backupRetentionDays", async () => {
+    // Issue 13: every backup is a folder of objects, 96 a day, and nothing deleted them.
     const primary = await planStack("primary");
     const backup = findResource(primary.resources, BUCKET, "backup-bucket");
     expect(backup.inputs.lifecycleRules).toEqual([
@@ -174,6 +175,13 @@ describe("the buckets in the shipped program", () => {
         action: { type: "Delete" },
         condition: { daysSinceNoncurrentTime: 14, withState: "ARCHIVED" },
       },
+      {
+        action: { type: "Delete" },
+        condition: { age: 7, matchesPrefixes: ["metastore/"], withState: "LIVE" },
+      },
     ]);
+    // The warehouse keeps its live objects: only its noncurrent versions expire.
+    const warehouse = findResource(primary.resources, BUCKET, "warehouse-bucket");
+    expect(warehouse.inputs.lifecycleRules).toHaveLength(1);
   });
 });

@@ -40,7 +40,24 @@ describe("metastore config", () => {
 
   it("rejects backups plus restores further apart than the RPO, naming the numbers", () => {
     expect(problems((m) => (m.backupEveryMinutes = 60))).toEqual([
-      `paired-dr:metastore.backupEveryMinutes: backupEveryMinutes (60) + restore.everyMinutes (30) = 90 exceeds rpoMinutes (60); the standby could be that far behind (given: "60 + 30")`,
+      `paired-dr:metastore.backupEveryMinutes: backupEveryMinutes (60) + restore.everyMinutes (30) + the 5 minutes a backup ages before it is restored = 95 exceeds rpoMinutes (60); the standby could be that far behind (given: "60 + 30")`,
+    ]);
+    // A marker is restored only once it is BACKUP_MIN_AGE_MINUTES old: 30 + 30 no longer fits 60.
+    expect(problems((m) => (m.backupEveryMinutes = 30))).toEqual([
+      `paired-dr:metastore.backupEveryMinutes: backupEveryMinutes (30) + restore.everyMinutes (30) + the 5 minutes a backup ages before it is restored = 65 exceeds rpoMinutes (60); the standby could be that far behind (given: "30 + 30")`,
+    ]);
+  });
+
+  it("rejects a backup retention that leaves no older backup to fall back to", () => {
+    expect(
+      problems((m) => {
+        m.backupEveryMinutes = 1440;
+        m.rpoMinutes = 2880;
+        m.restore.everyMinutes = 60;
+        m.backupRetentionDays = 1;
+      }),
+    ).toEqual([
+      `paired-dr:metastore.backupRetentionDays: backups kept 1 day(s) leave no older backup to fall back to within rpoMinutes (2880) and two backup intervals (2880 minutes); keep them at least 2 day(s) (given: 1)`,
     ]);
   });
 
@@ -212,6 +229,8 @@ describe("metastore inputs", () => {
       BACKUP_PREFIX: "metastore/primary/",
       RPO_MINUTES: "60",
       RESTORE_TIMEOUT_SECONDS: "1200",
+      BACKUP_MIN_AGE_SECONDS: "300",
+      POLL_SECONDS: "15",
     });
   });
 
@@ -229,7 +248,10 @@ describe("metastore inputs", () => {
       region: "us-east1",
       description:
         "Restores the peer site's latest completed metastore backup into this site's service.",
-      schedule: "*/30 * * * *",
+      // Seven minutes past the backups' :00/:15/:30/:45 slots: the backup started at the slot has
+      // finished and is older than BACKUP_MIN_AGE_MINUTES (issue 13: restores fired exactly as
+      // backups started).
+      schedule: "7-59/30 * * * *",
       timeZone: "UTC",
       paused: false,
       attemptDeadline: "180s",
@@ -336,6 +358,8 @@ describe("the MetastorePair in both stacks", () => {
       BACKUP_PREFIX: "metastore/primary/",
       RPO_MINUTES: "60",
       RESTORE_TIMEOUT_SECONDS: "1200",
+      BACKUP_MIN_AGE_SECONDS: "300",
+      POLL_SECONDS: "15",
     });
     expect(workflow.inputs.serviceAccount).toBe(
       "acmedata-sec-hms-sync@acmedata-platform-dr.iam.gserviceaccount.com",
@@ -375,10 +399,11 @@ describe("the MetastorePair in both stacks", () => {
       `roles/metastore.editor ${sa} acmedata-secondary-hms`,
       `roles/storage.objectViewer ${fence("sec")} acmedata-metastore-backups`,
       `roles/storage.objectViewer ${sa} acmedata-metastore-backups`,
-      // Workflows evaluates no IAM condition on a workflow's name (issue 13): the fence's
+      // Workflows evaluates no IAM condition on a workflow's name (IAM docs,
+      // conditions-resource-attributes: Workflows is not among the services that do): each
       // account is its own, so its grant is unconditional.
       `roles/workflows.invoker ${fence("sec")} acmedata-platform-dr`,
-      `roles/workflows.invoker ${sa} acmedata-platform-dr if workflow`,
+      `roles/workflows.invoker ${sa} acmedata-platform-dr`,
     ]);
     // The passive secondary declares no cluster, so its fence controls none.
     const primaryGrants = grants(primary!);
@@ -450,6 +475,9 @@ describe("the MetastorePair in both stacks", () => {
       workflow:
         "projects/acmedata-platform-dr/locations/us-east1/workflows/acmedata-secondary-hms-restore",
       target: "projects/acmedata-platform-dr/locations/us-east1/services/acmedata-secondary-hms",
+      // The new service took tens of minutes: restore the newest backup whatever its age, and
+      // report the RPO breach in the run's result (issue 13).
+      argument: { restoreWhateverAge: true },
       accessToken: "[secret]",
       timeoutSeconds: 1500,
     });

@@ -1,159 +1,324 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { parse } from "yaml";
 import { RESTORE_WORKFLOW_FILE } from "../components/metastore/metastorePair";
 import { workflowRunProvider, type WorkflowRunInputs } from "../components/metastore/workflowRun";
 import { parsePlatformConfig } from "../config/load";
-import { REPO, ROOT, validRaw } from "./helpers";
+import { REPO, validRaw } from "./helpers";
 import { loopbackServer } from "./loopback";
+import { WorkflowRaised, WorkflowRunner } from "./workflowRunner";
 
-type Step = Record<string, any>;
-const source = fs.readFileSync(path.join(ROOT, RESTORE_WORKFLOW_FILE), "utf8");
-const workflow = parse(source) as { main: { params: string[]; steps: Step[] } };
-const steps = workflow.main.steps;
-const step = (name: string): any => steps.find((s) => name in s)![name];
+const SERVICE = "projects/acmedata-platform-dr/locations/us-east1/services/acmedata-secondary-hms";
+const METASTORE = "https://metastore.googleapis.com/v1/";
+const BUCKET = "acmedata-metastore-backups";
+const OBJECTS = `https://storage.googleapis.com/storage/v1/b/${BUCKET}/o`;
+const PREFIX = "metastore/primary/";
+const ENV = {
+  METASTORE_SERVICE: SERVICE,
+  BACKUP_BUCKET: BUCKET,
+  BACKUP_PREFIX: PREFIX,
+  RPO_MINUTES: "60",
+  RESTORE_TIMEOUT_SECONDS: "1200",
+  BACKUP_MIN_AGE_SECONDS: "300",
+  POLL_SECONDS: "15",
+};
+const NOW = Date.parse("2026-11-22T12:07:00Z") / 1000;
+const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+const OPERATION = `${SERVICE}/operations/operation-1`;
 
-/** Every step, nested ones included, with the path that leads to it. */
-function walk(list: Step[], trail: string[] = []): { name: string; body: any; trail: string[] }[] {
-  return list.flatMap((s) => {
-    const [name, body] = Object.entries(s)[0]!;
-    const here = [...trail, name];
-    const nested = [
-      ...(body.for?.steps ?? []),
-      ...(body.except?.steps ?? []),
-      ...(body.steps ?? []),
-      ...(body.switch ?? []).flatMap((c: any) => c.steps ?? []),
-    ];
-    return [{ name, body, trail: here }, ...walk(nested, here)];
-  });
+/** An object record as the JSON API returns it in full (storage v1 Object resource, noAcl). */
+function fullRecord(name: string, timeCreated: string) {
+  return {
+    kind: "storage#object",
+    id: `${BUCKET}/${name}/1763812800000000`,
+    selfLink: `https://www.googleapis.com/storage/v1/b/${BUCKET}/o/${encodeURIComponent(name)}`,
+    mediaLink: `https://storage.googleapis.com/download/storage/v1/b/${BUCKET}/o/${encodeURIComponent(name)}?generation=1763812800000000&alt=media`,
+    name,
+    bucket: BUCKET,
+    generation: "1763812800000000",
+    metageneration: "1",
+    contentType: "application/octet-stream",
+    storageClass: "STANDARD",
+    size: "48213",
+    md5Hash: "1B2M2Y8AsgTpgAmY7PhCfg==",
+    crc32c: "AAAAAA==",
+    etag: "CIDg4Z2m7JADEAE=",
+    timeCreated,
+    updated: timeCreated,
+    timeStorageClassUpdated: timeCreated,
+  };
 }
 
 /**
- * Evaluates one of the workflow's own expressions in JS, with the few standard-library functions
- * it uses, so that the selection logic is tested as written in the file.
+ * A backup folder as a scheduled backup leaves it: avro/ files, service.json and, when complete,
+ * the marker. `parts` shapes a broken one.
  */
-function evaluate(expr: string, vars: Record<string, unknown>): any {
-  const body = expr
-    .replace(/^\$\{/, "")
-    .replace(/\}$/, "")
-    .replace(/\band\b/g, "&&")
-    .replace(/\bor\b/g, "||");
-  const lib = {
-    text: {
-      match_regex: (s: string, r: string) => new RegExp(r).test(s),
-      substring: (s: string, a: number, b: number) => s.substring(a, b),
+function backupFolder(
+  id: string,
+  completedAt: number,
+  parts: { marker?: boolean; service?: boolean; avro?: number } = {},
+) {
+  const folder = `${PREFIX}${id}/`;
+  const at = iso(completedAt);
+  return [
+    ...Array.from({ length: parts.avro ?? 48 }, (_, i) =>
+      fullRecord(`${folder}avro/table-${i}.avro`, iso(completedAt - 60)),
+    ),
+    ...(parts.service === false ? [] : [fullRecord(`${folder}service.json`, at)]),
+    ...(parts.marker === false ? [] : [fullRecord(`${folder}backup_metastore.json`, at)]),
+  ];
+}
+
+/** A glob of the JSON API's matchGlob, for the patterns the workflow sends ("*" within a folder). */
+const globRegex = (glob: string) =>
+  new RegExp(`^${glob.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*")}$`);
+
+/**
+ * The Storage and Metastore REST APIs the workflow calls, over one listing, with a clock that
+ * sys.sleep moves. `operations` scripts each restore: how many polls until done, and its error.
+ */
+function fakeCloud(
+  objects: ReturnType<typeof fullRecord>[],
+  opts: {
+    restores?: { state: string; startTime: string }[];
+    operations?: { polls: number; error?: { code: number; message: string } }[];
+  } = {},
+) {
+  let clock = NOW;
+  const restores: { backupLocation: string; restoreType: string; requestId: string }[] = [];
+  const pages: number[] = [];
+  let polls = 0;
+  const notFound = () =>
+    new WorkflowRaised({ code: 404, tags: ["HttpError"], message: "Not Found" });
+  const byName = [...objects].sort((a, b) => (a.name < b.name ? -1 : 1));
+  const externals = {
+    "sys.sleep": (a: any) => {
+      clock += a.seconds;
+      return null;
     },
-    time: { parse: (t: string) => Date.parse(t) / 1000 },
-    len: (x: string | unknown[]) => x.length,
-  };
-  const scope = { ...lib, ...vars };
-  return new Function(...Object.keys(scope), `return (${body});`)(...Object.values(scope));
-}
-
-/** Runs the scan step's condition and assignments over a listing, as the workflow's for loop does. */
-function pickLatest(items: { name: string; timeCreated: string }[]) {
-  const scan = step("scanPage").for;
-  const rule = scan.steps[0].keepNewestCompleted.switch[0];
-  let vars: Record<string, unknown> = {
-    marker: "backup_metastore.json",
-    latest: null,
-    latestTime: 0,
-  };
-  for (const object of items) {
-    if (evaluate(rule.condition, { ...vars, object })) {
-      for (const a of rule.assign) {
-        const [k, e] = Object.entries(a)[0] as [string, string];
-        vars = { ...vars, [k]: evaluate(e, { ...vars, object }) };
+    "http.post": (a: any) => {
+      expect(a.url).toBe(`${METASTORE}${SERVICE}:restore`);
+      expect(a.auth).toEqual({ type: "OAuth2" });
+      restores.push(a.body);
+      polls = 0;
+      return {
+        code: 200,
+        body: { name: `${SERVICE}/operations/operation-${restores.length}`, done: false },
+      };
+    },
+    "http.get": (a: any) => {
+      expect(a.auth).toEqual({ type: "OAuth2" });
+      expect(a.timeout).toBe(60);
+      if (a.url === `${METASTORE}${SERVICE}`)
+        return {
+          code: 200,
+          body: {
+            name: SERVICE,
+            state: "ACTIVE",
+            metadataManagementActivity: { restores: opts.restores ?? [] },
+          },
+        };
+      if (a.url.startsWith(`${METASTORE}${SERVICE}/operations/`)) {
+        const n = Number(a.url.split("-").at(-1));
+        const script = opts.operations?.[n - 1] ?? { polls: 2 };
+        polls += 1;
+        if (polls < script.polls) return { code: 200, body: { name: a.url, done: false } };
+        return {
+          code: 200,
+          body: {
+            name: a.url.slice(METASTORE.length),
+            done: true,
+            ...(script.error
+              ? { error: script.error }
+              : {
+                  // A Restore: times, state, backup, type, details; no name (metastore.proto).
+                  response: {
+                    "@type": "type.googleapis.com/google.cloud.metastore.v1.Restore",
+                    startTime: iso(clock - 60),
+                    endTime: iso(clock),
+                    state: "SUCCEEDED",
+                    type: "METADATA_ONLY",
+                  },
+                }),
+          },
+        };
       }
-    }
-  }
-  return vars.latest;
+      if (a.url.startsWith(`${OBJECTS}/`)) {
+        const name = decodeURIComponent(a.url.slice(OBJECTS.length + 1));
+        if (!byName.some((o) => o.name === name)) throw notFound();
+        return { code: 200, body: { name } };
+      }
+      expect(a.url).toBe(OBJECTS);
+      const q = a.query as Record<string, any>;
+      const glob = q.matchGlob ? globRegex(q.matchGlob) : undefined;
+      const matching = byName.filter(
+        (o) => o.name.startsWith(q.prefix) && (!glob || glob.test(o.name)),
+      );
+      const from = Number(q.pageToken ?? 0);
+      const size = Math.min(q.maxResults ?? 1000, 1000);
+      pages.push(from);
+      // Only the fields asked for (partial response: fields=items(name,timeCreated),nextPageToken).
+      const wanted = /items\(([^)]*)\)/.exec(q.fields ?? "")?.[1]?.split(",");
+      const items = matching
+        .slice(from, from + size)
+        .map((o) => (wanted ? Object.fromEntries(wanted.map((f) => [f, (o as any)[f]])) : o));
+      return {
+        code: 200,
+        body: {
+          ...(items.length && { items }),
+          ...(from + size < matching.length && { nextPageToken: String(from + size) }),
+        },
+      };
+    },
+  };
+  const runner = new WorkflowRunner(RESTORE_WORKFLOW_FILE, ENV, externals, () => clock);
+  return { runner, restores, pages, now: () => clock };
 }
 
-describe("the restore workflow file", () => {
-  it("reads its settings from the environment the component sets", () => {
-    const assigned = step("init").assign.map((a: Record<string, string>) => Object.entries(a)[0]);
-    expect(Object.fromEntries(assigned.slice(0, 5))).toEqual({
-      service: '${sys.get_env("METASTORE_SERVICE")}',
-      bucket: '${sys.get_env("BACKUP_BUCKET")}',
-      prefix: '${sys.get_env("BACKUP_PREFIX")}',
-      rpoSeconds: '${int(sys.get_env("RPO_MINUTES")) * 60}',
-      timeoutSeconds: '${int(sys.get_env("RESTORE_TIMEOUT_SECONDS"))}',
+/** 200 complete backups every 15 minutes back from 11:45, about 10,000 objects in all. */
+function history(count = 200) {
+  const last = Date.parse("2026-11-22T11:47:00Z") / 1000;
+  return Array.from({ length: count }, (_, i) =>
+    backupFolder(`backup-${String(count - i).padStart(4, "0")}`, last - i * 900),
+  ).flat();
+}
+
+describe("the restore workflow, run as written over the Storage and Metastore APIs", () => {
+  it("restores the newest completed backup (by its marker's time, not its name) through the REST API, METADATA_ONLY, with a request ID, and reports it", () => {
+    const objects = [
+      ...history(),
+      // Named to sort first, completed last of the complete ones: chosen by time, not by name.
+      ...backupFolder("aaa-manual", Date.parse("2026-11-22T11:55:00Z") / 1000),
+      // Two minutes old: left for the next run (nothing says the marker is written last).
+      ...backupFolder("zzz-just-now", NOW - 120),
+      // Still running: no marker yet.
+      ...backupFolder("zzz-running", NOW - 30, { marker: false }),
+    ];
+    expect(objects.length).toBeGreaterThan(10_000);
+    const cloud = fakeCloud(objects);
+    const result = cloud.runner.run({}) as Record<string, any>;
+    expect(cloud.restores).toHaveLength(1);
+    expect(cloud.restores[0]).toEqual({
+      backupLocation: `gs://${BUCKET}/${PREFIX}aaa-manual/`,
+      // FULL would also restore the peer service's configuration (metastore.proto RestoreType).
+      restoreType: "METADATA_ONLY",
+      requestId: expect.stringMatching(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      ),
     });
+    expect(result).toEqual({
+      restored: `gs://${BUCKET}/${PREFIX}aaa-manual/`,
+      backupTime: "2026-11-22T11:55:00.000Z",
+      ageMinutes: 12,
+      rpoBreached: false,
+      skippedNewest: null,
+      // The operation's name from the call that started it: a finished Restore has none.
+      operation: OPERATION,
+      restore: expect.objectContaining({ state: "SUCCEEDED", type: "METADATA_ONLY" }),
+    });
+    // Only the markers were listed, 100 at a time: 202 markers in 3 pages, then one avro/ name.
+    expect(cloud.pages).toEqual([0, 100, 200, 0]);
+    const lists = cloud.runner.calls.filter((c) => c.args.url === OBJECTS);
+    expect(lists[0]!.args.query).toEqual({
+      prefix: PREFIX,
+      matchGlob: `${PREFIX}*/backup_metastore.json`,
+      fields: "items(name,timeCreated),nextPageToken",
+      maxResults: 100,
+    });
+    // Workflows caps all of an execution's variables at 512 KB (Workflows quotas, "Memory").
+    expect(cloud.runner.peakVariableBytes).toBeLessThan((512 * 1024) / 4);
+    // What one page of full records would have held: over the limit on its own.
+    const fullPage = JSON.stringify({ items: objects.slice(0, 1000) }).length;
+    expect(fullPage).toBeGreaterThan(512 * 1024);
   });
 
-  it("picks the backup that completed last, by its completion marker's time, not by name", () => {
-    const at = (name: string, time: string) => ({ name, timeCreated: time });
-    const latest = pickLatest([
-      at("metastore/primary/zzz-oldest/backup_metastore.json", "2026-11-21T01:00:00Z"),
-      at("metastore/primary/aaa-newest/backup_metastore.json", "2026-11-21T03:00:00Z"),
-      at("metastore/primary/mmm-middle/backup_metastore.json", "2026-11-21T02:00:00Z"),
-      // Still running: avro files but no marker yet, and the newest objects of all.
-      at("metastore/primary/running/avro/part-0.avro", "2026-11-21T03:30:00Z"),
-      at("metastore/primary/running/service.json", "2026-11-21T03:31:00Z"),
+  it("restores nothing while a restore is still running on the service, and says so", () => {
+    const cloud = fakeCloud(history(3), {
+      restores: [
+        { state: "SUCCEEDED", startTime: "2026-11-22T11:07:00Z" },
+        { state: "RUNNING", startTime: "2026-11-22T11:37:00Z" },
+      ],
+    });
+    expect(cloud.runner.run({})).toEqual({
+      skipped: `a restore started at 2026-11-22T11:37:00Z is still running on ${SERVICE}; this run restores nothing`,
+    });
+    expect(cloud.restores).toEqual([]);
+    expect(cloud.pages).toEqual([]);
+  });
+
+  it("falls back to the next older backup when the newest folder is incomplete", () => {
+    const newest = Date.parse("2026-11-22T11:55:00Z") / 1000;
+    const cloud = fakeCloud([...history(2), ...backupFolder("broken", newest, { service: false })]);
+    const result = cloud.runner.run({}) as Record<string, any>;
+    expect(cloud.restores.map((r) => r.backupLocation)).toEqual([
+      `gs://${BUCKET}/${PREFIX}backup-0002/`,
     ]);
-    expect(latest).toBe("metastore/primary/aaa-newest/");
-    expect(
-      pickLatest([at("metastore/primary/x/avro/part-0.avro", "2026-11-21T03:30:00Z")]),
-    ).toBeNull();
-    // No sorting anywhere in the steps (the header comment names the tutorial's sort-by-name fault).
-    expect(source.replace(/^\s*#.*$/gm, "")).not.toMatch(/sort/);
+    expect(result.skippedNewest).toBe(
+      `gs://${BUCKET}/${PREFIX}broken/ holds no service.json: not a complete backup`,
+    );
+    const noAvro = fakeCloud([...history(2), ...backupFolder("broken", newest, { avro: 0 })]);
+    expect((noAvro.runner.run({}) as Record<string, any>).skippedNewest).toBe(
+      `gs://${BUCKET}/${PREFIX}broken/ holds no avro/ files: not a complete backup`,
+    );
   });
 
-  it("follows every page of the listing", () => {
-    const next = step("nextPage").switch[0];
-    expect(next).toEqual({
-      condition: '${"nextPageToken" in page}',
-      assign: [{ pageToken: "${page.nextPageToken}" }],
-      next: "listPage",
+  it("falls back to the next older backup when restoring the newest finds its data missing, and raises on any other error", () => {
+    const notReadable = fakeCloud(history(2), {
+      operations: [{ polls: 2, error: { code: 5, message: "backup_metastore.json not found" } }],
     });
-    expect(step("listPage").args.pageToken).toBe("${pageToken}");
-  });
-
-  it("fails, by raising, when there is no completed backup or the newest is older than the RPO", () => {
-    expect(step("requireCompletedBackup").switch).toEqual([
-      {
-        condition: "${latest == null}",
-        raise: '${"no completed metastore backup under gs://" + bucket + "/" + prefix}',
-      },
+    const result = notReadable.runner.run({}) as Record<string, any>;
+    expect(notReadable.restores.map((r) => r.backupLocation)).toEqual([
+      `gs://${BUCKET}/${PREFIX}backup-0002/`,
+      `gs://${BUCKET}/${PREFIX}backup-0001/`,
     ]);
-    const fresh = step("requireFreshBackup").switch[0];
-    expect(fresh.condition).toBe("${sys.now() - latestTime > rpoSeconds}");
-    expect(fresh.raise).toMatch(/beyond the RPO/);
-  });
+    // A retried request would carry the same ID; the fallback is a new restore with its own.
+    expect(notReadable.restores[0]!.requestId).not.toBe(notReadable.restores[1]!.requestId);
+    expect(result.restored).toBe(`gs://${BUCKET}/${PREFIX}backup-0001/`);
+    expect(result.operation).toBe(`${SERVICE}/operations/operation-2`);
 
-  it("restores with the chosen backup location and fails, by raising, when the restore fails or times out", () => {
-    const restore = step("restore");
-    expect(restore.try.call).toBe("googleapis.metastore.v1.projects.locations.services.restore");
-    expect(restore.try.args.body).toEqual({
-      backupLocation: '${"gs://" + bucket + "/" + latest}',
-      restoreType: "FULL",
+    const denied = fakeCloud(history(2), {
+      operations: [{ polls: 1, error: { code: 7, message: "permission denied" } }],
     });
-    expect(restore.try.args.connector_params.timeout).toBe("${timeoutSeconds}");
-    expect(restore.except.steps).toHaveLength(1);
-    expect(Object.keys(restore.except.steps[0].failRestore)).toEqual(["raise"]);
+    expect(() => denied.runner.run({})).toThrow(
+      new WorkflowRaised(
+        `restore of gs://${BUCKET}/${PREFIX}backup-0002/ into ${SERVICE} failed: {"code":7,"message":"permission denied"}`,
+      ),
+    );
+    expect(denied.restores).toHaveLength(1);
   });
 
-  it("has no failure path that does not raise: no except swallows an error, no return before the restore", () => {
-    const all = walk(steps);
-    const excepts = all.filter((s) => s.body.except);
-    expect(excepts.map((s) => s.name)).toEqual(["restore"]);
-    for (const e of excepts) {
-      const last = e.body.except.steps.at(-1);
-      expect(Object.values(last)[0]).toHaveProperty("raise");
-    }
-    const returns = all.filter((s) => "return" in s.body);
-    expect(returns.map((s) => s.name)).toEqual(["done"]);
-    expect(steps.at(-1)).toHaveProperty("done");
-    const raises = all
-      .filter((s) => "raise" in s.body || (s.body.switch ?? []).some((c: any) => "raise" in c))
-      .map((s) => s.name);
-    expect(raises).toEqual(["requireCompletedBackup", "requireFreshBackup", "failRestore"]);
+  it("raises when the restore outlives its timeout, naming the operation that keeps running", () => {
+    const cloud = fakeCloud(history(2), { operations: [{ polls: 1_000 }] });
+    expect(() => cloud.runner.run({})).toThrow(
+      new WorkflowRaised(
+        `restore of gs://${BUCKET}/${PREFIX}backup-0002/ into ${SERVICE} still running after 1200s (operation ${OPERATION}; it keeps running on Google's side, and the next run restores nothing while it does)`,
+      ),
+    );
+    // Polled every POLL_SECONDS until the deadline: 1200 / 15.
+    expect(cloud.runner.calls.filter((c) => c.name === "sys.sleep")).toHaveLength(80);
+  });
+
+  it("raises without a completed backup old enough, and past the RPO unless told to restore whatever the age", () => {
+    const young = fakeCloud(backupFolder("b", NOW - 60));
+    expect(() => young.runner.run({})).toThrow(
+      new WorkflowRaised(
+        `no completed metastore backup under gs://${BUCKET}/${PREFIX} older than 300s (1 newer marker(s) left for the next run)`,
+      ),
+    );
+    const stale = () => fakeCloud(backupFolder("b", NOW - 3 * 3600));
+    expect(() => stale().runner.run({})).toThrow(
+      new WorkflowRaised(
+        `newest completed backup gs://${BUCKET}/${PREFIX}b/ is 180 minutes old, beyond the RPO of 60 minutes`,
+      ),
+    );
+    // A promotion needs a metastore however old: it restores and reports the breach.
+    const promotion = stale();
+    expect(promotion.runner.run({ restoreWhateverAge: true })).toMatchObject({
+      restored: `gs://${BUCKET}/${PREFIX}b/`,
+      ageMinutes: 180,
+      rpoBreached: true,
+    });
   });
 
   it("bounds the timeout: the restore waits at most RESTORE_TIMEOUT_SECONDS, which config caps", () => {
-    expect(step("restore").try.args.connector_params.timeout).toBe("${timeoutSeconds}");
     const raw = validRaw();
     raw.metastore.restore.timeoutMinutes = 721;
     raw.metastore.rpoMinutes = 1440;
@@ -195,6 +360,7 @@ describe("WorkflowRun (one restore on a cold promotion)", () => {
     endpoint,
     workflow: "projects/p/locations/r/workflows/w",
     target: "projects/p/locations/r/services/s",
+    argument: { restoreWhateverAge: true },
     accessToken: "tok",
     timeoutSeconds: 5,
     pollSeconds: 0.01,
@@ -215,7 +381,7 @@ describe("WorkflowRun (one restore on a cold promotion)", () => {
     ]);
     expect(api.requests[0]!.auth).toBe("Bearer tok");
     expect(JSON.parse(api.requests[0]!.body)).toEqual({
-      argument: '{"target":"projects/p/locations/r/services/s"}',
+      argument: '{"restoreWhateverAge":true,"target":"projects/p/locations/r/services/s"}',
     });
   });
 

@@ -1,3 +1,4 @@
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
@@ -5,7 +6,8 @@ import { ROOT } from "./helpers";
 
 /**
  * Runs a Cloud Workflows file as written, for the subset of the syntax this repo's workflows use
- * (assign, call, try/retry/except, switch with next/return/raise/assign, subworkflows), with the
+ * (assign, call, try/retry/except, switch with next/return/raise/assign, for with continue and
+ * break, subworkflows), with the
  * standard-library functions they call. Calls that leave the workflow (http.get, http.post...) go
  * to functions the test supplies; an error they throw is the workflow's exception (a map with
  * `code` for an HTTP error), and a raise surfaces as a WorkflowRaised.
@@ -68,12 +70,21 @@ export class WorkflowRunner {
     file: string,
     private readonly env: Record<string, string>,
     private readonly externals: Record<string, External>,
+    /** The clock sys.now() reads, in seconds (a test's sys.sleep can move it). */
+    private readonly now: () => number = () => Date.now() / 1000,
   ) {
     this.program = parse(fs.readFileSync(path.join(ROOT, file), "utf8"));
   }
 
   /** Every external call made, in order. */
   readonly calls: { name: string; args: Vars }[] = [];
+
+  /**
+   * The most memory the variables of one (sub)workflow held after any step, as Workflows counts
+   * it: the JSON of their values, near enough (8 bytes per number or boolean, strings and
+   * containers by their contents; docs, reference/syntax/variables).
+   */
+  peakVariableBytes = 0;
 
   run(args: unknown = {}): unknown {
     return this.invoke("main", { args });
@@ -94,7 +105,8 @@ export class WorkflowRunner {
   private lib(vars: Vars) {
     const env = this.env;
     return {
-      sys: { get_env: (k: string) => env[k] ?? null, now: () => Date.now() / 1000 },
+      sys: { get_env: (k: string) => env[k] ?? null, now: this.now },
+      uuid: { generate: () => crypto.randomUUID() },
       text: {
         url_encode: (s: string) => encodeURIComponent(s),
         match_regex: (s: string, r: string) => new RegExp(r).test(s),
@@ -108,7 +120,10 @@ export class WorkflowRunner {
         },
       },
       json: { encode_to_string: (v: unknown) => JSON.stringify(v) },
-      time: { parse: (t: string) => Date.parse(t) / 1000 },
+      time: {
+        parse: (t: string) => Date.parse(t) / 1000,
+        format: (seconds: number) => new Date(seconds * 1000).toISOString(),
+      },
       http: { default_retry: DEFAULT_RETRY },
       get_type: getType,
       string: (v: unknown) => String(v),
@@ -149,7 +164,16 @@ export class WorkflowRunner {
   private assign(list: Record<string, unknown>[], vars: Vars) {
     for (const a of list) {
       const [k, v] = Object.entries(a)[0]!;
-      vars[k] = this.evaluate(v, vars);
+      // Workflows copies a value on assignment (docs, reference/syntax/variables).
+      const value = structuredClone(this.evaluate(v, vars));
+      // "a.b: v" sets key b of map a.
+      const [head, ...keys] = k.split(".");
+      if (!keys.length) vars[k] = value;
+      else {
+        let target = vars[head!] as Vars;
+        for (const key of keys.slice(0, -1)) target = target[key] as Vars;
+        target[keys.at(-1)!] = value;
+      }
     }
   }
 
@@ -160,6 +184,7 @@ export class WorkflowRunner {
     while (i < list.length) {
       const [, body] = Object.entries(list[i]!)[0]!;
       const next = this.step(body, vars);
+      this.peakVariableBytes = Math.max(this.peakVariableBytes, JSON.stringify(vars).length);
       if (next === undefined) {
         i += 1;
         continue;
@@ -203,6 +228,16 @@ export class WorkflowRunner {
         }
       }
     }
+    if (body.for) {
+      const { value, in: items, steps } = body.for;
+      for (const item of this.evaluate(items, vars) as unknown[]) {
+        vars[value] = item;
+        const next = this.steps(steps, vars);
+        if (next === "break") break;
+        if (next !== undefined && next !== "continue") return next;
+      }
+      return body.next;
+    }
     if (body.switch) {
       for (const c of body.switch) {
         if (this.evaluate(c.condition, vars) !== true) continue;
@@ -218,7 +253,9 @@ export class WorkflowRunner {
     return body.next;
   }
 
-  private call(name: string, args: Vars): unknown {
+  private call(name: string, evaluated: Vars): unknown {
+    // Arguments are passed by value, as an assignment copies them.
+    const args = structuredClone(evaluated);
     if (this.program[name]) return this.invoke(name, args);
     const external = this.externals[name];
     if (!external) throw new Error(`the test supplies no ${name}`);

@@ -147,17 +147,12 @@ export class MetastorePair extends pulumi.ComponentResource {
       // A scheduled run must find the service and the bucket it names.
       { parent: this, dependsOn: [args.backupBucket, ...(service ? [service] : [])] },
     );
+    // Unconditional: Workflows does not evaluate resource attributes in IAM conditions (IAM docs,
+    // conditions-resource-attributes), so a condition on the workflow's name never matches and
+    // every scheduled start would get 403. The account is this site's and runs nothing else.
     new gcp.projects.IAMMember(
       `${name}-sync-invokes-restore`,
-      {
-        project,
-        role: "roles/workflows.invoker",
-        member,
-        condition: {
-          title: "only the metastore restore workflow",
-          expression: `resource.name == "projects/${project}/locations/${region}/workflows/${names.restoreWorkflow}"`,
-        },
-      },
+      { project, role: "roles/workflows.invoker", member },
       { parent: this, dependsOn: [workflow] },
     );
 
@@ -224,6 +219,9 @@ export class MetastorePair extends pulumi.ComponentResource {
           {
             workflow: workflow.id,
             target: service.name,
+            // A promoted site needs a metastore however old the newest backup: a new service
+            // takes 30-60 minutes, past most RPOs. The run restores it and reports the breach.
+            argument: { restoreWhateverAge: true },
             accessToken: token.accessToken,
             timeoutSeconds: spec.restore.timeoutMinutes * 60 + 300,
           },

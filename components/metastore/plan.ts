@@ -1,7 +1,7 @@
 import type * as gcp from "@pulumi/gcp";
 import type * as pulumi from "@pulumi/pulumi";
 import { unixCronEvery } from "../../config/cron";
-import type { MetastoreSpec } from "../../config/metastoreSchema";
+import { BACKUP_MIN_AGE_MINUTES, type MetastoreSpec } from "../../config/metastoreSchema";
 import { fenceObject } from "../fence";
 import type { LastDeployment } from "../lastDeployment";
 import { peerSite, type Role, type Site } from "../role";
@@ -43,9 +43,12 @@ export function decideMetastore(
   };
 }
 
+/** The folder of both sites' scheduled backups in the dual-region backup bucket. */
+export const BACKUPS_PREFIX = "metastore/";
+
 /** Where a site's scheduled backups go: its own folder in the dual-region backup bucket. */
 export function backupFolder(site: Site): string {
-  return `metastore/${site}/`;
+  return `${BACKUPS_PREFIX}${site}/`;
 }
 
 export function backupLocation(bucket: string, site: Site): string {
@@ -108,8 +111,16 @@ export function restoreEnvironment(
     BACKUP_PREFIX: backupFolder(args.peerSite),
     RPO_MINUTES: String(spec.rpoMinutes),
     RESTORE_TIMEOUT_SECONDS: String(spec.restore.timeoutMinutes * 60),
+    BACKUP_MIN_AGE_SECONDS: String(BACKUP_MIN_AGE_MINUTES * 60),
+    POLL_SECONDS: "15",
   };
 }
+
+/**
+ * Restores start this many minutes past the backups' slots (every backup interval divides the
+ * hour or the day from :00), so that the backup started at the slot has finished and aged.
+ */
+export const RESTORE_OFFSET_MINUTES = 7;
 
 /** A Cloud Scheduler target that starts an execution of a workflow, as `serviceAccountEmail`. */
 function startsWorkflow(args: {
@@ -140,15 +151,20 @@ interface ScheduleContext {
   serviceAccountEmail: pulumi.Input<string>;
 }
 
-/** A Cloud Scheduler job that starts the workflow every `everyMinutes`. */
+/** A Cloud Scheduler job that starts the workflow every `everyMinutes`, `offset` minutes past. */
 function workflowSchedule(
-  args: ScheduleContext & { description: string; everyMinutes: number; paused: boolean },
+  args: ScheduleContext & {
+    description: string;
+    everyMinutes: number;
+    offsetMinutes?: number;
+    paused: boolean;
+  },
 ): gcp.cloudscheduler.JobArgs {
   return {
     name: args.name,
     region: args.region,
     description: args.description,
-    schedule: unixCronEvery(args.everyMinutes),
+    schedule: unixCronEvery(args.everyMinutes, args.offsetMinutes ?? 0),
     timeZone: "UTC",
     paused: args.paused,
     attemptDeadline: "180s",
@@ -167,6 +183,7 @@ export function restoreScheduleArgs(
     description:
       "Restores the peer site's latest completed metastore backup into this site's service.",
     everyMinutes: spec.restore.everyMinutes,
+    offsetMinutes: Math.min(RESTORE_OFFSET_MINUTES, spec.restore.everyMinutes - 1),
     paused: decision.restoreSchedule !== "running",
   });
 }

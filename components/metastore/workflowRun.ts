@@ -9,6 +9,8 @@ export interface WorkflowRunInputs {
   workflow: string;
   /** What the run is for; a new target runs the workflow again. */
   target: string;
+  /** More of the execution's argument, beside the target. */
+  argument: Record<string, unknown>;
   /** OAuth access token for the API (a secret; a new token alone does not rerun). */
   accessToken: string;
   /** The run fails if it has not finished after this long. */
@@ -41,7 +43,9 @@ export const workflowRunProvider: pulumi.dynamic.ResourceProvider = {
     };
     const started = await call(`${inputs.endpoint}/${inputs.workflow}/executions`, {
       method: "POST",
-      body: JSON.stringify({ argument: JSON.stringify({ target: inputs.target }) }),
+      body: JSON.stringify({
+        argument: JSON.stringify({ ...inputs.argument, target: inputs.target }),
+      }),
     });
     const deadline = Date.now() + inputs.timeoutSeconds * 1000;
     for (;;) {
@@ -86,6 +90,8 @@ export const workflowRunProvider: pulumi.dynamic.ResourceProvider = {
 export interface WorkflowRunArgs {
   readonly workflow: pulumi.Input<string>;
   readonly target: pulumi.Input<string>;
+  /** More of the execution's argument. Default none. */
+  readonly argument?: Record<string, unknown>;
   readonly accessToken: pulumi.Input<string>;
   readonly timeoutSeconds: pulumi.Input<number>;
   /** Default 15. */
@@ -107,6 +113,7 @@ export class WorkflowRun extends pulumi.dynamic.Resource {
         endpoint: args.endpoint ?? WORKFLOW_EXECUTIONS_API,
         workflow: args.workflow,
         target: args.target,
+        argument: args.argument ?? {},
         accessToken: pulumi.secret(args.accessToken),
         timeoutSeconds: args.timeoutSeconds,
         pollSeconds: args.pollSeconds ?? 15,
