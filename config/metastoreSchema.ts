@@ -67,6 +67,17 @@ export const metastoreSchema = strictObject({
     workers: 2,
   }),
 }).superRefine((m, ctx) => {
+  // Dataproc Metastore version policy (cloud.google.com/dataproc-metastore/docs/version-policy):
+  // Hive 3.1.2 serves Dataproc 2.x (and 1.5), 2.3.6 only Dataproc 1.5.
+  const imageMajor = Number(/^(\d+)\./.exec(m.cluster.imageVersion)?.[1]);
+  if (m.cluster.enabled && m.hiveVersion === "2.3.6" && imageMajor >= 2) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["hiveVersion"],
+      input: m.hiveVersion,
+      message: `Hive 2.3.6 does not serve Dataproc ${m.cluster.imageVersion} (cluster.imageVersion); allowed: "3.1.2" with a 2.x image, or "2.3.6" with a 1.5 image`,
+    });
+  }
   const { everyMinutes, timeoutMinutes } = m.restore;
   if (everyMinutes + timeoutMinutes > m.rpoMinutes) {
     ctx.addIssue({

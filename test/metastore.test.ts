@@ -48,6 +48,16 @@ describe("metastore config", () => {
     ]);
   });
 
+  it("rejects Hive 2.3.6 with a Dataproc 2.x cluster image (Dataproc Metastore version policy)", () => {
+    expect(problems((m) => (m.hiveVersion = "2.3.6"))).toEqual([
+      `paired-dr:metastore.hiveVersion: Hive 2.3.6 does not serve Dataproc 2.2-debian12 (cluster.imageVersion); allowed: "3.1.2" with a 2.x image, or "2.3.6" with a 1.5 image (given: "2.3.6")`,
+    ]);
+    const raw = validRaw();
+    raw.metastore.hiveVersion = "2.3.6";
+    raw.metastore.cluster.imageVersion = "1.5-debian10";
+    expect(parsePlatformConfig(raw, REPO).metastore.hiveVersion).toBe("2.3.6");
+  });
+
   it("rejects a backup retention that leaves no older backup to fall back to", () => {
     expect(
       problems((m) => {
@@ -199,7 +209,7 @@ describe("metastore inputs", () => {
         enabled: true,
         cronSchedule: "*/15 * * * *",
         timeZone: "UTC",
-        backupLocation: "gs://bk/metastore/primary/",
+        backupLocation: "gs://bk/metastore/primary",
       },
       deletionProtection: true,
       deletionPolicy: "PREVENT",
@@ -210,7 +220,7 @@ describe("metastore inputs", () => {
       enabled: false,
       cronSchedule: "*/15 * * * *",
       timeZone: "UTC",
-      backupLocation: "gs://bk/metastore/primary/",
+      backupLocation: "gs://bk/metastore/primary",
     });
   });
 
@@ -339,10 +349,11 @@ describe("the MetastorePair in both stacks", () => {
     expect(metastoreOnly(diffPlans(primaryActive!, primaryPassive!))).toEqual({
       created: [],
       deleted: [],
+      // In registration order: the service now waits for the service agent's grant.
       updated: [
         "metastore-fence-workflow userEnvVars.HIVE_CLUSTER",
-        "metastore-service scheduledBackup.enabled",
         "metastore-fence-record content",
+        "metastore-service scheduledBackup.enabled",
         "metastore-restore-schedule paused",
       ],
     });
@@ -369,7 +380,7 @@ describe("the MetastorePair in both stacks", () => {
       enabled: false,
       cronSchedule: "*/15 * * * *",
       timeZone: "UTC",
-      backupLocation: "gs://acmedata-metastore-backups/metastore/secondary/",
+      backupLocation: "gs://acmedata-metastore-backups/metastore/secondary",
     });
     expect((service.inputs.hiveMetastoreConfig as Record<string, unknown>).configOverrides).toEqual(
       {
@@ -470,6 +481,10 @@ describe("the MetastorePair in both stacks", () => {
     });
 
     const run = findResource(promoted!.resources, RUN, "metastore-promotion-restore");
+    // The Hive cluster starts against the restored metastore, not the empty one (issue 13).
+    expect(
+      findResource(promoted!.resources, CLUSTER, "metastore-hive-cluster").dependencies,
+    ).toContain(run.urn);
     expect(run.inputs).toMatchObject({
       endpoint: "https://workflowexecutions.googleapis.com/v1",
       workflow:

@@ -210,7 +210,7 @@ describe("npm run plan", () => {
     // the jobs' service principal with its 2 secret ACLs and the replication jobs' 3 owners, and
     // the way to the lakes: access connector, 2 roles, metastore assignment, storage credential,
     // 2 external locations and their 2 grants.
-    expect([primary!.resources.length, secondary!.resources.length]).toEqual([200, 122]);
+    expect([primary!.resources.length, secondary!.resources.length]).toEqual([201, 122]);
     const gcpSide = (s: JsonPlan["stacks"][number]) =>
       s.resources.filter((r) =>
         /^(gcp:storage\/bucket:|pulumi:providers:gcp|paired-dr:components:DualRegionBucket)/.test(
@@ -330,7 +330,7 @@ describe("npm run plan", () => {
 
   it("renders a pull-request comment in markdown", async () => {
     const md = await runPlan(parseCli(["--format", "markdown"]));
-    expect(md).toContain("| `primary` | primary | **active** | false | 200 |");
+    expect(md).toContain("| `primary` | primary | **active** | false | 201 |");
     expect(md).toContain("| `secondary` | secondary | **passive** | false | 122 |");
     expect(md).toContain("| `gcp:storage/bucket:Bucket` | 2 |");
     expect(md).toContain(

@@ -392,10 +392,16 @@ describe("the shipped stacks", () => {
       bucketUrn("backup"),
       `${metastore("primary")}$gcp:serviceaccount/account:Account::metastore-sync`,
     ]);
-    expect(deps("primary", "metastore-agent-writes-backups")).toEqual([bucketUrn("backup")]);
+    // The Metastore service agent exists lazily: it is created, then granted, then the service
+    // that writes backups as it is created (issue 13).
+    expect(deps("primary", "metastore-agent-writes-backups")).toEqual([
+      bucketUrn("backup"),
+      `${metastore("primary")}$gcp:projects/serviceIdentity:ServiceIdentity::metastore-service-agent`,
+    ]);
     expect(deps("primary", "metastore-service")).toEqual([
       bucketUrn("backup"),
       bucketUrn("warehouse"),
+      `${metastore("primary")}$gcp:storage/bucketIAMMember:BucketIAMMember::metastore-agent-writes-backups`,
     ]);
     // The secondary registers no bucket: its grant names the primary's by name alone.
     expect(deps("secondary", "metastore-sync-reads-backups")).toEqual([

@@ -96,14 +96,25 @@ export class MetastorePair extends pulumi.ComponentResource {
       { project, role: "roles/logging.logWriter", member },
       child,
     );
+    let agentGrant: pulumi.Resource | undefined;
     if (ownsSingletons(site)) {
-      // One project-wide service agent writes and reads every site's backups: one stack owns the grant.
-      new gcp.storage.BucketIAMMember(
+      // One project-wide service agent writes and reads every site's backups: one stack owns the
+      // grant. Google creates the agent lazily, so it is created here before it is granted
+      // anything (issue 13); the API may return no email, and the agent's name is fixed.
+      const agent = new gcp.projects.ServiceIdentity(
+        `${name}-service-agent`,
+        { project, service: "metastore.googleapis.com" },
+        child,
+      );
+      agentGrant = new gcp.storage.BucketIAMMember(
         `${name}-agent-writes-backups`,
         {
           bucket: args.backupBucket.name,
           role: "roles/storage.objectAdmin",
-          member: `serviceAccount:service-${projectNumber}@gcp-sa-metastore.iam.gserviceaccount.com`,
+          member: agent.email.apply(
+            (email) =>
+              `serviceAccount:${email || `service-${projectNumber}@gcp-sa-metastore.iam.gserviceaccount.com`}`,
+          ),
         },
         child,
       );
@@ -120,7 +131,16 @@ export class MetastorePair extends pulumi.ComponentResource {
             backupBucket,
             labels,
           }),
-          { parent: this, protect: true, dependsOn: [args.warehouseBucket, args.backupBucket] },
+          // The agent writes the scheduled backups: its grant comes first where this stack makes it.
+          {
+            parent: this,
+            protect: true,
+            dependsOn: [
+              args.warehouseBucket,
+              args.backupBucket,
+              ...(agentGrant ? [agentGrant] : []),
+            ],
+          },
         )
       : undefined;
 
@@ -212,9 +232,10 @@ export class MetastorePair extends pulumi.ComponentResource {
         }),
         { parent: this, dependsOn: [workflow] },
       );
+      let restoredOnce: WorkflowRun | undefined;
       if (decision.restoreOnce) {
         const token = gcp.organizations.getClientConfigOutput({ parent: this });
-        new WorkflowRun(
+        restoredOnce = new WorkflowRun(
           `${name}-promotion-restore`,
           {
             workflow: workflow.id,
@@ -245,8 +266,15 @@ export class MetastorePair extends pulumi.ComponentResource {
               metastoreConfig: { dataprocMetastoreService: service.name },
             },
           },
-          // Promoting, the record says active before the cluster exists.
-          { parent: this, dependsOn: recordFirst ? [recordFirst] : [] },
+          // Promoting, the record says active before the cluster exists; a cold standby's
+          // cluster serves only the restored metastore, not the empty one about to be overwritten.
+          {
+            parent: this,
+            dependsOn: [
+              ...(recordFirst ? [recordFirst] : []),
+              ...(restoredOnce ? [restoredOnce] : []),
+            ],
+          },
         );
       }
     }

@@ -51,8 +51,13 @@ export function backupFolder(site: Site): string {
   return `${BACKUPS_PREFIX}${site}/`;
 }
 
+/**
+ * The service's scheduledBackup.backupLocation: the folder, without a trailing slash (the API
+ * puts each backup in a sub-folder below it: magic-modules mmv1/products/metastore/Service.yaml,
+ * scheduledBackup.backupLocation).
+ */
 export function backupLocation(bucket: string, site: Site): string {
-  return `gs://${bucket}/${backupFolder(site)}`;
+  return `gs://${bucket}/${backupFolder(site).replace(/\/$/, "")}`;
 }
 
 export interface ServiceContext {
