@@ -209,6 +209,18 @@ const azureSchema = strictObject({
   }
 });
 
+const GCP_NAME = "[a-z]([-a-z0-9]{0,61}[a-z0-9])?";
+const GCP_VPC = new RegExp(
+  `^(${GCP_NAME}|projects/[a-z][-a-z0-9]{4,28}[a-z0-9]/global/networks/${GCP_NAME})$`,
+);
+const GCP_VPC_RULE =
+  "a VPC name (lowercase letters, digits, '-') or \"projects/<project>/global/networks/<name>\"";
+const GCP_SUBNET = new RegExp(
+  `^(${GCP_NAME}|projects/[a-z][-a-z0-9]{4,28}[a-z0-9]/regions/[a-z]+-[a-z]+[0-9]+/subnetworks/${GCP_NAME})$`,
+);
+const GCP_SUBNET_RULE =
+  'a subnetwork name or "projects/<project>/regions/<region>/subnetworks/<name>"';
+
 const gcpSchema = strictObject({
   /** The GCP project both stacks deploy into. */
   project: z.string({ error: "must be a GCP project ID" }).regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, {
@@ -223,6 +235,22 @@ const gcpSchema = strictObject({
   region: gcpRegion,
   /** The region the peer stack runs in; the dual-region buckets span both. */
   peerRegion: gcpRegion,
+  /**
+   * Where the metastore service and the Hive cluster attach. Required: without it both land in
+   * the project's `default` VPC, which many organisations do not have
+   * (constraints/compute.skipDefaultNetworkCreation), and the service's network is create-only
+   * (magic-modules mmv1/products/metastore/Service.yaml, network: immutable).
+   */
+  network: strictObject({
+    /** The VPC: its name in this project, or projects/<project>/global/networks/<name> (shared VPC). */
+    vpc: z.string({ error: `must be ${GCP_VPC_RULE}` }).regex(GCP_VPC, {
+      error: `malformed VPC; allowed: ${GCP_VPC_RULE}`,
+    }),
+    /** The Hive cluster's subnetwork in this stack's region: a name, or its full path. */
+    subnetwork: z.string({ error: `must be ${GCP_SUBNET_RULE}` }).regex(GCP_SUBNET, {
+      error: `malformed subnetwork; allowed: ${GCP_SUBNET_RULE}`,
+    }),
+  }),
 }).superRefine((g, ctx) => {
   const here = GCP_REGION_TABLE[g.region];
   const there = GCP_REGION_TABLE[g.peerRegion];

@@ -4,6 +4,7 @@ import type { MetastoreSpec } from "../config/metastoreSchema";
 import { parseLastDeployment } from "../components/lastDeployment";
 import {
   decideMetastore,
+  metastoreNetwork,
   metastoreServiceArgs,
   restoreEnvironment,
   restoreScheduleArgs,
@@ -12,7 +13,15 @@ import { parseCli, runPlan } from "../tools/plan/cli";
 import { revealed } from "../tools/plan/capture";
 import { diffPlans } from "../tools/plan/diff";
 import type { StackPlan } from "../tools/plan/engine";
-import { REPO, sequence, byType, findResource, problemsAfter, validRaw } from "./helpers";
+import {
+  REPO,
+  sequence,
+  byType,
+  configProblems,
+  findResource,
+  problemsAfter,
+  validRaw,
+} from "./helpers";
 
 const SERVICE = "gcp:dataproc/metastoreService:MetastoreService";
 const SCHEDULE = "gcp:cloudscheduler/job:Job";
@@ -183,10 +192,41 @@ describe("decideMetastore", () => {
   });
 });
 
+describe("where the metastore attaches (issue 13)", () => {
+  it("takes the network from config: the service's VPC (create-only) and the cluster's subnetwork", async () => {
+    const [primary] = await sequence("primary", [false]);
+    expect(findResource(primary!.resources, SERVICE, "metastore-service").inputs.network).toBe(
+      "projects/482913557021/global/networks/dr-vpc",
+    );
+    const cluster = findResource(primary!.resources, CLUSTER, "metastore-hive-cluster");
+    expect((cluster.inputs.clusterConfig as any).gceClusterConfig).toEqual({
+      subnetwork: "dr-us-central1",
+    });
+    // A shared VPC is named by its full path, as given.
+    expect(metastoreNetwork("projects/acme-host/global/networks/shared", "482913557021")).toBe(
+      "projects/acme-host/global/networks/shared",
+    );
+  });
+
+  it("refuses a stack without a network, or with a malformed one, before anything is registered", () => {
+    const without = validRaw();
+    delete without.gcp.network;
+    expect(configProblems(without)).toEqual([
+      `paired-dr:gcp.network: is required; must be an object (given: nothing)`,
+    ]);
+    const malformed = validRaw();
+    malformed.gcp.network.vpc = "Default VPC";
+    expect(configProblems(malformed)).toEqual([
+      `paired-dr:gcp.network.vpc: malformed VPC; allowed: a VPC name (lowercase letters, digits, '-') or "projects/<project>/global/networks/<name>" (given: "Default VPC")`,
+    ]);
+  });
+});
+
 describe("metastore inputs", () => {
   const spec = shipped();
   const ctx = {
     serviceId: "acmedata-primary-hms",
+    network: "projects/482913557021/global/networks/dr-vpc",
     region: "us-central1",
     site: "primary" as const,
     warehouseBucket: "wh",
@@ -198,6 +238,8 @@ describe("metastore inputs", () => {
     expect(metastoreServiceArgs(spec, decideMetastore(spec, "active", {}), ctx)).toEqual({
       serviceId: "acmedata-primary-hms",
       location: "us-central1",
+      // Create-only: chosen before the first deployment, never the project's default VPC.
+      network: "projects/482913557021/global/networks/dr-vpc",
       tier: "ENTERPRISE",
       databaseType: "MYSQL",
       releaseChannel: "STABLE",

@@ -14,6 +14,7 @@ import {
   fenceEnvironment,
   fenceScheduleArgs,
   hasHiveFence,
+  metastoreNetwork,
   metastoreServiceArgs,
   restoreEnvironment,
   restoreScheduleArgs,
@@ -34,6 +35,7 @@ export interface MetastorePairArgs {
     readonly project: string;
     readonly projectNumber: string;
     readonly region: string;
+    readonly network: { readonly vpc: string; readonly subnetwork: string };
   };
   readonly spec: MetastoreSpec;
   /**
@@ -125,6 +127,7 @@ export class MetastorePair extends pulumi.ComponentResource {
           `${name}-service`,
           metastoreServiceArgs(spec, decision, {
             serviceId: names.metastoreService,
+            network: metastoreNetwork(args.gcp.network.vpc, projectNumber),
             region,
             site,
             warehouseBucket: args.warehouseBucket.bucketName,
@@ -264,6 +267,7 @@ export class MetastorePair extends pulumi.ComponentResource {
                 machineType: spec.cluster.workerMachineType,
               },
               metastoreConfig: { dataprocMetastoreService: service.name },
+              gceClusterConfig: { subnetwork: args.gcp.network.subnetwork },
             },
           },
           // Promoting, the record says active before the cluster exists; a cold standby's

@@ -60,8 +60,15 @@ export function backupLocation(bucket: string, site: Site): string {
   return `gs://${bucket}/${backupFolder(site).replace(/\/$/, "")}`;
 }
 
+/** The service's network: a VPC name in this project as the API names it, or a full path. */
+export function metastoreNetwork(vpc: string, projectNumber: string): string {
+  return vpc.includes("/") ? vpc : `projects/${projectNumber}/global/networks/${vpc}`;
+}
+
 export interface ServiceContext {
   readonly serviceId: string;
+  /** projects/<number>/global/networks/<name> (metastoreNetwork). */
+  readonly network: string;
   readonly region: string;
   readonly site: Site;
   readonly warehouseBucket: string;
@@ -78,6 +85,7 @@ export function metastoreServiceArgs(
   return {
     serviceId: ctx.serviceId,
     location: ctx.region,
+    network: ctx.network,
     tier: spec.tier,
     databaseType: "MYSQL",
     releaseChannel: "STABLE",
