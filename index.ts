@@ -161,6 +161,8 @@ export = async () => {
       backupLocation: metastore.backupLocation,
       restoreFrom: metastore.restoreFrom,
       restoreSchedule: metastore.decision.restoreSchedule,
+      // A cold promotion's restore: the backup, its age, and whether it breaches the RPO.
+      promotionRestore: metastore.promotionRestore,
     },
     sql: {
       server: sqlPair.serverName,

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { RESTORE_WORKFLOW_FILE } from "../components/metastore/metastorePair";
+import { promotionRestoreReport } from "../components/metastore/plan";
 import { workflowRunProvider, type WorkflowRunInputs } from "../components/metastore/workflowRun";
 import { parsePlatformConfig } from "../config/load";
 import { REPO, validRaw } from "./helpers";
@@ -316,6 +317,24 @@ describe("the restore workflow, run as written over the Storage and Metastore AP
       ageMinutes: 180,
       rpoBreached: true,
     });
+  });
+
+  it("reports a promotion's restore in the stack's outputs from the run's result, breach included", () => {
+    const promotion = fakeCloud(backupFolder("b", NOW - 3 * 3600));
+    const result = JSON.stringify(promotion.runner.run({ restoreWhateverAge: true }));
+    expect(promotionRestoreReport(result)).toEqual({
+      restored: `gs://${BUCKET}/${PREFIX}b/`,
+      backupTime: "2026-11-22T09:07:00.000Z",
+      ageMinutes: 180,
+      rpoBreached: true,
+    });
+    // A run that restored nothing, or no result yet, reports nothing.
+    const skipped = fakeCloud(history(1), {
+      restores: [{ state: "RUNNING", startTime: "2026-11-22T11:37:00Z" }],
+    });
+    expect(promotionRestoreReport(JSON.stringify(skipped.runner.run({})))).toBeUndefined();
+    expect(promotionRestoreReport("")).toBeUndefined();
+    expect(promotionRestoreReport(undefined)).toBeUndefined();
   });
 
   it("bounds the timeout: the restore waits at most RESTORE_TIMEOUT_SECONDS, which config caps", () => {

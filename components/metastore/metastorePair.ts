@@ -16,9 +16,11 @@ import {
   hasHiveFence,
   metastoreNetwork,
   metastoreServiceArgs,
+  promotionRestoreReport,
   restoreEnvironment,
   restoreScheduleArgs,
   type MetastoreDecision,
+  type PromotionRestoreReport,
 } from "./plan";
 import { WorkflowRun } from "./workflowRun";
 
@@ -66,6 +68,11 @@ export class MetastorePair extends pulumi.ComponentResource {
   public readonly backupLocation: string;
   public readonly restoreFrom: string;
   public readonly syncServiceAccount: pulumi.Output<string>;
+  /**
+   * A promotion's one restore (a cold standby's): which backup, how old, and whether that age
+   * breaches the RPO. Undefined without one.
+   */
+  public readonly promotionRestore: pulumi.Output<PromotionRestoreReport | undefined>;
 
   constructor(name: string, args: MetastorePairArgs, opts?: pulumi.ComponentResourceOptions) {
     super("paired-dr:components:MetastorePair", name, {}, opts);
@@ -217,6 +224,8 @@ export class MetastorePair extends pulumi.ComponentResource {
     let hiveCluster: gcp.dataproc.Cluster | undefined;
 
     let endpointUri: pulumi.Output<string | undefined> = pulumi.output(undefined);
+    let promotionRestore: pulumi.Output<PromotionRestoreReport | undefined> =
+      pulumi.output(undefined);
     if (service) {
       endpointUri = service.endpointUri;
       new gcp.dataproc.MetastoreServiceIamMember(
@@ -252,6 +261,7 @@ export class MetastorePair extends pulumi.ComponentResource {
           { parent: this, dependsOn: [service] },
         );
       }
+      if (restoredOnce) promotionRestore = restoredOnce.result.apply(promotionRestoreReport);
       if (decision.dataprocCluster) {
         hiveCluster = new gcp.dataproc.Cluster(
           `${name}-hive-cluster`,
@@ -322,7 +332,9 @@ export class MetastorePair extends pulumi.ComponentResource {
     this.backupLocation = backupLocation(backupBucket, site);
     this.restoreFrom = backupLocation(backupBucket, peerSite(site));
     this.syncServiceAccount = sync.email;
+    this.promotionRestore = promotionRestore;
     this.registerOutputs({
+      promotionRestore,
       serviceId: this.serviceId,
       provisioned: decision.service,
       endpointUri: this.endpointUri,

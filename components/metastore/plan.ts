@@ -245,3 +245,39 @@ export function fenceScheduleArgs(
     paused: false,
   });
 }
+
+/** What a promotion's one restore reports in the stack's outputs (workflows/metastore-restore.yaml). */
+export interface PromotionRestoreReport {
+  readonly restored: string;
+  readonly backupTime: string;
+  readonly ageMinutes: number;
+  readonly rpoBreached: boolean;
+}
+
+/**
+ * The report of a promotion's restore from its run's result (a JSON string), or undefined when the
+ * result is not a restore's (none yet, or a run that restored nothing).
+ */
+export function promotionRestoreReport(
+  result: string | undefined,
+): PromotionRestoreReport | undefined {
+  let r: Record<string, unknown>;
+  try {
+    r = JSON.parse(result ?? "") as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  if (
+    typeof r?.restored !== "string" ||
+    typeof r.backupTime !== "string" ||
+    typeof r.ageMinutes !== "number" ||
+    typeof r.rpoBreached !== "boolean"
+  )
+    return undefined;
+  return {
+    restored: r.restored,
+    backupTime: r.backupTime,
+    ageMinutes: r.ageMinutes,
+    rpoBreached: r.rpoBreached,
+  };
+}

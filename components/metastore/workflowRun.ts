@@ -102,8 +102,11 @@ export interface WorkflowRunArgs {
 
 /** One run of a Cloud Workflow, made when the resource is created. */
 export class WorkflowRun extends pulumi.dynamic.Resource {
-  public readonly execution!: pulumi.Output<string>;
-  public readonly state!: pulumi.Output<string>;
+  // `declare`: a class field would be set to undefined after super() has set the output.
+  declare public readonly execution: pulumi.Output<string>;
+  declare public readonly state: pulumi.Output<string>;
+  /** The execution's result: the workflow's return value as a JSON string. */
+  declare public readonly result: pulumi.Output<string>;
 
   constructor(name: string, args: WorkflowRunArgs, opts?: pulumi.CustomResourceOptions) {
     super(

@@ -358,7 +358,7 @@ export interface JobConcurrencyArgs {
 
 /** A job's max_concurrent_runs as Databricks holds it (see the module's comment). */
 export class JobConcurrency extends pulumi.dynamic.Resource {
-  public readonly effectiveMaxConcurrentRuns!: pulumi.Output<number>;
+  declare public readonly effectiveMaxConcurrentRuns: pulumi.Output<number>;
 
   constructor(name: string, args: JobConcurrencyArgs, opts?: pulumi.CustomResourceOptions) {
     super(

@@ -362,8 +362,8 @@ export interface FailoverGroupPrimaryArgs {
  * (hashicorp/terraform-provider-azurerm#25141).
  */
 export class FailoverGroupPrimary extends pulumi.dynamic.Resource {
-  public readonly replicationRole!: pulumi.Output<string>;
-  public readonly failedOverAt!: pulumi.Output<string>;
+  declare public readonly replicationRole: pulumi.Output<string>;
+  declare public readonly failedOverAt: pulumi.Output<string>;
 
   constructor(name: string, args: FailoverGroupPrimaryArgs, opts?: pulumi.CustomResourceOptions) {
     super(
