@@ -125,6 +125,8 @@ class LostWritesTest(unittest.TestCase):
     def test_paths(self):
         self.assertEqual(fence.table_slug("sales.daily_sales"), "sales-daily-sales")
         self.assertEqual(fence.ledger_path("sales-orders"), "_paired-dr/replication/sales-orders.json")
+        # The clone records written before the ledgers, still read when a ledger is missing.
+        self.assertEqual(fence.legacy_record_path("sales-orders"), "_paired-dr/cloned/sales-orders.json")
         self.assertEqual(fence.preserved_path("sales-orders", 12), "_paired-dr/preserved/sales-orders/version-12")
 
 

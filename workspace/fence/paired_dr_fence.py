@@ -197,6 +197,16 @@ def preserved_path(slug, version):
     return f"{PRESERVED_DIR}/{slug}/version-{version}"
 
 
+# Where clone records lived before the ledgers (each in the lake of the site that cloned): read
+# when a ledger is missing, so the first run after the upgrade does not count every earlier
+# commit as never cloned.
+LEGACY_CLONED_DIR = "_paired-dr/cloned"
+
+
+def legacy_record_path(slug):
+    return f"{LEGACY_CLONED_DIR}/{slug}.json"
+
+
 def ledger_path(slug):
     """Where a copy's ledger lives in the lake it copies into."""
     return f"{LEDGER_DIR}/{slug}.json"

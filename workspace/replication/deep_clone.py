@@ -85,7 +85,13 @@ if not DeltaTable.isDeltaTable(spark, source):
 
 # The commits the overwrite would hide: listed in full beside a preserved copy of the table.
 target_latest = latest_version(target)
-after = fence.last_known_version(ledger, read_record(fence.lake_path(lake, fence.ledger_path(slug))), target_latest)
+# Before the ledgers, this site's record was in its own lake, the peer's in the peer's lake.
+after = fence.last_known_version(
+    ledger or read_record(fence.lake_path(lake, fence.legacy_record_path(slug))),
+    read_record(fence.lake_path(lake, fence.ledger_path(slug)))
+    or read_record(fence.lake_path(peer_lake, fence.legacy_record_path(slug))),
+    target_latest,
+)
 if target_latest is not None and target_latest > after:
     lost = [
         {"version": r["version"], "timestamp": str(r["timestamp"]), "operation": r["operation"]}
