@@ -179,6 +179,9 @@ export = async () => {
       role,
       metastoreProvisioned: metastore.decision.service,
       metastoreRestoredOnce: metastore.decision.restoreOnce,
+      ...(metastore.decision.promotionRestore !== "none" && {
+        metastorePromotionRestore: metastore.decision.promotionRestore,
+      }),
       sqlRecovered: sqlPair.plan.recovery !== undefined,
       lake: workspace.lakeAccountName,
       epoch,

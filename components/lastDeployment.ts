@@ -10,8 +10,10 @@ export interface LastDeployment {
   readonly role?: Role;
   /** A metastore service existed on this site. Once true, a role flip never removes it. */
   readonly metastoreProvisioned?: boolean;
-  /** This (cold) site restored its new service once, when it was promoted. */
+  /** This site restored its service once, when it was promoted. */
   readonly metastoreRestoredOnce?: boolean;
+  /** Into what: the service the promotion created (cold), or the standby's own (hot). */
+  readonly metastorePromotionRestore?: "new-service" | "standby";
   /** This site geo-restored the tenants that have no replica, and keeps them until released. */
   readonly sqlRecovered?: boolean;
   /** The site's lake (storage account name): it exists once a deployment recorded it. */
@@ -114,6 +116,10 @@ export function parseLastDeployment(value: unknown): LastDeployment {
     }),
     ...(typeof v.metastoreRestoredOnce === "boolean" && {
       metastoreRestoredOnce: v.metastoreRestoredOnce,
+    }),
+    ...((v.metastorePromotionRestore === "new-service" ||
+      v.metastorePromotionRestore === "standby") && {
+      metastorePromotionRestore: v.metastorePromotionRestore,
     }),
     ...(typeof v.sqlRecovered === "boolean" && { sqlRecovered: v.sqlRecovered }),
     ...(typeof v.lake === "string" && { lake: v.lake }),

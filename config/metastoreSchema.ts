@@ -11,6 +11,14 @@ export const STANDBY_MODES = ["hot", "cold"] as const;
  */
 export const BACKUP_MIN_AGE_MINUTES = 5;
 
+/** An email address as a resource name's suffix: lowercase letters and digits, '-' between. */
+export function emailSlug(email: string): string {
+  return email
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "");
+}
+
 const interval = (what: string) =>
   z
     .number({ error: `must be a number of minutes, one of ${EVEN_INTERVAL_MINUTES.join(", ")}` })
@@ -44,6 +52,21 @@ export const metastoreSchema = strictObject({
     /** The restore workflow gives up (and fails) after this long. Default 20. */
     timeoutMinutes: int("minutes", 5, 720).default(20),
   }).default({ everyMinutes: 30, timeoutMinutes: 20 }),
+  /**
+   * Who is told, by Cloud Monitoring email channels, when a restore run fails or a hot standby has
+   * had no successful run within its RPO: the restore workflow fails loudly, but only into its
+   * execution history otherwise.
+   */
+  alerts: strictObject({
+    emails: z
+      .array(z.email({ error: "not an email address" }), {
+        error: "must be a list of email addresses",
+      })
+      .min(1, { error: "at least one address: a failed restore must reach someone" })
+      .refine((a) => new Set(a.map(emailSlug)).size === a.length, {
+        error: "an address is listed twice (addresses are compared by their letters and digits)",
+      }),
+  }),
   /**
    * With a Hive cluster, each site checks both fence records this often and stops its cluster
    * while its peer holds a higher epoch (workflows/metastore-fence.yaml). Default 5.

@@ -290,16 +290,21 @@ describe("the plan's pull-request comment", () => {
       "1. `pulumi up -s primary --policy-pack policies` (step 1: the active site stands down): goes through\n" +
         // The Hive fence's workflow and record are updated; its grant on the cluster goes with it.
         // Each job's concurrency follows its job.
-        "   - changes: 0 created, 31 updated, 5 deleted, 1 replaced\n",
+        // The demoted primary is watched as a standby from now on (issue 13, item 16).
+        "   - changes: 1 created, 31 updated, 5 deleted, 1 replaced\n" +
+        "   - creates: `gcp:monitoring/alertPolicy:AlertPolicy` `metastore-alert-standby-behind`\n",
     );
     expect(md).toContain(
       "2. `pulumi up -s secondary --policy-pack policies` (step 2: the standby is promoted): goes through, with a known gap\n" +
-        "   - changes: 26 created, 32 updated, 0 deleted, 1 replaced\n" +
-        "   - creates: 20 × `azure-native:sql:Database`, 1 × `azure-native:sql:ElasticPool`, 1 × `gcp:dataproc/cluster:Cluster`, 1 × `gcp:dataproc/clusterIAMMember:ClusterIAMMember`, 3 × `pulumi-nodejs:dynamic:Resource`\n" +
+        // The fourth dynamic resource is the metastore's promotion restore (issue 13).
+        "   - changes: 27 created, 32 updated, 1 deleted, 1 replaced\n" +
+        "   - creates: 20 × `azure-native:sql:Database`, 1 × `azure-native:sql:ElasticPool`, 1 × `gcp:dataproc/cluster:Cluster`, 1 × `gcp:dataproc/clusterIAMMember:ClusterIAMMember`, 4 × `pulumi-nodejs:dynamic:Resource`\n" +
+        "   - deletes: `gcp:monitoring/alertPolicy:AlertPolicy` `metastore-alert-standby-behind`\n" +
         "   - replaces: `azure-native:storage:Blob` `workspace-fence`\n" +
         "   - failover: `acmedata-primary-fg-mgmt` primary → secondary (planned)\n" +
         "   - failover: `acmedata-primary-fg-paid-01` primary → secondary (planned)\n" +
         "   - failover: `acmedata-primary-fg-paid-02` primary → secondary (planned)\n" +
+        "   - restore: secondary: metastore-promotion-restore stops the scheduled restores, waits for any in flight, then restores the newest completed backup once\n" +
         // No drain yet (issue 15): the primary's last writes before it stood down were never cloned.
         "   - lost writes listed: primary's sales.daily_sales, sales.orders, sales.partner_orders hold commits never cloned to secondary; before secondary's deep clone (epoch 2) overwrites them they are listed and preserved under abfss://lake@acmedataprilake.dfs.core.windows.net/_paired-dr/preserved/<table>/, until an operator releases them\n" +
         "   - known gap (issue 15), `one-writer`: sql: primary and secondary both write",

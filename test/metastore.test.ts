@@ -6,6 +6,8 @@ import {
   decideMetastore,
   metastoreNetwork,
   metastoreServiceArgs,
+  MAX_ALERT_WINDOW_MINUTES,
+  restoreAlerts,
   restoreEnvironment,
   restoreScheduleArgs,
 } from "../components/metastore/plan";
@@ -54,6 +56,21 @@ describe("metastore config", () => {
     // A marker is restored only once it is BACKUP_MIN_AGE_MINUTES old: 30 + 30 no longer fits 60.
     expect(problems((m) => (m.backupEveryMinutes = 30))).toEqual([
       `paired-dr:metastore.backupEveryMinutes: backupEveryMinutes (30) + restore.everyMinutes (30) + the 5 minutes a backup ages before it is restored = 65 exceeds rpoMinutes (60); the standby could be that far behind (given: "30 + 30")`,
+    ]);
+  });
+
+  it("requires someone to tell: at least one email address, each valid, none twice", () => {
+    expect(problems((m) => delete m.alerts)).toEqual([
+      "paired-dr:metastore.alerts: is required; must be an object (given: nothing)",
+    ]);
+    expect(problems((m) => (m.alerts.emails = []))).toEqual([
+      "paired-dr:metastore.alerts.emails: at least one address: a failed restore must reach someone (given: [])",
+    ]);
+    expect(problems((m) => (m.alerts.emails = ["oncall"]))).toEqual([
+      'paired-dr:metastore.alerts.emails.0: not an email address (given: "oncall")',
+    ]);
+    expect(problems((m) => (m.alerts.emails = ["Ops@acme.example", "ops@acme.example"]))).toEqual([
+      'paired-dr:metastore.alerts.emails: an address is listed twice (addresses are compared by their letters and digits) (given: ["Ops@acme.example","ops@acme.example"])',
     ]);
   });
 
@@ -110,6 +127,7 @@ describe("decideMetastore", () => {
       backups: true,
       restoreSchedule: "paused",
       restoreOnce: false,
+      promotionRestore: "none",
       dataprocCluster: true,
     });
     expect(decideMetastore(hot, "passive", {})).toEqual({
@@ -117,8 +135,35 @@ describe("decideMetastore", () => {
       backups: false,
       restoreSchedule: "running",
       restoreOnce: false,
+      promotionRestore: "none",
       dataprocCluster: false,
     });
+  });
+
+  it("hot: a promotion restores the newest backup into the standby once, and keeps the run while active (issue 13)", () => {
+    const standby = { role: "passive" as const, metastoreProvisioned: true };
+    expect(decideMetastore(hot, "active", standby)).toMatchObject({
+      restoreOnce: true,
+      promotionRestore: "standby",
+    });
+    expect(
+      decideMetastore(hot, "active", {
+        role: "active",
+        metastoreProvisioned: true,
+        metastoreRestoredOnce: true,
+        metastorePromotionRestore: "standby",
+      }),
+    ).toMatchObject({ restoreOnce: true, promotionRestore: "standby" });
+    // Routine deployments of either role, and a first deployment, restore nothing.
+    for (const [role, last] of [
+      ["active", { role: "active", metastoreProvisioned: true }],
+      ["passive", standby],
+      ["active", {}],
+    ] as const)
+      expect(decideMetastore(hot, role, last)).toMatchObject({
+        restoreOnce: false,
+        promotionRestore: "none",
+      });
   });
 
   it("cold: no passive service; a promotion creates one and restores it once; a first deployment does not", () => {
@@ -138,15 +183,17 @@ describe("decideMetastore", () => {
       backups: true,
       restoreSchedule: "paused",
       restoreOnce: true,
+      promotionRestore: "new-service",
     });
     // Still active after the promotion: the run stays registered, so it is not deleted and rerun.
+    // A deployment recorded before the kind was: a cold promotion's.
     expect(
       decideMetastore(cold, "active", {
         role: "active",
         metastoreProvisioned: true,
         metastoreRestoredOnce: true,
       }),
-    ).toMatchObject({ restoreOnce: true });
+    ).toMatchObject({ restoreOnce: true, promotionRestore: "new-service" });
   });
 
   it("cold: a site that had a service keeps it when demoted, and runs hot from then on", () => {
@@ -161,6 +208,7 @@ describe("decideMetastore", () => {
       backups: false,
       restoreSchedule: "running",
       restoreOnce: false,
+      promotionRestore: "none",
       dataprocCluster: false,
     });
   });
@@ -347,7 +395,7 @@ function facts(plan: StackPlan) {
 }
 
 describe("the MetastorePair in both stacks", () => {
-  it("hot: promotion reverses the direction with no new resource", async () => {
+  it("hot: promotion reverses the direction; its one new resource restores the newest backup into the standby before backups start", async () => {
     const [primaryActive, primaryPassive] = await sequence("primary", [false, true]);
     const [secondaryPassive, secondaryActive] = await sequence("secondary", [false, true]);
     const active = (site: string, epoch: number) => ({
@@ -375,21 +423,68 @@ describe("the MetastorePair in both stacks", () => {
       passive("secondary", 0),
       passive("primary", 1),
       // The promotion raises the epoch above both recorded ones (components/fence.ts); this
-      // sequence records no peer.
-      active("secondary", 1),
+      // sequence records no peer. It restores the standby once (issue 13).
+      { ...active("secondary", 1), restoreRuns: 1 },
     ]);
+    const run = findResource(secondaryActive!.resources, RUN, "metastore-promotion-restore");
+    const { __provider, ...runInputs } = run.inputs;
+    // Pulumi serialized the provider: it loads the official clients when it runs.
+    expect(String(__provider)).toContain('require("@google-cloud/workflows")');
+    expect(runInputs).toEqual({
+      endpoint: "https://workflowexecutions.googleapis.com",
+      schedulerEndpoint: "https://cloudscheduler.googleapis.com",
+      workflow:
+        "projects/acmedata-platform-dr/locations/us-east1/workflows/acmedata-secondary-hms-restore",
+      target: "projects/acmedata-platform-dr/locations/us-east1/services/acmedata-secondary-hms",
+      runKey: "promotion-e1",
+      // Waits for a restore in flight; a backup it cannot read leaves the standby's last restore.
+      argument: { restoreWhateverAge: true, waitForIdle: true, allowNoBackup: true },
+      // Stops the scheduled restores and cancels the one in flight first (issue 13, item 8).
+      quiesceSchedule:
+        "projects/acmedata-platform-dr/locations/us-east1/jobs/acmedata-secondary-hms-restore",
+      timeoutSeconds: 2700,
+      pollSeconds: 15,
+      requestTimeoutSeconds: 60,
+      maxRetries: 5,
+    });
+    const after = (name: string, type: string) =>
+      findResource(secondaryActive!.resources, type, name).dependencies;
+    // The service's update (backups on) waits for the run; so do the fence record and the cluster.
+    expect(after("metastore-service", SERVICE)).toContain(run.urn);
+    expect(after("metastore-fence-record", OBJECT)).toContain(run.urn);
+    expect(after("metastore-hive-cluster", CLUSTER)).toContain(run.urn);
+    // The run waits for everything its account needs, and never for the service it precedes.
+    const byName = (n: string) => secondaryActive!.resources.find((r) => r.name === n)!.urn;
+    expect([...run.dependencies].sort()).toEqual(
+      [
+        "metastore-restore-workflow",
+        "metastore-sync-restores-service",
+        "metastore-sync-reads-backups",
+        "metastore-sync-writes-logs",
+        "metastore-sync-invokes-restore",
+      ]
+        .map(byName)
+        .sort(),
+    );
+    expect(
+      after(
+        "metastore-sync-restores-service",
+        "gcp:dataproc/metastoreServiceIamMember:MetastoreServiceIamMember",
+      ),
+    ).not.toContain(byName("metastore-service"));
     // The cluster (keepWarm off) and the fence's grant on it come and go with the role.
     const roleBound = (r: { name: string; type: string }) =>
       r.name.startsWith("metastore-") && r.type !== CLUSTER && r.type !== CLUSTER_GRANT;
     const metastoreOnly = (d: ReturnType<typeof diffPlans>) => ({
-      created: d.created.filter(roleBound),
-      deleted: d.deleted.filter(roleBound),
+      created: d.created.filter(roleBound).map((r) => r.name),
+      deleted: d.deleted.filter(roleBound).map((r) => r.name),
       updated: d.updated
         .filter((u) => u.resource.name.startsWith("metastore-"))
         .map((u) => `${u.resource.name} ${u.changes.map((c) => c.path).join(",")}`),
     });
     expect(metastoreOnly(diffPlans(primaryActive!, primaryPassive!))).toEqual({
-      created: [],
+      // A standby is watched for falling behind its RPO (issue 13, item 16).
+      created: ["metastore-alert-standby-behind"],
       deleted: [],
       // In registration order: the service now waits for the service agent's grant.
       updated: [
@@ -528,14 +623,15 @@ describe("the MetastorePair in both stacks", () => {
       findResource(promoted!.resources, CLUSTER, "metastore-hive-cluster").dependencies,
     ).toContain(run.urn);
     expect(run.inputs).toMatchObject({
-      endpoint: "https://workflowexecutions.googleapis.com/v1",
+      endpoint: "https://workflowexecutions.googleapis.com",
+      runKey: "promotion-e1",
+      quiesceSchedule: "",
       workflow:
         "projects/acmedata-platform-dr/locations/us-east1/workflows/acmedata-secondary-hms-restore",
       target: "projects/acmedata-platform-dr/locations/us-east1/services/acmedata-secondary-hms",
       // The new service took tens of minutes: restore the newest backup whatever its age, and
       // report the RPO breach in the run's result (issue 13).
       argument: { restoreWhateverAge: true },
-      accessToken: "[secret]",
       timeoutSeconds: 1500,
     });
 
@@ -620,7 +716,8 @@ describe("the MetastorePair in both stacks", () => {
       "metastore-service",
       "metastore-sync-restores-service",
     ]);
-    expect(names(primary!.diff.created)).toEqual([]);
+    // The demoted primary keeps its service as a hot standby, watched for falling behind its RPO.
+    expect(names(primary!.diff.created)).toEqual(["metastore-alert-standby-behind"]);
     expect(names(primary!.diff.deleted)).toEqual([
       "metastore-fence-controls-cluster",
       "metastore-hive-cluster",
@@ -760,5 +857,113 @@ describe("the Hive cluster's fence in the program (issue 10)", () => {
       ),
     ]);
     expect(shipped().fenceEveryMinutes).toBe(5);
+  });
+});
+
+describe("the restore alerts (issue 13, item 16)", () => {
+  const POLICY = "gcp:monitoring/alertPolicy:AlertPolicy";
+  const CHANNEL = "gcp:monitoring/notificationChannel:NotificationChannel";
+  const runs = (workflow: string, status: string) =>
+    `resource.type="workflows.googleapis.com/Workflow" AND resource.labels.workflow_id="${workflow}" AND ` +
+    `metric.type="workflows.googleapis.com/finished_execution_count" AND metric.labels.status="${status}"`;
+
+  it("tells the configured addresses of a failed run on every site, and of a standby with no successful run within the RPO", async () => {
+    const [primary] = await sequence("primary", [false]);
+    const [secondary] = await sequence("secondary", [false]);
+    const channel = findResource(
+      secondary!.resources,
+      CHANNEL,
+      "metastore-notify-data-platform-oncall-acmedata-example",
+    );
+    expect(channel.inputs).toEqual({
+      displayName: "paired-dr secondary: data-platform-oncall@acmedata.example",
+      type: "email",
+      labels: { email_address: "data-platform-oncall@acmedata.example" },
+      userLabels: expect.objectContaining({ "paired-dr-site": "secondary" }),
+    });
+    // The active site has no restore schedule running: only failed runs (a promotion's) alert.
+    expect(byType(primary!.resources, POLICY).map((r) => r.name)).toEqual([
+      "metastore-alert-failed-runs",
+    ]);
+    const policies = byType(secondary!.resources, POLICY);
+    expect(policies.map((r) => r.name)).toEqual([
+      "metastore-alert-failed-runs",
+      "metastore-alert-standby-behind",
+    ]);
+    const wf = "acmedata-secondary-hms-restore";
+    const [failed, behind] = policies;
+    expect(failed!.inputs.conditions).toEqual([
+      {
+        displayName: `${wf}: a run failed`,
+        conditionThreshold: {
+          filter: runs(wf, "FAILED"),
+          aggregations: [
+            {
+              alignmentPeriod: "300s",
+              perSeriesAligner: "ALIGN_SUM",
+              crossSeriesReducer: "REDUCE_SUM",
+            },
+          ],
+          // The API accepts only COMPARISON_GT and COMPARISON_LT (alert.proto, MetricThreshold).
+          comparison: "COMPARISON_GT",
+          thresholdValue: 0,
+          duration: "0s",
+        },
+      },
+    ]);
+    expect(behind!.inputs.conditions).toEqual([
+      {
+        displayName: `${wf}: no successful run in 60 minutes`,
+        conditionThreshold: {
+          filter: runs(wf, "SUCCEEDED"),
+          aggregations: [
+            {
+              alignmentPeriod: "3600s",
+              perSeriesAligner: "ALIGN_SUM",
+              crossSeriesReducer: "REDUCE_SUM",
+            },
+          ],
+          comparison: "COMPARISON_LT",
+          thresholdValue: 1,
+          duration: "0s",
+          // No run at all is the worst case, not a gap in the data (alert.proto, EvaluationMissingData).
+          evaluationMissingData: "EVALUATION_MISSING_DATA_ACTIVE",
+        },
+      },
+    ]);
+    expect([failed!.inputs.severity, behind!.inputs.severity]).toEqual(["ERROR", "CRITICAL"]);
+    for (const p of policies) {
+      expect(p.inputs.combiner).toBe("OR");
+      // The channel's name is known once it exists: the policy waits for it.
+      expect(p.inputs.notificationChannels).toHaveLength(1);
+      expect(p.dependencies).toContain(channel.urn);
+      // Filed after the workflow it watches.
+      expect(p.dependencies).toContain(
+        findResource(secondary!.resources, WORKFLOW, "metastore-restore-workflow").urn,
+      );
+    }
+  });
+
+  it("caps the window at the 25 hours an alert policy may align over (monitoring/v3 common.proto)", () => {
+    const spec = { ...shipped(), rpoMinutes: 10_080 };
+    const alerts = restoreAlerts(spec, decideMetastore(spec, "passive", {}), {
+      site: "secondary",
+      workflowId: "w",
+      labels: {},
+    });
+    const behind = alerts.find((a) => a.key === "standby-behind")!;
+    expect(
+      (behind.policy.conditions as any[])[0].conditionThreshold.aggregations[0].alignmentPeriod,
+    ).toBe(`${MAX_ALERT_WINDOW_MINUTES * 60}s`);
+    expect(MAX_ALERT_WINDOW_MINUTES * 60).toBe(90_000);
+    // A cold standby has no service, so nothing to watch but runs.
+    const cold = { ...shipped(), standby: "cold" as const };
+    expect(
+      restoreAlerts(cold, decideMetastore(cold, "passive", {}), {
+        site: "secondary",
+        workflowId: "w",
+        labels: {},
+      }).map((a) => a.key),
+    ).toEqual(["failed-runs"]);
   });
 });

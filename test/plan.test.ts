@@ -210,7 +210,9 @@ describe("npm run plan", () => {
     // the jobs' service principal with its 2 secret ACLs and the replication jobs' 3 owners, and
     // the way to the lakes: access connector, 2 roles, metastore assignment, storage credential,
     // 2 external locations and their 2 grants.
-    expect([primary!.resources.length, secondary!.resources.length]).toEqual([201, 122]);
+    // Each site's email channel and restore alerts: one policy on the active site (failed runs),
+    // two on the standby (and one behind its RPO; issue 13, item 16).
+    expect([primary!.resources.length, secondary!.resources.length]).toEqual([203, 125]);
     const gcpSide = (s: JsonPlan["stacks"][number]) =>
       s.resources.filter((r) =>
         /^(gcp:storage\/bucket:|pulumi:providers:gcp|paired-dr:components:DualRegionBucket)/.test(
@@ -265,6 +267,12 @@ describe("npm run plan", () => {
       "azure-native:sql:ElasticPool": 1,
       "azure-native:sql:Database": 20,
     };
+    // Either site, promoted, restores its standby metastore once more: one more dynamic resource
+    // (the MetastorePair's promotion run, issue 13) beside the three failover holds.
+    const promotion = (created: Record<string, number>) => ({
+      ...created,
+      "pulumi-nodejs:dynamic:Resource": 4,
+    });
     for (const promote of ["false", "true"]) {
       const out = await json(["--diff", "promote", "--set", `promote=${promote}`]);
       for (const s of out.stacks) {
@@ -279,11 +287,11 @@ describe("npm run plan", () => {
         const demoting = s.role === "active";
         // The primary after failback is not the secondary after promotion: only the secondary restores.
         const restores = !demoting && s.stack === "secondary";
-        expect(byTypeCount(d.deleted), s.stack).toEqual(
-          demoting ? (s.stack === "secondary" ? demoted : demoted) : {},
-        );
+        // A standby's alert on falling behind its RPO comes with the demotion, goes with the promotion.
+        const standbyAlert = { "gcp:monitoring/alertPolicy:AlertPolicy": 1 };
+        expect(byTypeCount(d.deleted), s.stack).toEqual(demoting ? demoted : standbyAlert);
         expect(byTypeCount(d.created), s.stack).toEqual(
-          demoting ? {} : restores ? promoted : demoted,
+          demoting ? standbyAlert : promotion(restores ? promoted : demoted),
         );
         expect(d.before.role).not.toBe(d.after.role);
       }
@@ -318,7 +326,8 @@ describe("npm run plan", () => {
         // The paid pool is not among the updates: the demoted primary keeps it until the peer's
         // promotion is recorded (it still serves every paid primary until the failovers). The
         // Hive fence's workflow and record are (issue 10), and each job's concurrency.
-        "    created: 0, deleted: 5, replaced: 1, updated: 31\n",
+        // The demoted site is watched as a standby: its alert on falling behind the RPO.
+        "    created: 1, deleted: 5, replaced: 1, updated: 31\n",
     );
     expect(text).toContain(
       "    ~ update  databricks:index/instancePool:InstancePool workspace-pool-etl\n" +
@@ -330,11 +339,11 @@ describe("npm run plan", () => {
 
   it("renders a pull-request comment in markdown", async () => {
     const md = await runPlan(parseCli(["--format", "markdown"]));
-    expect(md).toContain("| `primary` | primary | **active** | false | 201 |");
-    expect(md).toContain("| `secondary` | secondary | **passive** | false | 122 |");
+    expect(md).toContain("| `primary` | primary | **active** | false | 203 |");
+    expect(md).toContain("| `secondary` | secondary | **passive** | false | 125 |");
     expect(md).toContain("| `gcp:storage/bucket:Bucket` | 2 |");
     expect(md).toContain(
-      "**If `promote` flips** (role active → passive): 0 created, 5 deleted, 1 replaced, 31 updated.",
+      "**If `promote` flips** (role active → passive): 1 created, 5 deleted, 1 replaced, 31 updated.",
     );
     expect(md).not.toContain("[!CAUTION]");
     expect(md.match(/\*\*Races on a first deployment\*\*: .*/g)).toEqual([

@@ -189,7 +189,8 @@ describe("the promotion gate", () => {
   });
 
   it("asks a cold standby's promotion to accept its RTO", async () => {
-    const cold = 'metastore={"standby":"cold","rpoMinutes":60}';
+    const cold =
+      'metastore={"standby":"cold","rpoMinutes":60,"alerts":{"emails":["oncall@acmedata.example"]}}';
     const promoted = await promoteSecondary([cold, 'promotion={"acknowledgeForcedFailover":true}']);
     expect(
       brief(await analyze(promoted)).map(([name, , message]) => `${name}: ${message}`),

@@ -372,7 +372,8 @@ describe("the shipped stacks", () => {
 
   it("race nowhere with the roles swapped, nor with a cold metastore standby in either role", async () => {
     expect(await racesOf("promote=true")).toEqual([]);
-    const cold = 'metastore={"standby":"cold","rpoMinutes":60}';
+    const cold =
+      'metastore={"standby":"cold","rpoMinutes":60,"alerts":{"emails":["oncall@acmedata.example"]}}';
     expect(await racesOf("promote=true", cold)).toEqual([]);
     expect(await racesOf("promote=false", cold)).toEqual([]);
   });

@@ -1,10 +1,8 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { RESTORE_WORKFLOW_FILE } from "../components/metastore/metastorePair";
 import { promotionRestoreReport } from "../components/metastore/plan";
-import { workflowRunProvider, type WorkflowRunInputs } from "../components/metastore/workflowRun";
 import { parsePlatformConfig } from "../config/load";
 import { REPO, validRaw } from "./helpers";
-import { loopbackServer } from "./loopback";
 import { WorkflowRaised, WorkflowRunner } from "./workflowRunner";
 
 const SERVICE = "projects/acmedata-platform-dr/locations/us-east1/services/acmedata-secondary-hms";
@@ -76,10 +74,16 @@ const globRegex = (glob: string) =>
  * The Storage and Metastore REST APIs the workflow calls, over one listing, with a clock that
  * sys.sleep moves. `operations` scripts each restore: how many polls until done, and its error.
  */
+type Restore = { state: string; startTime: string; endTime?: string };
+
 function fakeCloud(
   objects: ReturnType<typeof fullRecord>[],
   opts: {
-    restores?: { state: string; startTime: string }[];
+    /** The service's restore history, and its state (default ACTIVE), as of the clock. */
+    restores?: Restore[] | ((clock: number) => Restore[]);
+    serviceState?: (clock: number) => string;
+    /** The listing's answer instead of the objects: an HTTP error code. */
+    listingError?: number;
     operations?: { polls: number; error?: { code: number; message: string } }[];
   } = {},
 ) {
@@ -113,8 +117,11 @@ function fakeCloud(
           code: 200,
           body: {
             name: SERVICE,
-            state: "ACTIVE",
-            metadataManagementActivity: { restores: opts.restores ?? [] },
+            state: opts.serviceState?.(clock) ?? "ACTIVE",
+            metadataManagementActivity: {
+              restores:
+                typeof opts.restores === "function" ? opts.restores(clock) : (opts.restores ?? []),
+            },
           },
         };
       if (a.url.startsWith(`${METASTORE}${SERVICE}/operations/`)) {
@@ -149,6 +156,12 @@ function fakeCloud(
       }
       expect(a.url).toBe(OBJECTS);
       const q = a.query as Record<string, any>;
+      if (opts.listingError)
+        throw new WorkflowRaised({
+          code: opts.listingError,
+          tags: ["HttpError"],
+          message: `HTTP ${opts.listingError}`,
+        });
       const glob = q.matchGlob ? globRegex(q.matchGlob) : undefined;
       const matching = byName.filter(
         (o) => o.name.startsWith(q.prefix) && (!glob || glob.test(o.name)),
@@ -234,7 +247,8 @@ describe("the restore workflow, run as written over the Storage and Metastore AP
   it("restores nothing while a restore is still running on the service, and says so", () => {
     const cloud = fakeCloud(history(3), {
       restores: [
-        { state: "SUCCEEDED", startTime: "2026-11-22T11:07:00Z" },
+        // Ended 47 minutes ago: the standby is within its RPO of 60 minutes.
+        { state: "SUCCEEDED", startTime: "2026-11-22T11:07:00Z", endTime: "2026-11-22T11:20:00Z" },
         { state: "RUNNING", startTime: "2026-11-22T11:37:00Z" },
       ],
     });
@@ -243,6 +257,109 @@ describe("the restore workflow, run as written over the Storage and Metastore AP
     });
     expect(cloud.restores).toEqual([]);
     expect(cloud.pages).toEqual([]);
+  });
+
+  it("fails instead of skipping once the standby's last successful restore is older than the RPO, so that the alert on failed runs fires", () => {
+    const running = { state: "RUNNING", startTime: "2026-11-22T11:37:00Z" };
+    const stale = fakeCloud(history(3), {
+      restores: [
+        { state: "SUCCEEDED", startTime: "2026-11-22T10:37:00Z", endTime: "2026-11-22T10:50:00Z" },
+        // A later failure does not count as restored.
+        { state: "FAILED", startTime: "2026-11-22T11:07:00Z", endTime: "2026-11-22T11:20:00Z" },
+        running,
+      ],
+    });
+    expect(() => stale.runner.run({})).toThrow(
+      new WorkflowRaised(
+        `a restore started at 2026-11-22T11:37:00Z is still running on ${SERVICE}, and its last successful restore ended 77 minutes ago, beyond the RPO of 60 minutes`,
+      ),
+    );
+    const none = fakeCloud(history(3), { restores: [running] });
+    expect(() => none.runner.run({})).toThrow(
+      new WorkflowRaised(
+        `a restore started at 2026-11-22T11:37:00Z is still running on ${SERVICE}, and no successful restore is in its history: the standby may be older than the RPO of 60 minutes`,
+      ),
+    );
+    expect([...stale.restores, ...none.restores]).toEqual([]);
+  });
+
+  it("a promotion's run waits for the restore in flight and an ACTIVE service, then restores the newest backup once", () => {
+    const busyUntil = NOW + 600;
+    const cloud = fakeCloud(history(3), {
+      restores: (clock) => [
+        clock < busyUntil
+          ? { state: "RUNNING", startTime: "2026-11-22T11:37:00Z" }
+          : { state: "SUCCEEDED", startTime: "2026-11-22T11:37:00Z", endTime: iso(busyUntil) },
+      ],
+      // The restore's end leaves the service UPDATING a little longer.
+      serviceState: (clock) => (clock < busyUntil + 30 ? "UPDATING" : "ACTIVE"),
+    });
+    const result = cloud.runner.run({
+      restoreWhateverAge: true,
+      waitForIdle: true,
+      allowNoBackup: true,
+    }) as Record<string, any>;
+    // Polled every POLL_SECONDS: 630 s of a busy service, 42 sleeps; then 2 polls of the restore.
+    expect(cloud.runner.calls.filter((c) => c.name === "sys.sleep")).toHaveLength(42 + 2);
+    expect(cloud.restores.map((r) => r.backupLocation)).toEqual([
+      `gs://${BUCKET}/${PREFIX}backup-0003/`,
+    ]);
+    expect(result).toMatchObject({
+      restored: `gs://${BUCKET}/${PREFIX}backup-0003/`,
+      backupTime: "2026-11-22T11:47:00.000Z",
+      ageMinutes: 31,
+      rpoBreached: false,
+    });
+
+    const stuck = fakeCloud(history(3), {
+      restores: [{ state: "RUNNING", startTime: "2026-11-22T11:37:00Z" }],
+    });
+    expect(() => stuck.runner.run({ waitForIdle: true })).toThrow(
+      new WorkflowRaised(
+        `${SERVICE} still has a restore started at 2026-11-22T11:37:00Z running after 1200s; the promotion restores nothing into a busy service`,
+      ),
+    );
+    expect(stuck.restores).toEqual([]);
+    const updating = fakeCloud(history(3), { serviceState: () => "UPDATING" });
+    expect(() => updating.runner.run({ waitForIdle: true })).toThrow(
+      new WorkflowRaised(
+        `${SERVICE} is still UPDATING after 1200s; the promotion restores nothing into a busy service`,
+      ),
+    );
+  });
+
+  it("a hot promotion's run reports, instead of failing, backups it cannot read or find", () => {
+    const args = { restoreWhateverAge: true, waitForIdle: true, allowNoBackup: true };
+    const unreadable = fakeCloud(history(3), { listingError: 403 });
+    const report = promotionRestoreReport(JSON.stringify(unreadable.runner.run(args)));
+    const lead = `the backups under gs://${BUCKET}/${PREFIX} could not be listed: `;
+    expect(report).toEqual({
+      restored: null,
+      reason: expect.stringMatching(/^the backups under /),
+    });
+    const reason = (report as { reason: string }).reason;
+    expect(reason.startsWith(lead)).toBe(true);
+    // The HTTP error as Workflows raises it (the map json.encode_to_string renders).
+    expect(JSON.parse(reason.slice(lead.length))).toEqual({
+      code: 403,
+      message: "HTTP 403",
+      tags: ["HttpError"],
+    });
+    expect(unreadable.restores).toEqual([]);
+    const empty = fakeCloud([]);
+    expect(empty.runner.run(args)).toEqual({
+      restored: null,
+      reason: `no completed metastore backup under gs://${BUCKET}/${PREFIX} older than 300s`,
+    });
+    // A scheduled run, or a cold promotion's, fails on the same listing.
+    expect(() => fakeCloud(history(3), { listingError: 403 }).runner.run({})).toThrow(
+      WorkflowRaised,
+    );
+    expect(() => fakeCloud([]).runner.run({ restoreWhateverAge: true })).toThrow(
+      new WorkflowRaised(
+        `no completed metastore backup under gs://${BUCKET}/${PREFIX} older than 300s (0 newer marker(s) left for the next run)`,
+      ),
+    );
   });
 
   it("falls back to the next older backup when the newest folder is incomplete", () => {
@@ -330,7 +447,10 @@ describe("the restore workflow, run as written over the Storage and Metastore AP
     });
     // A run that restored nothing, or no result yet, reports nothing.
     const skipped = fakeCloud(history(1), {
-      restores: [{ state: "RUNNING", startTime: "2026-11-22T11:37:00Z" }],
+      restores: [
+        { state: "SUCCEEDED", startTime: "2026-11-22T11:07:00Z", endTime: "2026-11-22T11:20:00Z" },
+        { state: "RUNNING", startTime: "2026-11-22T11:37:00Z" },
+      ],
     });
     expect(promotionRestoreReport(JSON.stringify(skipped.runner.run({})))).toBeUndefined();
     expect(promotionRestoreReport("")).toBeUndefined();
@@ -344,101 +464,5 @@ describe("the restore workflow, run as written over the Storage and Metastore AP
     expect(() => parsePlatformConfig(raw, REPO)).toThrow(
       "paired-dr:metastore.restore.timeoutMinutes: too large; allowed: a whole number of minutes from 5 to 720 (given: 721)",
     );
-  });
-});
-
-/** A loopback stand-in for the Workflow Executions API. */
-async function fakeExecutionsApi(states: string[], opts: { startStatus?: number } = {}) {
-  let polls = 0;
-  const name = "projects/p/locations/r/workflows/w/executions/e1";
-  const server = await loopbackServer((req, res) => {
-    res.setHeader("Content-Type", "application/json");
-    if (req.method === "POST") {
-      res.statusCode = opts.startStatus ?? 200;
-      const denied = { error: { code: res.statusCode, message: "denied" } };
-      res.end(JSON.stringify(res.statusCode === 200 ? { name, state: "ACTIVE" } : denied));
-      return;
-    }
-    const state = states[Math.min(polls++, states.length - 1)];
-    res.end(
-      JSON.stringify({
-        name,
-        state,
-        ...(state === "SUCCEEDED" && { result: '{"restored":"gs://b/x/"}' }),
-        ...(state === "FAILED" && { error: { payload: "restore failed" } }),
-      }),
-    );
-  });
-  return { url: `${server.origin}/v1`, requests: server.requests, close: server.close };
-}
-
-describe("WorkflowRun (one restore on a cold promotion)", () => {
-  let close: (() => void) | undefined;
-  afterEach(() => close?.());
-  const inputs = (endpoint: string, over: Partial<WorkflowRunInputs> = {}): WorkflowRunInputs => ({
-    endpoint,
-    workflow: "projects/p/locations/r/workflows/w",
-    target: "projects/p/locations/r/services/s",
-    argument: { restoreWhateverAge: true },
-    accessToken: "tok",
-    timeoutSeconds: 5,
-    pollSeconds: 0.01,
-    ...over,
-  });
-
-  it("starts one execution, polls until it succeeds, and records it", async () => {
-    const api = await fakeExecutionsApi(["ACTIVE", "ACTIVE", "SUCCEEDED"]);
-    close = api.close;
-    const result = await workflowRunProvider.create!(inputs(api.url));
-    expect(result.id).toBe("projects/p/locations/r/workflows/w/executions/e1");
-    expect(result.outs).toMatchObject({ state: "SUCCEEDED", result: '{"restored":"gs://b/x/"}' });
-    expect(api.requests.map((r) => `${r.method} ${r.url}`)).toEqual([
-      "POST /v1/projects/p/locations/r/workflows/w/executions",
-      "GET /v1/projects/p/locations/r/workflows/w/executions/e1",
-      "GET /v1/projects/p/locations/r/workflows/w/executions/e1",
-      "GET /v1/projects/p/locations/r/workflows/w/executions/e1",
-    ]);
-    expect(api.requests[0]!.auth).toBe("Bearer tok");
-    expect(JSON.parse(api.requests[0]!.body)).toEqual({
-      argument: '{"restoreWhateverAge":true,"target":"projects/p/locations/r/services/s"}',
-    });
-  });
-
-  it("fails the deployment when the run fails", async () => {
-    const api = await fakeExecutionsApi(["ACTIVE", "FAILED"]);
-    close = api.close;
-    await expect(workflowRunProvider.create!(inputs(api.url))).rejects.toThrow(
-      'workflow run projects/p/locations/r/workflows/w/executions/e1 ended FAILED: {"payload":"restore failed"}',
-    );
-  });
-
-  it("fails the deployment when the run outlives its timeout", async () => {
-    const api = await fakeExecutionsApi(["ACTIVE"]);
-    close = api.close;
-    await expect(
-      workflowRunProvider.create!(inputs(api.url, { timeoutSeconds: 0.05 })),
-    ).rejects.toThrow(
-      "workflow run projects/p/locations/r/workflows/w/executions/e1 still ACTIVE after 0.05s; giving up",
-    );
-  });
-
-  it("fails the deployment when the run cannot start", async () => {
-    const api = await fakeExecutionsApi([], { startStatus: 403 });
-    close = api.close;
-    await expect(workflowRunProvider.create!(inputs(api.url))).rejects.toThrow(
-      /HTTP 403: .*denied/,
-    );
-  });
-
-  it("runs again only for a new workflow or target, never for a new token", async () => {
-    const olds = { ...inputs("x"), execution: "e1", state: "SUCCEEDED", result: "" };
-    expect(
-      await workflowRunProvider.diff!("e1", olds, inputs("x", { accessToken: "new" })),
-    ).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
-    expect(await workflowRunProvider.diff!("e1", olds, inputs("x", { target: "other" }))).toEqual({
-      changes: true,
-      replaces: ["target"],
-      deleteBeforeReplace: false,
-    });
   });
 });

@@ -608,6 +608,8 @@ describe("the ElasticPoolPair in the program", () => {
     expect(flipBack.deleted.map((r) => r.name).sort()).toEqual([
       "metastore-fence-controls-cluster",
       "metastore-hive-cluster",
+      // The promotion's one restore is forgotten when the site stands down; nothing to undo.
+      "metastore-promotion-restore",
       "sql-hold-acmedata-primary-fg-mgmt",
       "sql-hold-acmedata-primary-fg-paid-01",
       "sql-hold-acmedata-primary-fg-paid-02",

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
-import type { MetastoreSpec } from "../../config/metastoreSchema";
+import { emailSlug, type MetastoreSpec } from "../../config/metastoreSchema";
 import type { DualRegionBucket } from "../dualRegionBucket";
 import type { LastDeployment } from "../lastDeployment";
 import { fenceObject, fenceRecord, fenceWrittenBeforeJobs } from "../fence";
@@ -16,7 +16,9 @@ import {
   hasHiveFence,
   metastoreNetwork,
   metastoreServiceArgs,
+  promotionRestoreArgument,
   promotionRestoreReport,
+  restoreAlerts,
   restoreEnvironment,
   restoreScheduleArgs,
   type MetastoreDecision,
@@ -95,16 +97,19 @@ export class MetastorePair extends pulumi.ComponentResource {
     );
     const member = pulumi.interpolate`serviceAccount:${sync.email}`;
     const backupBucket = args.backupBucket.bucketName;
-    new gcp.storage.BucketIAMMember(
-      `${name}-sync-reads-backups`,
-      { bucket: args.backupBucket.name, role: "roles/storage.objectViewer", member },
-      child,
-    );
-    new gcp.projects.IAMMember(
-      `${name}-sync-writes-logs`,
-      { project, role: "roles/logging.logWriter", member },
-      child,
-    );
+    // Everything a run of the restore workflow needs before it starts (a run before them gets 403).
+    const syncGrants: pulumi.Resource[] = [
+      new gcp.storage.BucketIAMMember(
+        `${name}-sync-reads-backups`,
+        { bucket: args.backupBucket.name, role: "roles/storage.objectViewer", member },
+        child,
+      ),
+      new gcp.projects.IAMMember(
+        `${name}-sync-writes-logs`,
+        { project, role: "roles/logging.logWriter", member },
+        child,
+      ),
+    ];
     let agentGrant: pulumi.Resource | undefined;
     if (ownsSingletons(site)) {
       // One project-wide service agent writes and reads every site's backups: one stack owns the
@@ -129,30 +134,34 @@ export class MetastorePair extends pulumi.ComponentResource {
       );
     }
 
-    const service = decision.service
-      ? new gcp.dataproc.MetastoreService(
-          `${name}-service`,
-          metastoreServiceArgs(spec, decision, {
-            serviceId: names.metastoreService,
-            network: metastoreNetwork(args.gcp.network.vpc, projectNumber),
-            region,
-            site,
-            warehouseBucket: args.warehouseBucket.bucketName,
-            backupBucket,
-            labels,
-          }),
-          // The agent writes the scheduled backups: its grant comes first where this stack makes it.
-          {
-            parent: this,
-            protect: true,
-            dependsOn: [
-              args.warehouseBucket,
-              args.backupBucket,
-              ...(agentGrant ? [agentGrant] : []),
-            ],
-          },
-        )
-      : undefined;
+    // A hot standby's promotion restores into the service before its update enables backups:
+    // the service then waits for the run, not the run for the service (issue 13).
+    const intoStandby = decision.promotionRestore === "standby";
+    const createService = (after: pulumi.Resource[]) =>
+      new gcp.dataproc.MetastoreService(
+        `${name}-service`,
+        metastoreServiceArgs(spec, decision, {
+          serviceId: names.metastoreService,
+          network: metastoreNetwork(args.gcp.network.vpc, projectNumber),
+          region,
+          site,
+          warehouseBucket: args.warehouseBucket.bucketName,
+          backupBucket,
+          labels,
+        }),
+        // The agent writes the scheduled backups: its grant comes first where this stack makes it.
+        {
+          parent: this,
+          protect: true,
+          dependsOn: [
+            args.warehouseBucket,
+            args.backupBucket,
+            ...(agentGrant ? [agentGrant] : []),
+            ...after,
+          ],
+        },
+      );
+    let service = decision.service && !intoStandby ? createService([]) : undefined;
 
     const workflow = new gcp.workflows.Workflow(
       `${name}-restore-workflow`,
@@ -180,11 +189,22 @@ export class MetastorePair extends pulumi.ComponentResource {
     // Unconditional: Workflows does not evaluate resource attributes in IAM conditions (IAM docs,
     // conditions-resource-attributes), so a condition on the workflow's name never matches and
     // every scheduled start would get 403. The account is this site's and runs nothing else.
-    new gcp.projects.IAMMember(
-      `${name}-sync-invokes-restore`,
-      { project, role: "roles/workflows.invoker", member },
-      { parent: this, dependsOn: [workflow] },
+    syncGrants.push(
+      new gcp.projects.IAMMember(
+        `${name}-sync-invokes-restore`,
+        { project, role: "roles/workflows.invoker", member },
+        { parent: this, dependsOn: [workflow] },
+      ),
     );
+
+    this.alerts(name, {
+      spec,
+      decision,
+      site,
+      workflow,
+      workflowId: names.restoreWorkflow,
+      labels,
+    });
 
     const fence = hasHiveFence(spec)
       ? this.hiveFence(name, {
@@ -219,18 +239,23 @@ export class MetastorePair extends pulumi.ComponentResource {
           dependsOn: [args.backupBucket, workflow, ...after],
         },
       );
-    const recordFirst =
-      fence && fenceWrittenBeforeJobs(role) ? writeRecord(fence.workflow, []) : undefined;
+    let recordFirst: gcp.storage.BucketObject | undefined;
     let hiveCluster: gcp.dataproc.Cluster | undefined;
 
     let endpointUri: pulumi.Output<string | undefined> = pulumi.output(undefined);
     let promotionRestore: pulumi.Output<PromotionRestoreReport | undefined> =
       pulumi.output(undefined);
-    if (service) {
-      endpointUri = service.endpointUri;
-      new gcp.dataproc.MetastoreServiceIamMember(
+    let restoredOnce: WorkflowRun | undefined;
+    if (decision.service) {
+      // Into a standby, the service is there already: naming it by its ID orders nothing after it.
+      const restoresService = new gcp.dataproc.MetastoreServiceIamMember(
         `${name}-sync-restores-service`,
-        { location: region, serviceId: service.serviceId, role: "roles/metastore.editor", member },
+        {
+          location: region,
+          serviceId: service ? service.serviceId : names.metastoreService,
+          role: "roles/metastore.editor",
+          member,
+        },
         child,
       );
       new gcp.cloudscheduler.Job(
@@ -244,24 +269,36 @@ export class MetastorePair extends pulumi.ComponentResource {
         }),
         { parent: this, dependsOn: [workflow] },
       );
-      let restoredOnce: WorkflowRun | undefined;
       if (decision.restoreOnce) {
-        const token = gcp.organizations.getClientConfigOutput({ parent: this });
         restoredOnce = new WorkflowRun(
           `${name}-promotion-restore`,
           {
             workflow: workflow.id,
-            target: service.name,
-            // A promoted site needs a metastore however old the newest backup: a new service
-            // takes 30-60 minutes, past most RPOs. The run restores it and reports the breach.
-            argument: { restoreWhateverAge: true },
-            accessToken: token.accessToken,
-            timeoutSeconds: spec.restore.timeoutMinutes * 60 + 300,
+            target: `projects/${project}/locations/${region}/services/${names.metastoreService}`,
+            // One run per promotion: the promotion's epoch. A deployment retried after a failure
+            // finds the run's execution by it and waits for it instead of starting another.
+            runKey: `promotion-e${args.epoch}`,
+            argument: promotionRestoreArgument(decision),
+            // Into a standby: the scheduled restores stop and the one in flight is cancelled first.
+            quiesceSchedule: intoStandby
+              ? `projects/${project}/locations/${region}/jobs/${names.restoreSchedule}`
+              : "",
+            // Waiting for a restore in flight, then one restore, each bounded by the restore timeout.
+            timeoutSeconds: spec.restore.timeoutMinutes * 60 * (intoStandby ? 2 : 1) + 300,
           },
-          { parent: this, dependsOn: [service] },
+          {
+            parent: this,
+            dependsOn: [workflow, restoresService, ...syncGrants, ...(service ? [service] : [])],
+          },
         );
+        promotionRestore = restoredOnce.result.apply(promotionRestoreReport);
       }
-      if (restoredOnce) promotionRestore = restoredOnce.result.apply(promotionRestoreReport);
+      service ??= createService(restoredOnce ? [restoredOnce] : []);
+      endpointUri = service.endpointUri;
+      // Promoting, the record says active once the metastore holds the newest backup: the fence
+      // starts the Hive cluster on that, never on the metastore a restore is about to overwrite.
+      if (fence && fenceWrittenBeforeJobs(role))
+        recordFirst = writeRecord(fence.workflow, restoredOnce ? [restoredOnce] : []);
       if (decision.dataprocCluster) {
         hiveCluster = new gcp.dataproc.Cluster(
           `${name}-hive-cluster`,
@@ -342,6 +379,40 @@ export class MetastorePair extends pulumi.ComponentResource {
       restoreFrom: this.restoreFrom,
       syncServiceAccount: this.syncServiceAccount,
     });
+  }
+
+  /** Who is told when restores fail or a standby falls behind: email channels and alert policies. */
+  private alerts(
+    name: string,
+    args: {
+      spec: MetastoreSpec;
+      decision: MetastoreDecision;
+      site: Site;
+      workflow: gcp.workflows.Workflow;
+      workflowId: string;
+      labels: Record<string, string>;
+    },
+  ) {
+    const child = { parent: this };
+    const channels = args.spec.alerts.emails.map(
+      (email) =>
+        new gcp.monitoring.NotificationChannel(
+          `${name}-notify-${emailSlug(email)}`,
+          {
+            displayName: `paired-dr ${args.site}: ${email}`,
+            type: "email",
+            labels: { email_address: email },
+            userLabels: args.labels,
+          },
+          child,
+        ),
+    );
+    for (const alert of restoreAlerts(args.spec, args.decision, args))
+      new gcp.monitoring.AlertPolicy(
+        `${name}-alert-${alert.key}`,
+        { ...alert.policy, notificationChannels: channels.map((c) => c.name) },
+        { parent: this, dependsOn: [args.workflow] },
+      );
   }
 
   /** The Hive cluster's fence: its own service account, what it may read, and its workflow. */

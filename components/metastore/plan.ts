@@ -14,8 +14,14 @@ export interface MetastoreDecision {
   readonly backups: boolean;
   /** The restore scheduler: absent (no service to restore into), paused, or running. */
   readonly restoreSchedule: "none" | "paused" | "running";
-  /** Restore the new service once: a cold standby that was promoted (kept while it stays active). */
+  /** Restore the service once on promotion (kept while the site stays active). */
   readonly restoreOnce: boolean;
+  /**
+   * Into what: "new-service", the service a cold standby's promotion creates (the run waits for
+   * it); "standby", a hot standby's own service, which the run quiesces and restores before the
+   * service's update enables backups (issue 13).
+   */
+  readonly promotionRestore: "none" | "new-service" | "standby";
   readonly dataprocCluster: boolean;
 }
 
@@ -33,11 +39,25 @@ export function decideMetastore(
   const service = role === "active" || spec.standby === "hot" || hadService;
   const promotedCold =
     spec.standby === "cold" && role === "active" && !hadService && last.role === "passive";
+  // A standby that had a service restores the newest backup once more: its last scheduled
+  // restore is up to a backup interval, a restore interval and a restore old.
+  const promotedHot = role === "active" && hadService && last.role === "passive";
+  const kept = role === "active" && last.metastoreRestoredOnce === true;
+  // A run recorded by the last deployment is kept first: a deployment rebuilt from its own
+  // outputs (tools/runbook/state.ts) reads its earlier role with this deployment's records.
+  const promotionRestore = kept
+    ? (last.metastorePromotionRestore ?? "new-service")
+    : promotedCold
+      ? "new-service"
+      : promotedHot
+        ? "standby"
+        : "none";
   return {
     service,
     backups: role === "active",
     restoreSchedule: !service ? "none" : role === "active" ? "paused" : "running",
-    restoreOnce: promotedCold || (role === "active" && last.metastoreRestoredOnce === true),
+    restoreOnce: promotionRestore !== "none",
+    promotionRestore,
     dataprocCluster:
       service && spec.cluster.enabled && (role === "active" || spec.cluster.keepWarm),
   };
@@ -246,13 +266,28 @@ export function fenceScheduleArgs(
   });
 }
 
-/** What a promotion's one restore reports in the stack's outputs (workflows/metastore-restore.yaml). */
-export interface PromotionRestoreReport {
-  readonly restored: string;
-  readonly backupTime: string;
-  readonly ageMinutes: number;
-  readonly rpoBreached: boolean;
+/**
+ * The promotion run's argument (workflows/metastore-restore.yaml). A promoted site needs a
+ * metastore however old the newest backup: a new service takes 30-60 minutes, past most RPOs, so
+ * the run restores it and reports the breach. Into a standby, the run first waits for a restore
+ * still in flight, and a backup it cannot read leaves the standby's last restore in place.
+ */
+export function promotionRestoreArgument(decision: MetastoreDecision): Record<string, boolean> {
+  return decision.promotionRestore === "standby"
+    ? { restoreWhateverAge: true, waitForIdle: true, allowNoBackup: true }
+    : { restoreWhateverAge: true };
 }
+
+/** What a promotion's one restore reports in the stack's outputs (workflows/metastore-restore.yaml). */
+export type PromotionRestoreReport =
+  | {
+      readonly restored: string;
+      readonly backupTime: string;
+      readonly ageMinutes: number;
+      readonly rpoBreached: boolean;
+    }
+  /** A hot promotion that found no readable backup: the standby keeps its last scheduled restore. */
+  | { readonly restored: null; readonly reason: string };
 
 /**
  * The report of a promotion's restore from its run's result (a JSON string), or undefined when the
@@ -267,6 +302,8 @@ export function promotionRestoreReport(
   } catch {
     return undefined;
   }
+  if (r?.restored === null && typeof r.reason === "string")
+    return { restored: null, reason: r.reason };
   if (
     typeof r?.restored !== "string" ||
     typeof r.backupTime !== "string" ||
@@ -280,4 +317,109 @@ export function promotionRestoreReport(
     ageMinutes: r.ageMinutes,
     rpoBreached: r.rpoBreached,
   };
+}
+
+/**
+ * Cloud Monitoring's longest alignment period for an alert policy: 25 hours
+ * (googleapis google/monitoring/v3/common.proto, Aggregation.alignment_period).
+ */
+export const MAX_ALERT_WINDOW_MINUTES = 1500;
+
+/** The restore alerts: which exist on a site, and what each policy says. */
+export interface RestoreAlert {
+  readonly key: "failed-runs" | "standby-behind";
+  readonly policy: Omit<gcp.monitoring.AlertPolicyArgs, "notificationChannels">;
+}
+
+/**
+ * The restore workflow's alert policies, on the built-in Workflows metric
+ * workflows.googleapis.com/finished_execution_count (labels status and revision_id, on the
+ * monitored resource workflows.googleapis.com/Workflow, labelled workflow_id: Google Cloud
+ * metrics list, "workflows"). A built-in metric exists before the first run; a log-based metric
+ * created in the same deployment as its alert policy fails the policy's create with 404 for up to
+ * ten minutes (hashicorp/terraform-provider-google#11102).
+ * - failed-runs, on every site: any failed run (a scheduled restore, a promotion's).
+ * - standby-behind, on a hot standby: no successful run within the RPO. A run succeeds only when
+ *   it restored a backup within the RPO, or skipped while a restore runs and the last successful
+ *   restore ended within the RPO (workflows/metastore-restore.yaml); so no success in that long
+ *   means the standby may be older than its RPO, or that nothing starts the runs. No data at all
+ *   counts as such (EVALUATION_MISSING_DATA_ACTIVE), as on a new standby before its first run.
+ */
+export function restoreAlerts(
+  spec: MetastoreSpec,
+  decision: MetastoreDecision,
+  args: { site: Site; workflowId: string; labels: Readonly<Record<string, string>> },
+): RestoreAlert[] {
+  const runs =
+    `resource.type="workflows.googleapis.com/Workflow" AND resource.labels.workflow_id="${args.workflowId}" AND ` +
+    `metric.type="workflows.googleapis.com/finished_execution_count"`;
+  const windowMinutes = Math.min(spec.rpoMinutes, MAX_ALERT_WINDOW_MINUTES);
+  const sum = (minutes: number) => ({
+    alignmentPeriod: `${minutes * 60}s`,
+    perSeriesAligner: "ALIGN_SUM",
+    crossSeriesReducer: "REDUCE_SUM",
+  });
+  const common = { combiner: "OR", userLabels: { ...args.labels } };
+  const alerts: RestoreAlert[] = [
+    {
+      key: "failed-runs",
+      policy: {
+        ...common,
+        displayName: `paired-dr ${args.site}: metastore restore run failed`,
+        severity: "ERROR",
+        conditions: [
+          {
+            displayName: `${args.workflowId}: a run failed`,
+            conditionThreshold: {
+              filter: `${runs} AND metric.labels.status="FAILED"`,
+              aggregations: [sum(5)],
+              comparison: "COMPARISON_GT",
+              thresholdValue: 0,
+              duration: "0s",
+            },
+          },
+        ],
+        documentation: {
+          mimeType: "text/markdown",
+          subject: `paired-dr ${args.site}: a metastore restore run failed`,
+          content:
+            `A run of the workflow ${args.workflowId} failed: the ${args.site} site's metastore was not restored. ` +
+            "The execution's error says why (no completed backup, a backup older than the RPO, a restore that failed " +
+            "or outlived its timeout, or a standby whose last successful restore is older than the RPO). " +
+            `See \`gcloud workflows executions list ${args.workflowId}\`.`,
+        },
+      },
+    },
+  ];
+  if (decision.restoreSchedule === "running")
+    alerts.push({
+      key: "standby-behind",
+      policy: {
+        ...common,
+        displayName: `paired-dr ${args.site}: metastore standby behind its RPO`,
+        severity: "CRITICAL",
+        conditions: [
+          {
+            displayName: `${args.workflowId}: no successful run in ${windowMinutes} minutes`,
+            conditionThreshold: {
+              filter: `${runs} AND metric.labels.status="SUCCEEDED"`,
+              aggregations: [sum(windowMinutes)],
+              comparison: "COMPARISON_LT",
+              thresholdValue: 1,
+              duration: "0s",
+              evaluationMissingData: "EVALUATION_MISSING_DATA_ACTIVE",
+            },
+          },
+        ],
+        documentation: {
+          mimeType: "text/markdown",
+          subject: `paired-dr ${args.site}: the metastore standby may be older than its RPO`,
+          content:
+            `No run of ${args.workflowId} succeeded in ${windowMinutes} minutes (the metastore RPO is ${spec.rpoMinutes}): ` +
+            `the ${args.site} standby may hold metadata older than its RPO. Check that the restore schedule is not ` +
+            "paused, and the runs' errors.",
+        },
+      },
+    });
+  return alerts;
 }

@@ -1,103 +1,393 @@
 import * as pulumi from "@pulumi/pulumi";
+import {
+  clientEndpoint,
+  deployingGoogleIdentity,
+  guardedAuth,
+  httpStatus,
+  retryable,
+  type GoogleAccess,
+} from "../googleCalls";
 
-export const WORKFLOW_EXECUTIONS_API = "https://workflowexecutions.googleapis.com/v1";
+export const WORKFLOW_EXECUTIONS_API = "https://workflowexecutions.googleapis.com";
+export const CLOUD_SCHEDULER_API = "https://cloudscheduler.googleapis.com";
+
+/** The execution label that finds a run's execution again after a failed or interrupted deployment. */
+export const RUN_LABEL = "paired-dr-run";
 
 export interface WorkflowRunInputs {
-  /** The Workflow Executions API base URL. */
+  /** The Workflow Executions API's endpoint. */
   endpoint: string;
   /** Full workflow name: projects/<p>/locations/<r>/workflows/<w>. */
   workflow: string;
   /** What the run is for; a new target runs the workflow again. */
   target: string;
+  /**
+   * This run's identity, a label value: a deployment that finds an execution with it still
+   * running resumes it instead of starting a second. A new key runs the workflow again.
+   */
+  runKey: string;
   /** More of the execution's argument, beside the target. */
   argument: Record<string, unknown>;
-  /** OAuth access token for the API (a secret; a new token alone does not rerun). */
-  accessToken: string;
+  /**
+   * Before the run: pause this Cloud Scheduler job (projects/<p>/locations/<r>/jobs/<j>) and
+   * cancel the workflow's other executions that are still running. "" for none.
+   */
+  quiesceSchedule: string;
+  /** The Cloud Scheduler API's endpoint. */
+  schedulerEndpoint: string;
   /** The run fails if it has not finished after this long. */
   timeoutSeconds: number;
   pollSeconds: number;
+  /** Bounds each request, its answer's body included. */
+  requestTimeoutSeconds: number;
+  /** Retries of one request (429, 5xx, network errors, timeouts). */
+  maxRetries: number;
 }
 
 export interface WorkflowRunOutputs extends WorkflowRunInputs {
   execution: string;
   state: string;
+  /** The execution's result: the workflow's return value as a JSON string. */
   result: string;
+  /** The execution was found running from an earlier deployment and waited for, not started. */
+  resumed: boolean;
+  /** Executions of the workflow this run cancelled before it started (quiesce). */
+  cancelled: string[];
 }
+
+/** Inputs of earlier versions that no resource may keep: an OAuth token (stale within the hour). */
+export const RETIRED_INPUTS = ["accessToken"] as const;
+
+/** The longest single wait between retries. */
+const MAX_BACKOFF_MS = 30_000;
+/** How much of an execution's error payload a message quotes. */
+export const ERROR_EXCERPT_CHARS = 2_000;
+/** Pages of running executions read before giving up: 100 each (FULL view, executions.proto). */
+const MAX_PAGES = 20;
+const RUNNING = ["ACTIVE", "QUEUED"];
+
+const number = (v: unknown) => typeof v === "number" && Number.isFinite(v) && v >= 0;
+
+/** A label value as Workflows accepts it: 1-63 lowercase letters, digits, _ and - (executions.proto, labels). */
+const LABEL_VALUE = /^[a-z0-9_-]{1,63}$/;
+
+/** Shortens a long text, keeping its start and saying how much was left out. */
+export function excerpt(text: string, max = ERROR_EXCERPT_CHARS): string {
+  return text.length <= max
+    ? text
+    : `${text.slice(0, max)}… (${text.length - max} more characters)`;
+}
+
+/** What an ended execution's error says: its payload and the step it failed in. */
+export function executionError(error: unknown): string {
+  if (!error || typeof error !== "object") return "no error payload";
+  const e = error as { payload?: unknown; context?: unknown };
+  const parts = [
+    typeof e.payload === "string" && e.payload ? e.payload : undefined,
+    typeof e.context === "string" && e.context ? `(${e.context})` : undefined,
+  ].filter(Boolean);
+  return parts.length > 0 ? excerpt(parts.join(" ")) : "no error payload";
+}
+
+function describe(e: unknown): string {
+  const status = httpStatus(e);
+  const message = excerpt(String((e as Error | undefined)?.message ?? e), 500);
+  return status ? `HTTP ${status}: ${message}` : message;
+}
+
+type Execution = {
+  name?: string | null;
+  state?: unknown;
+  result?: string | null;
+  error?: unknown;
+  labels?: Record<string, string> | null;
+};
+
+const stateOf = (e: Execution) => String(e.state ?? "STATE_UNSPECIFIED");
+
+/**
+ * The calls of one run, bounded by one deadline; credentials come from `access`, obtained by
+ * the caller when the call is made. Every request has its own timeout and is retried on
+ * throttling, server errors and network errors, except the start of an execution, which is
+ * never sent twice without first looking for the one an unanswered start may have made.
+ */
+export function runSession(inputs: WorkflowRunInputs, access: GoogleAccess) {
+  const label = `workflow run of ${inputs.workflow}`;
+  for (const k of [
+    "timeoutSeconds",
+    "pollSeconds",
+    "requestTimeoutSeconds",
+    "maxRetries",
+  ] as const) {
+    // A missing number would make a deadline NaN, which never passes.
+    if (!number(inputs[k]))
+      throw new Error(`${label}: ${k} must be a number >= 0 (given: ${inputs[k]})`);
+  }
+  if (!LABEL_VALUE.test(inputs.runKey)) {
+    throw new Error(
+      `${label}: runKey must be 1-63 lowercase letters, digits, _ or - (given: ${inputs.runKey})`,
+    );
+  }
+  const deadline = Date.now() + inputs.timeoutSeconds * 1000;
+  const pollMs = inputs.pollSeconds * 1000;
+  const requestTimeoutMs = inputs.requestTimeoutSeconds * 1000;
+  const connect = (endpoint: string) => {
+    const at = clientEndpoint(endpoint);
+    return {
+      fallback: true,
+      protocol: at.protocol,
+      apiEndpoint: at.apiEndpoint,
+      port: at.port,
+      auth: guardedAuth(access, { origin: at.origin, requestTimeoutMs }),
+    };
+  };
+  const { ExecutionsClient } =
+    require("@google-cloud/workflows") as typeof import("@google-cloud/workflows");
+  // The REST transport in production as in the contract tests: one code path, one guard.
+  const executions = new ExecutionsClient(connect(inputs.endpoint) as never);
+  // Every method is non-idempotent in the client's own config (no gax retries,
+  // executions_client_config.json): the retries here are ours.
+  const noRetry = { timeout: requestTimeoutMs } as never;
+
+  const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+  const timedOut = (what: string) =>
+    new Error(`${label}: ${what} after ${inputs.timeoutSeconds}s; giving up`);
+
+  /** One request, retried while it fails in a way worth retrying and time is left. */
+  const call = async <T>(what: string, f: () => Promise<T>): Promise<T> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await f();
+      } catch (e) {
+        const backoff = Math.min(Math.max(pollMs, 10) * 2 ** attempt, MAX_BACKOFF_MS);
+        if (!retryable(e) || attempt >= inputs.maxRetries || Date.now() + backoff > deadline) {
+          throw new Error(`${label}: ${what}: ${describe(e)}`);
+        }
+        await sleep(backoff);
+      }
+    }
+  };
+
+  /** The workflow's executions still running (ACTIVE or QUEUED), labels included. */
+  const running = async (): Promise<Execution[]> => {
+    const found: Execution[] = [];
+    let pageToken = "";
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const [items, , response] = await call("listing running executions", () =>
+        executions.listExecutions(
+          {
+            parent: inputs.workflow,
+            // AIP-160, the example of the ListExecutions reference; FULL carries the labels,
+            // BASIC does not (executions.proto, ExecutionView).
+            filter: RUNNING.map((s) => `state="${s}"`).join(" OR "),
+            view: "FULL",
+            pageSize: 100,
+            pageToken,
+          },
+          { ...(noRetry as object), autoPaginate: false } as never,
+        ),
+      );
+      found.push(...((items ?? []) as Execution[]));
+      pageToken = (response as { nextPageToken?: string } | undefined)?.nextPageToken ?? "";
+      if (!pageToken) return found;
+    }
+    throw new Error(`${label}: more than ${MAX_PAGES * 100} running executions; refusing to guess`);
+  };
+  const ours = (list: Execution[]) =>
+    list.find((e) => e.labels?.[RUN_LABEL] === inputs.runKey && RUNNING.includes(stateOf(e)));
+
+  /** Pauses the schedule and cancels every other running execution; returns those cancelled. */
+  const quiesce = async (): Promise<string[]> => {
+    if (!inputs.quiesceSchedule) return [];
+    const { CloudSchedulerClient } =
+      require("@google-cloud/scheduler") as typeof import("@google-cloud/scheduler");
+    const scheduler = new CloudSchedulerClient(connect(inputs.schedulerEndpoint) as never);
+    try {
+      await call(`pausing ${inputs.quiesceSchedule}`, async () => {
+        try {
+          await scheduler.pauseJob({ name: inputs.quiesceSchedule }, noRetry);
+        } catch (e) {
+          // No schedule, nothing starts runs.
+          if (httpStatus(e) !== 404) throw e;
+        }
+      });
+    } finally {
+      await scheduler.close();
+    }
+    const cancelled: string[] = [];
+    for (const e of await running()) {
+      if (e.labels?.[RUN_LABEL] === inputs.runKey || !e.name) continue;
+      await call(`cancelling ${e.name}`, async () => {
+        try {
+          await executions.cancelExecution({ name: e.name! }, noRetry);
+        } catch (err) {
+          // It ended meanwhile (the API refuses to cancel an execution that is not running).
+          const status = httpStatus(err);
+          if (status !== 400 && status !== 404 && status !== 409) throw err;
+        }
+      });
+      cancelled.push(e.name);
+    }
+    return cancelled;
+  };
+
+  /** Starts the run's execution, or finds it: a start whose answer was lost may have made one. */
+  const start = async (): Promise<{ execution: Execution; resumed: boolean }> => {
+    const found = ours(await running());
+    if (found) return { execution: found, resumed: true };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const [execution] = await executions.createExecution(
+          {
+            parent: inputs.workflow,
+            execution: {
+              argument: JSON.stringify({ ...inputs.argument, target: inputs.target }),
+              labels: { [RUN_LABEL]: inputs.runKey },
+            },
+          },
+          noRetry,
+        );
+        return { execution: execution as Execution, resumed: false };
+      } catch (e) {
+        if (!retryable(e) || attempt >= inputs.maxRetries || Date.now() >= deadline) {
+          throw new Error(`${label}: starting an execution: ${describe(e)}`);
+        }
+        await sleep(Math.min(Math.max(pollMs, 10) * 2 ** attempt, MAX_BACKOFF_MS));
+        const made = ours(await running());
+        if (made) return { execution: made, resumed: false };
+      }
+    }
+  };
+
+  /** Waits for the execution to end; returns it when it succeeded, throws otherwise. */
+  const wait = async (name: string): Promise<Execution> => {
+    for (;;) {
+      const [execution] = (await call(`reading ${name}`, () =>
+        executions.getExecution({ name }, noRetry),
+      )) as [Execution, ...unknown[]];
+      const state = stateOf(execution);
+      if (state === "SUCCEEDED") return execution;
+      if (!RUNNING.includes(state)) {
+        throw new Error(`${label}: ${name} ended ${state}: ${executionError(execution.error)}`);
+      }
+      if (Date.now() + pollMs > deadline) {
+        throw timedOut(
+          `${name} still ${state} (it keeps running; a new deployment waits for it instead of starting another)`,
+        );
+      }
+      await sleep(pollMs);
+    }
+  };
+
+  const run = async () => {
+    try {
+      const cancelled = await quiesce();
+      const { execution, resumed } = await start();
+      if (!execution.name)
+        throw new Error(`${label}: the API returned an execution without a name`);
+      const done = await wait(execution.name);
+      return {
+        execution: execution.name,
+        state: "SUCCEEDED",
+        result: done.result ?? "",
+        resumed,
+        cancelled,
+      };
+    } finally {
+      await executions.close();
+    }
+  };
+
+  return { run };
+}
+
+const SETTINGS = [
+  "endpoint",
+  "schedulerEndpoint",
+  "quiesceSchedule",
+  "timeoutSeconds",
+  "pollSeconds",
+  "requestTimeoutSeconds",
+  "maxRetries",
+] as const;
+
+const withoutRetired = <T extends object>(o: T): T => {
+  const out = { ...o } as Record<string, unknown>;
+  for (const k of RETIRED_INPUTS) delete out[k];
+  return out as T;
+};
 
 /**
  * Runs a Cloud Workflow once, on create, and waits for it: the run's failure, cancellation or
- * timeout fails the deployment. Nothing to undo on delete. Self-contained so that Pulumi can
- * serialize it as a dynamic provider.
+ * timeout fails the deployment. A later deployment changes only the recorded settings; a new
+ * workflow, target or run key runs it again. Nothing to undo on delete. `access` is called at
+ * each operation, so a credential is never older than the call.
  */
-export const workflowRunProvider: pulumi.dynamic.ResourceProvider = {
-  async create(inputs: WorkflowRunInputs): Promise<pulumi.dynamic.CreateResult> {
-    const headers = {
-      Authorization: `Bearer ${inputs.accessToken}`,
-      "Content-Type": "application/json",
-    };
-    const call = async (url: string, init: { method: string; body?: string }) => {
-      const res = await fetch(url, { ...init, headers });
-      const text = await res.text();
-      if (!res.ok) throw new Error(`${init.method} ${url}: HTTP ${res.status}: ${text}`);
-      return JSON.parse(text) as Record<string, any>;
-    };
-    const started = await call(`${inputs.endpoint}/${inputs.workflow}/executions`, {
-      method: "POST",
-      body: JSON.stringify({
-        argument: JSON.stringify({ ...inputs.argument, target: inputs.target }),
-      }),
-    });
-    const deadline = Date.now() + inputs.timeoutSeconds * 1000;
-    for (;;) {
-      const execution = await call(`${inputs.endpoint}/${started.name}`, { method: "GET" });
-      if (execution.state === "SUCCEEDED") {
-        const outs: WorkflowRunOutputs = {
-          ...inputs,
-          execution: started.name,
-          state: execution.state,
-          result: execution.result ?? "",
-        };
-        return { id: String(started.name), outs };
-      }
-      if (execution.state !== "ACTIVE" && execution.state !== "QUEUED") {
-        throw new Error(
-          `workflow run ${started.name} ended ${execution.state}: ${JSON.stringify(execution.error ?? {})}`,
-        );
-      }
-      if (Date.now() >= deadline) {
-        throw new Error(
-          `workflow run ${started.name} still ${execution.state} after ${inputs.timeoutSeconds}s; giving up`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, inputs.pollSeconds * 1000));
-    }
-  },
+export function workflowRunProvider(access: () => GoogleAccess): pulumi.dynamic.ResourceProvider {
+  return {
+    async create(inputs: WorkflowRunInputs): Promise<pulumi.dynamic.CreateResult> {
+      const ran = await runSession(inputs, access()).run();
+      const outs: WorkflowRunOutputs = { ...withoutRetired(inputs), ...ran };
+      return { id: ran.execution, outs };
+    },
 
-  async diff(
-    _id: string,
-    olds: WorkflowRunOutputs,
-    news: WorkflowRunInputs,
-  ): Promise<pulumi.dynamic.DiffResult> {
-    const replaces = (["workflow", "target"] as const).filter((k) => olds[k] !== news[k]);
-    return { changes: replaces.length > 0, replaces, deleteBeforeReplace: false };
-  },
+    async diff(
+      _id: string,
+      olds: WorkflowRunOutputs,
+      news: WorkflowRunInputs,
+    ): Promise<pulumi.dynamic.DiffResult> {
+      // A run recorded before run keys existed keeps its run: it already happened.
+      const keys = (["workflow", "target", "runKey"] as const).filter(
+        (k) => olds[k] !== undefined && olds[k] !== news[k],
+      );
+      const changed = SETTINGS.filter((k) => olds[k] !== news[k]);
+      const argument = JSON.stringify(olds.argument) !== JSON.stringify(news.argument);
+      const retired = RETIRED_INPUTS.some((k) => k in olds);
+      return {
+        changes: keys.length > 0 || changed.length > 0 || argument || retired,
+        replaces: keys,
+        deleteBeforeReplace: false,
+      };
+    },
 
-  async delete(): Promise<void> {
-    // A finished run has nothing to undo.
-  },
-};
+    async update(
+      _id: string,
+      olds: WorkflowRunOutputs,
+      news: WorkflowRunInputs,
+    ): Promise<pulumi.dynamic.UpdateResult> {
+      // The run happened: only what is recorded about it changes.
+      const outs: WorkflowRunOutputs = {
+        ...withoutRetired(news),
+        execution: olds.execution,
+        state: olds.state,
+        result: olds.result,
+        resumed: olds.resumed ?? false,
+        cancelled: olds.cancelled ?? [],
+      };
+      return { outs };
+    },
+
+    async delete(): Promise<void> {
+      // A finished run has nothing to undo.
+    },
+  };
+}
 
 export interface WorkflowRunArgs {
   readonly workflow: pulumi.Input<string>;
   readonly target: pulumi.Input<string>;
+  readonly runKey: pulumi.Input<string>;
   /** More of the execution's argument. Default none. */
   readonly argument?: Record<string, unknown>;
-  readonly accessToken: pulumi.Input<string>;
+  /** Pause this scheduler job and cancel running executions first. Default none. */
+  readonly quiesceSchedule?: pulumi.Input<string>;
   readonly timeoutSeconds: pulumi.Input<number>;
   /** Default 15. */
   readonly pollSeconds?: pulumi.Input<number>;
-  /** Default the Google API. */
-  readonly endpoint?: pulumi.Input<string>;
+  /** Default 60. */
+  readonly requestTimeoutSeconds?: pulumi.Input<number>;
+  /** Default 5. */
+  readonly maxRetries?: pulumi.Input<number>;
 }
 
 /** One run of a Cloud Workflow, made when the resource is created. */
@@ -107,24 +397,32 @@ export class WorkflowRun extends pulumi.dynamic.Resource {
   declare public readonly state: pulumi.Output<string>;
   /** The execution's result: the workflow's return value as a JSON string. */
   declare public readonly result: pulumi.Output<string>;
+  declare public readonly resumed: pulumi.Output<boolean>;
+  declare public readonly cancelled: pulumi.Output<string[]>;
 
   constructor(name: string, args: WorkflowRunArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      workflowRunProvider,
+      workflowRunProvider(() => deployingGoogleIdentity()),
       name,
       {
-        endpoint: args.endpoint ?? WORKFLOW_EXECUTIONS_API,
+        endpoint: WORKFLOW_EXECUTIONS_API,
+        schedulerEndpoint: CLOUD_SCHEDULER_API,
         workflow: args.workflow,
         target: args.target,
+        runKey: args.runKey,
         argument: args.argument ?? {},
-        accessToken: pulumi.secret(args.accessToken),
+        quiesceSchedule: args.quiesceSchedule ?? "",
         timeoutSeconds: args.timeoutSeconds,
         pollSeconds: args.pollSeconds ?? 15,
+        requestTimeoutSeconds: args.requestTimeoutSeconds ?? 60,
+        maxRetries: args.maxRetries ?? 5,
         execution: undefined,
         state: undefined,
         result: undefined,
+        resumed: undefined,
+        cancelled: undefined,
       },
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["accessToken"] }),
+      opts,
     );
   }
 }

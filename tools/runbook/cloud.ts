@@ -216,7 +216,10 @@ export function deployEffects(
 
   const restores = mine
     .filter((r) => isWorkflowRun(r) && created.has(r.urn))
-    .map((r) => `${site}: ${r.name} restores the newest completed backup once`);
+    .map(
+      (r) =>
+        `${site}: ${r.name} ${inputs(r).quiesceSchedule ? "stops the scheduled restores, waits for any in flight, then restores" : "restores"} the newest completed backup once`,
+    );
   return { failovers, restores, errors, groupPrimary };
 }
 
