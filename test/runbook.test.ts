@@ -339,6 +339,58 @@ describe("the clouds' rules on a deployment", () => {
   const created = (...r: CapturedResource[]) =>
     ({ created: r.map((x) => ({ urn: x.urn })), updated: [] }) as unknown as PlanDiff;
 
+  it("a standby's metastore turns its backups on only after a run that quiesced it (a restore in flight refuses the update, or overwrites the promotion)", () => {
+    const service = (backups: boolean, after: string[] = []) => ({
+      ...res("gcp:dataproc/metastoreService:MetastoreService", "metastore-service", {
+        serviceId: "acme-secondary-hms",
+        scheduledBackup: { enabled: backups },
+      }),
+      dependencies: after,
+    });
+    const schedule = (paused: boolean) =>
+      res("gcp:cloudscheduler/job:Job", "metastore-restore-schedule", {
+        name: "acme-secondary-hms-restore",
+        paused,
+      });
+    const run = (quiesceSchedule: string) =>
+      res("pulumi-nodejs:dynamic:Resource", "metastore-promotion-restore", {
+        workflow: "projects/p/locations/r/workflows/acme-secondary-hms-restore",
+        target: "projects/p/locations/r/services/acme-secondary-hms",
+        quiesceSchedule,
+      });
+    const standby = { outputs: {}, resources: [service(false), schedule(false)] };
+    const promoted = (...more: CapturedResource[]) => {
+      const resources = [
+        ...more,
+        service(
+          true,
+          more.map((r) => r.urn),
+        ),
+        schedule(true),
+      ];
+      const diff = {
+        created: more.map((r) => ({ urn: r.urn })),
+        updated: [{ resource: { urn: resources.at(-2)!.urn } }],
+      } as unknown as PlanDiff;
+      return deployEffects(
+        platform(undefined, standby),
+        "secondary",
+        { outputs: {}, resources },
+        diff,
+      );
+    };
+    const refused =
+      "FAILED_PRECONDITION: secondary's metastore service acme-secondary-hms turns its backups on while its scheduled restores may still run: the update is refused while a restore holds the service UPDATING, and a restore ending after the promotion overwrites the promoted site's metadata; nothing pauses the schedule, cancels the restore in flight and waits for it first";
+    expect(promoted().errors).toEqual([refused]);
+    // A run that does not quiesce (a cold promotion's) is not enough either.
+    expect(promoted(run("")).errors).toEqual([refused]);
+    const quiesced = promoted(run("projects/p/locations/r/jobs/acme-secondary-hms-restore"));
+    expect(quiesced.errors).toEqual([]);
+    expect(quiesced.restores).toEqual([
+      "secondary: metastore-promotion-restore stops the scheduled restores, waits for any in flight, then restores the newest completed backup once",
+    ]);
+  });
+
   it("a failover group needs the partner server in the peer's deployed state (ServerNotFound)", () => {
     const next = { outputs: {}, resources: [group] };
     expect(

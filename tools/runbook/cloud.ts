@@ -5,6 +5,7 @@ import {
   SITES,
   deployedRole,
   lakeModel,
+  metastoreModel,
   peerOf,
   type Deployed,
   type Platform,
@@ -26,7 +27,7 @@ export interface Failover {
 
 export interface CloudEffects {
   readonly failovers: Failover[];
-  /** Metastore restores the step runs and awaits (a cold standby's promotion). */
+  /** Metastore restores the step runs and awaits (a promotion's). */
   readonly restores: string[];
   /** Why the cloud refuses the step; empty when it goes through. */
   readonly errors: string[];
@@ -213,6 +214,32 @@ export function deployEffects(
         errors.push(
           `deep clone ${j.name} targets lake ${a}, which does not exist: every run fails`,
         );
+
+  // A standby's service that turns its backups on (a promotion) while its scheduled restores may
+  // still run: the API refuses any update while a restore holds the service UPDATING
+  // (metastore.proto, Service.State), and a restore that ends after the promotion overwrites what
+  // the promoted site has written since. The promotion's run must come first, ordered before the
+  // service: it pauses the schedule, cancels the run in flight and waits for an idle service
+  // (components/metastore/workflowRun.ts, workflows/metastore-restore.yaml waitForIdle).
+  if (metastoreModel(p.stacks[site].deployed).restoring)
+    for (const service of mine.filter(
+      (r) =>
+        r.type === TYPE.metastoreService &&
+        updated.has(r.urn) &&
+        inputs(r).scheduledBackup?.enabled === true,
+    )) {
+      const quiesced = mine.some(
+        (r) =>
+          isWorkflowRun(r) &&
+          created.has(r.urn) &&
+          Boolean(inputs(r).quiesceSchedule) &&
+          service.dependencies.includes(r.urn),
+      );
+      if (!quiesced)
+        errors.push(
+          `FAILED_PRECONDITION: ${site}'s metastore service ${inputs(service).serviceId} turns its backups on while its scheduled restores may still run: the update is refused while a restore holds the service UPDATING, and a restore ending after the promotion overwrites the promoted site's metadata; nothing pauses the schedule, cancels the restore in flight and waits for it first`,
+        );
+    }
 
   const restores = mine
     .filter((r) => isWorkflowRun(r) && created.has(r.urn))
