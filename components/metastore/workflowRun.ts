@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { withoutRetired } from "../retiredInputs";
 import {
   clientEndpoint,
   deployingGoogleIdentity,
@@ -311,12 +312,6 @@ const SETTINGS = [
   "maxRetries",
 ] as const;
 
-const withoutRetired = <T extends object>(o: T): T => {
-  const out = { ...o } as Record<string, unknown>;
-  for (const k of RETIRED_INPUTS) delete out[k];
-  return out as T;
-};
-
 /**
  * Runs a Cloud Workflow once, on create, and waits for it: the run's failure, cancellation or
  * timeout fails the deployment. A later deployment changes only the recorded settings; a new
@@ -327,7 +322,7 @@ export function workflowRunProvider(access: () => GoogleAccess): pulumi.dynamic.
   return {
     async create(inputs: WorkflowRunInputs): Promise<pulumi.dynamic.CreateResult> {
       const ran = await runSession(inputs, access()).run();
-      const outs: WorkflowRunOutputs = { ...withoutRetired(inputs), ...ran };
+      const outs: WorkflowRunOutputs = { ...withoutRetired(inputs, RETIRED_INPUTS), ...ran };
       return { id: ran.execution, outs };
     },
 
@@ -357,7 +352,7 @@ export function workflowRunProvider(access: () => GoogleAccess): pulumi.dynamic.
     ): Promise<pulumi.dynamic.UpdateResult> {
       // The run happened: only what is recorded about it changes.
       const outs: WorkflowRunOutputs = {
-        ...withoutRetired(news),
+        ...withoutRetired(news, RETIRED_INPUTS),
         execution: olds.execution,
         state: olds.state,
         result: olds.result,

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { withoutRetired } from "../../retiredInputs";
 import { deployingIdentity, type AzureAccess } from "../../azureCalls";
 import { ARM_ENDPOINT, armError, parseFailoverGroupId, sqlClient } from "./arm";
 
@@ -253,12 +254,6 @@ const SETTINGS = [
   "maxRetries",
 ] as const;
 
-const withoutRetired = <T extends object>(o: T): T => {
-  const out = { ...o } as Record<string, unknown>;
-  for (const k of RETIRED_INPUTS) delete out[k];
-  return out as T;
-};
-
 /**
  * The hold's provider: makes the server named in failoverGroupId the primary of its group when
  * the hold is created (a promotion, or the group's first deployment, where it already is), reads
@@ -271,7 +266,7 @@ export function holdProvider(access: () => AzureAccess): pulumi.dynamic.Resource
       refuseUnacknowledgedForce(inputs);
       const failedOver = await holdSession(inputs, access(), "failover").promote();
       const outs: HoldOutputs = {
-        ...withoutRetired(inputs),
+        ...withoutRetired(inputs, RETIRED_INPUTS),
         replicationRole: "Primary",
         failedOverAt: failedOver ? new Date().toISOString() : "",
       };
@@ -282,7 +277,7 @@ export function holdProvider(access: () => AzureAccess): pulumi.dynamic.Resource
       const replicationRole = await holdSession(props, access(), "role read").role();
       // Blank: the group is gone, and so is what this resource held.
       if (replicationRole === undefined) return { id: "" };
-      const clean = withoutRetired(props);
+      const clean = withoutRetired(props, RETIRED_INPUTS);
       const inputs: HoldInputs = { ...clean };
       delete (inputs as Partial<HoldOutputs>).replicationRole;
       delete (inputs as Partial<HoldOutputs>).failedOverAt;
@@ -319,7 +314,7 @@ export function holdProvider(access: () => AzureAccess): pulumi.dynamic.Resource
       }
       if (role !== "Primary") throw new Error(notHeldMessage(news.failoverGroupId, role));
       const outs: HoldOutputs = {
-        ...withoutRetired(news),
+        ...withoutRetired(news, RETIRED_INPUTS),
         replicationRole: "Primary",
         failedOverAt: olds.failedOverAt ?? "",
       };
