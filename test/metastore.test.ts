@@ -442,7 +442,8 @@ describe("the MetastorePair in both stacks", () => {
       // Stops the scheduled restores and cancels the one in flight first (issue 13, item 8).
       quiesceSchedule:
         "projects/acmedata-platform-dr/locations/us-east1/jobs/acmedata-secondary-hms-restore",
-      timeoutSeconds: 2700,
+      // The wait for a restore in flight, the restore and a fallback, plus 5 minutes.
+      timeoutSeconds: 3900,
       pollSeconds: 15,
       requestTimeoutSeconds: 60,
       maxRetries: 5,
@@ -632,7 +633,8 @@ describe("the MetastorePair in both stacks", () => {
       // The new service took tens of minutes: restore the newest backup whatever its age, and
       // report the RPO breach in the run's result (issue 13).
       argument: { restoreWhateverAge: true },
-      timeoutSeconds: 1500,
+      // The restore and a fallback to the next older backup, plus 5 minutes.
+      timeoutSeconds: 2700,
     });
 
     const flips = [

@@ -82,8 +82,8 @@ function fakeCloud(
     /** The service's restore history, and its state (default ACTIVE), as of the clock. */
     restores?: Restore[] | ((clock: number) => Restore[]);
     serviceState?: (clock: number) => string;
-    /** The listing's answer instead of the objects: an HTTP error code. */
-    listingError?: number;
+    /** The listing's answer instead of the objects, from the page at item `from` (default 0). */
+    listingError?: { code: number; from?: number };
     operations?: { polls: number; error?: { code: number; message: string } }[];
   } = {},
 ) {
@@ -156,11 +156,11 @@ function fakeCloud(
       }
       expect(a.url).toBe(OBJECTS);
       const q = a.query as Record<string, any>;
-      if (opts.listingError)
+      if (opts.listingError && Number(q.pageToken ?? 0) >= (opts.listingError.from ?? 0))
         throw new WorkflowRaised({
-          code: opts.listingError,
+          code: opts.listingError.code,
           tags: ["HttpError"],
-          message: `HTTP ${opts.listingError}`,
+          message: `HTTP ${opts.listingError.code}`,
         });
       const glob = q.matchGlob ? globRegex(q.matchGlob) : undefined;
       const matching = byName.filter(
@@ -330,7 +330,7 @@ describe("the restore workflow, run as written over the Storage and Metastore AP
 
   it("a hot promotion's run reports, instead of failing, backups it cannot read or find", () => {
     const args = { restoreWhateverAge: true, waitForIdle: true, allowNoBackup: true };
-    const unreadable = fakeCloud(history(3), { listingError: 403 });
+    const unreadable = fakeCloud(history(3), { listingError: { code: 403 } });
     const report = promotionRestoreReport(JSON.stringify(unreadable.runner.run(args)));
     const lead = `the backups under gs://${BUCKET}/${PREFIX} could not be listed: `;
     expect(report).toEqual({
@@ -351,8 +351,20 @@ describe("the restore workflow, run as written over the Storage and Metastore AP
       restored: null,
       reason: `no completed metastore backup under gs://${BUCKET}/${PREFIX} older than 300s`,
     });
+    // A listing that fails after its first page: the newest backup found so far, with its age.
+    const partly = fakeCloud(history(150), { listingError: { code: 503, from: 100 } });
+    expect(partly.runner.run(args)).toMatchObject({
+      restored: `gs://${BUCKET}/${PREFIX}backup-0100/`,
+      // Backups every 15 minutes back from 11:47: the 100th by name is 50 steps back.
+      backupTime: "2026-11-21T23:17:00.000Z",
+      ageMinutes: 770,
+      rpoBreached: true,
+    });
+    expect(partly.restores.map((r) => r.backupLocation)).toEqual([
+      `gs://${BUCKET}/${PREFIX}backup-0100/`,
+    ]);
     // A scheduled run, or a cold promotion's, fails on the same listing.
-    expect(() => fakeCloud(history(3), { listingError: 403 }).runner.run({})).toThrow(
+    expect(() => fakeCloud(history(3), { listingError: { code: 403 } }).runner.run({})).toThrow(
       WorkflowRaised,
     );
     expect(() => fakeCloud([]).runner.run({ restoreWhateverAge: true })).toThrow(

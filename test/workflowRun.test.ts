@@ -81,9 +81,12 @@ async function fakeGoogle(
       }
       if (req.method === "GET" && url.pathname === `/v1/${WORKFLOW}/executions`) {
         expect(url.searchParams.get("view")).toBe("FULL");
-        expect(url.searchParams.get("filter")).toBe('state="ACTIVE" OR state="QUEUED"');
-        const running = executions.filter((e) => ["ACTIVE", "QUEUED"].includes(e.state));
-        return [200, { executions: running.map(({ script, ...e }) => e) }];
+        const filter = url.searchParams.get("filter");
+        expect(['state="ACTIVE" OR state="QUEUED"', 'state="SUCCEEDED"']).toContain(filter);
+        const states = [...filter!.matchAll(/state="([A-Z]+)"/g)].map((m) => m[1]!);
+        // Newest first, as the API orders them (ListExecutions reference: by createTime, descending).
+        const matching = executions.filter((e) => states.includes(e.state)).reverse();
+        return [200, { executions: matching.map(({ script, ...e }) => e) }];
       }
       const cancel = /^\/v1\/(.+):cancel$/.exec(url.pathname);
       const e = executions.find(
@@ -158,6 +161,8 @@ describe("WorkflowRun: one run of a workflow, on the official Executions client"
       cancelled: [],
     });
     expect(calls(api.requests)).toEqual([
+      // Its own execution, running or succeeded, before it starts one.
+      `GET /v1/${WORKFLOW}/executions`,
       `GET /v1/${WORKFLOW}/executions`,
       `POST /v1/${WORKFLOW}/executions`,
       `GET /v1/${WORKFLOW}/executions/e1`,
@@ -165,7 +170,7 @@ describe("WorkflowRun: one run of a workflow, on the official Executions client"
       `GET /v1/${WORKFLOW}/executions/e1`,
     ]);
     expect(new Set(api.requests.map((r) => r.auth))).toEqual(new Set(["Bearer tok"]));
-    expect(JSON.parse(api.requests[1]!.body)).toEqual({
+    expect(JSON.parse(api.requests[2]!.body)).toEqual({
       argument: '{"restoreWhateverAge":true,"target":"projects/p/locations/r/services/s"}',
       labels: { [RUN_LABEL]: KEY },
     });
@@ -196,6 +201,35 @@ describe("WorkflowRun: one run of a workflow, on the official Executions client"
     expect(calls(api.requests).filter((c) => c.startsWith("POST"))).toEqual([]);
   });
 
+  it("takes the result of its execution that already succeeded (a deployment that failed after the run) instead of restoring again", async () => {
+    const api = await fakeGoogle({
+      existing: [
+        {
+          name: `${WORKFLOW}/executions/done`,
+          state: "SUCCEEDED",
+          labels: { [RUN_LABEL]: KEY },
+          argument: "{}",
+        },
+        // Newer, and another run's: passed over.
+        {
+          name: `${WORKFLOW}/executions/scheduled`,
+          state: "SUCCEEDED",
+          labels: { "paired-dr-site": "secondary" },
+          argument: "{}",
+        },
+      ],
+    });
+    close = api.close;
+    const result = await workflowRunProvider(access()).create!(inputs(api.origin));
+    expect(result.outs).toMatchObject({
+      execution: `${WORKFLOW}/executions/done`,
+      state: "SUCCEEDED",
+      result: '{"restored":"gs://b/x"}',
+      resumed: true,
+    });
+    expect(calls(api.requests).filter((c) => c.startsWith("POST"))).toEqual([]);
+  });
+
   it("never starts a second execution when the start's answer is lost: a 503 after the start, or a socket that never answers", async () => {
     for (const answer of [503, "silent"] as const) {
       const api = await fakeGoogle({
@@ -209,6 +243,7 @@ describe("WorkflowRun: one run of a workflow, on the official Executions client"
         state: "SUCCEEDED",
       });
       expect(calls(api.requests)).toEqual([
+        `GET /v1/${WORKFLOW}/executions`,
         `GET /v1/${WORKFLOW}/executions`,
         `POST /v1/${WORKFLOW}/executions`,
         // Looks before it starts again, and finds the one it made.
@@ -307,16 +342,19 @@ describe("WorkflowRun: one run of a workflow, on the official Executions client"
     );
     expect(api.paused).toEqual([JOB]);
     expect(result.outs).toMatchObject({
-      cancelled: [`${WORKFLOW}/executions/s1`, `${WORKFLOW}/executions/s2`],
+      cancelled: [`${WORKFLOW}/executions/s2`, `${WORKFLOW}/executions/s1`],
       // The fake numbers executions in order: three existed.
       execution: `${WORKFLOW}/executions/e4`,
       state: "SUCCEEDED",
     });
-    expect(calls(api.requests).slice(0, 4)).toEqual([
+    expect(calls(api.requests).slice(0, 5)).toEqual([
       `POST /v1/${JOB}:pause`,
       `GET /v1/${WORKFLOW}/executions`,
-      `POST /v1/${WORKFLOW}/executions/s1:cancel`,
+      // Newest first.
       `POST /v1/${WORKFLOW}/executions/s2:cancel`,
+      `POST /v1/${WORKFLOW}/executions/s1:cancel`,
+      // Once more, a poll later: a start sent just before the pause.
+      `GET /v1/${WORKFLOW}/executions`,
     ]);
     expect(api.executions.map((e) => e.state)).toEqual([
       "CANCELLED",
@@ -373,19 +411,26 @@ describe("WorkflowRun: what a later deployment does with a recorded run", () => 
   };
   const news = (over: Partial<WorkflowRunInputs> = {}) => inputs(olds.endpoint, over);
 
-  it("runs again only for a new workflow, target or run key", async () => {
+  it("runs again only for a new workflow or target; a new run key is recorded without a run", async () => {
     expect(await provider.diff!("e1", olds, news())).toEqual({
       changes: false,
       replaces: [],
       deleteBeforeReplace: false,
     });
-    for (const k of ["workflow", "target", "runKey"] as const) {
+    for (const k of ["workflow", "target"] as const) {
       expect(await provider.diff!("e1", olds, news({ [k]: "other" }))).toEqual({
         changes: true,
         replaces: [k],
         deleteBeforeReplace: false,
       });
     }
+    // A site that stays active takes a new epoch once its peer stood down after a promotion
+    // (components/fence.ts): never a second restore into it.
+    expect(await provider.diff!("e1", olds, news({ runKey: "promotion-e3" }))).toEqual({
+      changes: true,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
   });
 
   it("records new settings without a call, and keeps a run recorded before run keys existed", async () => {
@@ -406,9 +451,14 @@ describe("WorkflowRun: what a later deployment does with a recorded run", () => 
       resumed: false,
       cancelled: [],
     });
-    // The earlier version's state: an access token, and no run key.
+    // The earlier version's state: an access token, no run key, and the target as the API
+    // names the service (with the project number).
     const { runKey, ...legacy } = olds;
-    const before = { ...legacy, accessToken: "ya29.stale" } as unknown as WorkflowRunOutputs;
+    const before = {
+      ...legacy,
+      target: "projects/123456789012/locations/r/services/s",
+      accessToken: "ya29.stale",
+    } as unknown as WorkflowRunOutputs;
     expect(await provider.diff!("e1", before, news())).toEqual({
       changes: true,
       replaces: [],

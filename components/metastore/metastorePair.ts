@@ -283,8 +283,9 @@ export class MetastorePair extends pulumi.ComponentResource {
             quiesceSchedule: intoStandby
               ? `projects/${project}/locations/${region}/jobs/${names.restoreSchedule}`
               : "",
-            // Waiting for a restore in flight, then one restore, each bounded by the restore timeout.
-            timeoutSeconds: spec.restore.timeoutMinutes * 60 * (intoStandby ? 2 : 1) + 300,
+            // Each bounded by the restore timeout: the restore, a fallback to the next older
+            // backup and, into a standby, first the wait for a restore in flight.
+            timeoutSeconds: spec.restore.timeoutMinutes * 60 * (intoStandby ? 3 : 2) + 300,
           },
           {
             parent: this,

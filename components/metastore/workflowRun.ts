@@ -23,8 +23,8 @@ export interface WorkflowRunInputs {
   /** What the run is for; a new target runs the workflow again. */
   target: string;
   /**
-   * This run's identity, a label value: a deployment that finds an execution with it still
-   * running resumes it instead of starting a second. A new key runs the workflow again.
+   * This run's identity, a label value: a deployment that finds an execution with it running
+   * waits for it, and one that finds it succeeded takes its result, instead of starting a second.
    */
   runKey: string;
   /** More of the execution's argument, beside the target. */
@@ -169,18 +169,24 @@ export function runSession(inputs: WorkflowRunInputs, access: GoogleAccess) {
     }
   };
 
-  /** The workflow's executions still running (ACTIVE or QUEUED), labels included. */
-  const running = async (): Promise<Execution[]> => {
+  /**
+   * The workflow's executions in `states`, newest first, labels included; with `until`, the
+   * listing stops at the first page holding one that matches it.
+   */
+  const listed = async (
+    states: readonly string[],
+    until?: (e: Execution) => boolean,
+  ): Promise<Execution[]> => {
     const found: Execution[] = [];
     let pageToken = "";
     for (let page = 0; page < MAX_PAGES; page++) {
-      const [items, , response] = await call("listing running executions", () =>
+      const [items, , response] = await call(`listing ${states.join(", ")} executions`, () =>
         executions.listExecutions(
           {
             parent: inputs.workflow,
             // AIP-160, the example of the ListExecutions reference; FULL carries the labels,
-            // BASIC does not (executions.proto, ExecutionView).
-            filter: RUNNING.map((s) => `state="${s}"`).join(" OR "),
+            // BASIC does not (executions.proto, ExecutionView). Newest first by default.
+            filter: states.map((s) => `state="${s}"`).join(" OR "),
             view: "FULL",
             pageSize: 100,
             pageToken,
@@ -190,12 +196,20 @@ export function runSession(inputs: WorkflowRunInputs, access: GoogleAccess) {
       );
       found.push(...((items ?? []) as Execution[]));
       pageToken = (response as { nextPageToken?: string } | undefined)?.nextPageToken ?? "";
-      if (!pageToken) return found;
+      if (!pageToken || (until && found.some(until))) return found;
     }
+    if (until) return found;
     throw new Error(`${label}: more than ${MAX_PAGES * 100} running executions; refusing to guess`);
   };
-  const ours = (list: Execution[]) =>
-    list.find((e) => e.labels?.[RUN_LABEL] === inputs.runKey && RUNNING.includes(stateOf(e)));
+  const running = () => listed(RUNNING);
+  const isOurs = (e: Execution) => e.labels?.[RUN_LABEL] === inputs.runKey;
+  /**
+   * This run's execution, running or succeeded: a deployment that failed after the run succeeded
+   * (or lost its answer) must not restore a second time over what the promoted site has written
+   * since. The schedule is paused before the run, so its execution is among the newest.
+   */
+  const ours = async (): Promise<Execution | undefined> =>
+    (await running()).find(isOurs) ?? (await listed(["SUCCEEDED"], isOurs)).find(isOurs);
 
   /** Pauses the schedule and cancels every other running execution; returns those cancelled. */
   const quiesce = async (): Promise<string[]> => {
@@ -216,25 +230,30 @@ export function runSession(inputs: WorkflowRunInputs, access: GoogleAccess) {
       await scheduler.close();
     }
     const cancelled: string[] = [];
-    for (const e of await running()) {
-      if (e.labels?.[RUN_LABEL] === inputs.runKey || !e.name) continue;
-      await call(`cancelling ${e.name}`, async () => {
-        try {
-          await executions.cancelExecution({ name: e.name! }, noRetry);
-        } catch (err) {
-          // It ended meanwhile (the API refuses to cancel an execution that is not running).
-          const status = httpStatus(err);
-          if (status !== 400 && status !== 404 && status !== 409) throw err;
-        }
-      });
-      cancelled.push(e.name);
+    // Twice, a poll apart: a start the scheduler sent just before the pause can create its
+    // execution after the first listing.
+    for (const round of [0, 1]) {
+      if (round) await sleep(pollMs);
+      for (const e of await running()) {
+        if (isOurs(e) || !e.name || cancelled.includes(e.name)) continue;
+        await call(`cancelling ${e.name}`, async () => {
+          try {
+            await executions.cancelExecution({ name: e.name! }, noRetry);
+          } catch (err) {
+            // It ended meanwhile (the API refuses to cancel an execution that is not running).
+            const status = httpStatus(err);
+            if (status !== 400 && status !== 404 && status !== 409) throw err;
+          }
+        });
+        cancelled.push(e.name);
+      }
     }
     return cancelled;
   };
 
   /** Starts the run's execution, or finds it: a start whose answer was lost may have made one. */
   const start = async (): Promise<{ execution: Execution; resumed: boolean }> => {
-    const found = ours(await running());
+    const found = await ours();
     if (found) return { execution: found, resumed: true };
     for (let attempt = 0; ; attempt++) {
       try {
@@ -254,7 +273,7 @@ export function runSession(inputs: WorkflowRunInputs, access: GoogleAccess) {
           throw new Error(`${label}: starting an execution: ${describe(e)}`);
         }
         await sleep(Math.min(Math.max(pollMs, 10) * 2 ** attempt, MAX_BACKOFF_MS));
-        const made = ours(await running());
+        const made = await ours();
         if (made) return { execution: made, resumed: false };
       }
     }
@@ -315,7 +334,7 @@ const SETTINGS = [
 /**
  * Runs a Cloud Workflow once, on create, and waits for it: the run's failure, cancellation or
  * timeout fails the deployment. A later deployment changes only the recorded settings; a new
- * workflow, target or run key runs it again. Nothing to undo on delete. `access` is called at
+ * workflow or target runs it again. Nothing to undo on delete. `access` is called at
  * each operation, so a credential is never older than the call.
  */
 export function workflowRunProvider(access: () => GoogleAccess): pulumi.dynamic.ResourceProvider {
@@ -331,11 +350,15 @@ export function workflowRunProvider(access: () => GoogleAccess): pulumi.dynamic.
       olds: WorkflowRunOutputs,
       news: WorkflowRunInputs,
     ): Promise<pulumi.dynamic.DiffResult> {
-      // A run recorded before run keys existed keeps its run: it already happened.
-      const keys = (["workflow", "target", "runKey"] as const).filter(
-        (k) => olds[k] !== undefined && olds[k] !== news[k],
-      );
-      const changed = SETTINGS.filter((k) => olds[k] !== news[k]);
+      // A run recorded before run keys existed keeps its run: it already happened, and its
+      // target was the service's name as the API returns it (with the project number).
+      const keys =
+        olds.runKey === undefined
+          ? []
+          : (["workflow", "target"] as const).filter((k) => olds[k] !== news[k]);
+      // A new key alone (a site that stays active takes a new epoch when its peer stood down
+      // after a promotion: components/fence.ts) is recorded, never a second restore.
+      const changed = [...SETTINGS, "runKey" as const].filter((k) => olds[k] !== news[k]);
       const argument = JSON.stringify(olds.argument) !== JSON.stringify(news.argument);
       const retired = RETIRED_INPUTS.some((k) => k in olds);
       return {
