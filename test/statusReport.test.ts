@@ -1,0 +1,100 @@
+import { describe, expect, it } from "vitest";
+import type { TableLag } from "../tools/status/lake";
+import {
+  exitStatus,
+  geoRestoreStatus,
+  lakeStatus,
+  sqlStatus,
+  verdict,
+  type ClassStatus,
+} from "../tools/status/report";
+
+const lag = (table: string, minutesBehind: number | null, synced: boolean): TableLag => ({
+  table,
+  sourceVersion: 10,
+  sourceCommittedAt: "2026-11-22T11:59:00Z",
+  clonedVersion: synced ? 10 : 8,
+  clonedAt: "2026-11-22T11:30:00Z",
+  versionsBehind: synced ? 0 : 2,
+  minutesBehind,
+  synced,
+  note: "",
+});
+
+describe("the status verdict", () => {
+  it("the lake: the worst table's lag against the target; a table never cloned is unbounded", () => {
+    const within = lakeStatus(
+      [lag("sales.orders", 30, false), lag("finance.invoices", 0, true)],
+      60,
+    );
+    expect(within).toEqual({
+      dataClass: "lake",
+      targetMinutes: 60,
+      lossMinutes: 30,
+      unsynced: ["sales.orders"],
+      errors: [],
+    });
+    expect(verdict(within)).toBe("ok");
+    expect(verdict(lakeStatus([lag("sales.orders", 75, false)], 60))).toBe("over");
+    const never = lakeStatus([lag("sales.daily_sales", null, false)], 60);
+    expect([never.lossMinutes, verdict(never)]).toEqual([Number.POSITIVE_INFINITY, "over"]);
+    expect(verdict(lakeStatus([], 60, ["lake acmedataprilake: 403 AuthorizationFailure"]))).toBe(
+      "unknown",
+    );
+  });
+
+  it("SQL: Azure's stated 5 seconds while every group and link catches up; anything else unsynced", () => {
+    const group = (replicationState: string) => ({
+      group: "fg-paid-01",
+      server: "sec",
+      role: "Secondary",
+      replicationState,
+      partners: ["pri"],
+      databases: 2,
+    });
+    const link = (database: string, replicationState: string) => ({
+      database,
+      partnerServer: "pri",
+      role: "Secondary",
+      replicationState,
+    });
+    const healthy = sqlStatus([group("CATCH_UP")], [link("a", "CATCH_UP")], 1, 5 / 60);
+    expect([healthy.lossMinutes, healthy.unsynced, verdict(healthy)]).toEqual([5 / 60, [], "ok"]);
+    const seeding = sqlStatus([group("CATCH_UP")], [link("a", "SEEDING")], 1, 5 / 60);
+    expect([seeding.unsynced, verdict(seeding)]).toEqual([["a"], "over"]);
+  });
+
+  it("tenants without a replica: the oldest geo-replicated backup; a tenant with none is unbounded", () => {
+    const s = geoRestoreStatus(
+      [
+        { database: "trial-a", lastAvailableBackupDate: "x", minutesLost: 55 },
+        { database: "trial-b", lastAvailableBackupDate: "y", minutesLost: 10 },
+      ],
+      60,
+    );
+    expect([s.lossMinutes, s.unsynced, verdict(s)]).toEqual([55, ["trial-a", "trial-b"], "ok"]);
+    const none = geoRestoreStatus(
+      [{ database: "trial-new", lastAvailableBackupDate: null, minutesLost: null }],
+      60,
+    );
+    expect(verdict(none)).toBe("over");
+  });
+
+  it("exits 1 when a source could not be read, 4 when a class is over (or, asked, anything unsynced), else 0", () => {
+    const ok: ClassStatus = {
+      dataClass: "lake",
+      targetMinutes: 60,
+      lossMinutes: 10,
+      unsynced: ["sales.orders"],
+      errors: [],
+    };
+    const synced = { ...ok, lossMinutes: 0, unsynced: [] };
+    const over = { ...ok, lossMinutes: 90 };
+    const unread = { ...ok, errors: ["lake: timeout"] };
+    expect(exitStatus([ok], { requireSynced: false })).toBe(0);
+    expect(exitStatus([ok], { requireSynced: true })).toBe(4);
+    expect(exitStatus([synced], { requireSynced: true })).toBe(0);
+    expect(exitStatus([ok, over], { requireSynced: false })).toBe(4);
+    expect(exitStatus([over, unread], { requireSynced: false })).toBe(1);
+  });
+});
