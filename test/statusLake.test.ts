@@ -7,6 +7,7 @@ import {
   readLedger,
   tableLag,
 } from "../tools/status/lake";
+import { fenceAgreement, readLakeFence } from "../tools/status/fences";
 import { startAzurite, type Azurite } from "./azurite";
 
 const NOW = new Date("2026-11-22T12:00:00Z");
@@ -173,6 +174,28 @@ describe("the lake's replication state, read from Azurite (Microsoft's Azure Sto
       synced: false,
       note: "no ledger: never cloned",
     });
+  });
+
+  it("reads each lake's fence record and tells whether it agrees with the stack's outputs", async () => {
+    await put(lake, "_paired-dr/fence.json", '{"site":"primary","role":"active","epoch":2}');
+    const record = await readLakeFence(lake, signal());
+    expect(record).toEqual({ site: "primary", role: "active", epoch: 2 });
+    expect(fenceAgreement("primary", record, { role: "active", epoch: 2 })).toMatchObject({
+      agrees: true,
+      note: "active at epoch 2",
+    });
+    // The stack recorded a promotion whose deployment stopped before it rewrote the record.
+    expect(fenceAgreement("primary", record, { role: "passive", epoch: 2 })).toMatchObject({
+      agrees: false,
+      note: "the record says active at epoch 2; the stack's outputs say passive at epoch 2",
+    });
+    expect(await readLakeFence(peer, signal())).toBe("missing");
+    expect(fenceAgreement("secondary", "missing", { role: "passive", epoch: 1 })).toMatchObject({
+      agrees: false,
+      note: "the lake's fence record is missing",
+    });
+    await put(peer, "_paired-dr/fence.json", '{"site":"secondary","role":"leader"}');
+    expect(await readLakeFence(peer, signal())).toBe("unreadable");
   });
 
   it("refuses a ledger that is not one, naming it", async () => {
