@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { withoutRetired } from "../retiredInputs";
+import { requireBounds, withoutRetired } from "../dynamicInputs";
 import {
   clientEndpoint,
   deployingGoogleIdentity,
@@ -67,8 +67,6 @@ export const ERROR_EXCERPT_CHARS = 2_000;
 const MAX_PAGES = 20;
 const RUNNING = ["ACTIVE", "QUEUED"];
 
-const number = (v: unknown) => typeof v === "number" && Number.isFinite(v) && v >= 0;
-
 /** A label value as Workflows accepts it: 1-63 lowercase letters, digits, _ and - (executions.proto, labels). */
 const LABEL_VALUE = /^[a-z0-9_-]{1,63}$/;
 
@@ -114,16 +112,7 @@ const stateOf = (e: Execution) => String(e.state ?? "STATE_UNSPECIFIED");
  */
 export function runSession(inputs: WorkflowRunInputs, access: GoogleAccess) {
   const label = `workflow run of ${inputs.workflow}`;
-  for (const k of [
-    "timeoutSeconds",
-    "pollSeconds",
-    "requestTimeoutSeconds",
-    "maxRetries",
-  ] as const) {
-    // A missing number would make a deadline NaN, which never passes.
-    if (!number(inputs[k]))
-      throw new Error(`${label}: ${k} must be a number >= 0 (given: ${inputs[k]})`);
-  }
+  requireBounds(label, inputs);
   if (!LABEL_VALUE.test(inputs.runKey)) {
     throw new Error(
       `${label}: runKey must be 1-63 lowercase letters, digits, _ or - (given: ${inputs.runKey})`,

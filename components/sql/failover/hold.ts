@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { withoutRetired } from "../../retiredInputs";
+import { requireBounds, withoutRetired } from "../../dynamicInputs";
 import { deployingIdentity, type AzureAccess } from "../../azureCalls";
 import { ARM_ENDPOINT, armError, parseFailoverGroupId, sqlClient } from "./arm";
 
@@ -68,8 +68,6 @@ export const ALREADY_PRIMARY_CODES = [
 
 const isRestError = (e: unknown) => (e as Error | undefined)?.name === "RestError";
 
-const number = (v: unknown) => typeof v === "number" && Number.isFinite(v) && v >= 0;
-
 /**
  * The ARM calls for one failover group, bounded by one deadline; credentials come from `access`,
  * obtained by the caller when the call is made.
@@ -84,16 +82,7 @@ export function holdSession(
   if (inputs.mode !== "planned" && inputs.mode !== "forced") {
     throw new Error(`${label}: mode must be "planned" or "forced" (given: ${inputs.mode})`);
   }
-  for (const k of [
-    "timeoutSeconds",
-    "pollSeconds",
-    "requestTimeoutSeconds",
-    "maxRetries",
-  ] as const) {
-    // A missing number would make a deadline NaN, which never passes.
-    if (!number(inputs[k]))
-      throw new Error(`${label}: ${k} must be a number >= 0 (given: ${inputs[k]})`);
-  }
+  requireBounds(label, inputs);
   const pollMs = inputs.pollSeconds * 1000;
   const signal = AbortSignal.timeout(Math.max(1, inputs.timeoutSeconds * 1000));
   const client = sqlClient(access, {
