@@ -50,10 +50,13 @@ async function put(container: ContainerClient, path: string, text: string) {
 
 describe("the lake's replication state, read from Azurite (Microsoft's Azure Storage emulator)", () => {
   let azurite: Azurite;
+  // Without an in-commit timestamp a commit's time is its file's: when the test wrote it.
+  const written = { from: new Date() };
   let lake: ContainerClient;
   let peer: ContainerClient;
 
   beforeAll(async () => {
+    written.from = new Date(Date.now() - 1000);
     azurite = await startAzurite();
     lake = await azurite.container("lake");
     peer = await azurite.container("peer-lake");
@@ -122,9 +125,12 @@ describe("the lake's replication state, read from Azurite (Microsoft's Azure Sto
 
   it("finds the newest commit from the last checkpoint's block of 100 versions, past a full block", async () => {
     const newest = await newestCommit(lake, "replicated/sales/orders", signal());
+    const fileTime = Date.parse(newest!.committedAt);
+    expect(fileTime).toBeGreaterThanOrEqual(written.from.getTime());
+    expect(fileTime).toBeLessThanOrEqual(Date.now());
     expect(newest).toEqual({
       version: 205,
-      committedAt: expect.any(String),
+      committedAt: newest!.committedAt,
       operation: "WRITE",
       operationParameters: { mode: "Append", partitionBy: "[]" },
     });
@@ -132,6 +138,10 @@ describe("the lake's replication state, read from Azurite (Microsoft's Azure Sto
     // The in-commit timestamp wins over the file's time (PROTOCOL.md, In-Commit Timestamps).
     expect(viaNoPointer).toMatchObject({ version: 2, committedAt: "2026-11-22T11:58:00.000Z" });
     expect(await newestCommit(lake, "replicated/sales/none", signal())).toBeUndefined();
+    await put(lake, `replicated/sales/pointer/_delta_log/${LAST_CHECKPOINT}`, "{version: 3");
+    await expect(newestCommit(lake, "replicated/sales/pointer", signal())).rejects.toThrow(
+      `replicated/sales/pointer/_delta_log/${LAST_CHECKPOINT}: not JSON`,
+    );
     await expect(newestCommit(lake, "replicated/sales/customers", signal())).rejects.toThrow(
       'commit 1: a line is not JSON: {"commitInfo": {"timestamp": 17',
     );
@@ -145,10 +155,12 @@ describe("the lake's replication state, read from Azurite (Microsoft's Azure Sto
         await readLedger(peer, table, signal()),
         NOW,
       );
-    expect(await lagOf("sales.orders", "replicated/sales/orders")).toEqual({
+    const orders = await lagOf("sales.orders", "replicated/sales/orders");
+    expect(orders).toEqual({
       table: "sales.orders",
       sourceVersion: 205,
-      sourceCommittedAt: expect.any(String),
+      sourceCommittedAt: (await newestCommit(lake, "replicated/sales/orders", signal()))!
+        .committedAt,
       clonedVersion: 190,
       clonedAt: "2026-11-22T11:30:00Z",
       versionsBehind: 15,

@@ -91,7 +91,12 @@ export async function newestCommit(
   const pointer = await readText(container, `${log}${LAST_CHECKPOINT}`, signal);
   let from = 0;
   if (pointer) {
-    const version = (JSON.parse(pointer.text) as { version?: unknown }).version;
+    let version: unknown;
+    try {
+      version = (JSON.parse(pointer.text) as { version?: unknown }).version;
+    } catch {
+      throw new Error(`${log}${LAST_CHECKPOINT}: not JSON`);
+    }
     if (typeof version === "number" && Number.isInteger(version) && version >= 0) from = version;
   }
   let newest: number | undefined;
