@@ -210,11 +210,13 @@ const azureSchema = strictObject({
 });
 
 const GCP_NAME = "[a-z]([-a-z0-9]{0,61}[a-z0-9])?";
-const GCP_VPC = new RegExp(
-  `^(${GCP_NAME}|projects/[a-z][-a-z0-9]{4,28}[a-z0-9]/global/networks/${GCP_NAME})$`,
-);
+// The service's network is projects/{projectNumber}/global/networks/{name}: the number, not the
+// ID (metastore.proto, Service.network; magic-modules mmv1/products/metastore/Service.yaml, network,
+// immutable and default_from_api). A path with the project ID would read back with the number, a
+// diff on a create-only field of a protected service.
+const GCP_VPC = new RegExp(`^(${GCP_NAME}|projects/[0-9]+/global/networks/${GCP_NAME})$`);
 const GCP_VPC_RULE =
-  "a VPC name (lowercase letters, digits, '-') or \"projects/<project>/global/networks/<name>\"";
+  "a VPC name (lowercase letters, digits, '-') or \"projects/<project number>/global/networks/<name>\"";
 const GCP_SUBNET = new RegExp(
   `^(${GCP_NAME}|projects/[a-z][-a-z0-9]{4,28}[a-z0-9]/regions/[a-z]+-[a-z]+[0-9]+/subnetworks/${GCP_NAME})$`,
 );

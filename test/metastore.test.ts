@@ -7,6 +7,7 @@ import {
   metastoreNetwork,
   metastoreServiceArgs,
   MAX_ALERT_WINDOW_MINUTES,
+  promotionRun,
   restoreAlerts,
   restoreEnvironment,
   restoreScheduleArgs,
@@ -213,6 +214,32 @@ describe("decideMetastore", () => {
     });
   });
 
+  it("gives a promotion's run its target, key, argument, quiesce and deadline; none without a promotion", () => {
+    const at = { project: "p", region: "r", serviceId: "s", schedule: "j", epoch: 4 };
+    const standby = { role: "passive" as const, metastoreProvisioned: true };
+    expect(promotionRun(hot, decideMetastore(hot, "active", standby), at)).toEqual({
+      target: "projects/p/locations/r/services/s",
+      runKey: "promotion-e4",
+      argument: { restoreWhateverAge: true, waitForIdle: true, allowNoBackup: true },
+      quiesceSchedule: "projects/p/locations/r/jobs/j",
+      // A restore in flight, the restore and a fallback (20 minutes each), plus 5 minutes.
+      timeoutSeconds: 3 * 1200 + 300,
+    });
+    const coldPromotion = decideMetastore(cold, "active", {
+      role: "passive",
+      metastoreProvisioned: false,
+    });
+    expect(promotionRun(cold, coldPromotion, at)).toEqual({
+      target: "projects/p/locations/r/services/s",
+      runKey: "promotion-e4",
+      argument: { restoreWhateverAge: true },
+      quiesceSchedule: "",
+      timeoutSeconds: 2 * 1200 + 300,
+    });
+    expect(promotionRun(hot, decideMetastore(hot, "active", {}), at)).toBeUndefined();
+    expect(promotionRun(hot, decideMetastore(hot, "passive", standby), at)).toBeUndefined();
+  });
+
   it("keeps the Dataproc cluster on the passive site only when asked to keep it warm", () => {
     expect(
       decideMetastore({ ...hot, cluster: { ...hot.cluster, keepWarm: true } }, "passive", {})
@@ -250,9 +277,9 @@ describe("where the metastore attaches (issue 13)", () => {
     expect((cluster.inputs.clusterConfig as any).gceClusterConfig).toEqual({
       subnetwork: "dr-us-central1",
     });
-    // A shared VPC is named by its full path, as given.
-    expect(metastoreNetwork("projects/acme-host/global/networks/shared", "482913557021")).toBe(
-      "projects/acme-host/global/networks/shared",
+    // A shared VPC is named by its full path, as given: the host project's number.
+    expect(metastoreNetwork("projects/731004928815/global/networks/shared", "482913557021")).toBe(
+      "projects/731004928815/global/networks/shared",
     );
   });
 
@@ -265,7 +292,14 @@ describe("where the metastore attaches (issue 13)", () => {
     const malformed = validRaw();
     malformed.gcp.network.vpc = "Default VPC";
     expect(configProblems(malformed)).toEqual([
-      `paired-dr:gcp.network.vpc: malformed VPC; allowed: a VPC name (lowercase letters, digits, '-') or "projects/<project>/global/networks/<name>" (given: "Default VPC")`,
+      `paired-dr:gcp.network.vpc: malformed VPC; allowed: a VPC name (lowercase letters, digits, '-') or "projects/<project number>/global/networks/<name>" (given: "Default VPC")`,
+    ]);
+    // The API names the service's network by the project's number: an ID would read back as a
+    // change of a create-only field.
+    const byId = validRaw();
+    byId.gcp.network.vpc = "projects/acme-host/global/networks/shared";
+    expect(configProblems(byId)).toEqual([
+      `paired-dr:gcp.network.vpc: malformed VPC; allowed: a VPC name (lowercase letters, digits, '-') or "projects/<project number>/global/networks/<name>" (given: "projects/acme-host/global/networks/shared")`,
     ]);
   });
 });

@@ -16,7 +16,7 @@ import {
   hasHiveFence,
   metastoreNetwork,
   metastoreServiceArgs,
-  promotionRestoreArgument,
+  promotionRun,
   promotionRestoreReport,
   restoreAlerts,
   restoreEnvironment,
@@ -269,24 +269,17 @@ export class MetastorePair extends pulumi.ComponentResource {
         }),
         { parent: this, dependsOn: [workflow] },
       );
-      if (decision.restoreOnce) {
+      const run = promotionRun(spec, decision, {
+        project,
+        region,
+        serviceId: names.metastoreService,
+        schedule: names.restoreSchedule,
+        epoch: args.epoch,
+      });
+      if (run) {
         restoredOnce = new WorkflowRun(
           `${name}-promotion-restore`,
-          {
-            workflow: workflow.id,
-            target: `projects/${project}/locations/${region}/services/${names.metastoreService}`,
-            // One run per promotion: the promotion's epoch. A deployment retried after a failure
-            // finds the run's execution by it and waits for it instead of starting another.
-            runKey: `promotion-e${args.epoch}`,
-            argument: promotionRestoreArgument(decision),
-            // Into a standby: the scheduled restores stop and the one in flight is cancelled first.
-            quiesceSchedule: intoStandby
-              ? `projects/${project}/locations/${region}/jobs/${names.restoreSchedule}`
-              : "",
-            // Each bounded by the restore timeout: the restore, a fallback to the next older
-            // backup and, into a standby, first the wait for a restore in flight.
-            timeoutSeconds: spec.restore.timeoutMinutes * 60 * (intoStandby ? 3 : 2) + 300,
-          },
+          { workflow: workflow.id, ...run },
           {
             parent: this,
             dependsOn: [workflow, restoresService, ...syncGrants, ...(service ? [service] : [])],

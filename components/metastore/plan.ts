@@ -266,16 +266,44 @@ export function fenceScheduleArgs(
   });
 }
 
+/** What a promotion's one run of the restore workflow is given (components/metastore/workflowRun.ts). */
+export interface PromotionRun {
+  readonly target: string;
+  readonly runKey: string;
+  readonly argument: Record<string, boolean>;
+  readonly quiesceSchedule: string;
+  readonly timeoutSeconds: number;
+}
+
 /**
- * The promotion run's argument (workflows/metastore-restore.yaml). A promoted site needs a
- * metastore however old the newest backup: a new service takes 30-60 minutes, past most RPOs, so
- * the run restores it and reports the breach. Into a standby, the run first waits for a restore
- * still in flight, and a backup it cannot read leaves the standby's last restore in place.
+ * A promotion's run of the restore workflow, or undefined without one.
+ * - The target is the service by its ID (into a standby, the service exists and waits for the
+ *   run: naming its output would order the run after it).
+ * - One run per promotion: the promotion's epoch is its key, which a retried deployment finds.
+ * - A promoted site needs a metastore however old the newest backup: a new service takes 30-60
+ *   minutes, past most RPOs, so the run restores it and reports the breach. Into a standby, it
+ *   first stops the scheduled restores and waits for one in flight, and a backup it cannot read
+ *   leaves the standby's last restore in place (workflows/metastore-restore.yaml).
+ * - Its deadline: the restore and a fallback to the next older backup, each bounded by the
+ *   restore timeout, plus the wait for a restore in flight into a standby, plus 5 minutes.
  */
-export function promotionRestoreArgument(decision: MetastoreDecision): Record<string, boolean> {
-  return decision.promotionRestore === "standby"
-    ? { restoreWhateverAge: true, waitForIdle: true, allowNoBackup: true }
-    : { restoreWhateverAge: true };
+export function promotionRun(
+  spec: MetastoreSpec,
+  decision: MetastoreDecision,
+  args: { project: string; region: string; serviceId: string; schedule: string; epoch: number },
+): PromotionRun | undefined {
+  if (decision.promotionRestore === "none") return undefined;
+  const intoStandby = decision.promotionRestore === "standby";
+  const at = `projects/${args.project}/locations/${args.region}`;
+  return {
+    target: `${at}/services/${args.serviceId}`,
+    runKey: `promotion-e${args.epoch}`,
+    argument: intoStandby
+      ? { restoreWhateverAge: true, waitForIdle: true, allowNoBackup: true }
+      : { restoreWhateverAge: true },
+    quiesceSchedule: intoStandby ? `${at}/jobs/${args.schedule}` : "",
+    timeoutSeconds: spec.restore.timeoutMinutes * 60 * (intoStandby ? 3 : 2) + 300,
+  };
 }
 
 /** What a promotion's one restore reports in the stack's outputs (workflows/metastore-restore.yaml). */
