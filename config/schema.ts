@@ -50,7 +50,7 @@ const bucketName = z
 export const bucketSpecSchema = strictObject({
   /** Globally unique bucket name. A rename replaces the bucket: never change it on a live stack. */
   name: bucketName,
-  /** Turbo replication (15-minute RPO target) instead of the default (1 hour). Default true. */
+  /** Turbo replication (15-minute RPO target) instead of the default (all objects within 12 hours). Default true. */
   turboReplication: bool().default(true),
   /** Soft-delete retention. GCS allows 7 to 90 days; disabling it is not offered. Default 7. */
   softDeleteRetentionDays: int("days", 7, 90).default(7),
@@ -312,7 +312,7 @@ export const makeConfigSchema = (repo: RepoFiles) =>
        * geo-replicated backups). Default 60.
        */
       sqlGeoRestore: z.number({ error: "must be a number of minutes" }).positive().default(60),
-      /** Dual-region buckets: turbo replication 15 min, default replication 60. Default 15. */
+      /** Dual-region buckets: turbo replication 15 min, default replication 720 (12 hours). Default 15. */
       gcs: z.number({ error: "must be a number of minutes" }).positive().default(15),
     }).default({ lake: 60, sql: 1, sqlGeoRestore: 60, gcs: 15 }),
     /** Acknowledgments the promotion gate looks for; set them in the promotion pull request. */

@@ -13,9 +13,9 @@ export interface GcpBucketTurboReplicationConfig {
  *
  * Severity: high. Topic: disaster recovery, RPO.
  *
- * Default dual-region replication copies objects to the second region within an hour; when the
- * GCS RPO target is tighter than that, only turbo replication (rpo ASYNC_TURBO, 15 minutes) can
- * meet it.
+ * Default dual-region replication copies 99.9% of new objects to the second region within an
+ * hour and all of them within 12 hours; when the GCS RPO target is tighter than that, only turbo
+ * replication (rpo ASYNC_TURBO, 15 minutes) can meet it.
  */
 export const gcpBucketTurboReplication: StackValidationPolicy = {
   name: "gcp-bucket-turbo-replication",

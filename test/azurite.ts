@@ -16,8 +16,13 @@ interface AzuriteBlobServer {
 }
 
 export interface Azurite {
+  /** The first account's path-style endpoint; `{account}` in `endpoint` takes any account's name. */
   readonly url: string;
-  container(name: string): Promise<ContainerClient>;
+  readonly endpoint: string;
+  /** Every account's shared key. */
+  readonly key: string;
+  /** A container of the first account, or of `account`, created if missing. */
+  container(name: string, account?: string): Promise<ContainerClient>;
   close(): Promise<void>;
 }
 
@@ -30,7 +35,7 @@ export interface Azurite {
  * skipApiVersionCheck, cert, key, pwd, oauth, disableProductStyleUrl, isMemoryPersistence).
  * Started so, it sends no telemetry (that starts only in its CLI's main).
  */
-export async function startAzurite(): Promise<Azurite> {
+export async function startAzurite(accounts: readonly string[] = []): Promise<Azurite> {
   const { default: BlobServer } = require("azurite/dist/src/blob/BlobServer") as {
     default: new (configuration: unknown) => AzuriteBlobServer;
   };
@@ -57,17 +62,31 @@ export async function startAzurite(): Promise<Azurite> {
     false,
     true,
   );
+  // Other accounts, all with the emulator's key (Azurite README, "Customized Storage Accounts &
+  // Keys"): read from the environment when the server starts and at each refresh.
+  if (accounts.length) process.env.AZURITE_ACCOUNTS = accounts.map((a) => `${a}:${KEY}`).join(";");
   const server = new BlobServer(configuration);
   await server.start();
-  const url = `${server.getHttpServerAddress()}/${ACCOUNT}`;
-  const service = new BlobServiceClient(url, new StorageSharedKeyCredential(ACCOUNT, KEY));
+  const first = accounts[0] ?? ACCOUNT;
+  const url = `${server.getHttpServerAddress()}/${first}`;
+  const service = new BlobServiceClient(url, new StorageSharedKeyCredential(first, KEY));
   return {
     url,
-    async container(name) {
-      const c = service.getContainerClient(name);
+    endpoint: `${server.getHttpServerAddress()}/{account}`,
+    key: KEY,
+    async container(name, account) {
+      const c = account
+        ? new BlobServiceClient(
+            `${server.getHttpServerAddress()}/${account}`,
+            new StorageSharedKeyCredential(account, KEY),
+          ).getContainerClient(name)
+        : service.getContainerClient(name);
       await c.createIfNotExists();
       return c;
     },
-    close: () => server.close(),
+    close: async () => {
+      await server.close();
+      if (accounts.length) delete process.env.AZURITE_ACCOUNTS;
+    },
   };
 }

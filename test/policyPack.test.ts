@@ -104,7 +104,7 @@ describe("seeded breakages, each with its violation", () => {
       [
         "dr-rpo-budget",
         "mandatory",
-        "Bring the gcs RPO within 15 minutes: it is 60 (default replication on 'warehouse-bucket')",
+        "Bring the gcs RPO within 15 minutes: it is 720 (default replication on 'warehouse-bucket')",
       ],
       [
         "gcp-bucket-turbo-replication",

@@ -97,18 +97,25 @@ describe("gcp-bucket-turbo-replication", () => {
     ]);
   });
 
-  it("accepts default replication for a 60-minute target, or a lower configured threshold", async () => {
+  // Default replication's worst case is 12 hours (cloud.google.com/storage/docs/availability-durability).
+  it("accepts default replication for a 720-minute target, or a lower configured threshold", async () => {
     const rs = withProps(activeStack(), "backup-bucket", (p) => (p.rpo = "DEFAULT"));
+    expect(
+      await runStack(
+        policy,
+        withFacts(rs, (f) => (f.rpoTargetsMinutes.gcs = 720)),
+      ),
+    ).toEqual([]);
     expect(
       await runStack(
         policy,
         withFacts(rs, (f) => (f.rpoTargetsMinutes.gcs = 60)),
       ),
-    ).toEqual([]);
+    ).toHaveLength(1);
     expect(await runStack(policy, rs, { config: { defaultReplicationRpoMinutes: 15 } })).toEqual(
       [],
     );
-    expect(policy.configSchema?.properties.defaultReplicationRpoMinutes?.default).toBe(60);
+    expect(policy.configSchema?.properties.defaultReplicationRpoMinutes?.default).toBe(720);
   });
 
   it("reports missing deployment facts", async () => {

@@ -1,4 +1,7 @@
+import { GCS_DEFAULT_RPO_MINUTES, GCS_TURBO_RPO_MINUTES } from "../../policies/rpo";
+import type { BucketReplication } from "./gcs";
 import type { TableLag } from "./lake";
+import type { BackupMarker, RestoreRun } from "./metastore";
 import type { GeoRestoreExposure, GroupState, LinkState } from "./sql";
 
 /**
@@ -107,6 +110,81 @@ export function geoRestoreStatus(
       ? Number.POSITIVE_INFINITY
       : Math.max(0, ...exposure.map((e) => e.minutesLost!)),
     unsynced: exposure.filter((e) => e.minutesLost !== 0).map((e) => e.database),
+    errors,
+  };
+}
+
+/** What the metastore readers found (tools/status/metastore.ts). */
+export interface MetastoreReading {
+  readonly standby: "hot" | "cold";
+  /** The active site's newest completed backup; undefined when there is none. */
+  readonly newest: BackupMarker | undefined;
+  /** A hot standby's last successful restore; null when none is found (a cold standby has none). */
+  readonly lastRestore: RestoreRun | null;
+}
+
+const minutesSince = (iso: string, now: Date) =>
+  Math.max(0, (now.getTime() - Date.parse(iso)) / 60_000);
+
+/**
+ * The metastore: a promotion restores the active site's newest completed backup (hot or cold,
+ * issue 13), so what it would lose now is that backup's age; with no backup it is unbounded. A
+ * hot standby that does not hold that backup is unsynced: it is what the site keeps if the
+ * backups cannot be read at promotion.
+ */
+export function metastoreStatus(
+  reading: MetastoreReading | undefined,
+  targetMinutes: number,
+  now: Date,
+  errors: readonly string[] = [],
+): ClassStatus {
+  if (!reading)
+    return { dataClass: "metastore", targetMinutes, lossMinutes: null, unsynced: [], errors };
+  const { newest, lastRestore, standby } = reading;
+  const unsynced: string[] = [];
+  if (!newest) unsynced.push("no completed backup of the active site");
+  if (standby === "hot") {
+    if (!lastRestore) unsynced.push("the standby has no successful restore");
+    else if (newest && lastRestore.restored !== newest.folder)
+      unsynced.push(
+        `the standby holds ${lastRestore.restored} (${Math.round(minutesSince(lastRestore.backupTime, now))} min old), not the newest backup ${newest.folder}`,
+      );
+  }
+  return {
+    dataClass: "metastore",
+    targetMinutes,
+    lossMinutes: newest ? minutesSince(newest.completedAt, now) : Number.POSITIVE_INFINITY,
+    unsynced,
+    errors,
+  };
+}
+
+/**
+ * Dual-region buckets: the bucket API has no replication lag, so the loss is Google's stated
+ * objective for the rpo the bucket has now (turbo 15 minutes, default 60). A bucket whose rpo is
+ * not the one declared, or that is not dual-region, is unsynced.
+ */
+export function gcsStatus(
+  buckets: readonly BucketReplication[],
+  declaredTurbo: Readonly<Record<string, boolean>>,
+  targetMinutes: number,
+  errors: readonly string[] = [],
+): ClassStatus {
+  const unsynced = buckets.flatMap((b) => {
+    const problems: string[] = [];
+    if (b.locationType !== "dual-region")
+      problems.push(`${b.bucket}: location type ${b.locationType ?? "unknown"}, not dual-region`);
+    const turbo = declaredTurbo[b.bucket];
+    if (turbo !== undefined && turbo !== (b.rpo === "ASYNC_TURBO"))
+      problems.push(`${b.bucket}: rpo ${b.rpo}, declared ${turbo ? "ASYNC_TURBO" : "DEFAULT"}`);
+    return problems;
+  });
+  const slow = buckets.some((b) => b.rpo !== "ASYNC_TURBO");
+  return {
+    dataClass: "gcs",
+    targetMinutes,
+    lossMinutes: buckets.length ? (slow ? GCS_DEFAULT_RPO_MINUTES : GCS_TURBO_RPO_MINUTES) : null,
+    unsynced,
     errors,
   };
 }

@@ -1,0 +1,234 @@
+import type { SqlManagementClient } from "@azure/arm-sql";
+import type { ContainerClient } from "@azure/storage-blob";
+import { fenceAgreement, readLakeFence, type FenceAgreement } from "./fences";
+import { bucketReplication, type BucketReplication } from "./gcs";
+import type { JsonGet } from "./google";
+import { newestCommit, readLedger, tableLag, type TableLag } from "./lake";
+import { newestCompletedBackup, type RestoreRun } from "./metastore";
+import {
+  exitStatus,
+  gcsStatus,
+  geoRestoreStatus,
+  lakeStatus,
+  metastoreStatus,
+  sqlStatus,
+  type ClassStatus,
+  type MetastoreReading,
+} from "./report";
+import {
+  geoRestoreExposure,
+  groupState,
+  linkStates,
+  mapBounded,
+  type GeoRestoreExposure,
+  type GroupState,
+  type LinkState,
+} from "./sql";
+import type { StatusTargets } from "./targets";
+import { SQL_FAILOVER_GROUP_RPO_MINUTES } from "../../policies/rpo";
+
+/**
+ * Reads every source the targets name, a bounded number at once, each under its own deadline,
+ * and never stops at the first failure: a source that cannot be read is named with why, and
+ * the rest is reported. Read-only: every call is a GET or a listing.
+ */
+
+/** The clients, built by the caller with the identity it resolved (the CLI) or against test servers. */
+export interface StatusClients {
+  lakeContainer(account: string, container: string): ContainerClient;
+  sql(subscriptionId: string): SqlManagementClient;
+  /** Cloud Storage JSON API reads. */
+  storage: JsonGet;
+  lastRestore(workflow: string): Promise<RestoreRun | null>;
+}
+
+export interface StatusOptions {
+  readonly now: Date;
+  /** Requests in flight at most, per kind of source. */
+  readonly concurrency: number;
+  /** Each source's own limit. */
+  readonly sourceTimeoutMs: number;
+  readonly requireSynced: boolean;
+}
+
+export interface StatusReport {
+  readonly generatedAt: string;
+  readonly sites: StatusTargets["sites"];
+  readonly active: StatusTargets["active"];
+  readonly problems: readonly string[];
+  readonly classes: readonly ClassStatus[];
+  readonly lake: { readonly tables: readonly TableLag[]; readonly notProtected: readonly string[] };
+  readonly metastore: MetastoreReading | null;
+  readonly sql: {
+    readonly groups: readonly GroupState[];
+    readonly links: readonly LinkState[];
+    readonly geoRestore: readonly GeoRestoreExposure[];
+  };
+  readonly gcs: readonly BucketReplication[];
+  readonly fences: readonly FenceAgreement[];
+  readonly exit: 0 | 1 | 4;
+}
+
+/** An error in one line: the storage SDK's RestError often has an empty message, and says it in its status and code. */
+export function why(e: unknown): string {
+  const o = e as { message?: unknown; statusCode?: unknown; code?: unknown } | undefined;
+  const message = typeof o?.message === "string" ? o.message.split("\n")[0]!.trim() : "";
+  const status = typeof o?.statusCode === "number" ? `HTTP ${o.statusCode}` : "";
+  const code = typeof o?.code === "string" && !message.includes(o.code) ? o.code : "";
+  return [status, code, message].filter(Boolean).join(" ").slice(0, 500) || String(e);
+}
+
+export async function collectStatus(
+  targets: StatusTargets,
+  clients: StatusClients,
+  options: StatusOptions,
+): Promise<StatusReport> {
+  const { now, concurrency } = options;
+  const signal = () => AbortSignal.timeout(options.sourceTimeoutMs);
+  /** One source: its value, or undefined with the error recorded under `where`. */
+  const read = async <T>(errors: string[], where: string, f: () => Promise<T>) => {
+    try {
+      return await f();
+    } catch (e) {
+      errors.push(`${where}: ${why(e)}`);
+      return undefined;
+    }
+  };
+
+  const lakeErrors: string[] = [];
+  const lake = async () => {
+    const { source, target } = targets.lake;
+    const from = clients.lakeContainer(source.account, source.container);
+    const to = clients.lakeContainer(target.account, target.container);
+    const lags = await mapBounded(targets.lake.tables, concurrency, async ({ table, path }) => {
+      // A table whose log or ledger could not be read has no lag: its error says why.
+      const before = lakeErrors.length;
+      const commit = await read(lakeErrors, `lake ${source.account}/${path}/_delta_log`, () =>
+        newestCommit(from, path, signal()),
+      );
+      const ledger = await read(lakeErrors, `ledger of ${table} in ${target.account}`, () =>
+        readLedger(to, table, signal()),
+      );
+      return lakeErrors.length > before ? undefined : tableLag(table, commit, ledger, now);
+    });
+    return lags.filter((l): l is TableLag => l !== undefined);
+  };
+
+  const metastoreErrors: string[] = [];
+  const metastore = async (): Promise<MetastoreReading | undefined> => {
+    const m = targets.metastore;
+    const [newest, restore] = await Promise.all([
+      read(metastoreErrors, `backups under gs://${m.bucket}/${m.prefix}`, () =>
+        newestCompletedBackup(clients.storage, m.bucket, m.prefix, now),
+      ),
+      m.standby === "hot"
+        ? read(metastoreErrors, `restore runs of ${m.restoreWorkflow}`, () =>
+            clients.lastRestore(m.restoreWorkflow),
+          )
+        : Promise.resolve(null),
+    ]);
+    if (newest === undefined || restore === undefined) return undefined;
+    return { standby: m.standby, newest: newest.newest, lastRestore: restore };
+  };
+
+  const sqlErrors: string[] = [];
+  const geoErrors: string[] = [];
+  const sql = async () => {
+    const groups = (
+      await mapBounded(targets.sql.groups, concurrency, (g) =>
+        read(sqlErrors, `failover group ${g.group} on ${g.server}`, () =>
+          groupState(clients.sql(g.subscriptionId), g.resourceGroup, g.server, g.group, signal()),
+        ),
+      )
+    ).filter((g): g is GroupState => g !== undefined);
+    const links: LinkState[] = [];
+    for (const g of targets.sql.groups) {
+      const got = await read(sqlErrors, `replication links on ${g.server}`, () =>
+        linkStates(
+          clients.sql(g.subscriptionId),
+          g.resourceGroup,
+          g.server,
+          g.databases,
+          concurrency,
+          signal(),
+        ),
+      );
+      links.push(...(got ?? []));
+    }
+    const geoRestore: GeoRestoreExposure[] = [];
+    for (const s of targets.sql.geoRestore) {
+      const got = await read(geoErrors, `recoverable databases of ${s.server}`, () =>
+        geoRestoreExposure(
+          clients.sql(s.subscriptionId),
+          s.resourceGroup,
+          s.server,
+          s.databases,
+          now,
+          signal(),
+        ),
+      );
+      geoRestore.push(...(got ?? []));
+    }
+    return { groups, links, geoRestore };
+  };
+
+  const gcsErrors: string[] = [];
+  const gcs = async () =>
+    (
+      await mapBounded(Object.keys(targets.gcs.buckets), concurrency, (bucket) =>
+        read(gcsErrors, `bucket ${bucket}`, () => bucketReplication(clients.storage, bucket)),
+      )
+    ).filter((b): b is BucketReplication => b !== undefined);
+
+  const fenceErrors: string[] = [];
+  const fences = async () =>
+    (
+      await Promise.all(
+        targets.sites.map(async (s) => {
+          const record = await read(fenceErrors, `fence record in ${s.lake.account}`, () =>
+            readLakeFence(clients.lakeContainer(s.lake.account, s.lake.container), signal()),
+          );
+          return record === undefined ? undefined : fenceAgreement(s.site, record, s.deployed);
+        }),
+      )
+    ).filter((f): f is FenceAgreement => f !== undefined);
+
+  const [tables, meta, sqlRead, buckets, fenceRead] = await Promise.all([
+    lake(),
+    metastore(),
+    sql(),
+    gcs(),
+    fences(),
+  ]);
+  const t = targets.targetsMinutes;
+  const classes: ClassStatus[] = [
+    lakeStatus(tables, t.lake, lakeErrors),
+    metastoreStatus(meta, t.metastore, now, metastoreErrors),
+    sqlStatus(sqlRead.groups, sqlRead.links, t.sql, SQL_FAILOVER_GROUP_RPO_MINUTES, sqlErrors),
+    ...(targets.sql.geoRestore.length
+      ? [geoRestoreStatus(sqlRead.geoRestore, t.sqlGeoRestore, geoErrors)]
+      : []),
+    gcsStatus(buckets, targets.gcs.buckets, t.gcs, gcsErrors),
+  ];
+  // A fence that cannot be read, or disagrees with its stack, is a problem of the pair, not of
+  // one data class: it fails the check as an error would.
+  const problems = [
+    ...targets.problems,
+    ...fenceErrors,
+    ...fenceRead.filter((f) => !f.agrees).map((f) => `fence of ${f.site}: ${f.note}`),
+  ];
+  const exit = exitStatus(classes, options);
+  return {
+    generatedAt: now.toISOString(),
+    sites: targets.sites,
+    active: targets.active,
+    problems,
+    classes,
+    lake: { tables, notProtected: targets.lake.notProtected },
+    metastore: meta ?? null,
+    sql: sqlRead,
+    gcs: buckets,
+    fences: fenceRead,
+    exit: problems.length ? 1 : exit,
+  };
+}
