@@ -2,12 +2,14 @@ import type { ContainerClient } from "@azure/storage-blob";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deployingGoogleIdentity } from "../components/googleCalls";
 import { FENCE_BLOB, fenceRecord } from "../components/fence";
-import { steadyStateOutputs } from "../tools/plan/engine";
+import { platformConfig, steadyStateOutputs } from "../tools/plan/engine";
 import { collectStatus, type StatusReport } from "../tools/status/collect";
 import { pairTargets, parseStatusCli, statusClients } from "../tools/status/cli";
+import { googleJson } from "../tools/status/google";
 import { renderStatus } from "../tools/status/render";
 import { exitStatus } from "../tools/status/report";
 import type { StatusTargets } from "../tools/status/targets";
+import { generateFleet } from "../tools/bench/fleet";
 import { startAzurite, type Azurite } from "./azurite";
 import {
   countingCredential,
@@ -413,12 +415,116 @@ describe("npm run status: the pair's recovery point, measured", () => {
     expect(text).toContain(
       "- lake: marts.sales_daily (not protected: rebuildable scratch, nothing replicates it)",
     );
+    // Ten per class in text; JSON lists them all.
+    expect(text).toContain("- sql-geo-restore: ... and 10 more (--format json lists them all)");
     const md = renderStatus(report, "markdown");
     expect(md).toContain("| lake | 60 min | unbounded | over | 2 unsynced, 0 unreadable |");
     const json = JSON.parse(renderStatus(report, "json"));
     expect(json.classes[0].lossMinutes).toBe("unbounded");
     expect(json.exit).toBe(1);
     expect(json.unsynced).toContain("lake: finance.invoices");
+    expect(json.unsynced.filter((u: string) => u.startsWith("sql-geo-restore:"))).toHaveLength(20);
+  });
+});
+
+describe("the status of a 5,000-tenant fleet", () => {
+  it("is read with a bounded number of requests in flight", async () => {
+    const tls = await loopbackCertificate();
+    const sql = JSON.parse(JSON.stringify(platformConfig("primary").sql));
+    const sets = [`sql=${JSON.stringify({ ...sql, tenants: generateFleet(5000) })}`];
+    const outputs = (site: "primary" | "secondary") => {
+      const o = steadyStateOutputs(site, { sets });
+      return { ...o, deployment: { ...(o.deployment as object), epoch: 1 } };
+    };
+    const targets = pairTargets(
+      { primary: outputs("primary"), secondary: outputs("secondary") },
+      ["primary", "secondary"],
+      { sets },
+    );
+    const databases = targets.sql.groups.reduce((n, g) => n + g.databases.length, 0);
+    const geo = targets.sql.geoRestore.reduce((n, s) => n + s.databases.length, 0);
+    expect([databases, geo]).toEqual([1003, 4000]);
+    const { server, inFlight } = fakeArm(tls, targets);
+    const arm = await server;
+    try {
+      const clients = statusClients(
+        {
+          blob: "http://127.0.0.1:1/{account}",
+          arm: arm.origin,
+          storage: "http://127.0.0.1:1",
+          workflows: "http://127.0.0.1:1",
+        },
+        {
+          azure: { credential: countingCredential().credential, tls: { ca: tls.cert } },
+          google: deployingGoogleIdentity({ GOOGLE_OAUTH_ACCESS_TOKEN: "tok" }),
+        },
+        { requestTimeoutMs: 10_000, maxRetries: 0, retryDelayMs: 10 },
+      );
+      const started = performance.now();
+      const r = await collectStatus(
+        { ...targets, lake: { ...targets.lake, tables: [] }, sites: [] },
+        { ...clients, storage: async () => ({}) as never, lastRestore: async () => null },
+        { now: NOW, concurrency: 8, sourceTimeoutMs: 60_000, requireSynced: false },
+      );
+      const seconds = (performance.now() - started) / 1000;
+      // One read per group, one links listing per database in a group, one listing of the
+      // recoverable databases per server that holds tenants without a replica.
+      expect(arm.requests).toHaveLength(
+        targets.sql.groups.length + databases + targets.sql.geoRestore.length,
+      );
+      expect(inFlight.max).toBeLessThanOrEqual(8);
+      const geoClass = r.classes.find((c) => c.dataClass === "sql-geo-restore")!;
+      expect([geoClass.lossMinutes, geoClass.errors]).toEqual([35, []]);
+      console.info(
+        `status of a 5,000-tenant fleet: ${arm.requests.length} ARM requests, at most ${inFlight.max} in flight, ${seconds.toFixed(1)} s against the loopback ARM`,
+      );
+    } finally {
+      arm.close();
+    }
+  });
+});
+
+describe("Google reads: bounded, retried, never redirected", () => {
+  const access = deployingGoogleIdentity({ GOOGLE_OAUTH_ACCESS_TOKEN: "tok" });
+  const bounds = { requestTimeoutMs: 300, maxRetries: 2, retryDelayMs: 5 };
+
+  it("retries a 503 and a 429, signs each attempt, and gives up after its retries", async () => {
+    const answers = [503, 429, 200];
+    const api = await loopbackServer((_req, res) => {
+      const status = answers.shift() ?? 503;
+      res.writeHead(status, { "Content-Type": "application/json" });
+      res.end(JSON.stringify(status === 200 ? { name: "b" } : { error: { code: status } }));
+    });
+    try {
+      expect(await googleJson(access, api.origin, bounds)("/storage/v1/b/b")).toEqual({
+        name: "b",
+      });
+      expect(api.requests.map((r) => r.auth)).toEqual(["Bearer tok", "Bearer tok", "Bearer tok"]);
+      await expect(googleJson(access, api.origin, bounds)("/storage/v1/b/b")).rejects.toThrow(
+        /^GET \/storage\/v1\/b\/b: HTTP 503: .* \(3 attempts\)$/,
+      );
+      expect(api.requests).toHaveLength(6);
+    } finally {
+      api.close();
+    }
+  });
+
+  it("refuses a redirect, and fails a silent socket within its limit", async () => {
+    const api = await loopbackServer((req, res) => {
+      if (req.url.startsWith("/silent")) return;
+      res.writeHead(302, { Location: "http://127.0.0.1:1/elsewhere" });
+      res.end();
+    });
+    try {
+      await expect(
+        googleJson(access, api.origin, { ...bounds, maxRetries: 0 })("/storage/v1/b/b"),
+      ).rejects.toThrow("HTTP 302 redirect to http://127.0.0.1:1/elsewhere refused");
+      await expect(googleJson(access, api.origin, bounds)("/silent")).rejects.toThrow(
+        /\(3 attempts\)$/,
+      );
+    } finally {
+      api.close();
+    }
   });
 });
 

@@ -2,7 +2,9 @@ import { describe, expect, it } from "vitest";
 import type { TableLag } from "../tools/status/lake";
 import {
   exitStatus,
+  gcsStatus,
   geoRestoreStatus,
+  metastoreStatus,
   lakeStatus,
   sqlStatus,
   verdict,
@@ -96,5 +98,82 @@ describe("the status verdict", () => {
     expect(exitStatus([synced], { requireSynced: true })).toBe(0);
     expect(exitStatus([ok, over], { requireSynced: false })).toBe(4);
     expect(exitStatus([over, unread], { requireSynced: false })).toBe(1);
+  });
+
+  const NOW = new Date("2026-11-22T12:00:00Z");
+  const backup = (folder: string, completedAt: string) => ({
+    folder: `gs://b/metastore/primary/${folder}/`,
+    completedAt,
+  });
+
+  it("the metastore: a promotion restores the newest completed backup, so the loss is its age", () => {
+    const newest = backup("n", "2026-11-22T11:40:00.000Z");
+    const hot = (restored: string | null) =>
+      metastoreStatus(
+        {
+          standby: "hot",
+          newest,
+          lastRestore: restored
+            ? {
+                execution: "e",
+                endedAt: "2026-11-22T11:55:00.000Z",
+                restored,
+                backupTime: "2026-11-22T11:10:00.000Z",
+              }
+            : null,
+        },
+        60,
+        NOW,
+      );
+    expect(hot(newest.folder)).toEqual({
+      dataClass: "metastore",
+      targetMinutes: 60,
+      lossMinutes: 20,
+      unsynced: [],
+      errors: [],
+    });
+    expect(hot("gs://b/metastore/primary/o/").unsynced).toEqual([
+      `the standby holds gs://b/metastore/primary/o/ (50 min old), not the newest backup ${newest.folder}`,
+    ]);
+    expect(hot(null).unsynced).toEqual(["the standby has no successful restore"]);
+    // A cold standby holds nothing until promoted: only the backup counts.
+    expect(
+      metastoreStatus({ standby: "cold", newest, lastRestore: null }, 60, NOW).unsynced,
+    ).toEqual([]);
+    const none = metastoreStatus(
+      { standby: "cold", newest: undefined, lastRestore: null },
+      60,
+      NOW,
+    );
+    expect([none.lossMinutes, verdict(none), none.unsynced]).toEqual([
+      Number.POSITIVE_INFINITY,
+      "over",
+      ["no completed backup of the active site"],
+    ]);
+    // Unread: unknown, never ok.
+    expect(verdict(metastoreStatus(undefined, 60, NOW, ["backups: HTTP 403"]))).toBe("unknown");
+  });
+
+  it("GCS: Google's stated objective for the rpo each bucket has; a drifted or single-region bucket is unsynced", () => {
+    const bucket = (name: string, rpo: string, locationType = "dual-region") => ({
+      bucket: name,
+      location: "NAM4",
+      locationType,
+      dataLocations: [],
+      rpo,
+    });
+    expect(
+      gcsStatus([bucket("w", "ASYNC_TURBO"), bucket("b", "ASYNC_TURBO")], { w: true, b: true }, 15),
+    ).toEqual({ dataClass: "gcs", targetMinutes: 15, lossMinutes: 15, unsynced: [], errors: [] });
+    const drifted = gcsStatus(
+      [bucket("w", "DEFAULT"), bucket("b", "ASYNC_TURBO", "region")],
+      { w: true, b: true },
+      15,
+    );
+    expect([drifted.lossMinutes, verdict(drifted), drifted.unsynced]).toEqual([
+      720,
+      "over",
+      ["w: rpo DEFAULT, declared ASYNC_TURBO", "b: location type region, not dual-region"],
+    ]);
   });
 });

@@ -5,7 +5,7 @@ import { deployingIdentity, type AzureAccess } from "../../components/azureCalls
 import { deployingGoogleIdentity, type GoogleAccess } from "../../components/googleCalls";
 import { ARM_ENDPOINT, sqlClient } from "../../components/sql/failover/arm";
 import type { Site } from "../../components/role";
-import { PROJECT_DIR, platformConfig } from "../plan/engine";
+import { PROJECT_DIR, platformConfig, type PlanOptions } from "../plan/engine";
 import { EngineConfigError } from "../plan/projectConfig";
 import { StateError, parseOutputs, readDeployedState, type DeployedState } from "../runbook/state";
 import { lakeContainers } from "./azure";
@@ -170,11 +170,15 @@ async function deployedState(opts: StatusCli): Promise<DeployedState> {
 }
 
 /** The pair's targets, from both stacks' config and outputs; the sites not asked for are not checked. */
-export function pairTargets(state: DeployedState, sites: readonly Site[]): StatusTargets {
+export function pairTargets(
+  state: DeployedState,
+  sites: readonly Site[],
+  config: PlanOptions = {},
+): StatusTargets {
   const view = (site: Site) => ({
     site,
     stack: site,
-    config: platformConfig(site),
+    config: platformConfig(site, config),
     outputs: state[site] ?? null,
   });
   const targets = statusTargets(view("primary"), view("secondary"));

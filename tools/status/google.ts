@@ -54,7 +54,18 @@ export function googleJson(
     return retrying(`GET ${url.pathname}`, bounds, async () => {
       // As google-gax's REST transport asks (fallbackServiceStub.js): the body is left unread
       // for us, not parsed by gaxios.
-      const response = await auth.fetch(url, { responseType: "stream" } as RequestInit);
+      const response = await auth
+        .fetch(url, { responseType: "stream" } as RequestInit)
+        .catch((e: unknown) => {
+          // gaxios fails a 3xx it was told not to follow before the guard sees it: say so.
+          const status = httpStatus(e);
+          if (status === undefined || status < 300 || status >= 400) throw e;
+          const headers = (e as { response?: { headers?: Headers } }).response?.headers;
+          throw new HttpError(
+            `HTTP ${status} redirect to ${headers?.get?.("location") ?? "(no location)"} refused`,
+            status,
+          );
+        });
       const text = await response.text();
       if (!response.ok)
         throw new HttpError(

@@ -131,9 +131,21 @@ function lines(r: StatusReport): { title: string; rows: string[][]; header: stri
   return sections;
 }
 
-function unsyncedList(r: StatusReport): string[] {
+/** How many unsynced items per class the text and markdown list; JSON lists them all. */
+const LISTED_PER_CLASS = 10;
+
+function unsyncedList(r: StatusReport, all = true): string[] {
   return [
-    ...r.classes.flatMap((c) => c.unsynced.map((u) => `${c.dataClass}: ${u}`)),
+    ...r.classes.flatMap((c) => [
+      ...(all ? c.unsynced : c.unsynced.slice(0, LISTED_PER_CLASS)).map(
+        (u) => `${c.dataClass}: ${u}`,
+      ),
+      ...(!all && c.unsynced.length > LISTED_PER_CLASS
+        ? [
+            `${c.dataClass}: ... and ${c.unsynced.length - LISTED_PER_CLASS} more (--format json lists them all)`,
+          ]
+        : []),
+    ]),
     ...r.lake.notProtected.map(
       (t) => `lake: ${t} (not protected: rebuildable scratch, nothing replicates it)`,
     ),
@@ -179,7 +191,7 @@ export function renderStatus(r: StatusReport, format: StatusFormat): string {
     out.push("");
   }
   for (const [title, items] of [
-    ["Not synced now", unsyncedList(r)],
+    ["Not synced now", unsyncedList(r, false)],
     ["Could not be read / disagrees", errorsList(r)],
   ] as const) {
     out.push(md ? `#### ${title}` : title, "");
