@@ -50,7 +50,9 @@ export function buildDeploymentFacts(
       rpoMinutes: config.metastore.rpoMinutes,
       backupEveryMinutes: config.metastore.backupEveryMinutes,
       restoreEveryMinutes: config.metastore.restore.everyMinutes,
+      restoreTimeoutMinutes: config.metastore.restore.timeoutMinutes,
     },
+    lakeNotReplicated: Object.keys(config.workspace.scratchTables ?? {}),
     sql: {
       strategy: config.sql.strategy,
       failoverMode: config.sql.failover.mode,

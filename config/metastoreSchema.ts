@@ -1,15 +1,10 @@
 import { z } from "zod";
-import { EVEN_INTERVAL_MINUTES } from "./cron";
+import { BACKUP_MIN_AGE_MINUTES, EVEN_INTERVAL_MINUTES } from "./cron";
 import { bool, int, oneOf, strictObject } from "./zod";
 
 export const HIVE_VERSIONS = ["3.1.2", "2.3.6"] as const;
 export const METASTORE_TIERS = ["DEVELOPER", "ENTERPRISE"] as const;
 export const STANDBY_MODES = ["hot", "cold"] as const;
-/**
- * A completion marker this young is left for the next restore run: nothing documents that a
- * scheduled backup writes backup_metastore.json last (issue 13).
- */
-export const BACKUP_MIN_AGE_MINUTES = 5;
 
 /** An email address as a resource name's suffix: lowercase letters and digits, '-' between. */
 export function emailSlug(email: string): string {
@@ -47,11 +42,11 @@ export const metastoreSchema = strictObject({
    */
   backupRetentionDays: int("days", 1, 3650).default(7),
   restore: strictObject({
-    /** The passive site's restore runs this often. Default 30. */
-    everyMinutes: interval("the restore schedule").default(30),
+    /** The passive site's restore runs this often. Default 20. */
+    everyMinutes: interval("the restore schedule").default(20),
     /** The restore workflow gives up (and fails) after this long. Default 20. */
     timeoutMinutes: int("minutes", 5, 720).default(20),
-  }).default({ everyMinutes: 30, timeoutMinutes: 20 }),
+  }).default({ everyMinutes: 20, timeoutMinutes: 20 }),
   /**
    * Who is told, by Cloud Monitoring email channels, when a restore run fails or a hot standby has
    * had no successful run within its RPO: the restore workflow fails loudly, but only into its
@@ -101,15 +96,19 @@ export const metastoreSchema = strictObject({
       message: `Hive 2.3.6 does not serve Dataproc ${m.cluster.imageVersion} (cluster.imageVersion); allowed: "3.1.2" with a 2.x image, or "2.3.6" with a 1.5 image`,
     });
   }
+  // How far a hot standby can be behind (a cold one becomes hot once promoted and demoted): a
+  // write just after a backup waits for the next backup, its marker's age, the next restore run,
+  // and that run's restore, which may last to its timeout.
   const { everyMinutes, timeoutMinutes } = m.restore;
-  if (everyMinutes + timeoutMinutes > m.rpoMinutes) {
+  const behind = m.backupEveryMinutes + BACKUP_MIN_AGE_MINUTES + everyMinutes + timeoutMinutes;
+  if (behind > m.rpoMinutes) {
     ctx.addIssue({
       code: "custom",
       path: ["restore"],
-      input: `${everyMinutes} + ${timeoutMinutes}`,
+      input: `${m.backupEveryMinutes} + ${BACKUP_MIN_AGE_MINUTES} + ${everyMinutes} + ${timeoutMinutes}`,
       message:
-        `restore.everyMinutes (${everyMinutes}) + restore.timeoutMinutes (${timeoutMinutes}) = ${everyMinutes + timeoutMinutes} ` +
-        `exceeds rpoMinutes (${m.rpoMinutes}); a restore that starts late and runs to its timeout would miss the RPO`,
+        `backupEveryMinutes (${m.backupEveryMinutes}) + the ${BACKUP_MIN_AGE_MINUTES} minutes a backup ages before it is restored + restore.everyMinutes (${everyMinutes}) + restore.timeoutMinutes (${timeoutMinutes}) = ${behind} ` +
+        `exceeds rpoMinutes (${m.rpoMinutes}); the standby could be that far behind. Lower one of them, or raise rpoMinutes`,
     });
   }
   // The restore falls back to the backup before the newest: both must still be there.
@@ -119,17 +118,6 @@ export const metastoreSchema = strictObject({
       path: ["backupRetentionDays"],
       input: m.backupRetentionDays,
       message: `backups kept ${m.backupRetentionDays} day(s) leave no older backup to fall back to within rpoMinutes (${m.rpoMinutes}) and two backup intervals (${2 * m.backupEveryMinutes} minutes); keep them at least ${Math.ceil(Math.max(2 * m.backupEveryMinutes, m.rpoMinutes) / 1440)} day(s)`,
-    });
-  }
-  const behind = m.backupEveryMinutes + everyMinutes + BACKUP_MIN_AGE_MINUTES;
-  if (behind > m.rpoMinutes) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["backupEveryMinutes"],
-      input: `${m.backupEveryMinutes} + ${everyMinutes}`,
-      message:
-        `backupEveryMinutes (${m.backupEveryMinutes}) + restore.everyMinutes (${everyMinutes}) + the ${BACKUP_MIN_AGE_MINUTES} minutes a backup ages before it is restored = ${behind} ` +
-        `exceeds rpoMinutes (${m.rpoMinutes}); the standby could be that far behind`,
     });
   }
 });

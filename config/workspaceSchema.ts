@@ -277,7 +277,7 @@ export type ClusterPolicySpec = z.output<typeof clusterPolicySchema>;
 const rpoMinutes = z
   .number({ error: `must be one of ${REPLICATION_RPO_MINUTES.join(", ")} (minutes)` })
   .refine((m) => (REPLICATION_RPO_MINUTES as readonly number[]).includes(m), {
-    error: `no schedule for this RPO; allowed: ${REPLICATION_RPO_MINUTES.join(", ")} (minutes)`,
+    error: `no schedule for this RPO (a copy runs at most half of it apart, on an even interval); allowed: ${REPLICATION_RPO_MINUTES.join(", ")} (minutes)`,
   });
 
 /** "sales.orders" -> "sales-orders": the table's part of its replication job's name. */

@@ -72,7 +72,11 @@ export interface DeploymentFacts {
     rpoMinutes: number;
     backupEveryMinutes: number;
     restoreEveryMinutes: number;
+    /** How long a restore run may restore before it fails (restore.timeoutMinutes). */
+    restoreTimeoutMinutes: number;
   };
+  /** Lake tables jobs write that nothing replicates (workspace.scratchTables: rebuildable). */
+  lakeNotReplicated: string[];
   sql: {
     strategy: "budget" | "tiered" | "geo-distributed";
     failoverMode: "planned" | "forced";

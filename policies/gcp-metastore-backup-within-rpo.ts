@@ -1,5 +1,6 @@
 import type { PolicyResource, ReportViolation, StackValidationPolicy } from "@pulumi/policy";
 import { isRestoreSchedule } from "../components/naming";
+import { BACKUP_MIN_AGE_MINUTES } from "../config/cron";
 import { TYPE, type DeploymentFacts } from "./facts";
 import { cronIntervalMinutes } from "./rpo";
 import { ofType, requireFacts, shown } from "./support";
@@ -11,13 +12,14 @@ import { ofType, requireFacts, shown } from "./support";
  *
  * The active site's Dataproc Metastore backs up on a schedule at least as often as the metastore
  * RPO. A hot standby (a passive site that has a service) restores the latest backup on an
- * unpaused Cloud Scheduler job; the metadata it can lose is a backup interval plus a restore
- * interval, which together stay within the RPO.
+ * unpaused Cloud Scheduler job; the metadata it can lose is a backup interval, the minutes a
+ * backup ages before it is restored, a restore interval and a restore's timeout, which together
+ * stay within the RPO.
  */
 export const gcpMetastoreBackupWithinRpo: StackValidationPolicy = {
   name: "gcp-metastore-backup-within-rpo",
   description:
-    "The active metastore backs up within the metastore RPO; a hot standby restores on an unpaused schedule, backup + restore within the RPO.",
+    "The active metastore backs up within the metastore RPO; a hot standby restores on an unpaused schedule, backup + backup age + restore + restore timeout within the RPO.",
   enforcementLevel: "mandatory",
   severity: "high",
   validateStack: (args, report) => {
@@ -95,11 +97,14 @@ function checkRestore(
         `Set a valid schedule on restore schedule '${job.name}': ${shown(schedule)} is not a cron`,
         job.urn,
       );
-    } else if (backupEvery + restoreEvery > rpo) {
-      report(
-        `Restore metastore backups within ${rpo} minutes: backup every ${backupEvery} + restore '${job.name}' every ${restoreEvery} = ${backupEvery + restoreEvery}`,
-        job.urn,
-      );
+    } else {
+      const timeout = facts.metastore.restoreTimeoutMinutes;
+      const behind = backupEvery + BACKUP_MIN_AGE_MINUTES + restoreEvery + timeout;
+      if (behind > rpo)
+        report(
+          `Restore metastore backups within ${rpo} minutes (metastore.rpoMinutes): backup every ${backupEvery} + ${BACKUP_MIN_AGE_MINUTES} minutes a backup ages + restore '${job.name}' every ${restoreEvery} + a restore of up to ${timeout} (metastore.restore.timeoutMinutes) = ${behind}`,
+          job.urn,
+        );
     }
   }
 }

@@ -5,7 +5,7 @@
  */
 import { isRestoreSchedule } from "../components/naming";
 import { GEO_RESTORES_PER_POOL } from "../components/sql/limits";
-import { maxIntervalMinutes } from "../config/cron";
+import { BACKUP_MIN_AGE_MINUTES, maxIntervalMinutes } from "../config/cron";
 import { TYPE, type DeploymentFacts, type ResourceLike } from "./facts";
 
 export type DataClass = "metastore" | "lake" | "sql" | "sql-geo-restore" | "gcs";
@@ -65,7 +65,7 @@ export function computeRpo(resources: readonly ResourceLike[], facts: Deployment
   const targets = facts.rpoTargetsMinutes;
   return [
     row("metastore", targets.metastore, metastoreRpo(resources, facts)),
-    row("lake", targets.lake, lakeRpo(resources)),
+    row("lake", targets.lake, lakeRpo(resources, facts)),
     row("sql", targets.sql, sqlRpo(facts)),
     row("sql-geo-restore", targets.sqlGeoRestore, sqlGeoRestoreRpo(facts)),
     row("gcs", targets.gcs, gcsRpo(resources, facts)),
@@ -89,20 +89,33 @@ function row(dataClass: DataClass, targetMinutes: number, achieved: Achieved): R
   };
 }
 
+/**
+ * The metastore's configured worst case: how far behind a hot standby can be. A write just after
+ * a backup waits for the next backup, its marker's BACKUP_MIN_AGE_MINUTES, the next restore run
+ * and that run's restore, which may last to its timeout. A promotion that can read the peer's
+ * backups restores the newest (backup interval + marker age); the standby's own is what is left
+ * when it cannot. A cold standby has no metastore until promoted: only the backup counts.
+ */
 function metastoreRpo(resources: readonly ResourceLike[], facts: DeploymentFacts): Achieved {
+  const m = facts.metastore;
   const service = resources.find((r) => r.type === TYPE.metastoreService);
+  const aged = `+ ${BACKUP_MIN_AGE_MINUTES} minutes a backup ages before it is restored`;
+  const restored = (backup: number, backupWhat: string, restore: number, restoreWhat: string) => ({
+    minutes: backup + BACKUP_MIN_AGE_MINUTES + restore + m.restoreTimeoutMinutes,
+    basis: `the standby's worst case: ${backupWhat} ${aged} + ${restoreWhat} + a restore of up to ${m.restoreTimeoutMinutes} minutes (a promotion that reads the peer's backups restores the newest: ${backup + BACKUP_MIN_AGE_MINUTES} minutes)`,
+  });
   if (!service) {
-    const { backupEveryMinutes: backup, restoreEveryMinutes: restore } = facts.metastore;
-    if (typeof backup === "number" && typeof restore === "number") {
+    if (m.standby === "cold")
       return {
-        minutes: backup + restore,
-        basis: `no metastore service in this stack (cold standby): configured backup every ${backup} + restore every ${restore} minutes`,
+        minutes: m.backupEveryMinutes + BACKUP_MIN_AGE_MINUTES,
+        basis: `no metastore service in this stack (cold standby): a promotion restores the newest completed backup: backup every ${m.backupEveryMinutes} ${aged}`,
       };
-    }
-    return {
-      minutes: null,
-      basis: "no metastore service in this stack and no configured schedule",
-    };
+    return restored(
+      m.backupEveryMinutes,
+      `no metastore service in this stack: configured backup every ${m.backupEveryMinutes}`,
+      m.restoreEveryMinutes,
+      `restore every ${m.restoreEveryMinutes}`,
+    );
   }
 
   const backup = service.props.scheduledBackup;
@@ -120,19 +133,23 @@ function metastoreRpo(resources: readonly ResourceLike[], facts: DeploymentFacts
       basis: `metastore service '${service.name}' has no valid backup cron (${String(cron)})`,
     };
   }
+  const backupWhat = `backup "${cron}" every ${backupEvery}`;
 
   const jobs = resources.filter(
     (r) => r.type === TYPE.schedulerJob && isRestoreSchedule(r.props.name),
   );
   if (jobs.length === 0) {
-    const restore = facts.metastore.restoreEveryMinutes;
-    if (typeof restore !== "number") {
-      return { minutes: null, basis: "no restore schedule in this stack and none configured" };
-    }
-    return {
-      minutes: backupEvery + restore,
-      basis: `backup "${cron}" every ${backupEvery} + configured restore every ${restore} minutes`,
-    };
+    if (m.standby === "cold")
+      return {
+        minutes: backupEvery + BACKUP_MIN_AGE_MINUTES,
+        basis: `cold standby: a promotion restores the newest completed backup: ${backupWhat} ${aged}`,
+      };
+    return restored(
+      backupEvery,
+      backupWhat,
+      m.restoreEveryMinutes,
+      `configured restore every ${m.restoreEveryMinutes}`,
+    );
   }
   let restoreEvery = 0;
   let restoreCron = "";
@@ -147,13 +164,20 @@ function metastoreRpo(resources: readonly ResourceLike[], facts: DeploymentFacts
     }
     if (every > restoreEvery) [restoreEvery, restoreCron] = [every, schedule];
   }
-  return {
-    minutes: backupEvery + restoreEvery,
-    basis: `backup "${cron}" every ${backupEvery} + restore "${restoreCron}" every ${restoreEvery} minutes`,
-  };
+  return restored(
+    backupEvery,
+    backupWhat,
+    restoreEvery,
+    `restore "${restoreCron}" every ${restoreEvery}`,
+  );
 }
 
-function lakeRpo(resources: readonly ResourceLike[]): Achieved {
+/**
+ * The lake's configured worst case: the slowest copy job's interval plus its run limit (a write
+ * waits for the next run to start, then for that run to copy it). A job without a run limit has
+ * no bound. Tables nothing replicates are named: they are rebuilt, not recovered.
+ */
+function lakeRpo(resources: readonly ResourceLike[], facts: DeploymentFacts): Achieved {
   const jobs = resources.filter(
     (r) =>
       r.type === TYPE.databricksJob &&
@@ -163,7 +187,7 @@ function lakeRpo(resources: readonly ResourceLike[]): Achieved {
   if (jobs.length === 0) {
     return { minutes: null, basis: `no ${REPLICATION_JOB_PREFIX}* jobs in this stack` };
   }
-  let longest: { name: string; cron: string; minutes: number } | undefined;
+  let worst: { name: string; cron: string; every: number; run: number } | undefined;
   for (const job of jobs) {
     const schedule = job.props.schedule;
     const cron = schedule?.quartzCronExpression;
@@ -174,13 +198,28 @@ function lakeRpo(resources: readonly ResourceLike[]): Achieved {
         basis: `replication job '${job.props.name}' has no valid schedule (${String(cron)})`,
       };
     }
-    if (!longest || every > longest.minutes) {
-      longest = { name: job.props.name, cron, minutes: every };
+    const limits = ((job.props.tasks ?? []) as { timeoutSeconds?: unknown }[]).map((t) =>
+      typeof t.timeoutSeconds === "number" && t.timeoutSeconds > 0 ? t.timeoutSeconds : undefined,
+    );
+    if (!limits.length || limits.some((l) => l === undefined)) {
+      return {
+        minutes: null,
+        basis: `replication job '${job.props.name}' has a task without a run limit (timeoutSeconds): a run may last past any bound`,
+      };
+    }
+    const run = limits.reduce((a, b) => a! + b!, 0)! / 60;
+    if (!worst || every + run > worst.every + worst.run) {
+      worst = { name: job.props.name, cron, every, run };
     }
   }
+  const scratch = facts.lakeNotReplicated ?? [];
   return {
-    minutes: longest!.minutes,
-    basis: `longest of ${jobs.length} replication schedules: ${longest!.name} "${longest!.cron}" every ${longest!.minutes} minutes`,
+    minutes: worst!.every + worst!.run,
+    basis:
+      `worst of ${jobs.length} copy jobs: ${worst!.name} "${worst!.cron}" every ${worst!.every} + a run of up to ${worst!.run} minutes` +
+      (scratch.length
+        ? `; not replicated (rebuilt from replicated data): ${scratch.join(", ")}`
+        : ""),
   };
 }
 

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { parseConfigValue, parsePlatformConfig, projectConfigValues } from "../config/load";
+import {
+  REPLICATION_RPO_MINUTES,
+  cronEvery,
+  maxIntervalMinutes,
+  replicationCadence,
+} from "../config/cron";
 import { AZURE_REGIONS, GCP_REGIONS } from "../config/regions";
 import { BUCKET_NAME_RULE } from "../config/schema";
 import { captureProgram, type CapturedResource } from "../tools/plan/capture";
@@ -392,5 +398,33 @@ describe("bad config through the real program", () => {
     });
     await expect(run).rejects.toThrow(expected[0]!);
     expect(sink).toEqual([]);
+  });
+});
+
+describe("a copy job's cadence for its RPO (config/cron.ts)", () => {
+  it("starts at most half the RPO apart and ends before the next slot, for every allowed RPO", () => {
+    const table = REPLICATION_RPO_MINUTES.map((rpo) => [rpo, replicationCadence(rpo)]);
+    expect(table).toEqual([
+      [10, { everyMinutes: 5, timeoutMinutes: 4 }],
+      [15, { everyMinutes: 5, timeoutMinutes: 4 }],
+      [20, { everyMinutes: 10, timeoutMinutes: 9 }],
+      [30, { everyMinutes: 15, timeoutMinutes: 14 }],
+      [60, { everyMinutes: 30, timeoutMinutes: 29 }],
+      [120, { everyMinutes: 60, timeoutMinutes: 59 }],
+      [180, { everyMinutes: 60, timeoutMinutes: 59 }],
+      [240, { everyMinutes: 120, timeoutMinutes: 119 }],
+      [360, { everyMinutes: 180, timeoutMinutes: 179 }],
+      [480, { everyMinutes: 240, timeoutMinutes: 239 }],
+      [720, { everyMinutes: 360, timeoutMinutes: 359 }],
+      [1440, { everyMinutes: 720, timeoutMinutes: 719 }],
+    ]);
+    for (const rpo of REPLICATION_RPO_MINUTES) {
+      const { everyMinutes, timeoutMinutes } = replicationCadence(rpo);
+      // A write waits one interval for a run and one run for its copy: within the RPO.
+      expect(everyMinutes + timeoutMinutes).toBeLessThan(rpo);
+      // The schedule is a real one, with no longer gap than its interval.
+      expect(maxIntervalMinutes(cronEvery(everyMinutes))).toBe(everyMinutes);
+    }
+    expect(() => replicationCadence(5)).toThrow("no schedule for an RPO of 5 minutes");
   });
 });

@@ -318,8 +318,10 @@ describe("the deployment facts the policies read", () => {
         standby: "hot",
         rpoMinutes: 60,
         backupEveryMinutes: 15,
-        restoreEveryMinutes: 30,
+        restoreEveryMinutes: 20,
+        restoreTimeoutMinutes: 20,
       },
+      lakeNotReplicated: ["marts.sales_daily"],
       sql: {
         strategy: "tiered",
         failoverMode: "planned",

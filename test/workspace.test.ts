@@ -331,7 +331,9 @@ describe("role decisions", () => {
     });
   });
 
-  it("deep-clones a table from this site's lake to the peer's, every RPO minutes, only when active", () => {
+  // A 15-minute RPO: a clone starts every 5 minutes and stops after 4, before the next slot
+  // (config/cron.ts, replicationCadence).
+  it("deep-clones a table from this site's lake to the peer's within its RPO, only when active", () => {
     const table = spec.replication!.tables["sales.orders"]!;
     const active = replicationJobArgs(
       "sales.orders",
@@ -342,7 +344,7 @@ describe("role decisions", () => {
     expect(active.name).toBe("replicate-sales-orders");
     expect(active.maxConcurrentRuns).toBe(1);
     expect(active.schedule).toEqual({
-      quartzCronExpression: "0 0/15 * * * ?",
+      quartzCronExpression: "0 0/5 * * * ?",
       timezoneId: "UTC",
       pauseStatus: "UNPAUSED",
     });
@@ -358,6 +360,10 @@ describe("role decisions", () => {
     });
     // The deep clone checks both fences itself, right before it writes: no separate task.
     expect(active.tasks).toHaveLength(1);
+    expect(active.description).toBe(
+      "Delta deep clone of sales.orders to the peer site's lake, within its RPO of 15 minutes.",
+    );
+    expect([active.tasks[0].timeoutSeconds, "maxRetries" in active.tasks[0]]).toEqual([240, false]);
     // A deep clone that fails silently lets the RPO slip unseen: the on-call team hears of it.
     expect(active.emailNotifications).toEqual({ onFailures: ["data-oncall@acmedata.example"] });
     // The replication cluster's tags are its policy's; the job's one tag is no pool's.
@@ -376,7 +382,7 @@ describe("role decisions", () => {
     });
   });
 
-  it("copies a landing folder's files to the same folder in the peer's lake, every RPO minutes, only when active", () => {
+  it("copies a landing folder's files to the same folder in the peer's lake within its RPO, only when active", () => {
     const landing = spec.replication!.landing.orders!;
     const active = landingJobArgs("orders", landing, spec.replication!, ctx("active")) as Record<
       string,
@@ -385,10 +391,10 @@ describe("role decisions", () => {
     expect(active).toEqual({
       name: "replicate-landing-orders",
       description:
-        "Copies new files of the landing folder replicated/landing/orders to the peer site's lake every 15 minutes (its RPO).",
+        "Copies new files of the landing folder replicated/landing/orders to the peer site's lake, within its RPO of 15 minutes.",
       maxConcurrentRuns: 1,
       schedule: {
-        quartzCronExpression: "0 0/15 * * * ?",
+        quartzCronExpression: "0 0/5 * * * ?",
         timezoneId: "UTC",
         pauseStatus: "UNPAUSED",
       },
@@ -408,8 +414,7 @@ describe("role decisions", () => {
               ...FENCE_PARAMETERS,
             },
           },
-          timeoutSeconds: 900,
-          maxRetries: 1,
+          timeoutSeconds: 240,
         },
       ],
       emailNotifications: { onFailures: ["data-oncall@acmedata.example"] },

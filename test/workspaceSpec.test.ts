@@ -344,7 +344,15 @@ const CASES: [string, (w: Record<string, any>) => void, string[]][] = [
     "an RPO no schedule can meet",
     (w) => (w.replication.tables["sales.orders"].rpoMinutes = 7),
     [
-      `paired-dr:workspace.replication.tables.sales.orders.rpoMinutes: no schedule for this RPO; allowed: 5, 10, 15, 20, 30, 60, 120, 180, 240, 360, 480, 720, 1440 (minutes) (given: 7)`,
+      `paired-dr:workspace.replication.tables.sales.orders.rpoMinutes: no schedule for this RPO (a copy runs at most half of it apart, on an even interval); allowed: 10, 15, 20, 30, 60, 120, 180, 240, 360, 480, 720, 1440 (minutes) (given: 7)`,
+    ],
+  ],
+  [
+    // A copy every 2.5 minutes has no even schedule: 5 minutes cannot be met with the copy's own time.
+    "an RPO of 5 minutes",
+    (w) => (w.replication.landing.orders.rpoMinutes = 5),
+    [
+      `paired-dr:workspace.replication.landing.orders.rpoMinutes: no schedule for this RPO (a copy runs at most half of it apart, on an even interval); allowed: 10, 15, 20, 30, 60, 120, 180, 240, 360, 480, 720, 1440 (minutes) (given: 5)`,
     ],
   ],
   [

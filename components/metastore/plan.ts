@@ -1,7 +1,8 @@
 import type * as gcp from "@pulumi/gcp";
 import type * as pulumi from "@pulumi/pulumi";
 import { unixCronEvery } from "../../config/cron";
-import { BACKUP_MIN_AGE_MINUTES, type MetastoreSpec } from "../../config/metastoreSchema";
+import { BACKUP_MIN_AGE_MINUTES } from "../../config/cron";
+import type { MetastoreSpec } from "../../config/metastoreSchema";
 import { fenceObject } from "../fence";
 import type { LastDeployment } from "../lastDeployment";
 import { peerSite, type Role, type Site } from "../role";

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type * as databricks from "@pulumi/databricks";
 import type * as pulumi from "@pulumi/pulumi";
-import { cronEvery } from "../../config/cron";
+import { cronEvery, replicationCadence } from "../../config/cron";
 import {
   FENCE_CHECK_TASK,
   FENCE_NOTEBOOK,
@@ -300,7 +300,7 @@ export function replicationJobArgs(
   return copyJobArgs(
     {
       name: replicationJobName(table),
-      description: `Delta deep clone of ${table} to the peer site's lake every ${spec.rpoMinutes} minutes (its RPO).`,
+      description: `Delta deep clone of ${table} to the peer site's lake, within its RPO of ${spec.rpoMinutes} minutes.`,
       notebook: replication.notebook,
       taskKey: "deep_clone",
       parameters: { table },
@@ -326,7 +326,7 @@ export function landingJobArgs(
   return copyJobArgs(
     {
       name: landingJobName(key),
-      description: `Copies new files of the landing folder ${spec.path} to the peer site's lake every ${spec.rpoMinutes} minutes (its RPO).`,
+      description: `Copies new files of the landing folder ${spec.path} to the peer site's lake, within its RPO of ${spec.rpoMinutes} minutes.`,
       notebook: replication.landingNotebook,
       taskKey: "copy_files",
       parameters: { landing: key },
@@ -338,7 +338,11 @@ export function landingJobArgs(
   );
 }
 
-/** A job that copies one lake path to the same path in the peer's lake every RPO minutes. */
+/**
+ * A job that copies one lake path to the same path in the peer's lake within its RPO: on the
+ * schedule and with the run limit of replicationCadence, and no retry within a run (the next
+ * slot is the retry; a retry in the run would outlast the slot, which Databricks then skips).
+ */
 function copyJobArgs(
   job: {
     name: string;
@@ -356,12 +360,13 @@ function copyJobArgs(
     { maxConcurrentRuns: 1, pauseStatus: "UNPAUSED" },
     ctx.peerLakeReady ? ctx.role : "passive",
   );
+  const cadence = replicationCadence(spec.rpoMinutes);
   return {
     name: job.name,
     description: job.description,
     maxConcurrentRuns: state.maxConcurrentRuns,
     schedule: {
-      quartzCronExpression: cronEvery(spec.rpoMinutes),
+      quartzCronExpression: cronEvery(cadence.everyMinutes),
       timezoneId: "UTC",
       pauseStatus: state.pauseStatus,
     },
@@ -382,8 +387,8 @@ function copyJobArgs(
             ...fenceParameters(ctx),
           },
         },
-        timeoutSeconds: spec.rpoMinutes * 60,
-        maxRetries: 1,
+        // No maxRetries: the Jobs API's default is no retry (a 0 is never sent by the provider).
+        timeoutSeconds: cadence.timeoutMinutes * 60,
       },
     ],
     ...failureNotifications(ctx.emailOnFailure),

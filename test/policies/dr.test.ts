@@ -330,8 +330,9 @@ describe("dr-rpo-budget", () => {
       p.schedule.quartzCronExpression = "0 0 0/2 * * ?";
     });
     expect(await stackMessages(policy, rs)).toEqual([
-      'Bring the metastore RPO within 30 minutes: it is 45 (backup "*/15 * * * *" every 15 + restore "*/30 * * * *" every 30 minutes)',
-      'Bring the lake RPO within 60 minutes: it is 120 (longest of 3 replication schedules: replicate-sales-orders "0 0 0/2 * * ?" every 120 minutes)',
+      // The configured worst cases: the standby's restore timeout and each copy's run limit count.
+      'Bring the metastore RPO within 30 minutes: it is 60 (the standby\'s worst case: backup "*/15 * * * *" every 15 + 5 minutes a backup ages before it is restored + restore "7-59/20 * * * *" every 20 + a restore of up to 20 minutes (a promotion that reads the peer\'s backups restores the newest: 20 minutes))',
+      'Bring the lake RPO within 60 minutes: it is 124 (worst of 3 copy jobs: replicate-sales-orders "0 0 0/2 * * ?" every 120 + a run of up to 4 minutes; not replicated (rebuilt from replicated data): marts.sales_daily)',
     ]);
     // Under budget every tenant is geo-restored: its own class, against its own target.
     const strict = withFacts(rs, (f) => {

@@ -56,7 +56,14 @@ export function validFacts(): DeploymentFacts {
       azure: { region: "eastus2", peerRegion: "centralus" },
       gcp: { region: "us-central1", peerRegion: "us-east1" },
     },
-    metastore: { standby: "hot", rpoMinutes: 60, backupEveryMinutes: 15, restoreEveryMinutes: 30 },
+    metastore: {
+      standby: "hot",
+      rpoMinutes: 60,
+      backupEveryMinutes: 15,
+      restoreEveryMinutes: 20,
+      restoreTimeoutMinutes: 20,
+    },
+    lakeNotReplicated: ["marts.sales_daily"],
     sql: {
       strategy: "tiered",
       failoverMode: "planned",
@@ -181,7 +188,7 @@ export const valid = {
       description:
         "Restores the peer site's latest completed metastore backup into this site's service.",
       paused,
-      schedule: "*/30 * * * *",
+      schedule: "7-59/20 * * * *",
     }),
 
   /** The Hive cluster fence's schedule: running in every role (components/metastore/plan.ts). */
@@ -285,7 +292,7 @@ export const valid = {
   }),
 
   /** A deep-clone replication job, as the workspace component builds one per table. */
-  replicateJob: (table: string, cron: string): Record<string, any> => {
+  replicateJob: (table: string, cron: string, timeoutSeconds: number): Record<string, any> => {
     const path = `replicated/tables/${table.replace(".", "/")}`;
     return {
       description: `Delta deep clone of ${table} to the peer site's lake.`,
@@ -306,6 +313,7 @@ export const valid = {
               "/Users/6f1d8b3a-2c4e-4a7f-9b1d-3e5c7a9f1b2d/paired-dr/replication/deep_clone",
             source: "WORKSPACE",
           },
+          timeoutSeconds,
         },
       ],
     };
@@ -429,10 +437,11 @@ export function factsResource(facts: DeploymentFacts): TestResource {
   return { type: TYPE.dynamicResource, name: "deployment-facts", props: { ...facts } };
 }
 
-export const REPLICATION_CRONS = {
-  "sales.orders": "0 0/15 * * * ?",
-  "sales.customers": "0 0 * * * ?",
-  "finance.invoices": "0 0/30 * * * ?",
+/** Each table's copy schedule and run limit, as config/cron.ts replicationCadence gives them for RPOs of 15, 60 and 30 minutes. */
+export const REPLICATION_JOBS = {
+  "sales.orders": ["0 0/5 * * * ?", 240],
+  "sales.customers": ["0 0/30 * * * ?", 1740],
+  "finance.invoices": ["0 0/15 * * * ?", 840],
 } as const;
 
 function workspaceResources(passive: boolean): TestResource[] {
@@ -457,10 +466,10 @@ function workspaceResources(passive: boolean): TestResource[] {
       name: "workspace-job-partner-files",
       props: job(valid.triggerJob()),
     },
-    ...Object.entries(REPLICATION_CRONS).map(([table, cron]) => ({
+    ...Object.entries(REPLICATION_JOBS).map(([table, [cron, timeout]]) => ({
       type: TYPE.databricksJob,
       name: `workspace-replicate-${table.replace(".", "-")}`,
-      props: job(valid.replicateJob(table, cron)),
+      props: job(valid.replicateJob(table, cron, timeout)),
     })),
   ].flatMap((r) =>
     r.type === TYPE.databricksJob

@@ -195,12 +195,12 @@ describe("gcp-metastore-backup-within-rpo", () => {
     ]);
   });
 
-  it("reports backup + restore over the RPO on the hot standby", async () => {
+  it("reports backup, its age, restore and restore timeout over the RPO on the hot standby", async () => {
     const rs = withFacts(passiveStack(), (f) => (f.metastore.rpoMinutes = 30));
     expect(await runStack(policy, rs)).toEqual([
       {
         message:
-          "Restore metastore backups within 30 minutes: backup every 15 + restore 'metastore-restore-schedule' every 30 = 45",
+          "Restore metastore backups within 30 minutes (metastore.rpoMinutes): backup every 15 + 5 minutes a backup ages + restore 'metastore-restore-schedule' every 20 + a restore of up to 20 (metastore.restore.timeoutMinutes) = 60",
         urn: restore,
       },
     ]);

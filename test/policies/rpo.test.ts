@@ -21,20 +21,23 @@ function rpo(resources: TestResource[]): RpoRow[] {
   return computeRpo(resources, findFacts(resources)!);
 }
 
+// The configured worst case (issue 14): a standby restored late by a run that lasts to its
+// timeout, and a copy that starts an interval late and runs to its limit.
 const METASTORE_OK: RpoRow = {
   dataClass: "metastore",
-  targetMinutes: 60,
-  achievedMinutes: 45,
-  verdict: "ok",
-  basis: 'backup "*/15 * * * *" every 15 + restore "*/30 * * * *" every 30 minutes',
-};
-const LAKE_OK: RpoRow = {
-  dataClass: "lake",
   targetMinutes: 60,
   achievedMinutes: 60,
   verdict: "ok",
   basis:
-    'longest of 3 replication schedules: replicate-sales-customers "0 0 * * * ?" every 60 minutes',
+    'the standby\'s worst case: backup "*/15 * * * *" every 15 + 5 minutes a backup ages before it is restored + restore "7-59/20 * * * *" every 20 + a restore of up to 20 minutes (a promotion that reads the peer\'s backups restores the newest: 20 minutes)',
+};
+const LAKE_OK: RpoRow = {
+  dataClass: "lake",
+  targetMinutes: 60,
+  achievedMinutes: 59,
+  verdict: "ok",
+  basis:
+    'worst of 3 copy jobs: replicate-sales-customers "0 0/30 * * * ?" every 30 + a run of up to 29 minutes; not replicated (rebuilt from replicated data): marts.sales_daily',
 };
 const SQL_OK: RpoRow = {
   dataClass: "sql",
@@ -95,12 +98,16 @@ describe("computeRpo", () => {
     });
   });
 
-  it("takes a cold standby's metastore RPO from the configured intervals", () => {
-    const cold = without(passiveStack(), (r) => r.type === TYPE.metastoreService);
+  it("takes a cold standby's metastore RPO from the backups alone: a promotion restores the newest", () => {
+    const cold = withFacts(
+      without(passiveStack(), (r) => r.type === TYPE.metastoreService),
+      (f) => (f.metastore.standby = "cold"),
+    );
     expect(rpo(cold)[0]).toEqual({
       ...METASTORE_OK,
+      achievedMinutes: 20,
       basis:
-        "no metastore service in this stack (cold standby): configured backup every 15 + restore every 30 minutes",
+        "no metastore service in this stack (cold standby): a promotion restores the newest completed backup: backup every 15 + 5 minutes a backup ages before it is restored",
     });
   });
 
@@ -110,18 +117,23 @@ describe("computeRpo", () => {
     });
     expect(rpo(hourly)[0]).toEqual({
       ...METASTORE_OK,
-      achievedMinutes: 75,
+      achievedMinutes: 100,
       verdict: "over",
-      basis: 'backup "*/15 * * * *" every 15 + restore "0 * * * *" every 60 minutes',
+      basis:
+        'the standby\'s worst case: backup "*/15 * * * *" every 15 + 5 minutes a backup ages before it is restored + restore "0 * * * *" every 60 + a restore of up to 20 minutes (a promotion that reads the peer\'s backups restores the newest: 20 minutes)',
     });
     const none = without(activeStack(), (r) => r.type === TYPE.schedulerJob);
     expect(rpo(none)[0]).toEqual({
       ...METASTORE_OK,
-      basis: 'backup "*/15 * * * *" every 15 + configured restore every 30 minutes',
+      basis:
+        "the standby's worst case: backup \"*/15 * * * *\" every 15 + 5 minutes a backup ages before it is restored + configured restore every 20 + a restore of up to 20 minutes (a promotion that reads the peer's backups restores the newest: 20 minutes)",
     });
     // The Hive fence's five-minute schedule restores nothing.
     const fenceOnly = without(activeStack(), (r) => r.name === "metastore-restore-schedule");
     expect(rpo(fenceOnly)[0]).toEqual(rpo(none)[0]);
+    // A longer restore timeout is a longer worst case.
+    const slowRestore = withFacts(activeStack(), (f) => (f.metastore.restoreTimeoutMinutes = 40));
+    expect(rpo(slowRestore)[0]!.achievedMinutes).toBe(80);
   });
 
   it("cannot tell the metastore RPO of an active site whose backups are off", () => {
@@ -137,19 +149,34 @@ describe("computeRpo", () => {
     });
   });
 
-  it("takes the lake RPO from the longest replicate-* Quartz schedule only", () => {
+  it("takes the lake RPO from the slowest replicate-* job: its interval plus its run limit", () => {
     // A weekly non-replication job does not count.
-    expect(rpo(activeStack())[1]!.achievedMinutes).toBe(60);
+    expect(rpo(activeStack())[1]!.achievedMinutes).toBe(59);
     const slow = withProps(activeStack(), "workspace-replicate-finance-invoices", (p) => {
       p.schedule.quartzCronExpression = "0 0 0/4 * * ?";
     });
     expect(rpo(slow)[1]).toEqual({
-      dataClass: "lake",
-      targetMinutes: 60,
-      achievedMinutes: 240,
+      ...LAKE_OK,
+      achievedMinutes: 254,
       verdict: "over",
       basis:
-        'longest of 3 replication schedules: replicate-finance-invoices "0 0 0/4 * * ?" every 240 minutes',
+        'worst of 3 copy jobs: replicate-finance-invoices "0 0 0/4 * * ?" every 240 + a run of up to 14 minutes; not replicated (rebuilt from replicated data): marts.sales_daily',
+    });
+    // A long run counts as much as a long interval.
+    const long = withProps(activeStack(), "workspace-replicate-sales-orders", (p) => {
+      p.tasks[0].timeoutSeconds = 3600;
+    });
+    expect(rpo(long)[1]!.achievedMinutes).toBe(65);
+    // No run limit: no bound.
+    const unbounded = withProps(activeStack(), "workspace-replicate-sales-orders", (p) => {
+      delete p.tasks[0].timeoutSeconds;
+    });
+    expect(rpo(unbounded)[1]).toEqual({
+      ...LAKE_OK,
+      achievedMinutes: null,
+      verdict: "n/a",
+      basis:
+        "replication job 'replicate-sales-orders' has a task without a run limit (timeoutSeconds): a run may last past any bound",
     });
   });
 
@@ -229,7 +256,7 @@ describe("computeRpo", () => {
   it("accepts exactly the target", () => {
     const facts = {
       ...validFacts(),
-      rpoTargetsMinutes: { metastore: 45, lake: 60, sql: 1, sqlGeoRestore: 60, gcs: 15 },
+      rpoTargetsMinutes: { metastore: 60, lake: 59, sql: 1, sqlGeoRestore: 60, gcs: 15 },
     };
     expect(computeRpo(activeStack(), facts).map((r) => r.verdict)).toEqual([
       "ok",
@@ -241,7 +268,7 @@ describe("computeRpo", () => {
     expect(
       computeRpo(activeStack(), {
         ...facts,
-        rpoTargetsMinutes: { ...facts.rpoTargetsMinutes, metastore: 44 },
+        rpoTargetsMinutes: { ...facts.rpoTargetsMinutes, metastore: 59 },
       })[0]!.verdict,
     ).toBe("over");
   });
@@ -249,8 +276,8 @@ describe("computeRpo", () => {
   it("works on plain resource objects, with the facts passed separately", () => {
     const resources = passiveStack().map(({ type, name, props }) => ({ type, name, props }));
     expect(computeRpo(resources, passiveFacts()).map((r) => r.achievedMinutes)).toEqual([
-      45,
       60,
+      59,
       5 / 60,
       60,
       15,

@@ -17,7 +17,7 @@ export interface RenderedStack {
   races?: Race[];
 }
 
-/** The RPO per data class: target, achieved (from the schedules and replication modes), verdict. */
+/** The RPO per data class: target, configured worst case (schedules, run limits, replication modes), verdict. */
 export function rpoRows(plan: StackPlan): RpoRow[] {
   const resources = plan.resources.map((r) => ({ type: r.type, name: r.name, props: r.inputs }));
   const facts = findFacts(resources);
@@ -174,7 +174,12 @@ export function renderMarkdown(stacks: readonly RenderedStack[]): string {
     out.push(`### \`${plan.stack}\` (${plan.role})`, "");
     const rows = rpoRows(plan);
     if (rows.length) {
-      out.push("| data class | RPO target | achieved | verdict | basis |", "|---|---|---|---|---|");
+      out.push(
+        "RPO per data class, the configured worst case (from the schedules, run limits and replication modes; `npm run status` measures the live one):",
+        "",
+        "| data class | RPO target | worst case | verdict | basis |",
+        "|---|---|---|---|---|",
+      );
       for (const r of rows) {
         out.push(
           `| ${r.dataClass} | ${fmtMinutes(r.targetMinutes)} | ${fmtMinutes(r.achievedMinutes)} | ${r.verdict === "over" ? "**over**" : r.verdict} | ${r.basis} |`,

@@ -1,5 +1,5 @@
 import { clientEndpoint, guardedAuth, type GoogleAccess } from "../../components/googleCalls";
-import { BACKUP_MIN_AGE_MINUTES } from "../../config/metastoreSchema";
+import { BACKUP_MIN_AGE_MINUTES } from "../../config/cron";
 import { retrying, type JsonGet, type ReadBounds } from "./google";
 
 /**
