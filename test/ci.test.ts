@@ -1,4 +1,6 @@
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -69,19 +71,69 @@ describe("the pull-request workflow", () => {
     expect(job.steps.filter((s) => s.run && s.run !== "npm ci").map((s) => s.if)).toEqual([
       "always()",
       "always()",
+      "always()",
+      "always() && steps.promote.outputs.changed == 'true'",
     ]);
-    expect(runs.slice(1)).toEqual([
+    expect(runs.slice(1, 3)).toEqual([
       'mkdir -p "$RUNNER_TEMP/state"\n' +
         "for stack in primary secondary; do\n" +
         '  pulumi stack output --json -s "$stack" > "$RUNNER_TEMP/state/$stack.json"\n' +
         "done\n",
       'npm run -s plan -- --format markdown --state "$RUNNER_TEMP/state" > plan.md',
     ]);
+    // A pull request that changes promote gets the recovery point now, whatever status exits.
+    expect(runs[4]).toContain(
+      'npm run -s status -- --state "$RUNNER_TEMP/state" --format markdown > status.md',
+    );
+    expect(runs[4]).toMatch(/^set \+e$/m);
+    expect(runs[4]).toContain(">> plan.md");
     expect(job.steps.at(-1)).toMatchObject({
       if: "always()",
       uses: "marocchino/sticky-pull-request-comment@v2",
       with: { header: "paired-dr-offline-plan", path: "plan.md" },
     });
+  });
+});
+
+describe("telling whether a pull request changes promote (preview.yml)", () => {
+  const step = workflow.jobs["cloud-preview"]!.steps.find((s) => s.run?.includes("GITHUB_OUTPUT"))!;
+  const script = /node -e '([^']+)'/.exec(step.run!)![1]!;
+  const changed = (base: string) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "paired-dr-promote-"));
+    try {
+      fs.writeFileSync(path.join(dir, "base.yaml"), base);
+      fs.writeFileSync(path.join(dir, "out"), "");
+      execFileSync(process.execPath, ["-e", script, path.join(dir, "base.yaml")], {
+        cwd: ROOT,
+        env: { ...process.env, GITHUB_OUTPUT: path.join(dir, "out") },
+      });
+      return fs.readFileSync(path.join(dir, "out"), "utf8");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it("runs the step's own script against the base's Pulumi.yaml", () => {
+    const head = read("Pulumi.yaml");
+    expect(changed(head)).toBe("changed=false\n");
+    const flipped = head.replace(/(\n  promote:\n(?:    .*\n)*?    default: )false/, "$1true");
+    expect(flipped).not.toBe(head);
+    expect(changed(flipped)).toBe("changed=true\n");
+  });
+});
+
+describe("the scheduled status workflow", () => {
+  const status = parse(read(".github/workflows/status.yml")) as {
+    on: { schedule: { cron: string }[] };
+    jobs: Record<string, Job>;
+  };
+
+  it("runs npm run status every 15 minutes and fails when it does not exit 0", () => {
+    expect(status.on.schedule).toEqual([{ cron: "*/15 * * * *" }]);
+    const run = status.jobs.status!.steps.at(-1)!.run!;
+    expect(run).toContain("npm run -s status -- --format markdown > status.md");
+    expect(run).toContain('cat status.md >> "$GITHUB_STEP_SUMMARY"');
+    expect(run.trim().split("\n").at(-1)).toBe("exit $code");
   });
 });
 
