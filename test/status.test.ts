@@ -257,6 +257,20 @@ describe("npm run status: the pair's recovery point, measured", () => {
           }),
         );
     }
+    // sales.partner_orders: its ledger was never written, but its copy's newest commit is the clone.
+    await target.getBlobClient("_paired-dr/replication/sales.partner_orders.json").delete();
+    await put(
+      target,
+      `${TABLES["sales.partner_orders"]!.path}/_delta_log/${"4".padStart(20, "0")}.json`,
+      JSON.stringify({
+        commitInfo: {
+          inCommitTimestamp: Date.parse(ago(15)),
+          operation: "CLONE",
+          // As Delta writes it: the source a JSON string, the version a JSON number.
+          operationParameters: { source: "delta.`abfss://...`", sourceVersion: 1 },
+        },
+      }),
+    );
     await put(source, FENCE_BLOB, fenceRecord("primary", "active", 3));
     // The secondary's record lags: its last deployment did not get to write epoch 3.
     await put(target, FENCE_BLOB, fenceRecord("secondary", "passive", 2));
@@ -323,6 +337,11 @@ describe("npm run status: the pair's recovery point, measured", () => {
       clonedVersion: 3,
       versionsBehind: 2,
       minutesBehind: 40,
+    });
+    expect(report.lake.tables.find((t) => t.table === "sales.partner_orders")).toMatchObject({
+      clonedVersion: 1,
+      clonedAt: ago(15),
+      synced: true,
     });
     expect(byClass.metastore).toEqual({
       dataClass: "metastore",

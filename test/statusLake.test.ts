@@ -5,6 +5,8 @@ import {
   newestCommit,
   parseCommit,
   readLedger,
+  cloneOf,
+  parseLedger,
   tableLag,
 } from "../tools/status/lake";
 import { fenceAgreement, readLakeFence } from "../tools/status/fences";
@@ -230,5 +232,45 @@ describe("a commit's time", () => {
     expect(parseCommit(1, text({}), file).committedAt).toBe("2026-11-22T10:00:00.000Z");
     expect(parseCommit(1, text({})).committedAt).toBe("2026-11-22T09:00:00.000Z");
     expect(() => parseCommit(1, '{"add": {}}')).toThrow("commit 1: no commit time");
+  });
+
+  it("takes a clone from the copy's newest commit only when it is a CLONE with a source version", () => {
+    const commit = (operation: string, sourceVersion: unknown) => ({
+      version: 9,
+      committedAt: "2026-11-22T11:00:00.000Z",
+      operation,
+      operationParameters: { source: "delta.`abfss://x`", sourceVersion },
+    });
+    expect(cloneOf(commit("CLONE", 41))).toEqual({
+      sourceVersion: 41,
+      clonedAt: "2026-11-22T11:00:00.000Z",
+    });
+    // Other writers may encode it as a string.
+    expect(cloneOf(commit("CLONE", "41"))?.sourceVersion).toBe(41);
+    expect(cloneOf(commit("OPTIMIZE", 41))).toBeUndefined();
+    expect(cloneOf(commit("CLONE", -1))).toBeUndefined();
+    expect(cloneOf(commit("CLONE", "4x"))).toBeUndefined();
+    expect(cloneOf(undefined)).toBeUndefined();
+    // A recorded clone wins over the copy's commit.
+    const source = { ...commit("WRITE", undefined), version: 45 };
+    const recorded = parseLedger(
+      JSON.stringify({
+        name: "t",
+        site: "primary",
+        epoch: 1,
+        status: "cloned",
+        checkedAt: "2026-11-22T11:30:00Z",
+        sourceVersion: 44,
+        clonedAt: "2026-11-22T11:30:00Z",
+      }),
+      "t.json",
+    );
+    expect(tableLag("t", source, recorded, NOW, commit("CLONE", 41)).clonedVersion).toBe(44);
+    expect(tableLag("t", source, undefined, NOW, commit("CLONE", 41))).toMatchObject({
+      clonedVersion: 41,
+      versionsBehind: 4,
+      minutesBehind: 60,
+      note: "last run: cloned (the copy's CLONE commit; no ledger)",
+    });
   });
 });

@@ -109,7 +109,14 @@ export async function collectStatus(
       const ledger = await read(lakeErrors, `ledger of ${table} in ${target.account}`, () =>
         readLedger(to, table, signal()),
       );
-      return lakeErrors.length > before ? undefined : tableLag(table, commit, ledger, now);
+      // Without a recorded clone, the copy's own newest commit may still be one.
+      const copy =
+        commit && ledger?.sourceVersion === undefined
+          ? await read(lakeErrors, `lake ${target.account}/${path}/_delta_log`, () =>
+              newestCommit(to, path, signal()),
+            )
+          : undefined;
+      return lakeErrors.length > before ? undefined : tableLag(table, commit, ledger, now, copy);
     });
     return lags.filter((l): l is TableLag => l !== undefined);
   };

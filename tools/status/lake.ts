@@ -190,16 +190,47 @@ export interface TableLag {
 }
 
 /**
- * A table's lag from its newest source commit and the copy's ledger. Minutes run from the copy's
- * time when it is behind (every commit since is missing from the peer), and are zero when it has
- * the newest version.
+ * The clone a copy's newest commit records: a CLONE commit's source version (a JSON number, or a
+ * numeric string from other writers: DeltaOperations.scala Clone, written raw by
+ * JsonMapSerializer) and its time; undefined for any other commit.
+ */
+export function cloneOf(
+  copy: DeltaCommit | undefined,
+): { sourceVersion: number; clonedAt: string } | undefined {
+  if (copy?.operation !== "CLONE") return undefined;
+  const v = copy.operationParameters.sourceVersion;
+  const n = typeof v === "number" ? v : typeof v === "string" && /^\d+$/.test(v) ? Number(v) : NaN;
+  return Number.isSafeInteger(n) && n >= 0
+    ? { sourceVersion: n, clonedAt: copy.committedAt }
+    : undefined;
+}
+
+/**
+ * A table's lag from its newest source commit and the copy's ledger, which the clone writes
+ * from the copy's own CLONE commit (workspace/fence/paired_dr_fence.py, last_clone). When the
+ * ledger has no clone (its write failed, or it was lost), the copy's newest commit stands in if
+ * it is a CLONE. Minutes run from the copy's time when it is behind (every commit since is
+ * missing from the peer), and are zero when it has the newest version.
  */
 export function tableLag(
   table: string,
   source: DeltaCommit | undefined,
-  ledger: Ledger | undefined,
+  recorded: Ledger | undefined,
   now: Date,
+  copy?: DeltaCommit,
 ): TableLag {
+  const fromCopy = recorded?.sourceVersion === undefined ? cloneOf(copy) : undefined;
+  const ledger: Ledger | undefined = fromCopy
+    ? {
+        name: table,
+        site: recorded?.site ?? "",
+        epoch: recorded?.epoch ?? 0,
+        status: "cloned (the copy's CLONE commit; no ledger)",
+        checkedAt: fromCopy.clonedAt,
+        sourceVersion: fromCopy.sourceVersion,
+        clonedAt: fromCopy.clonedAt,
+      }
+    : recorded;
   const base = {
     table,
     sourceVersion: source?.version ?? null,
