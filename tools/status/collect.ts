@@ -148,34 +148,31 @@ export async function collectStatus(
         ),
       )
     ).filter((g): g is GroupState => g !== undefined);
-    const links: LinkState[] = [];
-    for (const g of targets.sql.groups) {
-      const got = await read(sqlErrors, `replication links on ${g.server}`, () =>
-        linkStates(
-          clients.sql(g.subscriptionId),
-          g.resourceGroup,
-          g.server,
-          g.databases,
-          concurrency,
-          signal(),
-        ),
-      );
-      links.push(...(got ?? []));
-    }
-    const geoRestore: GeoRestoreExposure[] = [];
-    for (const s of targets.sql.geoRestore) {
-      const got = await read(geoErrors, `recoverable databases of ${s.server}`, () =>
-        geoRestoreExposure(
-          clients.sql(s.subscriptionId),
-          s.resourceGroup,
-          s.server,
-          s.databases,
-          now,
-          signal(),
-        ),
-      );
-      geoRestore.push(...(got ?? []));
-    }
+    // One source per server, in turn: each bounds its own requests in flight.
+    const perServer = async <T extends { server: string; subscriptionId: string }, R>(
+      items: readonly T[],
+      errors: string[],
+      what: string,
+      f: (t: T, client: ReturnType<StatusClients["sql"]>) => Promise<R[]>,
+    ) => {
+      const out: R[] = [];
+      for (const t of items)
+        out.push(
+          ...((await read(errors, `${what} ${t.server}`, () =>
+            f(t, clients.sql(t.subscriptionId)),
+          )) ?? []),
+        );
+      return out;
+    };
+    const links = await perServer(targets.sql.groups, sqlErrors, "replication links on", (g, c) =>
+      linkStates(c, g.resourceGroup, g.server, g.databases, concurrency, signal()),
+    );
+    const geoRestore = await perServer(
+      targets.sql.geoRestore,
+      geoErrors,
+      "recoverable databases of",
+      (s, c) => geoRestoreExposure(c, s.resourceGroup, s.server, s.databases, now, signal()),
+    );
     return { groups, links, geoRestore };
   };
 
