@@ -72,8 +72,11 @@ const TABLES: Record<
   },
 };
 
-// Cloud Storage JSON API v1 (objects.list with matchGlob and fields; buckets.get), Workflows
-// Executions v1 (projects.locations.workflows.executions.list, view FULL: result, endTime).
+// Shaped as the references give them: Cloud Storage JSON API v1 objects.list (matchGlob, fields;
+// https://cloud.google.com/storage/docs/json_api/v1/objects/list) and buckets.get (rpo,
+// locationType, customPlacementConfig; https://cloud.google.com/storage/docs/json_api/v1/buckets),
+// Workflow Executions v1 executions.list (view FULL: result, and endTime as an RFC 3339 string;
+// https://cloud.google.com/workflows/docs/reference/executions/rest/v1/projects.locations.workflows.executions/list).
 const BACKUPS = "acmedata-metastore-backups";
 const MARKERS = [
   { name: "metastore/primary/b-1150/backup_metastore.json", timeCreated: ago(50) },
@@ -431,6 +434,9 @@ describe("npm run status: the pair's recovery point, measured", () => {
     expect(text).toContain("Active site: primary. Exit 1");
     expect(text).toMatch(/^lake\s+60 min\s+unbounded\s+over\s+2 unsynced, 0 unreadable$/m);
     expect(text).toMatch(/^metastore\s+60 min\s+20 min\s+ok\s+1 unsynced, 0 unreadable$/m);
+    expect(text).toMatch(
+      /^standby's last restore\s+gs:\/\/\S+\/b-1150\/\s+\S+ \(restored \S+\)\s+50 min$/m,
+    );
     expect(text).toContain(
       "- lake: marts.sales_daily (not protected: rebuildable scratch, nothing replicates it)",
     );

@@ -14,6 +14,9 @@ const minutes = (m: number | null) =>
         ? `${Math.round(m * 60)} s`
         : `${Math.round(m)} min`;
 
+const ageMinutes = (iso: string, now: string) =>
+  Math.max(0, (Date.parse(now) - Date.parse(iso)) / 60_000);
+
 const EXIT_MEANING = {
   0: "every class is within its target",
   1: "some source could not be read, or the pair's records disagree",
@@ -75,9 +78,14 @@ function lines(r: StatusReport): { title: string; rows: string[][]; header: stri
     const m = r.metastore;
     sections.push({
       title: `Metastore (${m.standby} standby)`,
-      header: ["what", "backup", "time"],
+      header: ["what", "backup", "time", "age"],
       rows: [
-        ["newest completed backup", m.newest?.folder ?? "none", m.newest?.completedAt ?? "-"],
+        [
+          "newest completed backup",
+          m.newest?.folder ?? "none",
+          m.newest?.completedAt ?? "-",
+          m.newest ? minutes(ageMinutes(m.newest.completedAt, r.generatedAt)) : "-",
+        ],
         ...(m.standby === "hot"
           ? [
               [
@@ -86,6 +94,8 @@ function lines(r: StatusReport): { title: string; rows: string[][]; header: stri
                 m.lastRestore
                   ? `${m.lastRestore.backupTime} (restored ${m.lastRestore.endedAt})`
                   : "-",
+                // The standby's metadata is as old as the backup it holds.
+                m.lastRestore ? minutes(ageMinutes(m.lastRestore.backupTime, r.generatedAt)) : "-",
               ],
             ]
           : []),
