@@ -137,11 +137,13 @@ export function httpStatus(e: unknown): number | undefined {
   const o = e as
     | {
         status?: unknown;
+        statusCode?: unknown;
         response?: { status?: unknown };
         rawResponse?: { error?: { code?: unknown } };
       }
     | undefined;
-  for (const v of [o?.status, o?.response?.status, o?.rawResponse?.error?.code]) {
+  // statusCode: the Azure SDKs' RestError, for the status command's reads of both clouds.
+  for (const v of [o?.status, o?.statusCode, o?.response?.status, o?.rawResponse?.error?.code]) {
     if (typeof v === "number" && v >= 100 && v < 600) return v;
   }
   return undefined;

@@ -7,7 +7,7 @@ import { collectStatus, type StatusReport } from "../tools/status/collect";
 import { pairTargets, parseStatusCli, statusClients } from "../tools/status/cli";
 import { googleJson } from "../tools/status/google";
 import { renderStatus } from "../tools/status/render";
-import { exitStatus } from "../tools/status/report";
+import { exitStatus, verdict } from "../tools/status/report";
 import type { StatusTargets } from "../tools/status/targets";
 import { generateFleet } from "../tools/bench/fleet";
 import { startAzurite, type Azurite } from "./azurite";
@@ -293,6 +293,7 @@ describe("npm run status: the pair's recovery point, measured", () => {
       now: NOW,
       concurrency: 4,
       sourceTimeoutMs: 20_000,
+      bounds: { requestTimeoutMs: 5_000, maxRetries: 1, retryDelayMs: 10 },
       requireSynced: false,
       ...over,
     });
@@ -339,7 +340,9 @@ describe("npm run status: the pair's recovery point, measured", () => {
       sourceVersion: 5,
       clonedVersion: 3,
       versionsBehind: 2,
-      minutesBehind: 40,
+      // From version 4, the first the copy lacks (11 minutes ago), not the clone's time (40).
+      minutesBehind: 11,
+      note: "last run: cloned",
     });
     expect(report.lake.tables.find((t) => t.table === "sales.partner_orders")).toMatchObject({
       clonedVersion: 1,
@@ -351,6 +354,7 @@ describe("npm run status: the pair's recovery point, measured", () => {
       targetMinutes: 60,
       lossMinutes: 20,
       unsynced: [
+        `changes after gs://${BACKUPS}/metastore/primary/b-1140/ (20 min old) are in no backup yet`,
         `the standby holds gs://${BACKUPS}/metastore/primary/b-1150/ (50 min old), not the newest backup gs://${BACKUPS}/metastore/primary/b-1140/`,
       ],
       errors: [],
@@ -405,6 +409,64 @@ describe("npm run status: the pair's recovery point, measured", () => {
     expect(exitStatus(r.classes, { requireSynced: false })).toBe(4);
   });
 
+  it("keeps every table it read when another table's read fails", async () => {
+    const target = await azurite.container("lake", "acmedataseclake");
+    const ledger = "_paired-dr/replication/sales.daily_sales.json";
+    const kept = (await target.getBlobClient(ledger).downloadToBuffer()).toString();
+    await put(target, ledger, "{not json");
+    try {
+      const r = await run();
+      const lake = r.classes.find((c) => c.dataClass === "lake")!;
+      expect(lake.errors).toEqual([
+        "ledger of sales.daily_sales in acmedataseclake: read: _paired-dr/replication/sales.daily_sales.json: not JSON",
+      ]);
+      expect(r.lake.tables.map((t) => t.table)).toEqual([
+        "sales.orders",
+        "sales.customers",
+        "finance.invoices",
+        "sales.partner_orders",
+      ]);
+      // What was read is already over: the class is over, not unknown.
+      expect(verdict(lake)).toBe("over");
+    } finally {
+      await put(target, ledger, kept);
+    }
+  });
+
+  it("bounds each blob read's attempts itself: a silent lake fails after its retries, not at the source's limit", async () => {
+    const silent = await loopbackServer(() => undefined);
+    try {
+      const c = statusClients(
+        {
+          blob: `${silent.origin}/{account}`,
+          arm: arm.origin,
+          storage: google.origin,
+          workflows: google.origin,
+        },
+        {
+          azure: { credential: countingCredential().credential, tls: { ca: tls.cert } },
+          google: deployingGoogleIdentity({ GOOGLE_OAUTH_ACCESS_TOKEN: "tok" }),
+          lakeKey: () => azurite.key,
+        },
+      );
+      const r = await run(
+        {
+          bounds: { requestTimeoutMs: 200, maxRetries: 1, retryDelayMs: 10 },
+          sourceTimeoutMs: 60_000,
+        },
+        c,
+      );
+      const lake = r.classes.find((c) => c.dataClass === "lake")!;
+      // Each table's log and ledger, each given up after two attempts; no fence read either.
+      expect(lake.errors).toHaveLength(10);
+      for (const e of lake.errors) expect(e).toMatch(/: read: .* \(2 attempts\)$/);
+      expect(r.fences).toEqual([]);
+      expect(r.problems.filter((p) => p.startsWith("fence record in"))).toHaveLength(2);
+    } finally {
+      silent.close();
+    }
+  });
+
   it("names a source it cannot read, and reports the rest (exit 1)", async () => {
     const down = await fakeGoogle({ bucketStatus: 403 });
     try {
@@ -431,9 +493,11 @@ describe("npm run status: the pair's recovery point, measured", () => {
 
   it("renders text, markdown and JSON from the same report", () => {
     const text = renderStatus(report, "text");
-    expect(text).toContain("Active site: primary. Exit 1");
+    expect(text).toContain(
+      "Active site: primary; measured from primary to secondary. Exit 1: some source could not be read, or the pair's records disagree.",
+    );
     expect(text).toMatch(/^lake\s+60 min\s+unbounded\s+over\s+2 unsynced, 0 unreadable$/m);
-    expect(text).toMatch(/^metastore\s+60 min\s+20 min\s+ok\s+1 unsynced, 0 unreadable$/m);
+    expect(text).toMatch(/^metastore\s+60 min\s+20 min\s+ok\s+2 unsynced, 0 unreadable$/m);
     expect(text).toMatch(
       /^standby's last restore\s+gs:\/\/\S+\/b-1150\/\s+\S+ \(restored \S+\)\s+50 min$/m,
     );
@@ -489,7 +553,13 @@ describe("the status of a 5,000-tenant fleet", () => {
       const r = await collectStatus(
         { ...targets, lake: { ...targets.lake, tables: [] }, sites: [] },
         { ...clients, storage: async () => ({}) as never, lastRestore: async () => null },
-        { now: NOW, concurrency: 8, sourceTimeoutMs: 60_000, requireSynced: false },
+        {
+          now: NOW,
+          concurrency: 8,
+          sourceTimeoutMs: 60_000,
+          bounds: { requestTimeoutMs: 10_000, maxRetries: 0, retryDelayMs: 10 },
+          requireSynced: false,
+        },
       );
       const seconds = (performance.now() - started) / 1000;
       // One read per group, one links listing per database in a group, one listing of the

@@ -6,7 +6,9 @@ import {
   parseCommit,
   readLedger,
   cloneOf,
+  commitAt,
   parseLedger,
+  utcInstant,
   tableLag,
 } from "../tools/status/lake";
 import { fenceAgreement, readLakeFence } from "../tools/status/fences";
@@ -164,12 +166,27 @@ describe("the lake's replication state, read from Azurite (Microsoft's Azure Sto
       sourceCommittedAt: (await newestCommit(lake, "replicated/sales/orders", signal()))!
         .committedAt,
       clonedVersion: 190,
-      clonedAt: "2026-11-22T11:30:00Z",
+      clonedAt: "2026-11-22T11:30:00.000Z",
       versionsBehind: 15,
       minutesBehind: 30,
       synced: false,
-      note: "last run: cloned",
+      note: "last run: cloned; counted from the clone's time (the first missing commit is unread)",
     });
+    // With the first commit the copy lacks, the loss runs from when it was made.
+    const first = await commitAt(lake, "replicated/sales/orders", 191, signal());
+    expect(first?.version).toBe(191);
+    // (Its time is the file's: when the test wrote it.)
+    const later = new Date(Date.parse(first!.committedAt) + 45 * 60_000);
+    const exact = tableLag(
+      "sales.orders",
+      await newestCommit(lake, "replicated/sales/orders", signal()),
+      await readLedger(peer, "sales.orders", signal()),
+      later,
+      undefined,
+      first,
+    );
+    expect([exact.note, exact.minutesBehind]).toEqual(["last run: cloned", 45]);
+    expect(await commitAt(lake, "replicated/sales/orders", 999, signal())).toBeUndefined();
     expect(await lagOf("finance.invoices", "replicated/finance/invoices")).toMatchObject({
       versionsBehind: 0,
       minutesBehind: 0,
@@ -270,7 +287,31 @@ describe("a commit's time", () => {
       clonedVersion: 41,
       versionsBehind: 4,
       minutesBehind: 60,
-      note: "last run: cloned (the copy's CLONE commit; no ledger)",
+      note: "last run: cloned (the copy's CLONE commit; no ledger); counted from the clone's time (the first missing commit is unread)",
     });
+  });
+
+  it("reads a ledger's time as UTC when it names no zone, whatever the machine's zone", () => {
+    // Ledgers written before the clone recorded UTC hold Python's str() of DESCRIBE HISTORY's timestamp.
+    expect(utcInstant("2026-11-22 08:00:07")).toBe("2026-11-22T08:00:07.000Z");
+    expect(utcInstant("2026-11-22T08:00:07+00:00")).toBe("2026-11-22T08:00:07.000Z");
+    expect(utcInstant("2026-11-22T03:00:07-05:00")).toBe("2026-11-22T08:00:07.000Z");
+    expect(utcInstant("yesterday")).toBeUndefined();
+    const ledger = (clonedAt: string) =>
+      JSON.stringify({
+        name: "t",
+        site: "primary",
+        epoch: 1,
+        status: "cloned",
+        checkedAt: clonedAt,
+        sourceVersion: 1,
+        clonedAt,
+      });
+    expect(parseLedger(ledger("2026-11-22 08:00:07"), "t.json").clonedAt).toBe(
+      "2026-11-22T08:00:07.000Z",
+    );
+    expect(() => parseLedger(ledger("soon"), "t.json")).toThrow(
+      't.json: checkedAt is not a time: "soon"',
+    );
   });
 });

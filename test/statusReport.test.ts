@@ -125,21 +125,40 @@ describe("the status verdict", () => {
         60,
         NOW,
       );
+    // What changed since the newest backup is in no backup: never synced until a backup is taken.
+    const since = `changes after ${newest.folder} (20 min old) are in no backup yet`;
     expect(hot(newest.folder)).toEqual({
       dataClass: "metastore",
       targetMinutes: 60,
       lossMinutes: 20,
-      unsynced: [],
+      unsynced: [since],
       errors: [],
     });
     expect(hot("gs://b/metastore/primary/o/").unsynced).toEqual([
+      since,
       `the standby holds gs://b/metastore/primary/o/ (50 min old), not the newest backup ${newest.folder}`,
     ]);
-    expect(hot(null).unsynced).toEqual(["the standby has no successful restore"]);
+    expect(hot(null).unsynced).toEqual([since, "the standby has no successful restore"]);
     // A cold standby holds nothing until promoted: only the backup counts.
     expect(
       metastoreStatus({ standby: "cold", newest, lastRestore: null }, 60, NOW).unsynced,
-    ).toEqual([]);
+    ).toEqual([since]);
+    // No backup to restore: a hot standby keeps its last restore (allowNoBackup), 50 minutes old.
+    const kept = metastoreStatus(
+      {
+        standby: "hot",
+        newest: undefined,
+        lastRestore: {
+          execution: "e",
+          endedAt: "2026-11-22T11:55:00.000Z",
+          restored: "gs://b/metastore/primary/o/",
+          backupTime: "2026-11-22T11:10:00.000Z",
+        },
+      },
+      60,
+      NOW,
+    );
+    expect([kept.lossMinutes, verdict(kept)]).toEqual([50, "ok"]);
     const none = metastoreStatus(
       { standby: "cold", newest: undefined, lastRestore: null },
       60,
@@ -152,6 +171,16 @@ describe("the status verdict", () => {
     ]);
     // Unread: unknown, never ok.
     expect(verdict(metastoreStatus(undefined, 60, NOW, ["backups: HTTP 403"]))).toBe("unknown");
+    // What was read is a lower bound: over stays over with a source unread.
+    expect(
+      verdict({
+        dataClass: "lake",
+        targetMinutes: 60,
+        lossMinutes: 90,
+        unsynced: [],
+        errors: ["ledger of t: HTTP 500"],
+      }),
+    ).toBe("over");
   });
 
   it("GCS: Google's stated objective for the rpo each bucket has; a drifted or single-region bucket is unsynced", () => {

@@ -4,7 +4,9 @@ import json
 import os
 import sys
 import threading
+import time
 import unittest
+from datetime import datetime, timezone
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "workspace", "fence"))
@@ -217,13 +219,30 @@ class ClonedVersionsTest(unittest.TestCase):
     # (delta-io/delta DeltaOperations.scala, Clone and jsonEncodedValues).
     ROW = {
         "version": 41,
-        "timestamp": "2026-11-22 08:00:07",
+        "timestamp": datetime(2026, 11, 22, 8, 0, 7, tzinfo=timezone.utc),
         "operation": "CLONE",
         "operationParameters": {"source": '"delta.`abfss://lake@pri.dfs.core.windows.net/t`"', "sourceVersion": "10", "isShallow": "false"},
     }
 
     def test_the_versions_come_from_the_targets_clone_commit(self):
-        self.assertEqual(fence.cloned_versions(self.ROW), (10, 41, "2026-11-22 08:00:07"))
+        self.assertEqual(fence.cloned_versions(self.ROW), (10, 41, "2026-11-22T08:00:07+00:00"))
+
+    def test_the_clone_time_is_written_in_utc_whatever_the_drivers_zone(self):
+        # PySpark's naive datetimes are the driver's local time: read as such, written as UTC.
+        before = os.environ.get("TZ")
+        os.environ["TZ"] = "America/New_York"
+        time.tzset()
+        try:
+            naive = {**self.ROW, "timestamp": datetime(2026, 11, 22, 8, 0, 7)}
+            self.assertEqual(fence.cloned_versions(naive)[2], "2026-11-22T13:00:07+00:00")
+        finally:
+            if before is None:
+                del os.environ["TZ"]
+            else:
+                os.environ["TZ"] = before
+            time.tzset()
+        with self.assertRaisesRegex(ValueError, "not a datetime"):
+            fence.cloned_versions({**self.ROW, "timestamp": "2026-11-22 08:00:07"})
 
     def test_another_commit_on_top_is_refused(self):
         with self.assertRaisesRegex(ValueError, r"newest commit \(version 42\) is MERGE, not this run's CLONE"):

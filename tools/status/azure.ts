@@ -4,8 +4,8 @@ import type { ReadBounds } from "./google";
 
 /**
  * Blob clients for the lakes: the deploying identity (a token credential) in production, the
- * emulator's shared key in tests. Each attempt has its own limit and follows no redirect; the
- * storage retry policy tries each request at most `maxRetries` more times.
+ * emulator's shared key in tests. No redirect is followed; each request is tried once, and the
+ * caller bounds and retries it (collect.ts).
  */
 export function lakeContainers(
   /** The token credential, or an account's shared key (the emulator's, in tests). */
@@ -26,11 +26,10 @@ export function lakeContainers(
           ? new blob.StorageSharedKeyCredential(account, credential.keyOf(account))
           : credential,
         {
-          retryOptions: {
-            maxTries: bounds.maxRetries + 1,
-            tryTimeoutInMs: bounds.requestTimeoutMs,
-            retryDelayInMs: bounds.retryDelayMs,
-          },
+          // One try: the caller retries each read with its own limit per attempt, which the SDK's
+          // tryTimeoutInMs is not (storage-common StorageRetryPolicy: it only sets the
+          // server's ?timeout=, and an aborted try is not retried).
+          retryOptions: { maxTries: 1, tryTimeoutInMs: bounds.requestTimeoutMs },
           // Passed through to the core pipeline (storage-blob Pipeline.js, getCoreClientOptions):
           // a redirect is answered as an error, never followed. Every URL is built on the endpoint.
           redirectOptions: { maxRetries: 0 },

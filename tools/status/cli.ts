@@ -182,7 +182,13 @@ export function pairTargets(
     outputs: state[site] ?? null,
   });
   const targets = statusTargets(view("primary"), view("secondary"));
-  return { ...targets, sites: targets.sites.filter((s) => sites.includes(s.site)) };
+  const other = SITES.filter((s) => !sites.includes(s));
+  return {
+    ...targets,
+    sites: targets.sites.filter((s) => sites.includes(s.site)),
+    // Another site's missing record is not this check's problem.
+    problems: targets.problems.filter((p) => !other.some((s) => p.startsWith(`stack ${s} `))),
+  };
 }
 
 /** Who the status reads as: resolved by the caller when it runs, never written anywhere. */
@@ -241,6 +247,7 @@ export async function runStatus(
     now,
     concurrency: opts.concurrency,
     sourceTimeoutMs: opts.timeoutSeconds * 1000,
+    bounds: DEFAULT_READ_BOUNDS,
     requireSynced: opts.requireSynced,
   });
 }

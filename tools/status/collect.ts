@@ -2,8 +2,17 @@ import type { SqlManagementClient } from "@azure/arm-sql";
 import type { ContainerClient } from "@azure/storage-blob";
 import { fenceAgreement, readLakeFence, type FenceAgreement } from "./fences";
 import { bucketReplication, type BucketReplication } from "./gcs";
-import type { JsonGet } from "./google";
-import { newestCommit, readLedger, tableLag, type TableLag } from "./lake";
+import { retrying, type JsonGet, type ReadBounds } from "./google";
+import {
+  LakeDataError,
+  cloneOf,
+  commitAt,
+  newestCommit,
+  readLedger,
+  tableLag,
+  type TableLag,
+} from "./lake";
+import { retryable } from "../../components/googleCalls";
 import { newestCompletedBackup, type RestoreRun } from "./metastore";
 import {
   exitStatus,
@@ -48,6 +57,8 @@ export interface StatusOptions {
   readonly concurrency: number;
   /** Each source's own limit. */
   readonly sourceTimeoutMs: number;
+  /** Each request's limit and retries (the lakes'; the clients carry their own). */
+  readonly bounds: ReadBounds;
   readonly requireSynced: boolean;
 }
 
@@ -55,6 +66,7 @@ export interface StatusReport {
   readonly generatedAt: string;
   readonly sites: StatusTargets["sites"];
   readonly active: StatusTargets["active"];
+  readonly measured: StatusTargets["measured"];
   readonly problems: readonly string[];
   readonly classes: readonly ClassStatus[];
   readonly lake: { readonly tables: readonly TableLag[]; readonly notProtected: readonly string[] };
@@ -83,17 +95,43 @@ export async function collectStatus(
   clients: StatusClients,
   options: StatusOptions,
 ): Promise<StatusReport> {
-  const { now, concurrency } = options;
-  const signal = () => AbortSignal.timeout(options.sourceTimeoutMs);
-  /** One source: its value, or undefined with the error recorded under `where`. */
-  const read = async <T>(errors: string[], where: string, f: () => Promise<T>) => {
+  const { now, concurrency, bounds } = options;
+  /**
+   * One source within its own deadline (`sourceTimeoutMs`): its value, or undefined with why
+   * under `where`. Reads that take a signal get the deadline's; the rest are raced against it.
+   */
+  const read = async <T>(
+    errors: string[],
+    where: string,
+    f: (deadline: AbortSignal) => Promise<T>,
+  ): Promise<T | undefined> => {
+    const deadline = AbortSignal.timeout(options.sourceTimeoutMs);
+    const late = new Promise<never>((_, reject) =>
+      deadline.addEventListener(
+        "abort",
+        () => reject(new Error(`no answer within ${options.sourceTimeoutMs / 1000} s`)),
+        { once: true },
+      ),
+    );
+    late.catch(() => undefined);
     try {
-      return await f();
+      return await Promise.race([f(deadline), late]);
     } catch (e) {
       errors.push(`${where}: ${why(e)}`);
       return undefined;
     }
   };
+  /**
+   * A blob read: each attempt within the request limit (the storage SDK's per-try timeout only
+   * tells the server) and the source's deadline, retried within the bounds.
+   */
+  const blob = <T>(deadline: AbortSignal, f: (signal: AbortSignal) => Promise<T>) =>
+    retrying(
+      "read",
+      bounds,
+      () => f(AbortSignal.any([deadline, AbortSignal.timeout(bounds.requestTimeoutMs)])),
+      (e) => !(e instanceof LakeDataError) && retryable(e),
+    );
 
   const lakeErrors: string[] = [];
   const lake = async () => {
@@ -101,22 +139,32 @@ export async function collectStatus(
     const from = clients.lakeContainer(source.account, source.container);
     const to = clients.lakeContainer(target.account, target.container);
     const lags = await mapBounded(targets.lake.tables, concurrency, async ({ table, path }) => {
-      // A table whose log or ledger could not be read has no lag: its error says why.
-      const before = lakeErrors.length;
-      const commit = await read(lakeErrors, `lake ${source.account}/${path}/_delta_log`, () =>
-        newestCommit(from, path, signal()),
+      // This table's errors: a table whose log or ledger could not be read has no lag.
+      const errors: string[] = [];
+      const log = (account: string) => `lake ${account}/${path}/_delta_log`;
+      const commit = await read(errors, log(source.account), (d) =>
+        blob(d, (s) => newestCommit(from, path, s)),
       );
-      const ledger = await read(lakeErrors, `ledger of ${table} in ${target.account}`, () =>
-        readLedger(to, table, signal()),
+      const ledger = await read(errors, `ledger of ${table} in ${target.account}`, (d) =>
+        blob(d, (s) => readLedger(to, table, s)),
       );
       // Without a recorded clone, the copy's own newest commit may still be one.
       const copy =
         commit && ledger?.sourceVersion === undefined
-          ? await read(lakeErrors, `lake ${target.account}/${path}/_delta_log`, () =>
-              newestCommit(to, path, signal()),
+          ? await read(errors, log(target.account), (d) =>
+              blob(d, (s) => newestCommit(to, path, s)),
             )
           : undefined;
-      return lakeErrors.length > before ? undefined : tableLag(table, commit, ledger, now, copy);
+      // Behind: the loss runs from the first commit the copy lacks.
+      const cloned = ledger?.sourceVersion ?? cloneOf(copy)?.sourceVersion;
+      const firstMissing =
+        commit && cloned !== undefined && cloned < commit.version
+          ? await read(errors, `${log(source.account)} commit ${cloned + 1}`, (d) =>
+              blob(d, (s) => commitAt(from, path, cloned + 1, s)),
+            )
+          : undefined;
+      lakeErrors.push(...errors);
+      return errors.length ? undefined : tableLag(table, commit, ledger, now, copy, firstMissing);
     });
     return lags.filter((l): l is TableLag => l !== undefined);
   };
@@ -143,8 +191,8 @@ export async function collectStatus(
   const sql = async () => {
     const groups = (
       await mapBounded(targets.sql.groups, concurrency, (g) =>
-        read(sqlErrors, `failover group ${g.group} on ${g.server}`, () =>
-          groupState(clients.sql(g.subscriptionId), g.resourceGroup, g.server, g.group, signal()),
+        read(sqlErrors, `failover group ${g.group} on ${g.server}`, (d) =>
+          groupState(clients.sql(g.subscriptionId), g.resourceGroup, g.server, g.group, d),
         ),
       )
     ).filter((g): g is GroupState => g !== undefined);
@@ -153,25 +201,28 @@ export async function collectStatus(
       items: readonly T[],
       errors: string[],
       what: string,
-      f: (t: T, client: ReturnType<StatusClients["sql"]>) => Promise<R[]>,
+      f: (t: T, client: ReturnType<StatusClients["sql"]>, deadline: AbortSignal) => Promise<R[]>,
     ) => {
       const out: R[] = [];
       for (const t of items)
         out.push(
-          ...((await read(errors, `${what} ${t.server}`, () =>
-            f(t, clients.sql(t.subscriptionId)),
+          ...((await read(errors, `${what} ${t.server}`, (d) =>
+            f(t, clients.sql(t.subscriptionId), d),
           )) ?? []),
         );
       return out;
     };
-    const links = await perServer(targets.sql.groups, sqlErrors, "replication links on", (g, c) =>
-      linkStates(c, g.resourceGroup, g.server, g.databases, concurrency, signal()),
+    const links = await perServer(
+      targets.sql.groups,
+      sqlErrors,
+      "replication links on",
+      (g, c, d) => linkStates(c, g.resourceGroup, g.server, g.databases, concurrency, d),
     );
     const geoRestore = await perServer(
       targets.sql.geoRestore,
       geoErrors,
       "recoverable databases of",
-      (s, c) => geoRestoreExposure(c, s.resourceGroup, s.server, s.databases, now, signal()),
+      (s, c, d) => geoRestoreExposure(c, s.resourceGroup, s.server, s.databases, now, d),
     );
     return { groups, links, geoRestore };
   };
@@ -189,8 +240,10 @@ export async function collectStatus(
     (
       await Promise.all(
         targets.sites.map(async (s) => {
-          const record = await read(fenceErrors, `fence record in ${s.lake.account}`, () =>
-            readLakeFence(clients.lakeContainer(s.lake.account, s.lake.container), signal()),
+          const record = await read(fenceErrors, `fence record in ${s.lake.account}`, (d) =>
+            blob(d, (sig) =>
+              readLakeFence(clients.lakeContainer(s.lake.account, s.lake.container), sig),
+            ),
           );
           return record === undefined ? undefined : fenceAgreement(s.site, record, s.deployed);
         }),
@@ -226,6 +279,7 @@ export async function collectStatus(
     generatedAt: now.toISOString(),
     sites: targets.sites,
     active: targets.active,
+    measured: targets.measured,
     problems,
     classes,
     lake: { tables, notProtected: targets.lake.notProtected },

@@ -86,12 +86,13 @@ export async function retrying<T>(
   what: string,
   bounds: ReadBounds,
   f: () => Promise<T>,
+  worthRetrying: (e: unknown) => boolean = retryable,
 ): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await f();
     } catch (e) {
-      if (!retryable(e) || attempt >= bounds.maxRetries) {
+      if (!worthRetrying(e) || attempt >= bounds.maxRetries) {
         const tries = attempt + 1;
         const message = (e as Error)?.message ?? String(e);
         const status = httpStatus(e);

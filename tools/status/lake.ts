@@ -8,6 +8,9 @@ import type { ContainerClient } from "@azure/storage-blob";
  * Storage"), with no cluster. Read-only.
  */
 
+/** What a lake holds is malformed: reading it again gives the same answer, so it is not retried. */
+export class LakeDataError extends Error {}
+
 /** A commit file of a Delta log: the version, zero-padded to 20 digits (delta-io/delta PROTOCOL.md, "Delta Log Entries"). */
 const COMMIT_FILE = /(?:^|\/)(\d{20})\.json$/;
 /** The last checkpoint's pointer, beside the commits (PROTOCOL.md, "Last Checkpoint File"). */
@@ -43,7 +46,7 @@ export function parseCommit(version: number, text: string, lastModified?: Date):
     try {
       action = JSON.parse(line);
     } catch {
-      throw new Error(`commit ${version}: a line is not JSON: ${line.slice(0, 80)}`);
+      throw new LakeDataError(`commit ${version}: a line is not JSON: ${line.slice(0, 80)}`);
     }
     const commitInfo = (action as { commitInfo?: unknown }).commitInfo;
     if (commitInfo && typeof commitInfo === "object") info = commitInfo as Record<string, unknown>;
@@ -53,7 +56,7 @@ export function parseCommit(version: number, text: string, lastModified?: Date):
       ? info.inCommitTimestamp
       : (lastModified?.getTime() ??
         (typeof info.timestamp === "number" ? info.timestamp : undefined));
-  if (millis === undefined) throw new Error(`commit ${version}: no commit time`);
+  if (millis === undefined) throw new LakeDataError(`commit ${version}: no commit time`);
   const params = info.operationParameters;
   return {
     version,
@@ -95,7 +98,7 @@ export async function newestCommit(
     try {
       version = (JSON.parse(pointer.text) as { version?: unknown }).version;
     } catch {
-      throw new Error(`${log}${LAST_CHECKPOINT}: not JSON`);
+      throw new LakeDataError(`${log}${LAST_CHECKPOINT}: not JSON`);
     }
     if (typeof version === "number" && Number.isInteger(version) && version >= 0) from = version;
   }
@@ -119,6 +122,18 @@ export async function newestCommit(
   return parseCommit(newest, commit.text, commit.lastModified);
 }
 
+/** One commit of the table at `tablePath`, or undefined when its file is gone (log cleanup). */
+export async function commitAt(
+  container: ContainerClient,
+  tablePath: string,
+  version: number,
+  signal: AbortSignal,
+): Promise<DeltaCommit | undefined> {
+  const file = `${tablePath.replace(/\/+$/, "")}/_delta_log/${padded(version)}.json`;
+  const commit = await readText(container, file, signal);
+  return commit ? parseCommit(version, commit.text, commit.lastModified) : undefined;
+}
+
 /** A copy's ledger, as workspace/fence/paired_dr_fence.py writes it (ledger_entry). */
 export interface Ledger {
   readonly name: string;
@@ -132,26 +147,49 @@ export interface Ledger {
   readonly clonedAt?: string;
 }
 
+/**
+ * A ledger's time as an ISO 8601 instant in UTC. Ledgers written before the clone recorded its
+ * time in UTC hold DESCRIBE HISTORY's timestamp as Python printed it, with no zone
+ * ("2026-11-22 08:00:07"): Databricks clusters run in UTC, so it is read as UTC, never as the
+ * zone of the machine running the status.
+ */
+export function utcInstant(value: string): string | undefined {
+  const v = value.trim().replace(" ", "T");
+  const zoned = /(?:Z|[+-]\d\d:?\d\d)$/i.test(v);
+  const at = Date.parse(zoned ? v : `${v}Z`);
+  return Number.isNaN(at) ? undefined : new Date(at).toISOString();
+}
+
 export function parseLedger(text: string, where: string): Ledger {
   let o: Record<string, unknown>;
   try {
     o = JSON.parse(text) as Record<string, unknown>;
   } catch {
-    throw new Error(`${where}: not JSON`);
+    throw new LakeDataError(`${where}: not JSON`);
   }
   const str = (k: string) => (typeof o[k] === "string" ? (o[k] as string) : undefined);
   const num = (k: string) =>
     typeof o[k] === "number" && Number.isInteger(o[k]) ? (o[k] as number) : undefined;
+  const instant = (k: string) => {
+    const v = str(k);
+    if (v === undefined) return undefined;
+    const at = utcInstant(v);
+    if (at === undefined)
+      throw new LakeDataError(`${where}: ${k} is not a time: ${JSON.stringify(v)}`);
+    return at;
+  };
   const name = str("name");
   const site = str("site");
   const status = str("status");
-  const checkedAt = str("checkedAt");
+  const checkedAt = instant("checkedAt");
   const epoch = num("epoch");
   if (!name || !site || !status || !checkedAt || epoch === undefined)
-    throw new Error(`${where}: not a replication ledger (name, site, epoch, status, checkedAt)`);
+    throw new LakeDataError(
+      `${where}: not a replication ledger (name, site, epoch, status, checkedAt)`,
+    );
   const sourceVersion = num("sourceVersion");
   const targetVersion = num("targetVersion");
-  const clonedAt = str("clonedAt");
+  const clonedAt = instant("clonedAt");
   return {
     name,
     site,
@@ -218,6 +256,8 @@ export function tableLag(
   recorded: Ledger | undefined,
   now: Date,
   copy?: DeltaCommit,
+  /** The first source commit the copy lacks: the loss runs from when it was made. */
+  firstMissing?: DeltaCommit,
 ): TableLag {
   const fromCopy = recorded?.sourceVersion === undefined ? cloneOf(copy) : undefined;
   const ledger: Ledger | undefined = fromCopy
@@ -238,13 +278,15 @@ export function tableLag(
     clonedVersion: ledger?.sourceVersion ?? null,
     clonedAt: ledger?.clonedAt ?? null,
   };
+  // Nothing at the source is nothing to lose, but a table not created yet (or a wrong path) is
+  // listed until it has a log.
   if (!source)
     return {
       ...base,
       versionsBehind: null,
-      minutesBehind: null,
+      minutesBehind: 0,
       synced: false,
-      note: "no Delta log at the source",
+      note: "no Delta log at the source (not created yet, or a wrong path)",
     };
   if (ledger?.sourceVersion === undefined)
     return {
@@ -255,13 +297,20 @@ export function tableLag(
       note: ledger ? `never cloned (last run: ${ledger.status})` : "no ledger: never cloned",
     };
   const behind = Math.max(0, source.version - ledger.sourceVersion);
-  const since = ledger.clonedAt ? Date.parse(ledger.clonedAt) : NaN;
+  // The clone read its source version when it started: commits made while it ran are missing
+  // too, though older than the clone's time. The first missing commit's time is exact; without
+  // it (its file cleaned up) the clone's time is a lower bound, and says so.
+  const exact = firstMissing?.version === ledger.sourceVersion + 1;
+  const since = Date.parse((exact ? firstMissing!.committedAt : ledger.clonedAt) ?? "");
   return {
     ...base,
     versionsBehind: behind,
     minutesBehind:
       behind === 0 ? 0 : Number.isNaN(since) ? null : Math.max(0, (now.getTime() - since) / 60_000),
     synced: behind === 0,
-    note: behind === 0 ? "in sync" : `last run: ${ledger.status}`,
+    note:
+      behind === 0
+        ? "in sync"
+        : `last run: ${ledger.status}${exact ? "" : "; counted from the clone's time (the first missing commit is unread)"}`,
   };
 }

@@ -27,8 +27,8 @@ function classLine(c: ClassStatus): [string, string, string, string, string] {
   return [
     c.dataClass,
     minutes(c.targetMinutes),
-    c.errors.length
-      ? `unknown (${minutes(c.lossMinutes)} of what was read)`
+    c.errors.length && c.lossMinutes !== null
+      ? `at least ${minutes(c.lossMinutes)} (some unread)`
       : minutes(c.lossMinutes),
     verdict(c),
     [...c.unsynced, ...c.errors].length
@@ -178,7 +178,7 @@ export function renderStatus(r: StatusReport, format: StatusFormat): string {
   out.push(
     md ? `### Recovery status at ${r.generatedAt}` : `Recovery status at ${r.generatedAt}`,
     "",
-    `Active site: ${r.active ?? "UNKNOWN"}. Exit ${r.exit}: ${EXIT_MEANING[r.exit]}.`,
+    `Active site: ${r.active ?? `UNKNOWN (measured from ${r.measured.from}, as configured)`}; measured from ${r.measured.from} to ${r.measured.to}. Exit ${r.exit}: ${EXIT_MEANING[r.exit]}.`,
     "",
   );
   for (const s of lines(r)) {

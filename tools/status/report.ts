@@ -24,10 +24,14 @@ export interface ClassStatus {
 
 export type Verdict = "ok" | "over" | "unknown";
 
-/** Over when the loss exceeds the target, unknown when a source could not be read. */
+/**
+ * Over when the loss exceeds the target, even when a source could not be read (what was read is
+ * a lower bound); unknown when a source could not be read and what was read is within it.
+ */
 export function verdict(c: ClassStatus): Verdict {
+  if (c.lossMinutes !== null && c.lossMinutes > c.targetMinutes) return "over";
   if (c.errors.length > 0 || c.lossMinutes === null) return "unknown";
-  return c.lossMinutes > c.targetMinutes ? "over" : "ok";
+  return "ok";
 }
 
 /**
@@ -128,9 +132,10 @@ const minutesSince = (iso: string, now: Date) =>
 
 /**
  * The metastore: a promotion restores the active site's newest completed backup (hot or cold,
- * issue 13), so what it would lose now is that backup's age; with no backup it is unbounded. A
- * hot standby that does not hold that backup is unsynced: it is what the site keeps if the
- * backups cannot be read at promotion.
+ * issue 13), so what it would lose now is that backup's age; with no backup, a hot standby keeps
+ * its last restore, and a cold one has nothing. Changes after the newest backup are unsynced
+ * (they are in no backup), and so is a hot standby that does not hold it: it is what the site
+ * keeps if the backups cannot be read at promotion.
  */
 export function metastoreStatus(
   reading: MetastoreReading | undefined,
@@ -143,6 +148,11 @@ export function metastoreStatus(
   const { newest, lastRestore, standby } = reading;
   const unsynced: string[] = [];
   if (!newest) unsynced.push("no completed backup of the active site");
+  // What changed since the newest backup is in none: nothing reads the metastore's own writes.
+  else
+    unsynced.push(
+      `changes after ${newest.folder} (${Math.round(minutesSince(newest.completedAt, now))} min old) are in no backup yet`,
+    );
   if (standby === "hot") {
     if (!lastRestore) unsynced.push("the standby has no successful restore");
     else if (newest && lastRestore.restored !== newest.folder)
@@ -153,7 +163,12 @@ export function metastoreStatus(
   return {
     dataClass: "metastore",
     targetMinutes,
-    lossMinutes: newest ? minutesSince(newest.completedAt, now) : Number.POSITIVE_INFINITY,
+    // No backup to restore: a hot standby keeps its last restore (the promotion's allowNoBackup).
+    lossMinutes: newest
+      ? minutesSince(newest.completedAt, now)
+      : standby === "hot" && lastRestore
+        ? minutesSince(lastRestore.backupTime, now)
+        : Number.POSITIVE_INFINITY,
     unsynced,
     errors,
   };

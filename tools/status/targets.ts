@@ -46,6 +46,8 @@ export interface StatusTargets {
   }[];
   /** The site whose outputs say active; null when none or both do (named in `problems`). */
   readonly active: Site | null;
+  /** The direction measured: from the active site (or the configured one) to its peer. */
+  readonly measured: { readonly from: Site; readonly to: Site };
   readonly problems: readonly string[];
   readonly targetsMinutes: {
     readonly lake: number;
@@ -102,7 +104,9 @@ export function statusTargets(primary: SiteState, secondary: SiteState): StatusT
         `stack ${states[s].stack} records no deployment (outputs.${DEPLOYMENT_OUTPUT})`,
       );
   if (activeSites.length === 2)
-    problems.push("both stacks' outputs say active: the pair has two writers");
+    problems.push(
+      `both stacks' outputs say active: the pair has two writers; reading as configured (${primary.config.promote ? "secondary" : "primary"} active)`,
+    );
   const configured: Site = primary.config.promote ? "secondary" : "primary";
   const active: Site | null = activeSites.length === 1 ? activeSites[0]! : null;
   if (activeSites.length === 0)
@@ -125,6 +129,7 @@ export function statusTargets(primary: SiteState, secondary: SiteState): StatusT
       lake: lakeOf(s),
     })),
     active,
+    measured: { from, to },
     problems,
     targetsMinutes: { metastore: a.metastore.rpoMinutes, ...a.rpoTargetsMinutes },
     lake: {

@@ -12,6 +12,7 @@ cases as the runbook engine's model of them (test/fixtures/fence-cases.json).
 
 import json
 from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
+from datetime import datetime, timezone
 
 FENCE_PATH = "_paired-dr/fence.json"
 # Each copy's ledger, in the lake it writes into: one JSON per table or landing folder.
@@ -261,7 +262,19 @@ def cloned_versions(history_row):
     source_version = json.loads(str(params.get("sourceVersion")))
     if isinstance(source_version, bool) or not isinstance(source_version, int):
         raise ValueError(f"the CLONE commit names no source version: {params!r}")
-    return source_version, int(history_row["version"]), str(history_row["timestamp"])
+    return source_version, int(history_row["version"]), utc_timestamp(history_row["timestamp"])
+
+
+def utc_timestamp(value):
+    """A commit time as ISO 8601 in UTC, so that whoever reads the ledger reads one instant.
+
+    PySpark hands DESCRIBE HISTORY's timestamp over as a naive datetime in the driver's local
+    time (pyspark.sql.types.TimestampType.fromInternal: datetime.fromtimestamp); astimezone reads
+    a naive datetime as local time, the same way, and an aware one as it is.
+    """
+    if not isinstance(value, datetime):
+        raise ValueError(f"the commit's timestamp is not a datetime: {value!r}")
+    return value.astimezone(timezone.utc).isoformat()
 
 
 def files_to_copy(source_files, target_files):
