@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { requestGuard, type AzureAccess } from "../azureCalls";
+import type { AzureAccess } from "../azureCalls";
+import { databricksApi, type JobsApiError } from "./databricksApi";
 import { JOB_CONCURRENCY_KIND } from "../naming";
 
 /**
@@ -12,8 +13,7 @@ import { JOB_CONCURRENCY_KIND } from "../naming";
  * reads it back, and reads it again on every refresh: the policies judge what Databricks holds.
  */
 
-/** The AzureDatabricks first-party application: the audience of a workspace's Entra ID tokens. */
-export const AZURE_DATABRICKS_SCOPE = "2ff814a6-3304-4ab8-85cb-cd0e6f879c1d/.default";
+export { AZURE_DATABRICKS_SCOPE } from "./databricksApi";
 
 /**
  * The Jobs API's default for a job whose settings carry no max_concurrent_runs (jobs/create:
@@ -122,108 +122,14 @@ export function databricksAccess(
   }
 }
 
-/** The longest single wait: a Retry-After, a retry backoff. */
-const MAX_WAIT_SECONDS = 60;
-
 const count = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v >= 0;
-const number = (v: unknown) => typeof v === "number" && Number.isFinite(v) && v >= 0;
 
-/** A Jobs API error, with its HTTP status and Databricks error_code. */
-interface JobsApiError extends Error {
-  status: number;
-  errorCode?: string;
-}
-
-/**
- * The Jobs API calls for one job, each bounded by one deadline, on @azure/core-rest-pipeline
- * (retries, bearer token from `access`, the request guard on every attempt, no redirects).
- */
+/** The Jobs API calls for one job, each bounded by one deadline (databricksApi). */
 export function jobsSession(inputs: ConcurrencyInputs, access: AzureAccess) {
   const label = `Databricks job ${inputs.jobId} on ${inputs.host}`;
-  let origin: string;
-  try {
-    const url = new URL(inputs.host);
-    if (url.protocol !== "https:") throw new Error("not https");
-    origin = url.origin;
-  } catch {
-    throw new Error(`${label}: host must be the workspace's https:// URL (given: ${inputs.host})`);
-  }
   if (!/^\d+$/.test(inputs.jobId ?? ""))
     throw new Error(`${label}: jobId must be a job's numeric ID (given: ${inputs.jobId})`);
-  for (const k of ["timeoutSeconds", "requestTimeoutSeconds", "maxRetries"] as const) {
-    // A missing number would make a deadline NaN, which never passes.
-    if (!number(inputs[k]))
-      throw new Error(`${label}: ${k} must be a number >= 0 (given: ${inputs[k]})`);
-  }
-  const crp = require("@azure/core-rest-pipeline") as typeof import("@azure/core-rest-pipeline");
-  const pipeline = crp.createPipelineFromOptions({
-    retryOptions: {
-      maxRetries: inputs.maxRetries,
-      retryDelayInMs: 1000,
-      maxRetryDelayInMs: MAX_WAIT_SECONDS * 1000,
-    },
-    redirectOptions: { maxRetries: 0 },
-    userAgentOptions: { userAgentPrefix: "paired-dr" },
-    ...(access.tls && { tlsOptions: { ca: access.tls.ca } }),
-  });
-  pipeline.addPolicy(
-    crp.bearerTokenAuthenticationPolicy({
-      credential: access.credential,
-      scopes: AZURE_DATABRICKS_SCOPE,
-    }),
-    { phase: "Sign" },
-  );
-  pipeline.addPolicy(
-    requestGuard({
-      origin,
-      requestTimeoutMs: inputs.requestTimeoutSeconds * 1000,
-      maxWaitSeconds: MAX_WAIT_SECONDS,
-    }),
-    { afterPhase: "Sign" },
-  );
-  const http = crp.createDefaultHttpClient();
-
-  async function call(method: "GET" | "POST", path: string, body?: unknown): Promise<unknown> {
-    const abortSignal = AbortSignal.timeout(Math.max(1, inputs.timeoutSeconds * 1000));
-    let response;
-    try {
-      response = await pipeline.sendRequest(
-        http,
-        crp.createPipelineRequest({
-          url: `${origin}${path}`,
-          method,
-          abortSignal,
-          headers: crp.createHttpHeaders({ "content-type": "application/json" }),
-          ...(body !== undefined && { body: JSON.stringify(body) }),
-        }),
-      );
-    } catch (e) {
-      if (abortSignal.aborted)
-        throw new Error(`${label}: ${method} ${path} timed out after ${inputs.timeoutSeconds}s`);
-      throw new Error(`${label}: ${method} ${path}: ${(e as Error).message}`);
-    }
-    const text = response.bodyAsText ?? "";
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : {};
-    } catch {
-      json = undefined;
-    }
-    if (response.status >= 400) {
-      const err = json as { error_code?: unknown; message?: unknown } | undefined;
-      const code = typeof err?.error_code === "string" ? err.error_code : undefined;
-      const message = typeof err?.message === "string" ? err.message : text.slice(0, 200);
-      const error = new Error(
-        `${label}: ${method} ${path}: HTTP ${response.status}${code ? ` ${code}` : ""}: ${message}`,
-      ) as JobsApiError;
-      error.status = response.status;
-      if (code) error.errorCode = code;
-      throw error;
-    }
-    if (json === undefined || json === null || typeof json !== "object")
-      throw new Error(`${label}: ${method} ${path}: the answer is not a JSON object`);
-    return json;
-  }
+  const call = databricksApi(label, inputs.host, access, inputs);
 
   /** max_concurrent_runs as Databricks holds it; undefined when the job does not exist. */
   async function read(): Promise<number | undefined> {

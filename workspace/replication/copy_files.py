@@ -9,6 +9,7 @@
 
 # COMMAND ----------
 
+import json
 import sys
 from datetime import datetime, timezone
 
@@ -84,3 +85,6 @@ try:
     fenced()
 except RuntimeError as e:
     raise RuntimeError(f"{e}; but this run already copied {len(todo)} file(s) to {target}") from e
+# What this run copied, as the run's output (Jobs API runs/get-output): a drained site's final
+# sync records it (components/workspace/finalSync.ts).
+dbutils.notebook.exit(json.dumps({"landing": landing, "files": len(source_files), "copiedFiles": len(todo), "copiedAt": now}))

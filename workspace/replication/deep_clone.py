@@ -124,3 +124,6 @@ try:
     fenced()
 except RuntimeError as e:
     raise RuntimeError(f"{e}; but this run's clone already committed version {target_version} of {target}") from e
+# What this run copied, as the run's output (Jobs API runs/get-output): a drained site's final
+# sync records it (components/workspace/finalSync.ts).
+dbutils.notebook.exit(json.dumps({"table": table, "sourceVersion": source_version, "targetVersion": target_version, "clonedAt": cloned_at}))

@@ -1,0 +1,323 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { AzureAccess } from "../azureCalls";
+import { requireBounds } from "../dynamicInputs";
+import { databricksApi } from "./databricksApi";
+import { databricksAccess, type DatabricksAuthType } from "./jobConcurrency";
+
+/**
+ * The final sync of a drained site (issue 15, seed 004: a planned switch waits for a fully
+ * synced moment): each replication job runs once more, to completion, after the writers have
+ * stopped, and the deployment waits for every run. What each run copied (the notebook's exit
+ * value: the source version it cloned, or the files it copied) is recorded in the outputs, so
+ * the standby's promotion can check that the final sync covers every table.
+ *
+ * Each run is started with `jobs/run-now` and an idempotency token made of the sync's key and
+ * the job: "If a run with the provided token already exists, the request does not create a new
+ * run but returns the ID of the existing run instead" (Jobs API 2.2, run-now), so a start whose
+ * answer was lost is retried without a second run, and a deployment retried after a success
+ * adopts the runs it started. Each run asks to queue (`queue.enabled`): a scheduled run still
+ * active would otherwise make Databricks skip it (max_concurrent_runs 1).
+ */
+
+export const FINAL_SYNC_KIND = "databricks-final-sync";
+
+export interface FinalSyncJob {
+  /** The job's name, as the outputs name its run. */
+  readonly name: string;
+  readonly jobId: string;
+}
+
+export interface FinalSyncInputs {
+  kind: typeof FINAL_SYNC_KIND;
+  /** The workspace's https:// URL. */
+  host: string;
+  jobs: FinalSyncJob[];
+  /** What this sync is for, e.g. "drain-e4": a new key runs every job again. */
+  syncKey: string;
+  authType: DatabricksAuthType;
+  tenantId: string;
+  /** Bounds the whole sync: every run, polls and retries. */
+  timeoutSeconds: number;
+  /** Bounds each attempt of each request. */
+  requestTimeoutSeconds: number;
+  /** Retries of one request (5xx, 429, network errors, timeouts). */
+  maxRetries: number;
+  /** How often a run is polled. */
+  pollSeconds: number;
+}
+
+export interface SyncedRun {
+  readonly name: string;
+  readonly jobId: string;
+  readonly runId: number;
+  /** The notebook's exit value, parsed: what the run copied. Null when it returned none. */
+  readonly output: Readonly<Record<string, unknown>> | null;
+}
+
+export interface FinalSyncOutputs extends FinalSyncInputs {
+  synced: SyncedRun[];
+}
+
+/** The key's letters: it is part of each run's idempotency token (at most 64 characters). */
+const SYNC_KEY = /^[a-z0-9][a-z0-9-]{0,39}$/;
+/** Runs of a job found already ended in failure by the same token, before a fresh one. */
+const MAX_STALE_RUNS = 3;
+
+/** A run's state, from Jobs API 2.2's `status` or, before it, `state` (runs/get). */
+export interface RunState {
+  readonly ended: boolean;
+  readonly succeeded: boolean;
+  readonly state: string;
+  readonly message: string;
+}
+
+interface RunResource {
+  run_id?: unknown;
+  start_time?: unknown;
+  status?: {
+    state?: unknown;
+    termination_details?: { code?: unknown; message?: unknown };
+  };
+  state?: { life_cycle_state?: unknown; result_state?: unknown; state_message?: unknown };
+  tasks?: { run_id?: unknown; task_key?: unknown }[];
+}
+
+const str = (v: unknown) => (typeof v === "string" ? v : "");
+
+/**
+ * Where a run is: ended or not, and how. Jobs API 2.2 reports `status.state` (QUEUED, PENDING,
+ * RUNNING, TERMINATING, TERMINATED, BLOCKED, WAITING) with `termination_details.code` (SUCCESS,
+ * or why not); the older `state` reports life_cycle_state (TERMINATED, SKIPPED, INTERNAL_ERROR
+ * end a run) and result_state.
+ */
+export function runState(run: RunResource): RunState {
+  const status = str(run.status?.state);
+  if (status) {
+    const code = str(run.status?.termination_details?.code);
+    const ended = status === "TERMINATED";
+    return {
+      ended,
+      succeeded: ended && code === "SUCCESS",
+      state: ended ? `TERMINATED ${code || "(no code)"}` : status,
+      message: str(run.status?.termination_details?.message),
+    };
+  }
+  const life = str(run.state?.life_cycle_state);
+  const result = str(run.state?.result_state);
+  const ended = ["TERMINATED", "SKIPPED", "INTERNAL_ERROR"].includes(life);
+  return {
+    ended,
+    succeeded: life === "TERMINATED" && result === "SUCCESS",
+    state: [life || "UNKNOWN", result].filter(Boolean).join(" "),
+    message: str(run.state?.state_message),
+  };
+}
+
+/** The notebook's exit value (dbutils.notebook.exit), parsed when it is a JSON object. */
+export function exitValue(output: {
+  notebook_output?: { result?: unknown; truncated?: unknown };
+}): Record<string, unknown> | null {
+  const result = output.notebook_output?.result;
+  if (typeof result !== "string" || output.notebook_output?.truncated === true) return null;
+  try {
+    const v = JSON.parse(result) as unknown;
+    return v !== null && typeof v === "object" && !Array.isArray(v)
+      ? (v as Record<string, unknown>)
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The calls of one final sync, within one deadline, with the credential from `access`. */
+export function finalSyncSession(inputs: FinalSyncInputs, access: AzureAccess) {
+  const label = `final sync ${inputs.syncKey} on ${inputs.host}`;
+  requireBounds(label, inputs);
+  if (!(inputs.pollSeconds > 0))
+    throw new Error(`${label}: pollSeconds must be a number > 0 (given: ${inputs.pollSeconds})`);
+  if (!SYNC_KEY.test(inputs.syncKey ?? ""))
+    throw new Error(
+      `final sync: syncKey must be 1-40 lowercase letters, digits or '-' (given: ${inputs.syncKey})`,
+    );
+  if (!Array.isArray(inputs.jobs) || inputs.jobs.length === 0)
+    throw new Error(`${label}: jobs must name at least one replication job`);
+  for (const j of inputs.jobs)
+    if (!/^\d{1,19}$/.test(j?.jobId ?? ""))
+      throw new Error(`${label}: job ${j?.name} has no numeric jobId (given: ${j?.jobId})`);
+  const started = Date.now();
+  const deadline = started + inputs.timeoutSeconds * 1000;
+  const call = databricksApi(label, inputs.host, access, inputs);
+  const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+  const getRun = async (runId: number) =>
+    (await call("GET", `/api/2.2/jobs/runs/get?run_id=${runId}`)) as RunResource;
+
+  /** Polls a run until it ends, or the deadline. */
+  async function awaitRun(job: FinalSyncJob, runId: number): Promise<RunResource> {
+    for (;;) {
+      const run = await getRun(runId);
+      if (runState(run).ended) return run;
+      if (Date.now() + inputs.pollSeconds * 1000 > deadline)
+        throw new Error(
+          `${label}: ${job.name} run ${runId} still ${runState(run).state} after ${inputs.timeoutSeconds}s (it keeps running; a retried deployment waits for it instead of starting another)`,
+        );
+      await sleep(inputs.pollSeconds * 1000);
+    }
+  }
+
+  /**
+   * One job's run, started or adopted by its token, awaited. A run found already failed that
+   * started before this sync (an earlier deployment's) is passed over for a new token; one that
+   * fails now fails the sync.
+   */
+  async function syncJob(job: FinalSyncJob): Promise<SyncedRun> {
+    for (let stale = 0; stale <= MAX_STALE_RUNS; stale++) {
+      const token = `${inputs.syncKey}-${job.jobId}${stale ? `-r${stale}` : ""}`;
+      const started = (await call("POST", "/api/2.2/jobs/run-now", {
+        job_id: Number(job.jobId),
+        idempotency_token: token,
+        queue: { enabled: true },
+      })) as { run_id?: unknown };
+      const runId = started.run_id;
+      if (typeof runId !== "number" || !Number.isSafeInteger(runId))
+        throw new Error(`${label}: run-now for ${job.name} returned no run_id`);
+      const run = await awaitRun(job, runId);
+      const s = runState(run);
+      if (s.succeeded) {
+        const task = run.tasks?.find((t) => typeof t.run_id === "number");
+        const output = task
+          ? exitValue(
+              (await call("GET", `/api/2.2/jobs/runs/get-output?run_id=${task.run_id}`)) as {
+                notebook_output?: { result?: unknown; truncated?: unknown };
+              },
+            )
+          : null;
+        return { name: job.name, jobId: job.jobId, runId, output };
+      }
+      const startTime = typeof run.start_time === "number" ? run.start_time : Date.now();
+      if (startTime >= startedAt)
+        throw new Error(
+          `${label}: ${job.name} run ${runId} ended ${s.state}${s.message ? `: ${s.message}` : ""}`,
+        );
+    }
+    throw new Error(
+      `${label}: ${job.name}: ${MAX_STALE_RUNS + 1} runs by this sync's tokens had already failed`,
+    );
+  }
+  // A minute of clock skew between this machine and the workspace: an earlier run is older.
+  const startedAt = started - 60_000;
+
+  return {
+    /** Every job's run, at once: each is independent, and the slowest bounds the drain. */
+    run: (): Promise<SyncedRun[]> => Promise.all(inputs.jobs.map(syncJob)),
+  };
+}
+
+const INPUT_KEYS = [
+  "kind",
+  "host",
+  "jobs",
+  "syncKey",
+  "authType",
+  "tenantId",
+  "timeoutSeconds",
+  "requestTimeoutSeconds",
+  "maxRetries",
+  "pollSeconds",
+] as const;
+
+const inputsOf = (props: FinalSyncInputs): FinalSyncInputs =>
+  Object.fromEntries(INPUT_KEYS.map((k) => [k, props[k]])) as unknown as FinalSyncInputs;
+
+/** The provider, with the credential made by `access` at each call (tests pass their own). */
+export function finalSyncProvider(
+  access: (inputs: FinalSyncInputs) => AzureAccess,
+): pulumi.dynamic.ResourceProvider {
+  const sync = async (inputs: FinalSyncInputs) => ({
+    ...inputsOf(inputs),
+    synced: await finalSyncSession(inputs, access(inputs)).run(),
+  });
+  return {
+    async create(inputs: FinalSyncInputs): Promise<pulumi.dynamic.CreateResult> {
+      return { id: inputs.syncKey, outs: await sync(inputs) };
+    },
+
+    async diff(
+      _id: string,
+      olds: FinalSyncOutputs,
+      news: FinalSyncInputs,
+    ): Promise<pulumi.dynamic.DiffResult> {
+      // Only what the sync is for, or which jobs it covers, runs it again.
+      const rerun =
+        olds.syncKey !== news.syncKey ||
+        JSON.stringify(olds.jobs) !== JSON.stringify(news.jobs) ||
+        olds.host !== news.host;
+      const changed = INPUT_KEYS.some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+      return { changes: rerun || changed, replaces: [], deleteBeforeReplace: false };
+    },
+
+    async update(
+      _id: string,
+      olds: FinalSyncOutputs,
+      news: FinalSyncInputs,
+    ): Promise<pulumi.dynamic.UpdateResult> {
+      const rerun =
+        olds.syncKey !== news.syncKey ||
+        JSON.stringify(olds.jobs) !== JSON.stringify(news.jobs) ||
+        olds.host !== news.host;
+      // A bound changed alone: the record of the sync that ran stays.
+      return { outs: rerun ? await sync(news) : { ...inputsOf(news), synced: olds.synced } };
+    },
+
+    async delete(): Promise<void> {
+      // A record of runs that happened: nothing in the workspace to remove.
+    },
+  };
+}
+
+/** The provider Pulumi serializes: the deploying identity for the auth type, at each call. */
+export const databricksFinalSyncProvider = finalSyncProvider((i) =>
+  databricksAccess(i.authType, i.tenantId),
+);
+
+export interface FinalSyncArgs {
+  readonly host: pulumi.Input<string>;
+  readonly jobs: pulumi.Input<pulumi.Input<FinalSyncJob>[]>;
+  readonly syncKey: pulumi.Input<string>;
+  readonly authType: pulumi.Input<DatabricksAuthType>;
+  readonly tenantId: pulumi.Input<string>;
+  /** Default 3600: a deep clone of every table, with its cluster's start. */
+  readonly timeoutSeconds?: pulumi.Input<number>;
+  /** Default 30. */
+  readonly requestTimeoutSeconds?: pulumi.Input<number>;
+  /** Default 4. */
+  readonly maxRetries?: pulumi.Input<number>;
+  /** Default 15. */
+  readonly pollSeconds?: pulumi.Input<number>;
+}
+
+/** A drained site's final run of each replication job, awaited (see the module's comment). */
+export class FinalSync extends pulumi.dynamic.Resource {
+  declare public readonly synced: pulumi.Output<SyncedRun[]>;
+
+  constructor(name: string, args: FinalSyncArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      databricksFinalSyncProvider,
+      name,
+      {
+        kind: FINAL_SYNC_KIND,
+        host: args.host,
+        jobs: args.jobs,
+        syncKey: args.syncKey,
+        authType: args.authType,
+        tenantId: args.tenantId,
+        timeoutSeconds: args.timeoutSeconds ?? 3600,
+        requestTimeoutSeconds: args.requestTimeoutSeconds ?? 30,
+        maxRetries: args.maxRetries ?? 4,
+        pollSeconds: args.pollSeconds ?? 15,
+        synced: undefined,
+      },
+      opts,
+    );
+  }
+}

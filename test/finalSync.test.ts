@@ -1,0 +1,323 @@
+import { describe, expect, it } from "vitest";
+import {
+  FINAL_SYNC_KIND,
+  exitValue,
+  finalSyncProvider,
+  runState,
+  type FinalSyncInputs,
+  type FinalSyncOutputs,
+} from "../components/workspace/finalSync";
+import {
+  countingCredential,
+  loopbackPerTest,
+  loopbackServer,
+  type RecordedRequest,
+} from "./loopback";
+
+/**
+ * A loopback Jobs API 2.2, shaped by its reference (run-now with idempotency_token and queue;
+ * runs/get with status.state and termination_details; runs/get-output with notebook_output):
+ * https://docs.databricks.com/api/azure/workspace/jobs/runnow, .../jobs/getrun,
+ * .../jobs/getrunoutput. A token already used returns its run (run-now: "If a run with the
+ * provided token already exists, the request does not create a new run but returns the ID of
+ * the existing run instead").
+ */
+interface FakeRun {
+  runId: number;
+  jobId: number;
+  token: string;
+  queue: unknown;
+  startTime: number;
+  /** States the next reads return, in turn; the last one stays: [status.state, code?]. */
+  script: [string, string?][];
+  output: string;
+}
+
+function fakeJobsApi(
+  tls: Awaited<ReturnType<ReturnType<typeof loopbackPerTest>["tls"]>>,
+  opts: {
+    script?: (jobId: number) => [string, string?][];
+    existing?: Omit<FakeRun, "runId">[];
+    /** Answers the first run-now per job with a 503 after making the run: a lost answer. */
+    loseStarts?: boolean;
+  } = {},
+) {
+  const runs: FakeRun[] = [];
+  let next = 1000;
+  for (const e of opts.existing ?? []) runs.push({ ...e, runId: next++ });
+  const lost = new Set<number>();
+  return loopbackServer((req: RecordedRequest, res) => {
+    const url = new URL(req.url, "https://x");
+    const json = (status: number, body: unknown) => {
+      res.writeHead(status, { "Content-Type": "application/json" });
+      res.end(JSON.stringify(body));
+    };
+    if (req.method === "POST" && url.pathname === "/api/2.2/jobs/run-now") {
+      const body = JSON.parse(req.body) as {
+        job_id: number;
+        idempotency_token: string;
+        queue: unknown;
+      };
+      let run = runs.find((r) => r.token === body.idempotency_token);
+      if (!run) {
+        run = {
+          runId: next++,
+          jobId: body.job_id,
+          token: body.idempotency_token,
+          queue: body.queue,
+          startTime: Date.now(),
+          script: opts.script?.(body.job_id) ?? [
+            ["QUEUED"],
+            ["RUNNING"],
+            ["TERMINATED", "SUCCESS"],
+          ],
+          output: JSON.stringify({ table: `t${body.job_id}`, sourceVersion: body.job_id % 100 }),
+        };
+        runs.push(run);
+        if (opts.loseStarts && !lost.has(body.job_id)) {
+          lost.add(body.job_id);
+          return json(503, { error_code: "TEMPORARILY_UNAVAILABLE", message: "try again" });
+        }
+      }
+      return json(200, { run_id: run.runId, number_in_job: run.runId });
+    }
+    const id = Number(url.searchParams.get("run_id"));
+    if (req.method === "GET" && url.pathname === "/api/2.2/jobs/runs/get") {
+      const run = runs.find((r) => r.runId === id);
+      if (!run) return json(404, { error_code: "RESOURCE_DOES_NOT_EXIST", message: "no run" });
+      const [state, code] = run.script.length > 1 ? run.script.shift()! : run.script[0]!;
+      return json(200, {
+        run_id: run.runId,
+        job_id: run.jobId,
+        start_time: run.startTime,
+        status: {
+          state,
+          ...(code && {
+            termination_details: {
+              code,
+              type: code === "SUCCESS" ? "SUCCESS" : "CLIENT_ERROR",
+              message: code === "SUCCESS" ? "" : "Workload failed: the source is not a Delta table",
+            },
+          }),
+        },
+        tasks: [{ run_id: run.runId + 1_000_000, task_key: "deep_clone" }],
+      });
+    }
+    if (req.method === "GET" && url.pathname === "/api/2.2/jobs/runs/get-output") {
+      const run = runs.find((r) => r.runId + 1_000_000 === id);
+      if (!run) return json(404, { error_code: "RESOURCE_DOES_NOT_EXIST", message: "no task run" });
+      return json(200, { notebook_output: { result: run.output, truncated: false } });
+    }
+    json(404, { error_code: "ENDPOINT_NOT_FOUND", message: `no route ${url.pathname}` });
+  }, tls).then((server) => ({ ...server, runs }));
+}
+
+const JOBS = [
+  { name: "replicate-sales-orders", jobId: "101" },
+  { name: "replicate-sales-customers", jobId: "102" },
+];
+
+describe("FinalSync against a loopback Jobs API: a drained site's last run of each copy, awaited", () => {
+  const loopback = loopbackPerTest();
+  const provider = () => {
+    const { credential, scopes } = countingCredential();
+    return {
+      provider: finalSyncProvider(() => ({ credential, tls: { ca: loopback.tls().cert } })),
+      scopes,
+    };
+  };
+  const inputs = (host: string, over: Partial<FinalSyncInputs> = {}): FinalSyncInputs => ({
+    kind: FINAL_SYNC_KIND,
+    host,
+    jobs: JOBS,
+    syncKey: "drain-e4",
+    authType: "azure-cli",
+    tenantId: "9c1f3e5a-7b2d-4f8e-a6c4-1e3b5d7f9a2c",
+    timeoutSeconds: 30,
+    requestTimeoutSeconds: 5,
+    maxRetries: 2,
+    pollSeconds: 0.01,
+    ...over,
+  });
+
+  it("runs each job once, queued behind any scheduled run, waits for all, and records what each copied", async () => {
+    const api = loopback.serve(await fakeJobsApi(loopback.tls()));
+    const { provider: p, scopes } = provider();
+    const result = await p.create!(inputs(api.origin));
+    expect(result.id).toBe("drain-e4");
+    expect((result.outs as FinalSyncOutputs).synced).toEqual([
+      {
+        name: "replicate-sales-orders",
+        jobId: "101",
+        runId: 1000,
+        output: { table: "t101", sourceVersion: 1 },
+      },
+      {
+        name: "replicate-sales-customers",
+        jobId: "102",
+        runId: 1001,
+        output: { table: "t102", sourceVersion: 2 },
+      },
+    ]);
+    expect(api.runs.map((r) => [r.jobId, r.token, r.queue])).toEqual([
+      [101, "drain-e4-101", { enabled: true }],
+      [102, "drain-e4-102", { enabled: true }],
+    ]);
+    // Each request carries the AzureDatabricks application's token.
+    expect(new Set(api.requests.map((r) => r.auth.split("-")[0]))).toEqual(new Set(["Bearer tok"]));
+    expect(scopes.flat()).toContain("2ff814a6-3304-4ab8-85cb-cd0e6f879c1d/.default");
+  });
+
+  it("never starts a second run when a start's answer is lost: the retry's token returns the same run", async () => {
+    const api = loopback.serve(await fakeJobsApi(loopback.tls(), { loseStarts: true }));
+    const result = await provider().provider.create!(inputs(api.origin));
+    expect(api.runs).toHaveLength(2);
+    expect(api.requests.filter((r) => r.url === "/api/2.2/jobs/run-now")).toHaveLength(4);
+    expect((result.outs as FinalSyncOutputs).synced.map((s) => s.runId)).toEqual([1000, 1001]);
+  });
+
+  it("fails the deployment when a run fails, naming the job, the run and why", async () => {
+    const api = loopback.serve(
+      await fakeJobsApi(loopback.tls(), {
+        script: (job) =>
+          job === 102
+            ? [["RUNNING"], ["TERMINATED", "RUN_EXECUTION_ERROR"]]
+            : [["TERMINATED", "SUCCESS"]],
+      }),
+    );
+    await expect(provider().provider.create!(inputs(api.origin))).rejects.toThrow(
+      `final sync drain-e4 on ${api.origin}: replicate-sales-customers run 1001 ended TERMINATED RUN_EXECUTION_ERROR: Workload failed: the source is not a Delta table`,
+    );
+  });
+
+  it("gives up at its deadline, saying the run keeps going", async () => {
+    const api = loopback.serve(await fakeJobsApi(loopback.tls(), { script: () => [["RUNNING"]] }));
+    await expect(
+      provider().provider.create!(inputs(api.origin, { timeoutSeconds: 0.2, pollSeconds: 0.05 })),
+    ).rejects.toThrow(
+      "replicate-sales-orders run 1000 still RUNNING after 0.2s (it keeps running; a retried deployment waits for it instead of starting another)",
+    );
+  });
+
+  it("a retried deployment adopts its successful runs, and passes over a run an earlier one left failed", async () => {
+    const api = loopback.serve(
+      await fakeJobsApi(loopback.tls(), {
+        existing: [
+          {
+            jobId: 101,
+            token: "drain-e4-101",
+            queue: { enabled: true },
+            startTime: Date.now() - 3_600_000,
+            script: [["TERMINATED", "RUN_EXECUTION_ERROR"]],
+            output: "",
+          },
+          {
+            jobId: 102,
+            token: "drain-e4-102",
+            queue: { enabled: true },
+            startTime: Date.now() - 600_000,
+            script: [["TERMINATED", "SUCCESS"]],
+            output: JSON.stringify({ table: "sales.customers", sourceVersion: 57 }),
+          },
+        ],
+      }),
+    );
+    const result = await provider().provider.create!(inputs(api.origin));
+    expect((result.outs as FinalSyncOutputs).synced).toEqual([
+      {
+        name: "replicate-sales-orders",
+        jobId: "101",
+        runId: 1002,
+        output: { table: "t101", sourceVersion: 1 },
+      },
+      {
+        name: "replicate-sales-customers",
+        jobId: "102",
+        runId: 1001,
+        output: { table: "sales.customers", sourceVersion: 57 },
+      },
+    ]);
+    expect(api.runs.map((r) => r.token)).toEqual([
+      "drain-e4-101",
+      "drain-e4-102",
+      "drain-e4-101-r1",
+    ]);
+  });
+
+  it("runs again for a new key or new jobs, and keeps its record when only a bound changes", async () => {
+    const api = loopback.serve(await fakeJobsApi(loopback.tls()));
+    const { provider: p } = provider();
+    const olds = (await p.create!(inputs(api.origin))).outs as FinalSyncOutputs;
+    expect(await p.diff!("drain-e4", olds, inputs(api.origin, { timeoutSeconds: 60 }))).toEqual({
+      changes: true,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
+    const kept = await p.update!("drain-e4", olds, inputs(api.origin, { timeoutSeconds: 60 }));
+    expect((kept.outs as FinalSyncOutputs).synced).toEqual(olds.synced);
+    expect(api.runs).toHaveLength(2);
+    const again = await p.update!("drain-e4", olds, inputs(api.origin, { syncKey: "drain-e6" }));
+    expect((again.outs as FinalSyncOutputs).synced.map((s) => s.runId)).toEqual([1002, 1003]);
+    expect((await p.diff!("drain-e4", olds, inputs(api.origin))).changes).toBe(false);
+  });
+
+  it("refuses inputs it cannot run before any call", async () => {
+    const { provider: p } = provider();
+    await expect(p.create!(inputs("https://127.0.0.1:1", { syncKey: "Drain E4" }))).rejects.toThrow(
+      "final sync: syncKey must be 1-40 lowercase letters, digits or '-' (given: Drain E4)",
+    );
+    await expect(p.create!(inputs("https://127.0.0.1:1", { jobs: [] }))).rejects.toThrow(
+      "jobs must name at least one replication job",
+    );
+    await expect(
+      p.create!(inputs("https://127.0.0.1:1", { jobs: [{ name: "x", jobId: "abc" }] })),
+    ).rejects.toThrow("job x has no numeric jobId (given: abc)");
+    await expect(p.create!(inputs("http://127.0.0.1:1"))).rejects.toThrow(
+      "host must be the workspace's https:// URL",
+    );
+  });
+});
+
+describe("a run's state and output, as Jobs API 2.2 and the older fields report them", () => {
+  it("reads status.state and termination_details, else life_cycle_state and result_state", () => {
+    expect(runState({ status: { state: "QUEUED" } })).toEqual({
+      ended: false,
+      succeeded: false,
+      state: "QUEUED",
+      message: "",
+    });
+    expect(
+      runState({ status: { state: "TERMINATED", termination_details: { code: "SUCCESS" } } }),
+    ).toMatchObject({ ended: true, succeeded: true });
+    expect(
+      runState({
+        status: {
+          state: "TERMINATED",
+          termination_details: { code: "CANCELED", message: "by user" },
+        },
+      }),
+    ).toEqual({ ended: true, succeeded: false, state: "TERMINATED CANCELED", message: "by user" });
+    expect(runState({ state: { life_cycle_state: "SKIPPED", state_message: "max runs" } })).toEqual(
+      {
+        ended: true,
+        succeeded: false,
+        state: "SKIPPED",
+        message: "max runs",
+      },
+    );
+    expect(
+      runState({ state: { life_cycle_state: "TERMINATED", result_state: "SUCCESS" } }),
+    ).toMatchObject({ ended: true, succeeded: true, state: "TERMINATED SUCCESS" });
+  });
+
+  it("takes the notebook's exit value when it is a whole JSON object", () => {
+    expect(exitValue({ notebook_output: { result: '{"sourceVersion": 41}' } })).toEqual({
+      sourceVersion: 41,
+    });
+    expect(
+      exitValue({ notebook_output: { result: '{"sourceVersion"', truncated: true } }),
+    ).toBeNull();
+    expect(exitValue({ notebook_output: { result: "done" } })).toBeNull();
+    expect(exitValue({})).toBeNull();
+  });
+});
