@@ -40,12 +40,16 @@ function fakeJobsApi(
     existing?: Omit<FakeRun, "runId">[];
     /** Answers the first run-now per job with a 503 after making the run: a lost answer. */
     loseStarts?: boolean;
+    /** Per writer job, how many active-run listings still show a run after its cancel. */
+    activeWriters?: Record<number, number>;
   } = {},
 ) {
   const runs: FakeRun[] = [];
   let next = 1000;
   for (const e of opts.existing ?? []) runs.push({ ...e, runId: next++ });
   const lost = new Set<number>();
+  const cancelled: number[] = [];
+  const active = new Map(Object.entries(opts.activeWriters ?? {}).map(([k, v]) => [Number(k), v]));
   return loopbackServer((req: RecordedRequest, res) => {
     const url = new URL(req.url, "https://x");
     const json = (status: number, body: unknown) => {
@@ -81,6 +85,21 @@ function fakeJobsApi(
       }
       return json(200, { run_id: run.runId, number_in_job: run.runId });
     }
+    if (req.method === "POST" && url.pathname === "/api/2.2/jobs/runs/cancel-all") {
+      const { job_id } = JSON.parse(req.body) as { job_id: number };
+      cancelled.push(job_id);
+      return json(200, {});
+    }
+    if (req.method === "GET" && url.pathname === "/api/2.2/jobs/runs/list") {
+      const job = Number(url.searchParams.get("job_id"));
+      const left = active.get(job) ?? 0;
+      // A cancelled run takes a poll or two to end.
+      if (left > 0) active.set(job, left - 1);
+      return json(
+        200,
+        left > 0 ? { runs: [{ run_id: 9, job_id: job }], has_more: false } : { has_more: false },
+      );
+    }
     const id = Number(url.searchParams.get("run_id"));
     if (req.method === "GET" && url.pathname === "/api/2.2/jobs/runs/get") {
       const run = runs.find((r) => r.runId === id);
@@ -109,9 +128,13 @@ function fakeJobsApi(
       return json(200, { notebook_output: { result: run.output, truncated: false } });
     }
     json(404, { error_code: "ENDPOINT_NOT_FOUND", message: `no route ${url.pathname}` });
-  }, tls).then((server) => ({ ...server, runs }));
+  }, tls).then((server) => ({ ...server, runs, cancelled }));
 }
 
+const WRITERS = [
+  { name: "orders-stream", jobId: "201" },
+  { name: "nightly-sales", jobId: "202" },
+];
 const JOBS = [
   { name: "replicate-sales-orders", jobId: "101" },
   { name: "replicate-sales-customers", jobId: "102" },
@@ -130,6 +153,7 @@ describe("FinalSync against a loopback Jobs API: a drained site's last run of ea
     kind: FINAL_SYNC_KIND,
     host,
     jobs: JOBS,
+    writers: WRITERS,
     syncKey: "drain-e4",
     authType: "azure-cli",
     tenantId: "9c1f3e5a-7b2d-4f8e-a6c4-1e3b5d7f9a2c",
@@ -166,6 +190,28 @@ describe("FinalSync against a loopback Jobs API: a drained site's last run of ea
     // Each request carries the AzureDatabricks application's token.
     expect(new Set(api.requests.map((r) => r.auth.split("-")[0]))).toEqual(new Set(["Bearer tok"]));
     expect(scopes.flat()).toContain("2ff814a6-3304-4ab8-85cb-cd0e6f879c1d/.default");
+  });
+
+  it("cancels the writers' active runs and waits for them to end before any copy starts", async () => {
+    const api = loopback.serve(await fakeJobsApi(loopback.tls(), { activeWriters: { 201: 2 } }));
+    await provider().provider.create!(inputs(api.origin));
+    expect(api.cancelled.sort()).toEqual([201, 202]);
+    const order = api.requests.map((r) => `${r.method} ${r.url.split("?")[0]}`);
+    const lastList = order.lastIndexOf("GET /api/2.2/jobs/runs/list");
+    expect(order.indexOf("POST /api/2.2/jobs/run-now")).toBeGreaterThan(lastList);
+    // orders-stream was listed active twice after its cancel, then not.
+    expect(
+      api.requests.filter((r) => r.url.startsWith("/api/2.2/jobs/runs/list?job_id=201")),
+    ).toHaveLength(3);
+    const slow = loopback.serve(
+      await fakeJobsApi(loopback.tls(), { activeWriters: { 202: 1_000_000 } }),
+    );
+    await expect(
+      provider().provider.create!(inputs(slow.origin, { timeoutSeconds: 0.2, pollSeconds: 0.05 })),
+    ).rejects.toThrow(
+      "nightly-sales still has an active run 0.2s after it was cancelled; nothing is copied while a writer runs",
+    );
+    expect(slow.requests.some((r) => r.url === "/api/2.2/jobs/run-now")).toBe(false);
   });
 
   it("never starts a second run when a start's answer is lost: the retry's token returns the same run", async () => {
@@ -272,6 +318,9 @@ describe("FinalSync against a loopback Jobs API: a drained site's last run of ea
     await expect(
       p.create!(inputs("https://127.0.0.1:1", { jobs: [{ name: "x", jobId: "abc" }] })),
     ).rejects.toThrow("job x has no numeric jobId (given: abc)");
+    await expect(
+      p.create!(inputs("https://127.0.0.1:1", { writers: [{ name: "w", jobId: "" }] })),
+    ).rejects.toThrow("job w has no numeric jobId (given: )");
     await expect(p.create!(inputs("http://127.0.0.1:1"))).rejects.toThrow(
       "host must be the workspace's https:// URL",
     );

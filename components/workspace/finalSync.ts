@@ -32,7 +32,13 @@ export interface FinalSyncInputs {
   /** The workspace's https:// URL. */
   host: string;
   jobs: FinalSyncJob[];
-  /** What this sync is for, e.g. "drain-e4": a new key runs every job again. */
+  /**
+   * The site's other jobs, the writers: stood down before the sync (concurrency 0, paused), and
+   * their runs still active are cancelled and awaited before any copy starts, so that nothing
+   * is written after the copies read their sources.
+   */
+  writers: FinalSyncJob[];
+  /** What this sync is for, e.g. "drain-primary-e4": a new key runs every job again. */
   syncKey: string;
   authType: DatabricksAuthType;
   tenantId: string;
@@ -141,7 +147,9 @@ export function finalSyncSession(inputs: FinalSyncInputs, access: AzureAccess) {
     );
   if (!Array.isArray(inputs.jobs) || inputs.jobs.length === 0)
     throw new Error(`${label}: jobs must name at least one replication job`);
-  for (const j of inputs.jobs)
+  if (!Array.isArray(inputs.writers))
+    throw new Error(`${label}: writers must list the site's other jobs (none: [])`);
+  for (const j of [...inputs.jobs, ...inputs.writers])
     if (!/^\d{1,19}$/.test(j?.jobId ?? ""))
       throw new Error(`${label}: job ${j?.name} has no numeric jobId (given: ${j?.jobId})`);
   const started = Date.now();
@@ -207,9 +215,29 @@ export function finalSyncSession(inputs: FinalSyncInputs, access: AzureAccess) {
   // A minute of clock skew between this machine and the workspace: an earlier run is older.
   const startedAt = started - 60_000;
 
+  /** Cancels a writer's active runs (jobs/runs/cancel-all) and waits until it has none. */
+  async function stopWriter(job: FinalSyncJob): Promise<void> {
+    await call("POST", "/api/2.2/jobs/runs/cancel-all", { job_id: Number(job.jobId) });
+    for (;;) {
+      const active = (await call(
+        "GET",
+        `/api/2.2/jobs/runs/list?job_id=${job.jobId}&active_only=true&limit=1`,
+      )) as { runs?: unknown[] };
+      if (!active.runs?.length) return;
+      if (Date.now() + inputs.pollSeconds * 1000 > deadline)
+        throw new Error(
+          `${label}: ${job.name} still has an active run ${inputs.timeoutSeconds}s after it was cancelled; nothing is copied while a writer runs`,
+        );
+      await sleep(inputs.pollSeconds * 1000);
+    }
+  }
+
   return {
-    /** Every job's run, at once: each is independent, and the slowest bounds the drain. */
-    run: (): Promise<SyncedRun[]> => Promise.all(inputs.jobs.map(syncJob)),
+    /** The writers stopped, then every copy's run at once: the slowest bounds the drain. */
+    async run(): Promise<SyncedRun[]> {
+      await Promise.all(inputs.writers.map(stopWriter));
+      return Promise.all(inputs.jobs.map(syncJob));
+    },
   };
 }
 
@@ -217,6 +245,7 @@ const INPUT_KEYS = [
   "kind",
   "host",
   "jobs",
+  "writers",
   "syncKey",
   "authType",
   "tenantId",
@@ -228,6 +257,13 @@ const INPUT_KEYS = [
 
 const inputsOf = (props: FinalSyncInputs): FinalSyncInputs =>
   Object.fromEntries(INPUT_KEYS.map((k) => [k, props[k]])) as unknown as FinalSyncInputs;
+
+/** Only what the sync is for, where, or which jobs it covers, runs it again. */
+const runsAgain = (olds: FinalSyncInputs, news: FinalSyncInputs) =>
+  olds.syncKey !== news.syncKey ||
+  olds.host !== news.host ||
+  JSON.stringify(olds.jobs) !== JSON.stringify(news.jobs) ||
+  JSON.stringify(olds.writers) !== JSON.stringify(news.writers);
 
 /** The provider, with the credential made by `access` at each call (tests pass their own). */
 export function finalSyncProvider(
@@ -247,11 +283,7 @@ export function finalSyncProvider(
       olds: FinalSyncOutputs,
       news: FinalSyncInputs,
     ): Promise<pulumi.dynamic.DiffResult> {
-      // Only what the sync is for, or which jobs it covers, runs it again.
-      const rerun =
-        olds.syncKey !== news.syncKey ||
-        JSON.stringify(olds.jobs) !== JSON.stringify(news.jobs) ||
-        olds.host !== news.host;
+      const rerun = runsAgain(olds, news);
       const changed = INPUT_KEYS.some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
       return { changes: rerun || changed, replaces: [], deleteBeforeReplace: false };
     },
@@ -261,10 +293,7 @@ export function finalSyncProvider(
       olds: FinalSyncOutputs,
       news: FinalSyncInputs,
     ): Promise<pulumi.dynamic.UpdateResult> {
-      const rerun =
-        olds.syncKey !== news.syncKey ||
-        JSON.stringify(olds.jobs) !== JSON.stringify(news.jobs) ||
-        olds.host !== news.host;
+      const rerun = runsAgain(olds, news);
       // A bound changed alone: the record of the sync that ran stays.
       return { outs: rerun ? await sync(news) : { ...inputsOf(news), synced: olds.synced } };
     },
@@ -283,6 +312,7 @@ export const databricksFinalSyncProvider = finalSyncProvider((i) =>
 export interface FinalSyncArgs {
   readonly host: pulumi.Input<string>;
   readonly jobs: pulumi.Input<pulumi.Input<FinalSyncJob>[]>;
+  readonly writers: pulumi.Input<pulumi.Input<FinalSyncJob>[]>;
   readonly syncKey: pulumi.Input<string>;
   readonly authType: pulumi.Input<DatabricksAuthType>;
   readonly tenantId: pulumi.Input<string>;
@@ -308,6 +338,7 @@ export class FinalSync extends pulumi.dynamic.Resource {
         kind: FINAL_SYNC_KIND,
         host: args.host,
         jobs: args.jobs,
+        writers: args.writers,
         syncKey: args.syncKey,
         authType: args.authType,
         tenantId: args.tenantId,
