@@ -154,6 +154,9 @@ export function finalSyncSession(inputs: FinalSyncInputs, access: AzureAccess) {
       throw new Error(`${label}: job ${j?.name} has no numeric jobId (given: ${j?.jobId})`);
   const started = Date.now();
   const deadline = started + inputs.timeoutSeconds * 1000;
+  // A minute of clock skew between this machine and the workspace: an earlier run is older.
+  // (Declared before the functions that read it: Pulumi's closure serializer refuses a later one.)
+  const startedAt = started - 60_000;
   const call = databricksApi(label, inputs.host, access, inputs);
   const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -212,8 +215,6 @@ export function finalSyncSession(inputs: FinalSyncInputs, access: AzureAccess) {
       `${label}: ${job.name}: ${MAX_STALE_RUNS + 1} runs by this sync's tokens had already failed`,
     );
   }
-  // A minute of clock skew between this machine and the workspace: an earlier run is older.
-  const startedAt = started - 60_000;
 
   /** Cancels a writer's active runs (jobs/runs/cancel-all) and waits until it has none. */
   async function stopWriter(job: FinalSyncJob): Promise<void> {

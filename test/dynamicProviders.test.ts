@@ -1,0 +1,28 @@
+import * as pulumi from "@pulumi/pulumi";
+import { describe, expect, it } from "vitest";
+import { failoverGroupPrimaryProvider } from "../components/sql/failover/hold";
+import { databricksFinalSyncProvider } from "../components/workspace/finalSync";
+import { jobConcurrencyProvider } from "../components/workspace/jobConcurrency";
+import { deployingGoogleIdentity } from "../components/googleCalls";
+import { workflowRunProvider } from "../components/metastore/workflowRun";
+
+/**
+ * Each dynamic provider as Pulumi ships it: a dynamic Resource serializes its provider with the
+ * SDK's closure serializer when it is registered (@pulumi/pulumi dynamic/index.js,
+ * serializeProvider), and a provider it cannot serialize fails the deployment there. The plan's
+ * mocks register only the resources a plan makes, so each provider is serialized here.
+ */
+describe("the dynamic providers serialize as Pulumi serializes them", () => {
+  it.each([
+    ["FinalSync", () => databricksFinalSyncProvider],
+    ["JobConcurrency", () => jobConcurrencyProvider],
+    ["FailoverGroupPrimary", () => failoverGroupPrimaryProvider],
+    ["WorkflowRun", () => workflowRunProvider(() => deployingGoogleIdentity())],
+  ])("%s", async (_name, provider) => {
+    const p = provider();
+    const serialized = await pulumi.runtime.serializeFunction(() => p, {
+      allowSecrets: true,
+    });
+    expect(serialized.text).toContain("exports.handler");
+  });
+});
