@@ -15,8 +15,10 @@ import { databricksAccess, type DatabricksAuthType } from "./jobConcurrency";
  * the job: "If a run with the provided token already exists, the request does not create a new
  * run but returns the ID of the existing run instead" (Jobs API 2.2, run-now), so a start whose
  * answer was lost is retried without a second run, and a deployment retried after a success
- * adopts the runs it started. Each run asks to queue (`queue.enabled`): a scheduled run still
- * active would otherwise make Databricks skip it (max_concurrent_runs 1).
+ * adopts the runs it started. Each run asks to queue (run-now's `queue.enabled`,
+ * https://docs.databricks.com/api/azure/workspace/jobs/runnow): a scheduled run still active
+ * would otherwise make Databricks skip it (max_concurrent_runs 1). Writers' runs are cancelled
+ * with jobs/runs/cancel-all, which cancels asynchronously: they are awaited until none is active.
  */
 
 export const FINAL_SYNC_KIND = "databricks-final-sync";
@@ -284,9 +286,8 @@ export function finalSyncProvider(
       olds: FinalSyncOutputs,
       news: FinalSyncInputs,
     ): Promise<pulumi.dynamic.DiffResult> {
-      const rerun = runsAgain(olds, news);
-      const changed = INPUT_KEYS.some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
-      return { changes: rerun || changed, replaces: [], deleteBeforeReplace: false };
+      const changes = INPUT_KEYS.some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+      return { changes, replaces: [], deleteBeforeReplace: false };
     },
 
     async update(
@@ -294,9 +295,10 @@ export function finalSyncProvider(
       olds: FinalSyncOutputs,
       news: FinalSyncInputs,
     ): Promise<pulumi.dynamic.UpdateResult> {
-      const rerun = runsAgain(olds, news);
       // A bound changed alone: the record of the sync that ran stays.
-      return { outs: rerun ? await sync(news) : { ...inputsOf(news), synced: olds.synced } };
+      return {
+        outs: runsAgain(olds, news) ? await sync(news) : { ...inputsOf(news), synced: olds.synced },
+      };
     },
 
     async delete(): Promise<void> {

@@ -66,12 +66,8 @@ export function googleJson(
             status,
           );
         });
+      // gaxios has thrown for any status but 2xx (its default validateStatus), with the status.
       const text = await response.text();
-      if (!response.ok)
-        throw new HttpError(
-          `HTTP ${response.status}: ${text.slice(0, 300).replace(/\s+/g, " ")}`,
-          response.status,
-        );
       try {
         return JSON.parse(text) as T;
       } catch {
