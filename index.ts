@@ -18,6 +18,7 @@ import { ElasticPoolPair, sqlRecord } from "./components/sql/elasticPoolPair";
 import { recordedSql, restoreWaves, sqlPlacement, sqlTransition } from "./components/sql/plan";
 import { deriveRole, peerSite } from "./components/role";
 import { DualRegionBucket, type ExpireLive } from "./components/dualRegionBucket";
+import { copyJobNames, finalSyncKey } from "./components/workspace/plan";
 import { Workspace } from "./components/workspace/workspace";
 
 /**
@@ -53,6 +54,14 @@ export = async () => {
   const gcpRegions = [config.gcp.region, config.gcp.peerRegion] as const;
 
   const epoch = fenceEpoch(role, last, peer);
+  const syncKey = finalSyncKey(
+    config.site,
+    role,
+    last,
+    peer.role,
+    peer.lake !== undefined,
+    copyJobNames(config.workspace.replication).length,
+  );
   const workspace = new Workspace(
     "workspace",
     {
@@ -65,6 +74,7 @@ export = async () => {
       tags: { platform: config.prefix, "managed-by": "pulumi" },
       peerLakeReady: peer.lake !== undefined,
       epoch,
+      finalSyncKey: syncKey,
     },
     { provider: azureProvider },
   );
@@ -138,7 +148,7 @@ export = async () => {
   const awaitingPeer = sqlPair.plan.failoverGroups
     .map((g) => g.name)
     .filter((g) => !sqlPair.failoverGroupsCreated.includes(g));
-  const facts = buildDeploymentFacts(config, role, last, peer, awaitingPeer);
+  const facts = buildDeploymentFacts(config, role, last, peer, awaitingPeer, syncKey !== undefined);
   new DeploymentFactsRecord("deployment-facts", facts);
 
   return {
@@ -186,6 +196,12 @@ export = async () => {
       lake: workspace.lakeAccountName,
       epoch,
       acknowledgments: configAcknowledgments(config),
+      // A drained site keeps what its final sync copied until it is active again.
+      ...(workspace.finalSync
+        ? { finalSync: workspace.finalSync }
+        : role === "passive" && last.role === "passive" && last.finalSync
+          ? { finalSync: last.finalSync }
+          : {}),
       // What this deployment decided from, beyond its config: its role before and the role it
       // read for the peer (tools/runbook replays a deployment from its outputs with them).
       previous: {

@@ -5,6 +5,7 @@ import { acknowledgmentsSet } from "../policies/promotion";
 import type { LastDeployment } from "./lastDeployment";
 import { sqlSettings, unreplicatedTenants } from "./sql/plan";
 import type { Role } from "./role";
+import { copyJobNames } from "./workspace/plan";
 
 // The record's shape is the contract with the policy pack, which owns it (dependency-free there).
 export { FACTS_KIND, type DeploymentFacts } from "../policies/facts";
@@ -27,6 +28,7 @@ export function buildDeploymentFacts(
   last: LastDeployment,
   peer: LastDeployment,
   sqlAwaitingPeer: readonly string[] = [],
+  finalSync = false,
 ): DeploymentFacts {
   return {
     kind: FACTS_KIND,
@@ -40,6 +42,9 @@ export function buildDeploymentFacts(
       role: peer.role ?? null,
       acknowledgments: peer.role ? [...(peer.acknowledgments ?? [])] : null,
       epoch: peer.role ? (peer.epoch ?? null) : null,
+      finalSync: peer.finalSync
+        ? { epoch: peer.finalSync.epoch, jobs: [...peer.finalSync.jobs] }
+        : null,
     },
     regions: {
       azure: { region: config.azure.region, peerRegion: config.azure.peerRegion },
@@ -53,6 +58,8 @@ export function buildDeploymentFacts(
       restoreTimeoutMinutes: config.metastore.restore.timeoutMinutes,
     },
     lakeNotReplicated: Object.keys(config.workspace.scratchTables ?? {}),
+    lakeCopies: copyJobNames(config.workspace.replication),
+    finalSync,
     sql: {
       strategy: config.sql.strategy,
       failoverMode: config.sql.failover.mode,

@@ -5,6 +5,21 @@ import type { Role } from "./role";
 /** The stack output this program writes for its own next deployment to read. */
 export const DEPLOYMENT_OUTPUT = "deployment";
 
+/**
+ * A drained site's final sync (components/workspace/finalSync.ts): kept in its outputs while it
+ * stays passive, so the standby's promotion can check it covers every copy.
+ */
+export interface FinalSyncRecord {
+  /** The sync's key: drain-<site>-e<epoch>. */
+  readonly key: string;
+  /** The fencing epoch of the active period it ended. */
+  readonly epoch: number;
+  /** The copy jobs whose final run succeeded. */
+  readonly jobs: readonly string[];
+  /** Per replicated table, the source version its final deep clone copied. */
+  readonly tables: Readonly<Record<string, number>>;
+}
+
 /** What a stack remembers of its last deployment. Empty on a stack's first deployment. */
 export interface LastDeployment {
   readonly role?: Role;
@@ -22,6 +37,8 @@ export interface LastDeployment {
   readonly epoch?: number;
   /** The one-promotion keys (policies/promotion.ts) the deployment was made with. */
   readonly acknowledgments?: readonly string[];
+  /** The final sync this site made when it last stood down, while it is still passive. */
+  readonly finalSync?: FinalSyncRecord;
   /**
    * The SQL resources the deployment registered: its server, the pools on it and the failover
    * groups it created. The peer creates a failover group only once these show the partner server
@@ -84,6 +101,29 @@ function parsePlacement(v: unknown): Record<string, string> | undefined {
     : undefined;
 }
 
+function parseFinalSync(v: unknown): FinalSyncRecord | undefined {
+  if (v === null || typeof v !== "object") return undefined;
+  const o = v as Record<string, unknown>;
+  const jobs = strings(o.jobs);
+  const tables = o.tables;
+  if (
+    typeof o.key !== "string" ||
+    !Number.isSafeInteger(o.epoch) ||
+    !jobs ||
+    tables === null ||
+    typeof tables !== "object" ||
+    Array.isArray(tables) ||
+    !Object.values(tables).every((n) => Number.isSafeInteger(n))
+  )
+    return undefined;
+  return {
+    key: o.key,
+    epoch: o.epoch as number,
+    jobs,
+    tables: { ...(tables as Record<string, number>) },
+  };
+}
+
 function parseSqlSettings(v: unknown): SqlSettings | undefined {
   if (v === null || typeof v !== "object") return undefined;
   const o = v as Record<string, unknown>;
@@ -126,6 +166,7 @@ export function parseLastDeployment(value: unknown): LastDeployment {
     ...(Number.isSafeInteger(v.epoch) && (v.epoch as number) >= 0 && { epoch: v.epoch as number }),
     ...(strings(v.acknowledgments) && { acknowledgments: strings(v.acknowledgments) }),
     ...(parseSql(v.sql) && { sql: parseSql(v.sql) }),
+    ...(parseFinalSync(v.finalSync) && { finalSync: parseFinalSync(v.finalSync) }),
   };
 }
 

@@ -65,7 +65,16 @@ export interface DeploymentFacts {
    * state backend (which survives the loss of a region): its role, its acknowledgments and its
    * fencing epoch; null for a peer never deployed (the epoch also for one deployed before epochs).
    */
-  peer: { role: Role | null; acknowledgments: string[] | null; epoch: number | null };
+  peer: {
+    role: Role | null;
+    acknowledgments: string[] | null;
+    epoch: number | null;
+    /**
+     * The final sync the peer recorded when it last stood down (components/workspace/finalSync.ts):
+     * the epoch it ended and the copy jobs whose last run succeeded; null when it recorded none.
+     */
+    finalSync: { epoch: number; jobs: string[] } | null;
+  };
   regions: { azure: RegionPair; gcp: RegionPair };
   metastore: {
     standby: "hot" | "cold";
@@ -77,6 +86,10 @@ export interface DeploymentFacts {
   };
   /** Lake tables jobs write that nothing replicates (workspace.scratchTables: rebuildable). */
   lakeNotReplicated: string[];
+  /** The copy jobs into the peer's lake: one per replicated table and landing folder. */
+  lakeCopies: string[];
+  /** This deployment stands the site down with a final sync of every copy (issue 15). */
+  finalSync: boolean;
   sql: {
     strategy: "budget" | "tiered" | "geo-distributed";
     failoverMode: "planned" | "forced";

@@ -105,7 +105,33 @@ export function promotionProblems(f: DeploymentFacts): string[] {
       }
     }
   }
-  return problems;
+  return [...problems, ...finalSyncProblems(f)];
+}
+
+/**
+ * A planned promotion (issue 15; seed 004: a planned switch waits for a fully synced moment):
+ * the peer stood down, and its final sync ran every copy once more after its writers stopped.
+ * The promotion goes ahead only when the sync the peer recorded ended the active period it
+ * stood down from (its epoch) and covered every copy this site declares. Acknowledging a forced
+ * failover is the way on without one (a peer that stood down before final syncs existed, or
+ * whose sync cannot run), accepting the loss of what it wrote after its last copies.
+ */
+export function finalSyncProblems(f: DeploymentFacts): string[] {
+  if (f.peer.role !== "passive" || f.promotion.acknowledgeForcedFailover || !f.lakeCopies.length)
+    return [];
+  const peer = f.site === "primary" ? "secondary" : "primary";
+  const epoch = f.peer.epoch ?? 0;
+  const sync = f.peer.finalSync;
+  const way = `; or, accepting the loss of what ${peer} wrote after its last copies, set promotion.acknowledgeForcedFailover`;
+  if (!sync || sync.epoch !== epoch)
+    return [
+      `'${f.site}' cannot be promoted: ${peer} stood down without a final sync of its active period (epoch ${epoch}${sync ? `; its last sync ended epoch ${sync.epoch}` : ""}), so its last writes may not be in ${f.site}'s lake. Check them with 'npm run status -- --require-synced'${way}`,
+    ];
+  const missing = f.lakeCopies.filter((j) => !sync.jobs.includes(j));
+  if (!missing.length) return [];
+  return [
+    `'${f.site}' cannot be promoted: ${peer}'s final sync (epoch ${epoch}) did not run ${missing.join(", ")}, so those copies may lack ${peer}'s last writes. Check them with 'npm run status -- --require-synced'${way}`,
+  ];
 }
 
 /**
@@ -142,7 +168,13 @@ export function peerPromotionFacts(f: DeploymentFacts): DeploymentFacts {
     lastAcknowledgments: f.peer.acknowledgments,
     lastEpoch: f.peer.epoch,
     // Standing down keeps this site's epoch (components/fence.ts).
-    peer: { role: "passive", acknowledgments: acknowledgmentsSet(f), epoch: f.lastEpoch },
+    peer: {
+      role: "passive",
+      acknowledgments: acknowledgmentsSet(f),
+      epoch: f.lastEpoch,
+      // What this stand-down's final sync will record: every copy, or the deployment fails.
+      finalSync: f.finalSync ? { epoch: f.lastEpoch ?? 0, jobs: [...f.lakeCopies] } : null,
+    },
     regions: {
       azure: { region: f.regions.azure.peerRegion, peerRegion: f.regions.azure.region },
       gcp: { region: f.regions.gcp.peerRegion, peerRegion: f.regions.gcp.region },

@@ -7,6 +7,12 @@ import {
   type FinalSyncInputs,
   type FinalSyncOutputs,
 } from "../components/workspace/finalSync";
+import { parseLastDeployment } from "../components/lastDeployment";
+import { concurrencyName } from "../components/naming";
+import { copyJobNames, finalSyncKey, finalSyncRecord } from "../components/workspace/plan";
+import { TYPE } from "../policies/facts";
+import { planSteady } from "./helpers";
+import { COPIES } from "./policies/factory";
 import {
   countingCredential,
   loopbackPerTest,
@@ -368,5 +374,146 @@ describe("a run's state and output, as Jobs API 2.2 and the older fields report 
     ).toBeNull();
     expect(exitValue({ notebook_output: { result: "done" } })).toBeNull();
     expect(exitValue({})).toBeNull();
+  });
+});
+
+describe("the stand-down's final sync in the program", () => {
+  const active = { role: "active" as const, epoch: 3 };
+
+  it("is made only by an active site standing down while its peer is not active", () => {
+    expect(finalSyncKey("primary", "passive", active, "passive", true, 7)).toBe("drain-primary-e3");
+    // A first deployment has no active period to end; one recorded before epochs ends epoch 0.
+    expect(finalSyncKey("primary", "passive", {}, "passive", true, 7)).toBe(undefined);
+    expect(finalSyncKey("primary", "passive", { role: "active" }, undefined, true, 7)).toBe(
+      "drain-primary-e0",
+    );
+    // Staying active, staying passive, or standing down after the peer's forced promotion (its
+    // copies would be fenced, and the peer's clones list what it lacks).
+    expect(finalSyncKey("primary", "active", active, "passive", true, 7)).toBe(undefined);
+    expect(
+      finalSyncKey("primary", "passive", { role: "passive", epoch: 3 }, "passive", true, 7),
+    ).toBe(undefined);
+    expect(finalSyncKey("primary", "passive", active, "active", true, 7)).toBe(undefined);
+    // Nowhere to copy to, or nothing to copy.
+    expect(finalSyncKey("primary", "passive", active, "passive", false, 7)).toBe(undefined);
+    expect(finalSyncKey("primary", "passive", active, "passive", true, 0)).toBe(undefined);
+  });
+
+  it("records the copies that ran and each deep clone's source version", () => {
+    const run = (name: string, output: Record<string, unknown> | null) => ({
+      name,
+      jobId: "1",
+      runId: 2,
+      output,
+    });
+    expect(
+      finalSyncRecord("drain-primary-e3", 3, [
+        run("replicate-sales-orders", {
+          table: "sales.orders",
+          sourceVersion: 41,
+          targetVersion: 9,
+        }),
+        run("replicate-landing-orders", { landing: "orders", files: 12, copiedFiles: 0 }),
+        run("replicate-finance-invoices", null),
+        // A version that is not a whole number is not recorded as one.
+        run("replicate-sales-customers", { table: "sales.customers", sourceVersion: "7" }),
+      ]),
+    ).toEqual({
+      key: "drain-primary-e3",
+      epoch: 3,
+      jobs: [
+        "replicate-finance-invoices",
+        "replicate-landing-orders",
+        "replicate-sales-customers",
+        "replicate-sales-orders",
+      ],
+      tables: { "sales.orders": 41 },
+    });
+    expect(copyJobNames(undefined)).toEqual([]);
+  });
+
+  it("is read back from the outputs, and anything malformed reads as none", () => {
+    const record = {
+      key: "drain-primary-e3",
+      epoch: 3,
+      jobs: ["replicate-sales-orders"],
+      tables: { "sales.orders": 41 },
+    };
+    expect(parseLastDeployment({ role: "passive", finalSync: record }).finalSync).toEqual(record);
+    for (const bad of [
+      { ...record, epoch: -0.5 },
+      { ...record, jobs: "replicate-sales-orders" },
+      { ...record, tables: { "sales.orders": "41" } },
+      { ...record, tables: [41] },
+      { ...record, key: 3 },
+      null,
+    ])
+      expect(parseLastDeployment({ role: "passive", finalSync: bad }).finalSync).toBe(undefined);
+  });
+
+  it("stands the writers down first, syncs, then the copies, then records the site passive", async () => {
+    const secondary = await planSteady("secondary");
+    const activePlan = await planSteady("primary", {
+      peerOutputs: { secondary: secondary.outputs },
+    });
+    const plan = await planSteady("primary", {
+      sets: ["promote=true"],
+      lastOutputs: activePlan.outputs,
+      peerOutputs: { secondary: secondary.outputs },
+    });
+    const syncs = plan.resources.filter(
+      (r) => r.type === TYPE.dynamicResource && r.inputs.kind === FINAL_SYNC_KIND,
+    );
+    expect(syncs.map((r) => r.name)).toEqual(["workspace-final-sync"]);
+    const sync = syncs[0]!;
+    const jobId = (name: string) =>
+      plan.resources.find((r) => r.type === TYPE.databricksJob && r.inputs.name === name)!;
+    const names = (list: unknown) => (list as { name: string }[]).map((j) => j.name).sort();
+    expect(names(sync.inputs.jobs)).toEqual(COPIES);
+    expect(names(sync.inputs.writers)).toEqual([
+      "backfill-orders",
+      "nightly-sales",
+      "orders-stream",
+      "partner-files",
+      "weekly-kpis",
+    ]);
+    expect(sync.inputs).toMatchObject({
+      syncKey: "drain-primary-e1",
+      timeoutSeconds: 3600,
+      requestTimeoutSeconds: 30,
+      maxRetries: 4,
+      pollSeconds: 15,
+    });
+    const concurrencyOf = (job: string) =>
+      plan.resources.find(
+        (r) => r.type === TYPE.dynamicResource && r.name === concurrencyName(jobId(job).name),
+      )!;
+    // Every writer's concurrency 0 comes before the sync; every copy's after it.
+    for (const w of names(sync.inputs.writers))
+      expect(sync.dependencies).toContain(concurrencyOf(w).urn);
+    for (const c of COPIES) {
+      expect(sync.dependencies).toContain(jobId(c).urn);
+      expect(concurrencyOf(c).dependencies).toContain(sync.urn);
+    }
+    const fence = plan.resources.find(
+      (r) => r.type === TYPE.storageBlob && r.name === "workspace-fence",
+    )!;
+    expect(fence.dependencies).toContain(sync.urn);
+    // The record the peer's promotion is checked against; kept while the site stays passive.
+    const recorded = (plan.outputs.deployment as Record<string, unknown>).finalSync;
+    expect(recorded).toEqual({ key: "drain-primary-e1", epoch: 1, jobs: COPIES, tables: {} });
+    const again = await planSteady("primary", {
+      sets: ["promote=true"],
+      lastOutputs: plan.outputs,
+      peerOutputs: { secondary: secondary.outputs },
+    });
+    expect(again.resources.some((r) => r.inputs.kind === FINAL_SYNC_KIND)).toBe(false);
+    expect((again.outputs.deployment as Record<string, unknown>).finalSync).toEqual(recorded);
+    // Active again: a new active period, no record.
+    const back = await planSteady("primary", {
+      lastOutputs: again.outputs,
+      peerOutputs: { secondary: secondary.outputs },
+    });
+    expect((back.outputs.deployment as Record<string, unknown>).finalSync).toBe(undefined);
   });
 });

@@ -290,9 +290,10 @@ describe("the plan's pull-request comment", () => {
       "1. `pulumi up -s primary --policy-pack policies` (step 1: the active site stands down): goes through\n" +
         // The Hive fence's workflow and record are updated; its grant on the cluster goes with it.
         // Each job's concurrency follows its job.
-        // The demoted primary is watched as a standby from now on (issue 13, item 16).
-        "   - changes: 1 created, 31 updated, 5 deleted, 1 replaced\n" +
-        "   - creates: `gcp:monitoring/alertPolicy:AlertPolicy` `metastore-alert-standby-behind`\n",
+        // The demoted primary is watched as a standby from now on (issue 13, item 16), and
+        // makes its final sync: each copy runs once more after the writers stood down (issue 15).
+        "   - changes: 2 created, 31 updated, 5 deleted, 1 replaced\n" +
+        "   - creates: `gcp:monitoring/alertPolicy:AlertPolicy` `metastore-alert-standby-behind`, `pulumi-nodejs:dynamic:Resource` `workspace-final-sync`\n",
     );
     expect(md).toContain(
       "2. `pulumi up -s secondary --policy-pack policies` (step 2: the standby is promoted): goes through, with a known gap\n" +

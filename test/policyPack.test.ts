@@ -15,6 +15,7 @@ import {
 import { buildDeploymentFacts } from "../components/deploymentFacts";
 import { parsePlatformConfig } from "../config/load";
 import { REPO, ROOT, findResource, validRaw, planSteady } from "./helpers";
+import { COPIES } from "./policies/factory";
 
 /**
  * The policy pack through its real analyzer gRPC protocol: one pack process for this file,
@@ -177,9 +178,36 @@ describe("the promotion gate", () => {
     ).toEqual([]);
   });
 
-  it("lets it through once the peer is passive", async () => {
-    const primaryPassive = await planSteady("primary", { sets: ["promote=true"] });
+  it("lets it through once the peer stood down, its final sync recorded", async () => {
     const passive = await planSteady("secondary");
+    const primaryActive = await planSteady("primary", {
+      peerOutputs: { secondary: passive.outputs },
+    });
+    const primaryPassive = await planSteady("primary", {
+      sets: ["promote=true"],
+      lastOutputs: primaryActive.outputs,
+      peerOutputs: { secondary: passive.outputs },
+    });
+    expect((primaryPassive.outputs.deployment as Record<string, unknown>).finalSync).toEqual({
+      key: "drain-primary-e1",
+      epoch: 1,
+      jobs: COPIES,
+      tables: {},
+    });
+    // A primary passive from its first deployment never synced: only an acknowledgment passes.
+    const neverActive = await planSteady("primary", { sets: ["promote=true"] });
+    const promotedOverNeverActive = await planSteady("secondary", {
+      sets: ["promote=true"],
+      lastOutputs: passive.outputs,
+      peerOutputs: { primary: neverActive.outputs },
+    });
+    expect(brief(await analyze(promotedOverNeverActive))).toEqual([
+      [
+        "dr-promotion-gate",
+        "mandatory",
+        "'secondary' cannot be promoted: primary stood down without a final sync of its active period (epoch 0), so its last writes may not be in secondary's lake. Check them with 'npm run status -- --require-synced'; or, accepting the loss of what primary wrote after its last copies, set promotion.acknowledgeForcedFailover",
+      ],
+    ]);
     const promoted = await planSteady("secondary", {
       sets: ["promote=true"],
       lastOutputs: passive.outputs,
@@ -298,8 +326,18 @@ describe("the deployment facts the policies read", () => {
         config,
         "active",
         { role: "passive", acknowledgments: ["promotion.acceptColdStandbyRto"], epoch: 0 },
-        { role: "active", epoch: 1 },
+        {
+          role: "active",
+          epoch: 1,
+          finalSync: {
+            key: "drain-primary-e1",
+            epoch: 1,
+            jobs: ["replicate-sales-orders"],
+            tables: { "sales.orders": 7 },
+          },
+        },
         ["acmedata-secondary-fg-paid-01"],
+        true,
       ),
     ).toEqual({
       kind: "paired-dr:deployment-facts",
@@ -309,7 +347,12 @@ describe("the deployment facts the policies read", () => {
       lastRole: "passive",
       lastAcknowledgments: ["promotion.acceptColdStandbyRto"],
       lastEpoch: 0,
-      peer: { role: "active", acknowledgments: [], epoch: 1 },
+      peer: {
+        role: "active",
+        acknowledgments: [],
+        epoch: 1,
+        finalSync: { epoch: 1, jobs: ["replicate-sales-orders"] },
+      },
       regions: {
         azure: { region: "centralus", peerRegion: "eastus2" },
         gcp: { region: "us-east1", peerRegion: "us-central1" },
@@ -322,6 +365,16 @@ describe("the deployment facts the policies read", () => {
         restoreTimeoutMinutes: 20,
       },
       lakeNotReplicated: ["marts.sales_daily"],
+      lakeCopies: [
+        "replicate-finance-invoices",
+        "replicate-landing-orders",
+        "replicate-landing-partners",
+        "replicate-sales-customers",
+        "replicate-sales-daily-sales",
+        "replicate-sales-orders",
+        "replicate-sales-partner-orders",
+      ],
+      finalSync: true,
       sql: {
         strategy: "tiered",
         failoverMode: "planned",
@@ -356,6 +409,12 @@ describe("the deployment facts the policies read", () => {
       facts.lastAcknowledgments,
       facts.lastEpoch,
       facts.peer,
-    ]).toEqual([false, null, null, null, { role: null, acknowledgments: null, epoch: null }]);
+    ]).toEqual([
+      false,
+      null,
+      null,
+      null,
+      { role: null, acknowledgments: null, epoch: null, finalSync: null },
+    ]);
   });
 });

@@ -119,3 +119,72 @@ export function databricksApi(
     return json;
   };
 }
+
+/** The Entra ID methods this resource signs in with, as the Databricks provider names them. */
+export type DatabricksAuthType = "azure-cli" | "azure-msi" | "azure-client-secret";
+
+/** How the credential for an auth type is made, from the same variables the provider reads. */
+export type DatabricksIdentity =
+  | { kind: "azure-cli"; tenantId: string }
+  | { kind: "managed-identity"; clientId?: string }
+  | { kind: "client-secret"; tenantId: string; clientId: string; secret: string };
+
+/**
+ * The identity for `authType`, as the Databricks SDK's Entra ID strategies find it
+ * (databricks-sdk-go config/auth_azure_cli.go, auth_azure_msi.go, auth_azure_client_secret.go:
+ * ARM_CLIENT_ID, ARM_CLIENT_SECRET); throws when the environment cannot provide it.
+ */
+export function databricksIdentity(
+  authType: string,
+  tenantId: string,
+  env: NodeJS.ProcessEnv,
+): DatabricksIdentity {
+  switch (authType) {
+    case "azure-cli":
+      return { kind: "azure-cli", tenantId };
+    case "azure-msi":
+      return {
+        kind: "managed-identity",
+        ...(env.ARM_CLIENT_ID && { clientId: env.ARM_CLIENT_ID }),
+      };
+    case "azure-client-secret":
+      if (!env.ARM_CLIENT_ID || !env.ARM_CLIENT_SECRET)
+        throw new Error(
+          "azure.databricksAuthType azure-client-secret needs ARM_CLIENT_ID and ARM_CLIENT_SECRET in the environment, as the Databricks provider does",
+        );
+      return {
+        kind: "client-secret",
+        tenantId,
+        clientId: env.ARM_CLIENT_ID,
+        secret: env.ARM_CLIENT_SECRET,
+      };
+    default:
+      throw new Error(
+        `authType must be "azure-cli", "azure-msi" or "azure-client-secret" (given: ${authType})`,
+      );
+  }
+}
+
+/** The credential for `authType`, built when the call is made. */
+export function databricksAccess(
+  authType: string,
+  tenantId: string,
+  env: NodeJS.ProcessEnv = process.env,
+): AzureAccess {
+  const identity = require("@azure/identity") as typeof import("@azure/identity");
+  const id = databricksIdentity(authType, tenantId, env);
+  switch (id.kind) {
+    case "azure-cli":
+      return { credential: new identity.AzureCliCredential({ tenantId: id.tenantId }) };
+    case "managed-identity":
+      return {
+        credential: id.clientId
+          ? new identity.ManagedIdentityCredential({ clientId: id.clientId })
+          : new identity.ManagedIdentityCredential(),
+      };
+    case "client-secret":
+      return {
+        credential: new identity.ClientSecretCredential(id.tenantId, id.clientId, id.secret),
+      };
+  }
+}

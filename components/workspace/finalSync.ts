@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { AzureAccess } from "../azureCalls";
 import { requireBounds } from "../dynamicInputs";
-import { databricksApi } from "./databricksApi";
-import { databricksAccess, type DatabricksAuthType } from "./jobConcurrency";
+// From a module without the Pulumi SDK: Pulumi serializes what the provider references.
+import { databricksAccess, databricksApi, type DatabricksAuthType } from "./databricksApi";
 
 /**
  * The final sync of a drained site (issue 15, seed 004: a planned switch waits for a fully
@@ -312,10 +312,16 @@ export const databricksFinalSyncProvider = finalSyncProvider((i) =>
   databricksAccess(i.authType, i.tenantId),
 );
 
+/** A job as the program names it: its ID is known once the Job exists. */
+export interface JobRef {
+  readonly name: string;
+  readonly jobId: pulumi.Input<string>;
+}
+
 export interface FinalSyncArgs {
   readonly host: pulumi.Input<string>;
-  readonly jobs: pulumi.Input<pulumi.Input<FinalSyncJob>[]>;
-  readonly writers: pulumi.Input<pulumi.Input<FinalSyncJob>[]>;
+  readonly jobs: pulumi.Input<JobRef[]>;
+  readonly writers: pulumi.Input<JobRef[]>;
   readonly syncKey: pulumi.Input<string>;
   readonly authType: pulumi.Input<DatabricksAuthType>;
   readonly tenantId: pulumi.Input<string>;

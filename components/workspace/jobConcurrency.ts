@@ -1,6 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { AzureAccess } from "../azureCalls";
-import { databricksApi, type JobsApiError } from "./databricksApi";
+// From a module without the Pulumi SDK: Pulumi serializes what the provider references.
+import {
+  databricksAccess,
+  databricksApi,
+  type DatabricksAuthType,
+  type JobsApiError,
+} from "./databricksApi";
 import { JOB_CONCURRENCY_KIND } from "../naming";
 
 /**
@@ -13,7 +19,13 @@ import { JOB_CONCURRENCY_KIND } from "../naming";
  * reads it back, and reads it again on every refresh: the policies judge what Databricks holds.
  */
 
-export { AZURE_DATABRICKS_SCOPE } from "./databricksApi";
+export {
+  AZURE_DATABRICKS_SCOPE,
+  databricksAccess,
+  databricksIdentity,
+  type DatabricksAuthType,
+  type DatabricksIdentity,
+} from "./databricksApi";
 
 /**
  * The Jobs API's default for a job whose settings carry no max_concurrent_runs (jobs/create:
@@ -21,9 +33,6 @@ export { AZURE_DATABRICKS_SCOPE } from "./databricksApi";
  * 0 that Databricks reports, never assumed.
  */
 export const API_DEFAULT_CONCURRENCY = 1;
-
-/** The Entra ID methods this resource signs in with, as the Databricks provider names them. */
-export type DatabricksAuthType = "azure-cli" | "azure-msi" | "azure-client-secret";
 
 export interface ConcurrencyInputs {
   kind: typeof JOB_CONCURRENCY_KIND;
@@ -54,72 +63,6 @@ export interface ConcurrencyInputs {
 export interface ConcurrencyOutputs extends ConcurrencyInputs {
   /** max_concurrent_runs as Databricks reported it at the last create, update or refresh. */
   effectiveMaxConcurrentRuns: number;
-}
-
-/** How the credential for an auth type is made, from the same variables the provider reads. */
-export type DatabricksIdentity =
-  | { kind: "azure-cli"; tenantId: string }
-  | { kind: "managed-identity"; clientId?: string }
-  | { kind: "client-secret"; tenantId: string; clientId: string; secret: string };
-
-/**
- * The identity for `authType`, as the Databricks SDK's Entra ID strategies find it
- * (databricks-sdk-go config/auth_azure_cli.go, auth_azure_msi.go, auth_azure_client_secret.go:
- * ARM_CLIENT_ID, ARM_CLIENT_SECRET); throws when the environment cannot provide it.
- */
-export function databricksIdentity(
-  authType: string,
-  tenantId: string,
-  env: NodeJS.ProcessEnv,
-): DatabricksIdentity {
-  switch (authType) {
-    case "azure-cli":
-      return { kind: "azure-cli", tenantId };
-    case "azure-msi":
-      return {
-        kind: "managed-identity",
-        ...(env.ARM_CLIENT_ID && { clientId: env.ARM_CLIENT_ID }),
-      };
-    case "azure-client-secret":
-      if (!env.ARM_CLIENT_ID || !env.ARM_CLIENT_SECRET)
-        throw new Error(
-          "azure.databricksAuthType azure-client-secret needs ARM_CLIENT_ID and ARM_CLIENT_SECRET in the environment, as the Databricks provider does",
-        );
-      return {
-        kind: "client-secret",
-        tenantId,
-        clientId: env.ARM_CLIENT_ID,
-        secret: env.ARM_CLIENT_SECRET,
-      };
-    default:
-      throw new Error(
-        `authType must be "azure-cli", "azure-msi" or "azure-client-secret" (given: ${authType})`,
-      );
-  }
-}
-
-/** The credential for `authType`, built when the call is made. */
-export function databricksAccess(
-  authType: string,
-  tenantId: string,
-  env: NodeJS.ProcessEnv = process.env,
-): AzureAccess {
-  const identity = require("@azure/identity") as typeof import("@azure/identity");
-  const id = databricksIdentity(authType, tenantId, env);
-  switch (id.kind) {
-    case "azure-cli":
-      return { credential: new identity.AzureCliCredential({ tenantId: id.tenantId }) };
-    case "managed-identity":
-      return {
-        credential: id.clientId
-          ? new identity.ManagedIdentityCredential({ clientId: id.clientId })
-          : new identity.ManagedIdentityCredential(),
-      };
-    case "client-secret":
-      return {
-        credential: new identity.ClientSecretCredential(id.tenantId, id.clientId, id.secret),
-      };
-  }
 }
 
 const count = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v >= 0;

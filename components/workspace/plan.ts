@@ -17,8 +17,10 @@ import type {
   ReplicationSpec,
   WorkspaceSpec,
 } from "../../config/workspaceSchema";
+import type { FinalSyncRecord } from "../lastDeployment";
 import { lakeUrl } from "../naming";
 import type { Role, Site } from "../role";
+import type { SyncedRun } from "./finalSync";
 
 /**
  * The Workspace's decisions, as pure functions of the spec and the role. A passive site stands
@@ -47,6 +49,62 @@ export function jobRunState(
   role: Role,
 ): { maxConcurrentRuns: number; pauseStatus: PauseStatus } {
   return role === "passive" ? { maxConcurrentRuns: 0, pauseStatus: "PAUSED" } : { ...declared };
+}
+
+/**
+ * The key of this deployment's final sync (FinalSync), or undefined when it makes none. A site
+ * that was active stands down while its peer is not active (the promotion's first step, the
+ * planned path) and its copies run (the peer's lake exists): its writers stop, then each copy
+ * runs once more, before the site records itself passive. After an unplanned failover the peer
+ * is already active: the returned site's copies would be refused by the fence, and what it holds
+ * that the peer lacks is listed by the peer's clones (issue 10), not copied over the peer's writes.
+ * A site without copies has nothing to sync. The key names the active period that ends (a site's epoch is new each time it is promoted), so
+ * a retried stand-down adopts its runs and a later one runs again.
+ */
+export function finalSyncKey(
+  site: string,
+  role: Role,
+  last: { readonly role?: Role; readonly epoch?: number },
+  peerRole: Role | undefined,
+  peerLakeReady: boolean,
+  copies: number,
+): string | undefined {
+  if (
+    role !== "passive" ||
+    last.role !== "active" ||
+    peerRole === "active" ||
+    !peerLakeReady ||
+    copies === 0
+  )
+    return undefined;
+  return `drain-${site}-e${last.epoch ?? 0}`;
+}
+
+/**
+ * What a final sync records in the drained site's outputs: the copies whose last run succeeded
+ * after the writers stopped and, from each deep clone's exit value, the source version it
+ * cloned. The standby's promotion is checked against it (policies/promotion.ts).
+ */
+export function finalSyncRecord(
+  key: string,
+  epoch: number,
+  synced: readonly SyncedRun[],
+): FinalSyncRecord {
+  const tables: Record<string, number> = {};
+  for (const run of synced) {
+    const { table, sourceVersion } = run.output ?? {};
+    if (typeof table === "string" && Number.isSafeInteger(sourceVersion))
+      tables[table] = sourceVersion as number;
+  }
+  return { key, epoch, jobs: synced.map((r) => r.name).sort(), tables };
+}
+
+/** The copy jobs a final sync runs: one per replicated table and per landing folder. */
+export function copyJobNames(replication: ReplicationSpec | undefined): string[] {
+  return [
+    ...Object.keys(replication?.tables ?? {}).map(replicationJobName),
+    ...Object.keys(replication?.landing ?? {}).map(landingJobName),
+  ].sort();
 }
 
 export function poolArgs(

@@ -20,9 +20,12 @@ import {
   poolArgs,
   policyFixedValues,
   landingJobArgs,
+  finalSyncRecord,
   replicationJobArgs,
   type JobContext,
 } from "./plan";
+import type { FinalSyncRecord } from "../lastDeployment";
+import { FinalSync } from "./finalSync";
 import { JobConcurrency, type DatabricksAuthType } from "./jobConcurrency";
 import { unityCatalogAccess } from "./lakeAccess";
 
@@ -59,6 +62,8 @@ export interface WorkspaceArgs {
   readonly peerLakeReady: boolean;
   /** This deployment's fencing epoch (components/fence.ts), written to the lake's fence record. */
   readonly epoch: number;
+  /** The final sync this stand-down makes (plan.ts, finalSyncKey), if any. */
+  readonly finalSyncKey?: string;
 }
 
 /**
@@ -78,6 +83,8 @@ export class Workspace extends pulumi.ComponentResource {
   public readonly privateEndpointSubnetId: pulumi.Output<string>;
   /** Provider bound to this workspace, for anything else the program adds to it. */
   public readonly databricksProvider: databricks.Provider;
+  /** What this stand-down's final sync copied (plan.ts, finalSyncRecord); undefined without one. */
+  public readonly finalSync: pulumi.Output<FinalSyncRecord> | undefined;
 
   constructor(name: string, args: WorkspaceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("paired-dr:components:Workspace", name, {}, opts);
@@ -479,31 +486,32 @@ export class Workspace extends pulumi.ComponentResource {
     // Each job with its concurrency set through the Jobs API after it (the provider never sends
     // a 0): what "stood down" means on a passive site is what Databricks then reports.
     const jobs: pulumi.Resource[] = [];
-    const job = (
+    let syncRecord: pulumi.Output<FinalSyncRecord> | undefined;
+    const concurrency = (
       resourceName: string,
+      created: databricks.Job,
       settings: databricks.JobArgs,
-      opts: pulumi.CustomResourceOptions = jobOpts,
-    ) => {
-      const created = new databricks.Job(resourceName, settings, opts);
-      jobs.push(
-        created,
-        new JobConcurrency(
-          concurrencyName(resourceName),
-          {
-            host,
-            jobId: created.id,
-            maxConcurrentRuns: settings.maxConcurrentRuns as number,
-            jobSettingsDigest: pulumi.output(settings).apply(jobSettingsDigest),
-            authType: azure.databricksAuthType,
-            tenantId: azure.tenantId,
-          },
-          { ...child, dependsOn: [created] },
-        ),
+      after: pulumi.Resource[] = [],
+    ) =>
+      new JobConcurrency(
+        concurrencyName(resourceName),
+        {
+          host,
+          jobId: created.id,
+          maxConcurrentRuns: settings.maxConcurrentRuns as number,
+          jobSettingsDigest: pulumi.output(settings).apply(jobSettingsDigest),
+          authType: azure.databricksAuthType,
+          tenantId: azure.tenantId,
+        },
+        { ...child, dependsOn: [created, ...after] },
       );
-      return created;
-    };
+    const writers: { name: string; job: databricks.Job }[] = [];
     for (const [key, declared] of Object.entries(spec.jobs)) {
-      const created = job(`${name}-job-${key}`, jobArgs(key, declared, ctx));
+      const resourceName = `${name}-job-${key}`;
+      const settings = jobArgs(key, declared, ctx);
+      const created = new databricks.Job(resourceName, settings, jobOpts);
+      jobs.push(created, concurrency(resourceName, created, settings));
+      writers.push({ name: settings.name as string, job: created });
       // Owned by the service principal, never by whoever last deployed (the provider makes the
       // current principal IS_OWNER when no owner is given: permissions/resource_permissions.go).
       permissions(
@@ -523,12 +531,39 @@ export class Workspace extends pulumi.ComponentResource {
         ...Object.entries(spec.replication.landing).map(([key, l]) =>
           landingJobArgs(key, l, spec.replication!, ctx),
         ),
-      ];
-      for (const settings of copies) {
+      ].map((settings) => {
         const jobName = settings.name as string;
-        const created = job(`${name}-${jobName}`, settings, copyOpts);
+        const created = new databricks.Job(`${name}-${jobName}`, settings, copyOpts);
         permissions(`${name}-perm-${jobName}`, { jobId: created.id }, {}, "IS_OWNER");
-      }
+        return { resourceName: `${name}-${jobName}`, name: jobName, job: created, settings };
+      });
+      // A stand-down's final sync: after the writers stood down (their concurrency 0, their
+      // runs cancelled), each copy runs once more, while the copies still run (a paused job runs
+      // on demand, and the Job's update left its concurrency at the API's 1) and before this
+      // site's fence record says passive (the copies check it). Their concurrency 0 comes after.
+      const sync = args.finalSyncKey
+        ? new FinalSync(
+            `${name}-final-sync`,
+            {
+              host,
+              jobs: copies.map((c) => ({ name: c.name, jobId: c.job.id })),
+              writers: writers.map((w) => ({ name: w.name, jobId: w.job.id })),
+              syncKey: args.finalSyncKey,
+              authType: azure.databricksAuthType,
+              tenantId: azure.tenantId,
+            },
+            { ...child, dependsOn: [...jobs, ...copies.map((c) => c.job)] },
+          )
+        : undefined;
+      const key = args.finalSyncKey;
+      if (sync && key)
+        syncRecord = sync.synced.apply((runs) => finalSyncRecord(key, args.epoch, runs));
+      for (const c of copies)
+        jobs.push(
+          c.job,
+          concurrency(c.resourceName, c.job, c.settings, sync ? [sync] : []),
+          ...(sync ? [sync] : []),
+        );
     }
     if (!fenceBeforeJobs)
       new storage.Blob(`${name}-fence`, fenceRecordArgs, { ...child, dependsOn: jobs });
@@ -539,6 +574,7 @@ export class Workspace extends pulumi.ComponentResource {
     this.lakeUrl = lakeUrl(names.lake, spec.lake.container);
     this.peerLakeUrl = lakeUrl(peerNames.lake, spec.lake.container);
     this.keyVaultUri = vaultUri;
+    this.finalSync = syncRecord;
     this.registerOutputs({
       workspaceUrl: this.workspaceUrl,
       workspaceId: this.workspaceId,

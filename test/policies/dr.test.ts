@@ -142,11 +142,12 @@ describe("dr-one-active-site", () => {
 describe("dr-promotion-gate", () => {
   const policy = drPromotionGate;
   const promoting = () => [factsResource(promotionFacts())];
-  /** The primary standing down in a planned promotion (its peer passive). */
+  /** The primary standing down in a planned promotion (its peer passive), with its final sync. */
   const demoting = () =>
     withFacts(activeStack(), (f) => {
       f.role = "passive";
       f.promote = true;
+      f.finalSync = true;
     });
 
   it("passes a clean promotion (hot standby, peer passive, planned failover) and its first step", async () => {
@@ -161,6 +162,51 @@ describe("dr-promotion-gate", () => {
     ]);
     const accepted = withFacts(rs, (f) => (f.promotion.acceptColdStandbyRto = true));
     expect(await runStack(policy, accepted)).toEqual([]);
+  });
+
+  // Issue 15 (seed 004: a planned switch waits for a fully synced moment): the drained peer's
+  // recorded final sync must end its active period and cover every copy.
+  it("refuses a planned promotion unless the drained peer's final sync covers every copy", async () => {
+    const way =
+      "Check them with 'npm run status -- --require-synced'; or, accepting the loss of what primary wrote after its last copies, set promotion.acknowledgeForcedFailover";
+    const none = withFacts(promoting(), (f) => (f.peer.finalSync = null));
+    expect(await stackMessages(policy, none)).toEqual([
+      `'secondary' cannot be promoted: primary stood down without a final sync of its active period (epoch 1), so its last writes may not be in secondary's lake. ${way}`,
+    ]);
+    // A sync from an earlier stand-down: the writes of the active period since are not in it.
+    const earlier = withFacts(promoting(), (f) => (f.peer.finalSync!.epoch = 0));
+    expect(await stackMessages(policy, earlier)).toEqual([
+      `'secondary' cannot be promoted: primary stood down without a final sync of its active period (epoch 1; its last sync ended epoch 0), so its last writes may not be in secondary's lake. ${way}`,
+    ]);
+    const partial = withFacts(
+      promoting(),
+      (f) =>
+        (f.peer.finalSync!.jobs = f.peer.finalSync!.jobs.filter(
+          (j) => j !== "replicate-sales-orders" && j !== "replicate-landing-orders",
+        )),
+    );
+    expect(await stackMessages(policy, partial)).toEqual([
+      `'secondary' cannot be promoted: primary's final sync (epoch 1) did not run replicate-landing-orders, replicate-sales-orders, so those copies may lack primary's last writes. ${way}`,
+    ]);
+    // The way on without one: a forced failover, acknowledged.
+    const acknowledged = withFacts(none, (f) => (f.promotion.acknowledgeForcedFailover = true));
+    expect(await runStack(policy, acknowledged)).toEqual([]);
+    // Nothing to sync: a workspace without copies.
+    const noCopies = withFacts(none, (f) => (f.lakeCopies = []));
+    expect(await runStack(policy, noCopies)).toEqual([]);
+    // A forced failover over a peer still recorded active is the other rule's (one active site).
+    const unplanned = withFacts(none, (f) => {
+      f.peer.role = "active";
+      f.promotion.acknowledgeForcedFailover = true;
+    });
+    expect(await runStack(policy, unplanned)).toEqual([]);
+  });
+
+  it("refuses a stand-down that makes no final sync while its peer waits to be promoted (preflight)", async () => {
+    const noSync = withFacts(demoting(), (f) => (f.finalSync = false));
+    expect(await stackMessages(policy, noSync)).toEqual([
+      "Preflight: the next step, 'pulumi up -s secondary', would be refused, leaving no active site: 'secondary' cannot be promoted: primary stood down without a final sync of its active period (epoch 1), so its last writes may not be in secondary's lake. Check them with 'npm run status -- --require-synced'; or, accepting the loss of what primary wrote after its last copies, set promotion.acknowledgeForcedFailover. Fix it in this pull request before 'primary' stands down",
+    ]);
   });
 
   it("refuses the first step of a promotion that a later step would refuse (preflight)", async () => {
@@ -183,18 +229,22 @@ describe("dr-promotion-gate", () => {
       f.lastRole = "active";
       f.lastEpoch = 2;
       f.promote = false;
-      f.peer = { role: "active", acknowledgments: [], epoch: 1 };
+      f.peer = { role: "active", acknowledgments: [], epoch: 1, finalSync: null };
     });
     expect(await stackMessages(policy, failbackFirst)).toEqual([
       "Deploy 'primary' as passive before 'secondary' stands down: primary is still recorded active at epoch 1, from before secondary's promotion (epoch 2), and holds nothing secondary wrote since. Keep promote as it was, run 'pulumi up -s primary' so that it stands down and catches up from secondary, then fail back",
     ]);
     // The primary standing down itself is that catch-up.
     const primaryCatchesUp = withFacts(demoting(), (f) => {
-      f.peer = { role: "active", acknowledgments: [], epoch: 2 };
+      f.peer = { role: "active", acknowledgments: [], epoch: 2, finalSync: null };
     });
     expect(await runStack(policy, primaryCatchesUp)).toEqual([]);
     // Once the primary is recorded passive, the secondary may stand down.
-    const afterCatchUp = withFacts(failbackFirst, (f) => (f.peer.role = "passive"));
+    // (Its peer passive, its stand-down makes a final sync.)
+    const afterCatchUp = withFacts(failbackFirst, (f) => {
+      f.peer.role = "passive";
+      f.finalSync = true;
+    });
     expect(await runStack(policy, afterCatchUp)).toEqual([]);
     // A peer deployed before epochs were recorded cannot be compared: nothing refused on a guess.
     const legacy = withFacts(failbackFirst, (f) => (f.peer.epoch = null));
@@ -204,7 +254,7 @@ describe("dr-promotion-gate", () => {
   it("requires acknowledgeForcedFailover when the peer's role is unknown", async () => {
     const unknown = withFacts(
       promoting(),
-      (f) => (f.peer = { role: null, acknowledgments: null, epoch: null }),
+      (f) => (f.peer = { role: null, acknowledgments: null, epoch: null, finalSync: null }),
     );
     expect(await stackMessages(policy, unknown)).toEqual([
       "Set promotion.acknowledgeForcedFailover to promote site 'secondary': the peer's role is unknown (never deployed)",
@@ -293,6 +343,7 @@ describe("dr-promotion-gate", () => {
       f.site = "secondary";
       f.role = "passive";
       f.lastRole = "active";
+      f.finalSync = true;
       f.sql.settings = { ...f.sql.settings, strategy: "geo-distributed" };
     });
     expect(await stackMessages(policy, failback)).toEqual([

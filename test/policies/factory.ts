@@ -41,6 +41,17 @@ export const SETTINGS: SqlSettings = {
   tenantsDigest: "0123456789abcdef",
 };
 
+/** The shipped config's copy jobs (components/workspace/plan.ts, copyJobNames). */
+export const COPIES = [
+  "replicate-finance-invoices",
+  "replicate-landing-orders",
+  "replicate-landing-partners",
+  "replicate-sales-customers",
+  "replicate-sales-daily-sales",
+  "replicate-sales-orders",
+  "replicate-sales-partner-orders",
+];
+
 /** Facts of the primary stack, active, deployed before as active, peer readable and passive. */
 export function validFacts(): DeploymentFacts {
   return {
@@ -51,7 +62,7 @@ export function validFacts(): DeploymentFacts {
     lastRole: "active",
     lastAcknowledgments: [],
     lastEpoch: 1,
-    peer: { role: "passive", acknowledgments: [], epoch: 0 },
+    peer: { role: "passive", acknowledgments: [], epoch: 0, finalSync: null },
     regions: {
       azure: { region: "eastus2", peerRegion: "centralus" },
       gcp: { region: "us-central1", peerRegion: "us-east1" },
@@ -64,6 +75,8 @@ export function validFacts(): DeploymentFacts {
       restoreTimeoutMinutes: 20,
     },
     lakeNotReplicated: ["marts.sales_daily"],
+    lakeCopies: [...COPIES],
+    finalSync: false,
     sql: {
       strategy: "tiered",
       failoverMode: "planned",
@@ -88,7 +101,7 @@ export function passiveFacts(): DeploymentFacts {
     role: "passive",
     lastRole: "passive",
     lastEpoch: 0,
-    peer: { role: "active", acknowledgments: [], epoch: 1 },
+    peer: { role: "active", acknowledgments: [], epoch: 1, finalSync: null },
     regions: {
       azure: { region: "centralus", peerRegion: "eastus2" },
       gcp: { region: "us-east1", peerRegion: "us-central1" },
@@ -96,13 +109,21 @@ export function passiveFacts(): DeploymentFacts {
   };
 }
 
-/** Facts of the secondary stack being promoted (promote=true) after the primary stood down. */
+/**
+ * Facts of the secondary stack being promoted (promote=true) after the primary stood down, its
+ * final sync recorded.
+ */
 export function promotionFacts(): DeploymentFacts {
   return {
     ...passiveFacts(),
     role: "active",
     promote: true,
-    peer: { role: "passive", acknowledgments: [], epoch: 1 },
+    peer: {
+      role: "passive",
+      acknowledgments: [],
+      epoch: 1,
+      finalSync: { epoch: 1, jobs: [...COPIES] },
+    },
   };
 }
 

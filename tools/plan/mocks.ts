@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import { JOB_CONCURRENCY_KIND } from "../../components/naming";
+import { FINAL_SYNC_KIND } from "../../components/workspace/finalSync";
 
 /**
  * The one mocks module for the offline plan and the tests: realistic outputs per resource type,
@@ -361,6 +362,22 @@ export function createMocks(
         return {
           id: String(inputs.jobId),
           state: { ...inputs, effectiveMaxConcurrentRuns: inputs.maxConcurrentRuns },
+        };
+      }
+      if (type === "pulumi-nodejs:dynamic:Resource" && inputs.kind === FINAL_SYNC_KIND) {
+        // Deployed: each copy's final run succeeded (a notebook that returned no exit value).
+        const jobs = (inputs.jobs ?? []) as { name: string; jobId: string }[];
+        return {
+          id: String(inputs.syncKey),
+          state: {
+            ...inputs,
+            synced: jobs.map((j) => ({
+              name: j.name,
+              jobId: j.jobId,
+              runId: Number(mockDigits(`${inputs.syncKey}/${j.name}`, 9)),
+              output: null,
+            })),
+          },
         };
       }
       return { id: `${name}-${mockDigits(type + name, 8)}`, state: inputs };
