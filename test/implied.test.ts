@@ -296,6 +296,10 @@ describe("the plan's pull-request comment", () => {
         "   - creates: `gcp:monitoring/alertPolicy:AlertPolicy` `metastore-alert-standby-behind`, `pulumi-nodejs:dynamic:Resource` `workspace-final-sync`\n",
     );
     expect(md).toContain(
+      "   - final sync: primary: drain-primary-e1 stopped 5 writers, then ran 7 copies once more into secondary's lake\n" +
+        "   - writers after: lake none · metastore none · sql primary · gcs none\n",
+    );
+    expect(md).toContain(
       "2. `pulumi up -s secondary --policy-pack policies` (step 2: the standby is promoted): goes through, with a known gap\n" +
         // The fourth dynamic resource is the metastore's promotion restore (issue 13).
         "   - changes: 27 created, 32 updated, 1 deleted, 1 replaced\n" +
@@ -306,8 +310,7 @@ describe("the plan's pull-request comment", () => {
         "   - failover: `acmedata-primary-fg-paid-01` primary → secondary (planned)\n" +
         "   - failover: `acmedata-primary-fg-paid-02` primary → secondary (planned)\n" +
         "   - restore: secondary: metastore-promotion-restore stops the scheduled restores, waits for any in flight, then restores the newest completed backup once\n" +
-        // No drain yet (issue 15): the primary's last writes before it stood down were never cloned.
-        "   - lost writes listed: primary's sales.daily_sales, sales.orders, sales.partner_orders hold commits never cloned to secondary; before secondary's deep clone (epoch 2) overwrites them they are listed and preserved under abfss://lake@acmedataprilake.dfs.core.windows.net/_paired-dr/preserved/<table>/, until an operator releases them\n" +
+        // The drain's final sync (step 1) copied the primary's last writes: no lost writes here.
         "   - known gap (issue 15), `one-writer`: sql: primary and secondary both write",
     );
     expect(md).toContain("- issue 15: trial tenants are geo-restored");

@@ -11,6 +11,7 @@ import {
   passiveCannotRun,
   noStatefulLoss,
   oneWriter,
+  rpoZero,
 } from "../tools/runbook/invariants";
 import {
   fenceCheck,
@@ -20,6 +21,7 @@ import {
   lakeTraffic,
   metastoreModel,
   runningClones,
+  unreplicatedCopies,
   writers,
   type Deployed,
   type FencePurpose,
@@ -29,6 +31,7 @@ import {
 } from "../tools/runbook/model";
 import { RunbookPlayer } from "../tools/runbook/play";
 import { JOB_CONCURRENCY_KIND } from "../components/naming";
+import { FINAL_SYNC_KIND } from "../components/workspace/finalSync";
 import { readRunbook, RunbookError } from "../tools/runbook/schema";
 import { PRIMARY_LOST_WRITES_AT_EPOCH_2, ROOT, res, tempDir } from "./helpers";
 
@@ -478,6 +481,128 @@ describe("the clouds' rules on a deployment", () => {
   });
 });
 
+describe("the final sync in the model (issue 15)", () => {
+  const sync = (key: string) =>
+    res("pulumi-nodejs:dynamic:Resource", "workspace-final-sync", {
+      kind: FINAL_SYNC_KIND,
+      syncKey: key,
+      jobs: [{ name: "replicate-orders", jobId: "2" }],
+      writers: [{ name: "nightly", jobId: "1" }],
+    });
+  // The primary standing down: its fence still says active (epoch 1) while the sync runs.
+  const before = platform(site("primary", "active", [], 1), site("secondary", "passive", [], 0));
+  const next = (key: string) => site("primary", "passive", [sync(key)], 1);
+  const errors = (p: Platform, n: Deployed, fault?: "writer-keeps-running" | "copy-fails") =>
+    deployEffects(p, "primary", n, undefined, fault).errors;
+
+  it("runs when its key is new, and says what it did", () => {
+    const fx = deployEffects(before, "primary", next("drain-primary-e1"), undefined);
+    expect([fx.errors, fx.finalSync, fx.syncs]).toEqual([
+      [],
+      { key: "drain-primary-e1", jobs: ["replicate-orders"] },
+      [
+        "primary: drain-primary-e1 stopped 1 writers, then ran 1 copies once more into secondary's lake",
+      ],
+    ]);
+    // Deployed again with the same key, it does not run again (its runs are adopted).
+    const synced = platform(next("drain-primary-e1"), site("secondary", "passive", [], 0));
+    const again = deployEffects(synced, "primary", next("drain-primary-e1"), undefined);
+    expect([again.finalSync, again.syncs]).toEqual([undefined, []]);
+  });
+
+  it("fails the deployment as FinalSync does: a writer that will not stop, a failed copy, an unreachable or unfenced peer", () => {
+    expect(errors(before, next("drain-primary-e1"), "writer-keeps-running")).toEqual([
+      "final sync drain-primary-e1: nightly still has an active run 3600s after it was cancelled; nothing is copied while a writer runs",
+    ]);
+    expect(errors(before, next("drain-primary-e1"), "copy-fails")).toEqual([
+      "final sync drain-primary-e1: replicate-orders ended TERMINATED RUN_EXECUTION_ERROR",
+    ]);
+    const down = platform(site("primary", "active", [], 1), site("secondary", "passive", [], 0), {
+      primary: true,
+      secondary: false,
+    });
+    expect(errors(down, next("drain-primary-e1"))).toEqual([
+      "final sync drain-primary-e1: replicate-orders ended TERMINATED RUN_EXECUTION_ERROR: secondary's lake cannot be reached, its region is down",
+    ]);
+    // The copies read the fences (paired_dr_fence.py): a peer promoted above this site refuses them.
+    const promotedPeer = platform(
+      site("primary", "active", [], 1),
+      site("secondary", "passive", [], 2),
+    );
+    expect(errors(promotedPeer, next("drain-primary-e1"))).toEqual([
+      "final sync drain-primary-e1: replicate-orders ended TERMINATED RUN_EXECUTION_ERROR: secondary was promoted after primary: epoch 2 > 1; primary is stale",
+    ]);
+  });
+});
+
+describe("rpo-zero (issue 15)", () => {
+  it("lists, per data class, what the old active site wrote that the promoted one lacks", () => {
+    const none = { lake: [], metastore: false, sql: [], gcs: false };
+    expect(rpoZero("secondary", "primary", none)).toEqual([]);
+    expect(
+      rpoZero("secondary", "primary", {
+        lake: ["sales.orders"],
+        metastore: true,
+        sql: ["t1", "t2", "t3", "t4"],
+        gcs: true,
+      }),
+    ).toEqual([
+      {
+        scope: "lake",
+        message: "lake: primary's sales.orders hold commits secondary never received",
+      },
+      {
+        scope: "metastore",
+        message:
+          "metastore: primary's metadata written after its newest backup is not in what secondary restored",
+      },
+      {
+        scope: "sql",
+        message:
+          "sql: secondary's own copies of t1, t2, t3 and 1 more lack what primary wrote to them (geo-restored from backups, or originals left behind: no failover group replicates them)",
+      },
+      {
+        scope: "gcs",
+        message:
+          "gcs: primary's region is down; objects it wrote within the buckets' replication objective may be missing",
+      },
+    ]);
+  });
+
+  it("a database outside every failover group is a copy of its own on each site", () => {
+    const db = (name: string) =>
+      res("azure-native:sql:Database", name, { databaseName: name, createMode: "Recovery" });
+    const group = res("azure-native:sql:FailoverGroup", "fg", {
+      failoverGroupName: "fg1",
+      databases: [
+        "/subscriptions/s/resourceGroups/g/providers/Microsoft.Sql/servers/p/databases/paid",
+      ],
+    });
+    const p = platform(
+      { outputs: {}, resources: [db("paid"), db("trial"), group] },
+      { outputs: {}, resources: [db("trial")] },
+    );
+    expect(unreplicatedCopies(p, "primary")).toEqual(["trial"]);
+    expect(unreplicatedCopies(p, "secondary")).toEqual(["trial"]);
+  });
+
+  it("a fault no final sync meets fails the runbook", async () => {
+    const dir = tempDir("runbook-");
+    const file = path.join(dir, "r.yaml");
+    fs.writeFileSync(
+      file,
+      ["name: unmet", "description: x", "steps:", "  - fault: { secondary: copy-fails }"].join(
+        "\n",
+      ),
+    );
+    const [r] = await playRunbooks([file], ROOT);
+    expect([r!.ok, r!.unusedGaps]).toEqual([
+      false,
+      ["fault copy-fails in secondary's final sync never struck: no sync ran after it"],
+    ]);
+  });
+});
+
 describe("runbooks", () => {
   const write = (text: string) => {
     const dir = tempDir("runbook-");
@@ -492,7 +617,7 @@ describe("runbooks", () => {
     expect(() => readRunbook(file)).toThrow(
       `${file}: not a runbook:\n` +
         "  - name: lowercase letters, digits and '-'\n" +
-        "  - steps.0: a step is one of up, expect-blocked, expect-failed, outage, automatic-failover or recover (each with primary or secondary), set or expect",
+        "  - steps.0: a step is one of up, expect-blocked, expect-failed, outage, automatic-failover or recover (each with primary or secondary), fault, set or expect",
     );
   });
 

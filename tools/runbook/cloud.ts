@@ -4,10 +4,14 @@ import { TYPE } from "../../policies/facts";
 import {
   SITES,
   deployedRole,
+  fenceCheck,
+  fenceOf,
+  finalSyncOf,
   lakeModel,
   metastoreModel,
   peerOf,
   type Deployed,
+  type Fault,
   type Platform,
   type Site,
 } from "./model";
@@ -29,6 +33,10 @@ export interface CloudEffects {
   readonly failovers: Failover[];
   /** Metastore restores the step runs and awaits (a promotion's). */
   readonly restores: string[];
+  /** The final sync the step ran and awaited (a stand-down's), whether or not it succeeded. */
+  readonly finalSync?: { readonly key: string; readonly jobs: readonly string[] };
+  /** What the step ran and awaited, said once per step (final syncs). */
+  readonly syncs: string[];
   /** Why the cloud refuses the step; empty when it goes through. */
   readonly errors: string[];
   readonly groupPrimary: Record<string, Site>;
@@ -66,6 +74,7 @@ export function deployEffects(
   site: Site,
   next: Deployed,
   diff: PlanDiff | undefined,
+  fault?: Fault,
 ): CloudEffects {
   const errors: string[] = [];
   const failovers: Failover[] = [];
@@ -241,13 +250,56 @@ export function deployEffects(
         );
     }
 
+  // A stand-down's final sync (components/workspace/finalSync.ts) runs when its key is new: it
+  // cancels the writers' runs and waits until none is active, then runs each copy once more and
+  // waits for it. The copies read the fences while the site's own record still says active (it
+  // is written after the sync) and the peer's says passive; they write the peer's lake, which an
+  // outage makes unreachable. Any of these fails the deployment, naming the job.
+  const sync = finalSyncOf(next);
+  const syncRuns = sync !== undefined && sync.key !== finalSyncOf(p.stacks[site].deployed)?.key;
+  const syncs: string[] = [];
+  if (sync && syncRuns) {
+    const label = `final sync ${sync.key}`;
+    const copy = sync.jobs[0] ?? "(no copy)";
+    const peerSite = peerOf(site);
+    const fence = fenceCheck(
+      "replication",
+      site,
+      fenceOf(p.stacks[site].deployed),
+      p.stacks[peerSite].reachable && peer ? fenceOf(peer) : "unreadable",
+    );
+    if (fault === "writer-keeps-running")
+      errors.push(
+        `${label}: ${sync.writers[0] ?? "a writer"} still has an active run 3600s after it was cancelled; nothing is copied while a writer runs`,
+      );
+    else if (!p.stacks[peerSite].reachable)
+      errors.push(
+        `${label}: ${copy} ended TERMINATED RUN_EXECUTION_ERROR: ${peerSite}'s lake cannot be reached, its region is down`,
+      );
+    else if (!fence.allowed)
+      errors.push(`${label}: ${copy} ended TERMINATED RUN_EXECUTION_ERROR: ${fence.reason}`);
+    else if (fault === "copy-fails")
+      errors.push(`${label}: ${copy} ended TERMINATED RUN_EXECUTION_ERROR`);
+    else
+      syncs.push(
+        `${site}: ${sync.key} stopped ${sync.writers.length} writers, then ran ${sync.jobs.length} copies once more into ${peerSite}'s lake`,
+      );
+  }
+
   const restores = mine
     .filter((r) => isWorkflowRun(r) && created.has(r.urn))
     .map(
       (r) =>
         `${site}: ${r.name} ${inputs(r).quiesceSchedule ? "stops the scheduled restores, waits for any in flight, then restores" : "restores"} the newest completed backup once`,
     );
-  return { failovers, restores, errors, groupPrimary };
+  return {
+    failovers,
+    restores,
+    errors,
+    groupPrimary,
+    syncs,
+    ...(sync && syncRuns && { finalSync: { key: sync.key, jobs: sync.jobs } }),
+  };
 }
 
 /**

@@ -148,6 +148,7 @@ export async function playImplied(
   const runbook: Runbook = {
     name: "this-change",
     description: "the steps this config implies from the deployed state",
+    invariants: [],
     "known-gaps": declaredGaps(dir),
     steps: implied.steps.map((s) => s.step),
   };

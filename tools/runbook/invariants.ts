@@ -9,6 +9,7 @@ import {
   writers,
   type DataClass,
   type Platform,
+  type Site,
   SITES,
   peerOf,
 } from "./model";
@@ -25,7 +26,10 @@ export const INVARIANTS = [
   "passive-cannot-run",
   "no-stateful-loss",
   "converged",
+  "rpo-zero",
 ] as const;
+/** Held where a runbook asks for them: a forced failover loses data by design. */
+export const OPT_IN_INVARIANTS = ["rpo-zero"] as const;
 export type InvariantName = (typeof INVARIANTS)[number];
 
 /** At most one site writes each data set of each data class, now. */
@@ -106,5 +110,49 @@ export function converged(p: Platform, pending: readonly string[]): Breach[] {
     });
   for (const s of pending)
     out.push({ scope: "stacks", message: `${s}: not deployed with the current config` });
+  return out;
+}
+
+/** Per data class, what the old active site wrote that a promotion's new active site lacks. */
+export interface Unsynced {
+  /** Replicated tables with commits never cloned to the promoted site. */
+  readonly lake: readonly string[];
+  /** Metadata written after the old site's newest backup, which the promotion restores. */
+  readonly metastore: boolean;
+  /** Databases the old site wrote outside the failover groups, of which the promoted site holds its own copy. */
+  readonly sql: readonly string[];
+  /** Objects written within the bucket's replication objective, its other region being down. */
+  readonly gcs: boolean;
+}
+
+/**
+ * rpo-zero (issue 15, seed 004: a planned switch waits for a fully synced moment): when a site is
+ * promoted, nothing the old active site wrote is missing on it, in any data class.
+ */
+export function rpoZero(promoted: Site, old: Site, u: Unsynced): Breach[] {
+  const out: Breach[] = [];
+  if (u.lake.length)
+    out.push({
+      scope: "lake",
+      message: `lake: ${old}'s ${u.lake.join(", ")} hold commits ${promoted} never received`,
+    });
+  if (u.metastore)
+    out.push({
+      scope: "metastore",
+      message: `metastore: ${old}'s metadata written after its newest backup is not in what ${promoted} restored`,
+    });
+  if (u.sql.length) {
+    const shown = u.sql.slice(0, 3).join(", ");
+    const more = u.sql.length > 3 ? ` and ${u.sql.length - 3} more` : "";
+    out.push({
+      scope: "sql",
+      message: `sql: ${promoted}'s own copies of ${shown}${more} lack what ${old} wrote to them (geo-restored from backups, or originals left behind: no failover group replicates them)`,
+    });
+  }
+  if (u.gcs)
+    out.push({
+      scope: "gcs",
+      message: `gcs: ${old}'s region is down; objects it wrote within the buckets' replication objective may be missing`,
+    });
   return out;
 }

@@ -6,6 +6,7 @@ import {
   JOB_CONCURRENCY_KIND,
   concurrencyName,
 } from "../../components/naming";
+import { FINAL_SYNC_KIND } from "../../components/workspace/finalSync";
 import { FENCE_PARAMETER_PREFIX } from "../../config/workspaceSchema";
 import { TYPE } from "../../policies/facts";
 
@@ -259,6 +260,34 @@ export function lakeModel(d: Deployed | undefined): LakeModel {
   };
 }
 
+/**
+ * Faults a runbook seeds into a site's next final sync: a writer whose run will not stop after
+ * jobs/runs/cancel-all, or a copy whose run fails. Each fails the deployment as FinalSync does.
+ */
+export const FAULTS = ["writer-keeps-running", "copy-fails"] as const;
+export type Fault = (typeof FAULTS)[number];
+
+/** The final sync a deployment declares (components/workspace/finalSync.ts), if any. */
+export interface FinalSyncModel {
+  readonly urn: string;
+  readonly key: string;
+  /** The copy jobs it runs once more, and the writers it stops first, by name. */
+  readonly jobs: readonly string[];
+  readonly writers: readonly string[];
+}
+
+export function finalSyncOf(d: Deployed | undefined): FinalSyncModel | undefined {
+  const r = ofType(d, TYPE.dynamicResource).find((x) => x.inputs.kind === FINAL_SYNC_KIND);
+  if (!r) return undefined;
+  const names = (v: unknown) => ((v ?? []) as { name: string }[]).map((j) => String(j.name));
+  return {
+    urn: r.urn,
+    key: String(r.inputs.syncKey),
+    jobs: names(r.inputs.jobs),
+    writers: names(r.inputs.writers),
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Metastore (Dataproc Metastore, seed 003)
 
@@ -392,6 +421,17 @@ export function sqlModel(d: Deployed | undefined): SqlModel {
     ),
     databases: ofType(d, TYPE.sqlDatabase).map((db) => String((db.inputs as any).databaseName)),
   };
+}
+
+/**
+ * The databases a site holds outside every failover group: a geo-restored copy, or an original
+ * that a peer's geo-restore left behind. Each is its own database, replicated to nothing.
+ */
+export function unreplicatedCopies(p: Platform, site: Site): string[] {
+  const grouped = new Set(
+    SITES.flatMap((s) => Object.values(sqlModel(p.stacks[s].deployed).groups).flat()),
+  );
+  return sqlModel(p.stacks[site].deployed).databases.filter((db) => !grouped.has(db));
 }
 
 // ---------------------------------------------------------------------------------------------

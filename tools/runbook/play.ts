@@ -13,6 +13,7 @@ import {
   passiveCannotRun,
   noStatefulLoss,
   oneWriter,
+  rpoZero,
   type Breach,
   type InvariantName,
 } from "./invariants";
@@ -20,11 +21,14 @@ import {
   SITES,
   activeSites,
   deployedRole,
+  lakeModel,
   lakeTraffic,
   runnableJobs,
+  unreplicatedCopies,
   peerOf,
   stoppedClusters,
   writers,
+  type Fault,
   type LostWrites,
   type Unreplicated,
   type DataClass,
@@ -63,6 +67,8 @@ export interface StepResult {
     replaced: number;
     failovers: Failover[];
     restores: string[];
+    /** Final syncs the step ran and awaited (a stand-down's). */
+    syncs: string[];
     writers: Record<DataClass, Site[]>;
     /** Writes never cloned, listed and preserved before a deep clone overwrote them. */
     lostWrites: LostWrites[];
@@ -98,6 +104,10 @@ interface State {
   unreplicated: Unreplicated;
   /** Per site, every table listed as lost writes so far. */
   listed: Record<Site, string[]>;
+  /** Per site, its metastore took writes after its newest backup a peer could restore. */
+  metastoreUnbacked: Record<Site, boolean>;
+  /** Faults seeded into each site's next final sync. */
+  faults: Partial<Record<Site, Fault>>;
 }
 
 /** Where a runbook starts: the stacks as deployed (default: nothing deployed). */
@@ -125,6 +135,11 @@ function writerSummary(p: Platform): Record<DataClass, Site[]> {
     out[cls] = SITES.filter((s) => Object.values(sets).some((sites) => sites.includes(s)));
   return out;
 }
+
+const roleOf = (p: Platform): Record<Site, Role | null> => ({
+  primary: deployedRole(p.stacks.primary.deployed),
+  secondary: deployedRole(p.stacks.secondary.deployed),
+});
 
 /** The facts record changes on every role change and creates nothing: not a pending change. */
 const withoutFacts = (p: StackPlan): StackPlan => ({
@@ -223,18 +238,46 @@ export class RunbookPlayer {
       sets: {},
       unreplicated: { primary: [], secondary: [] },
       listed: { primary: [], secondary: [] },
+      metastoreUnbacked: { primary: false, secondary: false },
+      faults: {},
     };
     // What was running when the runbook starts has been writing.
     state.unreplicated = lakeTraffic(state.platform, state.unreplicated).unreplicated;
     const gapsSeen = new Set<KnownGap>();
     const steps: StepResult[] = [];
     for (const [i, step] of runbook.steps.entries()) {
+      const rolesBefore = roleOf(state.platform);
+      const writersBefore = writers(state.platform);
       const result = await this.step(state, step);
+      const promoted = SITES.find(
+        (site) => rolesBefore[site] !== "active" && roleOf(state.platform)[site] === "active",
+      );
+      const rpo: Breach[] = [];
+      if (promoted && runbook.invariants.includes("rpo-zero")) {
+        const old = peerOf(promoted);
+        rpo.push(
+          ...rpoZero(promoted, old, {
+            lake: state.unreplicated[old],
+            metastore: state.metastoreUnbacked[old],
+            sql: unreplicatedCopies(state.platform, promoted).filter((db) =>
+              writersBefore.sql[db]?.includes(old),
+            ),
+            gcs:
+              !state.platform.stacks[old].reachable &&
+              Object.values(writersBefore.gcs).some((sites) => sites.includes(old)),
+          }),
+        );
+      }
+      // What the old site had not replicated is the promoted site's loss now, said once.
+      if (promoted) state.metastoreUnbacked[peerOf(promoted)] = false;
       if (!("expect" in step)) {
         const traffic = lakeTraffic(state.platform, state.unreplicated);
         state.unreplicated = traffic.unreplicated;
         result.out.effects.lostWrites = traffic.lost;
         for (const l of traffic.lost) state.listed[l.site].push(...l.tables);
+        // A site whose clients write its metastore has metadata its newest backup lacks.
+        for (const sites of Object.values(writers(state.platform).metastore))
+          for (const site of sites) state.metastoreUnbacked[site] = true;
       }
       const lastStep = i === runbook.steps.length - 1;
       const pending = lastStep ? await this.pending(state) : [];
@@ -244,10 +287,12 @@ export class RunbookPlayer {
         "passive-cannot-run": passiveCannotRun(state.platform),
         "no-stateful-loss": result.diff ? noStatefulLoss(result.diff) : [],
         converged: lastStep ? converged(state.platform, pending) : [],
+        "rpo-zero": rpo,
       };
       let invariantsOk = true;
       for (const name of INVARIANTS) {
         if (name === "converged" && !lastStep) continue;
+        if (name === "rpo-zero" && !runbook.invariants.includes(name)) continue;
         const all = breaches[name].map((b) => {
           const gap = runbook["known-gaps"].find(
             (g) => g.invariant === name && g.scope === b.scope,
@@ -278,9 +323,17 @@ export class RunbookPlayer {
       steps.push(result.out);
       if (untilRefused && (result.out.blocked || result.out.errors.length)) break;
     }
-    const unusedGaps = runbook["known-gaps"]
-      .filter((g) => !gapsSeen.has(g))
-      .map((g) => `${g.invariant} in ${g.scope} (issue ${g.issue}) never occurred: remove the gap`);
+    const unusedGaps = [
+      ...runbook["known-gaps"]
+        .filter((g) => !gapsSeen.has(g))
+        .map(
+          (g) => `${g.invariant} in ${g.scope} (issue ${g.issue}) never occurred: remove the gap`,
+        ),
+      ...Object.entries(state.faults).map(
+        ([site, fault]) =>
+          `fault ${fault} in ${site}'s final sync never struck: no sync ran after it`,
+      ),
+    ];
     const outputs: RunbookResult["outputs"] = {};
     for (const site of SITES) if (state.plans[site]) outputs[site] = state.plans[site]!.outputs;
     return {
@@ -325,6 +378,7 @@ export class RunbookPlayer {
         replaced: 0,
         failovers: [],
         restores: [],
+        syncs: [],
         writers: { lake: [], metastore: [], sql: [], gcs: [] },
         lostWrites: [],
         stoppedClusters: [],
@@ -365,6 +419,10 @@ export class RunbookPlayer {
     }
     if ("recover" in step) {
       stacks[step.recover] = { ...stacks[step.recover], reachable: true };
+      return { out };
+    }
+    if ("fault" in step) {
+      Object.assign(state.faults, step.fault);
       return { out };
     }
     if ("set" in step) {
@@ -461,7 +519,9 @@ export class RunbookPlayer {
         out.errors.push(`pulumi up -s ${site} was refused by a mandatory policy`);
       return { out };
     }
-    const effects = deployEffects(state.platform, site, asDeployed(plan), diff);
+    const effects = deployEffects(state.platform, site, asDeployed(plan), diff, state.faults[site]);
+    // A fault is met by the sync it was seeded for, whether or not the deployment goes through.
+    if (effects.finalSync) delete state.faults[site];
     if (effects.errors.length || expectFailed) {
       // Refused as the cloud would: the stack's deployed state stays as it was.
       out.ok = expectFailed && effects.errors.length > 0;
@@ -473,6 +533,15 @@ export class RunbookPlayer {
     }
     out.effects.failovers = effects.failovers;
     out.effects.restores = effects.restores;
+    out.effects.syncs = effects.syncs;
+    // Each copy ran after the writers stopped: what the site wrote is in the peer's lake.
+    if (effects.finalSync) {
+      const synced = new Set(effects.finalSync.jobs);
+      const tables = lakeModel(stacks[site].deployed)
+        .jobs.filter((j) => j.replication && j.table && synced.has(j.name))
+        .map((j) => j.table!);
+      state.unreplicated[site] = state.unreplicated[site].filter((t) => !tables.includes(t));
+    }
     stacks[site] = { ...stacks[site], deployed: asDeployed(plan) };
     (state.platform as { groupPrimary: Record<string, Site> }).groupPrimary = effects.groupPrimary;
     state.plans[site] = plan;

@@ -21,6 +21,7 @@ export function stepLines(s: StepResult, n: number): string[] {
   for (const f of e.failovers)
     lines.push(`${pad}failover: ${f.group} ${f.from} -> ${f.to} (${f.mode})`);
   for (const r of e.restores) lines.push(`${pad}restore: ${r}`);
+  for (const r of e.syncs) lines.push(`${pad}final sync: ${r}`);
   const w = Object.entries(e.writers)
     .map(([cls, sites]) => `${cls} ${sites.join("+") || "none"}`)
     .join(" · ");
@@ -188,6 +189,7 @@ export function impliedMarkdown(implied: Implied, result: RunbookResult): string
     for (const f of s.effects.failovers)
       out.push(`   - failover: \`${f.group}\` ${f.from} → ${f.to} (${f.mode})`);
     for (const r of s.effects.restores) out.push(`   - restore: ${r}`);
+    for (const r of s.effects.syncs) out.push(`   - final sync: ${r}`);
     for (const l of s.effects.lostWrites) out.push(`   - ${lostWritesLine(l)}`);
     for (const c of s.effects.stoppedClusters) out.push(`   - ${stoppedClusterLine(c)}`);
     for (const v of s.violations.filter((x) => x.enforcementLevel === "mandatory"))

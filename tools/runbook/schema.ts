@@ -2,8 +2,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { DATA_CLASSES } from "./model";
-import { INVARIANTS } from "./invariants";
+import { DATA_CLASSES, FAULTS } from "./model";
+import { INVARIANTS, OPT_IN_INVARIANTS } from "./invariants";
 
 /**
  * A runbook: a promotion (or any sequence) as the steps a platform team takes, with what must
@@ -32,6 +32,12 @@ export const stepSchema = z.union(
     z.strictObject({ "automatic-failover": site }),
     /** The regions are back: what the stack last deployed runs again, as deployed. */
     z.strictObject({ recover: site }),
+    /**
+     * Seeds a fault into the site's next final sync (a stand-down's): a writer that keeps
+     * running after it was cancelled, or a copy whose run fails. The deployment that runs the
+     * sync fails as FinalSync fails it; a fault no sync ever meets fails the runbook.
+     */
+    z.strictObject({ fault: z.partialRecord(site, z.enum(FAULTS)) }),
     /** A merged pull request: Pulumi.yaml config values by dotted path; only those keys change. */
     z.strictObject({ set: z.record(z.string(), z.unknown()) }),
     /** Assertions on the platform now. */
@@ -58,7 +64,7 @@ export const stepSchema = z.union(
   ],
   {
     error:
-      "a step is one of up, expect-blocked, expect-failed, outage, automatic-failover or recover (each with primary or secondary), set or expect",
+      "a step is one of up, expect-blocked, expect-failed, outage, automatic-failover or recover (each with primary or secondary), fault, set or expect",
   },
 );
 export type Step = z.output<typeof stepSchema>;
@@ -79,6 +85,8 @@ export type KnownGap = z.output<typeof knownGapSchema>;
 export const runbookSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9-]+$/, "lowercase letters, digits and '-'"),
   description: z.string().min(1),
+  /** Invariants checked only where a runbook asks for them, beside those every runbook holds. */
+  invariants: z.array(z.enum(OPT_IN_INVARIANTS)).default([]),
   "known-gaps": z.array(knownGapSchema).default([]),
   steps: z.array(stepSchema).min(1),
 });
