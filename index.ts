@@ -15,7 +15,13 @@ import {
 import { MetastorePair } from "./components/metastore/metastorePair";
 import { BACKUPS_PREFIX } from "./components/metastore/plan";
 import { ElasticPoolPair, sqlRecord } from "./components/sql/elasticPoolPair";
-import { recordedSql, restoreWaves, sqlPlacement, sqlTransition } from "./components/sql/plan";
+import {
+  recordedSql,
+  recoveryMode,
+  restoreWaves,
+  sqlPlacement,
+  sqlTransition,
+} from "./components/sql/plan";
 import { deriveRole, peerSite } from "./components/role";
 import { DualRegionBucket, type ExpireLive } from "./components/dualRegionBucket";
 import { copyJobNames, finalSyncKey } from "./components/workspace/plan";
@@ -88,6 +94,10 @@ export = async () => {
       azure: config.azure,
       spec: config.sql,
       recovered: last.sqlRecovered === true,
+      recoveryMode: recoveryMode(
+        last.sqlRecovered ? (last.sqlRecoveredBy ?? "Recovery") : undefined,
+        peer.role,
+      ),
       ...sqlTransition(role, last.role, peer.role),
       peer: recordedSql(peer),
       own: recordedSql(last),
@@ -193,6 +203,7 @@ export = async () => {
         metastorePromotionRestore: metastore.decision.promotionRestore,
       }),
       sqlRecovered: sqlPair.plan.recovery !== undefined,
+      ...(sqlPair.plan.recovery && { sqlRecoveredBy: sqlPair.recoveryMode }),
       lake: workspace.lakeAccountName,
       epoch,
       acknowledgments: configAcknowledgments(config),

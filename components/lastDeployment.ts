@@ -31,6 +31,8 @@ export interface LastDeployment {
   readonly metastorePromotionRestore?: "new-service" | "standby";
   /** This site geo-restored the tenants that have no replica, and keeps them until released. */
   readonly sqlRecovered?: boolean;
+  /** How they were made: copied from the drained peer, or geo-restored (components/sql/plan.ts). */
+  readonly sqlRecoveredBy?: "Copy" | "Recovery";
   /** The site's lake (storage account name): it exists once a deployment recorded it. */
   readonly lake?: string;
   /** The fencing epoch the deployment held (components/fence.ts). */
@@ -162,6 +164,9 @@ export function parseLastDeployment(value: unknown): LastDeployment {
       metastorePromotionRestore: v.metastorePromotionRestore,
     }),
     ...(typeof v.sqlRecovered === "boolean" && { sqlRecovered: v.sqlRecovered }),
+    ...((v.sqlRecoveredBy === "Copy" || v.sqlRecoveredBy === "Recovery") && {
+      sqlRecoveredBy: v.sqlRecoveredBy,
+    }),
     ...(typeof v.lake === "string" && { lake: v.lake }),
     ...(Number.isSafeInteger(v.epoch) && (v.epoch as number) >= 0 && { epoch: v.epoch as number }),
     ...(strings(v.acknowledgments) && { acknowledgments: strings(v.acknowledgments) }),

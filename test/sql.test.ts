@@ -8,13 +8,15 @@ import {
   holdableGroups,
   recordedSql,
   planSql,
+  recoveryMode,
   restoreLanes,
   restoreWaves,
   sqlPlacement,
   sqlTransition,
 } from "../components/sql/plan";
 import { diffPlans } from "../tools/plan/diff";
-import { planStack, type StackPlan } from "../tools/plan/engine";
+import { planStack, steadyStateOutputs, type StackPlan } from "../tools/plan/engine";
+import { parseLastDeployment } from "../components/lastDeployment";
 import { generateFleet } from "../tools/bench/fleet";
 import {
   REPO,
@@ -511,7 +513,7 @@ describe("the ElasticPoolPair in the program", () => {
         .map((u) => [u.resource.name, u.changes.map((c) => c.path)]),
     ).toEqual([["sql-entra-admin", ["login", "sid"]]]);
   });
-  it("promotion: the secondary takes every group, scales its paid pool up and geo-restores the trial tenants", async () => {
+  it("promotion: the secondary takes every group, scales its paid pool up and copies the trial tenants from the drained primary", async () => {
     const [passive, promoted] = await sequence("secondary", [false, true]);
     const holds = holdsOf(promoted!);
     const poolChanges = diffPlans(passive!, promoted!)
@@ -559,10 +561,14 @@ describe("the ElasticPoolPair in the program", () => {
     ]);
     const restored = byType(promoted!.resources, DB);
     expect(restored).toHaveLength(20);
-    expect(findResource(restored, DB, "sql-recovered-aurora").inputs).toMatchObject({
+    // A planned switchover (the primary stood down, healthy): a copy of the live database, not a
+    // geo-restore of a backup up to an hour old (issue 15; Databases.json createMode Copy).
+    const aurora = findResource(restored, DB, "sql-recovered-aurora").inputs;
+    expect(aurora.recoverableDatabaseId).toBe(undefined);
+    expect(aurora).toMatchObject({
       databaseName: "tenant-aurora",
-      createMode: "Recovery",
-      recoverableDatabaseId: `${SUB}/acmedata-primary-sql-rg/providers/Microsoft.Sql/servers/acmedata-primary-sql/recoverabledatabases/tenant-aurora`,
+      createMode: "Copy",
+      sourceDatabaseId: `${SUB}/acmedata-primary-sql-rg/providers/Microsoft.Sql/servers/acmedata-primary-sql/databases/tenant-aurora`,
       elasticPoolId: `${SUB}/acmedata-secondary-sql-rg/providers/Microsoft.Sql/servers/acmedata-secondary-sql/elasticPools/trial`,
       // Its copy keeps geo-replicated backups too (recovery-using-backups.md).
       requestedBackupStorageRedundancy: "Geo",
@@ -578,6 +584,49 @@ describe("the ElasticPoolPair in the program", () => {
     expect(new Set(restored.map((d) => JSON.stringify(d.options.customTimeouts)))).toEqual(
       new Set([JSON.stringify({ create: "24h" })]),
     );
+  });
+
+  it("a forced failover geo-restores the trial tenants; how they were made is kept while they exist", async () => {
+    const forced = ["promote=true", 'promotion={"acknowledgeForcedFailover":true}'];
+    const [passive] = await sequence("secondary", [false]);
+    // The primary is still recorded active (its region is down): nothing to copy from.
+    const primaryActive = steadyStateOutputs("primary");
+    const promoted = await planStack("secondary", {
+      sets: forced,
+      lastOutputs: passive!.outputs,
+      peerOutputs: { primary: primaryActive },
+    });
+    const aurora = findResource(byType(promoted.resources, DB), DB, "sql-recovered-aurora").inputs;
+    expect(aurora.sourceDatabaseId).toBe(undefined);
+    expect(aurora).toMatchObject({
+      createMode: "Recovery",
+      recoverableDatabaseId: `${SUB}/acmedata-primary-sql-rg/providers/Microsoft.Sql/servers/acmedata-primary-sql/recoverabledatabases/tenant-aurora`,
+    });
+    expect(promoted.outputs.deployment).toMatchObject({
+      sqlRecovered: true,
+      sqlRecoveredBy: "Recovery",
+    });
+    // The primary back and stood down: the geo-restored databases stay as they were made (a new
+    // createMode would replace them, azure-native diffing it as ForceNew).
+    const primaryPassive = steadyStateOutputs("primary", { sets: ["promote=true"] });
+    const again = await planStack("secondary", {
+      sets: ["promote=true"],
+      lastOutputs: promoted.outputs,
+      peerOutputs: { primary: primaryPassive },
+    });
+    const d = diffPlans(promoted, again);
+    expect(d.replaced.filter((r) => r.before.type === DB)).toEqual([]);
+    expect(
+      findResource(byType(again.resources, DB), DB, "sql-recovered-aurora").inputs.createMode,
+    ).toBe("Recovery");
+    // Outputs from before the mode was recorded: those databases were geo-restored.
+    expect(recoveryMode(undefined, "passive")).toBe("Copy");
+    expect(recoveryMode(undefined, "active")).toBe("Recovery");
+    expect(recoveryMode(undefined, undefined)).toBe("Recovery");
+    expect(recoveryMode("Recovery", "passive")).toBe("Recovery");
+    expect(recoveryMode("Copy", "active")).toBe("Copy");
+    const legacy = parseLastDeployment({ role: "active", sqlRecovered: true });
+    expect(legacy.sqlRecoveredBy).toBe(undefined);
   });
 
   it("after the flip, the home-primary stack registers no change to any database the failover made a secondary", async () => {

@@ -18,6 +18,7 @@ import {
   type PeerSql,
   SQL_PRIVATE_DNS_ZONE,
   planSql,
+  type RecoveryMode,
   type SqlRecord,
   type SqlPlan,
 } from "./plan";
@@ -39,6 +40,8 @@ export interface ElasticPoolPairArgs {
   readonly spec: SqlSpec;
   /** This stack's last deployment geo-restored tenants into a recovery pool. */
   readonly recovered: boolean;
+  /** How the tenants without a replica are made on promotion (recoveryMode). */
+  readonly recoveryMode: RecoveryMode;
   /** This deployment promotes the site (it was passive at its last deployment). */
   readonly promoting: boolean;
   /** This site stood down and the peer's promotion is not recorded yet (see planSql). */
@@ -137,6 +140,8 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
   public readonly holdsRegistered: readonly string[];
   public readonly serverName: string;
   public readonly serverFqdn: pulumi.Output<string>;
+  /** How this deployment makes the tenants without a replica, when it makes them. */
+  public readonly recoveryMode: RecoveryMode;
 
   constructor(name: string, args: ElasticPoolPairArgs, opts?: pulumi.ComponentResourceOptions) {
     super("paired-dr:components:ElasticPoolPair", name, {}, opts);
@@ -413,7 +418,8 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
     }
 
     if (plan.recovery) {
-      // Each into its pool's namesake on its server pair, in waves of 4 per pool.
+      // Each into its pool's namesake on its server pair, in waves of 4 per pool (Azure processes
+      // 4 restores into a pool at a time; copies, which seed by geo-replication, keep the same waves).
       const byPool = new Map<string, (typeof plan.recovery.databases)[number][]>();
       for (const db of plan.recovery.databases) {
         const key = poolKey(db.server, db.pool);
@@ -433,8 +439,15 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
                 ...on(db.server),
                 databaseName: db.database,
                 elasticPoolId: pool.id,
-                createMode: "Recovery",
-                recoverableDatabaseId: `${lost.serverId}/recoverabledatabases/${db.database}`,
+                ...(args.recoveryMode === "Copy"
+                  ? {
+                      createMode: "Copy",
+                      sourceDatabaseId: `${lost.serverId}/databases/${db.database}`,
+                    }
+                  : {
+                      createMode: "Recovery",
+                      recoverableDatabaseId: `${lost.serverId}/recoverabledatabases/${db.database}`,
+                    }),
                 ...GEO_BACKUPS,
                 tags,
               },
@@ -450,6 +463,7 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
     }
 
     this.plan = plan;
+    this.recoveryMode = args.recoveryMode;
     this.failoverGroupsCreated = [...groups.keys()];
     this.holdsRegistered = holds;
     this.serverName = servers[0]!.names.server;

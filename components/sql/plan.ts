@@ -344,6 +344,25 @@ export function planSql(
   };
 }
 
+/** How the promoted secondary makes the tenants that have no replica (planSql's recovery). */
+export type RecoveryMode = "Copy" | "Recovery";
+
+/**
+ * Copied from the drained primary in a planned switchover (createMode Copy: the peer stood down,
+ * its server healthy, and the runbook has the application stop writing to them first, since a copy
+ * is consistent as of a moment after its request: sql-docs database-copy.md), else geo-restored
+ * from their last geo-replicated backups (createMode Recovery: the primary is lost, or still
+ * recorded active). Kept once the databases exist: createMode and its source are create-only, and
+ * a change replaces the database (Databases.json x-ms-mutability create; azure-native diffs a
+ * change of either as a replacement, pulumi-azure-native#1304).
+ */
+export function recoveryMode(
+  recorded: RecoveryMode | undefined,
+  peerRole: Role | undefined,
+): RecoveryMode {
+  return recorded ?? (peerRole === "passive" ? "Copy" : "Recovery");
+}
+
 /** The settings a deployment records, for the gate to hold still while the roles move. */
 export function sqlSettings(spec: SqlSpec): SqlSettings {
   const list = spec.tenants.map((t) => [t.id, t.tier, t.home]);

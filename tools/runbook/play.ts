@@ -141,6 +141,19 @@ const roleOf = (p: Platform): Record<Site, Role | null> => ({
   secondary: deployedRole(p.stacks.secondary.deployed),
 });
 
+/** The databases a step created as copies of a live database (createMode Copy). */
+function copiedNow(diff: PlanDiff | undefined, deployed: Deployed | undefined): string[] {
+  const created = new Set((diff?.created ?? []).map((r) => r.urn));
+  return (deployed?.resources ?? [])
+    .filter(
+      (r) =>
+        created.has(r.urn) &&
+        r.type === TYPE.sqlDatabase &&
+        (r.inputs as Record<string, unknown>).createMode === "Copy",
+    )
+    .map((r) => String((r.inputs as Record<string, unknown>).databaseName));
+}
+
 /** The facts record changes on every role change and creates nothing: not a pending change. */
 const withoutFacts = (p: StackPlan): StackPlan => ({
   ...p,
@@ -259,8 +272,12 @@ export class RunbookPlayer {
           ...rpoZero(promoted, old, {
             lake: state.unreplicated[old],
             metastore: state.metastoreUnbacked[old],
-            sql: unreplicatedCopies(state.platform, promoted).filter((db) =>
-              writersBefore.sql[db]?.includes(old),
+            // A copy made now from the drained site holds what it wrote before the drain (the
+            // runbook has the application stop writing first); any other copy of its own lacks it.
+            sql: unreplicatedCopies(state.platform, promoted).filter(
+              (db) =>
+                writersBefore.sql[db]?.includes(old) &&
+                !copiedNow(result.diff, state.platform.stacks[promoted].deployed).includes(db),
             ),
             gcs:
               !state.platform.stacks[old].reachable &&
