@@ -345,6 +345,14 @@ describe("npm run plan", () => {
     expect(md).toContain("| `primary` | primary | **active** | false | 203 |");
     expect(md).toContain("| `secondary` | secondary | **passive** | false | 125 |");
     expect(md).toContain("| `gcp:storage/bucket:Bucket` | 2 |");
+    // Issue 15: the planned switchover's RTO estimate beside the RPO, from documented figures.
+    expect(md).toContain(
+      "| 1 | drain: 5 writers cancelled, then 7 copies run once more, at once | not stated | 58 min | each copy's run limit (29 min at most), twice when a scheduled run is in flight; the sync's deadline 60 min |\n" +
+        "| 2 | 3 failover groups fail over, planned, at once | 1 min | 60 min | customer-initiated failover: typically up to 60 s (azure-docs reliability-sql-database.md); each hold's limit 60 min |\n",
+    );
+    expect(md).toContain(
+      "Expected: not stated (no documented figure for the drain, the metastore restore, the tenant copies). At most 123 min, besides the tenant copies (bound by size).",
+    );
     expect(md).toContain(
       "**If `promote` flips** (role active → passive): 2 created, 5 deleted, 1 replaced, 31 updated.",
     );

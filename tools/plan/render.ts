@@ -6,6 +6,7 @@ import type { Violation } from "./policyHarness";
 import { dependenciesOf, raceLine, type Race } from "./races";
 import { findFacts } from "../../policies/facts";
 import { computeRpo, type RpoRow } from "../../policies/rpo";
+import { switchoverRto, type RtoEstimate } from "./rto";
 
 export interface RenderedStack {
   plan: StackPlan;
@@ -160,6 +161,38 @@ function countByType(resources: readonly CapturedResource[]): [string, number][]
   return [...counts].sort(([a], [b]) => a.localeCompare(b));
 }
 
+/** The planned switchover's RTO estimate, from the active stack's plan to the passive one's. */
+export function rtoEstimate(plans: readonly StackPlan[]): RtoEstimate | undefined {
+  const active = plans.find((p) => p.role === "active");
+  const standby = plans.find((p) => p.role === "passive");
+  const facts = (p: StackPlan | undefined) =>
+    p && findFacts(p.resources.map((r) => ({ type: r.type, props: r.inputs })));
+  const [a, s] = [facts(active), facts(standby)];
+  return active && a && s ? switchoverRto(active.resources, a, s) : undefined;
+}
+
+function rtoLines(rto: RtoEstimate, from: string, to: string): string[] {
+  const m = (v: number | null) => (v === null ? "not stated" : fmtMinutes(v));
+  const out = [
+    `RTO estimate of a planned switchover (${from} drains, ${to} is promoted), from the documented figures and this config's bounds (the drill measures it):`,
+    "",
+    "| step | work | expected | at most | basis |",
+    "|---|---|---|---|---|",
+    ...rto.parts.map(
+      (p) =>
+        `| ${p.step} | ${p.work} | ${m(p.expectedMinutes)} | ${p.atMostMinutes === null ? "size-bound" : fmtMinutes(p.atMostMinutes)} | ${p.basis} |`,
+    ),
+    "",
+    (rto.expectedMinutes === null
+      ? `Expected: not stated (no documented figure for ${rto.unstated.join(", ")}). `
+      : `Expected ${fmtMinutes(rto.expectedMinutes)}. `) +
+      `At most ${fmtMinutes(rto.atMostMinutes)}` +
+      (rto.unbounded.length ? `, besides ${rto.unbounded.join(", ")} (bound by size).` : "."),
+    "",
+  ];
+  return out;
+}
+
 /** What a pull-request comment shows: roles, counts, the promote flip, then the full tree. */
 export function renderMarkdown(stacks: readonly RenderedStack[]): string {
   const out: string[] = ["## paired-dr offline plan", ""];
@@ -170,6 +203,12 @@ export function renderMarkdown(stacks: readonly RenderedStack[]): string {
     );
   }
   out.push("");
+  const rto = rtoEstimate(stacks.map((x) => x.plan));
+  if (rto) {
+    const from = stacks.find((x) => x.plan.role === "active")!.plan.stack;
+    const to = stacks.find((x) => x.plan.role === "passive")!.plan.stack;
+    out.push(...rtoLines(rto, from, to));
+  }
   for (const { plan, flip, policy, races } of stacks) {
     out.push(`### \`${plan.stack}\` (${plan.role})`, "");
     const rows = rpoRows(plan);

@@ -1,0 +1,127 @@
+import type { CapturedResource } from "./capture";
+import type { DeploymentFacts } from "../../policies/facts";
+import { TYPE } from "../../policies/facts";
+
+/**
+ * The expected duration of a planned switchover (issue 15), step by step, from the documented
+ * figures and this config's own bounds. Not a measurement: `npm run status` and the drill measure.
+ */
+
+export interface RtoPart {
+  readonly step: 1 | 2;
+  /** A short name: "the drain". */
+  readonly label: string;
+  readonly work: string;
+  /** What the documentation says it typically takes; null where it states no figure. */
+  readonly expectedMinutes: number | null;
+  /** What the deployment allows it before it fails; null where nothing bounds it. */
+  readonly atMostMinutes: number | null;
+  readonly basis: string;
+}
+
+export interface RtoEstimate {
+  readonly parts: readonly RtoPart[];
+  /** Step 1, then step 2 (its parts run at once); null when a part states no figure. */
+  readonly expectedMinutes: number | null;
+  /** The same of the bounds, without the parts nothing bounds but their size. */
+  readonly atMostMinutes: number;
+  /** Parts whose duration no document states. */
+  readonly unstated: readonly string[];
+  /** Parts nothing bounds but their own size: left out of both totals. */
+  readonly unbounded: readonly string[];
+}
+
+/** components/workspace/finalSync.ts: the sync's own deadline, its default. */
+export const FINAL_SYNC_TIMEOUT_MINUTES = 60;
+/** Customer-initiated failover of a failover group, planned or forced: "typically up to 60 seconds" (azure-docs, reliability-sql-database.md). */
+export const FAILOVER_GROUP_FAILOVER_MINUTES = 1;
+/** components/sql/failover: each hold waits at most an hour for its failover. */
+export const FAILOVER_HOLD_TIMEOUT_MINUTES = 60;
+/** A new Dataproc Metastore service: 30-60 minutes (components/metastore/plan.ts, promotionRun). */
+export const METASTORE_CREATE_MINUTES = { expected: 30, atMost: 60 } as const;
+
+const copyRunLimitMinutes = (job: CapturedResource): number | null => {
+  const tasks = (job.inputs.tasks ?? []) as { timeoutSeconds?: unknown }[];
+  const limits = tasks
+    .map((t) => t.timeoutSeconds)
+    .filter((s): s is number => typeof s === "number" && s > 0);
+  return limits.length ? Math.max(...limits) / 60 : null;
+};
+
+/**
+ * `active`: the registrations of the site that drains (step 1); `standby`: the facts of the site
+ * promoted (step 2). Each copy's final run is bounded by its own run limit; a scheduled run still
+ * in flight runs first (the final run queues behind it), so a copy takes at most two limits, and
+ * the sync at most its deadline. The standby's parts run at once.
+ */
+export function switchoverRto(
+  active: readonly CapturedResource[],
+  activeFacts: DeploymentFacts,
+  standbyFacts: DeploymentFacts,
+): RtoEstimate {
+  const copies = new Set(activeFacts.lakeCopies);
+  const jobs = active.filter((r) => r.type === TYPE.databricksJob);
+  const limits = jobs
+    .filter((j) => copies.has(String(j.inputs.name)))
+    .map(copyRunLimitMinutes)
+    .filter((m): m is number => m !== null);
+  const longest = limits.length ? Math.max(...limits) : 0;
+  const groups = active.filter((r) => r.type === TYPE.sqlFailoverGroup).length;
+  const ms = standbyFacts.metastore;
+  const hot = ms.standby === "hot";
+  const tenants = standbyFacts.sql.geoRestoredTenants;
+  const parts: RtoPart[] = [];
+  if (copies.size)
+    parts.push({
+      step: 1,
+      label: "the drain",
+      work: `drain: ${jobs.length - copies.size} writers cancelled, then ${copies.size} copies run once more, at once`,
+      expectedMinutes: null,
+      atMostMinutes: Math.min(FINAL_SYNC_TIMEOUT_MINUTES, 2 * longest),
+      basis: `each copy's run limit (${longest} min at most), twice when a scheduled run is in flight; the sync's deadline ${FINAL_SYNC_TIMEOUT_MINUTES} min`,
+    });
+  if (groups)
+    parts.push({
+      step: 2,
+      label: "the failovers",
+      work: `${groups} failover groups fail over, planned, at once`,
+      expectedMinutes: FAILOVER_GROUP_FAILOVER_MINUTES,
+      atMostMinutes: FAILOVER_HOLD_TIMEOUT_MINUTES,
+      basis:
+        "customer-initiated failover: typically up to 60 s (azure-docs reliability-sql-database.md); each hold's limit 60 min",
+    });
+  const restoreBound = ms.restoreTimeoutMinutes * (hot ? 3 : 2) + 5;
+  parts.push({
+    step: 2,
+    label: "the metastore restore",
+    work: hot
+      ? "metastore: the hot standby's scheduled restores stopped, then one restore"
+      : "metastore: a new service, then one restore",
+    expectedMinutes: hot ? null : METASTORE_CREATE_MINUTES.expected,
+    atMostMinutes: hot ? restoreBound : METASTORE_CREATE_MINUTES.atMost + restoreBound,
+    basis: `the promotion run's deadline (${restoreBound} min: restore.timeoutMinutes ${ms.restoreTimeoutMinutes} × ${hot ? 3 : 2} + 5)${hot ? "" : "; a new service takes 30-60 min"}`,
+  });
+  if (tenants)
+    parts.push({
+      step: 2,
+      label: "the tenant copies",
+      work: `${tenants} tenants without a replica copied from the drained site, 4 at a time per pool`,
+      expectedMinutes: null,
+      atMostMinutes: null,
+      basis:
+        "a database copy's duration depends on its size; no figure is documented (sql-docs database-copy.md)",
+    });
+  const stepSum = (pick: (p: RtoPart) => number | null) =>
+    [1, 2]
+      .map((step) => Math.max(0, ...parts.filter((p) => p.step === step).map((p) => pick(p) ?? 0)))
+      .reduce((a, b) => a + b, 0);
+  return {
+    parts,
+    expectedMinutes: parts.every((p) => p.expectedMinutes !== null)
+      ? stepSum((p) => p.expectedMinutes)
+      : null,
+    atMostMinutes: stepSum((p) => p.atMostMinutes),
+    unstated: parts.filter((p) => p.expectedMinutes === null).map((p) => p.label),
+    unbounded: parts.filter((p) => p.atMostMinutes === null).map((p) => p.label),
+  };
+}
