@@ -365,15 +365,7 @@ describe("the deployment facts the policies read", () => {
         restoreTimeoutMinutes: 20,
       },
       lakeNotReplicated: ["marts.sales_daily"],
-      lakeCopies: [
-        "replicate-finance-invoices",
-        "replicate-landing-orders",
-        "replicate-landing-partners",
-        "replicate-sales-customers",
-        "replicate-sales-daily-sales",
-        "replicate-sales-orders",
-        "replicate-sales-partner-orders",
-      ],
+      lakeCopies: COPIES,
       finalSync: true,
       sql: {
         strategy: "tiered",
