@@ -112,13 +112,17 @@ export function promotionProblems(f: DeploymentFacts): string[] {
  * A planned promotion (issue 15; seed 004: a planned switch waits for a fully synced moment):
  * the peer stood down, and its final sync ran every copy once more after its writers stopped.
  * The promotion goes ahead only when the sync the peer recorded ended the active period it
- * stood down from (its epoch) and covered every copy this site declares. Acknowledging a forced
+ * stood down from (its epoch) and covered every copy this site declares; a peer whose epoch is
+ * not above this site's was not active since, and needs none. Acknowledging a forced
  * failover is the way on without one (a peer that stood down before final syncs existed, or
  * whose sync cannot run), accepting the loss of what it wrote after its last copies.
  */
 export function finalSyncProblems(f: DeploymentFacts): string[] {
   if (f.peer.role !== "passive" || f.promotion.acknowledgeForcedFailover || !f.lakeCopies.length)
     return [];
+  // A peer not promoted since this site was active (an aborted switchover, a peer never active)
+  // wrote nothing this site lacks.
+  if (f.peer.epoch !== null && f.peer.epoch <= (f.lastEpoch ?? 0)) return [];
   const peer = f.site === "primary" ? "secondary" : "primary";
   const epoch = f.peer.epoch ?? 0;
   const sync = f.peer.finalSync;

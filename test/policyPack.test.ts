@@ -194,18 +194,27 @@ describe("the promotion gate", () => {
       jobs: COPIES,
       tables: {},
     });
-    // A primary passive from its first deployment never synced: only an acknowledgment passes.
+    // A primary passive from its first deployment was never active: it wrote nothing to sync.
     const neverActive = await planSteady("primary", { sets: ["promote=true"] });
     const promotedOverNeverActive = await planSteady("secondary", {
       sets: ["promote=true"],
       lastOutputs: passive.outputs,
       peerOutputs: { primary: neverActive.outputs },
     });
-    expect(brief(await analyze(promotedOverNeverActive))).toEqual([
+    expect(await analyze(promotedOverNeverActive)).toEqual([]);
+    // One that was active and stood down without a sync (an older program's stand-down) is refused.
+    const unsynced = structuredClone(primaryPassive.outputs) as Record<string, any>;
+    delete unsynced.deployment.finalSync;
+    const promotedOverUnsynced = await planSteady("secondary", {
+      sets: ["promote=true"],
+      lastOutputs: passive.outputs,
+      peerOutputs: { primary: unsynced },
+    });
+    expect(brief(await analyze(promotedOverUnsynced))).toEqual([
       [
         "dr-promotion-gate",
         "mandatory",
-        "'secondary' cannot be promoted: primary stood down without a final sync of its active period (epoch 0), so its last writes may not be in secondary's lake. Check them with 'npm run status -- --require-synced'; or, accepting the loss of what primary wrote after its last copies, set promotion.acknowledgeForcedFailover",
+        "'secondary' cannot be promoted: primary stood down without a final sync of its active period (epoch 1), so its last writes may not be in secondary's lake. Check them with 'npm run status -- --require-synced'; or, accepting the loss of what primary wrote after its last copies, set promotion.acknowledgeForcedFailover",
       ],
     ]);
     const promoted = await planSteady("secondary", {

@@ -191,6 +191,12 @@ describe("dr-promotion-gate", () => {
     // The way on without one: a forced failover, acknowledged.
     const acknowledged = withFacts(none, (f) => (f.promotion.acknowledgeForcedFailover = true));
     expect(await runStack(policy, acknowledged)).toEqual([]);
+    // An aborted switchover, or a peer never active: not promoted since this site was active
+    // (its epoch not above this site's), it wrote nothing this site lacks.
+    for (const lastEpoch of [1, 2]) {
+      const aborted = withFacts(none, (f) => (f.lastEpoch = lastEpoch));
+      expect(await runStack(policy, aborted)).toEqual([]);
+    }
     // Nothing to sync: a workspace without copies.
     const noCopies = withFacts(none, (f) => (f.lakeCopies = []));
     expect(await runStack(policy, noCopies)).toEqual([]);
