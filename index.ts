@@ -94,9 +94,16 @@ export = async () => {
       azure: config.azure,
       spec: config.sql,
       recovered: last.sqlRecovered === true,
+      // Outputs from before the mode was recorded: those databases were geo-restored.
       recoveryMode: recoveryMode(
         last.sqlRecovered ? (last.sqlRecoveredBy ?? "Recovery") : undefined,
         peer.role,
+        {
+          forcedFailover: config.promotion.acknowledgeForcedFailover,
+          crossSubscription:
+            (config.azure.peerSubscriptionId ?? config.azure.subscriptionId) !==
+            config.azure.subscriptionId,
+        },
       ),
       ...sqlTransition(role, last.role, peer.role),
       peer: recordedSql(peer),

@@ -619,14 +619,39 @@ describe("the ElasticPoolPair in the program", () => {
     expect(
       findResource(byType(again.resources, DB), DB, "sql-recovered-aurora").inputs.createMode,
     ).toBe("Recovery");
-    // Outputs from before the mode was recorded: those databases were geo-restored.
-    expect(recoveryMode(undefined, "passive")).toBe("Copy");
-    expect(recoveryMode(undefined, "active")).toBe("Recovery");
-    expect(recoveryMode(undefined, undefined)).toBe("Recovery");
-    expect(recoveryMode("Recovery", "passive")).toBe("Recovery");
-    expect(recoveryMode("Copy", "active")).toBe("Copy");
-    const legacy = parseLastDeployment({ role: "active", sqlRecovered: true });
-    expect(legacy.sqlRecoveredBy).toBe(undefined);
+    // And if it were not recorded, the databases would still not be replaced: how a database was
+    // made is create-only, and the provider is told to ignore it (ignoreChanges).
+    expect(
+      findResource(byType(again.resources, DB), DB, "sql-recovered-aurora").options.ignoreChanges,
+    ).toEqual(["createMode", "sourceDatabaseId", "recoverableDatabaseId"]);
+    // Outputs from before the mode was recorded: those databases were geo-restored, and stay so
+    // with the peer passive (which would otherwise mean Copy).
+    const legacyOutputs = structuredClone(promoted.outputs) as Record<string, any>;
+    delete legacyOutputs.deployment.sqlRecoveredBy;
+    expect(parseLastDeployment(legacyOutputs.deployment).sqlRecoveredBy).toBe(undefined);
+    const legacy = await planStack("secondary", {
+      sets: ["promote=true"],
+      lastOutputs: legacyOutputs,
+      peerOutputs: { primary: primaryPassive },
+    });
+    expect(
+      findResource(byType(legacy.resources, DB), DB, "sql-recovered-aurora").inputs.createMode,
+    ).toBe("Recovery");
+    expect(legacy.outputs.deployment).toMatchObject({ sqlRecoveredBy: "Recovery" });
+    const planned = { forcedFailover: false, crossSubscription: false };
+    expect(recoveryMode(undefined, "passive", planned)).toBe("Copy");
+    expect(recoveryMode(undefined, "active", planned)).toBe("Recovery");
+    expect(recoveryMode(undefined, undefined, planned)).toBe("Recovery");
+    expect(recoveryMode("Recovery", "passive", planned)).toBe("Recovery");
+    expect(recoveryMode("Copy", "active", planned)).toBe("Copy");
+    // The drained primary's region lost since it stood down: the acknowledged forced failover
+    // geo-restores. Across subscriptions ARM cannot copy (sql-docs database-copy.md).
+    expect(recoveryMode(undefined, "passive", { ...planned, forcedFailover: true })).toBe(
+      "Recovery",
+    );
+    expect(recoveryMode(undefined, "passive", { ...planned, crossSubscription: true })).toBe(
+      "Recovery",
+    );
   });
 
   it("after the flip, the home-primary stack registers no change to any database the failover made a secondary", async () => {

@@ -455,6 +455,9 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
                 ...stateful,
                 dependsOn: [pool, ...(after === undefined ? [] : [restored[after]!])],
                 customTimeouts: { create: GEO_RESTORE_TIMEOUT },
+                // How it was made is create-only, and azure-native replaces on a change of it:
+                // never a reason to replace a database that exists (pulumi-azure-native#1304).
+                ignoreChanges: ["createMode", "sourceDatabaseId", "recoverableDatabaseId"],
               },
             ),
           );

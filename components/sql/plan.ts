@@ -352,15 +352,21 @@ export type RecoveryMode = "Copy" | "Recovery";
  * its server healthy, and the runbook has the application stop writing to them first, since a copy
  * is consistent as of a moment after its request: sql-docs database-copy.md), else geo-restored
  * from their last geo-replicated backups (createMode Recovery: the primary is lost, or still
- * recorded active). Kept once the databases exist: createMode and its source are create-only, and
+ * recorded active, or a forced failover is acknowledged). Kept once the databases exist: createMode and its source are create-only, and
  * a change replaces the database (Databases.json x-ms-mutability create; azure-native diffs a
  * change of either as a replacement, pulumi-azure-native#1304).
  */
 export function recoveryMode(
   recorded: RecoveryMode | undefined,
   peerRole: Role | undefined,
+  opts: { forcedFailover: boolean; crossSubscription: boolean },
 ): RecoveryMode {
-  return recorded ?? (peerRole === "passive" ? "Copy" : "Recovery");
+  if (recorded) return recorded;
+  // A forced failover acknowledged: the drained peer's region may be gone since it stood down.
+  // Across subscriptions a copy is T-SQL only ("portal, PowerShell, and the Azure CLI don't
+  // support database copy to a different subscription": sql-docs database-copy.md).
+  if (peerRole !== "passive" || opts.forcedFailover || opts.crossSubscription) return "Recovery";
+  return "Copy";
 }
 
 /** The settings a deployment records, for the gate to hold still while the roles move. */
