@@ -479,7 +479,8 @@ describe("the stand-down's final sync in the program", () => {
     ]);
     expect(sync.inputs).toMatchObject({
       syncKey: "drain-primary-e1",
-      timeoutSeconds: 3600,
+      // 10 minutes for the writers' runs to end, then the longest copy's 29-minute limit twice.
+      timeoutSeconds: 68 * 60,
       requestTimeoutSeconds: 30,
       maxRetries: 4,
       pollSeconds: 15,

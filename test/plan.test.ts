@@ -347,11 +347,11 @@ describe("npm run plan", () => {
     expect(md).toContain("| `gcp:storage/bucket:Bucket` | 2 |");
     // Issue 15: the planned switchover's RTO estimate beside the RPO, from documented figures.
     expect(md).toContain(
-      "| 1 | drain: 5 writers cancelled, then 7 copies run once more, at once | not stated | 58 min | each copy's run limit (29 min at most), twice when a scheduled run is in flight; the sync's deadline 60 min |\n" +
+      "| 1 | drain: 5 writers cancelled, then 7 copies run once more, at once | not stated | 68 min | the final sync's deadline: 10 min for the writers' runs to end, then the longest copy's run limit (29 min) twice, a scheduled run in flight going first |\n" +
         "| 2 | 3 failover groups fail over, planned, at once | 1 min | 60 min | customer-initiated failover: typically up to 60 s (azure-docs reliability-sql-database.md); each hold's limit 60 min |\n",
     );
     expect(md).toContain(
-      "Expected: not stated (no documented figure for the drain, the metastore restore, the tenant copies). At most 123 min, besides the tenant copies (bound by size).",
+      "Expected: not stated (no documented figure for the drain, the metastore restore, the tenant copies). At most 133 min, besides the tenant copies (bound by size).",
     );
     expect(md).toContain(
       "**If `promote` flips** (role active → passive): 2 created, 5 deleted, 1 replaced, 31 updated.",

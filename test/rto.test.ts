@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { switchoverRto } from "../tools/plan/rto";
+import { rtoEstimate } from "../tools/plan/render";
 import { COPIES, TYPE, passiveFacts, validFacts } from "./policies/factory";
-import { res } from "./helpers";
+import { planSteady, res } from "./helpers";
 
 const copy = (name: string, timeoutSeconds: number) =>
   res(TYPE.databricksJob, `workspace-${name}`, {
@@ -12,7 +13,7 @@ const writer = (name: string) => res(TYPE.databricksJob, `workspace-job-${name}`
 const group = (name: string) => res(TYPE.sqlFailoverGroup, name, { failoverGroupName: name });
 
 describe("the planned switchover's RTO estimate (issue 15)", () => {
-  const active = [
+  const primary = [
     writer("nightly-sales"),
     writer("orders-stream"),
     ...COPIES.map((c, i) => copy(c, i === 0 ? 29 * 60 : 13 * 60)),
@@ -20,10 +21,14 @@ describe("the planned switchover's RTO estimate (issue 15)", () => {
     group("fg-paid-01"),
   ];
 
-  it("bounds the drain by the longest copy twice (a scheduled run first) and the standby's parts by the longest", () => {
-    const rto = switchoverRto(active, validFacts(), passiveFacts());
+  it("bounds the drain by the final sync's deadline and the promoted site's parts by the longest", () => {
+    const rto = switchoverRto(
+      { resources: primary, facts: validFacts() },
+      { resources: [], facts: passiveFacts() },
+    );
     expect(rto.parts.map((p) => [p.step, p.label, p.expectedMinutes, p.atMostMinutes])).toEqual([
-      [1, "the drain", null, 58],
+      // 10 minutes for the writers' runs to end, then the longest copy's 29-minute limit twice.
+      [1, "the drain", null, 10 + 2 * 29],
       [2, "the failovers", 1, 60],
       // restore.timeoutMinutes 20: the promotion run's deadline into a hot standby, 3 × 20 + 5.
       [2, "the metastore restore", null, 65],
@@ -34,33 +39,75 @@ describe("the planned switchover's RTO estimate (issue 15)", () => {
     );
     expect([rto.expectedMinutes, rto.atMostMinutes, rto.unstated, rto.unbounded]).toEqual([
       null,
-      58 + 65,
+      68 + 65,
       ["the drain", "the metastore restore", "the tenant copies"],
       ["the tenant copies"],
     ]);
   });
 
-  it("caps the drain at the sync's deadline; a cold standby adds a new service", () => {
-    const slow = [...COPIES.map((c) => copy(c, 59 * 60))];
+  it("the way back: the primary's groups are the pair's, and the primary makes no tenant copies", () => {
+    const secondary = [writer("nightly-sales"), ...COPIES.map((c) => copy(c, 13 * 60))];
+    const primaryFacts = validFacts();
+    primaryFacts.role = "active";
+    const rto = switchoverRto(
+      { resources: secondary, facts: passiveFacts() },
+      { resources: [group("fg-mgmt")], facts: primaryFacts },
+    );
+    expect(rto.parts.map((p) => [p.label, p.atMostMinutes])).toEqual([
+      ["the drain", 10 + 2 * 13],
+      ["the failovers", 60],
+      ["the metastore restore", 65],
+    ]);
+  });
+
+  it("a cold standby adds a new service; an expected total only when every part has a figure", () => {
     const cold = passiveFacts();
     cold.metastore.standby = "cold";
     cold.sql.geoRestoredTenants = 0;
-    const rto = switchoverRto(slow, validFacts(), cold);
+    const rto = switchoverRto(
+      { resources: COPIES.map((c) => copy(c, 59 * 60)), facts: validFacts() },
+      { resources: [], facts: cold },
+    );
     expect(rto.parts.map((p) => [p.label, p.expectedMinutes, p.atMostMinutes])).toEqual([
-      ["the drain", null, 60],
+      ["the drain", null, 10 + 2 * 59],
       // 30-60 minutes for a new service, then the run's deadline: 2 × 20 + 5.
       ["the metastore restore", 30, 60 + 45],
     ]);
-    expect([rto.atMostMinutes, rto.unbounded]).toEqual([60 + 105, []]);
-  });
-
-  it("states an expected total only when every part has a documented figure", () => {
+    expect([rto.expectedMinutes, rto.atMostMinutes, rto.unbounded]).toEqual([null, 128 + 105, []]);
     const noLake = validFacts();
     noLake.lakeCopies = [];
-    const cold = passiveFacts();
-    cold.metastore.standby = "cold";
-    cold.sql.geoRestoredTenants = 0;
-    const rto = switchoverRto([group("fg-mgmt")], noLake, cold);
-    expect([rto.expectedMinutes, rto.atMostMinutes]).toEqual([30, 105]);
+    const documented = switchoverRto(
+      { resources: [group("fg-mgmt")], facts: noLake },
+      { resources: [], facts: cold },
+    );
+    expect([documented.expectedMinutes, documented.atMostMinutes]).toEqual([30, 105]);
+  });
+
+  it("is of the switchover the change makes: from the site it stands down, whatever the roles after", async () => {
+    const secondary = await planSteady("secondary");
+    const primaryActive = await planSteady("primary", {
+      peerOutputs: { secondary: secondary.outputs },
+    });
+    const standingDown = await planSteady("primary", {
+      sets: ["promote=true"],
+      lastOutputs: primaryActive.outputs,
+      peerOutputs: { secondary: secondary.outputs },
+    });
+    const promoted = await planSteady("secondary", {
+      sets: ["promote=true"],
+      lastOutputs: secondary.outputs,
+      peerOutputs: { primary: standingDown.outputs },
+    });
+    const flip = rtoEstimate([standingDown, promoted])!;
+    expect([flip.from, flip.to]).toEqual(["primary", "secondary"]);
+    expect(flip.rto.parts.map((p) => p.label)).toEqual([
+      "the drain",
+      "the failovers",
+      "the metastore restore",
+      "the tenant copies",
+    ]);
+    // Nothing changing role: from the site the plan makes active.
+    const steady = rtoEstimate([primaryActive, secondary])!;
+    expect([steady.from, steady.to]).toEqual(["primary", "secondary"]);
   });
 });

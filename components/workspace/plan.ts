@@ -99,6 +99,24 @@ export function finalSyncRecord(
   return { key, epoch, jobs: synced.map((r) => r.name).sort(), tables };
 }
 
+/** Each copy job's run limit in minutes (copyJobArgs' task timeout). */
+export function copyRunLimitsMinutes(replication: ReplicationSpec | undefined): number[] {
+  return Object.values({ ...replication?.tables, ...replication?.landing }).map(
+    (c) => replicationCadence(c.rpoMinutes).timeoutMinutes,
+  );
+}
+
+/** What the final sync allows the writers' cancelled runs to end in. */
+export const WRITER_CANCEL_MINUTES = 10;
+
+/**
+ * The final sync's deadline: the writers' cancellation, then the slowest copy twice (a scheduled
+ * run still in flight goes first; the final run queues behind it), each within its run limit.
+ */
+export function finalSyncTimeoutMinutes(copyRunLimitsMinutes: readonly number[]): number {
+  return WRITER_CANCEL_MINUTES + 2 * Math.max(0, ...copyRunLimitsMinutes);
+}
+
 /** The copy jobs a final sync runs: one per replicated table and per landing folder. */
 export function copyJobNames(replication: ReplicationSpec | undefined): string[] {
   return [

@@ -20,7 +20,9 @@ import {
   poolArgs,
   policyFixedValues,
   landingJobArgs,
+  copyRunLimitsMinutes,
   finalSyncRecord,
+  finalSyncTimeoutMinutes,
   replicationJobArgs,
   type JobContext,
 } from "./plan";
@@ -551,6 +553,7 @@ export class Workspace extends pulumi.ComponentResource {
               syncKey: args.finalSyncKey,
               authType: azure.databricksAuthType,
               tenantId: azure.tenantId,
+              timeoutSeconds: 60 * finalSyncTimeoutMinutes(copyRunLimitsMinutes(spec.replication)),
             },
             { ...child, dependsOn: [...jobs, ...copies.map((c) => c.job)] },
           )

@@ -161,14 +161,32 @@ function countByType(resources: readonly CapturedResource[]): [string, number][]
   return [...counts].sort(([a], [b]) => a.localeCompare(b));
 }
 
-/** The planned switchover's RTO estimate, from the active stack's plan to the passive one's. */
-export function rtoEstimate(plans: readonly StackPlan[]): RtoEstimate | undefined {
-  const active = plans.find((p) => p.role === "active");
-  const standby = plans.find((p) => p.role === "passive");
-  const facts = (p: StackPlan | undefined) =>
-    p && findFacts(p.resources.map((r) => ({ type: r.type, props: r.inputs })));
-  const [a, s] = [facts(active), facts(standby)];
-  return active && a && s ? switchoverRto(active.resources, a, s) : undefined;
+/**
+ * The planned switchover's RTO estimate: from the site this change stands down (its last role
+ * active), else from the site the plan makes active, to its peer.
+ */
+export function rtoEstimate(
+  plans: readonly StackPlan[],
+): { rto: RtoEstimate; from: string; to: string } | undefined {
+  const withFacts = plans
+    .map((plan) => ({
+      plan,
+      facts: findFacts(plan.resources.map((r) => ({ type: r.type, props: r.inputs }))),
+    }))
+    .filter((x): x is { plan: StackPlan; facts: NonNullable<typeof x.facts> } => !!x.facts);
+  const drained =
+    withFacts.find((x) => x.facts.lastRole === "active" && x.facts.role === "passive") ??
+    withFacts.find((x) => x.facts.role === "active");
+  const promoted = withFacts.find((x) => x !== drained);
+  if (!drained || !promoted) return undefined;
+  return {
+    rto: switchoverRto(
+      { resources: drained.plan.resources, facts: drained.facts },
+      { resources: promoted.plan.resources, facts: promoted.facts },
+    ),
+    from: drained.plan.stack,
+    to: promoted.plan.stack,
+  };
 }
 
 function rtoLines(rto: RtoEstimate, from: string, to: string): string[] {
@@ -203,12 +221,8 @@ export function renderMarkdown(stacks: readonly RenderedStack[]): string {
     );
   }
   out.push("");
-  const rto = rtoEstimate(stacks.map((x) => x.plan));
-  if (rto) {
-    const from = stacks.find((x) => x.plan.role === "active")!.plan.stack;
-    const to = stacks.find((x) => x.plan.role === "passive")!.plan.stack;
-    out.push(...rtoLines(rto, from, to));
-  }
+  const estimate = rtoEstimate(stacks.map((x) => x.plan));
+  if (estimate) out.push(...rtoLines(estimate.rto, estimate.from, estimate.to));
   for (const { plan, flip, policy, races } of stacks) {
     out.push(`### \`${plan.stack}\` (${plan.role})`, "");
     const rows = rpoRows(plan);

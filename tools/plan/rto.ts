@@ -1,6 +1,7 @@
 import type { CapturedResource } from "./capture";
 import type { DeploymentFacts } from "../../policies/facts";
 import { TYPE } from "../../policies/facts";
+import { WRITER_CANCEL_MINUTES, finalSyncTimeoutMinutes } from "../../components/workspace/plan";
 
 /**
  * The expected duration of a planned switchover (issue 15), step by step, from the documented
@@ -31,8 +32,6 @@ export interface RtoEstimate {
   readonly unbounded: readonly string[];
 }
 
-/** components/workspace/finalSync.ts: the sync's own deadline, its default. */
-export const FINAL_SYNC_TIMEOUT_MINUTES = 60;
 /** Customer-initiated failover of a failover group, planned or forced: "typically up to 60 seconds" (azure-docs, reliability-sql-database.md). */
 export const FAILOVER_GROUP_FAILOVER_MINUTES = 1;
 /** components/sql/failover: each hold waits at most an hour for its failover. */
@@ -49,27 +48,31 @@ const copyRunLimitMinutes = (job: CapturedResource): number | null => {
 };
 
 /**
- * `active`: the registrations of the site that drains (step 1); `standby`: the facts of the site
- * promoted (step 2). Each copy's final run is bounded by its own run limit; a scheduled run still
- * in flight runs first (the final run queues behind it), so a copy takes at most two limits, and
- * the sync at most its deadline. The standby's parts run at once.
+ * `drained`: the registrations and facts of the site that drains (step 1); `promoted`: those of
+ * the site promoted (step 2). Each copy's final run is bounded by its own run limit; a scheduled
+ * run still in flight runs first (the final run queues behind it). The failover groups are the
+ * pair's (the primary's stack owns them all); only the secondary makes the tenants without a
+ * replica. The promoted site's parts run at once.
  */
 export function switchoverRto(
-  active: readonly CapturedResource[],
-  activeFacts: DeploymentFacts,
-  standbyFacts: DeploymentFacts,
+  drained: { resources: readonly CapturedResource[]; facts: DeploymentFacts },
+  promoted: { resources: readonly CapturedResource[]; facts: DeploymentFacts },
 ): RtoEstimate {
+  const activeFacts = drained.facts;
+  const standbyFacts = promoted.facts;
   const copies = new Set(activeFacts.lakeCopies);
-  const jobs = active.filter((r) => r.type === TYPE.databricksJob);
+  const jobs = drained.resources.filter((r) => r.type === TYPE.databricksJob);
   const limits = jobs
     .filter((j) => copies.has(String(j.inputs.name)))
     .map(copyRunLimitMinutes)
     .filter((m): m is number => m !== null);
   const longest = limits.length ? Math.max(...limits) : 0;
-  const groups = active.filter((r) => r.type === TYPE.sqlFailoverGroup).length;
+  const groups = [...drained.resources, ...promoted.resources].filter(
+    (r) => r.type === TYPE.sqlFailoverGroup,
+  ).length;
   const ms = standbyFacts.metastore;
   const hot = ms.standby === "hot";
-  const tenants = standbyFacts.sql.geoRestoredTenants;
+  const tenants = standbyFacts.site === "secondary" ? standbyFacts.sql.geoRestoredTenants : 0;
   const parts: RtoPart[] = [];
   if (copies.size)
     parts.push({
@@ -77,8 +80,8 @@ export function switchoverRto(
       label: "the drain",
       work: `drain: ${jobs.length - copies.size} writers cancelled, then ${copies.size} copies run once more, at once`,
       expectedMinutes: null,
-      atMostMinutes: Math.min(FINAL_SYNC_TIMEOUT_MINUTES, 2 * longest),
-      basis: `each copy's run limit (${longest} min at most), twice when a scheduled run is in flight; the sync's deadline ${FINAL_SYNC_TIMEOUT_MINUTES} min`,
+      atMostMinutes: finalSyncTimeoutMinutes(limits),
+      basis: `the final sync's deadline: ${WRITER_CANCEL_MINUTES} min for the writers' runs to end, then the longest copy's run limit (${longest} min) twice, a scheduled run in flight going first`,
     });
   if (groups)
     parts.push({
