@@ -48,6 +48,8 @@ function fakeJobsApi(
     loseStarts?: boolean;
     /** Per writer job, how many active-run listings still show a run after its cancel. */
     activeWriters?: Record<number, number>;
+    /** Per writer job, the end times of its completed runs (runs/list completed_only). */
+    completedWriters?: Record<number, number[]>;
   } = {},
 ) {
   const runs: FakeRun[] = [];
@@ -95,6 +97,18 @@ function fakeJobsApi(
       const { job_id } = JSON.parse(req.body) as { job_id: number };
       cancelled.push(job_id);
       return json(200, {});
+    }
+    if (
+      req.method === "GET" &&
+      url.pathname === "/api/2.2/jobs/runs/list" &&
+      url.searchParams.get("completed_only") === "true"
+    ) {
+      const job = Number(url.searchParams.get("job_id"));
+      const ends = opts.completedWriters?.[job] ?? [];
+      return json(200, {
+        runs: ends.map((end_time, i) => ({ run_id: 50 + i, job_id: job, end_time })),
+        has_more: false,
+      });
     }
     if (req.method === "GET" && url.pathname === "/api/2.2/jobs/runs/list") {
       const job = Number(url.searchParams.get("job_id"));
@@ -190,8 +204,8 @@ describe("FinalSync against a loopback Jobs API: a drained site's last run of ea
       },
     ]);
     expect(api.runs.map((r) => [r.jobId, r.token, r.queue])).toEqual([
-      [101, "drain-e4-101", { enabled: true }],
-      [102, "drain-e4-102", { enabled: true }],
+      [101, "drain-e4-0-101", { enabled: true }],
+      [102, "drain-e4-0-102", { enabled: true }],
     ]);
     // Each request carries the AzureDatabricks application's token.
     expect(new Set(api.requests.map((r) => r.auth.split("-")[0]))).toEqual(new Set(["Bearer tok"]));
@@ -207,7 +221,9 @@ describe("FinalSync against a loopback Jobs API: a drained site's last run of ea
     expect(order.indexOf("POST /api/2.2/jobs/run-now")).toBeGreaterThan(lastList);
     // orders-stream was listed active twice after its cancel, then not.
     expect(
-      api.requests.filter((r) => r.url.startsWith("/api/2.2/jobs/runs/list?job_id=201")),
+      api.requests.filter((r) =>
+        r.url.startsWith("/api/2.2/jobs/runs/list?job_id=201&active_only=true"),
+      ),
     ).toHaveLength(3);
     const slow = loopback.serve(
       await fakeJobsApi(loopback.tls(), { activeWriters: { 202: 1_000_000 } }),
@@ -218,6 +234,39 @@ describe("FinalSync against a loopback Jobs API: a drained site's last run of ea
       "nightly-sales still has an active run 0.2s after it was cancelled; nothing is copied while a writer runs",
     );
     expect(slow.requests.some((r) => r.url === "/api/2.2/jobs/run-now")).toBe(false);
+  });
+
+  // Review of issue 15: a drain that failed, was reverted (the writers ran again at the same
+  // epoch) and is tried again must not adopt the copies' earlier runs, which predate those writes.
+  it("runs every copy anew once the writers have written since an earlier attempt; adopts them while they have not", async () => {
+    const earlier = (token: string, jobId: number) => ({
+      jobId,
+      token,
+      queue: { enabled: true },
+      startTime: Date.now() - 3_600_000,
+      script: [["TERMINATED", "SUCCESS"]] as [string, string?][],
+      output: JSON.stringify({ table: `t${jobId}`, sourceVersion: 1 }),
+    });
+    // The earlier attempt ran both copies while no writer had ever run (generation 0).
+    const existing = [earlier("drain-e4-0-101", 101), earlier("drain-e4-0-102", 102)];
+    const still = loopback.serve(await fakeJobsApi(loopback.tls(), { existing }));
+    const adopted = await provider().provider.create!(inputs(still.origin));
+    expect(adopted.outs.synced.map((r: { runId: number }) => r.runId)).toEqual([1000, 1001]);
+    expect(still.runs).toHaveLength(2);
+    // Since then nightly-sales ran and ended: both copies run again under the new time's token.
+    const end = Date.UTC(2026, 10, 22, 12, 0, 0);
+    const wrote = loopback.serve(
+      await fakeJobsApi(loopback.tls(), {
+        existing,
+        completedWriters: { 202: [end - 60_000, end] },
+      }),
+    );
+    const fresh = await provider().provider.create!(inputs(wrote.origin));
+    expect(fresh.outs.synced.map((r: { runId: number }) => r.runId)).toEqual([1002, 1003]);
+    expect(wrote.runs.slice(2).map((r) => r.token)).toEqual([
+      `drain-e4-${end.toString(36)}-101`,
+      `drain-e4-${end.toString(36)}-102`,
+    ]);
   });
 
   it("never starts a second run when a start's answer is lost: the retry's token returns the same run", async () => {
@@ -257,7 +306,7 @@ describe("FinalSync against a loopback Jobs API: a drained site's last run of ea
         existing: [
           {
             jobId: 101,
-            token: "drain-e4-101",
+            token: "drain-e4-0-101",
             queue: { enabled: true },
             startTime: Date.now() - 3_600_000,
             script: [["TERMINATED", "RUN_EXECUTION_ERROR"]],
@@ -265,7 +314,7 @@ describe("FinalSync against a loopback Jobs API: a drained site's last run of ea
           },
           {
             jobId: 102,
-            token: "drain-e4-102",
+            token: "drain-e4-0-102",
             queue: { enabled: true },
             startTime: Date.now() - 600_000,
             script: [["TERMINATED", "SUCCESS"]],
@@ -290,9 +339,9 @@ describe("FinalSync against a loopback Jobs API: a drained site's last run of ea
       },
     ]);
     expect(api.runs.map((r) => r.token)).toEqual([
-      "drain-e4-101",
-      "drain-e4-102",
-      "drain-e4-101-r1",
+      "drain-e4-0-101",
+      "drain-e4-0-102",
+      "drain-e4-0-101-r1",
     ]);
   });
 
@@ -316,7 +365,7 @@ describe("FinalSync against a loopback Jobs API: a drained site's last run of ea
   it("refuses inputs it cannot run before any call", async () => {
     const { provider: p } = provider();
     await expect(p.create!(inputs("https://127.0.0.1:1", { syncKey: "Drain E4" }))).rejects.toThrow(
-      "final sync: syncKey must be 1-40 lowercase letters, digits or '-' (given: Drain E4)",
+      "final sync: syncKey must be 1-30 lowercase letters, digits or '-' (given: Drain E4)",
     );
     await expect(p.create!(inputs("https://127.0.0.1:1", { jobs: [] }))).rejects.toThrow(
       "jobs must name at least one replication job",

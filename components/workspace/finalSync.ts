@@ -11,8 +11,8 @@ import { databricksAccess, databricksApi, type DatabricksAuthType } from "./data
  * value: the source version it cloned, or the files it copied) is recorded in the outputs, so
  * the standby's promotion can check that the final sync covers every table.
  *
- * Each run is started with `jobs/run-now` and an idempotency token made of the sync's key and
- * the job: "If a run with the provided token already exists, the request does not create a new
+ * Each run is started with `jobs/run-now` and an idempotency token made of the sync's key, when
+ * the writers last wrote, and the job: "If a run with the provided token already exists, the request does not create a new
  * run but returns the ID of the existing run instead" (Jobs API 2.2, run-now), so a start whose
  * answer was lost is retried without a second run, and a deployment retried after a success
  * adopts the runs it started. Each run asks to queue (run-now's `queue.enabled`,
@@ -66,10 +66,13 @@ export interface FinalSyncOutputs extends FinalSyncInputs {
   synced: SyncedRun[];
 }
 
-/** The key's letters: it is part of each run's idempotency token (at most 64 characters). */
-const SYNC_KEY = /^[a-z0-9][a-z0-9-]{0,39}$/;
+/**
+ * The key's letters: it is part of each run's idempotency token, at most 64 characters (Jobs API
+ * run-now): the key (30), the writers' stop time (9), the job ID (19) and a retry suffix (4).
+ */
+const SYNC_KEY = /^[a-z0-9][a-z0-9-]{0,29}$/;
 /** Runs of a job found already ended in failure by the same token, before a fresh one. */
-const MAX_STALE_RUNS = 3;
+const MAX_STALE_RUNS = 9;
 
 /** A run's state, from Jobs API 2.2's `status` or, before it, `state` (runs/get). */
 export interface RunState {
@@ -145,7 +148,7 @@ export function finalSyncSession(inputs: FinalSyncInputs, access: AzureAccess) {
     throw new Error(`${label}: pollSeconds must be a number > 0 (given: ${inputs.pollSeconds})`);
   if (!SYNC_KEY.test(inputs.syncKey ?? ""))
     throw new Error(
-      `final sync: syncKey must be 1-40 lowercase letters, digits or '-' (given: ${inputs.syncKey})`,
+      `final sync: syncKey must be 1-30 lowercase letters, digits or '-' (given: ${inputs.syncKey})`,
     );
   if (!Array.isArray(inputs.jobs) || inputs.jobs.length === 0)
     throw new Error(`${label}: jobs must name at least one replication job`);
@@ -183,9 +186,9 @@ export function finalSyncSession(inputs: FinalSyncInputs, access: AzureAccess) {
    * started before this sync (an earlier deployment's) is passed over for a new token; one that
    * fails now fails the sync.
    */
-  async function syncJob(job: FinalSyncJob): Promise<SyncedRun> {
+  async function syncJob(job: FinalSyncJob, generation: string): Promise<SyncedRun> {
     for (let stale = 0; stale <= MAX_STALE_RUNS; stale++) {
-      const token = `${inputs.syncKey}-${job.jobId}${stale ? `-r${stale}` : ""}`;
+      const token = `${inputs.syncKey}-${generation}-${job.jobId}${stale ? `-r${stale}` : ""}`;
       const started = (await call("POST", "/api/2.2/jobs/run-now", {
         job_id: Number(job.jobId),
         idempotency_token: token,
@@ -235,11 +238,34 @@ export function finalSyncSession(inputs: FinalSyncInputs, access: AzureAccess) {
     }
   }
 
+  /**
+   * When the writers last wrote: the latest end of their completed runs (the newest 25 each,
+   * Jobs API runs/list completed_only), 0 when none ever ran.
+   */
+  async function writersStoppedAt(): Promise<number> {
+    let latest = 0;
+    for (const w of inputs.writers) {
+      const done = (await call(
+        "GET",
+        `/api/2.2/jobs/runs/list?job_id=${w.jobId}&completed_only=true&limit=25`,
+      )) as { runs?: { end_time?: unknown }[] };
+      for (const r of done.runs ?? [])
+        if (typeof r.end_time === "number" && r.end_time > latest) latest = r.end_time;
+    }
+    return latest;
+  }
+
   return {
-    /** The writers stopped, then every copy's run at once: the slowest bounds the drain. */
+    /**
+     * The writers stopped, then every copy's run at once: the slowest bounds the drain. Each
+     * run's token names when the writers last wrote: a retry while they are still stopped adopts
+     * the runs an earlier attempt started, and once they have written again (a drain reverted,
+     * then tried again at the same epoch) every copy runs anew.
+     */
     async run(): Promise<SyncedRun[]> {
       await Promise.all(inputs.writers.map(stopWriter));
-      return Promise.all(inputs.jobs.map(syncJob));
+      const generation = (await writersStoppedAt()).toString(36);
+      return Promise.all(inputs.jobs.map((job) => syncJob(job, generation)));
     },
   };
 }
