@@ -29,7 +29,7 @@ import {
   type Platform,
   type Site,
 } from "../tools/runbook/model";
-import { RunbookPlayer } from "../tools/runbook/play";
+import { RunbookPlayer, doneBefore } from "../tools/runbook/play";
 import { JOB_CONCURRENCY_KIND } from "../components/naming";
 import { FINAL_SYNC_KIND } from "../components/workspace/finalSync";
 import { readRunbook, RunbookError } from "../tools/runbook/schema";
@@ -488,6 +488,7 @@ describe("the final sync in the model (issue 15)", () => {
       syncKey: key,
       jobs: [{ name: "replicate-orders", jobId: "2" }],
       writers: [{ name: "nightly", jobId: "1" }],
+      timeoutSeconds: 4080,
     });
   // The primary standing down: its fence still says active (epoch 1) while the sync runs.
   const before = platform(site("primary", "active", [], 1), site("secondary", "passive", [], 0));
@@ -512,7 +513,7 @@ describe("the final sync in the model (issue 15)", () => {
 
   it("fails the deployment as FinalSync does: a writer that will not stop, a failed copy, an unreachable or unfenced peer", () => {
     expect(errors(before, next("drain-primary-e1"), "writer-keeps-running")).toEqual([
-      "final sync drain-primary-e1: nightly still has an active run 3600s after it was cancelled; nothing is copied while a writer runs",
+      "final sync drain-primary-e1: nightly still has an active run 4080s after it was cancelled; nothing is copied while a writer runs",
     ]);
     expect(errors(before, next("drain-primary-e1"), "copy-fails")).toEqual([
       "final sync drain-primary-e1: replicate-orders ended TERMINATED RUN_EXECUTION_ERROR",
@@ -532,6 +533,35 @@ describe("the final sync in the model (issue 15)", () => {
     expect(errors(promotedPeer, next("drain-primary-e1"))).toEqual([
       "final sync drain-primary-e1: replicate-orders ended TERMINATED RUN_EXECUTION_ERROR: secondary was promoted after primary: epoch 2 > 1; primary is stale",
     ]);
+  });
+});
+
+describe("a deployment that fails at its final sync", () => {
+  it("keeps what it applied before the sync (Pulumi undoes nothing), the rest and the outputs as before", () => {
+    const r = (name: string, inputs: Record<string, unknown>, dependencies: string[] = []) => ({
+      ...res("databricks:index/job:Job", name, inputs),
+      dependencies,
+    });
+    const oldWriter = r("writer", { pause: "UNPAUSED" });
+    const oldOther = r("other", { v: 1 });
+    const writer = r("writer", { pause: "PAUSED" });
+    const concurrency = r("concurrency", { max: 0 }, [writer.urn]);
+    const sync = r("sync", {}, [concurrency.urn]);
+    const fence = r("fence", { role: "passive" }, [sync.urn]);
+    const other = r("other", { v: 2 });
+    const before = { resources: [oldWriter, oldOther], outputs: { role: "active" } };
+    const plan = {
+      stack: "primary",
+      site: "primary",
+      role: "passive",
+      promote: true,
+      resources: [writer, concurrency, sync, fence, other],
+      outputs: { role: "passive" },
+    };
+    expect(doneBefore(before, plan, sync.urn)).toEqual({
+      resources: [writer, oldOther, concurrency],
+      outputs: { role: "active" },
+    });
   });
 });
 

@@ -37,6 +37,8 @@ export interface CloudEffects {
   readonly finalSync?: { readonly key: string; readonly jobs: readonly string[] };
   /** What the step ran and awaited, said once per step (final syncs). */
   readonly syncs: string[];
+  /** The resource of a final sync that failed (the deployment stops there), by URN. */
+  readonly failedSync?: string;
   /** Why the cloud refuses the step; empty when it goes through. */
   readonly errors: string[];
   readonly groupPrimary: Record<string, Site>;
@@ -258,7 +260,9 @@ export function deployEffects(
   const sync = finalSyncOf(next);
   const syncRuns = sync !== undefined && sync.key !== finalSyncOf(p.stacks[site].deployed)?.key;
   const syncs: string[] = [];
+  let failedSync: string | undefined;
   if (sync && syncRuns) {
+    const errorsBefore = errors.length;
     const label = `final sync ${sync.key}`;
     const copy = sync.jobs[0] ?? "(no copy)";
     const peerSite = peerOf(site);
@@ -270,7 +274,7 @@ export function deployEffects(
     );
     if (fault === "writer-keeps-running")
       errors.push(
-        `${label}: ${sync.writers[0] ?? "a writer"} still has an active run 3600s after it was cancelled; nothing is copied while a writer runs`,
+        `${label}: ${sync.writers[0] ?? "a writer"} still has an active run ${sync.timeoutSeconds}s after it was cancelled; nothing is copied while a writer runs`,
       );
     else if (!p.stacks[peerSite].reachable)
       errors.push(
@@ -280,6 +284,7 @@ export function deployEffects(
       errors.push(`${label}: ${copy} ended TERMINATED RUN_EXECUTION_ERROR: ${fence.reason}`);
     else if (fault === "copy-fails")
       errors.push(`${label}: ${copy} ended TERMINATED RUN_EXECUTION_ERROR`);
+    if (errors.length > errorsBefore) failedSync = sync.urn;
     else
       syncs.push(
         `${site}: ${sync.key} stopped ${sync.writers.length} writers, then ran ${sync.jobs.length} copies once more into ${peerSite}'s lake`,
@@ -299,6 +304,7 @@ export function deployEffects(
     groupPrimary,
     syncs,
     ...(sync && syncRuns && { finalSync: { key: sync.key, jobs: sync.jobs } }),
+    ...(failedSync && { failedSync }),
   };
 }
 

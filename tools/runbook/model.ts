@@ -274,6 +274,8 @@ export interface FinalSyncModel {
   /** The copy jobs it runs once more, and the writers it stops first, by name. */
   readonly jobs: readonly string[];
   readonly writers: readonly string[];
+  /** Its deadline (the writers' cancellation included). */
+  readonly timeoutSeconds: number;
 }
 
 export function finalSyncOf(d: Deployed | undefined): FinalSyncModel | undefined {
@@ -285,6 +287,7 @@ export function finalSyncOf(d: Deployed | undefined): FinalSyncModel | undefined
     key: String(r.inputs.syncKey),
     jobs: names(r.inputs.jobs),
     writers: names(r.inputs.writers),
+    timeoutSeconds: Number(r.inputs.timeoutSeconds),
   };
 }
 

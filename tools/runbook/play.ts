@@ -141,6 +141,32 @@ const roleOf = (p: Platform): Record<Site, Role | null> => ({
   secondary: deployedRole(p.stacks.secondary.deployed),
 });
 
+/**
+ * A deployment that failed at `failed`: what it had applied by then (every resource `failed`
+ * waits for, transitively, as planned), the rest as deployed before, the outputs unchanged.
+ */
+export function doneBefore(
+  before: Deployed | undefined,
+  plan: StackPlan,
+  failed: string,
+): Deployed {
+  const byUrn = new Map(plan.resources.map((r) => [r.urn, r]));
+  const done = new Set<string>();
+  const visit = (urn: string) => {
+    for (const d of byUrn.get(urn)?.dependencies ?? [])
+      if (!done.has(d) && byUrn.has(d)) {
+        done.add(d);
+        visit(d);
+      }
+  };
+  visit(failed);
+  const kept = (before?.resources ?? []).map((r) => (done.has(r.urn) ? byUrn.get(r.urn)! : r));
+  const created = plan.resources.filter(
+    (r) => done.has(r.urn) && !kept.some((k) => k.urn === r.urn),
+  );
+  return { resources: [...kept, ...created], outputs: before?.outputs ?? {} };
+}
+
 /** The databases a step created as copies of a live database (createMode Copy). */
 function copiedNow(diff: PlanDiff | undefined, deployed: Deployed | undefined): string[] {
   const created = new Set((diff?.created ?? []).map((r) => r.urn));
@@ -540,7 +566,12 @@ export class RunbookPlayer {
     // A fault is met by the sync it was seeded for, whether or not the deployment goes through.
     if (effects.finalSync) delete state.faults[site];
     if (effects.errors.length || expectFailed) {
-      // Refused as the cloud would: the stack's deployed state stays as it was.
+      // Refused as the cloud would: the stack's deployed state stays as it was, but for what a
+      // deployment whose final sync failed did before it (Pulumi undoes nothing).
+      if (effects.failedSync && effects.errors.length === 1) {
+        const before = stacks[site].deployed;
+        stacks[site] = { ...stacks[site], deployed: doneBefore(before, plan, effects.failedSync) };
+      }
       out.ok = expectFailed && effects.errors.length > 0;
       if (expectFailed) out.refusals = effects.errors;
       else out.errors.push(...effects.errors);
