@@ -11,7 +11,7 @@ import { parseLastDeployment } from "../components/lastDeployment";
 import { concurrencyName } from "../components/naming";
 import { copyJobNames, finalSyncKey, finalSyncRecord } from "../components/workspace/plan";
 import { TYPE } from "../policies/facts";
-import { planSteady } from "./helpers";
+import { planSteady, primaryStandDown } from "./helpers";
 import { COPIES } from "./policies/factory";
 import {
   countingCredential,
@@ -501,15 +501,7 @@ describe("the stand-down's final sync in the program", () => {
   });
 
   it("stands the writers down first, syncs, then the copies, then records the site passive", async () => {
-    const secondary = await planSteady("secondary");
-    const activePlan = await planSteady("primary", {
-      peerOutputs: { secondary: secondary.outputs },
-    });
-    const plan = await planSteady("primary", {
-      sets: ["promote=true"],
-      lastOutputs: activePlan.outputs,
-      peerOutputs: { secondary: secondary.outputs },
-    });
+    const { secondary, standingDown: plan } = await primaryStandDown();
     const syncs = plan.resources.filter(
       (r) => r.type === TYPE.dynamicResource && r.inputs.kind === FINAL_SYNC_KIND,
     );

@@ -86,6 +86,26 @@ export function planSteady(stack: string, opts: PlanOptions = {}): Promise<Stack
   });
 }
 
+/**
+ * The primary's planned stand-down from a deployed pair: the secondary passive, the primary
+ * deployed active against it, then deployed with promote=true (its drain and final sync).
+ */
+export async function primaryStandDown(): Promise<{
+  secondary: StackPlan;
+  primaryActive: StackPlan;
+  standingDown: StackPlan;
+}> {
+  const secondary = await planSteady("secondary");
+  const peerOutputs = { secondary: secondary.outputs };
+  const primaryActive = await planSteady("primary", { peerOutputs });
+  const standingDown = await planSteady("primary", {
+    sets: ["promote=true"],
+    lastOutputs: primaryActive.outputs,
+    peerOutputs,
+  });
+  return { secondary, primaryActive, standingDown };
+}
+
 /** Deploys a stack through a sequence of promote values, each on top of the last, peer steady. */
 export async function sequence(
   stack: string,

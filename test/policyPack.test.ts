@@ -14,7 +14,7 @@ import {
 } from "../tools/plan/policyHarness";
 import { buildDeploymentFacts } from "../components/deploymentFacts";
 import { parsePlatformConfig } from "../config/load";
-import { REPO, ROOT, findResource, validRaw, planSteady } from "./helpers";
+import { REPO, ROOT, findResource, validRaw, planSteady, primaryStandDown } from "./helpers";
 import { COPIES } from "./policies/factory";
 
 /**
@@ -179,15 +179,7 @@ describe("the promotion gate", () => {
   });
 
   it("lets it through once the peer stood down, its final sync recorded", async () => {
-    const passive = await planSteady("secondary");
-    const primaryActive = await planSteady("primary", {
-      peerOutputs: { secondary: passive.outputs },
-    });
-    const primaryPassive = await planSteady("primary", {
-      sets: ["promote=true"],
-      lastOutputs: primaryActive.outputs,
-      peerOutputs: { secondary: passive.outputs },
-    });
+    const { secondary: passive, standingDown: primaryPassive } = await primaryStandDown();
     expect((primaryPassive.outputs.deployment as Record<string, unknown>).finalSync).toEqual({
       key: "drain-primary-e1",
       epoch: 1,

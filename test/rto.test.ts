@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { switchoverRto } from "../tools/plan/rto";
 import { rtoEstimate } from "../tools/plan/render";
 import { COPIES, TYPE, passiveFacts, validFacts } from "./policies/factory";
-import { planSteady, res } from "./helpers";
+import { planSteady, primaryStandDown, res } from "./helpers";
 
 const copy = (name: string, timeoutSeconds: number) =>
   res(TYPE.databricksJob, `workspace-${name}`, {
@@ -84,15 +84,7 @@ describe("the planned switchover's RTO estimate (issue 15)", () => {
   });
 
   it("is of the switchover the change makes: from the site it stands down, whatever the roles after", async () => {
-    const secondary = await planSteady("secondary");
-    const primaryActive = await planSteady("primary", {
-      peerOutputs: { secondary: secondary.outputs },
-    });
-    const standingDown = await planSteady("primary", {
-      sets: ["promote=true"],
-      lastOutputs: primaryActive.outputs,
-      peerOutputs: { secondary: secondary.outputs },
-    });
+    const { secondary, primaryActive, standingDown } = await primaryStandDown();
     const promoted = await planSteady("secondary", {
       sets: ["promote=true"],
       lastOutputs: secondary.outputs,
