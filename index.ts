@@ -24,7 +24,7 @@ import {
 } from "./components/sql/plan";
 import { deriveRole, peerSite } from "./components/role";
 import { DualRegionBucket, type ExpireLive } from "./components/dualRegionBucket";
-import { copyJobNames, finalSyncKey } from "./components/workspace/plan";
+import { carriedFinalSync, copyJobNames, finalSyncKey } from "./components/workspace/plan";
 import { Workspace } from "./components/workspace/workspace";
 
 /**
@@ -165,6 +165,7 @@ export = async () => {
   const awaitingPeer = sqlPair.plan.failoverGroups
     .map((g) => g.name)
     .filter((g) => !sqlPair.failoverGroupsCreated.includes(g));
+  const finalSync = workspace.finalSync ?? carriedFinalSync(role, last);
   const facts = buildDeploymentFacts(config, role, last, peer, awaitingPeer, syncKey !== undefined);
   new DeploymentFactsRecord("deployment-facts", facts);
 
@@ -215,11 +216,7 @@ export = async () => {
       epoch,
       acknowledgments: configAcknowledgments(config),
       // A drained site keeps what its final sync copied until it is active again.
-      ...(workspace.finalSync
-        ? { finalSync: workspace.finalSync }
-        : role === "passive" && last.role === "passive" && last.finalSync
-          ? { finalSync: last.finalSync }
-          : {}),
+      ...(finalSync && { finalSync }),
       // What this deployment decided from, beyond its config: its role before and the role it
       // read for the peer (tools/runbook replays a deployment from its outputs with them).
       previous: {

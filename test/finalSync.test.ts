@@ -9,7 +9,14 @@ import {
 } from "../components/workspace/finalSync";
 import { parseLastDeployment } from "../components/lastDeployment";
 import { concurrencyName } from "../components/naming";
-import { copyJobNames, finalSyncKey, finalSyncRecord } from "../components/workspace/plan";
+import {
+  carriedFinalSync,
+  copyJobNames,
+  copyRunLimitsMinutes,
+  finalSyncKey,
+  finalSyncRecord,
+  finalSyncTimeoutMinutes,
+} from "../components/workspace/plan";
 import { TYPE } from "../policies/facts";
 import { planSteady, primaryStandDown } from "./helpers";
 import { COPIES } from "./policies/factory";
@@ -104,7 +111,10 @@ function fakeJobsApi(
       url.searchParams.get("completed_only") === "true"
     ) {
       const job = Number(url.searchParams.get("job_id"));
-      const ends = opts.completedWriters?.[job] ?? [];
+      // Newest end first, as runs/list orders them; `limit` of them.
+      const ends = [...(opts.completedWriters?.[job] ?? [])]
+        .sort((a, b) => b - a)
+        .slice(0, Number(url.searchParams.get("limit")));
       return json(200, {
         runs: ends.map((end_time, i) => ({ run_id: 50 + i, job_id: job, end_time })),
         has_more: false,
@@ -479,6 +489,28 @@ describe("the stand-down's final sync in the program", () => {
       tables: { "sales.orders": 41 },
     });
     expect(copyJobNames(undefined)).toEqual([]);
+    // A table and a landing folder may share a key: each copy keeps its own run limit.
+    const replication = {
+      tables: { orders: { path: "t/orders", rpoMinutes: 60 } },
+      landing: { orders: { path: "landing/orders", rpoMinutes: 240 } },
+    } as never;
+    expect(copyRunLimitsMinutes(replication)).toEqual([29, 119]);
+    expect(finalSyncTimeoutMinutes(copyRunLimitsMinutes(replication))).toBe(10 + 2 * 119);
+    expect(copyJobNames(replication)).toEqual(["replicate-landing-orders", "replicate-orders"]);
+  });
+
+  it("is carried while the site stays passive, and dropped when it is active again", () => {
+    const record = {
+      key: "drain-primary-e3",
+      epoch: 3,
+      jobs: ["replicate-sales-orders"],
+      tables: {},
+    };
+    expect(carriedFinalSync("passive", { role: "passive", finalSync: record })).toEqual(record);
+    expect(carriedFinalSync("active", { role: "passive", finalSync: record })).toBe(undefined);
+    // A stand-down that made none keeps none from an earlier one (a new active period between).
+    expect(carriedFinalSync("passive", { role: "active", finalSync: record })).toBe(undefined);
+    expect(carriedFinalSync("passive", { role: "passive" })).toBe(undefined);
   });
 
   it("is read back from the outputs, and anything malformed reads as none", () => {

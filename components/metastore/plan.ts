@@ -277,6 +277,14 @@ export interface PromotionRun {
 }
 
 /**
+ * A promotion run's deadline: the restore and a fallback to the next older backup, each within
+ * the restore timeout, plus (into a standby) the wait for a restore in flight, plus 5 minutes.
+ */
+export function promotionRunMinutes(restoreTimeoutMinutes: number, intoStandby: boolean): number {
+  return restoreTimeoutMinutes * (intoStandby ? 3 : 2) + 5;
+}
+
+/**
  * A promotion's run of the restore workflow, or undefined without one.
  * - The target is the service by its ID (into a standby, the service exists and waits for the
  *   run: naming its output would order the run after it).
@@ -303,7 +311,7 @@ export function promotionRun(
       ? { restoreWhateverAge: true, waitForIdle: true, allowNoBackup: true }
       : { restoreWhateverAge: true },
     quiesceSchedule: intoStandby ? `${at}/jobs/${args.schedule}` : "",
-    timeoutSeconds: spec.restore.timeoutMinutes * 60 * (intoStandby ? 3 : 2) + 300,
+    timeoutSeconds: 60 * promotionRunMinutes(spec.restore.timeoutMinutes, intoStandby),
   };
 }
 

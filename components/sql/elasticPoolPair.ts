@@ -419,7 +419,7 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
 
     if (plan.recovery) {
       // Each into its pool's namesake on its server pair, in waves of 4 per pool (Azure processes
-      // 4 restores into a pool at a time; copies, which seed by geo-replication, keep the same waves).
+      // 4 restores into a pool at a time; copies, seeded by geo-replication, keep the same waves).
       const byPool = new Map<string, (typeof plan.recovery.databases)[number][]>();
       for (const db of plan.recovery.databases) {
         const key = poolKey(db.server, db.pool);

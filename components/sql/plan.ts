@@ -352,9 +352,10 @@ export type RecoveryMode = "Copy" | "Recovery";
  * its server healthy, and the runbook has the application stop writing to them first, since a copy
  * is consistent as of a moment after its request: sql-docs database-copy.md), else geo-restored
  * from their last geo-replicated backups (createMode Recovery: the primary is lost, or still
- * recorded active, or a forced failover is acknowledged). Kept once the databases exist: createMode and its source are create-only, and
- * a change replaces the database (Databases.json x-ms-mutability create; azure-native diffs a
- * change of either as a replacement, pulumi-azure-native#1304).
+ * recorded active, or a forced failover is acknowledged). Kept once the databases exist:
+ * createMode and its source are create-only, and a change replaces the database (Databases.json
+ * x-ms-mutability create; azure-native diffs a change of either as a replacement,
+ * pulumi-azure-native#1304).
  */
 export function recoveryMode(
   recorded: RecoveryMode | undefined,

@@ -12,10 +12,10 @@ import { databricksAccess, databricksApi, type DatabricksAuthType } from "./data
  * the standby's promotion can check that the final sync covers every table.
  *
  * Each run is started with `jobs/run-now` and an idempotency token made of the sync's key, when
- * the writers last wrote, and the job: "If a run with the provided token already exists, the request does not create a new
- * run but returns the ID of the existing run instead" (Jobs API 2.2, run-now), so a start whose
- * answer was lost is retried without a second run, and a deployment retried after a success
- * adopts the runs it started. Each run asks to queue (run-now's `queue.enabled`,
+ * the writers last wrote, and the job: "If a run with the provided token already exists, the
+ * request does not create a new run but returns the ID of the existing run instead" (Jobs API
+ * 2.2, run-now), so a start whose answer was lost is retried without a second run, and a
+ * deployment retried after a success adopts the runs it started. Each run asks to queue (run-now's `queue.enabled`,
  * https://docs.databricks.com/api/azure/workspace/jobs/runnow): a scheduled run still active
  * would otherwise make Databricks skip it (max_concurrent_runs 1). Writers' runs are cancelled
  * with jobs/runs/cancel-all, which cancels asynchronously: they are awaited until none is active.
@@ -227,7 +227,7 @@ export function finalSyncSession(inputs: FinalSyncInputs, access: AzureAccess) {
     for (;;) {
       const active = (await call(
         "GET",
-        `/api/2.2/jobs/runs/list?job_id=${job.jobId}&active_only=true&limit=1`,
+        `/api/2.2/jobs/runs/list?job_id=${job.jobId}&active_only=true&completed_only=false&limit=1`,
       )) as { runs?: unknown[] };
       if (!active.runs?.length) return;
       if (Date.now() + inputs.pollSeconds * 1000 > deadline)
@@ -239,15 +239,16 @@ export function finalSyncSession(inputs: FinalSyncInputs, access: AzureAccess) {
   }
 
   /**
-   * When the writers last wrote: the latest end of their completed runs (the newest 25 each,
-   * Jobs API runs/list completed_only), 0 when none ever ran.
+   * When the writers last wrote: the latest end of their completed runs, 0 when none ever ran.
+   * Jobs API 2.2 runs/list lists "in descending order by end time" (its reference, /api/2.2/jobs/
+   * runs/list), so each writer's first completed run is its last to end.
    */
   async function writersStoppedAt(): Promise<number> {
     let latest = 0;
     for (const w of inputs.writers) {
       const done = (await call(
         "GET",
-        `/api/2.2/jobs/runs/list?job_id=${w.jobId}&completed_only=true&limit=25`,
+        `/api/2.2/jobs/runs/list?job_id=${w.jobId}&active_only=false&completed_only=true&limit=1`,
       )) as { runs?: { end_time?: unknown }[] };
       for (const r of done.runs ?? [])
         if (typeof r.end_time === "number" && r.end_time > latest) latest = r.end_time;

@@ -58,8 +58,9 @@ export function jobRunState(
  * runs once more, before the site records itself passive. After an unplanned failover the peer
  * is already active: the returned site's copies would be refused by the fence, and what it holds
  * that the peer lacks is listed by the peer's clones (issue 10), not copied over the peer's writes.
- * A site without copies has nothing to sync. The key names the active period that ends (a site's epoch is new each time it is promoted), so
- * a retried stand-down adopts its runs and a later one runs again.
+ * A site without copies has nothing to sync. The key names the active period that ends (a
+ * site's epoch is new each time it is promoted), so a retried stand-down adopts its runs and a
+ * later one runs again.
  */
 export function finalSyncKey(
   site: string,
@@ -78,6 +79,18 @@ export function finalSyncKey(
   )
     return undefined;
   return `drain-${site}-e${last.epoch ?? 0}`;
+}
+
+/**
+ * The final sync a deployment that makes none records: the one the site made when it last stood
+ * down, while it stays passive; none once it is active again (a new active period), nor after a
+ * stand-down without one.
+ */
+export function carriedFinalSync(
+  role: Role,
+  last: { readonly role?: Role; readonly finalSync?: FinalSyncRecord },
+): FinalSyncRecord | undefined {
+  return role === "passive" && last.role === "passive" ? last.finalSync : undefined;
 }
 
 /**
@@ -101,9 +114,10 @@ export function finalSyncRecord(
 
 /** Each copy job's run limit in minutes (copyJobArgs' task timeout). */
 export function copyRunLimitsMinutes(replication: ReplicationSpec | undefined): number[] {
-  return Object.values({ ...replication?.tables, ...replication?.landing }).map(
-    (c) => replicationCadence(c.rpoMinutes).timeoutMinutes,
-  );
+  return [
+    ...Object.values(replication?.tables ?? {}),
+    ...Object.values(replication?.landing ?? {}),
+  ].map((c) => replicationCadence(c.rpoMinutes).timeoutMinutes);
 }
 
 /** What the final sync allows the writers' cancelled runs to end in. */

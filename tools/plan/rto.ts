@@ -2,6 +2,8 @@ import type { CapturedResource } from "./capture";
 import type { DeploymentFacts } from "../../policies/facts";
 import { TYPE } from "../../policies/facts";
 import { WRITER_CANCEL_MINUTES, finalSyncTimeoutMinutes } from "../../components/workspace/plan";
+import { promotionRunMinutes } from "../../components/metastore/plan";
+import { HOLD_TIMEOUT_SECONDS } from "../../components/sql/failover/hold";
 
 /**
  * The expected duration of a planned switchover (issue 15), step by step, from the documented
@@ -32,10 +34,11 @@ export interface RtoEstimate {
   readonly unbounded: readonly string[];
 }
 
-/** Customer-initiated failover of a failover group, planned or forced: "typically up to 60 seconds" (azure-docs, reliability-sql-database.md). */
+/**
+ * Customer-initiated failover of a failover group, planned or forced: "typically up to 60
+ * seconds" (azure-docs, articles/reliability/reliability-sql-database.md).
+ */
 export const FAILOVER_GROUP_FAILOVER_MINUTES = 1;
-/** components/sql/failover: each hold waits at most an hour for its failover. */
-export const FAILOVER_HOLD_TIMEOUT_MINUTES = 60;
 /** A new Dataproc Metastore service: 30-60 minutes (components/metastore/plan.ts, promotionRun). */
 export const METASTORE_CREATE_MINUTES = { expected: 30, atMost: 60 } as const;
 
@@ -89,11 +92,10 @@ export function switchoverRto(
       label: "the failovers",
       work: `${groups} failover groups fail over, planned, at once`,
       expectedMinutes: FAILOVER_GROUP_FAILOVER_MINUTES,
-      atMostMinutes: FAILOVER_HOLD_TIMEOUT_MINUTES,
-      basis:
-        "customer-initiated failover: typically up to 60 s (azure-docs reliability-sql-database.md); each hold's limit 60 min",
+      atMostMinutes: HOLD_TIMEOUT_SECONDS / 60,
+      basis: `customer-initiated failover: typically up to 60 s (azure-docs reliability-sql-database.md); each hold's limit ${HOLD_TIMEOUT_SECONDS / 60} min`,
     });
-  const restoreBound = ms.restoreTimeoutMinutes * (hot ? 3 : 2) + 5;
+  const restoreBound = promotionRunMinutes(ms.restoreTimeoutMinutes, hot);
   parts.push({
     step: 2,
     label: "the metastore restore",

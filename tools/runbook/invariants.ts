@@ -119,7 +119,7 @@ export interface Unsynced {
   readonly lake: readonly string[];
   /** Metadata written after the old site's newest backup, which the promotion restores. */
   readonly metastore: boolean;
-  /** Databases the old site wrote outside the failover groups, of which the promoted site holds its own copy. */
+  /** Databases outside the failover groups the old site wrote and the promoted one holds too. */
   readonly sql: readonly string[];
   /** Objects written within the bucket's replication objective, its other region being down. */
   readonly gcs: boolean;

@@ -357,10 +357,7 @@ export class RunbookPlayer {
         };
       }
       result.out.ok = result.out.ok && invariantsOk;
-      result.out.roles = {
-        primary: deployedRole(state.platform.stacks.primary.deployed),
-        secondary: deployedRole(state.platform.stacks.secondary.deployed),
-      };
+      result.out.roles = roleOf(state.platform);
       result.out.effects.writers = writerSummary(state.platform);
       result.out.effects.stoppedClusters = stoppedClusters(state.platform);
       steps.push(result.out);

@@ -6,6 +6,9 @@ import { ARM_ENDPOINT, armError, parseFailoverGroupId, sqlClient } from "./arm";
 /** "planned" waits for full synchronization; "forced" may discard transactions not yet replicated. */
 export type FailoverMode = "planned" | "forced";
 
+/** How long a hold waits for its failover by default. */
+export const HOLD_TIMEOUT_SECONDS = 3600;
+
 export interface HoldInputs {
   /** The ARM base URL. */
   endpoint: string;
@@ -358,7 +361,7 @@ export class FailoverGroupPrimary extends pulumi.dynamic.Resource {
         failoverGroupId: args.failoverGroupId,
         mode: args.mode ?? "planned",
         allowDataLoss: args.allowDataLoss ?? false,
-        timeoutSeconds: args.timeoutSeconds ?? 3600,
+        timeoutSeconds: args.timeoutSeconds ?? HOLD_TIMEOUT_SECONDS,
         pollSeconds: args.pollSeconds ?? 15,
         requestTimeoutSeconds: args.requestTimeoutSeconds ?? 60,
         maxRetries: args.maxRetries ?? 4,
