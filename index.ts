@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
 import * as azure from "@pulumi/azure-native/provider";
 import { ConfigError, loadConfig } from "./config/load";
@@ -13,7 +14,8 @@ import {
   configAcknowledgments,
 } from "./components/deploymentFacts";
 import { MetastorePair } from "./components/metastore/metastorePair";
-import { BACKUPS_PREFIX } from "./components/metastore/plan";
+import { BACKUPS_PREFIX, finalBackupKey, promotionBackup } from "./components/metastore/plan";
+import { drainRecord } from "./components/drain";
 import { ElasticPoolPair, sqlRecord } from "./components/sql/elasticPoolPair";
 import {
   recordedSql,
@@ -137,6 +139,7 @@ export = async () => {
     { prefix: BACKUPS_PREFIX, days: config.metastore.backupRetentionDays },
   ]);
 
+  const backupKey = finalBackupKey(config.site, role, last, peer.role);
   const metastore = new MetastorePair(
     "metastore",
     {
@@ -149,6 +152,8 @@ export = async () => {
       backupBucket: backup,
       last,
       epoch,
+      finalBackupKey: backupKey,
+      peerBackup: promotionBackup(peer, config.promotion.acknowledgeForcedFailover),
       projectDir: __dirname,
       labels: { platform: config.prefix },
     },
@@ -165,8 +170,20 @@ export = async () => {
   const awaitingPeer = sqlPair.plan.failoverGroups
     .map((g) => g.name)
     .filter((g) => !sqlPair.failoverGroupsCreated.includes(g));
-  const finalSync = workspace.finalSync ?? carriedFinalSync(role, last);
-  const facts = buildDeploymentFacts(config, role, last, peer, awaitingPeer, syncKey !== undefined);
+  // What the drain synced: the lake's copies and the metastore's backup, whichever it made.
+  const drained =
+    workspace.finalSync || metastore.finalBackup
+      ? pulumi
+          .all([workspace.finalSync, metastore.finalBackup])
+          .apply(([lake, backup]) =>
+            drainRecord(lake, backupKey ? { key: backupKey, epoch, backup } : undefined),
+          )
+      : undefined;
+  const finalSync = drained ?? carriedFinalSync(role, last);
+  const facts = buildDeploymentFacts(config, role, last, peer, awaitingPeer, {
+    lake: syncKey !== undefined,
+    metastore: backupKey !== undefined,
+  });
   new DeploymentFactsRecord("deployment-facts", facts);
 
   return {

@@ -28,7 +28,11 @@ export function buildDeploymentFacts(
   last: LastDeployment,
   peer: LastDeployment,
   sqlAwaitingPeer: readonly string[] = [],
-  finalSync = false,
+  /** What this stand-down's drain makes: the lake's final sync, the metastore's final backup. */
+  drain: { readonly lake: boolean; readonly metastore: boolean } = {
+    lake: false,
+    metastore: false,
+  },
 ): DeploymentFacts {
   return {
     kind: FACTS_KIND,
@@ -43,7 +47,11 @@ export function buildDeploymentFacts(
       acknowledgments: peer.role ? [...(peer.acknowledgments ?? [])] : null,
       epoch: peer.role ? (peer.epoch ?? null) : null,
       finalSync: peer.finalSync
-        ? { epoch: peer.finalSync.epoch, jobs: [...peer.finalSync.jobs] }
+        ? {
+            epoch: peer.finalSync.epoch,
+            jobs: [...peer.finalSync.jobs],
+            metastoreBackup: peer.finalSync.metastoreBackup !== undefined,
+          }
         : null,
     },
     regions: {
@@ -59,7 +67,8 @@ export function buildDeploymentFacts(
     },
     lakeNotReplicated: Object.keys(config.workspace.scratchTables ?? {}),
     lakeCopies: copyJobNames(config.workspace.replication),
-    finalSync,
+    finalSync: drain.lake,
+    metastoreFinalBackup: drain.metastore,
     sql: {
       strategy: config.sql.strategy,
       failoverMode: config.sql.failover.mode,

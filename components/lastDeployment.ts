@@ -18,6 +18,11 @@ export interface FinalSyncRecord {
   readonly jobs: readonly string[];
   /** Per replicated table, the source version its final deep clone copied. */
   readonly tables: Readonly<Record<string, number>>;
+  /**
+   * The metastore's final backup (workflows/metastore-final-backup.yaml), taken once its Hive
+   * cluster stopped: projects/<p>/locations/<r>/services/<s>/backups/<id>. Absent without one.
+   */
+  readonly metastoreBackup?: string;
 }
 
 /** What a stack remembers of its last deployment. Empty on a stack's first deployment. */
@@ -123,8 +128,14 @@ function parseFinalSync(v: unknown): FinalSyncRecord | undefined {
     epoch: o.epoch as number,
     jobs,
     tables: { ...(tables as Record<string, number>) },
+    ...(typeof o.metastoreBackup === "string" &&
+      BACKUP_NAME.test(o.metastoreBackup) && { metastoreBackup: o.metastoreBackup }),
   };
 }
+
+/** A Dataproc Metastore backup's resource name (metastore.proto, Backup.name). */
+export const BACKUP_NAME =
+  /^projects\/([^/]+)\/locations\/([^/]+)\/services\/([^/]+)\/backups\/[^/]+$/;
 
 function parseSqlSettings(v: unknown): SqlSettings | undefined {
   if (v === null || typeof v !== "object") return undefined;

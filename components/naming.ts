@@ -60,6 +60,7 @@ export function gcpNames(prefix: string, site: Site) {
     fenceAccount: `${prefix}-${SITE_CODE[site]}-hms-fence`,
     fenceWorkflow: `${prefix}-${site}${HMS_FENCE}`,
     fenceSchedule: `${prefix}-${site}${HMS_FENCE}`,
+    finalBackupWorkflow: `${prefix}-${site}-hms-final-backup`,
     hiveCluster: `${prefix}-${site}-hive`,
   };
 }

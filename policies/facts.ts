@@ -71,9 +71,10 @@ export interface DeploymentFacts {
     epoch: number | null;
     /**
      * The final sync the peer recorded when it last stood down (components/workspace/finalSync.ts):
-     * the epoch it ended and the copy jobs whose last run succeeded; null when it recorded none.
+     * the epoch it ended, the copy jobs whose last run succeeded, and whether it took the
+     * metastore's final backup; null when it recorded none.
      */
-    finalSync: { epoch: number; jobs: string[] } | null;
+    finalSync: { epoch: number; jobs: string[]; metastoreBackup: boolean } | null;
   };
   regions: { azure: RegionPair; gcp: RegionPair };
   metastore: {
@@ -90,6 +91,8 @@ export interface DeploymentFacts {
   lakeCopies: string[];
   /** This deployment stands the site down with a final sync of every copy (issue 15). */
   finalSync: boolean;
+  /** This deployment stands the site down with a final metastore backup (issue 15). */
+  metastoreFinalBackup: boolean;
   sql: {
     strategy: "budget" | "tiered" | "geo-distributed";
     failoverMode: "planned" | "forced";

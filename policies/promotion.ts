@@ -110,32 +110,38 @@ export function promotionProblems(f: DeploymentFacts): string[] {
 
 /**
  * A planned promotion (issue 15; seed 004: a planned switch waits for a fully synced moment):
- * the peer stood down, and its final sync ran every copy once more after its writers stopped.
- * The promotion goes ahead only when the sync the peer recorded ended the active period it
- * stood down from (its epoch) and covered every copy this site declares; a peer whose epoch is
- * not above this site's was not active since, and needs none. Acknowledging a forced
- * failover is the way on without one (a peer that stood down before final syncs existed, or
- * whose sync cannot run), accepting the loss of what it wrote after its last copies.
+ * the peer stood down, its final sync ran every copy once more after its writers stopped, and it
+ * backed its metastore up once its Hive cluster had stopped. The promotion goes ahead only when
+ * the sync the peer recorded ended the active period it stood down from (its epoch), covered
+ * every copy this site declares and holds the metastore's final backup; a peer whose epoch is not
+ * above this site's was not active since, and needs none. Acknowledging a forced failover is the
+ * way on without one (a peer that stood down before final syncs existed, or whose sync cannot
+ * run), accepting the loss of what it wrote after its last copies and its last scheduled backup.
  */
 export function finalSyncProblems(f: DeploymentFacts): string[] {
-  if (f.peer.role !== "passive" || f.promotion.acknowledgeForcedFailover || !f.lakeCopies.length)
-    return [];
+  if (f.peer.role !== "passive" || f.promotion.acknowledgeForcedFailover) return [];
   // A peer not promoted since this site was active (an aborted switchover, a peer never active)
   // wrote nothing this site lacks.
   if (f.peer.epoch !== null && f.peer.epoch <= (f.lastEpoch ?? 0)) return [];
   const peer = f.site === "primary" ? "secondary" : "primary";
   const epoch = f.peer.epoch ?? 0;
   const sync = f.peer.finalSync;
-  const way = `; or, accepting the loss of what ${peer} wrote after its last copies, set promotion.acknowledgeForcedFailover`;
+  const way = `; or, accepting the loss of what ${peer} wrote after its last copies and its last scheduled metastore backup, set promotion.acknowledgeForcedFailover`;
   if (!sync || sync.epoch !== epoch)
     return [
-      `'${f.site}' cannot be promoted: ${peer} stood down without a final sync of its active period (epoch ${epoch}${sync ? `; its last sync ended epoch ${sync.epoch}` : ""}), so its last writes may not be in ${f.site}'s lake. Check them with 'npm run status -- --require-synced'${way}`,
+      `'${f.site}' cannot be promoted: ${peer} stood down without a final sync of its active period (epoch ${epoch}${sync ? `; its last sync ended epoch ${sync.epoch}` : ""}), so its last writes may not be in ${f.site}'s lake and metastore. Check them with 'npm run status -- --require-synced'${way}`,
     ];
+  const problems: string[] = [];
   const missing = f.lakeCopies.filter((j) => !sync.jobs.includes(j));
-  if (!missing.length) return [];
-  return [
-    `'${f.site}' cannot be promoted: ${peer}'s final sync (epoch ${epoch}) did not run ${missing.join(", ")}, so those copies may lack ${peer}'s last writes. Check them with 'npm run status -- --require-synced'${way}`,
-  ];
+  if (missing.length)
+    problems.push(
+      `'${f.site}' cannot be promoted: ${peer}'s final sync (epoch ${epoch}) did not run ${missing.join(", ")}, so those copies may lack ${peer}'s last writes. Check them with 'npm run status -- --require-synced'${way}`,
+    );
+  if (!sync.metastoreBackup)
+    problems.push(
+      `'${f.site}' cannot be promoted: ${peer}'s final sync (epoch ${epoch}) holds no final metastore backup, so ${f.site}'s metastore would lack what ${peer}'s Hive clients wrote after its last scheduled backup${way}`,
+    );
+  return problems;
 }
 
 /**
@@ -176,8 +182,16 @@ export function peerPromotionFacts(f: DeploymentFacts): DeploymentFacts {
       role: "passive",
       acknowledgments: acknowledgmentsSet(f),
       epoch: f.lastEpoch,
-      // What this stand-down's final sync will record: every copy, or the deployment fails.
-      finalSync: f.finalSync ? { epoch: f.lastEpoch ?? 0, jobs: [...f.lakeCopies] } : null,
+      // What this stand-down's drain will record: every copy and the metastore's backup, or the
+      // deployment fails.
+      finalSync:
+        f.finalSync || f.metastoreFinalBackup
+          ? {
+              epoch: f.lastEpoch ?? 0,
+              jobs: f.finalSync ? [...f.lakeCopies] : [],
+              metastoreBackup: f.metastoreFinalBackup,
+            }
+          : null,
     },
     regions: {
       azure: { region: f.regions.azure.peerRegion, peerRegion: f.regions.azure.region },

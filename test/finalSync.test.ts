@@ -7,6 +7,7 @@ import {
   type FinalSyncInputs,
   type FinalSyncOutputs,
 } from "../components/workspace/finalSync";
+import { drainKey, drainRecord } from "../components/drain";
 import { parseLastDeployment } from "../components/lastDeployment";
 import { concurrencyName } from "../components/naming";
 import {
@@ -18,7 +19,7 @@ import {
   finalSyncTimeoutMinutes,
 } from "../components/workspace/plan";
 import { TYPE } from "../policies/facts";
-import { planSteady, primaryStandDown } from "./helpers";
+import { planSteady, primaryDrainRecord, primaryStandDown } from "./helpers";
 import { COPIES } from "./policies/factory";
 import {
   countingCredential,
@@ -575,13 +576,15 @@ describe("the stand-down's final sync in the program", () => {
     expect(fence.dependencies).toContain(sync.urn);
     // The record the peer's promotion is checked against; kept while the site stays passive.
     const recorded = (plan.outputs.deployment as Record<string, unknown>).finalSync;
-    expect(recorded).toEqual({ key: "drain-primary-e1", epoch: 1, jobs: COPIES, tables: {} });
+    // With the metastore's part of the same drain (test/metastore.test.ts).
+    expect(recorded).toEqual(primaryDrainRecord(COPIES));
     const again = await planSteady("primary", {
       sets: ["promote=true"],
       lastOutputs: plan.outputs,
       peerOutputs: { secondary: secondary.outputs },
     });
     expect(again.resources.some((r) => r.inputs.kind === FINAL_SYNC_KIND)).toBe(false);
+    expect(again.resources.some((r) => r.name === "metastore-final-backup")).toBe(false);
     expect((again.outputs.deployment as Record<string, unknown>).finalSync).toEqual(recorded);
     // Active again: a new active period, no record.
     const back = await planSteady("primary", {
@@ -589,5 +592,40 @@ describe("the stand-down's final sync in the program", () => {
       peerOutputs: { secondary: secondary.outputs },
     });
     expect((back.outputs.deployment as Record<string, unknown>).finalSync).toBe(undefined);
+  });
+});
+
+describe("what a drain records: the lake's final sync and the metastore's final backup", () => {
+  const lake = { key: "drain-primary-e3", epoch: 3, jobs: ["replicate-sales-orders"], tables: {} };
+  const backup =
+    "projects/p/locations/us-central1/services/acmedata-primary-hms/backups/drain-primary-e3";
+
+  it("joins whichever parts the drain made under its one key", () => {
+    expect(drainRecord(undefined, undefined)).toBeUndefined();
+    expect(drainRecord(lake, undefined)).toEqual(lake);
+    expect(drainRecord(lake, { key: "drain-primary-e3", epoch: 3, backup })).toEqual({
+      ...lake,
+      metastoreBackup: backup,
+    });
+    // No copies: the backup alone is the drain.
+    expect(drainRecord(undefined, { key: "drain-primary-e3", epoch: 3, backup })).toEqual({
+      key: "drain-primary-e3",
+      epoch: 3,
+      jobs: [],
+      tables: {},
+      metastoreBackup: backup,
+    });
+    // A run whose result named no backup records none: the gate then refuses the promotion.
+    expect(drainRecord(lake, { key: "drain-primary-e3", epoch: 3 })).toEqual(lake);
+    expect(drainKey("secondary", { epoch: 12 })).toBe("drain-secondary-e12");
+    expect(drainKey("primary", {})).toBe("drain-primary-e0");
+  });
+
+  it("reads back only a backup's resource name", () => {
+    const read = (metastoreBackup: unknown) =>
+      parseLastDeployment({ role: "passive", finalSync: { ...lake, metastoreBackup } }).finalSync;
+    expect(read(backup)).toEqual({ ...lake, metastoreBackup: backup });
+    for (const bad of ["gs://b/metastore/primary/x", 7, "projects/p/backups/x"])
+      expect(read(bad)).toEqual(lake);
   });
 });

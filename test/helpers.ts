@@ -106,6 +106,19 @@ export async function primaryStandDown(): Promise<{
   return { secondary, primaryActive, standingDown };
 }
 
+/** The shipped primary's final metastore backup when it drains at epoch 1 (primaryStandDown). */
+export const PRIMARY_DRAIN_BACKUP =
+  "projects/acmedata-platform-dr/locations/us-central1/services/acmedata-primary-hms/backups/drain-primary-e1";
+
+/** What the shipped primary's drain records (deployment.finalSync), given its copy jobs. */
+export const primaryDrainRecord = (copies: readonly string[]) => ({
+  key: "drain-primary-e1",
+  epoch: 1,
+  jobs: [...copies],
+  tables: {},
+  metastoreBackup: PRIMARY_DRAIN_BACKUP,
+});
+
 /** Deploys a stack through a sequence of promote values, each on top of the last, peer steady. */
 export async function sequence(
   stack: string,

@@ -291,25 +291,29 @@ describe("the plan's pull-request comment", () => {
         // The Hive fence's workflow and record are updated; its grant on the cluster goes with it.
         // Each job's concurrency follows its job.
         // The demoted primary is watched as a standby from now on (issue 13, item 16), and
-        // makes its final sync: each copy runs once more after the writers stood down (issue 15).
-        "   - changes: 2 created, 31 updated, 5 deleted, 1 replaced\n" +
-        "   - creates: `gcp:monitoring/alertPolicy:AlertPolicy` `metastore-alert-standby-behind`, `pulumi-nodejs:dynamic:Resource` `workspace-final-sync`\n",
+        // makes its final sync: each copy runs once more after the writers stood down, and the
+        // metastore is backed up once its Hive cluster stopped (issue 15). The fence's workflow
+        // keeps naming the cluster through the drain, so it is not among the updates.
+        "   - changes: 3 created, 30 updated, 5 deleted, 1 replaced\n" +
+        "   - creates: `gcp:monitoring/alertPolicy:AlertPolicy` `metastore-alert-standby-behind`, `pulumi-nodejs:dynamic:Resource` `metastore-final-backup`, `pulumi-nodejs:dynamic:Resource` `workspace-final-sync`\n",
     );
     expect(md).toContain(
       "   - final sync: primary: drain-primary-e1 stopped 5 writers, then ran 7 copies once more into secondary's lake\n" +
+        "   - final sync: primary: drain-primary-e1 stopped the Hive cluster, then backed the metastore up\n" +
         "   - writers after: lake none · metastore none · sql primary · gcs none\n",
     );
     expect(md).toContain(
       "2. `pulumi up -s secondary --policy-pack policies` (step 2: the standby is promoted): goes through, with a known gap\n" +
-        // The fourth dynamic resource is the metastore's promotion restore (issue 13).
-        "   - changes: 27 created, 32 updated, 1 deleted, 1 replaced\n" +
-        "   - creates: 20 × `azure-native:sql:Database`, 1 × `azure-native:sql:ElasticPool`, 1 × `gcp:dataproc/cluster:Cluster`, 1 × `gcp:dataproc/clusterIAMMember:ClusterIAMMember`, 4 × `pulumi-nodejs:dynamic:Resource`\n" +
+        // The fourth dynamic resource is the metastore's promotion restore (issue 13); it may
+        // use the primary's final backup once granted on the primary's service (issue 15).
+        "   - changes: 28 created, 32 updated, 1 deleted, 1 replaced\n" +
+        "   - creates: 20 × `azure-native:sql:Database`, 1 × `azure-native:sql:ElasticPool`, 1 × `gcp:dataproc/cluster:Cluster`, 1 × `gcp:dataproc/clusterIAMMember:ClusterIAMMember`, 1 × `gcp:dataproc/metastoreServiceIamMember:MetastoreServiceIamMember`, 4 × `pulumi-nodejs:dynamic:Resource`\n" +
         "   - deletes: `gcp:monitoring/alertPolicy:AlertPolicy` `metastore-alert-standby-behind`\n" +
         "   - replaces: `azure-native:storage:Blob` `workspace-fence`\n" +
         "   - failover: `acmedata-primary-fg-mgmt` primary → secondary (planned)\n" +
         "   - failover: `acmedata-primary-fg-paid-01` primary → secondary (planned)\n" +
         "   - failover: `acmedata-primary-fg-paid-02` primary → secondary (planned)\n" +
-        "   - restore: secondary: metastore-promotion-restore stops the scheduled restores, waits for any in flight, then restores the newest completed backup once\n" +
+        "   - restore: secondary: metastore-promotion-restore stops the scheduled restores, waits for any in flight, then restores primary's final backup drain-primary-e1 once\n" +
         // The drain's final sync (step 1) copied the primary's last writes: no lost writes here.
         "   - known gap (issue 15), `one-writer`: sql: primary and secondary both write",
     );

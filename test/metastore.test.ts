@@ -3,10 +3,14 @@ import { parsePlatformConfig } from "../config/load";
 import type { MetastoreSpec } from "../config/metastoreSchema";
 import { parseLastDeployment } from "../components/lastDeployment";
 import {
+  backupService,
   decideMetastore,
+  finalBackupKey,
+  finalBackupMade,
   metastoreNetwork,
   metastoreServiceArgs,
   MAX_ALERT_WINDOW_MINUTES,
+  promotionBackup,
   promotionRun,
   restoreAlerts,
   restoreEnvironment,
@@ -22,6 +26,9 @@ import {
   byType,
   configProblems,
   findResource,
+  planSteady,
+  PRIMARY_DRAIN_BACKUP,
+  primaryStandDown,
   problemsAfter,
   validRaw,
 } from "./helpers";
@@ -436,7 +443,8 @@ describe("the MetastorePair in both stacks", () => {
       schedulePaused: true,
       restoreRuns: 0,
       cluster: 1,
-      workflows: 2,
+      // The restore, the fence, and a drain's final backup.
+      workflows: 3,
       fenceRecord: { site, role: "active", epoch },
     });
     const passive = (site: string, epoch: number) => ({
@@ -445,7 +453,7 @@ describe("the MetastorePair in both stacks", () => {
       schedulePaused: false,
       restoreRuns: 0,
       cluster: 0,
-      workflows: 2,
+      workflows: 3,
       fenceRecord: { site, role: "passive", epoch },
     });
     expect(
@@ -465,6 +473,8 @@ describe("the MetastorePair in both stacks", () => {
     expect(runInputs).toEqual({
       endpoint: "https://workflowexecutions.googleapis.com",
       schedulerEndpoint: "https://cloudscheduler.googleapis.com",
+      // An earlier deployment's run is its own result: this one restores once.
+      fresh: false,
       workflow:
         "projects/acmedata-platform-dr/locations/us-east1/workflows/acmedata-secondary-hms-restore",
       target: "projects/acmedata-platform-dr/locations/us-east1/services/acmedata-secondary-hms",
@@ -493,6 +503,7 @@ describe("the MetastorePair in both stacks", () => {
         "metastore-restore-workflow",
         "metastore-sync-restores-service",
         "metastore-sync-reads-backups",
+        "metastore-sync-reads-clusters",
         "metastore-sync-writes-logs",
         "metastore-sync-invokes-restore",
       ]
@@ -575,6 +586,8 @@ describe("the MetastorePair in both stacks", () => {
       `serviceAccount:acmedata-${code}-hms-fence@acmedata-platform-dr.iam.gserviceaccount.com`;
     expect(grants(secondary!)).toEqual([
       `roles/dataproc.viewer ${fence("sec")} acmedata-platform-dr`,
+      // A drain's final backup reads whether the Hive cluster has stopped.
+      `roles/dataproc.viewer ${sa} acmedata-platform-dr`,
       `roles/logging.logWriter ${fence("sec")} acmedata-platform-dr`,
       `roles/logging.logWriter ${sa} acmedata-platform-dr`,
       `roles/metastore.editor ${sa} acmedata-secondary-hms`,
@@ -636,7 +649,8 @@ describe("the MetastorePair in both stacks", () => {
       schedulePaused: true,
       restoreRuns: 1,
       cluster: 1,
-      workflows: 2,
+      // Its final backup's joins the restore and the fence once it has a service.
+      workflows: 3,
       fenceRecord: { site: "secondary", role: "active", epoch: 1 },
     });
     expect(facts(stillActive!)).toEqual(facts(promoted!));
@@ -646,7 +660,7 @@ describe("the MetastorePair in both stacks", () => {
       schedulePaused: false,
       restoreRuns: 0,
       cluster: 0,
-      workflows: 2,
+      workflows: 3,
       fenceRecord: { site: "secondary", role: "passive", epoch: 1 },
     });
 
@@ -691,6 +705,7 @@ describe("the MetastorePair in both stacks", () => {
         .sort(),
     ).toEqual([
       "metastore-fence-controls-cluster",
+      "metastore-final-backup-workflow",
       "metastore-hive-cluster",
       "metastore-promotion-restore",
       "metastore-restore-schedule",
@@ -744,14 +759,19 @@ describe("the MetastorePair in both stacks", () => {
     const [primary, secondary] = out.stacks;
     expect(names(secondary!.diff.created)).toEqual([
       "metastore-fence-controls-cluster",
+      "metastore-final-backup-workflow",
       "metastore-hive-cluster",
       "metastore-promotion-restore",
       "metastore-restore-schedule",
       "metastore-service",
       "metastore-sync-restores-service",
     ]);
-    // The demoted primary keeps its service as a hot standby, watched for falling behind its RPO.
-    expect(names(primary!.diff.created)).toEqual(["metastore-alert-standby-behind"]);
+    // The demoted primary keeps its service as a hot standby, watched for falling behind its RPO,
+    // and backs it up once its Hive cluster has stopped (its peer is passive: a drain).
+    expect(names(primary!.diff.created)).toEqual([
+      "metastore-alert-standby-behind",
+      "metastore-final-backup",
+    ]);
     expect(names(primary!.diff.deleted)).toEqual([
       "metastore-fence-controls-cluster",
       "metastore-hive-cluster",
@@ -999,5 +1019,156 @@ describe("the restore alerts (issue 13, item 16)", () => {
         labels: {},
       }).map((a) => a.key),
     ).toEqual(["failed-runs"]);
+  });
+});
+
+// Issue 15 (seed 004: a planned switch waits for a fully synced moment): the drain's metastore
+// part. Its workflow is tested as written in test/finalBackupWorkflow.test.ts.
+describe("a planned stand-down's final metastore backup", () => {
+  it("says passive first (the fence then stops the Hive cluster), backs up, then turns the service's backups off; the promotion restores exactly that backup", async () => {
+    const { secondary, standingDown } = await primaryStandDown();
+    const run = findResource(standingDown.resources, RUN, "metastore-final-backup");
+    const { __provider, ...inputs } = run.inputs;
+    expect(inputs).toEqual({
+      endpoint: "https://workflowexecutions.googleapis.com",
+      schedulerEndpoint: "https://cloudscheduler.googleapis.com",
+      workflow:
+        "projects/acmedata-platform-dr/locations/us-central1/workflows/acmedata-primary-hms-final-backup",
+      target: "projects/acmedata-platform-dr/locations/us-central1/services/acmedata-primary-hms",
+      runKey: "drain-primary-e1",
+      argument: { backupId: "drain-primary-e1" },
+      // Only a backup this run starts after the cluster stopped holds every write.
+      fresh: true,
+      quiesceSchedule: "",
+      // 15 min for the stop, 60 for an update or scheduled backup in flight, 60 each for a
+      // delete and the backup, 5 spare (plan.ts FINAL_BACKUP_MINUTES).
+      timeoutSeconds: 200 * 60,
+      pollSeconds: 15,
+      requestTimeoutSeconds: 60,
+      maxRetries: 5,
+    });
+    const urn = (type: string, name: string) =>
+      findResource(standingDown.resources, type, name).urn;
+    const record = findResource(standingDown.resources, OBJECT, "metastore-fence-record");
+    expect(JSON.parse(String(revealed(record.wireInputs.content)))).toEqual({
+      site: "primary",
+      role: "passive",
+      epoch: 1,
+    });
+    expect(run.dependencies).toEqual(
+      expect.arrayContaining([
+        urn(WORKFLOW, "metastore-final-backup-workflow"),
+        urn(
+          "gcp:dataproc/metastoreServiceIamMember:MetastoreServiceIamMember",
+          "metastore-sync-restores-service",
+        ),
+        urn("gcp:projects/iAMMember:IAMMember", "metastore-sync-reads-clusters"),
+        record.urn,
+      ]),
+    );
+    // The API refuses an update while a backup runs (dataproc-metastore/docs/backup-metadata).
+    const service = findResource(standingDown.resources, SERVICE, "metastore-service");
+    expect(service.dependencies).toContain(run.urn);
+    expect((service.inputs.scheduledBackup as { enabled: boolean }).enabled).toBe(false);
+    // The fence still names the cluster the stand-down removes at its end: it stops it first.
+    const fence = findResource(standingDown.resources, WORKFLOW, "metastore-fence-workflow");
+    expect((fence.inputs.userEnvVars as Record<string, string>).HIVE_CLUSTER).toBe(
+      "acmedata-primary-hive",
+    );
+    expect(byType(standingDown.resources, CLUSTER)).toEqual([]);
+    const backup = PRIMARY_DRAIN_BACKUP;
+    const recorded = parseLastDeployment(standingDown.outputs.deployment);
+    expect(recorded.finalSync).toMatchObject({
+      key: "drain-primary-e1",
+      epoch: 1,
+      metastoreBackup: backup,
+    });
+
+    // The secondary's promotion restores that backup by name, once it may use it.
+    const promoted = await planSteady("secondary", {
+      sets: ["promote=true"],
+      lastOutputs: secondary.outputs,
+      peerOutputs: { primary: standingDown.outputs },
+    });
+    const restore = findResource(promoted.resources, RUN, "metastore-promotion-restore");
+    expect(restore.inputs.argument).toEqual({
+      restoreWhateverAge: true,
+      waitForIdle: true,
+      allowNoBackup: true,
+      backup,
+    });
+    const grant = findResource(
+      promoted.resources,
+      "gcp:dataproc/metastoreServiceIamMember:MetastoreServiceIamMember",
+      "metastore-sync-uses-peer-backup",
+    );
+    expect(grant.inputs).toMatchObject({
+      project: "acmedata-platform-dr",
+      location: "us-central1",
+      serviceId: "acmedata-primary-hms",
+      role: "roles/metastore.editor",
+      member: "serviceAccount:acmedata-sec-hms-sync@acmedata-platform-dr.iam.gserviceaccount.com",
+    });
+    expect(restore.dependencies).toContain(grant.urn);
+
+    // Acknowledging a forced failover restores the newest scheduled backup instead: the drained
+    // region may be gone since.
+    const forced = await planSteady("secondary", {
+      sets: ["promote=true", 'promotion={"acknowledgeForcedFailover":true}'],
+      lastOutputs: secondary.outputs,
+      peerOutputs: { primary: standingDown.outputs },
+    });
+    expect(
+      findResource(forced.resources, RUN, "metastore-promotion-restore").inputs.argument,
+    ).toEqual({
+      restoreWhateverAge: true,
+      waitForIdle: true,
+      allowNoBackup: true,
+    });
+  });
+
+  it("is taken only by a site that was active standing down while its peer is passive", () => {
+    const active = { role: "active" as const, epoch: 4, metastoreProvisioned: true };
+    expect(finalBackupKey("primary", "passive", active, "passive")).toBe("drain-primary-e4");
+    // An unplanned failover's return: the peer is active and restored what it could.
+    expect(finalBackupKey("primary", "passive", active, "active")).toBeUndefined();
+    // A peer never deployed: no one to restore it.
+    expect(finalBackupKey("primary", "passive", active, undefined)).toBeUndefined();
+    expect(finalBackupKey("primary", "active", active, "passive")).toBeUndefined();
+    expect(
+      finalBackupKey("primary", "passive", { ...active, role: "passive" }, "passive"),
+    ).toBeUndefined();
+    expect(
+      finalBackupKey("secondary", "passive", { ...active, metastoreProvisioned: false }, "passive"),
+    ).toBeUndefined();
+  });
+
+  it("is restored by name only from a peer whose drain recorded it at the epoch it holds, and never when a forced failover is acknowledged", () => {
+    const backup =
+      "projects/p/locations/us-central1/services/acmedata-primary-hms/backups/drain-primary-e4";
+    const sync = {
+      key: "drain-primary-e4",
+      epoch: 4,
+      jobs: [],
+      tables: {},
+      metastoreBackup: backup,
+    };
+    const peer = { role: "passive" as const, epoch: 4, finalSync: sync };
+    expect(promotionBackup(peer, false)).toBe(backup);
+    expect(promotionBackup(peer, true)).toBeUndefined();
+    expect(promotionBackup({ ...peer, role: "active" }, false)).toBeUndefined();
+    expect(promotionBackup({ ...peer, epoch: 6 }, false)).toBeUndefined();
+    expect(
+      promotionBackup({ ...peer, finalSync: { ...sync, metastoreBackup: undefined } }, false),
+    ).toBeUndefined();
+    expect(backupService(backup)).toEqual({
+      project: "p",
+      location: "us-central1",
+      serviceId: "acmedata-primary-hms",
+    });
+    expect(backupService("projects/p/locations/l/services/s")).toBeUndefined();
+    expect(finalBackupMade(JSON.stringify({ backup }))).toBe(backup);
+    expect(finalBackupMade(JSON.stringify({ backup: "gs://b/x" }))).toBeUndefined();
+    expect(finalBackupMade("not json")).toBeUndefined();
   });
 });

@@ -212,7 +212,7 @@ describe("npm run plan", () => {
     // 2 external locations and their 2 grants.
     // Each site's email channel and restore alerts: one policy on the active site (failed runs),
     // two on the standby (and one behind its RPO; issue 13, item 16).
-    expect([primary!.resources.length, secondary!.resources.length]).toEqual([203, 125]);
+    expect([primary!.resources.length, secondary!.resources.length]).toEqual([205, 127]);
     const gcpSide = (s: JsonPlan["stacks"][number]) =>
       s.resources.filter((r) =>
         /^(gcp:storage\/bucket:|pulumi:providers:gcp|paired-dr:components:DualRegionBucket)/.test(
@@ -289,8 +289,9 @@ describe("npm run plan", () => {
         const restores = !demoting && s.stack === "secondary";
         // A standby's alert on falling behind its RPO comes with the demotion, goes with the promotion.
         const standbyAlert = { "gcp:monitoring/alertPolicy:AlertPolicy": 1 };
-        // The demotion's final sync (issue 15), a dynamic resource, comes with it too.
-        const drained = { ...standbyAlert, "pulumi-nodejs:dynamic:Resource": 1 };
+        // The demotion's final sync and final metastore backup (issue 15), two dynamic
+        // resources, come with it too.
+        const drained = { ...standbyAlert, "pulumi-nodejs:dynamic:Resource": 2 };
         expect(byTypeCount(d.deleted), s.stack).toEqual(demoting ? demoted : standbyAlert);
         expect(byTypeCount(d.created), s.stack).toEqual(
           demoting ? drained : promotion(restores ? promoted : demoted),
@@ -329,8 +330,10 @@ describe("npm run plan", () => {
         // promotion is recorded (it still serves every paid primary until the failovers). The
         // Hive fence's workflow and record are (issue 10), and each job's concurrency.
         // The demoted site is watched as a standby: its alert on falling behind the RPO. Its
-        // final sync runs each copy once more after the writers stood down (issue 15).
-        "    created: 2, deleted: 5, replaced: 1, updated: 31\n",
+        // final sync runs each copy once more after the writers stood down, and its final
+        // backup backs the metastore up once the Hive cluster stopped (issue 15); the fence's
+        // workflow keeps naming that cluster through the drain, so it is not updated.
+        "    created: 3, deleted: 5, replaced: 1, updated: 30\n",
     );
     expect(text).toContain(
       "    ~ update  databricks:index/instancePool:InstancePool workspace-pool-etl\n" +
@@ -342,19 +345,20 @@ describe("npm run plan", () => {
 
   it("renders a pull-request comment in markdown", async () => {
     const md = await runPlan(parseCli(["--format", "markdown"]));
-    expect(md).toContain("| `primary` | primary | **active** | false | 203 |");
-    expect(md).toContain("| `secondary` | secondary | **passive** | false | 125 |");
+    expect(md).toContain("| `primary` | primary | **active** | false | 205 |");
+    expect(md).toContain("| `secondary` | secondary | **passive** | false | 127 |");
     expect(md).toContain("| `gcp:storage/bucket:Bucket` | 2 |");
     // Issue 15: the planned switchover's RTO estimate beside the RPO, from documented figures.
     expect(md).toContain(
       "| 1 | drain: 5 writers cancelled, then 7 copies run once more, at once | not stated | 68 min | the final sync's deadline: 10 min for the writers' runs to end, then the longest copy's run limit (29 min) twice, a scheduled run in flight going first |\n" +
+        "| 1 | metastore: the Hive cluster stopped by its fence, then one on-demand backup | not stated | 200 min | the final backup's deadline: 15 min for the cluster to stop, 60 for an update or scheduled backup in flight, 60 each for an earlier attempt's delete and the backup (the server's one-hour job limit, dataproc-metastore troubleshooting), + 5 |\n" +
         "| 2 | 3 failover groups fail over, planned, at once | 1 min | 60 min | customer-initiated failover: typically up to 60 s (azure-docs reliability-sql-database.md); each hold's limit 60 min |\n",
     );
     expect(md).toContain(
-      "Expected: not stated (no documented figure for the drain, the metastore restore, the tenant copies). At most 133 min, besides the tenant copies (bound by size).",
+      "Expected: not stated (no documented figure for the drain, the final metastore backup, the metastore restore, the tenant copies). At most 265 min, besides the tenant copies (bound by size).",
     );
     expect(md).toContain(
-      "**If `promote` flips** (role active → passive): 2 created, 5 deleted, 1 replaced, 31 updated.",
+      "**If `promote` flips** (role active → passive): 3 created, 5 deleted, 1 replaced, 30 updated.",
     );
     expect(md).not.toContain("[!CAUTION]");
     expect(md.match(/\*\*Races on a first deployment\*\*: .*/g)).toEqual([

@@ -14,7 +14,15 @@ import {
 } from "../tools/plan/policyHarness";
 import { buildDeploymentFacts } from "../components/deploymentFacts";
 import { parsePlatformConfig } from "../config/load";
-import { REPO, ROOT, findResource, validRaw, planSteady, primaryStandDown } from "./helpers";
+import {
+  REPO,
+  ROOT,
+  findResource,
+  validRaw,
+  planSteady,
+  primaryDrainRecord,
+  primaryStandDown,
+} from "./helpers";
 import { COPIES } from "./policies/factory";
 
 /**
@@ -180,12 +188,9 @@ describe("the promotion gate", () => {
 
   it("lets it through once the peer stood down, its final sync recorded", async () => {
     const { secondary: passive, standingDown: primaryPassive } = await primaryStandDown();
-    expect((primaryPassive.outputs.deployment as Record<string, unknown>).finalSync).toEqual({
-      key: "drain-primary-e1",
-      epoch: 1,
-      jobs: COPIES,
-      tables: {},
-    });
+    expect((primaryPassive.outputs.deployment as Record<string, unknown>).finalSync).toEqual(
+      primaryDrainRecord(COPIES),
+    );
     // A primary passive from its first deployment was never active: it wrote nothing to sync.
     const neverActive = await planSteady("primary", { sets: ["promote=true"] });
     const promotedOverNeverActive = await planSteady("secondary", {
@@ -206,7 +211,22 @@ describe("the promotion gate", () => {
       [
         "dr-promotion-gate",
         "mandatory",
-        "'secondary' cannot be promoted: primary stood down without a final sync of its active period (epoch 1), so its last writes may not be in secondary's lake. Check them with 'npm run status -- --require-synced'; or, accepting the loss of what primary wrote after its last copies, set promotion.acknowledgeForcedFailover",
+        "'secondary' cannot be promoted: primary stood down without a final sync of its active period (epoch 1), so its last writes may not be in secondary's lake and metastore. Check them with 'npm run status -- --require-synced'; or, accepting the loss of what primary wrote after its last copies and its last scheduled metastore backup, set promotion.acknowledgeForcedFailover",
+      ],
+    ]);
+    // One whose drain synced the lake but took no metastore backup (the version before it) too.
+    const lakeOnly = structuredClone(primaryPassive.outputs) as Record<string, any>;
+    delete lakeOnly.deployment.finalSync.metastoreBackup;
+    const promotedOverLakeOnly = await planSteady("secondary", {
+      sets: ["promote=true"],
+      lastOutputs: passive.outputs,
+      peerOutputs: { primary: lakeOnly },
+    });
+    expect(brief(await analyze(promotedOverLakeOnly))).toEqual([
+      [
+        "dr-promotion-gate",
+        "mandatory",
+        "'secondary' cannot be promoted: primary's final sync (epoch 1) holds no final metastore backup, so secondary's metastore would lack what primary's Hive clients wrote after its last scheduled backup; or, accepting the loss of what primary wrote after its last copies and its last scheduled metastore backup, set promotion.acknowledgeForcedFailover",
       ],
     ]);
     const promoted = await planSteady("secondary", {
@@ -338,7 +358,7 @@ describe("the deployment facts the policies read", () => {
           },
         },
         ["acmedata-secondary-fg-paid-01"],
-        true,
+        { lake: true, metastore: true },
       ),
     ).toEqual({
       kind: "paired-dr:deployment-facts",
@@ -352,7 +372,7 @@ describe("the deployment facts the policies read", () => {
         role: "active",
         acknowledgments: [],
         epoch: 1,
-        finalSync: { epoch: 1, jobs: ["replicate-sales-orders"] },
+        finalSync: { epoch: 1, jobs: ["replicate-sales-orders"], metastoreBackup: false },
       },
       regions: {
         azure: { region: "centralus", peerRegion: "eastus2" },
@@ -368,6 +388,7 @@ describe("the deployment facts the policies read", () => {
       lakeNotReplicated: ["marts.sales_daily"],
       lakeCopies: COPIES,
       finalSync: true,
+      metastoreFinalBackup: true,
       sql: {
         strategy: "tiered",
         failoverMode: "planned",

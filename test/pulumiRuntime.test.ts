@@ -18,9 +18,10 @@ describe("index.ts under the Pulumi SDK's own TypeScript loader", () => {
     // the jobs' service principal with its 2 secret ACLs and the replication jobs' 3 owners, and
     // the way to the own lake (no peer yet): connector, role, assignment, credential, location,
     // grants.
-    // With the restore alerts and their email channel (issue 13, item 16).
-    ["primary", "active", 193],
-    ["secondary", "passive", 121],
+    // With the restore alerts and their email channel (issue 13, item 16), and the final
+    // backup workflow with its account's grant to read the Hive cluster (issue 15).
+    ["primary", "active", 195],
+    ["secondary", "passive", 123],
   ] as const) {
     it(`loads and runs the ${stack} stack`, () => {
       const r = spawnSync(

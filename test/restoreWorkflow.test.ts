@@ -5,7 +5,8 @@ import { parsePlatformConfig } from "../config/load";
 import { REPO, validRaw } from "./helpers";
 import { WorkflowRaised, WorkflowRunner } from "./workflowRunner";
 
-const SERVICE = "projects/acmedata-platform-dr/locations/us-east1/services/acmedata-secondary-hms";
+const PROJECT = "acmedata-platform-dr";
+const SERVICE = `projects/${PROJECT}/locations/us-east1/services/acmedata-secondary-hms`;
 const METASTORE = "https://metastore.googleapis.com/v1/";
 const BUCKET = "acmedata-metastore-backups";
 const OBJECTS = `https://storage.googleapis.com/storage/v1/b/${BUCKET}/o`;
@@ -85,10 +86,12 @@ function fakeCloud(
     /** The listing's answer instead of the objects, from the page at item `from` (default 0). */
     listingError?: { code: number; from?: number };
     operations?: { polls: number; error?: { code: number; message: string } }[];
+    /** The drained peer's backups by resource name (Backup: state, createTime). */
+    backups?: Record<string, { state: string; createTime: string }>;
   } = {},
 ) {
   let clock = NOW;
-  const restores: { backupLocation: string; restoreType: string; requestId: string }[] = [];
+  const restores: Record<string, string>[] = [];
   const pages: number[] = [];
   let polls = 0;
   const notFound = () =>
@@ -124,6 +127,12 @@ function fakeCloud(
             },
           },
         };
+      if (a.url.includes("/backups/")) {
+        const name = a.url.slice(METASTORE.length);
+        const b = opts.backups?.[name];
+        if (!b) throw notFound();
+        return { code: 200, body: { name, ...b } };
+      }
       if (a.url.startsWith(`${METASTORE}${SERVICE}/operations/`)) {
         const n = Number(a.url.split("-").at(-1));
         const script = opts.operations?.[n - 1] ?? { polls: 2 };
@@ -242,6 +251,62 @@ describe("the restore workflow, run as written over the Storage and Metastore AP
     // What one page of full records would have held: over the limit on its own.
     const fullPage = JSON.stringify({ items: objects.slice(0, 1000) }).length;
     expect(fullPage).toBeGreaterThan(512 * 1024);
+  });
+
+  it("restores a drained peer's final backup by name (backup, not backupLocation), whatever its age, reading no listing", () => {
+    const name = `projects/${PROJECT}/locations/us-central1/services/acmedata-primary-hms/backups/drain-primary-e3`;
+    const cloud = fakeCloud(history(3), {
+      backups: { [name]: { state: "ACTIVE", createTime: "2026-11-22T09:00:00Z" } },
+    });
+    const result = cloud.runner.run({
+      backup: name,
+      restoreWhateverAge: true,
+      waitForIdle: true,
+      allowNoBackup: true,
+    });
+    expect(cloud.restores).toEqual([
+      {
+        backup: name,
+        restoreType: "METADATA_ONLY",
+        requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      },
+    ]);
+    expect(result).toEqual({
+      restored: name,
+      backupTime: "2026-11-22T09:00:00.000Z",
+      ageMinutes: 187,
+      rpoBreached: true,
+      skippedNewest: null,
+      operation: OPERATION,
+      restore: expect.objectContaining({ state: "SUCCEEDED" }),
+    });
+    expect(cloud.pages).toEqual([]);
+    expect(cloud.runner.calls.filter((c) => String(c.args.url).startsWith(OBJECTS))).toEqual([]);
+  });
+
+  it("fails rather than falls back when the named final backup is not ACTIVE, is missing, or its restore fails", () => {
+    const name = `projects/${PROJECT}/locations/us-central1/services/acmedata-primary-hms/backups/drain-primary-e3`;
+    const args = { backup: name, restoreWhateverAge: true, allowNoBackup: true };
+    const deleting = fakeCloud(history(3), {
+      backups: { [name]: { state: "DELETING", createTime: "2026-11-22T09:00:00Z" } },
+    });
+    expect(() => deleting.runner.run(args)).toThrow(
+      new WorkflowRaised(`the final backup ${name} is DELETING, not ACTIVE: nothing is restored`),
+    );
+    const missing = fakeCloud(history(3));
+    expect(() => missing.runner.run(args)).toThrow(/"code":404/);
+    const failing = fakeCloud(history(3), {
+      backups: { [name]: { state: "ACTIVE", createTime: "2026-11-22T09:00:00Z" } },
+      operations: [{ polls: 2, error: { code: 5, message: "backup not found" } }],
+    });
+    expect(() => failing.runner.run(args)).toThrow(
+      new WorkflowRaised(
+        `restore of ${name} into ${SERVICE} failed: {"code":5,"message":"backup not found"}`,
+      ),
+    );
+    // One restore, no fallback to the newest scheduled backup.
+    expect(failing.restores).toHaveLength(1);
+    for (const cloud of [deleting, missing, failing]) expect(cloud.pages).toEqual([]);
   });
 
   it("restores nothing while a restore is still running on the service, and says so", () => {

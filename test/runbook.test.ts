@@ -688,6 +688,34 @@ describe("runbooks", () => {
     ]);
   });
 
+  it("rpo-zero holds for the metastore only through the drain's final backup: a promotion that restores the newest scheduled one instead loses what the Hive clients wrote since", async () => {
+    const file = write(
+      [
+        "name: switchover-without-final-backup",
+        "description: the drain backs the metastore up, but the promotion acknowledges a forced failover",
+        "invariants: [rpo-zero]",
+        "steps:",
+        "  - up: primary",
+        "  - up: secondary",
+        "  - up: primary",
+        "  - set: { promote: true }",
+        "  - up: primary",
+        "  - set: { promotion.acknowledgeForcedFailover: true }",
+        "  - up: secondary",
+      ].join("\n"),
+    );
+    const [r] = await playRunbooks([file], ROOT);
+    const [drain, , promotion] = r!.steps.slice(-3);
+    expect(drain!.invariants["rpo-zero"]!.ok).toBe(true);
+    expect(promotion!.step).toBe("up: secondary");
+    expect(promotion!.invariants["rpo-zero"]!.breaches.map((b) => b.message.split(":")[0])).toEqual(
+      ["metastore", "sql"],
+    );
+    expect(promotion!.invariants["rpo-zero"]!.breaches[0]!.message).toBe(
+      "metastore: primary's metadata written after its newest backup is not in what secondary restored",
+    );
+  });
+
   it("automatic-failover: Azure moves only the Automatic group; a routine up refuses to move it back", async () => {
     const runbook = readRunbook(path.join(ROOT, "runbooks/automatic-failover.yaml"));
     const [r] = await playRunbooks([path.join(ROOT, "runbooks/automatic-failover.yaml")], ROOT);

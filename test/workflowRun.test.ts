@@ -133,6 +133,7 @@ const inputs = (endpoint: string, over: Partial<WorkflowRunInputs> = {}): Workfl
   runKey: KEY,
   argument: { restoreWhateverAge: true },
   quiesceSchedule: "",
+  fresh: false,
   timeoutSeconds: 5,
   pollSeconds: 0.01,
   requestTimeoutSeconds: 0.5,
@@ -228,6 +229,32 @@ describe("WorkflowRun: one run of a workflow, on the official Executions client"
       resumed: true,
     });
     expect(calls(api.requests).filter((c) => c.startsWith("POST"))).toEqual([]);
+  });
+
+  it("fresh: takes no earlier succeeded execution's result (a final backup is only good made now), but still waits for one of its own that runs", async () => {
+    const done = {
+      name: `${WORKFLOW}/executions/done`,
+      state: "SUCCEEDED",
+      labels: { [RUN_LABEL]: KEY },
+      argument: "{}",
+    };
+    const api = await fakeGoogle({ existing: [done] });
+    close = api.close;
+    const result = await workflowRunProvider(access()).create!(inputs(api.origin, { fresh: true }));
+    expect(result.outs).toMatchObject({ execution: `${WORKFLOW}/executions/e2`, resumed: false });
+    // One look, for running executions only; then the start.
+    expect(calls(api.requests).slice(0, 2)).toEqual([
+      `GET /v1/${WORKFLOW}/executions`,
+      `POST /v1/${WORKFLOW}/executions`,
+    ]);
+    const running = await fakeGoogle({ existing: [{ ...done, state: "ACTIVE" }] });
+    running.executions[0]!.script = ["ACTIVE", "SUCCEEDED"];
+    const resumed = await workflowRunProvider(access()).create!(
+      inputs(running.origin, { fresh: true }),
+    );
+    running.close();
+    expect(resumed.outs).toMatchObject({ execution: done.name, resumed: true });
+    expect(calls(running.requests).filter((c) => c.startsWith("POST"))).toEqual([]);
   });
 
   it("never starts a second execution when the start's answer is lost: a 503 after the start, or a socket that never answers", async () => {

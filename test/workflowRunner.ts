@@ -120,6 +120,7 @@ export class WorkflowRunner {
         },
       },
       json: { encode_to_string: (v: unknown) => JSON.stringify(v) },
+      list: { concat: (l: unknown[], v: unknown) => [...l, v] },
       time: {
         parse: (t: string) => Date.parse(t) / 1000,
         format: (seconds: number) => new Date(seconds * 1000).toISOString(),

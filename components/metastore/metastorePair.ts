@@ -10,7 +10,11 @@ import { gcpNames } from "../naming";
 import { ownsSingletons, peerSite, type Role, type Site } from "../role";
 import {
   backupLocation,
+  backupService,
   decideMetastore,
+  finalBackupEnvironment,
+  finalBackupMade,
+  finalBackupRun,
   fenceEnvironment,
   fenceScheduleArgs,
   hasHiveFence,
@@ -30,6 +34,8 @@ import { WorkflowRun } from "./workflowRun";
 export const RESTORE_WORKFLOW_FILE = path.join("workflows", "metastore-restore.yaml");
 /** The Hive cluster fence's source, in the repo. */
 export const FENCE_WORKFLOW_FILE = path.join("workflows", "metastore-fence.yaml");
+/** A drain's final backup's source, in the repo. */
+export const FINAL_BACKUP_WORKFLOW_FILE = path.join("workflows", "metastore-final-backup.yaml");
 
 export interface MetastorePairArgs {
   readonly site: Site;
@@ -52,6 +58,10 @@ export interface MetastorePairArgs {
   readonly last: LastDeployment;
   /** This deployment's fencing epoch (components/fence.ts), written to the site's fence record. */
   readonly epoch: number;
+  /** The final backup this stand-down takes (plan.ts, finalBackupKey), if any. */
+  readonly finalBackupKey?: string;
+  /** The drained peer's final backup a promotion restores by name (plan.ts, promotionBackup). */
+  readonly peerBackup?: string;
   /** Directory holding workflows/. */
   readonly projectDir: string;
   readonly labels?: Readonly<Record<string, string>>;
@@ -75,6 +85,8 @@ export class MetastorePair extends pulumi.ComponentResource {
    * breaches the RPO. Undefined without one.
    */
   public readonly promotionRestore: pulumi.Output<PromotionRestoreReport | undefined>;
+  /** This stand-down's final backup (its resource name); undefined without one. */
+  public readonly finalBackup: pulumi.Output<string | undefined> | undefined;
 
   constructor(name: string, args: MetastorePairArgs, opts?: pulumi.ComponentResourceOptions) {
     super("paired-dr:components:MetastorePair", name, {}, opts);
@@ -110,6 +122,16 @@ export class MetastorePair extends pulumi.ComponentResource {
         child,
       ),
     ];
+    if (hasHiveFence(spec))
+      // The final backup reads whether the Hive cluster has stopped (clusters.get); its fence,
+      // which it starts, does the stopping.
+      syncGrants.push(
+        new gcp.projects.IAMMember(
+          `${name}-sync-reads-clusters`,
+          { project, role: "roles/dataproc.viewer", member },
+          child,
+        ),
+      );
     let agentGrant: pulumi.Resource | undefined;
     if (ownsSingletons(site)) {
       // One project-wide service agent writes and reads every site's backups: one stack owns the
@@ -137,6 +159,9 @@ export class MetastorePair extends pulumi.ComponentResource {
     // A hot standby's promotion restores into the service before its update enables backups:
     // the service then waits for the run, not the run for the service (issue 13).
     const intoStandby = decision.promotionRestore === "standby";
+    // Standing down with a final backup, the service's update (backups off) waits for the backup:
+    // the API refuses an update while a backup runs (dataproc-metastore/docs/backup-metadata).
+    const draining = args.finalBackupKey !== undefined && decision.service;
     const createService = (after: pulumi.Resource[]) =>
       new gcp.dataproc.MetastoreService(
         `${name}-service`,
@@ -161,7 +186,7 @@ export class MetastorePair extends pulumi.ComponentResource {
           ],
         },
       );
-    let service = decision.service && !intoStandby ? createService([]) : undefined;
+    let service = decision.service && !intoStandby && !draining ? createService([]) : undefined;
 
     const workflow = new gcp.workflows.Workflow(
       `${name}-restore-workflow`,
@@ -212,7 +237,9 @@ export class MetastorePair extends pulumi.ComponentResource {
           project,
           region,
           backupBucket: args.backupBucket,
-          hiveCluster: decision.dataprocCluster ? names.hiveCluster : undefined,
+          // A drain's fence still names the cluster the deployment removes at its end: it stops
+          // it before the final backup.
+          hiveCluster: decision.dataprocCluster || draining ? names.hiveCluster : undefined,
           projectDir: args.projectDir,
           names,
           labels,
@@ -246,6 +273,7 @@ export class MetastorePair extends pulumi.ComponentResource {
     let promotionRestore: pulumi.Output<PromotionRestoreReport | undefined> =
       pulumi.output(undefined);
     let restoredOnce: WorkflowRun | undefined;
+    let finalBackup: pulumi.Output<string | undefined> | undefined;
     if (decision.service) {
       // Into a standby, the service is there already: naming it by its ID orders nothing after it.
       const restoresService = new gcp.dataproc.MetastoreServiceIamMember(
@@ -275,19 +303,82 @@ export class MetastorePair extends pulumi.ComponentResource {
         serviceId: names.metastoreService,
         schedule: names.restoreSchedule,
         epoch: args.epoch,
+        backup: args.peerBackup,
       });
       if (run) {
+        const peerService = args.peerBackup ? backupService(args.peerBackup) : undefined;
+        // Restoring another service's backup takes metastore.backups.use on it: Editor on that
+        // service (dataproc-metastore/docs/restore-metadata, "Required roles").
+        const usesPeerBackup = peerService
+          ? [
+              new gcp.dataproc.MetastoreServiceIamMember(
+                `${name}-sync-uses-peer-backup`,
+                { ...peerService, role: "roles/metastore.editor", member },
+                child,
+              ),
+            ]
+          : [];
         restoredOnce = new WorkflowRun(
           `${name}-promotion-restore`,
           { workflow: workflow.id, ...run },
           {
             parent: this,
-            dependsOn: [workflow, restoresService, ...syncGrants, ...(service ? [service] : [])],
+            dependsOn: [
+              workflow,
+              restoresService,
+              ...syncGrants,
+              ...usesPeerBackup,
+              ...(service ? [service] : []),
+            ],
           },
         );
         promotionRestore = restoredOnce.result.apply(promotionRestoreReport);
       }
-      service ??= createService(restoredOnce ? [restoredOnce] : []);
+      const backupWorkflow = this.finalBackupWorkflow(name, {
+        site,
+        spec,
+        project,
+        region,
+        account: sync.email,
+        names,
+        projectDir: args.projectDir,
+        labels,
+        // It names the service and the fence's workflow: a run must find both. Draining or
+        // promoting into a standby, the service exists already and waits for the run.
+        after: [...(service ? [service] : []), ...(fence ? [fence.workflow] : [])],
+      });
+      let backedUp: WorkflowRun | undefined;
+      if (draining) {
+        // The record says passive first: with both sites passive, the fence stops the Hive
+        // cluster, which the run waits for before it backs up.
+        if (fence) recordFirst = writeRecord(fence.workflow, []);
+        backedUp = new WorkflowRun(
+          `${name}-final-backup`,
+          {
+            workflow: backupWorkflow.id,
+            ...finalBackupRun({
+              project,
+              region,
+              serviceId: names.metastoreService,
+              key: args.finalBackupKey!,
+            }),
+          },
+          {
+            parent: this,
+            dependsOn: [
+              backupWorkflow,
+              restoresService,
+              ...syncGrants,
+              ...(recordFirst ? [recordFirst] : []),
+            ],
+          },
+        );
+        finalBackup = backedUp.result.apply(finalBackupMade);
+      }
+      service ??= createService([
+        ...(restoredOnce ? [restoredOnce] : []),
+        ...(backedUp ? [backedUp] : []),
+      ]);
       endpointUri = service.endpointUri;
       // Promoting, the record says active once the metastore holds the newest backup: the fence
       // starts the Hive cluster on that, never on the metastore a restore is about to overwrite.
@@ -364,8 +455,10 @@ export class MetastorePair extends pulumi.ComponentResource {
     this.restoreFrom = backupLocation(backupBucket, peerSite(site));
     this.syncServiceAccount = sync.email;
     this.promotionRestore = promotionRestore;
+    this.finalBackup = finalBackup;
     this.registerOutputs({
       promotionRestore,
+      finalBackup,
       serviceId: this.serviceId,
       provisioned: decision.service,
       endpointUri: this.endpointUri,
@@ -407,6 +500,56 @@ export class MetastorePair extends pulumi.ComponentResource {
         { ...alert.policy, notificationChannels: channels.map((c) => c.name) },
         { parent: this, dependsOn: [args.workflow] },
       );
+  }
+
+  /**
+   * The workflow a drain's final backup runs (workflows/metastore-final-backup.yaml), as the sync
+   * account, which is Editor on this site's service. Declared wherever a service is, run only by
+   * a drain.
+   */
+  private finalBackupWorkflow(
+    name: string,
+    args: {
+      site: Site;
+      spec: MetastoreSpec;
+      project: string;
+      region: string;
+      account: pulumi.Output<string>;
+      names: ReturnType<typeof gcpNames>;
+      projectDir: string;
+      labels: Record<string, string>;
+      after: pulumi.Resource[];
+    },
+  ) {
+    const { names } = args;
+    return new gcp.workflows.Workflow(
+      `${name}-final-backup-workflow`,
+      {
+        name: names.finalBackupWorkflow,
+        region: args.region,
+        description:
+          "A drain's final metastore backup: stops this site's Hive cluster through its fence, then backs the service up; fails loudly.",
+        serviceAccount: args.account,
+        sourceContents: fs.readFileSync(
+          path.join(args.projectDir, FINAL_BACKUP_WORKFLOW_FILE),
+          "utf8",
+        ),
+        userEnvVars: finalBackupEnvironment({
+          site: args.site,
+          project: args.project,
+          region: args.region,
+          serviceId: names.metastoreService,
+          hiveCluster: hasHiveFence(args.spec)
+            ? { name: names.hiveCluster, fenceWorkflow: names.fenceWorkflow }
+            : undefined,
+        }),
+        callLogLevel: "LOG_ERRORS_ONLY",
+        // It holds nothing: the backups are the service's.
+        deletionProtection: false,
+        labels: args.labels,
+      },
+      { parent: this, dependsOn: args.after },
+    );
   }
 
   /** The Hive cluster's fence: its own service account, what it may read, and its workflow. */

@@ -4,7 +4,8 @@ import { unixCronEvery } from "../../config/cron";
 import { BACKUP_MIN_AGE_MINUTES } from "../../config/cron";
 import type { MetastoreSpec } from "../../config/metastoreSchema";
 import { fenceObject } from "../fence";
-import type { LastDeployment } from "../lastDeployment";
+import { BACKUP_NAME, type LastDeployment } from "../lastDeployment";
+import { drainKey } from "../drain";
 import { peerSite, type Role, type Site } from "../role";
 
 /** What exists on this site, decided from the standby mode, the role and the last deployment. */
@@ -271,7 +272,7 @@ export function fenceScheduleArgs(
 export interface PromotionRun {
   readonly target: string;
   readonly runKey: string;
-  readonly argument: Record<string, boolean>;
+  readonly argument: Record<string, boolean | string>;
   readonly quiesceSchedule: string;
   readonly timeoutSeconds: number;
 }
@@ -299,7 +300,15 @@ export function promotionRunMinutes(restoreTimeoutMinutes: number, intoStandby: 
 export function promotionRun(
   spec: MetastoreSpec,
   decision: MetastoreDecision,
-  args: { project: string; region: string; serviceId: string; schedule: string; epoch: number },
+  args: {
+    project: string;
+    region: string;
+    serviceId: string;
+    schedule: string;
+    epoch: number;
+    /** The drained peer's final backup (promotionBackup): restored by name, nothing else. */
+    backup?: string;
+  },
 ): PromotionRun | undefined {
   if (decision.promotionRestore === "none") return undefined;
   const intoStandby = decision.promotionRestore === "standby";
@@ -307,12 +316,140 @@ export function promotionRun(
   return {
     target: `${at}/services/${args.serviceId}`,
     runKey: `promotion-e${args.epoch}`,
-    argument: intoStandby
-      ? { restoreWhateverAge: true, waitForIdle: true, allowNoBackup: true }
-      : { restoreWhateverAge: true },
+    argument: {
+      ...(intoStandby
+        ? { restoreWhateverAge: true, waitForIdle: true, allowNoBackup: true }
+        : { restoreWhateverAge: true }),
+      ...(args.backup && { backup: args.backup }),
+    },
     quiesceSchedule: intoStandby ? `${at}/jobs/${args.schedule}` : "",
     timeoutSeconds: 60 * promotionRunMinutes(spec.restore.timeoutMinutes, intoStandby),
   };
+}
+
+/**
+ * The backup a promotion restores by name: the final backup of a peer that drained (recorded
+ * passive, with a final sync that ended the active period it holds the epoch of). None after an
+ * unplanned failover, nor when a forced failover is acknowledged: the drained site's region may be
+ * gone since, and the newest scheduled backup, in the dual-region bucket, is what is left.
+ */
+export function promotionBackup(
+  peer: {
+    readonly role?: Role;
+    readonly epoch?: number;
+    readonly finalSync?: { readonly epoch: number; readonly metastoreBackup?: string };
+  },
+  forcedFailover: boolean,
+): string | undefined {
+  const sync = peer.finalSync;
+  return peer.role === "passive" && !forcedFailover && sync && sync.epoch === (peer.epoch ?? 0)
+    ? sync.metastoreBackup
+    : undefined;
+}
+
+/**
+ * The key of this deployment's final metastore backup (components/drain.ts), or undefined when it
+ * takes none: a site that was active, and had its service, stands down while its peer is passive
+ * (the planned path). After an unplanned failover the peer is active already and restored what
+ * it could; a peer never deployed has no one to restore it.
+ */
+export function finalBackupKey(
+  site: Site,
+  role: Role,
+  last: Pick<LastDeployment, "role" | "epoch" | "metastoreProvisioned">,
+  peerRole: Role | undefined,
+): string | undefined {
+  return role === "passive" &&
+    last.role === "active" &&
+    peerRole === "passive" &&
+    last.metastoreProvisioned === true
+    ? drainKey(site, last)
+    : undefined;
+}
+
+/**
+ * The final backup's deadlines, in minutes: the Hive cluster's stop, one Dataproc operation; an
+ * update or a scheduled backup in flight; and each delete and the backup itself, each within the
+ * server's one-hour job limit (dataproc-metastore/docs/troubleshooting: a backup or restore of a
+ * large service "can take more than the one hour job timeout limit").
+ */
+export const FINAL_BACKUP_MINUTES = { stop: 15, idle: 60, backup: 60 } as const;
+
+/** How many backups a service holds; an eighth fails (dataproc-metastore/docs/backup-metadata). */
+export const MAX_METASTORE_BACKUPS = 7;
+
+/**
+ * The final backup run's deadline: the stop, the wait for an idle service, then a delete of an
+ * earlier attempt's backup and the backup, plus 5 minutes.
+ */
+export function finalBackupRunMinutes(): number {
+  const m = FINAL_BACKUP_MINUTES;
+  return m.stop + m.idle + 2 * m.backup + 5;
+}
+
+/** What the final backup workflow reads from its environment (workflows/metastore-final-backup.yaml). */
+export function finalBackupEnvironment(args: {
+  site: Site;
+  project: string;
+  region: string;
+  serviceId: string;
+  /** The Hive cluster to stop first, and its fence workflow; undefined without a cluster. */
+  hiveCluster?: { readonly name: string; readonly fenceWorkflow: string };
+}): Record<string, string> {
+  const m = FINAL_BACKUP_MINUTES;
+  const at = `projects/${args.project}`;
+  return {
+    METASTORE_SERVICE: `${at}/locations/${args.region}/services/${args.serviceId}`,
+    SITE: args.site,
+    HIVE_CLUSTER: args.hiveCluster
+      ? `${at}/regions/${args.region}/clusters/${args.hiveCluster.name}`
+      : "",
+    FENCE_WORKFLOW: args.hiveCluster
+      ? `${at}/locations/${args.region}/workflows/${args.hiveCluster.fenceWorkflow}`
+      : "",
+    STOP_TIMEOUT_SECONDS: String(m.stop * 60),
+    IDLE_TIMEOUT_SECONDS: String(m.idle * 60),
+    BACKUP_TIMEOUT_SECONDS: String(m.backup * 60),
+    MAX_BACKUPS: String(MAX_METASTORE_BACKUPS),
+    POLL_SECONDS: "30",
+    FENCE_EVERY_SECONDS: "120",
+  };
+}
+
+/** The stand-down's one run of the final backup workflow (components/metastore/workflowRun.ts). */
+export function finalBackupRun(args: {
+  project: string;
+  region: string;
+  serviceId: string;
+  key: string;
+}) {
+  return {
+    target: `projects/${args.project}/locations/${args.region}/services/${args.serviceId}`,
+    runKey: args.key,
+    argument: { backupId: args.key },
+    // Never an earlier attempt's result: only a backup this run starts after the cluster stopped
+    // is known to hold every write (a drain called off and retried keeps its key).
+    fresh: true,
+    timeoutSeconds: 60 * finalBackupRunMinutes(),
+  };
+}
+
+/** The service a backup belongs to, from the backup's resource name (metastore.proto, Backup.name). */
+export function backupService(
+  backup: string,
+): { project: string; location: string; serviceId: string } | undefined {
+  const m = BACKUP_NAME.exec(backup);
+  return m ? { project: m[1]!, location: m[2]!, serviceId: m[3]! } : undefined;
+}
+
+/** The backup a final backup run made, from its result (a JSON string); undefined without one. */
+export function finalBackupMade(result: string | undefined): string | undefined {
+  try {
+    const backup = (JSON.parse(result ?? "") as { backup?: unknown } | null)?.backup;
+    return typeof backup === "string" && backupService(backup) ? backup : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** What a promotion's one restore reports in the stack's outputs (workflows/metastore-restore.yaml). */

@@ -36,6 +36,11 @@ export interface WorkflowRunInputs {
   quiesceSchedule: string;
   /** The Cloud Scheduler API's endpoint. */
   schedulerEndpoint: string;
+  /**
+   * Take no result of an earlier deployment's succeeded execution: start one unless one with this
+   * key is still running. For a run whose result is only good made now (a final backup).
+   */
+  fresh: boolean;
   /** The run fails if it has not finished after this long. */
   timeoutSeconds: number;
   pollSeconds: number;
@@ -198,7 +203,8 @@ export function runSession(inputs: WorkflowRunInputs, access: GoogleAccess) {
    * since. The schedule is paused before the run, so its execution is among the newest.
    */
   const ours = async (): Promise<Execution | undefined> =>
-    (await running()).find(isOurs) ?? (await listed(["SUCCEEDED"], isOurs)).find(isOurs);
+    (await running()).find(isOurs) ??
+    (inputs.fresh ? undefined : (await listed(["SUCCEEDED"], isOurs)).find(isOurs));
 
   /** Pauses the schedule and cancels every other running execution; returns those cancelled. */
   const quiesce = async (): Promise<string[]> => {
@@ -348,6 +354,8 @@ export function workflowRunProvider(access: () => GoogleAccess): pulumi.dynamic.
       // A new key alone (a site that stays active takes a new epoch when its peer stood down
       // after a promotion: components/fence.ts) is recorded, never a second restore.
       const changed = [...SETTINGS, "runKey" as const].filter((k) => olds[k] !== news[k]);
+      // Recorded before `fresh` existed: false.
+      if ((olds.fresh ?? false) !== news.fresh) changed.push("fresh" as never);
       const argument = JSON.stringify(olds.argument) !== JSON.stringify(news.argument);
       const retired = RETIRED_INPUTS.some((k) => k in olds);
       return {
@@ -388,6 +396,8 @@ export interface WorkflowRunArgs {
   readonly argument?: Record<string, unknown>;
   /** Pause this scheduler job and cancel running executions first. Default none. */
   readonly quiesceSchedule?: pulumi.Input<string>;
+  /** Start an execution unless one with this key is running; default false (see WorkflowRunInputs). */
+  readonly fresh?: boolean;
   readonly timeoutSeconds: pulumi.Input<number>;
   /** Default 15. */
   readonly pollSeconds?: pulumi.Input<number>;
@@ -419,6 +429,7 @@ export class WorkflowRun extends pulumi.dynamic.Resource {
         runKey: args.runKey,
         argument: args.argument ?? {},
         quiesceSchedule: args.quiesceSchedule ?? "",
+        fresh: args.fresh ?? false,
         timeoutSeconds: args.timeoutSeconds,
         pollSeconds: args.pollSeconds ?? 15,
         requestTimeoutSeconds: args.requestTimeoutSeconds ?? 60,

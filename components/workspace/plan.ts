@@ -18,6 +18,7 @@ import type {
   WorkspaceSpec,
 } from "../../config/workspaceSchema";
 import type { FinalSyncRecord } from "../lastDeployment";
+import { drainKey } from "../drain";
 import { lakeUrl } from "../naming";
 import type { Role, Site } from "../role";
 import type { SyncedRun } from "./finalSync";
@@ -63,7 +64,7 @@ export function jobRunState(
  * later one runs again.
  */
 export function finalSyncKey(
-  site: string,
+  site: Site,
   role: Role,
   last: { readonly role?: Role; readonly epoch?: number },
   peerRole: Role | undefined,
@@ -78,7 +79,7 @@ export function finalSyncKey(
     copies === 0
   )
     return undefined;
-  return `drain-${site}-e${last.epoch ?? 0}`;
+  return drainKey(site, last);
 }
 
 /**

@@ -142,12 +142,16 @@ describe("dr-one-active-site", () => {
 describe("dr-promotion-gate", () => {
   const policy = drPromotionGate;
   const promoting = () => [factsResource(promotionFacts())];
-  /** The primary standing down in a planned promotion (its peer passive), with its final sync. */
+  /**
+   * The primary standing down in a planned promotion (its peer passive), with its final sync and
+   * its final metastore backup.
+   */
   const demoting = () =>
     withFacts(activeStack(), (f) => {
       f.role = "passive";
       f.promote = true;
       f.finalSync = true;
+      f.metastoreFinalBackup = true;
     });
 
   it("passes a clean promotion (hot standby, peer passive, planned failover) and its first step", async () => {
@@ -166,17 +170,23 @@ describe("dr-promotion-gate", () => {
 
   // Issue 15 (seed 004: a planned switch waits for a fully synced moment): the drained peer's
   // recorded final sync must end its active period and cover every copy.
-  it("refuses a planned promotion unless the drained peer's final sync covers every copy", async () => {
-    const way =
-      "Check them with 'npm run status -- --require-synced'; or, accepting the loss of what primary wrote after its last copies, set promotion.acknowledgeForcedFailover";
+  it("refuses a planned promotion unless the drained peer's final sync covers every copy and the metastore", async () => {
+    const or =
+      "; or, accepting the loss of what primary wrote after its last copies and its last scheduled metastore backup, set promotion.acknowledgeForcedFailover";
+    const way = `Check them with 'npm run status -- --require-synced'${or}`;
     const none = withFacts(promoting(), (f) => (f.peer.finalSync = null));
     expect(await stackMessages(policy, none)).toEqual([
-      `'secondary' cannot be promoted: primary stood down without a final sync of its active period (epoch 1), so its last writes may not be in secondary's lake. ${way}`,
+      `'secondary' cannot be promoted: primary stood down without a final sync of its active period (epoch 1), so its last writes may not be in secondary's lake and metastore. ${way}`,
     ]);
     // A sync from an earlier stand-down: the writes of the active period since are not in it.
     const earlier = withFacts(promoting(), (f) => (f.peer.finalSync!.epoch = 0));
     expect(await stackMessages(policy, earlier)).toEqual([
-      `'secondary' cannot be promoted: primary stood down without a final sync of its active period (epoch 1; its last sync ended epoch 0), so its last writes may not be in secondary's lake. ${way}`,
+      `'secondary' cannot be promoted: primary stood down without a final sync of its active period (epoch 1; its last sync ended epoch 0), so its last writes may not be in secondary's lake and metastore. ${way}`,
+    ]);
+    // Every copy ran, but the metastore was not backed up after its Hive cluster stopped.
+    const noBackup = withFacts(promoting(), (f) => (f.peer.finalSync!.metastoreBackup = false));
+    expect(await stackMessages(policy, noBackup)).toEqual([
+      `'secondary' cannot be promoted: primary's final sync (epoch 1) holds no final metastore backup, so secondary's metastore would lack what primary's Hive clients wrote after its last scheduled backup${or}`,
     ]);
     const partial = withFacts(
       promoting(),
@@ -197,9 +207,18 @@ describe("dr-promotion-gate", () => {
       const aborted = withFacts(none, (f) => (f.lastEpoch = lastEpoch));
       expect(await runStack(policy, aborted)).toEqual([]);
     }
-    // Nothing to sync: a workspace without copies.
-    const noCopies = withFacts(none, (f) => (f.lakeCopies = []));
+    // A workspace without copies still has a metastore to back up: its backup alone is the sync.
+    const noCopies = withFacts(promoting(), (f) => {
+      f.lakeCopies = [];
+      f.peer.finalSync!.jobs = [];
+    });
     expect(await runStack(policy, noCopies)).toEqual([]);
+    expect(
+      await stackMessages(
+        policy,
+        withFacts(none, (f) => (f.lakeCopies = [])),
+      ),
+    ).toHaveLength(1);
     // A forced failover over a peer still recorded active is the other rule's (one active site).
     const unplanned = withFacts(none, (f) => {
       f.peer.role = "active";
@@ -209,9 +228,24 @@ describe("dr-promotion-gate", () => {
   });
 
   it("refuses a stand-down that makes no final sync while its peer waits to be promoted (preflight)", async () => {
-    const noSync = withFacts(demoting(), (f) => (f.finalSync = false));
+    const or =
+      "; or, accepting the loss of what primary wrote after its last copies and its last scheduled metastore backup, set promotion.acknowledgeForcedFailover";
+    const preflight = (p: string) =>
+      `Preflight: the next step, 'pulumi up -s secondary', would be refused, leaving no active site: ${p}. Fix it in this pull request before 'primary' stands down`;
+    const noSync = withFacts(demoting(), (f) => {
+      f.finalSync = false;
+      f.metastoreFinalBackup = false;
+    });
     expect(await stackMessages(policy, noSync)).toEqual([
-      "Preflight: the next step, 'pulumi up -s secondary', would be refused, leaving no active site: 'secondary' cannot be promoted: primary stood down without a final sync of its active period (epoch 1), so its last writes may not be in secondary's lake. Check them with 'npm run status -- --require-synced'; or, accepting the loss of what primary wrote after its last copies, set promotion.acknowledgeForcedFailover. Fix it in this pull request before 'primary' stands down",
+      preflight(
+        `'secondary' cannot be promoted: primary stood down without a final sync of its active period (epoch 1), so its last writes may not be in secondary's lake and metastore. Check them with 'npm run status -- --require-synced'${or}`,
+      ),
+    ]);
+    const noBackup = withFacts(demoting(), (f) => (f.metastoreFinalBackup = false));
+    expect(await stackMessages(policy, noBackup)).toEqual([
+      preflight(
+        `'secondary' cannot be promoted: primary's final sync (epoch 1) holds no final metastore backup, so secondary's metastore would lack what primary's Hive clients wrote after its last scheduled backup${or}`,
+      ),
     ]);
   });
 
@@ -250,6 +284,7 @@ describe("dr-promotion-gate", () => {
     const afterCatchUp = withFacts(failbackFirst, (f) => {
       f.peer.role = "passive";
       f.finalSync = true;
+      f.metastoreFinalBackup = true;
     });
     expect(await runStack(policy, afterCatchUp)).toEqual([]);
     // A peer deployed before epochs were recorded cannot be compared: nothing refused on a guess.
@@ -350,6 +385,7 @@ describe("dr-promotion-gate", () => {
       f.role = "passive";
       f.lastRole = "active";
       f.finalSync = true;
+      f.metastoreFinalBackup = true;
       f.sql.settings = { ...f.sql.settings, strategy: "geo-distributed" };
     });
     expect(await stackMessages(policy, failback)).toEqual([

@@ -77,6 +77,7 @@ export function validFacts(): DeploymentFacts {
     lakeNotReplicated: ["marts.sales_daily"],
     lakeCopies: [...COPIES],
     finalSync: false,
+    metastoreFinalBackup: false,
     sql: {
       strategy: "tiered",
       failoverMode: "planned",
@@ -122,7 +123,7 @@ export function promotionFacts(): DeploymentFacts {
       role: "passive",
       acknowledgments: [],
       epoch: 1,
-      finalSync: { epoch: 1, jobs: [...COPIES] },
+      finalSync: { epoch: 1, jobs: [...COPIES], metastoreBackup: true },
     },
   };
 }

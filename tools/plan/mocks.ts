@@ -380,6 +380,16 @@ export function createMocks(
           },
         };
       }
+      const argument = inputs.argument as { backupId?: unknown } | undefined;
+      if (type === "pulumi-nodejs:dynamic:Resource" && typeof argument?.backupId === "string") {
+        // Deployed: a drain's final backup run (components/metastore/plan.ts finalBackupRun)
+        // returned the backup it made, under the service it targets.
+        const backup = `${inputs.target}/backups/${argument.backupId}`;
+        return {
+          id: `${name}-${mockDigits(type + name, 8)}`,
+          state: { ...inputs, result: JSON.stringify({ backup }) },
+        };
+      }
       return { id: `${name}-${mockDigits(type + name, 8)}`, state: inputs };
     },
     call: mockCall,

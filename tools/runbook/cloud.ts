@@ -291,11 +291,18 @@ export function deployEffects(
       );
   }
 
-  const restores = mine
-    .filter((r) => isWorkflowRun(r) && created.has(r.urn))
+  const runs = mine.filter((r) => isWorkflowRun(r) && created.has(r.urn));
+  // A drain's final backup (workflows/metastore-final-backup.yaml): the Hive cluster's fence
+  // stops it (both records passive), then the service is backed up under the drain's key.
+  for (const r of runs.filter((r) => inputs(r).argument?.backupId))
+    syncs.push(
+      `${site}: ${inputs(r).argument.backupId} stopped the Hive cluster, then backed the metastore up`,
+    );
+  const restores = runs
+    .filter((r) => !inputs(r).argument?.backupId)
     .map(
       (r) =>
-        `${site}: ${r.name} ${inputs(r).quiesceSchedule ? "stops the scheduled restores, waits for any in flight, then restores" : "restores"} the newest completed backup once`,
+        `${site}: ${r.name} ${inputs(r).quiesceSchedule ? "stops the scheduled restores, waits for any in flight, then restores" : "restores"} ${inputs(r).argument?.backup ? `${peerOf(site)}'s final backup ${String(inputs(r).argument.backup).split("/").pop()}` : "the newest completed backup"} once`,
     );
   return {
     failovers,

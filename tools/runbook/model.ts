@@ -359,10 +359,21 @@ export function hiveClusterAction(
     typeof peer !== "string" &&
     peer.site === peerOf(site) &&
     peer.epoch > own.epoch;
-  if (stale && cluster === "RUNNING") return "stop";
+  const drained = drainedPair(site, own, peer);
+  if ((stale || drained) && cluster === "RUNNING") return "stop";
   // A peer whose record cannot be read may have been promoted: never start on a guess.
-  if (!stale && typeof peer !== "string" && cluster === "STOPPED") return "start";
+  if (!stale && !drained && typeof peer !== "string" && cluster === "STOPPED") return "start";
   return "none";
+}
+
+/** Both records passive: a drain, in which nothing may write (workflows/metastore-fence.yaml). */
+function drainedPair(site: Site, own: Fence, peer: FenceRead): boolean {
+  return (
+    own.role === "passive" &&
+    typeof peer !== "string" &&
+    peer.site === peerOf(site) &&
+    peer.role === "passive"
+  );
 }
 
 /** The Hive clusters their fence stops now, each with why (the workflow's own wording). */
@@ -370,14 +381,11 @@ export function stoppedClusters(p: Platform): { site: Site; reason: string }[] {
   return SITES.flatMap((site) => {
     const { deployed, reachable } = p.stacks[site];
     const stop = deployed && reachable ? hiveFenceStop(p, site) : undefined;
-    return stop
-      ? [
-          {
-            site,
-            reason: `${site} is stale, ${stop.peer.site} holds epoch ${stop.peer.epoch} > ${stop.own.epoch}`,
-          },
-        ]
-      : [];
+    if (!stop) return [];
+    const reason = drainedPair(site, stop.own, stop.peer)
+      ? `${site} and ${stop.peer.site} are both passive: a drain, nothing writes`
+      : `${site} is stale, ${stop.peer.site} holds epoch ${stop.peer.epoch} > ${stop.own.epoch}`;
+    return [{ site, reason }];
   });
 }
 

@@ -180,6 +180,29 @@ function copiedNow(diff: PlanDiff | undefined, deployed: Deployed | undefined): 
     .map((r) => String((r.inputs as Record<string, unknown>).databaseName));
 }
 
+/**
+ * Whether a step's promotion restored, by name, the final metastore backup the old site's drain
+ * recorded (workflows/metastore-restore.yaml, argument `backup`): it holds every write the old
+ * site's Hive clients made, its cluster stopped before it.
+ */
+function restoredFinalBackup(
+  diff: PlanDiff | undefined,
+  promoted: Deployed | undefined,
+  old: Deployed | undefined,
+): boolean {
+  const drain = old?.outputs.deployment as
+    { finalSync?: { metastoreBackup?: unknown } } | undefined;
+  const backup = drain?.finalSync?.metastoreBackup;
+  if (typeof backup !== "string") return false;
+  const created = new Set((diff?.created ?? []).map((r) => r.urn));
+  return (promoted?.resources ?? []).some(
+    (r) =>
+      created.has(r.urn) &&
+      r.type === TYPE.dynamicResource &&
+      (r.inputs as { argument?: { backup?: unknown } }).argument?.backup === backup,
+  );
+}
+
 /** The facts record changes on every role change and creates nothing: not a pending change. */
 const withoutFacts = (p: StackPlan): StackPlan => ({
   ...p,
@@ -297,7 +320,13 @@ export class RunbookPlayer {
         rpo.push(
           ...rpoZero(promoted, old, {
             lake: state.unreplicated[old],
-            metastore: state.metastoreUnbacked[old],
+            metastore:
+              state.metastoreUnbacked[old] &&
+              !restoredFinalBackup(
+                result.diff,
+                state.platform.stacks[promoted].deployed,
+                state.platform.stacks[old].deployed,
+              ),
             // A copy made now from the drained site holds what it wrote before the drain (the
             // runbook has the application stop writing first); any other copy of its own lacks it.
             sql: unreplicatedCopies(state.platform, promoted).filter(
