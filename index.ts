@@ -14,7 +14,11 @@ import {
   configAcknowledgments,
 } from "./components/deploymentFacts";
 import { MetastorePair } from "./components/metastore/metastorePair";
-import { BACKUPS_PREFIX, finalBackupKey, promotionBackup } from "./components/metastore/plan";
+import {
+  BACKUPS_PREFIX,
+  finalBackupKey,
+  promotionRestoreSource,
+} from "./components/metastore/plan";
 import { drainRecord } from "./components/drain";
 import { ElasticPoolPair, sqlRecord } from "./components/sql/elasticPoolPair";
 import {
@@ -140,6 +144,11 @@ export = async () => {
   ]);
 
   const backupKey = finalBackupKey(config.site, role, last, peer.role);
+  const promotionSource = promotionRestoreSource(
+    last,
+    peer,
+    config.promotion.acknowledgeForcedFailover,
+  );
   const metastore = new MetastorePair(
     "metastore",
     {
@@ -153,7 +162,7 @@ export = async () => {
       last,
       epoch,
       finalBackupKey: backupKey,
-      peerBackup: promotionBackup(peer, config.promotion.acknowledgeForcedFailover),
+      promotionSource,
       projectDir: __dirname,
       labels: { platform: config.prefix },
     },
@@ -226,6 +235,7 @@ export = async () => {
       metastoreRestoredOnce: metastore.decision.restoreOnce,
       ...(metastore.decision.promotionRestore !== "none" && {
         metastorePromotionRestore: metastore.decision.promotionRestore,
+        metastorePromotionSource: promotionSource,
       }),
       sqlRecovered: sqlPair.plan.recovery !== undefined,
       ...(sqlPair.plan.recovery && { sqlRecoveredBy: sqlPair.recoveryMode }),

@@ -25,6 +25,21 @@ export interface FinalSyncRecord {
   readonly metastoreBackup?: string;
 }
 
+/** What a promotion's restore restores: a backup by name, nothing, or (empty) the newest. */
+export interface PromotionSource {
+  readonly backup?: string;
+  readonly restoreNothing?: true;
+}
+
+function parsePromotionSource(v: unknown): PromotionSource | undefined {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) return undefined;
+  const o = v as Record<string, unknown>;
+  return {
+    ...(typeof o.backup === "string" && BACKUP_NAME.test(o.backup) && { backup: o.backup }),
+    ...(o.restoreNothing === true && { restoreNothing: true as const }),
+  };
+}
+
 /** What a stack remembers of its last deployment. Empty on a stack's first deployment. */
 export interface LastDeployment {
   readonly role?: Role;
@@ -34,6 +49,11 @@ export interface LastDeployment {
   readonly metastoreRestoredOnce?: boolean;
   /** Into what: the service the promotion created (cold), or the standby's own (hot). */
   readonly metastorePromotionRestore?: "new-service" | "standby";
+  /**
+   * What that restore was told (components/metastore/plan.ts promotionRestoreSource): the peer's
+   * final backup by name, or nothing at all; kept while the site stays active.
+   */
+  readonly metastorePromotionSource?: PromotionSource;
   /** This site geo-restored the tenants that have no replica, and keeps them until released. */
   readonly sqlRecovered?: boolean;
   /** How they were made: copied from the drained peer, or geo-restored (components/sql/plan.ts). */
@@ -173,6 +193,9 @@ export function parseLastDeployment(value: unknown): LastDeployment {
     ...((v.metastorePromotionRestore === "new-service" ||
       v.metastorePromotionRestore === "standby") && {
       metastorePromotionRestore: v.metastorePromotionRestore,
+    }),
+    ...(parsePromotionSource(v.metastorePromotionSource) && {
+      metastorePromotionSource: parsePromotionSource(v.metastorePromotionSource),
     }),
     ...(typeof v.sqlRecovered === "boolean" && { sqlRecovered: v.sqlRecovered }),
     ...((v.sqlRecoveredBy === "Copy" || v.sqlRecoveredBy === "Recovery") && {

@@ -61,6 +61,8 @@ export function gcpNames(prefix: string, site: Site) {
     fenceWorkflow: `${prefix}-${site}${HMS_FENCE}`,
     fenceSchedule: `${prefix}-${site}${HMS_FENCE}`,
     finalBackupWorkflow: `${prefix}-${site}-hms-final-backup`,
+    /** A project custom role's ID: 3-64 letters, digits, underscores and periods. */
+    operationsRole: `${prefix.replace(/-/g, "_")}_${site}_metastore_operations`,
     hiveCluster: `${prefix}-${site}-hive`,
   };
 }

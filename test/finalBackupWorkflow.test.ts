@@ -39,11 +39,15 @@ function fakeCloud(
     stopAfter?: number;
     restartAt?: number;
     backups?: Backup[];
-    /** The service's state and its scheduled backup's, as of the clock. */
-    service?: (clock: number) => { state: string; scheduled?: string };
+    /** The service's state, its scheduled backup's and a restore's, as of the clock. */
+    service?: (clock: number) => { state: string; scheduled?: string; restore?: string };
     createError?: { code: number; message: string };
     /** How many creates the API refuses with 400 FAILED_PRECONDITION before it accepts one. */
     refuseCreates?: number;
+    /** What the API answers every create with instead. */
+    createRefusal?: unknown;
+    /** How many operation polls the API answers 403 (a grant IAM has not applied yet). */
+    forbiddenPolls?: number;
     env?: Record<string, string>;
   } = {},
 ) {
@@ -56,6 +60,7 @@ function fakeCloud(
   const created: { query: Record<string, unknown>; body: unknown }[] = [];
   const deleted: string[] = [];
   let refusals = 0;
+  let forbidden = 0;
   const clusterNow = () => {
     if (fencedAt !== undefined && cluster === "RUNNING" && opts.cluster !== "never-stops") {
       cluster = "STOPPED";
@@ -100,6 +105,12 @@ function fakeCloud(
             name: SERVICE,
             state: s.state,
             scheduledBackup: { enabled: true, latestBackup: { state: s.scheduled ?? "SUCCEEDED" } },
+            metadataManagementActivity: {
+              restores: [
+                { state: "SUCCEEDED", startTime: iso(NOW - 7200), endTime: iso(NOW - 7000) },
+                ...(s.restore ? [{ state: s.restore, startTime: iso(NOW - 60) }] : []),
+              ],
+            },
           },
         };
       }
@@ -114,6 +125,10 @@ function fakeCloud(
       }
       const op = operations.get(a.url.slice(METASTORE.length));
       if (!op) throw new Error(`unexpected GET ${a.url}`);
+      if (forbidden < (opts.forbiddenPolls ?? 0)) {
+        forbidden += 1;
+        throw new WorkflowRaised({ code: 403, tags: ["HttpError"], message: "HTTP 403" });
+      }
       op.polls += 1;
       if (op.polls < 2) return { code: 200, body: { name: a.url, done: false } };
       return { code: 200, body: { name: a.url, done: true, ...(op.finish() as object) } };
@@ -126,13 +141,10 @@ function fakeCloud(
         return { code: 200, body: { name: `${FENCE}/executions/f-${clock}`, state: "ACTIVE" } };
       }
       expect(a.url).toBe(`${METASTORE}${SERVICE}/backups`);
+      if (opts.createRefusal) throw new WorkflowRaised(opts.createRefusal);
       if (refusals < (opts.refuseCreates ?? 0)) {
         refusals += 1;
-        throw new WorkflowRaised({
-          code: 400,
-          tags: ["HttpError"],
-          message: "FAILED_PRECONDITION: a backup is in progress",
-        });
+        throw new WorkflowRaised(refusal("FAILED_PRECONDITION", "a backup is in progress"));
       }
       created.push({ query: a.query, body: a.body });
       return operation(() => {
@@ -165,6 +177,14 @@ function fakeCloud(
   return { runner, created, deleted, backups, now: () => clock };
 }
 
+/** An HTTP error as Workflows raises it: the status code, and the API's error in the body. */
+const refusal = (status: string, message: string) => ({
+  code: status === "ABORTED" || status === "ALREADY_EXISTS" ? 409 : 400,
+  tags: ["HttpError"],
+  message: `HTTP ${status}`,
+  body: { error: { code: 400, message, status } },
+});
+
 const run = (cloud: ReturnType<typeof fakeCloud>, backupId = KEY) =>
   cloud.runner.run({ backupId, target: SERVICE }) as Record<string, unknown>;
 
@@ -172,7 +192,8 @@ const raised = (f: () => unknown): string => {
   try {
     f();
   } catch (e) {
-    if (e instanceof WorkflowRaised) return String(e.value);
+    if (e instanceof WorkflowRaised)
+      return typeof e.value === "string" ? e.value : JSON.stringify(e.value);
     throw e;
   }
   throw new Error("the workflow did not raise");
@@ -218,7 +239,7 @@ describe("the final backup workflow, run as written over the Dataproc, Workflows
     expect(cloud.created).toEqual([]);
   });
 
-  it("waits while the service is UPDATING or its scheduled backup runs (no update or second backup is accepted meanwhile)", () => {
+  it("waits while the service is UPDATING, its scheduled backup runs or a restore runs (no update or second backup is accepted meanwhile; a restore would overwrite what is backed up)", () => {
     const cloud = fakeCloud({
       cluster: "STOPPED",
       service: (clock) =>
@@ -226,17 +247,21 @@ describe("the final backup workflow, run as written over the Dataproc, Workflows
           ? { state: "UPDATING" }
           : clock < NOW + 600
             ? { state: "ACTIVE", scheduled: "IN_PROGRESS" }
-            : { state: "ACTIVE" },
+            : clock < NOW + 900
+              ? { state: "ACTIVE", restore: "RUNNING" }
+              : { state: "ACTIVE" },
     });
     run(cloud);
     expect(cloud.created).toHaveLength(1);
-    expect(cloud.now()).toBeGreaterThanOrEqual(NOW + 600);
+    const started = cloud.runner.calls.findIndex((c) => c.name === "http.post");
+    expect(started).toBeGreaterThan(0);
+    expect(cloud.now()).toBeGreaterThanOrEqual(NOW + 900);
   });
 
   it("fails when the service is still busy after IDLE_TIMEOUT_SECONDS", () => {
     const cloud = fakeCloud({ cluster: "STOPPED", service: () => ({ state: "UPDATING" }) });
     expect(raised(() => run(cloud))).toBe(
-      `${SERVICE} is still UPDATING (or its scheduled backup still running) 3600s after its cluster stopped; no backup can start`,
+      `${SERVICE} is still UPDATING (or a restore or its scheduled backup still running) 3600s after its cluster stopped; no backup can start`,
     );
     expect(cloud.created).toEqual([]);
   });
@@ -308,8 +333,24 @@ describe("the final backup workflow, run as written over the Dataproc, Workflows
     expect(later.created).toHaveLength(1);
     const never = fakeCloud({ cluster: "STOPPED", refuseCreates: Infinity });
     expect(raised(() => run(never))).toBe(
-      `no final backup of ${SERVICE} within 7200s: {"code":400,"tags":["HttpError"],"message":"FAILED_PRECONDITION: a backup is in progress"}`,
+      `no final backup of ${SERVICE} within 7200s: ${JSON.stringify(refusal("FAILED_PRECONDITION", "a backup is in progress"))}`,
     );
+  });
+
+  it("fails at once on a create the API refuses for good (a bad request is not retried for two hours)", () => {
+    const cloud = fakeCloud({
+      cluster: "STOPPED",
+      createRefusal: refusal("INVALID_ARGUMENT", "description too long"),
+    });
+    expect(raised(() => run(cloud))).toBe(
+      JSON.stringify(refusal("INVALID_ARGUMENT", "description too long")),
+    );
+    expect(cloud.now()).toBeLessThan(NOW + 60);
+  });
+
+  it("polls an operation again while IAM has not yet applied a new grant (403), until the deadline", () => {
+    const cloud = fakeCloud({ cluster: "STOPPED", forbiddenPolls: 3 });
+    expect(run(cloud).backup).toBe(`${SERVICE}/backups/${KEY}`);
   });
 
   it("fails with the operation's error when the backup fails", () => {

@@ -11,6 +11,7 @@ import {
   metastoreServiceArgs,
   MAX_ALERT_WINDOW_MINUTES,
   promotionBackup,
+  promotionRestoreSource,
   promotionRun,
   restoreAlerts,
   restoreEnvironment,
@@ -504,6 +505,7 @@ describe("the MetastorePair in both stacks", () => {
         "metastore-sync-restores-service",
         "metastore-sync-reads-backups",
         "metastore-sync-reads-clusters",
+        "metastore-sync-reads-operations",
         "metastore-sync-writes-logs",
         "metastore-sync-invokes-restore",
       ]
@@ -585,6 +587,8 @@ describe("the MetastorePair in both stacks", () => {
     const fence = (code: string) =>
       `serviceAccount:acmedata-${code}-hms-fence@acmedata-platform-dr.iam.gserviceaccount.com`;
     expect(grants(secondary!)).toEqual([
+      // metastore.operations.get alone: the workflows poll the operations they start.
+      `projects/acmedata-platform-dr/roles/acmedata_secondary_metastore_operations ${sa} acmedata-platform-dr`,
       `roles/dataproc.viewer ${fence("sec")} acmedata-platform-dr`,
       // A drain's final backup reads whether the Hive cluster has stopped.
       `roles/dataproc.viewer ${sa} acmedata-platform-dr`,
@@ -599,6 +603,23 @@ describe("the MetastorePair in both stacks", () => {
       `roles/workflows.invoker ${fence("sec")} acmedata-platform-dr`,
       `roles/workflows.invoker ${sa} acmedata-platform-dr`,
     ]);
+    const role = findResource(
+      secondary!.resources,
+      "gcp:projects/iAMCustomRole:IAMCustomRole",
+      "metastore-operations-role",
+    );
+    expect(role.inputs).toMatchObject({
+      project: "acmedata-platform-dr",
+      roleId: "acmedata_secondary_metastore_operations",
+      permissions: ["metastore.operations.get"],
+    });
+    expect(
+      findResource(
+        secondary!.resources,
+        "gcp:projects/iAMMember:IAMMember",
+        "metastore-sync-reads-operations",
+      ).dependencies,
+    ).toContain(role.urn);
     // The passive secondary declares no cluster, so its fence controls none.
     const primaryGrants = grants(primary!);
     expect(primaryGrants.filter((g) => g.includes(fence("pri")))).toEqual([
@@ -1143,7 +1164,44 @@ describe("a planned stand-down's final metastore backup", () => {
     ).toBeUndefined();
   });
 
-  it("is restored by name only from a peer whose drain recorded it at the epoch it holds, and never when a forced failover is acknowledged", () => {
+  it("what a promotion restores is decided when the site is promoted, and kept while it stays active", () => {
+    const backup =
+      "projects/p/locations/us-central1/services/acmedata-primary-hms/backups/drain-primary-e1";
+    const peer = {
+      role: "passive" as const,
+      epoch: 1,
+      finalSync: {
+        key: "drain-primary-e1",
+        epoch: 1,
+        jobs: [],
+        tables: {},
+        metastoreBackup: backup,
+      },
+    };
+    const standby = { role: "passive" as const, epoch: 0 };
+    expect(promotionRestoreSource(standby, peer, false)).toEqual({ backup });
+    expect(promotionRestoreSource(standby, peer, true)).toEqual({});
+    // A switchover called off after this site drained at epoch 3.
+    expect(
+      promotionRestoreSource({ role: "passive", epoch: 3 }, { ...peer, epoch: 2 }, false),
+    ).toEqual({
+      restoreNothing: true,
+    });
+    // Active since: what the promotion was told, whatever the epochs read now.
+    const promoted = {
+      role: "active" as const,
+      epoch: 2,
+      metastoreRestoredOnce: true,
+      metastorePromotionSource: { backup },
+    };
+    expect(promotionRestoreSource(promoted, peer, false)).toEqual({ backup });
+    // Recorded before sources were: the newest backup, as those runs were told.
+    expect(
+      promotionRestoreSource({ ...promoted, metastorePromotionSource: undefined }, peer, false),
+    ).toEqual({});
+  });
+
+  it("is restored by name only from a peer that drained after being promoted above this site, and never when a forced failover is acknowledged", () => {
     const backup =
       "projects/p/locations/us-central1/services/acmedata-primary-hms/backups/drain-primary-e4";
     const sync = {
@@ -1154,13 +1212,19 @@ describe("a planned stand-down's final metastore backup", () => {
       metastoreBackup: backup,
     };
     const peer = { role: "passive" as const, epoch: 4, finalSync: sync };
-    expect(promotionBackup(peer, false)).toBe(backup);
-    expect(promotionBackup(peer, true)).toBeUndefined();
-    expect(promotionBackup({ ...peer, role: "active" }, false)).toBeUndefined();
-    expect(promotionBackup({ ...peer, epoch: 6 }, false)).toBeUndefined();
+    const own = { epoch: 3 };
+    expect(promotionBackup(peer, own, false)).toBe(backup);
+    expect(promotionBackup(peer, own, true)).toBeUndefined();
+    expect(promotionBackup({ ...peer, role: "active" }, own, false)).toBeUndefined();
+    // A sync of an earlier active period than the one the peer holds.
+    expect(promotionBackup({ ...peer, epoch: 6 }, own, false)).toBeUndefined();
     expect(
-      promotionBackup({ ...peer, finalSync: { ...sync, metastoreBackup: undefined } }, false),
+      promotionBackup({ ...peer, finalSync: { ...sync, metastoreBackup: undefined } }, own, false),
     ).toBeUndefined();
+    // An aborted switchover: this site was active after the peer's drain (its epoch is higher);
+    // the peer's backup is older than what this site holds.
+    expect(promotionBackup(peer, { epoch: 5 }, false)).toBeUndefined();
+    expect(promotionBackup(peer, { epoch: 4 }, false)).toBeUndefined();
     expect(backupService(backup)).toEqual({
       project: "p",
       location: "us-central1",

@@ -212,7 +212,7 @@ describe("npm run plan", () => {
     // 2 external locations and their 2 grants.
     // Each site's email channel and restore alerts: one policy on the active site (failed runs),
     // two on the standby (and one behind its RPO; issue 13, item 16).
-    expect([primary!.resources.length, secondary!.resources.length]).toEqual([205, 127]);
+    expect([primary!.resources.length, secondary!.resources.length]).toEqual([207, 129]);
     const gcpSide = (s: JsonPlan["stacks"][number]) =>
       s.resources.filter((r) =>
         /^(gcp:storage\/bucket:|pulumi:providers:gcp|paired-dr:components:DualRegionBucket)/.test(
@@ -345,8 +345,8 @@ describe("npm run plan", () => {
 
   it("renders a pull-request comment in markdown", async () => {
     const md = await runPlan(parseCli(["--format", "markdown"]));
-    expect(md).toContain("| `primary` | primary | **active** | false | 205 |");
-    expect(md).toContain("| `secondary` | secondary | **passive** | false | 127 |");
+    expect(md).toContain("| `primary` | primary | **active** | false | 207 |");
+    expect(md).toContain("| `secondary` | secondary | **passive** | false | 129 |");
     expect(md).toContain("| `gcp:storage/bucket:Bucket` | 2 |");
     // Issue 15: the planned switchover's RTO estimate beside the RPO, from documented figures.
     expect(md).toContain(

@@ -88,12 +88,15 @@ function fakeCloud(
     operations?: { polls: number; error?: { code: number; message: string } }[];
     /** The drained peer's backups by resource name (Backup: state, createTime). */
     backups?: Record<string, { state: string; createTime: string }>;
+    /** How many reads of a backup IAM refuses (403) before it applies a new grant. */
+    forbiddenReads?: number;
   } = {},
 ) {
   let clock = NOW;
   const restores: Record<string, string>[] = [];
   const pages: number[] = [];
   let polls = 0;
+  let forbidden = 0;
   const notFound = () =>
     new WorkflowRaised({ code: 404, tags: ["HttpError"], message: "Not Found" });
   const byName = [...objects].sort((a, b) => (a.name < b.name ? -1 : 1));
@@ -128,6 +131,10 @@ function fakeCloud(
           },
         };
       if (a.url.includes("/backups/")) {
+        if (forbidden < (opts.forbiddenReads ?? 0)) {
+          forbidden += 1;
+          throw new WorkflowRaised({ code: 403, tags: ["HttpError"], message: "HTTP 403" });
+        }
         const name = a.url.slice(METASTORE.length);
         const b = opts.backups?.[name];
         if (!b) throw notFound();
@@ -275,13 +282,38 @@ describe("the restore workflow, run as written over the Storage and Metastore AP
       restored: name,
       backupTime: "2026-11-22T09:00:00.000Z",
       ageMinutes: 187,
-      rpoBreached: true,
+      // The drained site wrote nothing after it: no RPO breach, however long the wait.
+      rpoBreached: false,
       skippedNewest: null,
       operation: OPERATION,
       restore: expect.objectContaining({ state: "SUCCEEDED" }),
     });
     expect(cloud.pages).toEqual([]);
     expect(cloud.runner.calls.filter((c) => String(c.args.url).startsWith(OBJECTS))).toEqual([]);
+  });
+
+  it("restores nothing over a peer not promoted since this site was active, once the service is idle", () => {
+    const cloud = fakeCloud(history(3), {
+      serviceState: (clock) => (clock < NOW + 30 ? "UPDATING" : "ACTIVE"),
+    });
+    expect(cloud.runner.run({ restoreNothing: true, waitForIdle: true })).toEqual({
+      restored: null,
+      reason: `the peer was not promoted since this site was active: its backups are older than what ${SERVICE} holds`,
+    });
+    expect(cloud.restores).toEqual([]);
+    expect(cloud.pages).toEqual([]);
+    expect(cloud.now()).toBeGreaterThanOrEqual(NOW + 30);
+  });
+
+  it("reads the named backup again while IAM has not applied this deployment's grant on the peer's service, for up to 7 minutes", () => {
+    const name = `projects/${PROJECT}/locations/us-central1/services/acmedata-primary-hms/backups/drain-primary-e3`;
+    const backups = { [name]: { state: "ACTIVE", createTime: "2026-11-22T11:50:00Z" } };
+    const slow = fakeCloud(history(3), { backups, forbiddenReads: 4 });
+    expect(slow.runner.run({ backup: name })).toMatchObject({ restored: name });
+    const never = fakeCloud(history(3), { backups, forbiddenReads: Infinity });
+    expect(() => never.runner.run({ backup: name })).toThrow(/"code":403/);
+    expect(never.now()).toBeGreaterThanOrEqual(NOW + 420);
+    expect(never.restores).toEqual([]);
   });
 
   it("fails rather than falls back when the named final backup is not ACTIVE, is missing, or its restore fails", () => {

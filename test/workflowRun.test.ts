@@ -461,6 +461,13 @@ describe("WorkflowRun: what a later deployment does with a recorded run", () => 
   });
 
   it("records new settings without a call, and keeps a run recorded before run keys existed", async () => {
+    // What the run was given is what it ran with: another argument alone changes nothing.
+    const asked = news({ argument: { restoreWhateverAge: true, restoreNothing: true } });
+    expect(await provider.diff!("e1", olds, asked)).toEqual({
+      changes: false,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
     const changed = news({
       timeoutSeconds: 60,
       argument: { restoreWhateverAge: true, waitForIdle: true },
@@ -472,6 +479,7 @@ describe("WorkflowRun: what a later deployment does with a recorded run", () => 
     });
     expect((await provider.update!("e1", olds, changed)).outs).toEqual({
       ...changed,
+      argument: olds.argument,
       execution: olds.execution,
       state: "SUCCEEDED",
       result: "{}",

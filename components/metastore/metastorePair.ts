@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
 import { emailSlug, type MetastoreSpec } from "../../config/metastoreSchema";
 import type { DualRegionBucket } from "../dualRegionBucket";
-import type { LastDeployment } from "../lastDeployment";
+import type { LastDeployment, PromotionSource } from "../lastDeployment";
 import { fenceObject, fenceRecord, fenceWrittenBeforeJobs } from "../fence";
 import { gcpNames } from "../naming";
 import { ownsSingletons, peerSite, type Role, type Site } from "../role";
@@ -60,8 +60,8 @@ export interface MetastorePairArgs {
   readonly epoch: number;
   /** The final backup this stand-down takes (plan.ts, finalBackupKey), if any. */
   readonly finalBackupKey?: string;
-  /** The drained peer's final backup a promotion restores by name (plan.ts, promotionBackup). */
-  readonly peerBackup?: string;
+  /** What a promotion restores (plan.ts, promotionRestoreSource). */
+  readonly promotionSource: PromotionSource;
   /** Directory holding workflows/. */
   readonly projectDir: string;
   readonly labels?: Readonly<Record<string, string>>;
@@ -122,6 +122,29 @@ export class MetastorePair extends pulumi.ComponentResource {
         child,
       ),
     ];
+    // The workflows poll their long-running operations (restore, backup, delete), which live
+    // under the location, not the service: a grant on the service does not reach them
+    // (metastore.operations.get, Dataproc Metastore audit logging, GetOperation). A role of this
+    // site's own with that one permission; the provider undeletes a soft-deleted role of the
+    // same ID (terraform-provider-google, google_project_iam_custom_role docs).
+    const operationsRole = new gcp.projects.IAMCustomRole(
+      `${name}-operations-role`,
+      {
+        project,
+        roleId: names.operationsRole,
+        title: `paired-dr ${site}: read Dataproc Metastore operations`,
+        description: "Lets the metastore workflows poll the operations they start.",
+        permissions: ["metastore.operations.get"],
+      },
+      child,
+    );
+    syncGrants.push(
+      new gcp.projects.IAMMember(
+        `${name}-sync-reads-operations`,
+        { project, role: `projects/${project}/roles/${names.operationsRole}`, member },
+        { parent: this, dependsOn: [operationsRole] },
+      ),
+    );
     if (hasHiveFence(spec))
       // The final backup reads whether the Hive cluster has stopped (clusters.get); its fence,
       // which it starts, does the stopping.
@@ -286,27 +309,18 @@ export class MetastorePair extends pulumi.ComponentResource {
         },
         child,
       );
-      new gcp.cloudscheduler.Job(
-        `${name}-restore-schedule`,
-        restoreScheduleArgs(spec, decision, {
-          name: names.restoreSchedule,
-          project,
-          region,
-          workflow: names.restoreWorkflow,
-          serviceAccountEmail: sync.email,
-        }),
-        { parent: this, dependsOn: [workflow] },
-      );
+
       const run = promotionRun(spec, decision, {
         project,
         region,
         serviceId: names.metastoreService,
         schedule: names.restoreSchedule,
         epoch: args.epoch,
-        backup: args.peerBackup,
+        source: args.promotionSource,
       });
       if (run) {
-        const peerService = args.peerBackup ? backupService(args.peerBackup) : undefined;
+        const peerBackup = args.promotionSource.backup;
+        const peerService = peerBackup ? backupService(peerBackup) : undefined;
         // Restoring another service's backup takes metastore.backups.use on it: Editor on that
         // service (dataproc-metastore/docs/restore-metadata, "Required roles").
         const usesPeerBackup = peerService
@@ -375,6 +389,19 @@ export class MetastorePair extends pulumi.ComponentResource {
         );
         finalBackup = backedUp.result.apply(finalBackupMade);
       }
+      new gcp.cloudscheduler.Job(
+        `${name}-restore-schedule`,
+        restoreScheduleArgs(spec, decision, {
+          name: names.restoreSchedule,
+          project,
+          region,
+          workflow: names.restoreWorkflow,
+          serviceAccountEmail: sync.email,
+        }),
+        // Standing down, the scheduled restores start only once the final backup is made: one in
+        // flight would overwrite the metastore being backed up.
+        { parent: this, dependsOn: [workflow, ...(backedUp ? [backedUp] : [])] },
+      );
       service ??= createService([
         ...(restoredOnce ? [restoredOnce] : []),
         ...(backedUp ? [backedUp] : []),
@@ -409,6 +436,8 @@ export class MetastorePair extends pulumi.ComponentResource {
             dependsOn: [
               ...(recordFirst ? [recordFirst] : []),
               ...(restoredOnce ? [restoredOnce] : []),
+              // A warm cluster kept through a drain changes only once it is backed up.
+              ...(backedUp ? [backedUp] : []),
             ],
           },
         );

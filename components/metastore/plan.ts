@@ -4,7 +4,7 @@ import { unixCronEvery } from "../../config/cron";
 import { BACKUP_MIN_AGE_MINUTES } from "../../config/cron";
 import type { MetastoreSpec } from "../../config/metastoreSchema";
 import { fenceObject } from "../fence";
-import { BACKUP_NAME, type LastDeployment } from "../lastDeployment";
+import { BACKUP_NAME, type LastDeployment, type PromotionSource } from "../lastDeployment";
 import { drainKey } from "../drain";
 import { peerSite, type Role, type Site } from "../role";
 
@@ -306,8 +306,8 @@ export function promotionRun(
     serviceId: string;
     schedule: string;
     epoch: number;
-    /** The drained peer's final backup (promotionBackup): restored by name, nothing else. */
-    backup?: string;
+    /** What it restores (promotionRestoreSource); default the newest backup. */
+    source?: PromotionSource;
   },
 ): PromotionRun | undefined {
   if (decision.promotionRestore === "none") return undefined;
@@ -320,7 +320,7 @@ export function promotionRun(
       ...(intoStandby
         ? { restoreWhateverAge: true, waitForIdle: true, allowNoBackup: true }
         : { restoreWhateverAge: true }),
-      ...(args.backup && { backup: args.backup }),
+      ...args.source,
     },
     quiesceSchedule: intoStandby ? `${at}/jobs/${args.schedule}` : "",
     timeoutSeconds: 60 * promotionRunMinutes(spec.restore.timeoutMinutes, intoStandby),
@@ -328,10 +328,47 @@ export function promotionRun(
 }
 
 /**
+ * What a promotion's restore restores, decided once, when the site is promoted, and kept from
+ * its outputs while it stays active (a later deployment reads newer epochs, and what the run
+ * was told must not change): the peer's final backup by name (promotionBackup), nothing over a
+ * peer not promoted since this site was active (peerPromotedSince), or the newest backup ({}).
+ */
+export function promotionRestoreSource(
+  last: Pick<
+    LastDeployment,
+    "role" | "epoch" | "metastoreRestoredOnce" | "metastorePromotionSource"
+  >,
+  peer: Parameters<typeof promotionBackup>[0],
+  forcedFailover: boolean,
+): PromotionSource {
+  if (last.role === "active" && last.metastoreRestoredOnce === true)
+    return last.metastorePromotionSource ?? {};
+  if (!peerPromotedSince(last, peer)) return { restoreNothing: true };
+  const backup = promotionBackup(peer, last, forcedFailover);
+  return backup ? { backup } : {};
+}
+
+/**
+ * Whether the peer was promoted since this site was last active: its epoch is above the one this
+ * site recorded (a promotion raises it above both: components/fence.ts). Not after a switchover
+ * called off once this site drained: the peer's backups are then older than what this site
+ * holds, and a promotion restores none of them (dr-promotion-gate judges the same way).
+ */
+export function peerPromotedSince(
+  own: { readonly epoch?: number },
+  peer: { readonly epoch?: number },
+): boolean {
+  return peer.epoch === undefined || peer.epoch > (own.epoch ?? 0);
+}
+
+/**
  * The backup a promotion restores by name: the final backup of a peer that drained (recorded
- * passive, with a final sync that ended the active period it holds the epoch of). None after an
- * unplanned failover, nor when a forced failover is acknowledged: the drained site's region may be
- * gone since, and the newest scheduled backup, in the dual-region bucket, is what is left.
+ * passive, with a final sync that ended the active period it holds the epoch of) after it was
+ * promoted above this site (its epoch above this site's last), so that the backup holds what it
+ * wrote since this site was active. None after an unplanned failover, nor over a peer not
+ * promoted since (an aborted switchover: its old backup would overwrite this site's newer
+ * metadata), nor when a forced failover is acknowledged: the drained site's region may be gone
+ * since, and the newest scheduled backup, in the dual-region bucket, is what is left.
  */
 export function promotionBackup(
   peer: {
@@ -339,10 +376,16 @@ export function promotionBackup(
     readonly epoch?: number;
     readonly finalSync?: { readonly epoch: number; readonly metastoreBackup?: string };
   },
+  own: { readonly epoch?: number },
   forcedFailover: boolean,
 ): string | undefined {
   const sync = peer.finalSync;
-  return peer.role === "passive" && !forcedFailover && sync && sync.epoch === (peer.epoch ?? 0)
+  const epoch = peer.epoch ?? 0;
+  return peer.role === "passive" &&
+    !forcedFailover &&
+    sync &&
+    sync.epoch === epoch &&
+    peerPromotedSince(own, peer)
     ? sync.metastoreBackup
     : undefined;
 }

@@ -356,10 +356,11 @@ export function workflowRunProvider(access: () => GoogleAccess): pulumi.dynamic.
       const changed = [...SETTINGS, "runKey" as const].filter((k) => olds[k] !== news[k]);
       // Recorded before `fresh` existed: false.
       if ((olds.fresh ?? false) !== news.fresh) changed.push("fresh" as never);
-      const argument = JSON.stringify(olds.argument) !== JSON.stringify(news.argument);
+      // What the run was given is what it ran with: a later deployment that would give it
+      // something else (a promoted site's next one reads newer epochs) changes nothing recorded.
       const retired = RETIRED_INPUTS.some((k) => k in olds);
       return {
-        changes: keys.length > 0 || changed.length > 0 || argument || retired,
+        changes: keys.length > 0 || changed.length > 0 || retired,
         replaces: keys,
         deleteBeforeReplace: false,
       };
@@ -373,6 +374,7 @@ export function workflowRunProvider(access: () => GoogleAccess): pulumi.dynamic.
       // The run happened: only what is recorded about it changes.
       const outs: WorkflowRunOutputs = {
         ...withoutRetired(news, RETIRED_INPUTS),
+        argument: olds.argument,
         execution: olds.execution,
         state: olds.state,
         result: olds.result,

@@ -302,7 +302,7 @@ export function deployEffects(
     .filter((r) => !inputs(r).argument?.backupId)
     .map(
       (r) =>
-        `${site}: ${r.name} ${inputs(r).quiesceSchedule ? "stops the scheduled restores, waits for any in flight, then restores" : "restores"} ${inputs(r).argument?.backup ? `${peerOf(site)}'s final backup ${String(inputs(r).argument.backup).split("/").pop()}` : "the newest completed backup"} once`,
+        `${site}: ${r.name} ${inputs(r).quiesceSchedule ? "stops the scheduled restores, waits for any in flight, then restores" : "restores"} ${inputs(r).argument?.restoreNothing ? `nothing (${peerOf(site)} was not promoted since ${site} was active)` : `${inputs(r).argument?.backup ? `${peerOf(site)}'s final backup ${String(inputs(r).argument.backup).split("/").pop()}` : "the newest completed backup"} once`}`,
     );
   return {
     failovers,

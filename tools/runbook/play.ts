@@ -203,6 +203,45 @@ function restoredFinalBackup(
   );
 }
 
+/** Each site's recorded fencing epoch (components/fence.ts); null when it recorded none. */
+function epochs(p: Platform): Record<Site, number | null> {
+  const of = (d: Deployed | undefined) => {
+    const e = (d?.outputs.deployment as { epoch?: unknown } | undefined)?.epoch;
+    return typeof e === "number" ? e : null;
+  };
+  return { primary: of(p.stacks.primary.deployed), secondary: of(p.stacks.secondary.deployed) };
+}
+
+/**
+ * A promotion that restores the peer's backups over its own metadata when the peer was active
+ * (it has backups) but not promoted since this site was (its epoch not above this site's): what
+ * it restores is older than what this site holds (a switchover called off after the drain).
+ */
+function staleRestore(
+  diff: PlanDiff | undefined,
+  promoted: Deployed | undefined,
+  site: Site,
+  epochs: { own: number | null; peer: number | null },
+): { scope: "metastore"; message: string }[] {
+  const created = new Set((diff?.created ?? []).map((r) => r.urn));
+  const restores = (promoted?.resources ?? []).some(
+    (r) =>
+      created.has(r.urn) &&
+      r.type === TYPE.dynamicResource &&
+      String((r.inputs as { runKey?: unknown }).runKey ?? "").startsWith("promotion-") &&
+      (r.inputs as { argument?: { restoreNothing?: unknown } }).argument?.restoreNothing !== true,
+  );
+  const peer = epochs.peer ?? 0;
+  return restores && peer > 0 && peer <= (epochs.own ?? 0)
+    ? [
+        {
+          scope: "metastore",
+          message: `metastore: ${site}'s promotion restores ${peerOf(site)}'s backups (epoch ${peer}) over its own newer metadata (epoch ${epochs.own})`,
+        },
+      ]
+    : [];
+}
+
 /** The facts record changes on every role change and creates nothing: not a pending change. */
 const withoutFacts = (p: StackPlan): StackPlan => ({
   ...p,
@@ -310,6 +349,7 @@ export class RunbookPlayer {
     for (const [i, step] of runbook.steps.entries()) {
       const rolesBefore = roleOf(state.platform);
       const writersBefore = writers(state.platform);
+      const epochsBefore = epochs(state.platform);
       const result = await this.step(state, step);
       const promoted = SITES.find(
         (site) => rolesBefore[site] !== "active" && roleOf(state.platform)[site] === "active",
@@ -355,7 +395,15 @@ export class RunbookPlayer {
       const pending = lastStep ? await this.pending(state) : [];
       const breaches: Record<InvariantName, Breach[]> = {
         "one-writer": oneWriter(state.platform),
-        "no-stale-overwrite": noStaleOverwrite(state.platform),
+        "no-stale-overwrite": [
+          ...noStaleOverwrite(state.platform),
+          ...(promoted
+            ? staleRestore(result.diff, state.platform.stacks[promoted].deployed, promoted, {
+                own: epochsBefore[promoted],
+                peer: epochsBefore[peerOf(promoted)],
+              })
+            : []),
+        ],
         "passive-cannot-run": passiveCannotRun(state.platform),
         "no-stateful-loss": result.diff ? noStatefulLoss(result.diff) : [],
         converged: lastStep ? converged(state.platform, pending) : [],
