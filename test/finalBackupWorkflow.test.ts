@@ -253,9 +253,13 @@ describe("the final backup workflow, run as written over the Dataproc, Workflows
     });
     run(cloud);
     expect(cloud.created).toHaveLength(1);
-    const started = cloud.runner.calls.findIndex((c) => c.name === "http.post");
-    expect(started).toBeGreaterThan(0);
     expect(cloud.now()).toBeGreaterThanOrEqual(NOW + 900);
+    // The create comes only after the service read idle: one read every 30 s from 0 to 900 s.
+    const calls = cloud.runner.calls.map((c) => `${c.name} ${String(c.args.url ?? "")}`);
+    const create = calls.indexOf(`http.post ${METASTORE}${SERVICE}/backups`);
+    expect(
+      calls.slice(0, create).filter((c) => c === `http.get ${METASTORE}${SERVICE}`),
+    ).toHaveLength(900 / 30 + 1);
   });
 
   it("fails when the service is still busy after IDLE_TIMEOUT_SECONDS", () => {

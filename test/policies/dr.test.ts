@@ -218,7 +218,9 @@ describe("dr-promotion-gate", () => {
         policy,
         withFacts(none, (f) => (f.lakeCopies = [])),
       ),
-    ).toHaveLength(1);
+    ).toEqual([
+      `'secondary' cannot be promoted: primary stood down without a final sync of its active period (epoch 1), so its last writes may not be in secondary's lake and metastore. ${way}`,
+    ]);
     // A forced failover over a peer still recorded active is the other rule's (one active site).
     const unplanned = withFacts(none, (f) => {
       f.peer.role = "active";

@@ -90,18 +90,16 @@ export function switchoverRto(
       atMostMinutes: finalSyncTimeoutMinutes(limits),
       basis: `the final sync's deadline: ${WRITER_CANCEL_MINUTES} min for the writers' runs to end, then the longest copy's run limit (${longest} min) twice, a scheduled run in flight going first`,
     });
-  {
-    // Every active site has a metastore service: a planned drain always backs it up.
-    const m = FINAL_BACKUP_MINUTES;
-    parts.push({
-      step: 1,
-      label: "the final metastore backup",
-      work: "metastore: the Hive cluster stopped by its fence, then one on-demand backup",
-      expectedMinutes: null,
-      atMostMinutes: finalBackupRunMinutes(),
-      basis: `the final backup's deadline: ${m.stop} min for the cluster to stop, ${m.idle} for an update or scheduled backup in flight, ${m.backup} each for an earlier attempt's delete and the backup (the server's one-hour job limit, dataproc-metastore troubleshooting), + 5`,
-    });
-  }
+  // Every active site has a metastore service: a planned drain always backs it up.
+  const m = FINAL_BACKUP_MINUTES;
+  parts.push({
+    step: 1,
+    label: "the final metastore backup",
+    work: "metastore: the Hive cluster stopped by its fence, then one on-demand backup",
+    expectedMinutes: null,
+    atMostMinutes: finalBackupRunMinutes(),
+    basis: `the final backup's deadline: ${m.stop} min for the cluster to stop, ${m.idle} for an update or scheduled backup in flight, ${m.backup} each for an earlier attempt's delete and the backup (the server's one-hour job limit, dataproc-metastore troubleshooting), + 5`,
+  });
   if (groups)
     parts.push({
       step: 2,
