@@ -24,6 +24,7 @@ import { ElasticPoolPair, sqlRecord } from "./components/sql/elasticPoolPair";
 import {
   recordedSql,
   recoveryMode,
+  keepsLinkedCopies,
   restoreWaves,
   sqlPlacement,
   sqlTransition,
@@ -111,6 +112,7 @@ export = async () => {
             config.azure.subscriptionId,
         },
       ),
+      peerLinked: keepsLinkedCopies(peer),
       ...sqlTransition(role, last.role, peer.role),
       peer: recordedSql(peer),
       own: recordedSql(last),

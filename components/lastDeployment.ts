@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { SqlSettings } from "../policies/facts";
 import type { Role } from "./role";
+import { RECOVERY_MODES, type RecoveryMode } from "./sql/plan";
 
 /** The stack output this program writes for its own next deployment to read. */
 export const DEPLOYMENT_OUTPUT = "deployment";
@@ -56,8 +57,11 @@ export interface LastDeployment {
   readonly metastorePromotionSource?: PromotionSource;
   /** This site geo-restored the tenants that have no replica, and keeps them until released. */
   readonly sqlRecovered?: boolean;
-  /** How they were made: copied from the drained peer, or geo-restored (components/sql/plan.ts). */
-  readonly sqlRecoveredBy?: "Copy" | "Recovery";
+  /**
+   * How they were made: geo-secondaries of the drained peer's originals, failed over planned (or
+   * copies of them, before links), or geo-restored (components/sql/plan.ts, recoveryMode).
+   */
+  readonly sqlRecoveredBy?: RecoveryMode;
   /** The site's lake (storage account name): it exists once a deployment recorded it. */
   readonly lake?: string;
   /** The fencing epoch the deployment held (components/fence.ts). */
@@ -198,8 +202,8 @@ export function parseLastDeployment(value: unknown): LastDeployment {
       metastorePromotionSource: parsePromotionSource(v.metastorePromotionSource),
     }),
     ...(typeof v.sqlRecovered === "boolean" && { sqlRecovered: v.sqlRecovered }),
-    ...((v.sqlRecoveredBy === "Copy" || v.sqlRecoveredBy === "Recovery") && {
-      sqlRecoveredBy: v.sqlRecoveredBy,
+    ...(RECOVERY_MODES.includes(v.sqlRecoveredBy as RecoveryMode) && {
+      sqlRecoveredBy: v.sqlRecoveredBy as RecoveryMode,
     }),
     ...(typeof v.lake === "string" && { lake: v.lake }),
     ...(Number.isSafeInteger(v.epoch) && (v.epoch as number) >= 0 && { epoch: v.epoch as number }),

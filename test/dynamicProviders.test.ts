@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { failoverGroupPrimaryProvider } from "../components/sql/failover/hold";
+import { replicaPrimaryProvider } from "../components/sql/failover/replica";
 import { databricksFinalSyncProvider } from "../components/workspace/finalSync";
 import { jobConcurrencyProvider } from "../components/workspace/jobConcurrency";
 import { deployingGoogleIdentity } from "../components/googleCalls";
@@ -17,6 +18,7 @@ describe("the dynamic providers serialize as Pulumi serializes them", () => {
     ["FinalSync", () => databricksFinalSyncProvider],
     ["JobConcurrency", () => jobConcurrencyProvider],
     ["FailoverGroupPrimary", () => failoverGroupPrimaryProvider],
+    ["ReplicaPrimary", () => replicaPrimaryProvider],
     ["WorkflowRun", () => workflowRunProvider(() => deployingGoogleIdentity())],
   ])("%s", async (_name, provider) => {
     const p = provider();

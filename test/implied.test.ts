@@ -204,15 +204,16 @@ const withoutFacts = (r: RunbookResult["plans"]["primary"]) =>
 describe("a deployment rebuilt from its outputs", () => {
   // The facts record carries the last deployment's own last acknowledgments, which no output
   // keeps; it is not a pending change anywhere (tools/runbook/play.ts), so it is left out.
+  // The last column: the trial tenants' geo-replication links the deployments left (issue 15).
   it.each([
-    ["first-deployment", 4],
-    ["planned-promotion", 5], // the active site stood down, the standby not yet promoted
-    ["planned-promotion", 7],
-    ["unplanned-failover", 6], // promoted over a primary whose region is down
-    ["cold-standby-preflight", 10], // a cold standby promoted with its restore once
-    ["region-return", 11], // the returning primary demoted: epochs 1 and 2 in the fence records
-    ["skipped-demotion", 19], // the failback after the catch-up: the primary promoted to epoch 3
-  ] as const)("%s after %i steps: the same resources as deployed", async (name, n) => {
+    ["first-deployment", 4, 0],
+    ["planned-promotion", 5, 0], // the active site stood down, the standby not yet promoted
+    ["planned-promotion", 7, 20],
+    ["unplanned-failover", 6, 0], // promoted over a primary whose region is down: geo-restored
+    ["cold-standby-preflight", 10, 20], // a cold standby promoted with its restore once
+    ["region-return", 11, 0], // the returning primary demoted: epochs 1 and 2 in the fence records
+    ["skipped-demotion", 19, 0], // the failback after the catch-up: the primary promoted to epoch 3
+  ] as const)("%s after %i steps: the same resources as deployed", async (name, n, links) => {
     const rb = runbook(name);
     const played = await new RunbookPlayer(noPolicy, ROOT).play({
       ...rb,
@@ -233,7 +234,9 @@ describe("a deployment rebuilt from its outputs", () => {
       // epoch, is among the resources compared above).
       expect(rebuilt.plans[site]!.role).toBe((played.outputs[site] as { role: string }).role);
     }
-    expect(Object.keys(played.groupPrimary)).toHaveLength(3);
+    const relationships = Object.keys(played.groupPrimary);
+    expect(relationships.filter((k) => !k.startsWith("link:"))).toHaveLength(3);
+    expect(relationships.filter((k) => k.startsWith("link:"))).toHaveLength(links);
     expect(rebuilt.groupPrimary).toEqual(played.groupPrimary);
   });
 });
@@ -303,21 +306,25 @@ describe("the plan's pull-request comment", () => {
         "   - writers after: lake none · metastore none · sql primary · gcs none\n",
     );
     expect(md).toContain(
-      "2. `pulumi up -s secondary --policy-pack policies` (step 2: the standby is promoted): goes through, with a known gap\n" +
+      "2. `pulumi up -s secondary --policy-pack policies` (step 2: the standby is promoted): goes through\n" +
         // The fourth dynamic resource is the metastore's promotion restore (issue 13); it may
-        // use the primary's final backup once granted on the primary's service (issue 15).
-        "   - changes: 28 created, 32 updated, 1 deleted, 1 replaced\n" +
-        "   - creates: 20 × `azure-native:sql:Database`, 1 × `azure-native:sql:ElasticPool`, 1 × `gcp:dataproc/cluster:Cluster`, 1 × `gcp:dataproc/clusterIAMMember:ClusterIAMMember`, 1 × `gcp:dataproc/metastoreServiceIamMember:MetastoreServiceIamMember`, 4 × `pulumi-nodejs:dynamic:Resource`\n" +
+        // use the primary's final backup once granted on the primary's service (issue 15). The
+        // other 20 hold the trial tenants' geo-replication links (issue 15).
+        "   - changes: 48 created, 32 updated, 1 deleted, 1 replaced\n" +
+        "   - creates: 20 × `azure-native:sql:Database`, 1 × `azure-native:sql:ElasticPool`, 1 × `gcp:dataproc/cluster:Cluster`, 1 × `gcp:dataproc/clusterIAMMember:ClusterIAMMember`, 1 × `gcp:dataproc/metastoreServiceIamMember:MetastoreServiceIamMember`, 24 × `pulumi-nodejs:dynamic:Resource`\n" +
         "   - deletes: `gcp:monitoring/alertPolicy:AlertPolicy` `metastore-alert-standby-behind`\n" +
         "   - replaces: `azure-native:storage:Blob` `workspace-fence`\n" +
         "   - failover: `acmedata-primary-fg-mgmt` primary → secondary (planned)\n" +
         "   - failover: `acmedata-primary-fg-paid-01` primary → secondary (planned)\n" +
         "   - failover: `acmedata-primary-fg-paid-02` primary → secondary (planned)\n" +
+        // The trial tenants, geo-replicated and failed over planned: their originals are the
+        // read-only copies now, so no database has two writers (issue 15).
+        "   - failover: `20 geo-replication links (tenant-aurora, tenant-beacon, tenant-cascade and 17 more)` primary → secondary (planned)\n" +
         "   - restore: secondary: metastore-promotion-restore stops the scheduled restores, waits for any in flight, then restores primary's final backup drain-primary-e1 once\n" +
         // The drain's final sync (step 1) copied the primary's last writes: no lost writes here.
-        "   - known gap (issue 15), `one-writer`: sql: primary and secondary both write",
+        "   - writers after: lake secondary · metastore secondary · sql secondary · gcs secondary\n",
     );
-    expect(md).toContain("- issue 15: trial tenants are geo-restored");
+    expect(md).not.toContain("known gap");
     expect(md.match(/^\d+\. /gm)).toHaveLength(3);
   });
 

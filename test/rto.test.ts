@@ -35,7 +35,7 @@ describe("the planned switchover's RTO estimate (issue 15)", () => {
       [2, "the failovers", 1, 60],
       // restore.timeoutMinutes 20: the promotion run's deadline into a hot standby, 3 × 20 + 5.
       [2, "the metastore restore", null, 65],
-      [2, "the tenant copies", null, null],
+      [2, "the tenant geo-secondaries", null, null],
     ]);
     expect(rto.parts[0]!.work).toBe(
       "drain: 2 writers cancelled, then 7 copies run once more, at once",
@@ -44,12 +44,17 @@ describe("the planned switchover's RTO estimate (issue 15)", () => {
     expect([rto.expectedMinutes, rto.atMostMinutes, rto.unstated, rto.unbounded]).toEqual([
       null,
       200 + 65,
-      ["the drain", "the final metastore backup", "the metastore restore", "the tenant copies"],
-      ["the tenant copies"],
+      [
+        "the drain",
+        "the final metastore backup",
+        "the metastore restore",
+        "the tenant geo-secondaries",
+      ],
+      ["the tenant geo-secondaries"],
     ]);
   });
 
-  it("the way back: the primary's groups are the pair's, and the primary makes no tenant copies", () => {
+  it("the way back: the primary's groups are the pair's, and the primary makes no tenant geo-secondaries", () => {
     const secondary = [writer("nightly-sales"), ...COPIES.map((c) => copy(c, 13 * 60))];
     const primaryFacts = validFacts();
     primaryFacts.role = "active";
@@ -63,6 +68,34 @@ describe("the planned switchover's RTO estimate (issue 15)", () => {
       ["the failovers", 60],
       ["the metastore restore", 65],
     ]);
+    // While the secondary keeps geo-secondaries of the trial tenants, the primary takes each
+    // back over its link (components/sql/failover/replica.ts): bound by the log, not by a figure.
+    const linked = switchoverRto(
+      { resources: secondary, facts: passiveFacts() },
+      {
+        resources: [
+          group("fg-mgmt"),
+          res(TYPE.dynamicResource, "sql-link-aurora", {
+            databaseId: "/x/databases/tenant-aurora",
+          }),
+          res(TYPE.dynamicResource, "sql-link-nimbus", {
+            databaseId: "/x/databases/tenant-nimbus",
+          }),
+          res(TYPE.dynamicResource, "sql-hold-fg-mgmt", { failoverGroupId: "/x/fg-mgmt" }),
+        ],
+        facts: primaryFacts,
+      },
+    );
+    expect(linked.parts.at(-1)).toEqual({
+      step: 2,
+      label: "the tenant links",
+      work: "2 tenants without a replica failed back over their geo-replication links, planned",
+      expectedMinutes: null,
+      atMostMinutes: null,
+      basis:
+        "a planned failover synchronizes the log not yet replicated first; no figure is documented (sql-docs active-geo-replication-overview.md)",
+    });
+    expect(linked.unbounded).toEqual(["the tenant links"]);
   });
 
   it("a cold standby adds a new service; no expected total while a part has no documented figure", () => {
@@ -109,7 +142,7 @@ describe("the planned switchover's RTO estimate (issue 15)", () => {
       "the final metastore backup",
       "the failovers",
       "the metastore restore",
-      "the tenant copies",
+      "the tenant geo-secondaries",
     ]);
     // Nothing changing role: from the site the plan makes active.
     const steady = rtoEstimate([primaryActive, secondary])!;

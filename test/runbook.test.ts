@@ -447,6 +447,95 @@ describe("the clouds' rules on a deployment", () => {
     ]);
   });
 
+  it("a geo-replication link: seeded from the peer's live database, failed over by its hold, written on its primary alone", () => {
+    const DBS = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Sql/servers";
+    const original = res("azure-native:sql:Database", "sql-db-trial", { databaseName: "trial" });
+    const geo = res("azure-native:sql:Database", "sql-recovered-trial", {
+      databaseName: "trial",
+      createMode: "Secondary",
+      sourceDatabaseId: `${DBS}/pri/databases/trial`,
+    });
+    const linkHold = (mode = "planned") =>
+      res("pulumi-nodejs:dynamic:Resource", "sql-link-trial", {
+        databaseId: `${DBS}/sec/databases/trial`,
+        partnerServer: "pri",
+        mode,
+      });
+    const primary = { outputs: {}, resources: [original] };
+    const next = { outputs: {}, resources: [geo, linkHold()] };
+    // Seeded from the primary, then failed over planned: the original is the read-only copy.
+    const fx = deployEffects(
+      platform(primary, undefined),
+      "secondary",
+      next,
+      created(geo, linkHold()),
+    );
+    expect([fx.errors, fx.failovers, fx.groupPrimary]).toEqual([
+      [],
+      [
+        {
+          group: "trial (geo-replication link)",
+          database: "trial",
+          from: "primary",
+          to: "secondary",
+          mode: "planned",
+        },
+      ],
+      { "link:trial": "secondary" },
+    ]);
+    expect(writers(platform(primary, next, undefined, fx.groupPrimary)).sql).toEqual({
+      trial: ["secondary"],
+    });
+    // Without the hold the link stays with its source: the copy is read-only until failed over.
+    const seeded = deployEffects(
+      platform(primary, undefined),
+      "secondary",
+      { outputs: {}, resources: [geo] },
+      created(geo),
+    );
+    expect(seeded.groupPrimary).toEqual({ "link:trial": "primary" });
+    expect(
+      writers(platform(primary, { outputs: {}, resources: [geo] }, undefined, seeded.groupPrimary))
+        .sql,
+    ).toEqual({ trial: ["primary"] });
+    // Seeding needs the source database, online.
+    expect(
+      deployEffects(platform(undefined, undefined), "secondary", next, created(geo, linkHold()))
+        .errors,
+    ).toEqual([
+      "DatabaseDoesNotExist: secondary's geo-secondary trial is seeded from primary's trial, which its deployed state does not have",
+    ]);
+    expect(
+      deployEffects(
+        platform(primary, undefined, { primary: false, secondary: true }),
+        "secondary",
+        next,
+        created(geo, linkHold()),
+      ).errors,
+    ).toEqual([
+      "seeding geo-secondary trial needs its primary on primary online, and primary's region is down",
+    ]);
+    // A hold that stays (not created now) finding the link elsewhere refuses; releasing either
+    // database ends the link.
+    const held = platform(primary, next, undefined, { "link:trial": "primary" });
+    expect(deployEffects(held, "secondary", next, created()).errors).toEqual([
+      "secondary's hold of trial's geo-replication link finds primary primary: a deployment that is not a promotion never moves a link; promote primary, or fail the link back by hand and deploy again",
+    ]);
+    expect(
+      deployEffects(held, "secondary", { outputs: {}, resources: [] }, created()).groupPrimary,
+    ).toEqual({});
+    // A hold over a database with no link has nothing to take over.
+    const alone = platform(primary, undefined);
+    expect(
+      deployEffects(
+        alone,
+        "primary",
+        { outputs: {}, resources: [original, linkHold()] },
+        created(linkHold()),
+      ),
+    ).toMatchObject({ errors: [], failovers: [], groupPrimary: {} });
+  });
+
   it("a planned failover needs the primary online; a forced one does not", () => {
     const hold = (mode: string) =>
       res("pulumi-nodejs:dynamic:Resource", "hold", {

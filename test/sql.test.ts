@@ -6,6 +6,8 @@ import {
   creatableGroups,
   failoverGroups,
   holdableGroups,
+  keepsLinkedCopies,
+  linkHolds,
   recordedSql,
   planSql,
   recoveryMode,
@@ -35,6 +37,8 @@ const DYNAMIC = "pulumi-nodejs:dynamic:Resource";
 /** The failover holds (other dynamic resources share their type). */
 const holdsOf = (plan: StackPlan) =>
   byType(plan.resources, DYNAMIC).filter((r) => r.name.startsWith("sql-hold-"));
+const linksOf = (plan: StackPlan) =>
+  byType(plan.resources, DYNAMIC).filter((r) => r.name.startsWith("sql-link-"));
 const SUB = "/subscriptions/5b0e2c3a-8f1d-4c6e-9a7b-2d4f6e8a0c1e/resourceGroups";
 
 const shipped = (): SqlSpec => parsePlatformConfig(validRaw(), REPO).sql;
@@ -513,7 +517,7 @@ describe("the ElasticPoolPair in the program", () => {
         .map((u) => [u.resource.name, u.changes.map((c) => c.path)]),
     ).toEqual([["sql-entra-admin", ["login", "sid"]]]);
   });
-  it("promotion: the secondary takes every group, scales its paid pool up and copies the trial tenants from the drained primary", async () => {
+  it("promotion: the secondary takes every group, scales its paid pool up and geo-replicates the trial tenants from the drained primary, then fails each link over", async () => {
     const [passive, promoted] = await sequence("secondary", [false, true]);
     const holds = holdsOf(promoted!);
     const poolChanges = diffPlans(passive!, promoted!)
@@ -561,13 +565,15 @@ describe("the ElasticPoolPair in the program", () => {
     ]);
     const restored = byType(promoted!.resources, DB);
     expect(restored).toHaveLength(20);
-    // A planned switchover (the primary stood down, healthy): a copy of the live database, not a
-    // geo-restore of a backup up to an hour old (issue 15; Databases.json createMode Copy).
+    // A planned switchover (the primary stood down, healthy): a geo-secondary of the live
+    // database, not a geo-restore of a backup up to an hour old (issue 15; Databases.json
+    // createMode Secondary), failed over planned below.
     const aurora = findResource(restored, DB, "sql-recovered-aurora").inputs;
     expect(aurora.recoverableDatabaseId).toBe(undefined);
     expect(aurora).toMatchObject({
       databaseName: "tenant-aurora",
-      createMode: "Copy",
+      createMode: "Secondary",
+      secondaryType: "Geo",
       sourceDatabaseId: `${SUB}/acmedata-primary-sql-rg/providers/Microsoft.Sql/servers/acmedata-primary-sql/databases/tenant-aurora`,
       elasticPoolId: `${SUB}/acmedata-secondary-sql-rg/providers/Microsoft.Sql/servers/acmedata-secondary-sql/elasticPools/trial`,
       // Its copy keeps geo-replicated backups too (recovery-using-backups.md).
@@ -584,6 +590,66 @@ describe("the ElasticPoolPair in the program", () => {
     expect(new Set(restored.map((d) => JSON.stringify(d.options.customTimeouts)))).toEqual(
       new Set([JSON.stringify({ create: "24h" })]),
     );
+    // Each link failed over planned once its geo-secondary exists: "a planned failover does not
+    // result in data loss", and the original becomes the read-only geo-secondary (sql-docs
+    // azure-sql/database/active-geo-replication-overview.md, "Planned geo-failover").
+    const links = linksOf(promoted!);
+    expect(links.map((l) => l.name)).toEqual(
+      restored.map((d) => d.name.replace("recovered", "link")),
+    );
+    expect(links.map((l) => l.dependencies)).toEqual(restored.map((d) => [d.urn]));
+    const { __provider: linkProvider, ...link } = findResource(
+      links,
+      DYNAMIC,
+      "sql-link-aurora",
+    ).inputs;
+    expect(link).toEqual({
+      endpoint: "https://management.azure.com",
+      databaseId: `${SUB}/acmedata-secondary-sql-rg/providers/Microsoft.Sql/servers/acmedata-secondary-sql/databases/tenant-aurora`,
+      partnerServer: "acmedata-primary-sql",
+      mode: "planned",
+      allowDataLoss: false,
+      // As long as the database's own create: the link fails over once seeded.
+      timeoutSeconds: 86400,
+      pollSeconds: 15,
+      requestTimeoutSeconds: 60,
+      maxRetries: 4,
+    });
+    expect(linkProvider).toContain("replicationLinks");
+    expect(promoted!.outputs.deployment).toMatchObject({
+      sqlRecovered: true,
+      sqlRecoveredBy: "Secondary",
+    });
+    // The passive secondary holds no link; the primary, promoted back while the secondary keeps
+    // them, holds each original's link (the switchback's planned failover brings the tenants
+    // back synchronized); once released, none.
+    expect(linksOf(passive!)).toEqual([]);
+    const back = await planStack("primary", {
+      sets: ["promote=false"],
+      lastOutputs: steadyStateOutputs("primary", { sets: ["promote=true"] }),
+      peerOutputs: { secondary: promoted!.outputs },
+    });
+    const originals = byType(back.resources, DB).filter((d) =>
+      links.some((l) => l.name === d.name.replace("sql-db-", "sql-link-")),
+    );
+    expect(originals).toHaveLength(20);
+    expect(
+      linksOf(back).map((l) => [l.inputs.databaseId, l.inputs.partnerServer, l.dependencies]),
+    ).toEqual(
+      originals.map((d) => [
+        `${SUB}/acmedata-primary-sql-rg/providers/Microsoft.Sql/servers/acmedata-primary-sql/databases/${d.inputs.databaseName}`,
+        "acmedata-secondary-sql",
+        [d.urn],
+      ]),
+    );
+    const releasedPeer = structuredClone(promoted!.outputs) as Record<string, any>;
+    releasedPeer.deployment.sqlRecovered = false;
+    const afterRelease = await planStack("primary", {
+      sets: ["promote=false"],
+      lastOutputs: back.outputs,
+      peerOutputs: { secondary: releasedPeer },
+    });
+    expect(linksOf(afterRelease)).toEqual([]);
   });
 
   it("a forced failover geo-restores the trial tenants; how they were made is kept while they exist", async () => {
@@ -598,6 +664,8 @@ describe("the ElasticPoolPair in the program", () => {
     });
     const aurora = findResource(byType(promoted.resources, DB), DB, "sql-recovered-aurora").inputs;
     expect(aurora.sourceDatabaseId).toBe(undefined);
+    // A geo-restore has no link to fail over.
+    expect(linksOf(promoted)).toEqual([]);
     expect(aurora).toMatchObject({
       createMode: "Recovery",
       recoverableDatabaseId: `${SUB}/acmedata-primary-sql-rg/providers/Microsoft.Sql/servers/acmedata-primary-sql/recoverabledatabases/tenant-aurora`,
@@ -623,9 +691,9 @@ describe("the ElasticPoolPair in the program", () => {
     // made is create-only, and the provider is told to ignore it (ignoreChanges).
     expect(
       findResource(byType(again.resources, DB), DB, "sql-recovered-aurora").options.ignoreChanges,
-    ).toEqual(["createMode", "sourceDatabaseId", "recoverableDatabaseId"]);
+    ).toEqual(["createMode", "sourceDatabaseId", "recoverableDatabaseId", "secondaryType"]);
     // Outputs from before the mode was recorded: those databases were geo-restored, and stay so
-    // with the peer passive (which would otherwise mean Copy).
+    // with the peer passive (which would otherwise mean Secondary).
     const legacyOutputs = structuredClone(promoted.outputs) as Record<string, any>;
     delete legacyOutputs.deployment.sqlRecoveredBy;
     expect(parseLastDeployment(legacyOutputs.deployment).sqlRecoveredBy).toBe(undefined);
@@ -639,13 +707,14 @@ describe("the ElasticPoolPair in the program", () => {
     ).toBe("Recovery");
     expect(legacy.outputs.deployment).toMatchObject({ sqlRecoveredBy: "Recovery" });
     const planned = { forcedFailover: false, crossSubscription: false };
-    expect(recoveryMode(undefined, "passive", planned)).toBe("Copy");
+    expect(recoveryMode(undefined, "passive", planned)).toBe("Secondary");
     expect(recoveryMode(undefined, "active", planned)).toBe("Recovery");
     expect(recoveryMode(undefined, undefined, planned)).toBe("Recovery");
     expect(recoveryMode("Recovery", "passive", planned)).toBe("Recovery");
     expect(recoveryMode("Copy", "active", planned)).toBe("Copy");
     // The drained primary's region lost since it stood down: the acknowledged forced failover
-    // geo-restores. Across subscriptions ARM cannot copy (sql-docs database-copy.md).
+    // geo-restores. Across subscriptions geo-replication is set up with SQL logins, which
+    // Entra-only servers do not have (active-geo-replication-overview.md).
     expect(recoveryMode(undefined, "passive", { ...planned, forcedFailover: true })).toBe(
       "Recovery",
     );
@@ -679,15 +748,20 @@ describe("the ElasticPoolPair in the program", () => {
     const [, promoted, failedBack] = await sequence("secondary", [false, true, false]);
     const flipBack = diffPlans(promoted!, failedBack!);
     expect(flipBack.dangerous).toEqual([]);
-    expect(flipBack.deleted.map((r) => r.name).sort()).toEqual([
-      "metastore-fence-controls-cluster",
-      "metastore-hive-cluster",
-      // The promotion's one restore is forgotten when the site stands down; nothing to undo.
-      "metastore-promotion-restore",
-      "sql-hold-acmedata-primary-fg-mgmt",
-      "sql-hold-acmedata-primary-fg-paid-01",
-      "sql-hold-acmedata-primary-fg-paid-02",
-    ]);
+    expect(flipBack.deleted.map((r) => r.name).sort()).toEqual(
+      [
+        "metastore-fence-controls-cluster",
+        "metastore-hive-cluster",
+        // The promotion's one restore is forgotten when the site stands down; nothing to undo.
+        "metastore-promotion-restore",
+        "sql-hold-acmedata-primary-fg-mgmt",
+        "sql-hold-acmedata-primary-fg-paid-01",
+        "sql-hold-acmedata-primary-fg-paid-02",
+        // Removing a link hold moves nothing: the primary's promotion fails the links back.
+        ...linksOf(promoted!).map((l) => l.name),
+      ].sort(),
+    );
+    expect(linksOf(promoted!)).toHaveLength(20);
     const release = await planSteady("secondary", {
       sets: [...withSql((s) => (s.releaseRecoveredDatabases = true)), "promote=false"],
       lastOutputs: failedBack!.outputs,
@@ -789,6 +863,52 @@ describe("the ElasticPoolPair in the program", () => {
     ).rejects.toThrow(
       "invalid configuration, nothing was deployed (4 problems):\n  - paired-dr:sql.pools.trial: pool trial on server pair 0 would hold 200 databases",
     );
+  });
+});
+
+describe("the trial tenants' geo-replication links (pure)", () => {
+  const spec = shipped();
+  const plan = (site: "primary" | "secondary", role: "active" | "passive") =>
+    planSql(spec, "acmedata", site, role, false, false);
+  const trial = spec.tenants.filter((t) => t.tier === "trial").map((t) => t.id);
+
+  it("the promoted secondary holds the link of each geo-secondary it made; a passive site none", () => {
+    const promoted = plan("secondary", "active");
+    expect(linkHolds(spec, promoted, "secondary", "active", "Secondary", false)).toEqual(
+      promoted.recovery!.databases,
+    );
+    expect(promoted.recovery!.databases.map((d) => d.tenant)).toEqual(trial);
+    // Geo-restored or copied databases have no link.
+    for (const mode of ["Recovery", "Copy"] as const)
+      expect(linkHolds(spec, promoted, "secondary", "active", mode, true)).toEqual([]);
+    expect(
+      linkHolds(spec, plan("secondary", "passive"), "secondary", "passive", "Secondary", true),
+    ).toEqual([]);
+  });
+
+  it("the active primary holds its originals' links while the peer keeps geo-secondaries of them", () => {
+    const active = plan("primary", "active");
+    const held = linkHolds(spec, active, "primary", "active", "Secondary", true);
+    expect(held.map((d) => d.tenant)).toEqual(trial);
+    expect(held.every((d) => d.kind === "trial")).toBe(true);
+    expect(linkHolds(spec, active, "primary", "active", "Secondary", false)).toEqual([]);
+    expect(
+      linkHolds(spec, plan("primary", "passive"), "primary", "passive", "Secondary", true),
+    ).toEqual([]);
+  });
+
+  it("a peer keeps linked copies only while it records geo-secondaries it has not released", () => {
+    expect(keepsLinkedCopies({ sqlRecovered: true, sqlRecoveredBy: "Secondary" })).toBe(true);
+    expect(keepsLinkedCopies({ sqlRecovered: false, sqlRecoveredBy: "Secondary" })).toBe(false);
+    expect(keepsLinkedCopies({ sqlRecovered: true, sqlRecoveredBy: "Copy" })).toBe(false);
+    expect(keepsLinkedCopies({ sqlRecovered: true })).toBe(false);
+    expect(keepsLinkedCopies({})).toBe(false);
+    // The record round-trips through the stack's outputs; an unknown mode is dropped.
+    expect(parseLastDeployment({ sqlRecovered: true, sqlRecoveredBy: "Secondary" })).toEqual({
+      sqlRecovered: true,
+      sqlRecoveredBy: "Secondary",
+    });
+    expect(parseLastDeployment({ sqlRecoveredBy: "Restore" }).sqlRecoveredBy).toBe(undefined);
   });
 });
 

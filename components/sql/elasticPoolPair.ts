@@ -6,11 +6,13 @@ import * as sql from "@pulumi/azure-native/sql";
 import type { SqlSpec } from "../../config/sqlSchema";
 import { peerSite, type Role, type Site } from "../role";
 import { FailoverGroupPrimary } from "./failover/hold";
+import { ReplicaPrimary } from "./failover/replica";
 import {
   creatableGroups,
   failoverGroups,
   hasReplica,
   holdableGroups,
+  linkHolds,
   ownPlacement,
   privateDnsPlan,
   restoreLanes,
@@ -42,6 +44,8 @@ export interface ElasticPoolPairArgs {
   readonly recovered: boolean;
   /** How the tenants without a replica are made on promotion (recoveryMode). */
   readonly recoveryMode: RecoveryMode;
+  /** The peer's last deployment keeps geo-secondaries of this site's tenants without a replica. */
+  readonly peerLinked: boolean;
   /** This deployment promotes the site (it was passive at its last deployment). */
   readonly promoting: boolean;
   /** This site stood down and the peer's promotion is not recorded yet (see planSql). */
@@ -122,6 +126,27 @@ const GIB = 1024 ** 3;
  * its restored copy (recovery-using-backups.md: geo-restore needs geo-redundant backup storage).
  */
 const GEO_BACKUPS = { requestedBackupStorageRedundancy: "Geo" } as const;
+
+/**
+ * The create-only inputs that make a tenant database on the promoted secondary from the drained
+ * primary's `original` (recoveryMode): a geo-secondary of it, a copy of it, or a geo-restore of
+ * its last geo-replicated backup (the recoverable database of the same name on its server).
+ */
+export function recoverySource(mode: RecoveryMode, original: string) {
+  const server = original.slice(0, original.lastIndexOf("/databases/"));
+  const database = original.slice(original.lastIndexOf("/") + 1);
+  switch (mode) {
+    case "Secondary":
+      return { createMode: "Secondary", secondaryType: "Geo", sourceDatabaseId: original } as const;
+    case "Copy":
+      return { createMode: "Copy", sourceDatabaseId: original } as const;
+    case "Recovery":
+      return {
+        createMode: "Recovery",
+        recoverableDatabaseId: `${server}/recoverabledatabases/${database}`,
+      } as const;
+  }
+}
 
 /** Most geo-restores finish within 12 hours (recovery-using-backups.md); twice that, per database. */
 const GEO_RESTORE_TIMEOUT = "24h";
@@ -417,6 +442,7 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
       }
     }
 
+    const recovered = new Map<string, pulumi.Resource>();
     if (plan.recovery) {
       // Each into its pool's namesake on its server pair, in waves of 4 per pool (Azure processes
       // 4 restores into a pool at a time; copies, seeded by geo-replication, keep the same waves).
@@ -439,15 +465,7 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
                 ...on(db.server),
                 databaseName: db.database,
                 elasticPoolId: pool.id,
-                ...(args.recoveryMode === "Copy"
-                  ? {
-                      createMode: "Copy",
-                      sourceDatabaseId: `${lost.serverId}/databases/${db.database}`,
-                    }
-                  : {
-                      createMode: "Recovery",
-                      recoverableDatabaseId: `${lost.serverId}/recoverabledatabases/${db.database}`,
-                    }),
+                ...recoverySource(args.recoveryMode, `${lost.serverId}/databases/${db.database}`),
                 ...GEO_BACKUPS,
                 tags,
               },
@@ -457,12 +475,36 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
                 customTimeouts: { create: GEO_RESTORE_TIMEOUT },
                 // How it was made is create-only, and azure-native replaces on a change of it:
                 // never a reason to replace a database that exists (pulumi-azure-native#1304).
-                ignoreChanges: ["createMode", "sourceDatabaseId", "recoverableDatabaseId"],
+                // A geo-secondary reads as primary once its link failed over.
+                ignoreChanges: [
+                  "createMode",
+                  "sourceDatabaseId",
+                  "recoverableDatabaseId",
+                  "secondaryType",
+                ],
               },
             ),
           );
+          recovered.set(db.database, restored[restored.length - 1]!);
         });
       }
+    }
+
+    // The links this site holds as primary: a promotion fails each over (planned unless forced),
+    // and its partner becomes the read-only geo-secondary.
+    const forcedLinks = args.promoting && spec.failover.mode === "forced";
+    for (const db of linkHolds(spec, plan, site, role, args.recoveryMode, args.peerLinked)) {
+      const partner = sqlNames(prefix, peerSite(site), peerSubscription, db.server).server;
+      new ReplicaPrimary(
+        `${name}-link-${db.tenant}`,
+        {
+          databaseId: `${servers[db.server]!.names.serverId}/databases/${db.database}`,
+          partnerServer: partner,
+          mode: forcedLinks ? "forced" : "planned",
+          allowDataLoss: forcedLinks && spec.failover.acknowledgeDataLoss,
+        },
+        { parent: this, dependsOn: [recovered.get(db.database) ?? databases.get(db.database)!] },
+      );
     }
 
     this.plan = plan;

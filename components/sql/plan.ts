@@ -344,17 +344,25 @@ export function planSql(
   };
 }
 
-/** How the promoted secondary makes the tenants that have no replica (planSql's recovery). */
-export type RecoveryMode = "Copy" | "Recovery";
+/**
+ * How the promoted secondary makes the tenants that have no replica (planSql's recovery):
+ * geo-secondaries of the drained primary's originals, then a planned geo-failover of each link
+ * (linkHolds); copies of them (`Copy`, what a planned switchover made before links, kept where
+ * recorded); or geo-restores from their last geo-replicated backups.
+ */
+export const RECOVERY_MODES = ["Secondary", "Copy", "Recovery"] as const;
+export type RecoveryMode = (typeof RECOVERY_MODES)[number];
 
 /**
- * Copied from the drained primary in a planned switchover (createMode Copy: the peer stood down,
- * its server healthy, and the runbook has the application stop writing to them first, since a copy
- * is consistent as of a moment after its request: sql-docs database-copy.md), else geo-restored
- * from their last geo-replicated backups (createMode Recovery: the primary is lost, or still
- * recorded active, or a forced failover is acknowledged). Kept once the databases exist:
- * createMode and its source are create-only, and a change replaces the database (Databases.json
- * x-ms-mutability create; azure-native diffs a change of either as a replacement,
+ * Geo-replicated from the drained primary in a planned switchover (createMode Secondary, then a
+ * planned geo-failover, which "switches the roles of primary and geo-secondary databases after
+ * completing full data synchronization. A planned failover does not result in data loss": sql-docs
+ * azure-sql/database/active-geo-replication-overview.md). The original becomes the read-only
+ * geo-secondary, so it is never left writable beside its copy, and the same link brings the
+ * tenant back, synchronized, on switchback. Geo-restored otherwise (createMode Recovery: the
+ * primary is lost, or still recorded active, or a forced failover is acknowledged). Kept once the
+ * databases exist: createMode and its source are create-only, and a change replaces the database
+ * (Databases.json x-ms-mutability create; azure-native diffs a change of either as a replacement,
  * pulumi-azure-native#1304).
  */
 export function recoveryMode(
@@ -364,10 +372,40 @@ export function recoveryMode(
 ): RecoveryMode {
   if (recorded) return recorded;
   // A forced failover acknowledged: the drained peer's region may be gone since it stood down.
-  // Across subscriptions a copy is T-SQL only ("portal, PowerShell, and the Azure CLI don't
-  // support database copy to a different subscription": sql-docs database-copy.md).
+  // Across subscriptions the documented setup is T-SQL with SQL logins on both servers
+  // ("Cross-subscription geo-replication", active-geo-replication-overview.md): Entra-only
+  // servers have none.
   if (peerRole !== "passive" || opts.forcedFailover || opts.crossSubscription) return "Recovery";
-  return "Copy";
+  return "Secondary";
+}
+
+/** A stack's last deployment keeps geo-secondaries it made of its peer's tenants (mode Secondary). */
+export const keepsLinkedCopies = (d: {
+  readonly sqlRecovered?: boolean;
+  readonly sqlRecoveredBy?: RecoveryMode;
+}): boolean => d.sqlRecovered === true && d.sqlRecoveredBy === "Secondary";
+
+/**
+ * The tenant databases outside every failover group whose geo-replication link this deployment
+ * holds as primary (components/sql/failover/replica.ts): on the promoted secondary, the
+ * geo-secondaries it made of the drained primary's originals; on the active primary, its
+ * originals while the peer keeps such geo-secondaries (the switchback's planned failover brings
+ * back, synchronized, what the tenants wrote on the secondary). None on a passive site.
+ */
+export function linkHolds(
+  spec: SqlSpec,
+  plan: SqlPlan,
+  site: Site,
+  role: Role,
+  mode: RecoveryMode,
+  peerLinked: boolean,
+): TenantDatabasePlan[] {
+  if (role !== "active") return [];
+  if (site === "secondary")
+    return mode === "Secondary" ? [...(plan.recovery?.databases ?? [])] : [];
+  if (!peerLinked) return [];
+  const unreplicated = new Set(unreplicatedTenants(spec).map((t) => t.id));
+  return plan.databases.filter((d) => unreplicated.has(d.tenant));
 }
 
 /** The settings a deployment records, for the gate to hold still while the roles move. */

@@ -59,7 +59,8 @@ const copyRunLimitMinutes = (job: CapturedResource): number | null => {
  * the site promoted (step 2). Each copy's final run is bounded by its own run limit; a scheduled
  * run still in flight runs first (the final run queues behind it). The failover groups are the
  * pair's (the primary's stack owns them all); only the secondary makes the tenants without a
- * replica. The promoted site's parts run at once.
+ * replica, and the primary takes them back over their links while the secondary keeps them. The
+ * promoted site's parts run at once.
  */
 export function switchoverRto(
   drained: { resources: readonly CapturedResource[]; facts: DeploymentFacts },
@@ -80,6 +81,13 @@ export function switchoverRto(
   const ms = standbyFacts.metastore;
   const hot = ms.standby === "hot";
   const tenants = standbyFacts.site === "secondary" ? standbyFacts.sql.geoRestoredTenants : 0;
+  // The switchback's links (components/sql/failover/replica.ts): the peer keeps geo-secondaries.
+  const links =
+    standbyFacts.site === "primary"
+      ? promoted.resources.filter(
+          (r) => r.type === TYPE.dynamicResource && typeof r.inputs.databaseId === "string",
+        ).length
+      : 0;
   const parts: RtoPart[] = [];
   if (copies.size)
     parts.push({
@@ -123,12 +131,22 @@ export function switchoverRto(
   if (tenants)
     parts.push({
       step: 2,
-      label: "the tenant copies",
-      work: `${tenants} tenants without a replica copied from the drained site, 4 at a time per pool`,
+      label: "the tenant geo-secondaries",
+      work: `${tenants} tenants without a replica geo-replicated from the drained site, 4 at a time per pool, each link then failed over planned`,
       expectedMinutes: null,
       atMostMinutes: null,
       basis:
-        "a database copy's duration depends on its size; no figure is documented (sql-docs database-copy.md)",
+        "seeding depends on the database's size, and a planned failover on the log still to synchronize; no figure is documented (sql-docs active-geo-replication-overview.md)",
+    });
+  if (links)
+    parts.push({
+      step: 2,
+      label: "the tenant links",
+      work: `${links} tenants without a replica failed back over their geo-replication links, planned`,
+      expectedMinutes: null,
+      atMostMinutes: null,
+      basis:
+        "a planned failover synchronizes the log not yet replicated first; no figure is documented (sql-docs active-geo-replication-overview.md)",
     });
   const stepSum = (pick: (p: RtoPart) => number | null) =>
     [1, 2]

@@ -8,6 +8,8 @@ import {
   fenceOf,
   finalSyncOf,
   lakeModel,
+  LINK_PREFIX,
+  linkKey,
   metastoreModel,
   peerOf,
   type Deployed,
@@ -23,7 +25,10 @@ import {
  */
 
 export interface Failover {
+  /** The failover group, or the database of a geo-replication link (`database`). */
   readonly group: string;
+  /** Set for a geo-replication link's failover: the database. */
+  readonly database?: string;
   readonly from: Site;
   readonly to: Site;
   readonly mode: "planned" | "forced";
@@ -45,9 +50,12 @@ export interface CloudEffects {
 }
 
 const last = (id: unknown) => String(id).split("/").pop()!;
+
 const inputs = (r: CapturedResource) => r.inputs as Record<string, any>;
 const isHold = (r: CapturedResource) =>
   r.type === TYPE.dynamicResource && typeof inputs(r).failoverGroupId === "string";
+const isLinkHold = (r: CapturedResource) =>
+  r.type === TYPE.dynamicResource && typeof inputs(r).databaseId === "string";
 const isWorkflowRun = (r: CapturedResource) =>
   r.type === TYPE.dynamicResource &&
   inputs(r).workflow !== undefined &&
@@ -168,6 +176,67 @@ export function deployEffects(
     }
     failovers.push({ group, from: primary, to: site, mode });
     groupPrimary[group] = site;
+  }
+
+  // Geo-replication links of tenant databases outside the groups. A geo-secondary (createMode
+  // Secondary) is seeded from its primary, which must exist and be online; its link starts with
+  // the source as primary (sql-docs, active-geo-replication-overview.md).
+  const dbs = (resources: readonly CapturedResource[]) =>
+    new Set(
+      resources
+        .filter((r) => r.type === TYPE.sqlDatabase)
+        .map((r) => String(inputs(r).databaseName)),
+    );
+  const peerDbs = dbs(peerResources);
+  for (const d of mine.filter(
+    (r) =>
+      r.type === TYPE.sqlDatabase && created.has(r.urn) && inputs(r).createMode === "Secondary",
+  )) {
+    const db = String(inputs(d).databaseName);
+    const source = last(inputs(d).sourceDatabaseId);
+    if (!peerDbs.has(source))
+      errors.push(
+        `DatabaseDoesNotExist: ${site}'s geo-secondary ${db} is seeded from ${peerOf(site)}'s ${source}, which its deployed state does not have`,
+      );
+    else if (!p.stacks[peerOf(site)].reachable)
+      errors.push(
+        `seeding geo-secondary ${db} needs its primary on ${peerOf(site)} online, and ${peerOf(site)}'s region is down`,
+      );
+    else groupPrimary[linkKey(db)] = peerOf(site);
+  }
+  // A link hold fails its link over when created (planned: synchronized first, the primary
+  // online); a database with no link is its own primary (components/sql/failover/replica.ts).
+  for (const h of mine.filter(isLinkHold)) {
+    const db = last(inputs(h).databaseId);
+    const primary = groupPrimary[linkKey(db)];
+    if (primary === undefined || primary === site) continue;
+    if (!created.has(h.urn)) {
+      errors.push(
+        `${site}'s hold of ${db}'s geo-replication link finds ${primary} primary: a deployment that is not a promotion never moves a link; promote ${primary}, or fail the link back by hand and deploy again`,
+      );
+      continue;
+    }
+    const mode = inputs(h).mode === "forced" ? "forced" : "planned";
+    if (mode === "planned" && !p.stacks[primary].reachable) {
+      errors.push(
+        `planned geo-failover of ${db} onto ${site} needs its primary (${primary}) online, and ${primary}'s region is down; only sql.failover.mode: forced can fail it over`,
+      );
+      continue;
+    }
+    failovers.push({
+      group: `${db} (geo-replication link)`,
+      database: db,
+      from: primary,
+      to: site,
+      mode,
+    });
+    groupPrimary[linkKey(db)] = site;
+  }
+  // A link ends with either of its databases (deleting a geo-secondary ends its link).
+  const mineDbs = dbs(mine);
+  for (const key of Object.keys(groupPrimary).filter((k) => k.startsWith(LINK_PREFIX))) {
+    const db = key.slice(LINK_PREFIX.length);
+    if (!mineDbs.has(db) || !peerDbs.has(db)) delete groupPrimary[key];
   }
 
   // The secondary names the buckets the primary owns: they must exist (GCS answers 404).
@@ -316,9 +385,10 @@ export function deployEffects(
 }
 
 /**
- * Each failover group's primary as the last deployments left it: the site whose deployment holds
- * it (its FailoverGroupPrimary made that server primary when it was deployed), else the site that
- * created it (the server a group is created on starts as primary). Should both sites hold a
+ * Each failover group's and geo-replication link's primary as the last deployments left it: the
+ * site whose deployment holds it (its FailoverGroupPrimary or ReplicaPrimary made that server
+ * primary when it was deployed), else the site that created it (the server a group is created on
+ * starts as primary; a link starts with the geo-secondary's source as primary). Should both sites hold a
  * group, the one recorded active asserted it last.
  */
 export function heldGroupPrimaries(stacks: Platform["stacks"]): Record<string, Site> {
@@ -333,8 +403,16 @@ export function heldGroupPrimaries(stacks: Platform["stacks"]): Record<string, S
       Number(deployedRole(stacks[a].deployed) === "active") -
       Number(deployedRole(stacks[b].deployed) === "active"),
   );
+  // A geo-secondary's link starts with its source as primary; a link hold made its own primary.
+  for (const site of SITES)
+    for (const d of (stacks[site].deployed?.resources ?? []).filter(
+      (r) => r.type === TYPE.sqlDatabase && inputs(r).createMode === "Secondary",
+    ))
+      out[linkKey(String(inputs(d).databaseName))] ??= peerOf(site);
   for (const site of holdersLastActive)
-    for (const h of (stacks[site].deployed?.resources ?? []).filter(isHold))
-      out[last(inputs(h).failoverGroupId)] = site;
+    for (const h of stacks[site].deployed?.resources ?? []) {
+      if (isHold(h)) out[last(inputs(h).failoverGroupId)] = site;
+      if (isLinkHold(h)) out[linkKey(last(inputs(h).databaseId))] = site;
+    }
   return out;
 }

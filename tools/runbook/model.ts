@@ -29,11 +29,18 @@ export interface Deployed {
 /** The platform between steps: per stack its deployment, reachability, and SQL group primaries. */
 export interface Platform {
   readonly stacks: Readonly<Record<Site, { deployed?: Deployed; reachable: boolean }>>;
-  /** Failover group -> the site whose server is its primary (changed only by ARM calls). */
+  /**
+   * Failover group, or a tenant database's geo-replication link (`link:<database>`, cloud.ts) ->
+   * the site whose server is its primary (changed only by ARM calls).
+   */
   readonly groupPrimary: Readonly<Record<string, Site>>;
 }
 
 export const SITES: readonly Site[] = ["primary", "secondary"];
+
+export const LINK_PREFIX = "link:";
+/** A geo-replication link's entry among the groups' primaries: one per database name. */
+export const linkKey = (database: string) => `${LINK_PREFIX}${database}`;
 export const peerOf = (s: Site): Site => (s === "primary" ? "secondary" : "primary");
 
 /** The role a stack's last outputs record; null when never deployed. */
@@ -480,15 +487,16 @@ export function writers(p: Platform): Writers {
       add(w.metastore, "hive", site);
       add(w.gcs, "warehouse", site);
     }
-    // SQL: a database in a failover group is written only on the group's primary server (the
-    // other copy is a read-only geo-secondary; after a forced failover the old primary rejoins
-    // as a secondary: sql-docs, includes/failover-group-terminology.md). A database outside
-    // every group (trial tenants, geo-restored copies) is written wherever it exists: a
-    // geo-restore makes an independent database (Databases.json, createMode Recovery).
+    // SQL: a database in a failover group, or in a geo-replication link, is written only on
+    // its primary server (the other copy is a read-only geo-secondary; after a forced failover
+    // the old primary rejoins as a secondary: sql-docs, includes/failover-group-terminology.md,
+    // active-geo-replication-overview.md). Any other database (trial tenants, geo-restored
+    // copies) is written wherever it exists: a geo-restore makes an independent database
+    // (Databases.json, createMode Recovery).
     for (const db of sqlModel(deployed).databases) {
-      const g = grouped.get(db);
-      if (g === undefined) add(w.sql, db, site);
-      else if (p.groupPrimary[g] === site) add(w.sql, db, site);
+      const g = grouped.get(db) ?? linkKey(db);
+      const primary = p.groupPrimary[g];
+      if (primary === undefined ? !grouped.has(db) : primary === site) add(w.sql, db, site);
     }
   }
   // A group's databases are written on its primary even when that stack registered no copy.

@@ -367,11 +367,15 @@ export class RunbookPlayer {
                 state.platform.stacks[promoted].deployed,
                 state.platform.stacks[old].deployed,
               ),
-            // A copy made now from the drained site holds what it wrote before the drain (the
-            // runbook has the application stop writing first); any other copy of its own lacks it.
+            // A link failed over planned now synchronized first; a copy made now from the drained
+            // site holds what it wrote before the drain (the runbook had the application stop
+            // writing first); any other copy of its own lacks it.
             sql: unreplicatedCopies(state.platform, promoted).filter(
               (db) =>
                 writersBefore.sql[db]?.includes(old) &&
+                !result.out.effects.failovers.some(
+                  (f) => f.database === db && f.mode === "planned",
+                ) &&
                 !copiedNow(result.diff, state.platform.stacks[promoted].deployed).includes(db),
             ),
             gcs:

@@ -1,8 +1,40 @@
 import type { ResourceRef } from "../plan/diff";
+import type { Failover } from "./cloud";
 import type { Implied } from "./implied";
 import { SITES, type LostWrites } from "./model";
 import type { RunbookResult, StepResult } from "./play";
 import type { Step } from "./schema";
+
+/**
+ * The failovers of a step, one per failover group; the geo-replication links that moved the same
+ * way are said once, naming the first three databases by name.
+ */
+export function failoverSummary(
+  failovers: readonly Failover[],
+): { what: string; from: string; to: string; mode: string }[] {
+  const out: { what: string; from: string; to: string; mode: string }[] = [];
+  const links = new Map<string, string[]>();
+  for (const f of failovers) {
+    if (f.database === undefined) out.push({ what: f.group, from: f.from, to: f.to, mode: f.mode });
+    else {
+      const key = `${f.from} ${f.to} ${f.mode}`;
+      links.set(key, [...(links.get(key) ?? []), f.database]);
+    }
+  }
+  for (const [key, unsorted] of links) {
+    const dbs = [...unsorted].sort();
+    const [from, to, mode] = key.split(" ") as [string, string, string];
+    const shown =
+      dbs.slice(0, 3).join(", ") + (dbs.length > 3 ? ` and ${dbs.length - 3} more` : "");
+    out.push({
+      what: `${dbs.length} geo-replication link${dbs.length === 1 ? "" : "s"} (${shown})`,
+      from,
+      to,
+      mode,
+    });
+  }
+  return out;
+}
 
 export function stepLines(s: StepResult, n: number): string[] {
   const mark = s.ok ? "ok" : "FAILED";
@@ -18,8 +50,8 @@ export function stepLines(s: StepResult, n: number): string[] {
     lines.push(
       `${pad}changes: ${e.created} created, ${e.updated} updated, ${e.deleted} deleted, ${e.replaced} replaced`,
     );
-  for (const f of e.failovers)
-    lines.push(`${pad}failover: ${f.group} ${f.from} -> ${f.to} (${f.mode})`);
+  for (const f of failoverSummary(e.failovers))
+    lines.push(`${pad}failover: ${f.what} ${f.from} -> ${f.to} (${f.mode})`);
   for (const r of e.restores) lines.push(`${pad}restore: ${r}`);
   for (const r of e.syncs) lines.push(`${pad}final sync: ${r}`);
   const w = Object.entries(e.writers)
@@ -186,8 +218,8 @@ export function impliedMarkdown(implied: Implied, result: RunbookResult): string
       if (d.dangerous.length)
         out.push(`   - **data loss risk**: stateful ${resourceList(d.dangerous)}`);
     }
-    for (const f of s.effects.failovers)
-      out.push(`   - failover: \`${f.group}\` ${f.from} → ${f.to} (${f.mode})`);
+    for (const f of failoverSummary(s.effects.failovers))
+      out.push(`   - failover: \`${f.what}\` ${f.from} → ${f.to} (${f.mode})`);
     for (const r of s.effects.restores) out.push(`   - restore: ${r}`);
     for (const r of s.effects.syncs) out.push(`   - final sync: ${r}`);
     for (const l of s.effects.lostWrites) out.push(`   - ${lostWritesLine(l)}`);
