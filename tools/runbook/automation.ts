@@ -1,0 +1,36 @@
+import type { Site } from "./model";
+import type { LiveStacks } from "./live";
+
+/**
+ * The live stacks through Pulumi's Automation API (`@pulumi/pulumi/automation`): a LocalWorkspace
+ * on the project directory drives the `pulumi` CLI on PATH with the stack's own backend and
+ * credentials, exactly as `pulumi up -s <stack> --refresh --policy-pack <dir>` from that
+ * directory would. Loaded when a live run starts, never at import.
+ */
+export function automationStacks(dir: string, policyPack: string): LiveStacks {
+  const automation = async () =>
+    require("@pulumi/pulumi/automation") as typeof import("@pulumi/pulumi/automation/index.js");
+  return {
+    async outputs(site: Site) {
+      const { LocalWorkspace } = await automation();
+      let stack;
+      try {
+        stack = await LocalWorkspace.selectStack({ stackName: site, workDir: dir });
+      } catch (e) {
+        // A stack never created has no outputs; any other failure (the backend, a login) stops.
+        if (/no stack named/i.test(String((e as Error).message))) return undefined;
+        throw e;
+      }
+      const out = await stack.outputs();
+      const values = Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.value]));
+      return Object.keys(values).length ? values : undefined;
+    },
+    async up(site: Site, onOutput: (text: string) => void) {
+      const { LocalWorkspace } = await automation();
+      // A first deployment creates the stack, as `pulumi up -s <stack>` offers to.
+      const stack = await LocalWorkspace.createOrSelectStack({ stackName: site, workDir: dir });
+      const result = await stack.up({ refresh: true, policyPacks: [policyPack], onOutput });
+      return { ...(result.summary?.resourceChanges ?? {}) } as Record<string, number>;
+    },
+  };
+}
