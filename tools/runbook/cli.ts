@@ -27,23 +27,24 @@ const USAGE = `usage: npm run runbook -- <runbooks/FILE.yaml>... | --all [--form
 Exit 0 when every step behaved as its runbook expects and every invariant held; 1 otherwise;
 2 on a usage or runbook-file error.`;
 
-/** Rehearses a runbook from the stacks' deployed outputs, with the real policy pack. */
-export async function rehearseOn(
-  runbook: Runbook,
-  state: DeployedState,
-  dir: string = PROJECT_DIR,
-): Promise<RunbookResult> {
+/** Runs `use` with a player on the real policy pack (one pack process, over its gRPC protocol). */
+async function withPlayer<T>(dir: string, use: (player: RunbookPlayer) => Promise<T>): Promise<T> {
   const pack = await PolicyPackProcess.start(policyPackDir(dir));
   try {
     await pack.configure();
     const project = readProjectFile(dir).name;
     const analyze: Analyze = (stack, plan) => pack.analyzeUp(stack, project, plan.resources);
-    const player = new RunbookPlayer(analyze, dir);
-    return await player.play(runbook, await player.deployed(state), { untilRefused: true });
+    return await use(new RunbookPlayer(analyze, dir));
   } finally {
     await pack.stop();
   }
 }
+
+/** Rehearses a runbook from the stacks' deployed outputs, stopping where it is refused. */
+export const rehearseOn = (runbook: Runbook, state: DeployedState, dir: string = PROJECT_DIR) =>
+  withPlayer(dir, async (player) =>
+    player.play(runbook, await player.deployed(state), { untilRefused: true }),
+  );
 
 async function live(file: string, from: number): Promise<number> {
   const runbook = readRunbook(file);
@@ -61,23 +62,16 @@ async function live(file: string, from: number): Promise<number> {
 }
 
 /** Plays runbook files with one policy pack process (the real pack over its gRPC protocol). */
-export async function playRunbooks(
+export function playRunbooks(
   files: readonly string[],
   dir: string = PROJECT_DIR,
 ): Promise<RunbookResult[]> {
   const runbooks = files.map(readRunbook);
-  const pack = await PolicyPackProcess.start(policyPackDir(dir));
-  try {
-    await pack.configure();
-    const project = readProjectFile(dir).name;
-    const analyze: Analyze = (stack, plan) => pack.analyzeUp(stack, project, plan.resources);
-    const player = new RunbookPlayer(analyze, dir);
+  return withPlayer(dir, async (player) => {
     const results: RunbookResult[] = [];
     for (const r of runbooks) results.push(await player.play(r));
     return results;
-  } finally {
-    await pack.stop();
-  }
+  });
 }
 
 async function main(argv: string[]): Promise<number> {
