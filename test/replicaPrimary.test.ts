@@ -66,6 +66,7 @@ describe("ReplicaPrimary through @azure/arm-sql (a tenant database made primary 
     endpoint,
     databaseId: DB,
     partnerServer: "sql-primary",
+    requireLink: false,
     mode: "planned",
     allowDataLoss: false,
     timeoutSeconds: 10,
@@ -142,6 +143,24 @@ describe("ReplicaPrimary through @azure/arm-sql (a tenant database made primary 
       expect(result.outs).toMatchObject({ replicationRole: "Primary", failedOverAt: "" });
       expect(calls(api)).toEqual([`GET ${DB}/replicationLinks?${V}`]);
     }
+  });
+
+  it("a database made as a geo-secondary refuses a failover without its link; a refresh reads it as its own primary", async () => {
+    const api = await start({
+      [`GET ${DB}/replicationLinks`]: [
+        links({ partnerServer: "sql-elsewhere", role: "Secondary" }),
+      ],
+    });
+    await expect(api.provider.create!(inputs(api.url, { requireLink: true }))).rejects.toThrow(
+      "geo-replication link of tenant-aurora on sql-dr (partner sql-primary): no geo-replication link to sql-primary, though the database was made as its geo-secondary: the link was removed, so both copies are writable; see which one the tenant wrote last before promoting",
+    );
+    const held = {
+      ...inputs(api.url, { requireLink: true }),
+      replicationRole: "Primary",
+      failedOverAt: "",
+    };
+    expect((await api.provider.read!(DB, held)).props).toEqual(held);
+    expect(calls(api).filter((c) => c.startsWith("POST"))).toEqual([]);
   });
 
   it("retries a busy answer after reading the role again; reports any other refusal at once", async () => {

@@ -9,6 +9,7 @@ import {
   keepsLinkedCopies,
   linkHolds,
   recordedSql,
+  releaseNow,
   planSql,
   recoveryMode,
   restoreLanes,
@@ -607,6 +608,8 @@ describe("the ElasticPoolPair in the program", () => {
       endpoint: "https://management.azure.com",
       databaseId: `${SUB}/acmedata-secondary-sql-rg/providers/Microsoft.Sql/servers/acmedata-secondary-sql/databases/tenant-aurora`,
       partnerServer: "acmedata-primary-sql",
+      // Made as a geo-secondary: a failover without its link refuses.
+      requireLink: true,
       mode: "planned",
       allowDataLoss: false,
       // As long as the database's own create: the link fails over once seeded.
@@ -664,8 +667,14 @@ describe("the ElasticPoolPair in the program", () => {
     });
     const aurora = findResource(byType(promoted.resources, DB), DB, "sql-recovered-aurora").inputs;
     expect(aurora.sourceDatabaseId).toBe(undefined);
-    // A geo-restore has no link to fail over.
-    expect(linksOf(promoted)).toEqual([]);
+    // A geo-restore has no link; the promotion still takes over any an earlier, failed attempt
+    // left (its outputs never recorded the geo-secondaries), without requiring one.
+    expect(linksOf(promoted).map((l) => [l.name, l.inputs.requireLink, l.inputs.mode])).toEqual(
+      byType(promoted.resources, DB)
+        .filter((d) => d.name.startsWith("sql-recovered-"))
+        .map((d) => [d.name.replace("recovered", "link"), false, "planned"]),
+    );
+    expect(linksOf(promoted)).toHaveLength(20);
     expect(aurora).toMatchObject({
       createMode: "Recovery",
       recoverableDatabaseId: `${SUB}/acmedata-primary-sql-rg/providers/Microsoft.Sql/servers/acmedata-primary-sql/recoverabledatabases/tenant-aurora`,
@@ -684,6 +693,8 @@ describe("the ElasticPoolPair in the program", () => {
     });
     const d = diffPlans(promoted, again);
     expect(d.replaced.filter((r) => r.before.type === DB)).toEqual([]);
+    // Recorded as geo-restored, the next deployment holds no link.
+    expect(linksOf(again)).toEqual([]);
     expect(
       findResource(byType(again.resources, DB), DB, "sql-recovered-aurora").inputs.createMode,
     ).toBe("Recovery");
@@ -741,6 +752,15 @@ describe("the ElasticPoolPair in the program", () => {
       expect(byType(after!.resources, DB).map((r) => r.inputs)).toEqual(
         byType(before!.resources, DB).map((r) => r.inputs),
       );
+      // A refresh reads the new geo-secondaries' secondaryType (read-write in Databases.json):
+      // ignored, so no update is sent to them (terraform-provider-azurerm#25141).
+      expect(
+        new Set(
+          byType(after!.resources, DB)
+            .filter((r) => r.inputs.elasticPoolId !== undefined)
+            .map((r) => JSON.stringify(r.options.ignoreChanges)),
+        ),
+      ).toEqual(new Set([JSON.stringify(["secondaryType"])]));
     }
   });
 
@@ -769,6 +789,19 @@ describe("the ElasticPoolPair in the program", () => {
     const released = diffPlans(failedBack!, release);
     expect(released.deleted.filter((r) => r.type === DB)).toHaveLength(20);
     expect(released.deleted.find((r) => r.type === POOL)?.name).toBe("sql-pool-trial");
+    // Geo-secondaries of the primary's originals wait for the primary to be recorded active
+    // again: until its promotion fails each link back, they hold the tenants' newest writes.
+    expect(failedBack!.outputs.deployment).toMatchObject({ sqlRecoveredBy: "Secondary" });
+    const early = await planStack("secondary", {
+      sets: [...withSql((s) => (s.releaseRecoveredDatabases = true)), "promote=false"],
+      lastOutputs: failedBack!.outputs,
+      peerOutputs: { primary: steadyStateOutputs("primary", { sets: ["promote=true"] }) },
+    });
+    expect(diffPlans(failedBack!, early).deleted.filter((r) => r.type === DB)).toEqual([]);
+    expect(releaseNow(true, "Secondary", "passive")).toBe(false);
+    expect(releaseNow(true, "Secondary", "active")).toBe(true);
+    expect(releaseNow(true, "Recovery", "passive")).toBe(true);
+    expect(releaseNow(false, "Secondary", "active")).toBe(false);
   });
 
   it("budget and geo-distributed plan in both roles", async () => {
@@ -872,28 +905,53 @@ describe("the trial tenants' geo-replication links (pure)", () => {
     planSql(spec, "acmedata", site, role, false, false);
   const trial = spec.tenants.filter((t) => t.tier === "trial").map((t) => t.id);
 
-  it("the promoted secondary holds the link of each geo-secondary it made; a passive site none", () => {
+  const none = { peerLinked: false, promoting: false };
+  it("the promoted secondary holds the link of each geo-secondary it made, which must exist; a passive site none", () => {
     const promoted = plan("secondary", "active");
-    expect(linkHolds(spec, promoted, "secondary", "active", "Secondary", false)).toEqual(
-      promoted.recovery!.databases,
+    expect(linkHolds(spec, promoted, "secondary", "active", "Secondary", none)).toEqual(
+      promoted.recovery!.databases.map((database) => ({ database, requireLink: true })),
     );
     expect(promoted.recovery!.databases.map((d) => d.tenant)).toEqual(trial);
-    // Geo-restored or copied databases have no link.
+    // Geo-restored or copied databases have no link once the promotion is recorded.
     for (const mode of ["Recovery", "Copy"] as const)
-      expect(linkHolds(spec, promoted, "secondary", "active", mode, true)).toEqual([]);
+      expect(
+        linkHolds(spec, promoted, "secondary", "active", mode, { ...none, peerLinked: true }),
+      ).toEqual([]);
     expect(
-      linkHolds(spec, plan("secondary", "passive"), "secondary", "passive", "Secondary", true),
+      linkHolds(spec, plan("secondary", "passive"), "secondary", "passive", "Secondary", {
+        peerLinked: true,
+        promoting: true,
+      }),
     ).toEqual([]);
+  });
+
+  it("a promotion that geo-restores still takes over any link an earlier, failed attempt left, without requiring one", () => {
+    // The failed attempt's outputs never recorded that it made geo-secondaries; the retry, with
+    // a forced failover acknowledged, geo-restores the rest and fails the links it finds over.
+    const promoted = plan("secondary", "active");
+    const held = linkHolds(spec, promoted, "secondary", "active", "Recovery", {
+      ...none,
+      promoting: true,
+    });
+    expect(held.map((h) => [h.database.tenant, h.requireLink])).toEqual(
+      trial.map((t) => [t, false]),
+    );
   });
 
   it("the active primary holds its originals' links while the peer keeps geo-secondaries of them", () => {
     const active = plan("primary", "active");
-    const held = linkHolds(spec, active, "primary", "active", "Secondary", true);
-    expect(held.map((d) => d.tenant)).toEqual(trial);
-    expect(held.every((d) => d.kind === "trial")).toBe(true);
-    expect(linkHolds(spec, active, "primary", "active", "Secondary", false)).toEqual([]);
+    const held = linkHolds(spec, active, "primary", "active", "Secondary", {
+      ...none,
+      peerLinked: true,
+    });
+    expect(held.map((h) => h.database.tenant)).toEqual(trial);
+    expect(held.every((h) => h.database.kind === "trial" && h.requireLink)).toBe(true);
+    expect(linkHolds(spec, active, "primary", "active", "Secondary", none)).toEqual([]);
     expect(
-      linkHolds(spec, plan("primary", "passive"), "primary", "passive", "Secondary", true),
+      linkHolds(spec, plan("primary", "passive"), "primary", "passive", "Secondary", {
+        peerLinked: true,
+        promoting: false,
+      }),
     ).toEqual([]);
   });
 

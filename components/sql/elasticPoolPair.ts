@@ -46,6 +46,8 @@ export interface ElasticPoolPairArgs {
   readonly recoveryMode: RecoveryMode;
   /** The peer's last deployment keeps geo-secondaries of this site's tenants without a replica. */
   readonly peerLinked: boolean;
+  /** The recovered databases go in this deployment (releaseNow). */
+  readonly releaseRecovered: boolean;
   /** This deployment promotes the site (it was passive at its last deployment). */
   readonly promoting: boolean;
   /** This site stood down and the peer's promotion is not recorded yet (see planSql). */
@@ -179,6 +181,7 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
       args.recovered,
       args.stillServesPrimaries,
       args.placement,
+      args.releaseRecovered,
     );
     const here = sqlNames(prefix, site, azure.subscriptionId);
     const peerSubscription = azure.peerSubscriptionId ?? azure.subscriptionId;
@@ -313,7 +316,14 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
       );
     }
     // Tenant inputs never depend on the role: after a failover the old primary's databases are
-    // geo-secondaries, and updating them fails (terraform-provider-azurerm issue 25141).
+    // geo-secondaries, and updating them fails (terraform-provider-azurerm issue 25141). A refresh
+    // then reads `secondaryType: Geo`, a read-write property (Databases.json, 2023-08-01), which
+    // azure-native copies into the stored inputs (pulumi-azure-native provider.go, Read): ignored,
+    // so the next `up` sends no update to a geo-secondary.
+    const tenantOptions = (pair: number) => ({
+      ...afterServer(pair),
+      ignoreChanges: ["secondaryType"],
+    });
     for (const db of plan.databases) {
       databases.set(
         db.database,
@@ -326,7 +336,7 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
             ...(!hasReplica(db.kind) && GEO_BACKUPS),
             tags,
           },
-          afterServer(db.server),
+          tenantOptions(db.server),
         ),
       );
     }
@@ -493,13 +503,21 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
     // The links this site holds as primary: a promotion fails each over (planned unless forced),
     // and its partner becomes the read-only geo-secondary.
     const forcedLinks = args.promoting && spec.failover.mode === "forced";
-    for (const db of linkHolds(spec, plan, site, role, args.recoveryMode, args.peerLinked)) {
+    for (const { database: db, requireLink } of linkHolds(
+      spec,
+      plan,
+      site,
+      role,
+      args.recoveryMode,
+      { peerLinked: args.peerLinked, promoting: args.promoting },
+    )) {
       const partner = sqlNames(prefix, peerSite(site), peerSubscription, db.server).server;
       new ReplicaPrimary(
         `${name}-link-${db.tenant}`,
         {
           databaseId: `${servers[db.server]!.names.serverId}/databases/${db.database}`,
           partnerServer: partner,
+          requireLink,
           mode: forcedLinks ? "forced" : "planned",
           allowDataLoss: forcedLinks && spec.failover.acknowledgeDataLoss,
         },

@@ -286,12 +286,13 @@ export function planSql(
    */
   stillServesPrimaries = false,
   placement?: Placement,
+  /** The recovered databases go now (releaseNow); by default as `releaseRecoveredDatabases` says. */
+  release: boolean = spec.releaseRecoveredDatabases,
 ): SqlPlan {
   const where = placementOrFresh(spec, placement);
   const promote = promotedFrom(site, role);
   const groups = failoverGroups(spec, prefix, where);
-  const recovering =
-    site === "secondary" && (role === "active" || (recovered && !spec.releaseRecoveredDatabases));
+  const recovering = site === "secondary" && (role === "active" || (recovered && !release));
   const asDatabase = (t: Tenant): TenantDatabasePlan => {
     const { server, pool } = at(where, t);
     return {
@@ -379,6 +380,20 @@ export function recoveryMode(
   return "Secondary";
 }
 
+/**
+ * Whether the recovered databases go now (`sql.releaseRecoveredDatabases`): geo-secondaries of the
+ * peer's originals only once the peer's last deployment is active, holding their links (its
+ * promotion failed each back). Before that they are the geo-primaries that hold what the tenants
+ * wrote since the switchover, and the release waits.
+ */
+export function releaseNow(
+  asked: boolean,
+  recorded: RecoveryMode | undefined,
+  peerRole: Role | undefined,
+): boolean {
+  return asked && (recorded !== "Secondary" || peerRole === "active");
+}
+
 /** A stack's last deployment keeps geo-secondaries it made of its peer's tenants (mode Secondary). */
 export const keepsLinkedCopies = (d: {
   readonly sqlRecovered?: boolean;
@@ -387,10 +402,13 @@ export const keepsLinkedCopies = (d: {
 
 /**
  * The tenant databases outside every failover group whose geo-replication link this deployment
- * holds as primary (components/sql/failover/replica.ts): on the promoted secondary, the
- * geo-secondaries it made of the drained primary's originals; on the active primary, its
- * originals while the peer keeps such geo-secondaries (the switchback's planned failover brings
- * back, synchronized, what the tenants wrote on the secondary). None on a passive site.
+ * holds as primary (components/sql/failover/replica.ts), and whether each must find its link: on
+ * the promoted secondary, the geo-secondaries it made of the drained primary's originals (a
+ * missing link refuses); during any promotion of it, every database it makes, since a retried
+ * promotion may find geo-secondaries an earlier, failed attempt made before its outputs recorded
+ * the mode (a geo-restored database has no link and is its own primary); on the active primary,
+ * its originals while the peer keeps geo-secondaries of them (the switchback's planned failover
+ * brings back, synchronized, what the tenants wrote on the secondary). None on a passive site.
  */
 export function linkHolds(
   spec: SqlSpec,
@@ -398,14 +416,21 @@ export function linkHolds(
   site: Site,
   role: Role,
   mode: RecoveryMode,
-  peerLinked: boolean,
-): TenantDatabasePlan[] {
+  o: { peerLinked: boolean; promoting: boolean },
+): { database: TenantDatabasePlan; requireLink: boolean }[] {
   if (role !== "active") return [];
-  if (site === "secondary")
-    return mode === "Secondary" ? [...(plan.recovery?.databases ?? [])] : [];
-  if (!peerLinked) return [];
+  if (site === "secondary") {
+    if (mode !== "Secondary" && !o.promoting) return [];
+    return (plan.recovery?.databases ?? []).map((database) => ({
+      database,
+      requireLink: mode === "Secondary",
+    }));
+  }
+  if (!o.peerLinked) return [];
   const unreplicated = new Set(unreplicatedTenants(spec).map((t) => t.id));
-  return plan.databases.filter((d) => unreplicated.has(d.tenant));
+  return plan.databases
+    .filter((d) => unreplicated.has(d.tenant))
+    .map((database) => ({ database, requireLink: true }));
 }
 
 /** The settings a deployment records, for the gate to hold still while the roles move. */

@@ -412,7 +412,9 @@ export function heldGroupPrimaries(stacks: Platform["stacks"]): Record<string, S
   for (const site of holdersLastActive)
     for (const h of stacks[site].deployed?.resources ?? []) {
       if (isHold(h)) out[last(inputs(h).failoverGroupId)] = site;
-      if (isLinkHold(h)) out[linkKey(last(inputs(h).databaseId))] = site;
+      // A hold over a database with no link (a geo-restored one) holds nothing.
+      const key = isLinkHold(h) ? linkKey(last(inputs(h).databaseId)) : undefined;
+      if (key !== undefined && out[key] !== undefined) out[key] = site;
     }
   return out;
 }

@@ -20,6 +20,11 @@ export interface ReplicaInputs {
   databaseId: string;
   /** The server that holds the link's other database (the link to fail over is the one to it). */
   partnerServer: string;
+  /**
+   * The database was made as a geo-secondary of its partner: without a link to it, a failover
+   * refuses (both copies would be writable) instead of taking the database as its own primary.
+   */
+  requireLink: boolean;
   mode: FailoverMode;
   /** Must be true for mode "forced": the explicit acknowledgment that data can be lost. */
   allowDataLoss: boolean;
@@ -46,8 +51,9 @@ export function parseDatabaseId(id: string) {
 /**
  * Answers of a link's failover that mean "not now" (ReplicationLinks.json, 2022-02-01-preview,
  * the api-version @azure/arm-sql 10 sends: ReplicationLinks_Failover's error responses): another
- * operation on the database, the secondary not yet in the state a failover needs, or an
- * operation Azure rolled back. The failover groups' list holds the throttling answers.
+ * operation on the database, the secondary not yet in the state a failover needs, an operation
+ * Azure rolled back, or a planned failover that could not reach the partner's management service
+ * in time. The failover groups' list holds the throttling answers.
  */
 export const LINK_BUSY_CODES = [
   ...BUSY_CODES,
@@ -55,6 +61,7 @@ export const LINK_BUSY_CODES = [
   "IncorrectReplicationLinkState",
   "GeoReplicationCannotBecomePrimaryDuringUndo",
   "OperationTimedOut",
+  "PlannedFailoverTimedOut",
 ] as const;
 
 /** "The operation expects the database to be a replication target": it is primary already. */
@@ -89,8 +96,16 @@ export function linkTarget(inputs: ReplicaInputs): FailoverTarget {
         throw e;
       }
       const link = links[0];
-      // No link to the partner: the database is its own primary, with nothing to take over.
-      if (!link) return { role: "Primary", ready: true };
+      // No link to the partner: the database is its own primary, with nothing to take over; a
+      // refresh reads it so, and a failover that needed the link refuses.
+      if (!link)
+        return {
+          role: "Primary",
+          ready: true,
+          ...(inputs.requireLink && {
+            refusal: `no geo-replication link to ${inputs.partnerServer}, though the database was made as its geo-secondary: the link was removed, so both copies are writable; see which one the tenant wrote last before promoting`,
+          }),
+        };
       if (typeof link.role !== "string" || typeof link.name !== "string") {
         throw new Error("the link in the list answer has no name or properties.role");
       }
@@ -138,6 +153,7 @@ export function linkNotHeldMessage(databaseId: string, role: string): string {
 
 const SETTINGS = [
   "partnerServer",
+  "requireLink",
   "mode",
   "allowDataLoss",
   "endpoint",
@@ -172,6 +188,8 @@ export const replicaPrimaryProvider = replicaProvider(() => deployingIdentity())
 export interface ReplicaPrimaryArgs extends PrimaryArgs {
   readonly databaseId: pulumi.Input<string>;
   readonly partnerServer: pulumi.Input<string>;
+  /** Default false. */
+  readonly requireLink?: pulumi.Input<boolean>;
   /** Default 86400 (LINK_TIMEOUT_SECONDS). */
   readonly timeoutSeconds?: pulumi.Input<number>;
 }
@@ -192,6 +210,7 @@ export class ReplicaPrimary extends pulumi.dynamic.Resource {
       {
         databaseId: args.databaseId,
         partnerServer: args.partnerServer,
+        requireLink: args.requireLink ?? false,
         ...primaryArgs(args, LINK_TIMEOUT_SECONDS),
       },
       opts,

@@ -15,6 +15,8 @@ export interface ReadRole {
   readonly role: string;
   /** False while the secondary is still being seeded: a failover would be refused. */
   readonly ready: boolean;
+  /** Why a failover must not take this reading as done (a link that should exist does not). */
+  readonly refusal?: string;
 }
 
 /**
@@ -131,7 +133,10 @@ export function failoverSession(
     for (;;) {
       const now = await read();
       if (now === undefined) throw new Error(`${label}: ${target.goneMessage}`);
-      if (now.role === "Primary") return accepted;
+      if (now.role === "Primary") {
+        if (now.refusal !== undefined) throw new Error(`${label}: ${now.refusal}`);
+        return accepted;
+      }
       if (accepted || !now.ready) {
         await sleep(pollMs);
         continue;
