@@ -6,6 +6,7 @@ import {
   creatableGroups,
   failoverGroups,
   holdableGroups,
+  holdFailover,
   keepsLinkedCopies,
   linkHolds,
   recordedSql,
@@ -953,6 +954,20 @@ describe("the trial tenants' geo-replication links (pure)", () => {
         promoting: false,
       }),
     ).toEqual([]);
+  });
+
+  it("a hold fails over forced only in the promotion itself, with mode forced; data loss only when acknowledged", () => {
+    const forced = { mode: "forced", acknowledgeDataLoss: true };
+    expect(holdFailover(true, forced)).toEqual({ mode: "forced", allowDataLoss: true });
+    expect(holdFailover(true, { ...forced, acknowledgeDataLoss: false })).toEqual({
+      mode: "forced",
+      allowDataLoss: false,
+    });
+    expect(holdFailover(false, forced)).toEqual({ mode: "planned", allowDataLoss: false });
+    expect(holdFailover(true, { mode: "planned", acknowledgeDataLoss: true })).toEqual({
+      mode: "planned",
+      allowDataLoss: false,
+    });
   });
 
   it("a peer keeps linked copies only while it records geo-secondaries it has not released", () => {

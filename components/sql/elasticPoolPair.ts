@@ -12,6 +12,7 @@ import {
   failoverGroups,
   hasReplica,
   holdableGroups,
+  holdFailover,
   linkHolds,
   ownPlacement,
   privateDnsPlan,
@@ -367,10 +368,10 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
       groups.set(fg.name, failoverGroup);
     }
 
+    const failover = holdFailover(args.promoting, spec.failover);
     const holds = holdableGroups(plan.holds, [...groups.keys()], args.peer);
     if (holds.length) {
       // Forced only by the promotion itself: a hold's update never moves a group.
-      const forced = args.promoting && spec.failover.mode === "forced";
       const pairGroups = new Map(
         failoverGroups(spec, prefix, args.placement).map((g) => [g.name, g]),
       );
@@ -381,8 +382,7 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
           `${name}-hold-${fg}`,
           {
             failoverGroupId: `${servers[g.server]!.names.serverId}/failoverGroups/${fg}`,
-            mode: forced ? "forced" : "planned",
-            allowDataLoss: forced && spec.failover.acknowledgeDataLoss,
+            ...failover,
           },
           {
             parent: this,
@@ -502,7 +502,6 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
 
     // The links this site holds as primary: a promotion fails each over (planned unless forced),
     // and its partner becomes the read-only geo-secondary.
-    const forcedLinks = args.promoting && spec.failover.mode === "forced";
     for (const { database: db, requireLink } of linkHolds(
       spec,
       plan,
@@ -518,8 +517,7 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
           databaseId: `${servers[db.server]!.names.serverId}/databases/${db.database}`,
           partnerServer: partner,
           requireLink,
-          mode: forcedLinks ? "forced" : "planned",
-          allowDataLoss: forcedLinks && spec.failover.acknowledgeDataLoss,
+          ...failover,
         },
         { parent: this, dependsOn: [recovered.get(db.database) ?? databases.get(db.database)!] },
       );

@@ -381,6 +381,21 @@ export function recoveryMode(
 }
 
 /**
+ * How this deployment's holds (failover groups and links) fail over: forced only by the promotion
+ * itself and only with `sql.failover.mode: forced`; a hold's update never moves anything.
+ */
+export function holdFailover(
+  promoting: boolean,
+  failover: { readonly mode: string; readonly acknowledgeDataLoss: boolean },
+): { mode: "planned" | "forced"; allowDataLoss: boolean } {
+  const forced = promoting && failover.mode === "forced";
+  return {
+    mode: forced ? "forced" : "planned",
+    allowDataLoss: forced && failover.acknowledgeDataLoss,
+  };
+}
+
+/**
  * Whether the recovered databases go now (`sql.releaseRecoveredDatabases`): geo-secondaries of the
  * peer's originals only once the peer's last deployment is active, holding their links (its
  * promotion failed each back). Before that they are the geo-primaries that hold what the tenants
