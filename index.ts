@@ -25,7 +25,9 @@ import {
   recordedSql,
   recoveryMode,
   keepsLinkedCopies,
-  releaseNow,
+  releaseAllowed,
+  releasePhase,
+  reprotectTenants,
   restoreWaves,
   sqlPlacement,
   sqlTransition,
@@ -93,6 +95,18 @@ export = async () => {
     { provider: azureProvider },
   );
 
+  const crossSubscription =
+    (config.azure.peerSubscriptionId ?? config.azure.subscriptionId) !==
+    config.azure.subscriptionId;
+  const releaseAsked = config.sql.releaseRecoveredDatabases;
+  const release = {
+    phase: releasePhase(
+      releaseAsked,
+      releaseAllowed(config.site, releaseAsked, role, last, peer),
+      last.sqlRelease,
+    ),
+    mode: releaseAsked || "retain",
+  } as const;
   const sqlPair = new ElasticPoolPair(
     "sql",
     {
@@ -106,19 +120,19 @@ export = async () => {
       recoveryMode: recoveryMode(
         last.sqlRecovered ? (last.sqlRecoveredBy ?? "Recovery") : undefined,
         peer.role,
-        {
-          forcedFailover: config.promotion.acknowledgeForcedFailover,
-          crossSubscription:
-            (config.azure.peerSubscriptionId ?? config.azure.subscriptionId) !==
-            config.azure.subscriptionId,
-        },
+        { forcedFailover: config.promotion.acknowledgeForcedFailover, crossSubscription },
       ),
       peerLinked: keepsLinkedCopies(peer),
-      releaseRecovered: releaseNow(
-        config.sql.releaseRecoveredDatabases,
-        last.sqlRecovered ? last.sqlRecoveredBy : undefined,
-        peer.role,
-      ),
+      release,
+      reprotect: {
+        tenants: reprotectTenants(config.sql, config.site, role, {
+          peer,
+          reprotected: last.sqlReprotected === true,
+          release: release.phase,
+          crossSubscription,
+        }),
+        epoch: peer.epoch ?? 0,
+      },
       ...sqlTransition(role, last.role, peer.role),
       peer: recordedSql(peer),
       own: recordedSql(last),
@@ -197,10 +211,15 @@ export = async () => {
           )
       : undefined;
   const finalSync = drained ?? carriedFinalSync(role, last);
-  const facts = buildDeploymentFacts(config, role, last, peer, awaitingPeer, {
-    lake: syncKey !== undefined,
-    metastore: backupKey !== undefined,
-  });
+  const facts = buildDeploymentFacts(
+    config,
+    role,
+    last,
+    peer,
+    awaitingPeer,
+    { lake: syncKey !== undefined, metastore: backupKey !== undefined },
+    release.phase === "arm" ? { mode: release.mode, resources: [...sqlPair.releasing] } : null,
+  );
   new DeploymentFactsRecord("deployment-facts", facts);
 
   return {
@@ -247,6 +266,8 @@ export = async () => {
       }),
       sqlRecovered: sqlPair.plan.recovery !== undefined,
       ...(sqlPair.plan.recovery && { sqlRecoveredBy: sqlPair.recoveryMode }),
+      ...(sqlPair.reprotected.length > 0 && { sqlReprotected: true }),
+      ...(release.phase === "arm" && { sqlRelease: release.mode }),
       lake: workspace.lakeAccountName,
       epoch,
       acknowledgments: configAcknowledgments(config),

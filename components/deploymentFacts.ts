@@ -33,6 +33,8 @@ export function buildDeploymentFacts(
     lake: false,
     metastore: false,
   },
+  /** The release this deployment arms: its mode and what it registers unprotected. */
+  release: NonNullable<DeploymentFacts["sql"]["release"]> | null = null,
 ): DeploymentFacts {
   return {
     kind: FACTS_KIND,
@@ -53,6 +55,7 @@ export function buildDeploymentFacts(
             metastoreBackup: peer.finalSync.metastoreBackup !== undefined,
           }
         : null,
+      sqlReprotected: peer.sqlReprotected === true,
     },
     regions: {
       azure: { region: config.azure.region, peerRegion: config.azure.peerRegion },
@@ -77,6 +80,9 @@ export function buildDeploymentFacts(
       geoRestoredTenants: unreplicatedTenants(config.sql).length,
       settings: sqlSettings(config.sql),
       lastSettings: last.role ? (last.sql?.settings ?? null) : null,
+      // Outputs from before the mode was recorded: those databases were geo-restored.
+      lastRecoveredBy: last.sqlRecovered ? (last.sqlRecoveredBy ?? "Recovery") : null,
+      release: release && { mode: release.mode, resources: [...release.resources] },
     },
     // The GCS data class meets turbo's 15 minutes only if both buckets use it.
     gcsTurbo:

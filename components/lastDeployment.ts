@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { SqlSettings } from "../policies/facts";
 import type { Role } from "./role";
-import { RECOVERY_MODES, type RecoveryMode } from "./sql/plan";
+import { RELEASE_MODES } from "../config/sqlSchema";
+import { RECOVERY_MODES, type RecoveryMode, type ReleaseMode } from "./sql/plan";
 
 /** The stack output this program writes for its own next deployment to read. */
 export const DEPLOYMENT_OUTPUT = "deployment";
@@ -62,6 +63,14 @@ export interface LastDeployment {
    * copies of them, before links), or geo-restored (components/sql/plan.ts, recoveryMode).
    */
   readonly sqlRecoveredBy?: RecoveryMode;
+  /**
+   * This primary reprotected its tenants without a replica after the peer geo-restored them
+   * (components/sql/plan.ts, reprotectTenants): each is a geo-secondary of the peer's copy, or
+   * primary again once a promotion failed its link back. Kept until released.
+   */
+  readonly sqlReprotected?: boolean;
+  /** The release this deployment armed (releasePhase): the next one with the same mode drops. */
+  readonly sqlRelease?: ReleaseMode;
   /** The site's lake (storage account name): it exists once a deployment recorded it. */
   readonly lake?: string;
   /** The fencing epoch the deployment held (components/fence.ts). */
@@ -204,6 +213,10 @@ export function parseLastDeployment(value: unknown): LastDeployment {
     ...(typeof v.sqlRecovered === "boolean" && { sqlRecovered: v.sqlRecovered }),
     ...(RECOVERY_MODES.includes(v.sqlRecoveredBy as RecoveryMode) && {
       sqlRecoveredBy: v.sqlRecoveredBy as RecoveryMode,
+    }),
+    ...(v.sqlReprotected === true && { sqlReprotected: true }),
+    ...(RELEASE_MODES.includes(v.sqlRelease as ReleaseMode) && {
+      sqlRelease: v.sqlRelease as ReleaseMode,
     }),
     ...(typeof v.lake === "string" && { lake: v.lake }),
     ...(Number.isSafeInteger(v.epoch) && (v.epoch as number) >= 0 && { epoch: v.epoch as number }),

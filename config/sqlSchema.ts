@@ -10,6 +10,8 @@ export const POOL_VCORES = [2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 24, 32, 40, 80] 
 export const MANAGEMENT_DATABASES = ["catalog", "profiles-security", "usage"] as const;
 /** Seed 002: fail tenant databases over in groups of at least 20. */
 export const MIN_DATABASES_PER_GROUP = 20;
+/** What a release does with what a failover left (components/sql/plan.ts, releasePhase). */
+export const RELEASE_MODES = ["retain", "delete"] as const;
 
 const vcores = z
   .number({ error: `must be a number of vCores, one of ${POOL_VCORES.join(", ")}` })
@@ -91,8 +93,16 @@ export const sqlSchema = strictObject({
     /** Required for forced: the last seconds of writes on the lost site may be lost. */
     acknowledgeDataLoss: bool().default(false),
   }).default({ mode: "planned", acknowledgeDataLoss: false }),
-  /** After failback: let the stack remove the DR site's recovered pool and databases. Default false. */
-  releaseRecoveredDatabases: bool().default(false),
+  /**
+   * After failback, what the stacks do with what the failover left: the secondary's recovered
+   * databases and their pool, the primary's stale originals. `retain` takes them out of the
+   * stacks and keeps them in Azure; `delete` deletes them. Default false: keep them in the stacks.
+   */
+  releaseRecoveredDatabases: z
+    .union([z.literal(false), z.enum(RELEASE_MODES)], {
+      error: `must be false, ${oneOf(RELEASE_MODES)} (retain: out of the stacks, kept in Azure; delete: deleted)`,
+    })
+    .default(false),
   /**
    * Let tenants of a pool over its limit (after its vCores were lowered) move to other pools of
    * their server. A tenant never changes server. Default false.

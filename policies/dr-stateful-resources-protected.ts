@@ -1,5 +1,6 @@
-import type { ResourceValidationPolicy } from "@pulumi/policy";
+import type { StackValidationPolicy } from "@pulumi/policy";
 import { STATEFUL_TYPES } from "../components/stateful";
+import { findFacts } from "./facts";
 
 /**
  * dr-stateful-resources-protected
@@ -9,16 +10,21 @@ import { STATEFUL_TYPES } from "../components/stateful";
  * A role flip or a rename must never delete data: every resource of a stateful type (buckets,
  * the metastore, the lake, SQL, Key Vault, secrets, notebooks) carries `protect: true`, so the
  * engine refuses a delete or a delete-replace until someone removes the protection on purpose.
+ * The one exception is a release the program arms (sql.releaseRecoveredDatabases): the resources
+ * the deployment facts name as released, which the gate lets go only once the other site holds
+ * their data (policies/promotion.ts, releaseProblems).
  */
-export const drStatefulResourcesProtected: ResourceValidationPolicy = {
+export const drStatefulResourcesProtected: StackValidationPolicy = {
   name: "dr-stateful-resources-protected",
-  description: "Resources of a stateful type (components/stateful.ts) are protected.",
+  description:
+    "Resources of a stateful type (components/stateful.ts) are protected, except those an armed release names.",
   enforcementLevel: "mandatory",
   severity: "critical",
-  validateResource: (args, report) => {
-    if (!STATEFUL_TYPES.has(args.type)) return;
-    if (args.opts.protect !== true) {
-      report(`Set protect: true on ${args.type} '${args.name}': protect is ${args.opts.protect}`);
+  validateStack: (args, report) => {
+    const released = new Set(findFacts(args.resources)?.sql.release?.resources ?? []);
+    for (const r of args.resources) {
+      if (!STATEFUL_TYPES.has(r.type) || r.opts.protect === true || released.has(r.name)) continue;
+      report(`Set protect: true on ${r.type} '${r.name}': protect is ${r.opts.protect}`, r.urn);
     }
   },
 };

@@ -75,6 +75,11 @@ export interface DeploymentFacts {
      * metastore's final backup; null when it recorded none.
      */
     finalSync: { epoch: number; jobs: string[]; metastoreBackup: boolean } | null;
+    /**
+     * The peer (the primary) recorded that it reprotected the tenants this site geo-restored:
+     * its promotion fails their links back (components/sql/plan.ts, reprotectTenants).
+     */
+    sqlReprotected?: boolean;
   };
   regions: { azure: RegionPair; gcp: RegionPair };
   metastore: {
@@ -105,6 +110,13 @@ export interface DeploymentFacts {
     settings: SqlSettings;
     /** The same, as this stack's last deployment recorded them; null when it recorded none. */
     lastSettings: SqlSettings | null;
+    /** How this stack's recovered databases were made, as its last deployment recorded; null if none. */
+    lastRecoveredBy?: "Secondary" | "Copy" | "Recovery" | null;
+    /**
+     * The release this deployment arms (sql.releaseRecoveredDatabases): the stateful resources it
+     * registers unprotected, which the next deployment leaves out; null when it arms none.
+     */
+    release?: { mode: "retain" | "delete"; resources: string[] } | null;
   };
   gcsTurbo: boolean;
   allowSingleRegionStorage: boolean;

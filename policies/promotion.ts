@@ -266,6 +266,40 @@ export function sqlSettingsProblems(f: DeploymentFacts): string[] {
 }
 
 /** Every problem of the promotion protocol for this deployment, in a fixed order. */
+/**
+ * A release (sql.releaseRecoveredDatabases) lets go only of what the other site now holds. On the
+ * secondary, its recovered databases: only once the primary is recorded active again, and for
+ * `delete` only where the primary holds the data (geo-secondaries made of its originals, or
+ * geo-restored copies it reprotected: its promotion failed their links back). On the primary,
+ * its stale originals: only in an active deployment after an active one (that one held the links).
+ */
+export function releaseProblems(f: DeploymentFacts): string[] {
+  const r = f.sql.release;
+  if (!r) return [];
+  const key = "sql.releaseRecoveredDatabases";
+  const what = `${r.resources.length} resource(s): ${r.resources.join(", ")}`;
+  if (f.site === "primary") {
+    return f.role === "active" && f.lastRole === "active"
+      ? []
+      : [
+          `Set ${key} back to false until the primary is active again: releasing its stale originals (${what}) needs an active deployment after the one that failed their links back (recorded role ${f.lastRole ?? "none"}, role now ${f.role})`,
+        ];
+  }
+  if (f.peer.role !== "active")
+    return [
+      `Set ${key} back to false until the primary is recorded active again: the recovered databases (${what}) hold what the tenants wrote since the failover (primary recorded ${f.peer.role ?? "never deployed"})`,
+    ];
+  if (
+    r.mode === "delete" &&
+    f.sql.lastRecoveredBy !== "Secondary" &&
+    f.peer.sqlReprotected !== true
+  )
+    return [
+      `Set ${key} to "retain" (or false): deleting geo-restored databases (${what}) needs the primary to have reprotected them and failed them back, and it recorded no reprotect, so they hold the outage's writes alone`,
+    ];
+  return [];
+}
+
 export function protocolProblems(f: DeploymentFacts): string[] {
   const kind = stepKind(f.lastRole, f.role);
   return [
@@ -274,5 +308,6 @@ export function protocolProblems(f: DeploymentFacts): string[] {
     ...staleTakeoverProblems(f),
     ...preflightProblems(f),
     ...sqlSettingsProblems(f),
+    ...releaseProblems(f),
   ];
 }

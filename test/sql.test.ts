@@ -10,7 +10,9 @@ import {
   keepsLinkedCopies,
   linkHolds,
   recordedSql,
+  releaseAllowed,
   releaseNow,
+  releasePhase,
   planSql,
   recoveryMode,
   restoreLanes,
@@ -239,10 +241,14 @@ describe("planSql in both roles", () => {
 
   it("tiered: after failback the recovered trial databases stay until released", () => {
     expect(summary(tiered, "secondary", "passive", true).recovery).toBe("trial:20");
+    // Left out only by a release's drop (releasePhase), whatever the config says.
     expect(
-      summary({ ...tiered, releaseRecoveredDatabases: true }, "secondary", "passive", true)
+      summary({ ...tiered, releaseRecoveredDatabases: "delete" }, "secondary", "passive", true)
         .recovery,
-    ).toBeNull();
+    ).toBe("trial:20");
+    expect(
+      planSql(tiered, "acmedata", "secondary", "passive", true, false, undefined, true).recovery,
+    ).toBeUndefined();
   });
 
   it("budget", () => {
@@ -735,6 +741,88 @@ describe("the ElasticPoolPair in the program", () => {
     );
   });
 
+  it("the primary back after a geo-restore reprotects its trial tenants, and its promotion fails each back over its link", async () => {
+    const forced = ["promote=true", 'promotion={"acknowledgeForcedFailover":true}'];
+    const [passive] = await sequence("secondary", [false]);
+    const promoted = await planStack("secondary", {
+      sets: forced,
+      lastOutputs: passive!.outputs,
+      peerOutputs: { primary: steadyStateOutputs("primary") },
+    });
+    const [primaryActive] = await sequence("primary", [false]);
+    // The returned primary's first deployment: passive, the peer recorded active with geo-restores.
+    const returned = await planStack("primary", {
+      sets: ["promote=true"],
+      lastOutputs: primaryActive!.outputs,
+      peerOutputs: { secondary: promoted.outputs },
+    });
+    const reprotects = returned.resources.filter((r) => r.name.startsWith("sql-reprotect-"));
+    expect(reprotects).toHaveLength(20);
+    const epoch = (promoted.outputs.deployment as { epoch: number }).epoch;
+    const aurora = findResource(reprotects, reprotects[0]!.type, "sql-reprotect-aurora");
+    const { __provider: provider, ...registered } = aurora.inputs;
+    expect(provider).toEqual(expect.stringContaining("exports.handler"));
+    expect(registered).toEqual({
+      endpoint: "https://management.azure.com",
+      databaseId: `${SUB}/acmedata-primary-sql-rg/providers/Microsoft.Sql/servers/acmedata-primary-sql/databases/tenant-aurora`,
+      sourceDatabaseId: `${SUB}/acmedata-secondary-sql-rg/providers/Microsoft.Sql/servers/acmedata-secondary-sql/databases/tenant-aurora`,
+      elasticPoolId: expect.stringMatching(/\/elasticPools\/trial$/),
+      location: "eastus2",
+      staleName: `tenant-aurora-stale-e${epoch}`,
+      release: "retain",
+      tags: { platform: "acmedata", "managed-by": "pulumi", "paired-dr-site": "primary" },
+      timeoutSeconds: 86400,
+      pollSeconds: 15,
+      requestTimeoutSeconds: 60,
+      maxRetries: 4,
+    });
+    // After the tenant's own database: the reprotect renames it aside.
+    expect(aurora.dependencies).toContain(
+      findResource(byType(returned.resources, DB), DB, "sql-db-aurora").urn,
+    );
+    // Passive: nothing fails over yet, and no stateful resource changes.
+    expect(linksOf(returned)).toEqual([]);
+    expect(diffPlans(primaryActive!, returned).dangerous).toEqual([]);
+    expect(returned.outputs.deployment).toMatchObject({ sqlReprotected: true });
+    // Paid tenants have replicas in the failover groups: not reprotected.
+    expect(reprotects.map((r) => r.name.slice("sql-reprotect-".length))).toEqual(
+      byType(promoted.resources, DB)
+        .filter((d) => d.name.startsWith("sql-recovered-"))
+        .map((d) => d.name.slice("sql-recovered-".length)),
+    );
+    // The failback: the secondary stood down, the primary promoted holds each link, after its
+    // reprotect, and requires it (a missing link would leave two writable copies).
+    const stoodDown = await planStack("secondary", {
+      sets: ["promote=false"],
+      lastOutputs: promoted.outputs,
+      peerOutputs: { primary: returned.outputs },
+    });
+    const failback = await planStack("primary", {
+      sets: ["promote=false"],
+      lastOutputs: returned.outputs,
+      peerOutputs: { secondary: stoodDown.outputs },
+    });
+    const links = linksOf(failback);
+    expect(links).toHaveLength(20);
+    const link = findResource(links, links[0]!.type, "sql-link-aurora");
+    expect(link.inputs).toMatchObject({
+      requireLink: true,
+      mode: "planned",
+      partnerServer: "acmedata-secondary-sql",
+    });
+    expect(link.dependencies).toEqual([
+      findResource(failback.resources, aurora.type, "sql-reprotect-aurora").urn,
+    ]);
+    expect(failback.resources.filter((r) => r.name.startsWith("sql-reprotect-"))).toHaveLength(20);
+    // A primary that was never away (the peer's geo-restores recorded, this site active): none.
+    const never = await planStack("primary", {
+      sets: ["promote=false"],
+      lastOutputs: primaryActive!.outputs,
+      peerOutputs: { secondary: stoodDown.outputs },
+    });
+    expect(never.resources.filter((r) => r.name.startsWith("sql-reprotect-"))).toEqual([]);
+  });
+
   it("after the flip, the home-primary stack registers no change to any database the failover made a secondary", async () => {
     for (const [sets, databases] of [
       [[], 63],
@@ -783,26 +871,98 @@ describe("the ElasticPoolPair in the program", () => {
       ].sort(),
     );
     expect(linksOf(promoted!)).toHaveLength(20);
-    const release = await planSteady("secondary", {
-      sets: [...withSql((s) => (s.releaseRecoveredDatabases = true)), "promote=false"],
+    // A release takes two deployments, and no hand-run unprotect: the first registers the
+    // recovered databases and their pool unprotected (Pulumi deletes only what its state holds
+    // unprotected), the next leaves them out.
+    const deleting = withSql((s) => (s.releaseRecoveredDatabases = "delete"));
+    const armed = await planSteady("secondary", {
+      sets: [...deleting, "promote=false"],
       lastOutputs: failedBack!.outputs,
     });
-    const released = diffPlans(failedBack!, release);
+    const arming = diffPlans(failedBack!, armed);
+    expect(arming.deleted).toEqual([]);
+    const unprotected = armed.resources.filter(
+      (r) => (r.type === DB || r.type === POOL) && r.options.protect === false,
+    );
+    expect(unprotected.map((r) => r.name).sort()).toEqual(
+      [
+        "sql-pool-trial",
+        ...byType(failedBack!.resources, DB)
+          .filter((r) => r.name.startsWith("sql-recovered-"))
+          .map((r) => r.name),
+      ].sort(),
+    );
+    expect(unprotected).toHaveLength(21);
+    expect(new Set(unprotected.map((r) => r.options.retainOnDelete ?? false))).toEqual(
+      new Set([false]),
+    );
+    expect(armed.outputs.deployment).toMatchObject({ sqlRelease: "delete" });
+    const release = await planSteady("secondary", {
+      sets: [...deleting, "promote=false"],
+      lastOutputs: armed.outputs,
+    });
+    const released = diffPlans(armed, release);
     expect(released.deleted.filter((r) => r.type === DB)).toHaveLength(20);
     expect(released.deleted.find((r) => r.type === POOL)?.name).toBe("sql-pool-trial");
+    expect(release.outputs.deployment).not.toHaveProperty("sqlRelease");
+    expect(release.outputs.deployment).toMatchObject({ sqlRecovered: false });
+    // `retain` takes them out of the stack and keeps them in Azure, the pool with them (Azure
+    // refuses to delete a pool that is not empty: ElasticPoolNotEmpty, ElasticPools.json).
+    const retained = await planSteady("secondary", {
+      sets: [...withSql((s) => (s.releaseRecoveredDatabases = "retain")), "promote=false"],
+      lastOutputs: failedBack!.outputs,
+    });
+    const kept = retained.resources.filter(
+      (r) => (r.type === DB || r.type === POOL) && r.options.protect === false,
+    );
+    expect(kept).toHaveLength(21);
+    expect(new Set(kept.map((r) => r.options.retainOnDelete))).toEqual(new Set([true]));
     // Geo-secondaries of the primary's originals wait for the primary to be recorded active
     // again: until its promotion fails each link back, they hold the tenants' newest writes.
     expect(failedBack!.outputs.deployment).toMatchObject({ sqlRecoveredBy: "Secondary" });
     const early = await planStack("secondary", {
-      sets: [...withSql((s) => (s.releaseRecoveredDatabases = true)), "promote=false"],
+      sets: [...deleting, "promote=false"],
       lastOutputs: failedBack!.outputs,
       peerOutputs: { primary: steadyStateOutputs("primary", { sets: ["promote=true"] }) },
     });
     expect(diffPlans(failedBack!, early).deleted.filter((r) => r.type === DB)).toEqual([]);
-    expect(releaseNow(true, "Secondary", "passive")).toBe(false);
-    expect(releaseNow(true, "Secondary", "active")).toBe(true);
-    expect(releaseNow(true, "Recovery", "passive")).toBe(true);
-    expect(releaseNow(false, "Secondary", "active")).toBe(false);
+    expect(
+      early.resources.filter(
+        (r) => (r.type === DB || r.type === POOL) && r.options.protect === false,
+      ),
+    ).toEqual([]);
+    expect(early.outputs.deployment).not.toHaveProperty("sqlRelease");
+  });
+
+  it("a release waits for the peer to hold what the recovered databases hold", () => {
+    const active = { role: "active" as const };
+    expect(releaseNow("delete", "Secondary", { role: "passive" })).toBe(false);
+    expect(releaseNow("delete", "Secondary", active)).toBe(true);
+    // Geo-restored copies hold the outage's writes until the peer reprotected them and failed
+    // each link back; only retain (kept in Azure) lets them go before.
+    expect(releaseNow("delete", "Recovery", active)).toBe(false);
+    expect(releaseNow("delete", undefined, active)).toBe(false);
+    expect(releaseNow("delete", "Recovery", { ...active, sqlReprotected: true })).toBe(true);
+    expect(releaseNow("retain", "Recovery", active)).toBe(true);
+    expect(releaseNow("retain", "Recovery", { role: "passive", sqlReprotected: true })).toBe(false);
+    expect(releaseNow(false, "Secondary", active)).toBe(false);
+    expect(releasePhase(false, true, undefined)).toBe("keep");
+    expect(releasePhase("delete", false, "delete")).toBe("keep");
+    expect(releasePhase("delete", true, undefined)).toBe("arm");
+    // A mode changed after arming arms again: what a delete does is what the state holds.
+    expect(releasePhase("delete", true, "retain")).toBe("arm");
+    expect(releasePhase("delete", true, "delete")).toBe("drop");
+    const recovered = { sqlRecovered: true, sqlRecoveredBy: "Recovery" as const };
+    expect(releaseAllowed("secondary", "retain", "passive", recovered, active)).toBe(true);
+    expect(releaseAllowed("secondary", "retain", "passive", {}, active)).toBe(false);
+    // The primary's stale originals go once a recorded active deployment held their links.
+    const held = { role: "active" as const, sqlReprotected: true };
+    expect(releaseAllowed("primary", "delete", "active", held, { role: "passive" })).toBe(true);
+    expect(releaseAllowed("primary", "delete", "active", { ...held, role: "passive" }, {})).toBe(
+      false,
+    );
+    expect(releaseAllowed("primary", "delete", "passive", held, {})).toBe(false);
+    expect(releaseAllowed("primary", false, "active", held, {})).toBe(false);
   });
 
   it("budget and geo-distributed plan in both roles", async () => {

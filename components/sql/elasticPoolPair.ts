@@ -7,6 +7,7 @@ import type { SqlSpec } from "../../config/sqlSchema";
 import { peerSite, type Role, type Site } from "../role";
 import { FailoverGroupPrimary } from "./failover/hold";
 import { ReplicaPrimary } from "./failover/replica";
+import { Reprotect, staleName } from "./failover/reprotect";
 import {
   creatableGroups,
   failoverGroups,
@@ -22,6 +23,7 @@ import {
   SQL_PRIVATE_DNS_ZONE,
   planSql,
   type RecoveryMode,
+  type ReleaseMode,
   type SqlRecord,
   type SqlPlan,
 } from "./plan";
@@ -47,8 +49,13 @@ export interface ElasticPoolPairArgs {
   readonly recoveryMode: RecoveryMode;
   /** The peer's last deployment keeps geo-secondaries of this site's tenants without a replica. */
   readonly peerLinked: boolean;
-  /** The recovered databases go in this deployment (releaseNow). */
-  readonly releaseRecovered: boolean;
+  /**
+   * Where the release of what a failover left stands (releasePhase), and what it does: `arm`
+   * registers it unprotected (kept in Azure on delete for `retain`), `drop` leaves it out.
+   */
+  readonly release: { readonly phase: "keep" | "arm" | "drop"; readonly mode: ReleaseMode };
+  /** The tenants this primary reprotects (reprotectTenants), and the peer's fencing epoch. */
+  readonly reprotect: { readonly tenants: readonly string[]; readonly epoch: number };
   /** This deployment promotes the site (it was passive at its last deployment). */
   readonly promoting: boolean;
   /** This site stood down and the peer's promotion is not recorded yet (see planSql). */
@@ -170,6 +177,10 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
   public readonly serverFqdn: pulumi.Output<string>;
   /** How this deployment makes the tenants without a replica, when it makes them. */
   public readonly recoveryMode: RecoveryMode;
+  /** The databases this deployment keeps reprotected (reprotectTenants). */
+  public readonly reprotected: readonly string[];
+  /** The resources this deployment registers unprotected for a release (releasePhase: arm). */
+  public readonly releasing: readonly string[];
 
   constructor(name: string, args: ElasticPoolPairArgs, opts?: pulumi.ComponentResourceOptions) {
     super("paired-dr:components:ElasticPoolPair", name, {}, opts);
@@ -182,7 +193,7 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
       args.recovered,
       args.stillServesPrimaries,
       args.placement,
-      args.releaseRecovered,
+      args.release.phase === "drop",
     );
     const here = sqlNames(prefix, site, azure.subscriptionId);
     const peerSubscription = azure.peerSubscriptionId ?? azure.subscriptionId;
@@ -270,13 +281,28 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
     });
     const afterServer = (pair: number) => ({ ...stateful, dependsOn: [servers[pair]!.server] });
 
+    // What a release takes out of the stack (releasePhase): registered unprotected first, and
+    // kept in Azure on delete for `retain`, where a pool goes with its databases (Azure refuses to
+    // delete a pool that is not empty: ElasticPoolNotEmpty, ElasticPools.json 2023-08-01).
+    const released = {
+      protect: args.release.phase !== "arm",
+      retainOnDelete: args.release.phase === "arm" && args.release.mode === "retain",
+    };
     const pools = new Map<string, sql.ElasticPool>();
     const poolKey = (pair: number, pool: string) => `${pair}/${pool}`;
+    // The pools a secondary has only for its recovered databases go with them.
+    const recoveryOnly = (kind: string) => site === "secondary" && kind !== "paid";
+    const releasing: string[] = [];
+    const releasable = (resourceName: string) => {
+      if (!released.protect) releasing.push(resourceName);
+      return released;
+    };
     for (const pool of plan.pools) {
+      const poolName = `${name}${pool.server === 0 ? "" : `-s${pairSuffix(pool.server).slice(1)}`}-pool-${pool.name}`;
       pools.set(
         poolKey(pool.server, pool.name),
         new sql.ElasticPool(
-          `${name}${pool.server === 0 ? "" : `-s${pairSuffix(pool.server).slice(1)}`}-pool-${pool.name}`,
+          poolName,
           {
             ...on(pool.server),
             elasticPoolName: pool.name,
@@ -290,7 +316,7 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
             maxSizeBytes: pool.spec.maxSizeGB * GIB,
             tags,
           },
-          afterServer(pool.server),
+          { ...afterServer(pool.server), ...(recoveryOnly(pool.kind) && releasable(poolName)) },
         ),
       );
     }
@@ -468,9 +494,10 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
         dbs.forEach((db, i) => {
           const after = lanes[i];
           const lost = sqlNames(prefix, peerSite(site), peerSubscription, db.server);
+          const recoveredName = `${name}-recovered-${db.tenant}`;
           restored.push(
             new TenantDatabase(
-              `${name}-recovered-${db.tenant}`,
+              recoveredName,
               {
                 ...on(db.server),
                 databaseName: db.database,
@@ -481,6 +508,7 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
               },
               {
                 ...stateful,
+                ...releasable(recoveredName),
                 dependsOn: [pool, ...(after === undefined ? [] : [restored[after]!])],
                 customTimeouts: { create: GEO_RESTORE_TIMEOUT },
                 // How it was made is create-only, and azure-native replaces on a change of it:
@@ -500,6 +528,31 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
       }
     }
 
+    // The tenants given back to this server after the peer geo-restored them: each a
+    // geo-secondary of the peer's copy under its own name, the stale original renamed aside.
+    const reprotected = new Map<string, pulumi.Resource>();
+    const reprotecting = new Set(args.reprotect.tenants);
+    for (const db of plan.databases.filter((d) => reprotecting.has(d.tenant))) {
+      const here = servers[db.server]!.names.serverId;
+      const copy = sqlNames(prefix, peerSite(site), peerSubscription, db.server).serverId;
+      reprotected.set(
+        db.database,
+        new Reprotect(
+          `${name}-reprotect-${db.tenant}`,
+          {
+            databaseId: `${here}/databases/${db.database}`,
+            sourceDatabaseId: `${copy}/databases/${db.database}`,
+            elasticPoolId: pools.get(poolKey(db.server, db.pool))!.id,
+            location: azure.region,
+            staleName: staleName(db.database, args.reprotect.epoch),
+            release: args.release.phase === "arm" ? args.release.mode : "retain",
+            tags,
+          },
+          { parent: this, dependsOn: [databases.get(db.database)!] },
+        ),
+      );
+    }
+
     // The links this site holds as primary: a promotion fails each over (planned unless forced),
     // and its partner becomes the read-only geo-secondary.
     for (const { database: db, requireLink } of linkHolds(
@@ -508,7 +561,7 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
       site,
       role,
       args.recoveryMode,
-      { peerLinked: args.peerLinked, promoting: args.promoting },
+      { peerLinked: args.peerLinked || reprotected.size > 0, promoting: args.promoting },
     )) {
       const partner = sqlNames(prefix, peerSite(site), peerSubscription, db.server).server;
       new ReplicaPrimary(
@@ -519,12 +572,21 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
           requireLink,
           ...failover,
         },
-        { parent: this, dependsOn: [recovered.get(db.database) ?? databases.get(db.database)!] },
+        {
+          parent: this,
+          dependsOn: [
+            reprotected.get(db.database) ??
+              recovered.get(db.database) ??
+              databases.get(db.database)!,
+          ],
+        },
       );
     }
 
     this.plan = plan;
     this.recoveryMode = args.recoveryMode;
+    this.reprotected = [...reprotected.keys()];
+    this.releasing = releasing;
     this.failoverGroupsCreated = [...groups.keys()];
     this.holdsRegistered = holds;
     this.serverName = servers[0]!.names.server;

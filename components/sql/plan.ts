@@ -1,6 +1,7 @@
 import {
   MANAGEMENT_DATABASES,
   MIN_DATABASES_PER_GROUP,
+  type RELEASE_MODES,
   type SqlPoolSpec,
   type SqlSpec,
   type Tenant,
@@ -286,8 +287,8 @@ export function planSql(
    */
   stillServesPrimaries = false,
   placement?: Placement,
-  /** The recovered databases go now (releaseNow); by default as `releaseRecoveredDatabases` says. */
-  release: boolean = spec.releaseRecoveredDatabases,
+  /** The recovered databases are left out now (releasePhase: drop). */
+  release = false,
 ): SqlPlan {
   const where = placementOrFresh(spec, placement);
   const promote = promotedFrom(site, role);
@@ -395,18 +396,99 @@ export function holdFailover(
   };
 }
 
+/** What a release does with what the failover left (sql.releaseRecoveredDatabases). */
+export type ReleaseMode = (typeof RELEASE_MODES)[number];
+
 /**
- * Whether the recovered databases go now (`sql.releaseRecoveredDatabases`): geo-secondaries of the
- * peer's originals only once the peer's last deployment is active, holding their links (its
- * promotion failed each back). Before that they are the geo-primaries that hold what the tenants
- * wrote since the switchover, and the release waits.
+ * Whether the secondary may release its recovered databases (`sql.releaseRecoveredDatabases`),
+ * always only once the peer's last deployment is active again: before, they are the primaries
+ * that hold what the tenants wrote since the failover. Geo-secondaries of the peer's originals
+ * (mode Secondary) are the peer's link partners then, failed back. Geo-restored copies may be
+ * deleted only once the peer recorded their reprotect (reprotectTenants): its promotion then
+ * failed each link back; without it they hold the outage's writes alone, and only `retain`
+ * (out of the stack, kept in Azure) lets them go.
  */
 export function releaseNow(
-  asked: boolean,
+  asked: ReleaseMode | false,
   recorded: RecoveryMode | undefined,
-  peerRole: Role | undefined,
+  peer: { readonly role?: Role; readonly sqlReprotected?: boolean },
 ): boolean {
-  return asked && (recorded !== "Secondary" || peerRole === "active");
+  if (asked === false || peer.role !== "active") return false;
+  return asked === "retain" || recorded === "Secondary" || peer.sqlReprotected === true;
+}
+
+/**
+ * Where a release stands. Pulumi refuses to delete a protected resource (the protection it last
+ * registered), so a release takes two deployments: the first registers what goes unprotected,
+ * kept in Azure on delete for `retain`, and records the mode (`arm`); the next, with the same
+ * mode recorded, leaves it out (`drop`). Nothing is unprotected by hand.
+ */
+export function releasePhase(
+  asked: ReleaseMode | false,
+  allowed: boolean,
+  recorded: ReleaseMode | undefined,
+): "keep" | "arm" | "drop" {
+  if (asked === false || !allowed) return "keep";
+  return recorded === asked ? "drop" : "arm";
+}
+
+/**
+ * The primary's tenants without a replica that it reprotects (components/sql/failover/
+ * reprotect.ts): after the peer geo-restored them, each original steps aside renamed and the
+ * tenant's name here becomes a geo-secondary of the peer's copy, so the copy stays the one
+ * writable database and the failback's planned geo-failover (linkHolds) brings back what the
+ * tenant wrote during the outage. It starts only while the peer is recorded active with its
+ * geo-restores, on this site's return as passive: once this site is active again, its own
+ * databases hold the newer writes. It stays until released (`drop`: the stale originals go, or
+ * are kept, as the release says). None across subscriptions (reprotect.ts).
+ */
+export function reprotectTenants(
+  spec: SqlSpec,
+  site: Site,
+  role: Role,
+  o: {
+    readonly peer: {
+      readonly role?: Role;
+      readonly sqlRecovered?: boolean;
+      readonly sqlRecoveredBy?: RecoveryMode;
+    };
+    readonly reprotected: boolean;
+    readonly release: "keep" | "arm" | "drop";
+    readonly crossSubscription: boolean;
+  },
+): string[] {
+  if (site !== "primary" || o.crossSubscription || o.release === "drop") return [];
+  const peerRestored =
+    o.peer.role === "active" &&
+    o.peer.sqlRecovered === true &&
+    (o.peer.sqlRecoveredBy ?? "Recovery") !== "Secondary";
+  if (!o.reprotected && !(peerRestored && role === "passive")) return [];
+  // All of them are placed by the primary (placedBy).
+  return unreplicatedTenants(spec).map((t) => t.id);
+}
+
+/**
+ * Whether this site may release what the failover left (sql.releaseRecoveredDatabases): on the
+ * secondary, its recovered databases (releaseNow); on the primary, its stale originals, once a
+ * recorded active deployment held their links (each reprotected tenant is primary here again).
+ */
+export function releaseAllowed(
+  site: Site,
+  asked: ReleaseMode | false,
+  role: Role,
+  last: {
+    readonly role?: Role;
+    readonly sqlRecovered?: boolean;
+    readonly sqlRecoveredBy?: RecoveryMode;
+    readonly sqlReprotected?: boolean;
+  },
+  peer: { readonly role?: Role; readonly sqlReprotected?: boolean },
+): boolean {
+  if (site === "secondary")
+    return last.sqlRecovered === true && releaseNow(asked, last.sqlRecoveredBy, peer);
+  return (
+    asked !== false && last.sqlReprotected === true && role === "active" && last.role === "active"
+  );
 }
 
 /** A stack's last deployment keeps geo-secondaries it made of its peer's tenants (mode Secondary). */

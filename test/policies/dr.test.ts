@@ -13,7 +13,6 @@ import {
   factsResource,
   passiveStack,
   promotionFacts,
-  runResource,
   runStack,
   stackMessages,
   valid,
@@ -27,19 +26,36 @@ const noFacts = without(activeStack(), isFacts);
 describe("dr-stateful-resources-protected", () => {
   const policy = drStatefulResourcesProtected;
 
-  it("passes the planned resources (stateful ones protected)", async () => {
-    for (const r of [...activeStack(), ...passiveStack()]) {
-      expect((await runResource(policy, r)).violations).toEqual([]);
+  it("passes the planned stacks (stateful ones protected)", async () => {
+    expect(await runStack(policy, activeStack())).toEqual([]);
+    expect(await runStack(policy, passiveStack())).toEqual([]);
+  });
+
+  it("reports every stateful type left unprotected, naming the type and the resource", async () => {
+    for (const type of STATEFUL_TYPES) {
+      const r = { type, name: "thing", props: {}, protect: false };
+      expect(await runStack(policy, [...activeStack(), r])).toEqual([
+        {
+          message: `Set protect: true on ${type} 'thing': protect is false`,
+          urn: expect.stringMatching(/::thing$/),
+        },
+      ]);
     }
   });
 
-  it("reports every stateful type left unprotected, naming the type", async () => {
-    for (const type of STATEFUL_TYPES) {
-      const r = { type, name: "thing", props: {}, protect: false };
-      expect((await runResource(policy, r)).violations).toEqual([
-        `Set protect: true on ${type} 'thing': protect is false`,
-      ]);
-    }
+  it("lets go only of what an armed release names, facts or not", async () => {
+    const db = { type: TYPE.sqlDatabase, name: "sql-recovered-aurora", props: {}, protect: false };
+    const other = { ...db, name: "sql-db-aurora" };
+    const armed = withFacts(
+      [...passiveStack(), db, other],
+      (f) => (f.sql.release = { mode: "delete", resources: ["sql-recovered-aurora"] }),
+    );
+    expect(await stackMessages(policy, armed)).toEqual([
+      `Set protect: true on ${TYPE.sqlDatabase} 'sql-db-aurora': protect is false`,
+    ]);
+    expect(await stackMessages(policy, [db])).toEqual([
+      `Set protect: true on ${TYPE.sqlDatabase} 'sql-recovered-aurora': protect is false`,
+    ]);
   });
 
   it("ignores other types", async () => {
@@ -49,7 +65,7 @@ describe("dr-stateful-resources-protected", () => {
       props: valid.instancePool(),
       protect: false,
     };
-    expect(await runResource(policy, pool)).toEqual({ violations: [] });
+    expect(await runStack(policy, [...activeStack(), pool])).toEqual([]);
   });
 });
 
@@ -157,6 +173,67 @@ describe("dr-promotion-gate", () => {
   it("passes a clean promotion (hot standby, peer passive, planned failover) and its first step", async () => {
     expect(await runStack(policy, promoting())).toEqual([]);
     expect(await runStack(policy, demoting())).toEqual([]);
+  });
+
+  // Issue 15 §3: a release lets go only of what the other site now holds.
+  it("refuses a release until the other site holds what it lets go", async () => {
+    const key = "sql.releaseRecoveredDatabases";
+    const release = {
+      mode: "delete" as const,
+      resources: ["sql-recovered-aurora", "sql-pool-trial"],
+    };
+    const what = "2 resource(s): sql-recovered-aurora, sql-pool-trial";
+    const secondary = (change: (f: DeploymentFacts) => void) =>
+      withFacts(passiveStack(), (f) => {
+        f.sql.release = release;
+        f.sql.lastRecoveredBy = "Recovery";
+        f.peer.role = "active";
+        f.peer.sqlReprotected = true;
+        change(f);
+      });
+    expect(
+      await runStack(
+        policy,
+        secondary(() => {}),
+      ),
+    ).toEqual([]);
+    expect(
+      await stackMessages(
+        policy,
+        secondary((f) => (f.peer.role = "passive")),
+      ),
+    ).toEqual([
+      `Set ${key} back to false until the primary is recorded active again: the recovered databases (${what}) hold what the tenants wrote since the failover (primary recorded passive)`,
+    ]);
+    const unprotected = secondary((f) => (f.peer.sqlReprotected = false));
+    expect(await stackMessages(policy, unprotected)).toEqual([
+      `Set ${key} to "retain" (or false): deleting geo-restored databases (${what}) needs the primary to have reprotected them and failed them back, and it recorded no reprotect, so they hold the outage's writes alone`,
+    ]);
+    // Kept in Azure, or geo-secondaries of the primary's own originals: nothing is lost.
+    const retain = secondary((f) => {
+      f.peer.sqlReprotected = false;
+      f.sql.release = { ...release, mode: "retain" };
+    });
+    expect(await runStack(policy, retain)).toEqual([]);
+    const linked = secondary((f) => {
+      f.peer.sqlReprotected = false;
+      f.sql.lastRecoveredBy = "Secondary";
+    });
+    expect(await runStack(policy, linked)).toEqual([]);
+    const stale = { mode: "delete" as const, resources: ["sql-reprotect-aurora"] };
+    const primary = withFacts(activeStack(), (f) => {
+      f.sql.release = stale;
+      f.lastRole = "passive";
+    });
+    expect(await stackMessages(policy, primary)).toEqual([
+      `Set ${key} back to false until the primary is active again: releasing its stale originals (1 resource(s): sql-reprotect-aurora) needs an active deployment after the one that failed their links back (recorded role passive, role now active)`,
+    ]);
+    expect(
+      await runStack(
+        policy,
+        withFacts(activeStack(), (f) => (f.sql.release = stale)),
+      ),
+    ).toEqual([]);
   });
 
   it("requires acceptColdStandbyRto for a cold metastore standby", async () => {

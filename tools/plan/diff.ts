@@ -38,6 +38,12 @@ export interface PlanDiff {
   updated: Update[];
   /** Stateful resources deleted or replaced: a flip must never produce one. */
   dangerous: ResourceRef[];
+  /**
+   * Stateful resources deleted that the deployment before registered unprotected: a release the
+   * program armed (components/sql/plan.ts, releasePhase; the policy pack lets a stateful resource
+   * go unprotected only there), deleted, or kept in Azure (`retained`).
+   */
+  released: (ResourceRef & { retained: boolean })[];
 }
 
 const ref = (r: CapturedResource): ResourceRef => ({
@@ -151,8 +157,13 @@ export function diffPlans(before: StackPlan, after: StackPlan): PlanDiff {
     else updated.push({ resource: ref(old), changes });
   }
 
+  const beforeByUrn = new Map(before.resources.map((r) => [r.urn, r]));
+  const armed = (r: ResourceRef) => beforeByUrn.get(r.urn)?.options.protect === false;
+  const released = deleted
+    .filter((r) => r.stateful && armed(r))
+    .map((r) => ({ ...r, retained: beforeByUrn.get(r.urn)?.options.retainOnDelete === true }));
   const dangerous = [
-    ...deleted.filter((r) => r.stateful),
+    ...deleted.filter((r) => r.stateful && !armed(r)),
     ...replaced.filter((r) => r.before.stateful).map((r) => r.before),
   ];
   return {
@@ -164,5 +175,6 @@ export function diffPlans(before: StackPlan, after: StackPlan): PlanDiff {
     replaced,
     updated,
     dangerous,
+    released,
   };
 }

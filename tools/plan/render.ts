@@ -102,6 +102,10 @@ export function diffLines(d: PlanDiff): string[] {
       `  !!! DATA LOSS RISK: a role flip would delete or replace stateful ${r.type} ${r.name} (${r.urn})`,
     );
   }
+  for (const r of d.released)
+    lines.push(
+      `  released (sql.releaseRecoveredDatabases): ${r.type} ${r.name}, ${r.retained ? "kept in Azure, out of the stack" : "deleted"}`,
+    );
   return lines;
 }
 

@@ -55,7 +55,13 @@ const inputs = (r: CapturedResource) => r.inputs as Record<string, any>;
 const isHold = (r: CapturedResource) =>
   r.type === TYPE.dynamicResource && typeof inputs(r).failoverGroupId === "string";
 const isLinkHold = (r: CapturedResource) =>
-  r.type === TYPE.dynamicResource && typeof inputs(r).databaseId === "string";
+  r.type === TYPE.dynamicResource &&
+  typeof inputs(r).databaseId === "string" &&
+  typeof inputs(r).partnerServer === "string";
+const isReprotect = (r: CapturedResource) =>
+  r.type === TYPE.dynamicResource &&
+  typeof inputs(r).databaseId === "string" &&
+  typeof inputs(r).staleName === "string";
 const isWorkflowRun = (r: CapturedResource) =>
   r.type === TYPE.dynamicResource &&
   inputs(r).workflow !== undefined &&
@@ -201,6 +207,20 @@ export function deployEffects(
     else if (!p.stacks[peerOf(site)].reachable)
       errors.push(
         `seeding geo-secondary ${db} needs its primary on ${peerOf(site)} online, and ${peerOf(site)}'s region is down`,
+      );
+    else groupPrimary[linkKey(db)] = peerOf(site);
+  }
+  // A reprotect renames the stale original aside and makes the tenant's name a geo-secondary of
+  // the peer's copy, seeded from it: the same rules (components/sql/failover/reprotect.ts).
+  for (const r of mine.filter((x) => isReprotect(x) && created.has(x.urn))) {
+    const db = last(inputs(r).databaseId);
+    if (!peerDbs.has(db))
+      errors.push(
+        `DatabaseDoesNotExist: ${site}'s reprotect of ${db} seeds it from ${peerOf(site)}'s copy, which its deployed state does not have`,
+      );
+    else if (!p.stacks[peerOf(site)].reachable)
+      errors.push(
+        `reprotecting ${db} seeds it from its copy on ${peerOf(site)}, and ${peerOf(site)}'s region is down`,
       );
     else groupPrimary[linkKey(db)] = peerOf(site);
   }
@@ -409,6 +429,9 @@ export function heldGroupPrimaries(stacks: Platform["stacks"]): Record<string, S
       (r) => r.type === TYPE.sqlDatabase && inputs(r).createMode === "Secondary",
     ))
       out[linkKey(String(inputs(d).databaseName))] ??= peerOf(site);
+  for (const site of SITES)
+    for (const r of (stacks[site].deployed?.resources ?? []).filter(isReprotect))
+      out[linkKey(last(inputs(r).databaseId))] ??= peerOf(site);
   for (const site of holdersLastActive)
     for (const h of stacks[site].deployed?.resources ?? []) {
       if (isHold(h)) out[last(inputs(h).failoverGroupId)] = site;

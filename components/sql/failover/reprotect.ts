@@ -1,0 +1,326 @@
+import * as pulumi from "@pulumi/pulumi";
+import { requireBounds, type CallBounds } from "../../dynamicInputs";
+import { deployingIdentity, type AzureAccess } from "../../azureCalls";
+import { ARM_ENDPOINT, armError, sqlClient } from "./arm";
+import { parseDatabaseId, LINK_TIMEOUT_SECONDS } from "./replica";
+
+import type { ReleaseMode } from "../plan";
+
+export interface ReprotectInputs extends CallBounds {
+  /** The ARM base URL. */
+  endpoint: string;
+  /** The tenant's database on this server: its stale original before, a geo-secondary after. */
+  databaseId: string;
+  /** The peer's copy that holds the tenant's newest writes (a geo-restore of the original). */
+  sourceDatabaseId: string;
+  /** The elastic pool the geo-secondary joins (the original's). */
+  elasticPoolId: string;
+  /** The server's region. */
+  location: string;
+  /** What the stale original is renamed to, on the same server. */
+  staleName: string;
+  /** What removing this resource does with the stale original. */
+  release: ReleaseMode;
+  /** The tenant database's tags: the geo-secondary takes the name, so it takes them too. */
+  tags: Record<string, string>;
+}
+
+export interface ReprotectOutputs extends ReprotectInputs {
+  /** The stale original's name now; "" when there was none, or it is gone. */
+  staleDatabase: string;
+  /** When the geo-secondary was created; "" when an earlier run had created it. */
+  reprotectedAt: string;
+}
+
+const RELEASE_MODES: readonly string[] = ["retain", "delete"];
+
+/**
+ * Inputs whose change only updates the state: nothing in Azure moves after the create. Not
+ * `staleName`: the original was renamed once, and keeps that name (staleDatabase).
+ */
+const SETTINGS = [
+  "endpoint",
+  "sourceDatabaseId",
+  "elasticPoolId",
+  "location",
+  "release",
+  "tags",
+  "timeoutSeconds",
+  "pollSeconds",
+  "requestTimeoutSeconds",
+  "maxRetries",
+] as const;
+
+/** The ARM ID of a database named `name` on the server of `databaseId`. */
+export const siblingId = (databaseId: string, name: string) =>
+  `${databaseId.slice(0, databaseId.lastIndexOf("/databases/"))}/databases/${name}`;
+
+/** The name a stale original takes: the tenant's, with the fencing epoch of the failover. */
+export const staleName = (database: string, epoch: number) => `${database}-stale-e${epoch}`;
+
+/**
+ * The ARM calls of a reprotect (the failback half of seed 002 after a geo-restore): the stale
+ * original steps aside under `staleName`, and the tenant's name on this server becomes a
+ * geo-secondary of the peer's copy, seeded from it. The copy stays the only writable one; the
+ * promotion that fails back holds the link (ReplicaPrimary) and fails it over planned, so what
+ * the tenant wrote during the outage comes back synchronized. Credentials come from `access`,
+ * obtained by the caller at each operation.
+ */
+export function reprotectSession(inputs: ReprotectInputs, access: AzureAccess) {
+  const ref = parseDatabaseId(inputs.databaseId);
+  const source = parseDatabaseId(inputs.sourceDatabaseId);
+  const label = `reprotect of ${ref.database} on ${ref.server} from ${source.server}`;
+  requireBounds(label, inputs);
+  if (!RELEASE_MODES.includes(inputs.release))
+    throw new Error(`${label}: release must be "retain" or "delete" (given: ${inputs.release})`);
+  if (source.subscriptionId !== ref.subscriptionId)
+    throw new Error(
+      `${label}: a geo-secondary in another subscription is set up with SQL logins, which Entra-only servers do not have`,
+    );
+  const signal = AbortSignal.timeout(Math.max(1, inputs.timeoutSeconds * 1000));
+  const pollMs = inputs.pollSeconds * 1000;
+  const client = sqlClient(access, {
+    endpoint: inputs.endpoint,
+    subscriptionId: ref.subscriptionId,
+    requestTimeoutMs: inputs.requestTimeoutSeconds * 1000,
+    maxRetries: inputs.maxRetries,
+    retryDelayMs: pollMs,
+    maxWaitSeconds: 60,
+  });
+  const fail = (doing: string, e: unknown): never => {
+    if (signal.aborted)
+      throw new Error(`${label}: ${doing} timed out after ${inputs.timeoutSeconds}s`);
+    const { code, status, message } = armError(e);
+    throw new Error(
+      `${label}: ${doing}: ${[status && `HTTP ${status}`, code, message].filter(Boolean).join(": ")}`,
+    );
+  };
+  const exists = async (name: string): Promise<boolean> => {
+    try {
+      await client.databases.get(ref.resourceGroup, ref.server, name, { abortSignal: signal });
+      return true;
+    } catch (e) {
+      if (armError(e).status === 404) return false;
+      return fail(`reading database ${name}`, e);
+    }
+  };
+  /** The database's links to the copy's server; undefined when the database does not exist. */
+  const linksToSource = async () => {
+    const found: string[] = [];
+    try {
+      for await (const link of client.replicationLinks.listByDatabase(
+        ref.resourceGroup,
+        ref.server,
+        ref.database,
+        { abortSignal: signal },
+      ))
+        if (link.partnerServer === source.server) found.push(String(link.role));
+    } catch (e) {
+      if (armError(e).status === 404) return undefined;
+      return fail(`listing the geo-replication links of ${ref.database}`, e);
+    }
+    return found;
+  };
+  const rename = async (from: string, to: string) => {
+    try {
+      // Databases_Rename: synchronous, 200 (Databases.json 2022-08-01-preview, the api-version
+      // @azure/arm-sql 10 sends); the target ID names the same server.
+      await client.databases.rename(
+        ref.resourceGroup,
+        ref.server,
+        from,
+        { id: siblingId(inputs.databaseId, to) },
+        { abortSignal: signal },
+      );
+    } catch (e) {
+      fail(`renaming ${from} to ${to}`, e);
+    }
+  };
+
+  return {
+    label,
+
+    /** Makes the tenant's database here a geo-secondary of the copy; returns what it did. */
+    async reprotect(): Promise<{ stale: string; created: boolean }> {
+      const links = await linksToSource();
+      const hadStale = await exists(inputs.staleName);
+      // Linked already (an earlier run that timed out after its create): nothing to redo.
+      if (links && links.length > 0)
+        return { stale: hadStale ? inputs.staleName : "", created: false };
+      let renamed = false;
+      if (links) {
+        if (hadStale)
+          throw new Error(
+            `${label}: both ${ref.database} and ${inputs.staleName} exist on ${ref.server} and ${ref.database} has no link to ${source.server}: ` +
+              `see which one the tenant wrote last, delete or rename the other, and deploy again`,
+          );
+        await rename(ref.database, inputs.staleName);
+        renamed = true;
+      }
+      try {
+        const poller = await client.databases.beginCreateOrUpdate(
+          ref.resourceGroup,
+          ref.server,
+          ref.database,
+          {
+            location: inputs.location,
+            createMode: "Secondary",
+            secondaryType: "Geo",
+            sourceDatabaseId: inputs.sourceDatabaseId,
+            elasticPoolId: inputs.elasticPoolId,
+            requestedBackupStorageRedundancy: "Geo",
+            tags: inputs.tags,
+          },
+          { abortSignal: signal, updateIntervalInMs: pollMs },
+        );
+        await poller.pollUntilDone({ abortSignal: signal });
+      } catch (e) {
+        // Refused before Azure made anything: the original takes its name back, so the tenant's
+        // name never points at nothing. A create still running keeps the name; a retry finds it.
+        if (renamed && !signal.aborted && !(await exists(ref.database)))
+          await rename(inputs.staleName, ref.database);
+        fail(`creating ${ref.database} as a geo-secondary of ${inputs.sourceDatabaseId}`, e);
+      }
+      return { stale: renamed || hadStale ? inputs.staleName : "", created: true };
+    },
+
+    /** Whether the tenant's database and its stale original exist now. */
+    async read(): Promise<{ database: boolean; stale: boolean }> {
+      return { database: await exists(ref.database), stale: await exists(inputs.staleName) };
+    },
+
+    /** Deletes the stale original (a 404 is done). */
+    async deleteStale(name: string): Promise<void> {
+      try {
+        const poller = await client.databases.beginDelete(ref.resourceGroup, ref.server, name, {
+          abortSignal: signal,
+          updateIntervalInMs: pollMs,
+        });
+        await poller.pollUntilDone({ abortSignal: signal });
+      } catch (e) {
+        if (armError(e).status === 404) return;
+        fail(`deleting ${name}`, e);
+      }
+    },
+  };
+}
+
+/**
+ * The provider: reprotects when created; a refresh reads whether the tenant's database and the
+ * stale original still exist; an update records new settings and moves nothing; a delete (the
+ * release) keeps the stale original or deletes it, as `release` says. It never replaces: a
+ * replacement would run a release.
+ */
+export function reprotectProvider(access: () => AzureAccess): pulumi.dynamic.ResourceProvider {
+  return {
+    async create(inputs: ReprotectInputs): Promise<pulumi.dynamic.CreateResult> {
+      const done = await reprotectSession(inputs, access()).reprotect();
+      const outs: ReprotectOutputs = {
+        ...inputs,
+        staleDatabase: done.stale,
+        reprotectedAt: done.created ? new Date().toISOString() : "",
+      };
+      return { id: inputs.databaseId, outs };
+    },
+
+    async read(id: string, props: ReprotectOutputs): Promise<pulumi.dynamic.ReadResult> {
+      const now = await reprotectSession(
+        { ...props, staleName: props.staleDatabase || props.staleName },
+        access(),
+      ).read();
+      if (!now.database) return { id: "" };
+      const { staleDatabase: _s, reprotectedAt: _r, ...inputs } = props;
+      return {
+        id,
+        props: { ...props, staleDatabase: now.stale ? props.staleDatabase : "" },
+        inputs,
+      };
+    },
+
+    async diff(
+      _id: string,
+      olds: ReprotectOutputs,
+      news: ReprotectInputs,
+    ): Promise<pulumi.dynamic.DiffResult> {
+      const changed = SETTINGS.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+      return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
+    },
+
+    async update(
+      _id: string,
+      olds: ReprotectOutputs,
+      news: ReprotectInputs,
+    ): Promise<pulumi.dynamic.UpdateResult> {
+      // The name it has is the one it was given when renamed.
+      const outs: ReprotectOutputs = {
+        ...news,
+        staleDatabase: olds.staleDatabase,
+        reprotectedAt: olds.reprotectedAt,
+      };
+      return { outs };
+    },
+
+    async delete(_id: string, props: ReprotectOutputs): Promise<void> {
+      if (props.release !== "delete" || !props.staleDatabase) return;
+      await reprotectSession(props, access()).deleteStale(props.staleDatabase);
+    },
+  };
+}
+
+/** The provider Pulumi serializes: the deploying identity, resolved at each call. */
+export const reprotectResourceProvider = reprotectProvider(() => deployingIdentity());
+
+export interface ReprotectArgs {
+  readonly databaseId: pulumi.Input<string>;
+  readonly sourceDatabaseId: pulumi.Input<string>;
+  readonly elasticPoolId: pulumi.Input<string>;
+  readonly location: pulumi.Input<string>;
+  readonly staleName: pulumi.Input<string>;
+  /** Default "retain". */
+  readonly release?: pulumi.Input<ReleaseMode>;
+  readonly tags?: pulumi.Input<Record<string, string>>;
+  /** Default 86400: the seeding takes as long as a copy (LINK_TIMEOUT_SECONDS). */
+  readonly timeoutSeconds?: pulumi.Input<number>;
+  /** Default 15. */
+  readonly pollSeconds?: pulumi.Input<number>;
+  /** Default 60. */
+  readonly requestTimeoutSeconds?: pulumi.Input<number>;
+  /** Default 4. */
+  readonly maxRetries?: pulumi.Input<number>;
+  /** Default the public Azure Resource Manager. */
+  readonly endpoint?: pulumi.Input<string>;
+}
+
+/**
+ * A tenant database given back to its home server after a geo-restore elsewhere: the stale
+ * original renamed aside (kept until released), and a geo-secondary of the restored copy under
+ * the tenant's name, for the failback's planned geo-failover (ReplicaPrimary).
+ */
+export class Reprotect extends pulumi.dynamic.Resource {
+  declare public readonly staleDatabase: pulumi.Output<string>;
+  declare public readonly reprotectedAt: pulumi.Output<string>;
+
+  constructor(name: string, args: ReprotectArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      reprotectResourceProvider,
+      name,
+      {
+        endpoint: args.endpoint ?? ARM_ENDPOINT,
+        databaseId: args.databaseId,
+        sourceDatabaseId: args.sourceDatabaseId,
+        elasticPoolId: args.elasticPoolId,
+        location: args.location,
+        staleName: args.staleName,
+        release: args.release ?? "retain",
+        tags: args.tags ?? {},
+        timeoutSeconds: args.timeoutSeconds ?? LINK_TIMEOUT_SECONDS,
+        pollSeconds: args.pollSeconds ?? 15,
+        requestTimeoutSeconds: args.requestTimeoutSeconds ?? 60,
+        maxRetries: args.maxRetries ?? 4,
+        staleDatabase: undefined,
+        reprotectedAt: undefined,
+      },
+      opts,
+    );
+  }
+}

@@ -1,0 +1,285 @@
+import { describe, expect, it } from "vitest";
+import {
+  countingCredential,
+  loopbackPerTest,
+  scriptedServer,
+  type LoopbackCertificate,
+  type Reply,
+} from "./loopback";
+import {
+  reprotectProvider,
+  siblingId,
+  staleName,
+  type ReprotectInputs,
+  type ReprotectOutputs,
+} from "../components/sql/failover/reprotect";
+
+const SERVER =
+  "/subscriptions/sub1/resourceGroups/rg-p/providers/Microsoft.Sql/servers/sql-primary";
+const DB = `${SERVER}/databases/tenant-aurora`;
+const STALE = `${SERVER}/databases/tenant-aurora-stale-e3`;
+const COPY =
+  "/subscriptions/sub1/resourceGroups/rg-s/providers/Microsoft.Sql/servers/sql-secondary/databases/tenant-aurora";
+const POOL = `${SERVER}/elasticPools/trial`;
+// The API versions @azure/arm-sql 10.0.0 pins: databases (apiVersion1), replication links (apiVersion4).
+const DBV = "api-version=2022-08-01-preview";
+const LINKV = "api-version=2022-02-01-preview";
+
+const armError = (status: number, code: string, message: string): Reply => ({
+  status,
+  body: { error: { code, message } },
+});
+const database = (id: string): Reply => ({
+  status: 200,
+  body: { id, name: id.split("/").pop(), location: "eastus2", properties: {} },
+});
+const notFound = armError(404, "ResourceNotFound", "not found");
+/** ReplicationLinks_ListByDatabase: one page. */
+const links = (...partners: { server: string; role: string }[]): Reply => ({
+  status: 200,
+  body: {
+    value: partners.map((p, i) => ({
+      id: `${DB}/replicationLinks/link-${i}`,
+      name: `link-${i}`,
+      properties: { partnerServer: p.server, role: p.role, replicationState: "SEEDING" },
+    })),
+  },
+});
+const accepted: Reply = {
+  status: 202,
+  headers: { "Azure-AsyncOperation": `/operations/op1?${DBV}` },
+};
+const op = (status: string): Reply => ({ status: 200, body: { name: "op1", status } });
+
+const fakeArm = (script: Record<string, Reply[]>, tls: LoopbackCertificate) =>
+  scriptedServer(script, tls, (route) => armError(404, "ResourceNotFound", `no route ${route}`));
+const calls = (api: { requests: { method: string; url: string }[] }) =>
+  api.requests.map((r) => `${r.method} ${r.url}`);
+
+describe("Reprotect through @azure/arm-sql (a stale original renamed aside, the tenant's name a geo-secondary of the restored copy)", () => {
+  const loopback = loopbackPerTest();
+  const start = async (script: Record<string, Reply[]>) => {
+    const api = loopback.serve(await fakeArm(script, loopback.tls()));
+    const { credential, scopes } = countingCredential();
+    const provider = reprotectProvider(() => ({ credential, tls: { ca: loopback.tls().cert } }));
+    return { ...api, provider, scopes };
+  };
+  const inputs = (endpoint: string, over: Partial<ReprotectInputs> = {}): ReprotectInputs => ({
+    endpoint,
+    databaseId: DB,
+    sourceDatabaseId: COPY,
+    elasticPoolId: POOL,
+    location: "eastus2",
+    staleName: "tenant-aurora-stale-e3",
+    release: "retain",
+    tags: { platform: "acmedata" },
+    timeoutSeconds: 10,
+    pollSeconds: 0.01,
+    requestTimeoutSeconds: 5,
+    maxRetries: 3,
+    ...over,
+  });
+
+  it("names: the stale original keeps the tenant's name and the failover's epoch, on its server", () => {
+    expect(staleName("tenant-aurora", 3)).toBe("tenant-aurora-stale-e3");
+    expect(siblingId(DB, "tenant-aurora-stale-e3")).toBe(STALE);
+  });
+
+  it("renames the original aside, then creates the tenant's name as a geo-secondary of the copy, in its pool", async () => {
+    const api = await start({
+      [`GET ${DB}/replicationLinks`]: [links()],
+      [`GET ${STALE}`]: [notFound],
+      [`POST ${DB}/move`]: [{ status: 200 }],
+      [`PUT ${DB}`]: [accepted],
+      "GET /operations/op1": [op("InProgress"), op("Succeeded")],
+      [`GET ${DB}`]: [database(DB)],
+    });
+    const result = await api.provider.create!(inputs(api.url));
+    expect(result.id).toBe(DB);
+    expect(result.outs).toEqual({
+      ...inputs(api.url),
+      staleDatabase: "tenant-aurora-stale-e3",
+      reprotectedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+    });
+    expect(calls(api)).toEqual([
+      `GET ${DB}/replicationLinks?${LINKV}`,
+      `GET ${STALE}?${DBV}`,
+      `POST ${DB}/move?${DBV}`,
+      `PUT ${DB}?${DBV}`,
+      `GET /operations/op1?${DBV}`,
+      `GET /operations/op1?${DBV}`,
+      `GET ${DB}?${DBV}`,
+    ]);
+    // Databases_Rename takes the target's ARM ID on the same server (Databases.json,
+    // ResourceMoveDefinition). A geo-secondary has the primary's name
+    // (ReplicationSourceAndTargetMustHaveSameName, Databases_CreateOrUpdate): so the original
+    // steps aside first.
+    expect(JSON.parse(api.requests[2]!.body)).toEqual({ id: STALE });
+    expect(JSON.parse(api.requests[3]!.body)).toEqual({
+      location: "eastus2",
+      tags: { platform: "acmedata" },
+      properties: {
+        createMode: "Secondary",
+        secondaryType: "Geo",
+        sourceDatabaseId: COPY,
+        elasticPoolId: POOL,
+        requestedBackupStorageRedundancy: "Geo",
+      },
+    });
+    expect(api.scopes).toEqual([[`${api.url}/.default`]]);
+    expect(JSON.stringify(result.outs)).not.toContain("tok-");
+  });
+
+  it("an earlier run's geo-secondary is taken as done: nothing renamed, nothing created", async () => {
+    const api = await start({
+      [`GET ${DB}/replicationLinks`]: [
+        links(
+          { server: "sql-elsewhere", role: "Primary" },
+          { server: "sql-secondary", role: "Secondary" },
+        ),
+      ],
+      [`GET ${STALE}`]: [database(STALE)],
+    });
+    const result = await api.provider.create!(inputs(api.url));
+    expect(result.outs).toMatchObject({
+      staleDatabase: "tenant-aurora-stale-e3",
+      reprotectedAt: "",
+    });
+    expect(calls(api)).toEqual([`GET ${DB}/replicationLinks?${LINKV}`, `GET ${STALE}?${DBV}`]);
+  });
+
+  it("with the original gone, creates the geo-secondary and names no stale original", async () => {
+    const api = await start({
+      [`GET ${DB}/replicationLinks`]: [notFound],
+      [`GET ${STALE}`]: [notFound],
+      [`PUT ${DB}`]: [{ status: 200, body: { id: DB, properties: {} } }],
+    });
+    const result = await api.provider.create!(inputs(api.url));
+    expect(result.outs).toMatchObject({ staleDatabase: "" });
+    expect(calls(api)).toEqual([
+      `GET ${DB}/replicationLinks?${LINKV}`,
+      `GET ${STALE}?${DBV}`,
+      `PUT ${DB}?${DBV}`,
+    ]);
+  });
+
+  it("refuses when both the unlinked original and the stale name exist: it cannot tell which the tenant wrote last", async () => {
+    const api = await start({
+      [`GET ${DB}/replicationLinks`]: [links()],
+      [`GET ${STALE}`]: [database(STALE)],
+    });
+    await expect(api.provider.create!(inputs(api.url))).rejects.toThrow(
+      "reprotect of tenant-aurora on sql-primary from sql-secondary: both tenant-aurora and tenant-aurora-stale-e3 exist on sql-primary and tenant-aurora has no link to sql-secondary: see which one the tenant wrote last, delete or rename the other, and deploy again",
+    );
+    expect(calls(api)).toHaveLength(2);
+  });
+
+  it("a refused create gives the original its name back, so the tenant's name never points at nothing", async () => {
+    const api = await start({
+      [`GET ${DB}/replicationLinks`]: [links()],
+      [`GET ${STALE}`]: [notFound],
+      [`POST ${DB}/move`]: [{ status: 200 }],
+      [`PUT ${DB}`]: [
+        armError(
+          400,
+          "ReplicationSourceAndTargetMustHaveSameName",
+          "The replication source and target databases must have the same name.",
+        ),
+      ],
+      [`GET ${DB}`]: [notFound],
+      [`POST ${STALE}/move`]: [{ status: 200 }],
+    });
+    await expect(api.provider.create!(inputs(api.url))).rejects.toThrow(
+      `reprotect of tenant-aurora on sql-primary from sql-secondary: creating tenant-aurora as a geo-secondary of ${COPY}: HTTP 400: ReplicationSourceAndTargetMustHaveSameName: The replication source and target databases must have the same name.`,
+    );
+    expect(calls(api).slice(3)).toEqual([
+      `PUT ${DB}?${DBV}`,
+      `GET ${DB}?${DBV}`,
+      `POST ${STALE}/move?${DBV}`,
+    ]);
+    expect(JSON.parse(api.requests[5]!.body)).toEqual({ id: DB });
+  });
+
+  it("refuses a copy in another subscription, and a release it does not know, before any call", async () => {
+    const api = await start({});
+    const other = COPY.replace("sub1", "sub2");
+    await expect(
+      api.provider.create!(inputs(api.url, { sourceDatabaseId: other })),
+    ).rejects.toThrow(
+      "reprotect of tenant-aurora on sql-primary from sql-secondary: a geo-secondary in another subscription is set up with SQL logins, which Entra-only servers do not have",
+    );
+    await expect(
+      api.provider.create!(inputs(api.url, { release: "drop" as never })),
+    ).rejects.toThrow(`release must be "retain" or "delete" (given: drop)`);
+    expect(calls(api)).toEqual([]);
+  });
+
+  const outs = (endpoint: string, over: Partial<ReprotectOutputs> = {}): ReprotectOutputs => ({
+    ...inputs(endpoint),
+    staleDatabase: "tenant-aurora-stale-e3",
+    reprotectedAt: "2026-11-23T01:00:00.000Z",
+    ...over,
+  });
+
+  it("a release deletes the stale original only when told to delete (a 404 is done)", async () => {
+    const api = await start({
+      [`DELETE ${STALE}`]: [{ status: 200 }],
+    });
+    await api.provider.delete!(DB, outs(api.url));
+    expect(calls(api)).toEqual([]);
+    await api.provider.delete!(DB, outs(api.url, { staleDatabase: "", release: "delete" }));
+    expect(calls(api)).toEqual([]);
+    await api.provider.delete!(DB, outs(api.url, { release: "delete" }));
+    expect(calls(api)).toEqual([`DELETE ${STALE}?${DBV}`]);
+  });
+
+  it("a refresh reads both databases: the tenant's gone is the resource gone, a stale one gone is forgotten", async () => {
+    const api = await start({
+      [`GET ${DB}`]: [database(DB), database(DB), notFound],
+      [`GET ${STALE}`]: [database(STALE), notFound],
+    });
+    const { staleDatabase: _s, reprotectedAt: _r, ...stored } = outs(api.url);
+    expect(await api.provider.read!(DB, outs(api.url))).toEqual({
+      id: DB,
+      props: outs(api.url),
+      inputs: stored,
+    });
+    expect((await api.provider.read!(DB, outs(api.url))).props).toMatchObject({
+      staleDatabase: "",
+    });
+    expect(await api.provider.read!(DB, outs(api.url))).toEqual({ id: "" });
+  });
+
+  it("an update moves nothing and never replaces: a replacement would run a release", async () => {
+    const api = await start({});
+    const old = outs(api.url);
+    expect(await api.provider.diff!(DB, old, inputs(api.url))).toEqual({
+      changes: false,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
+    // The original was renamed once: a later epoch in the name changes nothing.
+    expect(
+      (await api.provider.diff!(DB, old, inputs(api.url, { staleName: "tenant-aurora-stale-e5" })))
+        .changes,
+    ).toBe(false);
+    expect(
+      await api.provider.diff!(
+        DB,
+        old,
+        inputs(api.url, { release: "delete", elasticPoolId: `${POOL}-02` }),
+      ),
+    ).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+    const updated = await api.provider.update!(
+      DB,
+      old,
+      inputs(api.url, { release: "delete", staleName: "tenant-aurora-stale-e5" }),
+    );
+    expect(updated.outs).toMatchObject({
+      release: "delete",
+      staleDatabase: "tenant-aurora-stale-e3",
+      reprotectedAt: "2026-11-23T01:00:00.000Z",
+    });
+    expect(calls(api)).toEqual([]);
+  });
+});
