@@ -27,6 +27,7 @@ import {
   keepsLinkedCopies,
   releaseAllowed,
   releasePhase,
+  reprotectRoomProblems,
   reprotectTenants,
   restoreWaves,
   sqlPlacement,
@@ -57,6 +58,27 @@ export = async () => {
     config.sql.rebalancePools,
   );
   if (sqlPlaced.problems.length) throw new ConfigError(sqlPlaced.problems);
+  const crossSubscription =
+    (config.azure.peerSubscriptionId ?? config.azure.subscriptionId) !==
+    config.azure.subscriptionId;
+  const releaseAsked = config.sql.releaseRecoveredDatabases;
+  const release = {
+    phase: releasePhase(
+      releaseAsked,
+      releaseAllowed(config.site, releaseAsked, role, last, peer),
+      last.sqlRelease,
+    ),
+    mode: releaseAsked || "retain",
+  } as const;
+  const reprotect = reprotectTenants(config.sql, config.site, role, {
+    peer,
+    reprotected: last.sqlReprotected === true,
+    release: release.phase,
+    crossSubscription,
+  });
+  // The failback's stale originals need room in their pools: refused before anything is registered.
+  const room = reprotectRoomProblems(config.sql, sqlPlaced.placement, reprotect);
+  if (room.length) throw new ConfigError(room);
 
   const azureProvider = new azure.Provider("azure", {
     location: config.azure.region,
@@ -95,18 +117,6 @@ export = async () => {
     { provider: azureProvider },
   );
 
-  const crossSubscription =
-    (config.azure.peerSubscriptionId ?? config.azure.subscriptionId) !==
-    config.azure.subscriptionId;
-  const releaseAsked = config.sql.releaseRecoveredDatabases;
-  const release = {
-    phase: releasePhase(
-      releaseAsked,
-      releaseAllowed(config.site, releaseAsked, role, last, peer),
-      last.sqlRelease,
-    ),
-    mode: releaseAsked || "retain",
-  } as const;
   const sqlPair = new ElasticPoolPair(
     "sql",
     {
@@ -124,15 +134,7 @@ export = async () => {
       ),
       peerLinked: keepsLinkedCopies(peer),
       release,
-      reprotect: {
-        tenants: reprotectTenants(config.sql, config.site, role, {
-          peer,
-          reprotected: last.sqlReprotected === true,
-          release: release.phase,
-          crossSubscription,
-        }),
-        epoch: peer.epoch ?? 0,
-      },
+      reprotect: { tenants: reprotect, epoch: peer.epoch ?? 0 },
       ...sqlTransition(role, last.role, peer.role),
       peer: recordedSql(peer),
       own: recordedSql(last),

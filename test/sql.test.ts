@@ -15,6 +15,9 @@ import {
   releasePhase,
   planSql,
   recoveryMode,
+  reprotectRoomProblems,
+  reprotectTenants,
+  unreplicatedTenants,
   restoreLanes,
   restoreWaves,
   sqlPlacement,
@@ -1057,6 +1060,75 @@ describe("the ElasticPoolPair in the program", () => {
     ).rejects.toThrow(
       "invalid configuration, nothing was deployed (4 problems):\n  - paired-dr:sql.pools.trial: pool trial on server pair 0 would hold 200 databases",
     );
+  });
+});
+
+describe("the failback's reprotect (pure)", () => {
+  it("reprotects on the primary's return as passive, while the peer is recorded active with its geo-restores", () => {
+    const spec = shipped();
+    const trial = unreplicatedTenants(spec).map((t) => t.id);
+    expect(trial).toHaveLength(20);
+    const peer = {
+      role: "active" as const,
+      sqlRecovered: true,
+      sqlRecoveredBy: "Recovery" as const,
+    };
+    const o = { peer, reprotected: false, release: "keep" as const, crossSubscription: false };
+    expect(reprotectTenants(spec, "primary", "passive", o)).toEqual(trial);
+    // Outputs from before the mode was recorded: geo-restored.
+    expect(
+      reprotectTenants(spec, "primary", "passive", {
+        ...o,
+        peer: { role: "active", sqlRecovered: true },
+      }),
+    ).toEqual(trial);
+    // Active, this site's own databases hold the newer writes: never started then.
+    expect(reprotectTenants(spec, "primary", "active", o)).toEqual([]);
+    // Geo-secondaries of the originals already come back over their links.
+    expect(
+      reprotectTenants(spec, "primary", "passive", {
+        ...o,
+        peer: { ...peer, sqlRecoveredBy: "Secondary" },
+      }),
+    ).toEqual([]);
+    expect(
+      reprotectTenants(spec, "primary", "passive", { ...o, peer: { ...peer, role: "passive" } }),
+    ).toEqual([]);
+    expect(reprotectTenants(spec, "secondary", "passive", o)).toEqual([]);
+    expect(reprotectTenants(spec, "primary", "passive", { ...o, crossSubscription: true })).toEqual(
+      [],
+    );
+    // Once recorded, it stays whatever the peer does now, until the release drops it.
+    const kept = { ...o, peer: { role: "passive" as const }, reprotected: true };
+    expect(reprotectTenants(spec, "primary", "active", kept)).toEqual(trial);
+    expect(reprotectTenants(spec, "primary", "active", { ...kept, release: "arm" })).toEqual(trial);
+    expect(reprotectTenants(spec, "primary", "active", { ...kept, release: "drop" })).toEqual([]);
+  });
+
+  it("refuses a pool without room for its tenants and their stale originals, naming the pool and the key", () => {
+    const raw = validRaw();
+    raw.sql.tenants = generateFleet(300);
+    raw.sql.pools.trial.capacity = 2;
+    const spec = parsePlatformConfig(raw, REPO).sql;
+    const { placement } = sqlPlacement(spec, "primary");
+    const trial = unreplicatedTenants(spec).map((t) => t.id);
+    const counts = new Map<string, number>();
+    for (const id of trial) counts.set(placement[id]!, (counts.get(placement[id]!) ?? 0) + 1);
+    const full = [...counts].filter(([, n]) => n * 2 > 100);
+    expect(full.length).toBeGreaterThan(0);
+    expect(reprotectRoomProblems(spec, placement, trial)).toEqual(
+      full.map(
+        ([where, n]) =>
+          `paired-dr:sql.pools.trial.capacity: pool ${where} holds ${n} tenants and, until the release, the ${n} stale originals the failback renames aside: ${2 * n} databases, over the limit of 100 at 2 vCores (resource-limits-vcore-elastic-pools); give the pool more vCores for the failback`,
+      ),
+    );
+    expect(reprotectRoomProblems(spec, placement, [])).toEqual([]);
+    // As many stale originals as each pool has room for fit.
+    const fitting = trial.filter((id) => {
+      const n = counts.get(placement[id]!)!;
+      return trial.filter((x) => placement[x] === placement[id]).indexOf(id) < 100 - n;
+    });
+    expect(reprotectRoomProblems(spec, placement, fitting)).toEqual([]);
   });
 });
 

@@ -468,6 +468,36 @@ export function reprotectTenants(
 }
 
 /**
+ * A reprotect keeps each stale original in its pool beside the tenant's new geo-secondary until
+ * the release, so a pool holds its tenants and their stale originals at once: refused before
+ * anything is registered when that exceeds the pool's database limit, naming the pool and the
+ * key that makes room (resource-limits-vcore-elastic-pools).
+ */
+export function reprotectRoomProblems(
+  spec: SqlSpec,
+  placement: Placement,
+  tenants: readonly string[],
+): string[] {
+  const limits = placementLimits(spec);
+  const byPool = new Map<string, { kind: PoolKind; placed: number; stale: number }>();
+  const reprotected = new Set(tenants);
+  for (const t of spec.tenants) {
+    const where = placement[t.id];
+    if (where === undefined) continue;
+    const entry = byPool.get(where) ?? { kind: poolKind(spec, t), placed: 0, stale: 0 };
+    entry.placed += 1;
+    if (reprotected.has(t.id)) entry.stale += 1;
+    byPool.set(where, entry);
+  }
+  return [...byPool]
+    .filter(([, e]) => e.stale > 0 && e.placed + e.stale > limits.perPool[e.kind])
+    .map(
+      ([where, e]) =>
+        `paired-dr:sql.pools.${e.kind}.capacity: pool ${where} holds ${e.placed} tenants and, until the release, the ${e.stale} stale originals the failback renames aside: ${e.placed + e.stale} databases, over the limit of ${limits.perPool[e.kind]} at ${spec.pools[e.kind].capacity} vCores (resource-limits-vcore-elastic-pools); give the pool more vCores for the failback`,
+    );
+}
+
+/**
  * Whether this site may release what the failover left (sql.releaseRecoveredDatabases): on the
  * secondary, its recovered databases (releaseNow); on the primary, its stale originals, once a
  * recorded active deployment held their links (each reprotected tenant is primary here again).
