@@ -783,6 +783,13 @@ describe("the ElasticPoolPair in the program", () => {
     expect(aurora.dependencies).toContain(
       findResource(byType(returned.resources, DB), DB, "sql-db-aurora").urn,
     );
+    // Seeded in waves of 4 per pool, as the promotion's geo-secondaries are.
+    expect(new Set(reprotects.map((r) => r.inputs.elasticPoolId)).size).toBe(1);
+    expect(
+      reprotects.map((r) =>
+        reprotects.filter((x) => r.dependencies.includes(x.urn)).map((x) => x.name),
+      ),
+    ).toEqual(reprotects.map((_, i) => (i < 4 ? [] : [reprotects[i - 4]!.name])));
     // Passive: nothing fails over yet, and no stateful resource changes.
     expect(linksOf(returned)).toEqual([]);
     expect(diffPlans(primaryActive!, returned).dangerous).toEqual([]);

@@ -530,9 +530,14 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
 
     // The tenants given back to this server after the peer geo-restored them: each a
     // geo-secondary of the peer's copy under its own name, the stale original renamed aside.
+    // Seeded like the promotion's geo-secondaries: in waves of 4 per pool (restoreLanes).
     const reprotected = new Map<string, pulumi.Resource>();
     const reprotecting = new Set(args.reprotect.tenants);
+    const seeding = new Map<string, pulumi.Resource[]>();
     for (const db of plan.databases.filter((d) => reprotecting.has(d.tenant))) {
+      const lane = seeding.get(poolKey(db.server, db.pool)) ?? [];
+      seeding.set(poolKey(db.server, db.pool), lane);
+      const after = restoreLanes(lane.length + 1)[lane.length];
       const here = servers[db.server]!.names.serverId;
       const copy = sqlNames(prefix, peerSite(site), peerSubscription, db.server).serverId;
       reprotected.set(
@@ -548,9 +553,16 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
             release: args.release.phase === "arm" ? args.release.mode : "retain",
             tags,
           },
-          { parent: this, dependsOn: [databases.get(db.database)!] },
+          {
+            parent: this,
+            dependsOn: [
+              databases.get(db.database)!,
+              ...(after === undefined ? [] : [lane[after]!]),
+            ],
+          },
         ),
       );
+      lane.push(reprotected.get(db.database)!);
     }
 
     // The links this site holds as primary: a promotion fails each over (planned unless forced),
