@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { CapturedResource } from "../tools/plan/capture";
 import type { PlanDiff } from "../tools/plan/diff";
-import { deployEffects } from "../tools/runbook/cloud";
+import { deployEffects, heldGroupPrimaries } from "../tools/runbook/cloud";
 import { playRunbooks } from "../tools/runbook/cli";
 import {
   converged,
@@ -534,6 +534,77 @@ describe("the clouds' rules on a deployment", () => {
         created(linkHold()),
       ),
     ).toMatchObject({ errors: [], failovers: [], groupPrimary: {} });
+  });
+
+  it("a reprotect: the stale original steps aside, the tenant's name seeded from the peer's copy; the promotion's hold fails it back", () => {
+    const DBS = "/subscriptions/s/resourceGroups/g/providers/Microsoft.Sql/servers";
+    const original = res("azure-native:sql:Database", "sql-db-trial", { databaseName: "trial" });
+    const restored = res("azure-native:sql:Database", "sql-recovered-trial", {
+      databaseName: "trial",
+      createMode: "Recovery",
+    });
+    const reprotect = res("pulumi-nodejs:dynamic:Resource", "sql-reprotect-trial", {
+      databaseId: `${DBS}/pri/databases/trial`,
+      sourceDatabaseId: `${DBS}/sec/databases/trial`,
+      staleName: "trial-stale-e2",
+    });
+    const hold = res("pulumi-nodejs:dynamic:Resource", "sql-link-trial", {
+      databaseId: `${DBS}/pri/databases/trial`,
+      partnerServer: "sec",
+      mode: "planned",
+    });
+    const secondary = { outputs: {}, resources: [restored] };
+    const back = { outputs: {}, resources: [original, reprotect] };
+    // Two writable copies before, the geo-restored one alone after.
+    expect(writers(platform({ outputs: {}, resources: [original] }, secondary)).sql).toEqual({
+      trial: ["primary", "secondary"],
+    });
+    const fx = deployEffects(platform(undefined, secondary), "primary", back, created(reprotect));
+    expect([fx.errors, fx.failovers, fx.groupPrimary]).toEqual([
+      [],
+      [],
+      { "link:trial": "secondary" },
+    ]);
+    expect(writers(platform(back, secondary, undefined, fx.groupPrimary)).sql).toEqual({
+      trial: ["secondary"],
+    });
+    // As deployed, the link starts with the copy (what a later replay reads).
+    expect(heldGroupPrimaries(platform(back, secondary).stacks)).toEqual({
+      "link:trial": "secondary",
+    });
+    // The promotion's hold fails it back, planned.
+    const promoted = { outputs: {}, resources: [original, reprotect, hold] };
+    const failback = deployEffects(
+      platform(back, secondary, undefined, fx.groupPrimary),
+      "primary",
+      promoted,
+      created(hold),
+    );
+    expect([
+      failback.errors,
+      failback.failovers.map((f) => [f.database, f.from, f.to, f.mode]),
+    ]).toEqual([[], [["trial", "secondary", "primary", "planned"]]]);
+    // Seeded from the copy: it must exist, and its region be up.
+    expect(
+      deployEffects(
+        platform(undefined, { outputs: {}, resources: [] }),
+        "primary",
+        back,
+        created(reprotect),
+      ).errors,
+    ).toEqual([
+      "DatabaseDoesNotExist: primary's reprotect of trial seeds it from secondary's copy, which its deployed state does not have",
+    ]);
+    expect(
+      deployEffects(
+        platform(undefined, secondary, { primary: true, secondary: false }),
+        "primary",
+        back,
+        created(reprotect),
+      ).errors,
+    ).toEqual([
+      "reprotecting trial seeds it from its copy on secondary, and secondary's region is down",
+    ]);
   });
 
   it("a planned failover needs the primary online; a forced one does not", () => {

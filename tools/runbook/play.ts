@@ -74,6 +74,8 @@ export interface StepResult {
     lostWrites: LostWrites[];
     /** Hive clusters their fence (workflows/metastore-fence.yaml) stops. */
     stoppedClusters: { site: Site; reason: string }[];
+    /** Stateful resources a release let go (sql.releaseRecoveredDatabases), and how. */
+    released: { deleted: number; retained: number };
   };
   errors: string[];
   /** What the cloud refused in an `expect-failed` step (the step behaved as expected). */
@@ -503,6 +505,7 @@ export class RunbookPlayer {
         writers: { lake: [], metastore: [], sql: [], gcs: [] },
         lostWrites: [],
         stoppedClusters: [],
+        released: { deleted: 0, retained: 0 },
       },
       errors: [],
     };
@@ -631,6 +634,10 @@ export class RunbookPlayer {
       updated: diff.updated.length,
       deleted: diff.deleted.length,
       replaced: diff.replaced.length,
+      released: {
+        deleted: diff.released.filter((r) => !r.retained).length,
+        retained: diff.released.filter((r) => r.retained).length,
+      },
     };
     if (out.blocked || expectBlocked) {
       out.ok = expectBlocked === out.blocked;

@@ -60,6 +60,8 @@ export function stepLines(s: StepResult, n: number): string[] {
   lines.push(`${pad}writers: ${w}`);
   for (const l of e.lostWrites) lines.push(`${pad}${lostWritesLine(l)}`);
   for (const c of e.stoppedClusters) lines.push(`${pad}${stoppedClusterLine(c)}`);
+  const released = releasedLine(e.released);
+  if (released) lines.push(`${pad}${released}`);
   for (const v of s.violations)
     lines.push(`${pad}[${v.enforcementLevel}] ${v.policyName}: ${v.message.split("\n").pop()}`);
   for (const err of s.errors) lines.push(`${pad}error: ${err}`);
@@ -224,6 +226,8 @@ export function impliedMarkdown(implied: Implied, result: RunbookResult): string
     for (const r of s.effects.syncs) out.push(`   - final sync: ${r}`);
     for (const l of s.effects.lostWrites) out.push(`   - ${lostWritesLine(l)}`);
     for (const c of s.effects.stoppedClusters) out.push(`   - ${stoppedClusterLine(c)}`);
+    const released = releasedLine(s.effects.released);
+    if (released) out.push(`   - ${released}`);
     for (const v of s.violations.filter((x) => x.enforcementLevel === "mandatory"))
       out.push(`   - refused by \`${v.policyName}\`: ${v.message.split("\n").pop()}`);
     if (!s.blocked) for (const e of s.errors) out.push(`   - error: ${e}`);
@@ -288,4 +292,13 @@ export function impliedJson(implied: Implied, result: RunbookResult) {
     steps: result.steps.map((s, i) => ({ ...stepJson(s), why: implied.steps[i]!.why })),
     ok: result.ok,
   };
+}
+
+/** A release's line: what it deleted and what it took out of the stack, kept in Azure. */
+function releasedLine(r: { deleted: number; retained: number }): string | undefined {
+  const parts = [
+    r.deleted && `${r.deleted} deleted`,
+    r.retained && `${r.retained} kept in Azure, out of the stack`,
+  ].filter(Boolean);
+  return parts.length ? `released (sql.releaseRecoveredDatabases): ${parts.join(", ")}` : undefined;
 }
