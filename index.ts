@@ -72,7 +72,7 @@ export = async () => {
   } as const;
   const reprotect = reprotectTenants(config.sql, config.site, role, {
     peer,
-    reprotected: last.sqlReprotected === true,
+    reprotected: last.sqlReprotected ?? [],
     release: release.phase,
     crossSubscription,
   });
@@ -268,7 +268,7 @@ export = async () => {
       }),
       sqlRecovered: sqlPair.plan.recovery !== undefined,
       ...(sqlPair.plan.recovery && { sqlRecoveredBy: sqlPair.recoveryMode }),
-      ...(sqlPair.reprotected.length > 0 && { sqlReprotected: true }),
+      ...(sqlPair.reprotected.length > 0 && { sqlReprotected: [...sqlPair.reprotected] }),
       ...(release.phase === "arm" && { sqlRelease: release.mode }),
       lake: workspace.lakeAccountName,
       epoch,

@@ -55,7 +55,7 @@ export function buildDeploymentFacts(
             metastoreBackup: peer.finalSync.metastoreBackup !== undefined,
           }
         : null,
-      sqlReprotected: peer.sqlReprotected === true,
+      sqlReprotected: (peer.sqlReprotected?.length ?? 0) > 0,
     },
     regions: {
       azure: { region: config.azure.region, peerRegion: config.azure.peerRegion },

@@ -68,7 +68,7 @@ export interface LastDeployment {
    * (components/sql/plan.ts, reprotectTenants): each is a geo-secondary of the peer's copy, or
    * primary again once a promotion failed its link back. Kept until released.
    */
-  readonly sqlReprotected?: boolean;
+  readonly sqlReprotected?: readonly string[];
   /** The release this deployment armed (releasePhase): the next one with the same mode drops. */
   readonly sqlRelease?: ReleaseMode;
   /** The site's lake (storage account name): it exists once a deployment recorded it. */
@@ -214,7 +214,7 @@ export function parseLastDeployment(value: unknown): LastDeployment {
     ...(RECOVERY_MODES.includes(v.sqlRecoveredBy as RecoveryMode) && {
       sqlRecoveredBy: v.sqlRecoveredBy as RecoveryMode,
     }),
-    ...(v.sqlReprotected === true && { sqlReprotected: true }),
+    ...(strings(v.sqlReprotected) && { sqlReprotected: strings(v.sqlReprotected) }),
     ...(RELEASE_MODES.includes(v.sqlRelease as ReleaseMode) && {
       sqlRelease: v.sqlRelease as ReleaseMode,
     }),

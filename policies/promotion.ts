@@ -265,13 +265,14 @@ export function sqlSettingsProblems(f: DeploymentFacts): string[] {
   return problems;
 }
 
-/** Every problem of the promotion protocol for this deployment, in a fixed order. */
 /**
  * A release (sql.releaseRecoveredDatabases) lets go only of what the other site now holds. On the
  * secondary, its recovered databases: only once the primary is recorded active again, and for
  * `delete` only where the primary holds the data (geo-secondaries made of its originals, or
- * geo-restored copies it reprotected: its promotion failed their links back). On the primary,
- * its stale originals: only in an active deployment after an active one (that one held the links).
+ * geo-restored copies it reprotected: its promotion failed their links back); and never while
+ * this site is active (they are the tenants' primaries then). On the primary, its reprotects
+ * (the stale originals stay in Azure): only in an active deployment after an active one (that
+ * one held the links).
  */
 export function releaseProblems(f: DeploymentFacts): string[] {
   const r = f.sql.release;
@@ -282,9 +283,13 @@ export function releaseProblems(f: DeploymentFacts): string[] {
     return f.role === "active" && f.lastRole === "active"
       ? []
       : [
-          `Set ${key} back to false until the primary is active again: releasing its stale originals (${what}) needs an active deployment after the one that failed their links back (recorded role ${f.lastRole ?? "none"}, role now ${f.role})`,
+          `Set ${key} back to false until the primary is active again: releasing its reprotects needs an active deployment after the one that failed their links back (recorded role ${f.lastRole ?? "none"}, role now ${f.role})`,
         ];
   }
+  if (f.role !== "passive")
+    return [
+      `Set ${key} back to false while secondary is active: its recovered databases (${what}) are the tenants' primaries`,
+    ];
   if (f.peer.role !== "active")
     return [
       `Set ${key} back to false until the primary is recorded active again: the recovered databases (${what}) hold what the tenants wrote since the failover (primary recorded ${f.peer.role ?? "never deployed"})`,
@@ -300,6 +305,7 @@ export function releaseProblems(f: DeploymentFacts): string[] {
   return [];
 }
 
+/** Every problem of the promotion protocol for this deployment, in a fixed order. */
 export function protocolProblems(f: DeploymentFacts): string[] {
   const kind = stepKind(f.lastRole, f.role);
   return [

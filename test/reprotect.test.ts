@@ -29,9 +29,9 @@ const armError = (status: number, code: string, message: string): Reply => ({
   status,
   body: { error: { code, message } },
 });
-const database = (id: string): Reply => ({
+const database = (id: string, status = "Online"): Reply => ({
   status: 200,
-  body: { id, name: id.split("/").pop(), location: "eastus2", properties: {} },
+  body: { id, name: id.split("/").pop(), location: "eastus2", properties: { status } },
 });
 const notFound = armError(404, "ResourceNotFound", "not found");
 /** ReplicationLinks_ListByDatabase: one page. */
@@ -71,7 +71,6 @@ describe("Reprotect through @azure/arm-sql (a stale original renamed aside, the 
     elasticPoolId: POOL,
     location: "eastus2",
     staleName: "tenant-aurora-stale-e3",
-    release: "retain",
     tags: { platform: "acmedata" },
     timeoutSeconds: 10,
     pollSeconds: 0.01,
@@ -89,6 +88,7 @@ describe("Reprotect through @azure/arm-sql (a stale original renamed aside, the 
     const api = await start({
       [`GET ${DB}/replicationLinks`]: [links()],
       [`GET ${STALE}`]: [notFound],
+      [`GET ${COPY}`]: [database(COPY)],
       [`POST ${DB}/move`]: [{ status: 200 }],
       [`PUT ${DB}`]: [accepted],
       "GET /operations/op1": [op("InProgress"), op("Succeeded")],
@@ -104,6 +104,7 @@ describe("Reprotect through @azure/arm-sql (a stale original renamed aside, the 
     expect(calls(api)).toEqual([
       `GET ${DB}/replicationLinks?${LINKV}`,
       `GET ${STALE}?${DBV}`,
+      `GET ${COPY}?${DBV}`,
       `POST ${DB}/move?${DBV}`,
       `PUT ${DB}?${DBV}`,
       `GET /operations/op1?${DBV}`,
@@ -114,8 +115,8 @@ describe("Reprotect through @azure/arm-sql (a stale original renamed aside, the 
     // ResourceMoveDefinition). A geo-secondary has the primary's name
     // (ReplicationSourceAndTargetMustHaveSameName, Databases_CreateOrUpdate): so the original
     // steps aside first.
-    expect(JSON.parse(api.requests[2]!.body)).toEqual({ id: STALE });
-    expect(JSON.parse(api.requests[3]!.body)).toEqual({
+    expect(JSON.parse(api.requests[3]!.body)).toEqual({ id: STALE });
+    expect(JSON.parse(api.requests[4]!.body)).toEqual({
       location: "eastus2",
       tags: { platform: "acmedata" },
       properties: {
@@ -152,6 +153,7 @@ describe("Reprotect through @azure/arm-sql (a stale original renamed aside, the 
     const api = await start({
       [`GET ${DB}/replicationLinks`]: [notFound],
       [`GET ${STALE}`]: [notFound],
+      [`GET ${COPY}`]: [database(COPY)],
       [`PUT ${DB}`]: [{ status: 200, body: { id: DB, properties: {} } }],
     });
     const result = await api.provider.create!(inputs(api.url));
@@ -159,6 +161,7 @@ describe("Reprotect through @azure/arm-sql (a stale original renamed aside, the 
     expect(calls(api)).toEqual([
       `GET ${DB}/replicationLinks?${LINKV}`,
       `GET ${STALE}?${DBV}`,
+      `GET ${COPY}?${DBV}`,
       `PUT ${DB}?${DBV}`,
     ]);
   });
@@ -167,17 +170,19 @@ describe("Reprotect through @azure/arm-sql (a stale original renamed aside, the 
     const api = await start({
       [`GET ${DB}/replicationLinks`]: [links()],
       [`GET ${STALE}`]: [database(STALE)],
+      [`GET ${COPY}`]: [database(COPY)],
     });
     await expect(api.provider.create!(inputs(api.url))).rejects.toThrow(
       "reprotect of tenant-aurora on sql-primary from sql-secondary: both tenant-aurora and tenant-aurora-stale-e3 exist on sql-primary and tenant-aurora has no link to sql-secondary: see which one the tenant wrote last, delete or rename the other, and deploy again",
     );
-    expect(calls(api)).toHaveLength(2);
+    expect(calls(api)).toHaveLength(3);
   });
 
   it("a refused create gives the original its name back, so the tenant's name never points at nothing", async () => {
     const api = await start({
       [`GET ${DB}/replicationLinks`]: [links()],
       [`GET ${STALE}`]: [notFound],
+      [`GET ${COPY}`]: [database(COPY)],
       [`POST ${DB}/move`]: [{ status: 200 }],
       [`PUT ${DB}`]: [
         armError(
@@ -192,15 +197,79 @@ describe("Reprotect through @azure/arm-sql (a stale original renamed aside, the 
     await expect(api.provider.create!(inputs(api.url))).rejects.toThrow(
       `reprotect of tenant-aurora on sql-primary from sql-secondary: creating tenant-aurora as a geo-secondary of ${COPY}: HTTP 400: ReplicationSourceAndTargetMustHaveSameName: The replication source and target databases must have the same name.`,
     );
-    expect(calls(api).slice(3)).toEqual([
+    expect(calls(api).slice(4)).toEqual([
       `PUT ${DB}?${DBV}`,
       `GET ${DB}?${DBV}`,
       `POST ${STALE}/move?${DBV}`,
     ]);
-    expect(JSON.parse(api.requests[5]!.body)).toEqual({ id: DB });
+    expect(JSON.parse(api.requests[6]!.body)).toEqual({ id: DB });
   });
 
-  it("refuses a copy in another subscription, and a release it does not know, before any call", async () => {
+  it("a create that fails in Azure: what it left under the name goes, then the original takes the name back", async () => {
+    const api = await start({
+      [`GET ${DB}/replicationLinks`]: [links()],
+      [`GET ${STALE}`]: [notFound],
+      [`GET ${COPY}`]: [database(COPY)],
+      [`POST ${DB}/move`]: [{ status: 200 }],
+      [`PUT ${DB}`]: [accepted],
+      "GET /operations/op1": [
+        {
+          status: 200,
+          body: {
+            name: "op1",
+            status: "Failed",
+            error: { code: "InternalServerError", message: "seeding failed" },
+          },
+        },
+      ],
+      [`GET ${DB}`]: [database(DB, "Creating"), notFound],
+      [`DELETE ${DB}`]: [{ status: 200 }],
+      [`POST ${STALE}/move`]: [{ status: 200 }],
+    });
+    await expect(api.provider.create!(inputs(api.url))).rejects.toThrow(
+      `reprotect of tenant-aurora on sql-primary from sql-secondary: creating tenant-aurora as a geo-secondary of ${COPY}`,
+    );
+    expect(calls(api).slice(4)).toEqual([
+      `PUT ${DB}?${DBV}`,
+      `GET /operations/op1?${DBV}`,
+      `GET ${DB}?${DBV}`,
+      `DELETE ${DB}?${DBV}`,
+      `GET ${DB}?${DBV}`,
+      `POST ${STALE}/move?${DBV}`,
+    ]);
+  });
+
+  it("renames nothing while the copy is not online, or gone", async () => {
+    for (const [reply, is] of [
+      [database(COPY, "Restoring"), "Restoring"],
+      [notFound, "gone (404)"],
+    ] as const) {
+      const api = await start({
+        [`GET ${DB}/replicationLinks`]: [links()],
+        [`GET ${STALE}`]: [notFound],
+        [`GET ${COPY}`]: [reply],
+      });
+      await expect(api.provider.create!(inputs(api.url))).rejects.toThrow(
+        `reprotect of tenant-aurora on sql-primary from sql-secondary: the copy ${COPY} is ${is}, not Online: nothing was renamed; deploy again once it is online`,
+      );
+      expect(calls(api)).toHaveLength(3);
+    }
+  });
+
+  it("a rename Azure refuses names what to stop", async () => {
+    const api = await start({
+      [`GET ${DB}/replicationLinks`]: [links()],
+      [`GET ${STALE}`]: [notFound],
+      [`GET ${COPY}`]: [database(COPY)],
+      [`POST ${DB}/move`]: [armError(409, "Conflict", "The database is in use.")],
+    });
+    await expect(api.provider.create!(inputs(api.url))).rejects.toThrow(
+      "reprotect of tenant-aurora on sql-primary from sql-secondary: renaming tenant-aurora to tenant-aurora-stale-e3 (Azure renames a database only while nothing is connected to it: stop what still connects to tenant-aurora on sql-primary, then deploy again): HTTP 409: Conflict: The database is in use.",
+    );
+    expect(calls(api).filter((c) => c.startsWith("PUT"))).toEqual([]);
+  });
+
+  it("refuses a copy in another subscription before any call", async () => {
     const api = await start({});
     const other = COPY.replace("sub1", "sub2");
     await expect(
@@ -208,9 +277,6 @@ describe("Reprotect through @azure/arm-sql (a stale original renamed aside, the 
     ).rejects.toThrow(
       "reprotect of tenant-aurora on sql-primary from sql-secondary: a geo-secondary in another subscription is set up with SQL logins, which Entra-only servers do not have",
     );
-    await expect(
-      api.provider.create!(inputs(api.url, { release: "drop" as never })),
-    ).rejects.toThrow(`release must be "retain" or "delete" (given: drop)`);
     expect(calls(api)).toEqual([]);
   });
 
@@ -221,16 +287,10 @@ describe("Reprotect through @azure/arm-sql (a stale original renamed aside, the 
     ...over,
   });
 
-  it("a release deletes the stale original only when told to delete (a 404 is done)", async () => {
-    const api = await start({
-      [`DELETE ${STALE}`]: [{ status: 200 }],
-    });
+  it("a release leaves the stale original in Azure: it holds what the geo-restore missed", async () => {
+    const api = await start({});
     await api.provider.delete!(DB, outs(api.url));
     expect(calls(api)).toEqual([]);
-    await api.provider.delete!(DB, outs(api.url, { staleDatabase: "", release: "delete" }));
-    expect(calls(api)).toEqual([]);
-    await api.provider.delete!(DB, outs(api.url, { release: "delete" }));
-    expect(calls(api)).toEqual([`DELETE ${STALE}?${DBV}`]);
   });
 
   it("a refresh reads both databases: the tenant's gone is the resource gone, a stale one gone is forgotten", async () => {
@@ -250,7 +310,7 @@ describe("Reprotect through @azure/arm-sql (a stale original renamed aside, the 
     expect(await api.provider.read!(DB, outs(api.url))).toEqual({ id: "" });
   });
 
-  it("an update moves nothing and never replaces: a replacement would run a release", async () => {
+  it("an update moves nothing and never replaces", async () => {
     const api = await start({});
     const old = outs(api.url);
     expect(await api.provider.diff!(DB, old, inputs(api.url))).toEqual({
@@ -264,19 +324,15 @@ describe("Reprotect through @azure/arm-sql (a stale original renamed aside, the 
         .changes,
     ).toBe(false);
     expect(
-      await api.provider.diff!(
-        DB,
-        old,
-        inputs(api.url, { release: "delete", elasticPoolId: `${POOL}-02` }),
-      ),
+      await api.provider.diff!(DB, old, inputs(api.url, { elasticPoolId: `${POOL}-02` })),
     ).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
     const updated = await api.provider.update!(
       DB,
       old,
-      inputs(api.url, { release: "delete", staleName: "tenant-aurora-stale-e5" }),
+      inputs(api.url, { elasticPoolId: `${POOL}-02`, staleName: "tenant-aurora-stale-e5" }),
     );
     expect(updated.outs).toMatchObject({
-      release: "delete",
+      elasticPoolId: `${POOL}-02`,
       staleDatabase: "tenant-aurora-stale-e3",
       reprotectedAt: "2026-11-23T01:00:00.000Z",
     });

@@ -257,7 +257,7 @@ describe("the Automation API adapter, against a stub pulumi on PATH", () => {
   });
 
   /** A `pulumi` that logs each command line and answers as the CLI would for these commands. */
-  const stub = (upExit = 0) => {
+  const stub = (upExit = 0, previewExit = 0) => {
     const dir = tempDir("pulumi-stub-");
     const log = path.join(dir, "calls.jsonl");
     const script = `#!${process.execPath}
@@ -275,6 +275,10 @@ if (is("stack", "init")) process.exit(0);
 if (is("stack", "output")) {
   process.stdout.write(stack === "primary" ? '{"role":"active","promote":false}' : "{}");
   process.exit(0);
+}
+if (is("preview")) {
+  process.stdout.write("Previewing update (" + stack + ")\\n");
+  process.exit(${previewExit});
 }
 if (is("up")) {
   process.stdout.write("Updating (" + stack + ")\\n");
@@ -329,9 +333,11 @@ process.exit(2);
     });
     expect(printed.join("")).toContain("Updating (secondary)");
     const up = calls().find((a) => a[0] === "up")!;
+    // The preview first: stack policies run before anything changes.
     expect(calls().map((a) => a.slice(0, 2).join(" "))).toEqual([
       "stack select",
       "stack init",
+      "preview --refresh",
       "up --yes",
       "stack output",
       "stack output",
@@ -355,6 +361,22 @@ process.exit(2);
     stub(255);
     const live = automationStacks(ROOT, path.join(ROOT, "policies"));
     await expect(live.up("primary", () => {})).rejects.toThrow("error: update failed");
+  });
+
+  it("a preview the policy pack refuses runs no update", async () => {
+    const { calls } = stub(0, 255);
+    const live = automationStacks(ROOT, path.join(ROOT, "policies"));
+    await expect(live.up("primary", () => {})).rejects.toThrow(
+      "Command failed with exit code 255: pulumi preview --refresh --policy-pack",
+    );
+    const preview = calls().find((a) => a[0] === "preview")!;
+    expect(preview.slice(0, 4)).toEqual([
+      "preview",
+      "--refresh",
+      "--policy-pack",
+      path.join(ROOT, "policies"),
+    ]);
+    expect(calls().filter((a) => a[0] === "up")).toEqual([]);
   });
 });
 

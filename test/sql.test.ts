@@ -772,7 +772,6 @@ describe("the ElasticPoolPair in the program", () => {
       elasticPoolId: expect.stringMatching(/\/elasticPools\/trial$/),
       location: "eastus2",
       staleName: `tenant-aurora-stale-e${epoch}`,
-      release: "retain",
       tags: { platform: "acmedata", "managed-by": "pulumi", "paired-dr-site": "primary" },
       timeoutSeconds: 86400,
       pollSeconds: 15,
@@ -793,7 +792,9 @@ describe("the ElasticPoolPair in the program", () => {
     // Passive: nothing fails over yet, and no stateful resource changes.
     expect(linksOf(returned)).toEqual([]);
     expect(diffPlans(primaryActive!, returned).dangerous).toEqual([]);
-    expect(returned.outputs.deployment).toMatchObject({ sqlReprotected: true });
+    expect(returned.outputs.deployment).toMatchObject({
+      sqlReprotected: reprotects.map((r) => r.name.slice("sql-reprotect-".length)),
+    });
     // Paid tenants have replicas in the failover groups: not reprotected.
     expect(reprotects.map((r) => r.name.slice("sql-reprotect-".length))).toEqual(
       byType(promoted.resources, DB)
@@ -859,7 +860,7 @@ describe("the ElasticPoolPair in the program", () => {
             .filter((r) => r.inputs.elasticPoolId !== undefined)
             .map((r) => JSON.stringify(r.options.ignoreChanges)),
         ),
-      ).toEqual(new Set([JSON.stringify(["secondaryType"])]));
+      ).toEqual(new Set([JSON.stringify(["secondaryType", "createMode", "sourceDatabaseId"])]));
     }
   });
 
@@ -965,14 +966,26 @@ describe("the ElasticPoolPair in the program", () => {
     const recovered = { sqlRecovered: true, sqlRecoveredBy: "Recovery" as const };
     expect(releaseAllowed("secondary", "retain", "passive", recovered, active)).toBe(true);
     expect(releaseAllowed("secondary", "retain", "passive", {}, active)).toBe(false);
-    // The primary's stale originals go once a recorded active deployment held their links.
-    const held = { role: "active" as const, sqlReprotected: true };
+    // Never while this site is active: the recovered databases are the tenants' primaries then.
+    expect(releaseAllowed("secondary", "retain", "active", recovered, active)).toBe(false);
+    expect(releaseAllowed("secondary", "delete", "passive", recovered, active)).toBe(false);
+    expect(
+      releaseAllowed("secondary", "delete", "passive", recovered, {
+        ...active,
+        sqlReprotected: ["aurora"],
+      }),
+    ).toBe(true);
+    // The primary's reprotects go once a recorded active deployment held their links.
+    const held = { role: "active" as const, sqlReprotected: ["aurora"] };
     expect(releaseAllowed("primary", "delete", "active", held, { role: "passive" })).toBe(true);
     expect(releaseAllowed("primary", "delete", "active", { ...held, role: "passive" }, {})).toBe(
       false,
     );
     expect(releaseAllowed("primary", "delete", "passive", held, {})).toBe(false);
     expect(releaseAllowed("primary", false, "active", held, {})).toBe(false);
+    expect(releaseAllowed("primary", "delete", "active", { ...held, sqlReprotected: [] }, {})).toBe(
+      false,
+    );
   });
 
   it("budget and geo-distributed plan in both roles", async () => {
@@ -1080,7 +1093,7 @@ describe("the failback's reprotect (pure)", () => {
       sqlRecovered: true,
       sqlRecoveredBy: "Recovery" as const,
     };
-    const o = { peer, reprotected: false, release: "keep" as const, crossSubscription: false };
+    const o = { peer, reprotected: [], release: "keep" as const, crossSubscription: false };
     expect(reprotectTenants(spec, "primary", "passive", o)).toEqual(trial);
     // Outputs from before the mode was recorded: geo-restored.
     expect(
@@ -1106,10 +1119,25 @@ describe("the failback's reprotect (pure)", () => {
       [],
     );
     // Once recorded, it stays whatever the peer does now, until the release drops it.
-    const kept = { ...o, peer: { role: "passive" as const }, reprotected: true };
+    const kept = { ...o, peer: { role: "passive" as const }, reprotected: trial };
     expect(reprotectTenants(spec, "primary", "active", kept)).toEqual(trial);
     expect(reprotectTenants(spec, "primary", "active", { ...kept, release: "arm" })).toEqual(trial);
     expect(reprotectTenants(spec, "primary", "active", { ...kept, release: "drop" })).toEqual([]);
+    // Only the recorded ones: a tenant onboarded after the failback was never geo-restored, and
+    // its database here is the live one (renaming it aside would lose its writes).
+    const onboarded = {
+      ...spec,
+      tenants: [
+        ...spec.tenants,
+        { id: "newcomer", tier: "trial" as const, home: "primary" as const },
+      ],
+    };
+    expect(reprotectTenants(onboarded, "primary", "active", kept)).toEqual(trial);
+    expect(reprotectTenants(onboarded, "primary", "passive", kept)).toEqual(trial);
+    // One offboarded since: gone from the list.
+    expect(
+      reprotectTenants(spec, "primary", "active", { ...kept, reprotected: [...trial, "gone"] }),
+    ).toEqual(trial);
   });
 
   it("refuses a pool without room for its tenants and their stale originals, naming the pool and the key", () => {

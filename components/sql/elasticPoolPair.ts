@@ -177,7 +177,7 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
   public readonly serverFqdn: pulumi.Output<string>;
   /** How this deployment makes the tenants without a replica, when it makes them. */
   public readonly recoveryMode: RecoveryMode;
-  /** The databases this deployment keeps reprotected (reprotectTenants). */
+  /** The tenants this deployment keeps reprotected (reprotectTenants). */
   public readonly reprotected: readonly string[];
   /** The resources this deployment registers unprotected for a release (releasePhase: arm). */
   public readonly releasing: readonly string[];
@@ -346,10 +346,12 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
     // geo-secondaries, and updating them fails (terraform-provider-azurerm issue 25141). A refresh
     // then reads `secondaryType: Geo`, a read-write property (Databases.json, 2023-08-01), which
     // azure-native copies into the stored inputs (pulumi-azure-native provider.go, Read): ignored,
-    // so the next `up` sends no update to a geo-secondary.
+    // so the next `up` sends no update to a geo-secondary. A reprotected tenant's database is a
+    // geo-secondary made by createMode Secondary (failover/reprotect.ts): how it was made is
+    // create-only, and never a reason to replace it (pulumi-azure-native#1304).
     const tenantOptions = (pair: number) => ({
       ...afterServer(pair),
-      ignoreChanges: ["secondaryType"],
+      ignoreChanges: ["secondaryType", "createMode", "sourceDatabaseId"],
     });
     for (const db of plan.databases) {
       databases.set(
@@ -550,7 +552,6 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
             elasticPoolId: pools.get(poolKey(db.server, db.pool))!.id,
             location: azure.region,
             staleName: staleName(db.database, args.reprotect.epoch),
-            release: args.release.phase === "arm" ? args.release.mode : "retain",
             tags,
           },
           {
@@ -597,7 +598,9 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
 
     this.plan = plan;
     this.recoveryMode = args.recoveryMode;
-    this.reprotected = [...reprotected.keys()];
+    this.reprotected = plan.databases
+      .filter((d) => reprotected.has(d.database))
+      .map((d) => d.tenant);
     this.releasing = releasing;
     this.failoverGroupsCreated = [...groups.keys()];
     this.holdsRegistered = holds;

@@ -452,19 +452,24 @@ export function reprotectTenants(
       readonly sqlRecovered?: boolean;
       readonly sqlRecoveredBy?: RecoveryMode;
     };
-    readonly reprotected: boolean;
+    /** The tenants this site's last deployment recorded reprotected. */
+    readonly reprotected: readonly string[];
     readonly release: "keep" | "arm" | "drop";
     readonly crossSubscription: boolean;
   },
 ): string[] {
   if (site !== "primary" || o.crossSubscription || o.release === "drop") return [];
+  // All of them are placed by the primary (placedBy).
+  const configured = unreplicatedTenants(spec).map((t) => t.id);
+  // Only those recorded: a tenant onboarded after the failback was never geo-restored, and its
+  // database here is the live one.
+  if (o.reprotected.length) return configured.filter((id) => o.reprotected.includes(id));
   const peerRestored =
     o.peer.role === "active" &&
     o.peer.sqlRecovered === true &&
     (o.peer.sqlRecoveredBy ?? "Recovery") !== "Secondary";
-  if (!o.reprotected && !(peerRestored && role === "passive")) return [];
-  // All of them are placed by the primary (placedBy).
-  return unreplicatedTenants(spec).map((t) => t.id);
+  // The settings hold still while promoted (the gate), so these are the tenants it restored.
+  return peerRestored && role === "passive" ? configured : [];
 }
 
 /**
@@ -499,8 +504,9 @@ export function reprotectRoomProblems(
 
 /**
  * Whether this site may release what the failover left (sql.releaseRecoveredDatabases): on the
- * secondary, its recovered databases (releaseNow); on the primary, its stale originals, once a
+ * passive secondary, its recovered databases (releaseNow); on the primary, its reprotects, once a
  * recorded active deployment held their links (each reprotected tenant is primary here again).
+ * The stale originals stay in Azure either way (components/sql/failover/reprotect.ts).
  */
 export function releaseAllowed(
   site: Site,
@@ -510,14 +516,24 @@ export function releaseAllowed(
     readonly role?: Role;
     readonly sqlRecovered?: boolean;
     readonly sqlRecoveredBy?: RecoveryMode;
-    readonly sqlReprotected?: boolean;
+    readonly sqlReprotected?: readonly string[];
   },
-  peer: { readonly role?: Role; readonly sqlReprotected?: boolean },
+  peer: { readonly role?: Role; readonly sqlReprotected?: readonly string[] },
 ): boolean {
   if (site === "secondary")
-    return last.sqlRecovered === true && releaseNow(asked, last.sqlRecoveredBy, peer);
+    return (
+      role === "passive" &&
+      last.sqlRecovered === true &&
+      releaseNow(asked, last.sqlRecoveredBy, {
+        ...(peer.role && { role: peer.role }),
+        sqlReprotected: (peer.sqlReprotected?.length ?? 0) > 0,
+      })
+    );
   return (
-    asked !== false && last.sqlReprotected === true && role === "active" && last.role === "active"
+    asked !== false &&
+    (last.sqlReprotected?.length ?? 0) > 0 &&
+    role === "active" &&
+    last.role === "active"
   );
 }
 

@@ -220,13 +220,19 @@ describe("dr-promotion-gate", () => {
       f.sql.lastRecoveredBy = "Secondary";
     });
     expect(await runStack(policy, linked)).toEqual([]);
-    const stale = { mode: "delete" as const, resources: ["sql-reprotect-aurora"] };
+    // Never while the secondary is active: its recovered databases are the primaries then.
+    const active = secondary((f) => (f.role = "active"));
+    expect(await stackMessages(policy, active)).toContain(
+      `Set ${key} back to false while secondary is active: its recovered databases (${what}) are the tenants' primaries`,
+    );
+    // The primary's release takes its reprotects out: nothing stateful goes unprotected.
+    const stale = { mode: "delete" as const, resources: [] };
     const primary = withFacts(activeStack(), (f) => {
       f.sql.release = stale;
       f.lastRole = "passive";
     });
     expect(await stackMessages(policy, primary)).toEqual([
-      `Set ${key} back to false until the primary is active again: releasing its stale originals (1 resource(s): sql-reprotect-aurora) needs an active deployment after the one that failed their links back (recorded role passive, role now active)`,
+      `Set ${key} back to false until the primary is active again: releasing its reprotects needs an active deployment after the one that failed their links back (recorded role passive, role now active)`,
     ]);
     expect(
       await runStack(

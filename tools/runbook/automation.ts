@@ -5,7 +5,7 @@ import type { LiveStacks } from "./live";
  * The live stacks through Pulumi's Automation API (`@pulumi/pulumi/automation`): a LocalWorkspace
  * on the project directory drives the `pulumi` CLI on PATH with the stack's own backend and
  * credentials, exactly as `pulumi up -s <stack> --refresh --policy-pack <dir>` from that
- * directory would. Loaded when a live run starts, never at import.
+ * directory would (its preview first, then the update). Loaded when a live run starts, never at import.
  */
 export function automationStacks(dir: string, policyPack: string): LiveStacks {
   const automation = async () =>
@@ -29,6 +29,11 @@ export function automationStacks(dir: string, policyPack: string): LiveStacks {
       const { LocalWorkspace } = await automation();
       // A first deployment creates the stack, as `pulumi up -s <stack>` offers to.
       const stack = await LocalWorkspace.createOrSelectStack({ stackName: site, workDir: dir });
+      // The engine runs stack policies (the gate, the protection of stateful resources) after
+      // an update's steps (pulumi pkg/resource/deploy/deployment_executor.go, Execute), and the
+      // Automation API's up always passes --skip-preview: the preview runs them before anything
+      // changes, and a mandatory violation stops here.
+      await stack.preview({ refresh: true, policyPacks: [policyPack], onOutput });
       const result = await stack.up({ refresh: true, policyPacks: [policyPack], onOutput });
       return { ...(result.summary?.resourceChanges ?? {}) } as Record<string, number>;
     },

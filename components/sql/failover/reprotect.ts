@@ -4,8 +4,6 @@ import { deployingIdentity, type AzureAccess } from "../../azureCalls";
 import { ARM_ENDPOINT, armError, sqlClient } from "./arm";
 import { parseDatabaseId, LINK_TIMEOUT_SECONDS } from "./replica";
 
-import type { ReleaseMode } from "../plan";
-
 export interface ReprotectInputs extends CallBounds {
   /** The ARM base URL. */
   endpoint: string;
@@ -19,8 +17,6 @@ export interface ReprotectInputs extends CallBounds {
   location: string;
   /** What the stale original is renamed to, on the same server. */
   staleName: string;
-  /** What removing this resource does with the stale original. */
-  release: ReleaseMode;
   /** The tenant database's tags: the geo-secondary takes the name, so it takes them too. */
   tags: Record<string, string>;
 }
@@ -32,8 +28,6 @@ export interface ReprotectOutputs extends ReprotectInputs {
   reprotectedAt: string;
 }
 
-const RELEASE_MODES: readonly string[] = ["retain", "delete"];
-
 /**
  * Inputs whose change only updates the state: nothing in Azure moves after the create. Not
  * `staleName`: the original was renamed once, and keeps that name (staleDatabase).
@@ -43,7 +37,6 @@ const SETTINGS = [
   "sourceDatabaseId",
   "elasticPoolId",
   "location",
-  "release",
   "tags",
   "timeoutSeconds",
   "pollSeconds",
@@ -71,8 +64,6 @@ export function reprotectSession(inputs: ReprotectInputs, access: AzureAccess) {
   const source = parseDatabaseId(inputs.sourceDatabaseId);
   const label = `reprotect of ${ref.database} on ${ref.server} from ${source.server}`;
   requireBounds(label, inputs);
-  if (!RELEASE_MODES.includes(inputs.release))
-    throw new Error(`${label}: release must be "retain" or "delete" (given: ${inputs.release})`);
   if (source.subscriptionId !== ref.subscriptionId)
     throw new Error(
       `${label}: a geo-secondary in another subscription is set up with SQL logins, which Entra-only servers do not have`,
@@ -95,15 +86,22 @@ export function reprotectSession(inputs: ReprotectInputs, access: AzureAccess) {
       `${label}: ${doing}: ${[status && `HTTP ${status}`, code, message].filter(Boolean).join(": ")}`,
     );
   };
-  const exists = async (name: string): Promise<boolean> => {
+  /** A database's status ("Online", "Creating", ...); undefined when it does not exist. */
+  const status = async (
+    name: string,
+    where: { resourceGroup: string; server: string } = ref,
+  ): Promise<string | undefined> => {
     try {
-      await client.databases.get(ref.resourceGroup, ref.server, name, { abortSignal: signal });
-      return true;
+      const db = await client.databases.get(where.resourceGroup, where.server, name, {
+        abortSignal: signal,
+      });
+      return db.status ?? "Unknown";
     } catch (e) {
-      if (armError(e).status === 404) return false;
-      return fail(`reading database ${name}`, e);
+      if (armError(e).status === 404) return undefined;
+      return fail(`reading database ${name} on ${where.server}`, e);
     }
   };
+  const exists = async (name: string) => (await status(name)) !== undefined;
   /** The database's links to the copy's server; undefined when the database does not exist. */
   const linksToSource = async () => {
     const found: string[] = [];
@@ -133,7 +131,25 @@ export function reprotectSession(inputs: ReprotectInputs, access: AzureAccess) {
         { abortSignal: signal },
       );
     } catch (e) {
-      fail(`renaming ${from} to ${to}`, e);
+      // "You must make sure no other users have an open connection to the database to be
+      // renamed" (sql-docs, docs/relational-databases/databases/rename-a-database.md).
+      fail(
+        `renaming ${from} to ${to} (Azure renames a database only while nothing is connected to it: stop what still connects to ${from} on ${ref.server}, then deploy again)`,
+        e,
+      );
+    }
+  };
+
+  /** Deletes what a failed create left under a name (a 404 is done). */
+  const deleteDatabase = async (name: string) => {
+    try {
+      const poller = await client.databases.beginDelete(ref.resourceGroup, ref.server, name, {
+        abortSignal: signal,
+        updateIntervalInMs: pollMs,
+      });
+      await poller.pollUntilDone({ abortSignal: signal });
+    } catch (e) {
+      if (armError(e).status !== 404) fail(`deleting what the failed create left as ${name}`, e);
     }
   };
 
@@ -147,7 +163,14 @@ export function reprotectSession(inputs: ReprotectInputs, access: AzureAccess) {
       // Linked already (an earlier run that timed out after its create): nothing to redo.
       if (links && links.length > 0)
         return { stale: hadStale ? inputs.staleName : "", created: false };
+      // The copy must be there and online before the original steps aside.
+      const copy = await status(source.database, source);
+      if (copy !== "Online")
+        throw new Error(
+          `${label}: the copy ${inputs.sourceDatabaseId} is ${copy === undefined ? "gone (404)" : copy}, not Online: nothing was renamed; deploy again once it is online`,
+        );
       let renamed = false;
+      let accepted = false;
       if (links) {
         if (hadStale)
           throw new Error(
@@ -171,14 +194,24 @@ export function reprotectSession(inputs: ReprotectInputs, access: AzureAccess) {
             requestedBackupStorageRedundancy: "Geo",
             tags: inputs.tags,
           },
-          { abortSignal: signal, updateIntervalInMs: pollMs },
+          {
+            abortSignal: signal,
+            updateIntervalInMs: pollMs,
+            // The SDK polls once inside begin*: the PUT's own answer says whether Azure took it.
+            onResponse: (r) => {
+              if (r.request.method === "PUT" && r.status >= 200 && r.status < 300) accepted = true;
+            },
+          },
         );
         await poller.pollUntilDone({ abortSignal: signal });
       } catch (e) {
-        // Refused before Azure made anything: the original takes its name back, so the tenant's
-        // name never points at nothing. A create still running keeps the name; a retry finds it.
-        if (renamed && !signal.aborted && !(await exists(ref.database)))
-          await rename(inputs.staleName, ref.database);
+        // Refused, or failed in Azure: the original takes its name back, so the tenant's name
+        // never points at nothing; what the failed create left under the name goes first. A
+        // create still running at the deadline keeps the name: a retry finds its link.
+        if (renamed && !signal.aborted) {
+          if (accepted && (await exists(ref.database))) await deleteDatabase(ref.database);
+          if (!(await exists(ref.database))) await rename(inputs.staleName, ref.database);
+        }
         fail(`creating ${ref.database} as a geo-secondary of ${inputs.sourceDatabaseId}`, e);
       }
       return { stale: renamed || hadStale ? inputs.staleName : "", created: true };
@@ -188,28 +221,15 @@ export function reprotectSession(inputs: ReprotectInputs, access: AzureAccess) {
     async read(): Promise<{ database: boolean; stale: boolean }> {
       return { database: await exists(ref.database), stale: await exists(inputs.staleName) };
     },
-
-    /** Deletes the stale original (a 404 is done). */
-    async deleteStale(name: string): Promise<void> {
-      try {
-        const poller = await client.databases.beginDelete(ref.resourceGroup, ref.server, name, {
-          abortSignal: signal,
-          updateIntervalInMs: pollMs,
-        });
-        await poller.pollUntilDone({ abortSignal: signal });
-      } catch (e) {
-        if (armError(e).status === 404) return;
-        fail(`deleting ${name}`, e);
-      }
-    },
   };
 }
 
 /**
  * The provider: reprotects when created; a refresh reads whether the tenant's database and the
  * stale original still exist; an update records new settings and moves nothing; a delete (the
- * release) keeps the stale original or deletes it, as `release` says. It never replaces: a
- * replacement would run a release.
+ * release) leaves the stale original in Azure: it holds what the geo-restore missed (the writes
+ * of the geo-backup's last hour before the outage, and any after the region's return), which
+ * only the team can reconcile. It never replaces.
  */
 export function reprotectProvider(access: () => AzureAccess): pulumi.dynamic.ResourceProvider {
   return {
@@ -260,9 +280,8 @@ export function reprotectProvider(access: () => AzureAccess): pulumi.dynamic.Res
       return { outs };
     },
 
-    async delete(_id: string, props: ReprotectOutputs): Promise<void> {
-      if (props.release !== "delete" || !props.staleDatabase) return;
-      await reprotectSession(props, access()).deleteStale(props.staleDatabase);
+    async delete(): Promise<void> {
+      // The stale original stays: see above.
     },
   };
 }
@@ -276,8 +295,6 @@ export interface ReprotectArgs {
   readonly elasticPoolId: pulumi.Input<string>;
   readonly location: pulumi.Input<string>;
   readonly staleName: pulumi.Input<string>;
-  /** Default "retain". */
-  readonly release?: pulumi.Input<ReleaseMode>;
   readonly tags?: pulumi.Input<Record<string, string>>;
   /** Default 86400: the seeding takes as long as a copy (LINK_TIMEOUT_SECONDS). */
   readonly timeoutSeconds?: pulumi.Input<number>;
@@ -311,7 +328,6 @@ export class Reprotect extends pulumi.dynamic.Resource {
         elasticPoolId: args.elasticPoolId,
         location: args.location,
         staleName: args.staleName,
-        release: args.release ?? "retain",
         tags: args.tags ?? {},
         timeoutSeconds: args.timeoutSeconds ?? LINK_TIMEOUT_SECONDS,
         pollSeconds: args.pollSeconds ?? 15,
