@@ -324,6 +324,49 @@ describe("npm run status: the pair's recovery point, measured", () => {
     });
   });
 
+  it("reads a drained pair from the site that stood down, without a problem: a planned switchover between its drain and the promotion", () => {
+    const s = state();
+    const drainedOutputs = {
+      ...s.primary,
+      deployment: {
+        ...(s.primary.deployment as object),
+        role: "passive",
+        finalSync: {
+          key: "drain-primary-e3",
+          epoch: 3,
+          jobs: ["replicate-sales-orders"],
+          tables: {},
+          metastoreBackup: "projects/p/locations/us-central1/services/s/backups/drain-primary-e3",
+        },
+      },
+    };
+    const drained = pairTargets({ ...s, primary: drainedOutputs }, ["primary", "secondary"]);
+    expect([drained.active, drained.measured, drained.problems, drained.drained]).toEqual([
+      null,
+      { from: "primary", to: "secondary" },
+      [],
+      {
+        site: "primary",
+        metastoreBackup: "projects/p/locations/us-central1/services/s/backups/drain-primary-e3",
+      },
+    ]);
+    expect(drained.sql.linkedSwitchover).toBe(true);
+    // A final sync of an earlier period (an older epoch) is no drain of this one.
+    const older = {
+      ...drainedOutputs,
+      deployment: {
+        ...drainedOutputs.deployment,
+        finalSync: { ...drainedOutputs.deployment.finalSync, epoch: 2 },
+      },
+    };
+    const stale = pairTargets({ ...s, primary: older }, ["primary", "secondary"]);
+    expect([stale.drained, stale.problems]).toEqual([
+      null,
+      ["no stack's outputs say active; reading as configured (primary active)"],
+    ]);
+    expect(targets.drained).toBe(null);
+  });
+
   let report: StatusReport;
   it("reports each class's loss now against its target, and the list of what is unsynced", async () => {
     report = await run();

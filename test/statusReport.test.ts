@@ -82,6 +82,41 @@ describe("the status verdict", () => {
     expect(verdict(none)).toBe("over");
   });
 
+  // Issue 15: between a planned switchover's drain and the promotion, --require-synced can pass.
+  it("a drained site: its final backup is what the promotion restores, and the trial tenants move over links", () => {
+    const newest = {
+      folder: "gs://b/metastore/primary/n/",
+      completedAt: "2026-11-22T11:40:00.000Z",
+    };
+    const drained = metastoreStatus(
+      { standby: "hot", newest, lastRestore: null },
+      60,
+      new Date("2026-11-22T12:00:00Z"),
+      [],
+      "projects/p/locations/r/services/s/backups/drain-primary-e3",
+    );
+    expect(drained).toEqual({
+      dataClass: "metastore",
+      targetMinutes: 60,
+      lossMinutes: 0,
+      unsynced: [],
+      errors: [],
+    });
+    // What could not be read is still said.
+    expect(metastoreStatus(undefined, 60, new Date(), ["gcs: timeout"], "b").errors).toEqual([
+      "gcs: timeout",
+    ]);
+    const exposure = [{ database: "trial-a", lastAvailableBackupDate: "x", minutesLost: 55 }];
+    expect(geoRestoreStatus(exposure, 60, [], true)).toEqual({
+      dataClass: "sql-geo-restore",
+      targetMinutes: 60,
+      lossMinutes: 0,
+      unsynced: [],
+      errors: [],
+    });
+    expect(geoRestoreStatus(exposure, 60, [], false).unsynced).toEqual(["trial-a"]);
+  });
+
   it("exits 1 when a source could not be read, 4 when a class is over (or, asked, anything unsynced), else 0", () => {
     const ok: ClassStatus = {
       dataClass: "lake",

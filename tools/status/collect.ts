@@ -67,6 +67,7 @@ export interface StatusReport {
   readonly sites: StatusTargets["sites"];
   readonly active: StatusTargets["active"];
   readonly measured: StatusTargets["measured"];
+  readonly drained: StatusTargets["drained"];
   readonly problems: readonly string[];
   readonly classes: readonly ClassStatus[];
   readonly lake: { readonly tables: readonly TableLag[]; readonly notProtected: readonly string[] };
@@ -260,10 +261,17 @@ export async function collectStatus(
   const t = targets.targetsMinutes;
   const classes: ClassStatus[] = [
     lakeStatus(tables, t.lake, lakeErrors),
-    metastoreStatus(meta, t.metastore, now, metastoreErrors),
+    metastoreStatus(meta, t.metastore, now, metastoreErrors, targets.drained?.metastoreBackup),
     sqlStatus(sqlRead.groups, sqlRead.links, t.sql, SQL_FAILOVER_GROUP_RPO_MINUTES, sqlErrors),
     ...(targets.sql.geoRestore.length
-      ? [geoRestoreStatus(sqlRead.geoRestore, t.sqlGeoRestore, geoErrors)]
+      ? [
+          geoRestoreStatus(
+            sqlRead.geoRestore,
+            t.sqlGeoRestore,
+            geoErrors,
+            targets.drained !== null && targets.sql.linkedSwitchover,
+          ),
+        ]
       : []),
     gcsStatus(buckets, targets.gcs.buckets, t.gcs, gcsErrors),
   ];
@@ -280,6 +288,7 @@ export async function collectStatus(
     sites: targets.sites,
     active: targets.active,
     measured: targets.measured,
+    drained: targets.drained,
     problems,
     classes,
     lake: { tables, notProtected: targets.lake.notProtected },

@@ -178,7 +178,7 @@ export function renderStatus(r: StatusReport, format: StatusFormat): string {
   out.push(
     md ? `### Recovery status at ${r.generatedAt}` : `Recovery status at ${r.generatedAt}`,
     "",
-    `Active site: ${r.active ?? `UNKNOWN (measured from ${r.measured.from}, as configured)`}; measured from ${r.measured.from} to ${r.measured.to}. Exit ${r.exit}: ${EXIT_MEANING[r.exit]}.`,
+    `Active site: ${r.active ?? (r.drained ? `none (${r.drained.site} drained for a planned switchover${r.drained.metastoreBackup ? `; the promotion restores its final backup ${r.drained.metastoreBackup}` : ""})` : `UNKNOWN (measured from ${r.measured.from}, as configured)`)}; measured from ${r.measured.from} to ${r.measured.to}. Exit ${r.exit}: ${EXIT_MEANING[r.exit]}.`,
     "",
   );
   for (const s of lines(r)) {

@@ -105,7 +105,15 @@ export function geoRestoreStatus(
   exposure: readonly GeoRestoreExposure[],
   targetMinutes: number,
   errors: readonly string[] = [],
+  /**
+   * A planned switchover after its drain: the promotion makes each tenant a geo-secondary of its
+   * live database and fails the link over planned, synchronized (components/sql/plan.ts,
+   * recoveryMode), so no geo-restore, and nothing lost.
+   */
+  linked = false,
 ): ClassStatus {
+  if (linked)
+    return { dataClass: "sql-geo-restore", targetMinutes, lossMinutes: 0, unsynced: [], errors };
   const none = exposure.filter((e) => e.minutesLost === null).map((e) => e.database);
   return {
     dataClass: "sql-geo-restore",
@@ -142,7 +150,15 @@ export function metastoreStatus(
   targetMinutes: number,
   now: Date,
   errors: readonly string[] = [],
+  /**
+   * The drained site's final backup (a planned switchover, issue 15): taken after the drain's
+   * fence stopped every Hive client, and the one backup the promotion restores, so nothing
+   * written is in no backup, and nothing is lost.
+   */
+  finalBackup?: string,
 ): ClassStatus {
+  if (finalBackup !== undefined)
+    return { dataClass: "metastore", targetMinutes, lossMinutes: 0, unsynced: [], errors };
   if (!reading)
     return { dataClass: "metastore", targetMinutes, lossMinutes: null, unsynced: [], errors };
   const { newest, lastRestore, standby } = reading;

@@ -48,6 +48,12 @@ export interface StatusTargets {
   readonly active: Site | null;
   /** The direction measured: from the active site (or the configured one) to its peer. */
   readonly measured: { readonly from: Site; readonly to: Site };
+  /**
+   * A planned switchover between its drain and the peer's promotion: no site active, and the
+   * measured one stood down with a final sync of its active period recorded (issue 15). Its
+   * metastore's final backup, when it took one, is what the promotion restores.
+   */
+  readonly drained: { readonly site: Site; readonly metastoreBackup?: string } | null;
   readonly problems: readonly string[];
   readonly targetsMinutes: {
     readonly lake: number;
@@ -74,6 +80,8 @@ export interface StatusTargets {
   readonly sql: {
     readonly groups: readonly SqlGroupTarget[];
     readonly geoRestore: readonly SqlServerTarget[];
+    /** The two sites share a subscription: a planned switchover links the trial tenants over. */
+    readonly linkedSwitchover: boolean;
   };
   readonly gcs: { readonly buckets: Readonly<Record<string, boolean>> };
 }
@@ -109,9 +117,20 @@ export function statusTargets(primary: SiteState, secondary: SiteState): StatusT
     );
   const configured: Site = primary.config.promote ? "secondary" : "primary";
   const active: Site | null = activeSites.length === 1 ? activeSites[0]! : null;
-  if (activeSites.length === 0)
+  // Drained: stood down with the final sync of the period it ended (the epoch it still holds).
+  const drainedSite =
+    activeSites.length === 0
+      ? (["primary", "secondary"] as const).find(
+          (s) =>
+            roles[s]?.role === "passive" &&
+            roles[s]!.record.finalSync !== undefined &&
+            roles[s]!.record.finalSync!.epoch === roles[s]!.epoch,
+        )
+      : undefined;
+  if (activeSites.length === 0 && !drainedSite)
     problems.push(`no stack's outputs say active; reading as configured (${configured} active)`);
-  const from: Site = active ?? configured;
+  const from: Site = active ?? drainedSite ?? configured;
+  const finalBackup = drainedSite && roles[drainedSite]!.record.finalSync!.metastoreBackup;
   const to = peerSite(from);
   const a = states[from].config;
   const lakeOf = (s: Site) => ({
@@ -130,6 +149,9 @@ export function statusTargets(primary: SiteState, secondary: SiteState): StatusT
     })),
     active,
     measured: { from, to },
+    drained: drainedSite
+      ? { site: drainedSite, ...(finalBackup && { metastoreBackup: finalBackup }) }
+      : null,
     problems,
     targetsMinutes: { metastore: a.metastore.rpoMinutes, ...a.rpoTargetsMinutes },
     lake: {
@@ -197,5 +219,10 @@ function sqlTargets(
     server: server(active, pair).server,
     databases: [...new Set(databases)],
   }));
-  return { groups, geoRestore };
+  const subscription = (site: Site) => states[site].config.azure.subscriptionId;
+  return {
+    groups,
+    geoRestore,
+    linkedSwitchover: subscription("primary") === subscription("secondary"),
+  };
 }
