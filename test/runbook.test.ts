@@ -821,6 +821,41 @@ describe("runbooks", () => {
     ]);
   });
 
+  it("a status step passes only where npm run status -- --require-synced would: never while writers run, and with nothing deployed it cannot say", async () => {
+    const file = write(
+      [
+        "name: status-early",
+        "description: x",
+        "steps:",
+        "  - status: require-synced",
+        "  - up: primary",
+        "  - up: secondary",
+        "  - up: primary",
+        "  - status: require-synced",
+      ].join("\n"),
+    );
+    const [r] = await playRunbooks([file], ROOT);
+    expect(r!.steps.map((s) => [s.step, s.ok, s.errors])).toEqual([
+      [
+        "status: require-synced",
+        false,
+        [
+          "npm run status -- --require-synced would not pass: no stack's outputs say active, and none is drained (exit 1)",
+        ],
+      ],
+      ["up: primary", true, []],
+      ["up: secondary", true, []],
+      ["up: primary", true, []],
+      [
+        "status: require-synced",
+        false,
+        [
+          "npm run status -- --require-synced would not pass: lake: primary's sales.daily_sales, sales.orders, sales.partner_orders hold commits never copied; metastore: primary's changes after its newest backup are in no backup yet; sql-geo-restore: 20 databases without a replica on primary: a geo-restore is never current",
+        ],
+      ],
+    ]);
+  });
+
   it("plays a sequence that fails where the cloud would, and a known gap that never occurs fails it", async () => {
     const file = write(
       [

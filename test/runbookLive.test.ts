@@ -25,6 +25,7 @@ function fakeStacks(
   roles: Record<"primary" | "secondary", string>,
   afterUps: Record<"primary" | "secondary", string>[] = [],
   failAt?: number,
+  statusCode = 0,
 ) {
   const calls: string[] = [];
   let now = { ...roles };
@@ -43,6 +44,14 @@ function fakeStacks(
         );
       now = { ...(afterUps[ups - 1] ?? now) };
       return { create: 2, update: 1, same: 40 };
+    },
+    async requireSynced(onOutput) {
+      calls.push("status --require-synced");
+      const output = statusCode
+        ? "Recovery status\nlake: sales.orders 12 min behind\nExit 4: a class is unsynced"
+        : "Exit 0";
+      onOutput(output);
+      return { code: statusCode, output };
     },
   };
   return { stacks, calls };
@@ -139,16 +148,39 @@ describe("a runbook run live (issue 15, section 4): the orchestration, against f
       ],
       [5, "up: primary", "pulumi up -s primary: 2 create, 1 update"],
       [6, expect.stringMatching(/^expect: /), "active: none, as the stacks' outputs record"],
-      [7, "up: secondary", "pulumi up -s secondary: 2 create, 1 update"],
-      [8, expect.stringMatching(/^expect: /), "active: secondary, as the stacks' outputs record"],
-      [9, "up: primary", "pulumi up -s primary: 2 create, 1 update"],
+      [7, "status: require-synced", "npm run status -- --require-synced: exit 0, nothing unsynced"],
+      [8, "up: secondary", "pulumi up -s secondary: 2 create, 1 update"],
+      [9, expect.stringMatching(/^expect: /), "active: secondary, as the stacks' outputs record"],
+      [10, "up: primary", "pulumi up -s primary: 2 create, 1 update"],
     ]);
+    expect(calls.filter((c) => c.startsWith("status"))).toEqual(["status --require-synced"]);
     expect(calls.filter((c) => c.startsWith("up"))).toEqual([
       "up primary",
       "up secondary",
       "up primary",
     ]);
     expect(r.pair).toBe("primary passive, secondary active");
+  });
+
+  it("a status check that does not pass stops the run before the promotion, with what it found", async () => {
+    const { stacks, calls } = fakeStacks(
+      { primary: "active", secondary: "passive" },
+      [{ primary: "passive", secondary: "passive" }],
+      undefined,
+      4,
+    );
+    const r = await runLive(SWITCHOVER, {
+      stacks,
+      rehearse: async (rb) => rehearsalOf(rb),
+      project: () => project(true),
+      from: 4,
+      now,
+    });
+    expect([r.ok, r.stopped]).toEqual([
+      false,
+      "step 7 (npm run status -- --require-synced) exited 4: Recovery status lake: sales.orders 12 min behind Exit 4: a class is unsynced",
+    ]);
+    expect(calls.filter((c) => c.startsWith("up"))).toEqual(["up primary"]);
   });
 
   it("runs nothing when the rehearsal refuses a step, naming it", async () => {
@@ -182,13 +214,15 @@ describe("a runbook run live (issue 15, section 4): the orchestration, against f
       from: 5,
       now,
     });
+    // Step 7 is the status check (passing here), step 8 the promotion.
     expect(r.timeline.map((t) => [t.step, t.ok])).toEqual([
       [5, true],
       [6, true],
-      [7, false],
+      [7, true],
+      [8, false],
     ]);
     expect(r.stopped).toBe(
-      "step 7 (pulumi up -s secondary) failed: error: preview failed mandatory policy violation: dr-promotion-gate",
+      "step 8 (pulumi up -s secondary) failed: error: preview failed mandatory policy violation: dr-promotion-gate",
     );
     expect(r.pair).toBe("primary passive, secondary passive");
   });
@@ -227,9 +261,9 @@ describe("a runbook run live (issue 15, section 4): the orchestration, against f
       stacks,
       rehearse,
       project: () => project(true),
-      from: 10,
+      from: 11,
     });
-    expect(range.stopped).toBe("--from 10: allowed: a step number from 1 to 9");
+    expect(range.stopped).toBe("--from 11: allowed: a step number from 1 to 10");
     expect(calls.filter((c) => c.startsWith("up"))).toEqual([]);
   });
 
@@ -355,6 +389,33 @@ process.exit(2);
       "--stack",
       "secondary",
     ]);
+  });
+
+  it("runs npm run status -- --require-synced from the project directory, with its exit code and output", async () => {
+    const dir = tempDir("npm-stub-");
+    const log = path.join(dir, "calls.jsonl");
+    fs.writeFileSync(
+      path.join(dir, "npm"),
+      `#!${process.execPath}
+require("node:fs").appendFileSync(${JSON.stringify(log)}, JSON.stringify({ args: process.argv.slice(2), cwd: process.cwd() }) + "\\n");
+process.stdout.write("lake: sales.orders 12 min behind\\n");
+process.stderr.write("Exit 4\\n");
+process.exit(4);
+`,
+      { mode: 0o755 },
+    );
+    process.env.PATH = `${dir}${path.delimiter}${saved.PATH}`;
+    const printed: string[] = [];
+    const live = automationStacks(ROOT, path.join(ROOT, "policies"));
+    const r = await live.requireSynced((t) => printed.push(t));
+    expect(r.code).toBe(4);
+    expect(r.output).toContain("lake: sales.orders 12 min behind\n");
+    expect(r.output).toContain("Exit 4\n");
+    expect(printed.join("")).toBe(r.output);
+    expect(JSON.parse(fs.readFileSync(log, "utf8").trim())).toEqual({
+      args: ["run", "--silent", "status", "--", "--require-synced"],
+      cwd: ROOT,
+    });
   });
 
   it("a failed up rejects with the CLI's error", async () => {

@@ -37,5 +37,42 @@ export function automationStacks(dir: string, policyPack: string): LiveStacks {
       const result = await stack.up({ refresh: true, policyPacks: [policyPack], onOutput });
       return { ...(result.summary?.resourceChanges ?? {}) } as Record<string, number>;
     },
+    requireSynced: (onOutput) => requireSynced(dir, onOutput),
   };
+}
+
+/**
+ * How long `npm run status` may take in all: each of its sources has its own limit (120 s by
+ * default, tools/status/cli.ts), and they are read side by side.
+ */
+export const STATUS_TIMEOUT_MS = 15 * 60_000;
+
+/** `npm run status -- --require-synced` from the project directory, with the caller's environment. */
+export function requireSynced(
+  dir: string,
+  onOutput: (text: string) => void,
+  timeoutMs = STATUS_TIMEOUT_MS,
+): Promise<{ code: number; output: string }> {
+  const { spawn } = require("node:child_process") as typeof import("node:child_process");
+  return new Promise((resolve, reject) => {
+    const child = spawn("npm", ["run", "--silent", "status", "--", "--require-synced"], {
+      cwd: dir,
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: timeoutMs,
+    });
+    let output = "";
+    const take = (chunk: Buffer) => {
+      const text = chunk.toString("utf8");
+      output += text;
+      onOutput(text);
+    };
+    child.stdout.on("data", take);
+    child.stderr.on("data", take);
+    child.on("error", reject);
+    child.on("close", (code, signal) =>
+      signal
+        ? reject(new Error(`npm run status stopped by ${signal} (limit ${timeoutMs / 1000} s)`))
+        : resolve({ code: code ?? 1, output }),
+    );
+  });
 }

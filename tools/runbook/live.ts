@@ -21,6 +21,8 @@ export interface LiveStacks {
    * of change, rejects with the CLI's error (a refused policy, a failed resource).
    */
   up(site: Site, onOutput: (text: string) => void): Promise<Record<string, number>>;
+  /** `npm run status -- --require-synced` from the project: its exit code and what it printed. */
+  requireSynced(onOutput: (text: string) => void): Promise<{ code: number; output: string }>;
 }
 
 /** The offline engine's play of `runbook` (from its first step) on the deployed state given. */
@@ -52,7 +54,8 @@ export interface LiveResult {
  */
 export function liveProblems(runbook: Runbook, from: number): string[] {
   return runbook.steps.flatMap((step, i) => {
-    if (i + 1 < from || "up" in step || "set" in step || "expect" in step) return [];
+    if (i + 1 < from || "up" in step || "set" in step || "expect" in step || "status" in step)
+      return [];
     return [
       `step ${i + 1} (${describeStep(step)}) is not an action a live run takes: it describes the world or a deployment meant to be refused, and is rehearsed offline only`,
     ];
@@ -189,6 +192,15 @@ async function liveStep(
           what: `step ${n} expects active: ${want}, but the stacks' outputs record ${got}`,
         };
   }
+  if ("status" in step) {
+    const { code, output } = await o.stacks.requireSynced(o.onOutput ?? (() => {}));
+    return code === 0
+      ? { ok: true, what: "npm run status -- --require-synced: exit 0, nothing unsynced" }
+      : {
+          ok: false,
+          what: `step ${n} (npm run status -- --require-synced) exited ${code}: ${lastLines(output)}`,
+        };
+  }
   if (!("up" in step)) throw new Error(`step ${n}: not a live step`);
   try {
     const changes = await o.stacks.up(step.up, o.onOutput ?? (() => {}));
@@ -204,7 +216,12 @@ async function liveStep(
 /** What the CLI said on stderr (the Automation API's CommandError), its last three lines. */
 export function cliError(message: string): string {
   const stderr = /stderr:([\s\S]*?)(?:\n\s*err\?:|$)/.exec(message);
-  return (stderr ? stderr[1]! : message)
+  return lastLines(stderr ? stderr[1]! : message);
+}
+
+/** The last three non-empty lines of a command's output, on one line. */
+function lastLines(text: string): string {
+  return text
     .split("\n")
     .map((l) => l.trim())
     .filter(Boolean)

@@ -619,3 +619,53 @@ export function runnableJobs(p: Platform): Record<Site, string[]> {
 export function activeSites(p: Platform): Site[] {
   return SITES.filter((s) => deployedRole(p.stacks[s].deployed) === "active");
 }
+
+// ---------------------------------------------------------------------------------------------
+// What `npm run status -- --require-synced` finds now (tools/status/report.ts)
+
+/** A site stood down with the final sync of the period it ended: its record at its own epoch. */
+export function drainedSite(p: Platform): Site | undefined {
+  if (activeSites(p).length) return undefined;
+  return SITES.find((s) => {
+    const d = p.stacks[s].deployed?.outputs.deployment as
+      { role?: unknown; epoch?: unknown; finalSync?: { epoch?: unknown } } | undefined;
+    return d?.role === "passive" && d.finalSync !== undefined && d.finalSync.epoch === d.epoch;
+  });
+}
+
+/**
+ * What the status command would list as unsynced now, by its rules: measured from the active
+ * site, or from a drained one (a planned switchover between its drain and the promotion); with
+ * neither, or two active sites, it cannot say (exit 1). While writers run, the metastore's changes
+ * since its newest backup and the tenants without a replica are never synced; once drained, the
+ * final backup covers the metastore and the trial tenants move over links. Replicated tables
+ * written since their last copy are unsynced either way. Empty: `--require-synced` passes.
+ */
+export function unsyncedNow(
+  p: Platform,
+  unreplicated: Unreplicated,
+  metastoreUnbacked: Readonly<Record<Site, boolean>>,
+): string[] {
+  const active = activeSites(p);
+  if (active.length === 2) return ["both stacks' outputs say active (exit 1)"];
+  const drained = drainedSite(p);
+  const from = active[0] ?? drained;
+  if (!from) return ["no stack's outputs say active, and none is drained (exit 1)"];
+  const out: string[] = [];
+  if (unreplicated[from].length)
+    out.push(`lake: ${from}'s ${unreplicated[from].join(", ")} hold commits never copied`);
+  const record = (p.stacks[from].deployed?.outputs.deployment ?? {}) as {
+    finalSync?: { metastoreBackup?: unknown };
+  };
+  if (active.length) {
+    if (writers(p).metastore.hive?.includes(from))
+      out.push(`metastore: ${from}'s changes after its newest backup are in no backup yet`);
+    const ungrouped = unreplicatedCopies(p, from);
+    if (ungrouped.length)
+      out.push(
+        `sql-geo-restore: ${ungrouped.length} databases without a replica on ${from}: a geo-restore is never current`,
+      );
+  } else if (typeof record.finalSync?.metastoreBackup !== "string" && metastoreUnbacked[from])
+    out.push(`metastore: ${from} drained without a final backup after its clients' last writes`);
+  return out;
+}

@@ -27,6 +27,7 @@ import {
   unreplicatedCopies,
   peerOf,
   stoppedClusters,
+  unsyncedNow,
   writers,
   type Fault,
   type LostWrites,
@@ -388,7 +389,8 @@ export class RunbookPlayer {
       }
       // What the old site had not replicated is the promoted site's loss now, said once.
       if (promoted) state.metastoreUnbacked[peerOf(promoted)] = false;
-      if (!("expect" in step)) {
+      // Reading the platform (an expectation, a status check) is not a step of its traffic.
+      if (!("expect" in step) && !("status" in step)) {
         const traffic = lakeTraffic(state.platform, state.unreplicated);
         state.unreplicated = traffic.unreplicated;
         result.out.effects.lostWrites = traffic.lost;
@@ -547,6 +549,16 @@ export class RunbookPlayer {
     }
     if ("fault" in step) {
       Object.assign(state.faults, step.fault);
+      return { out };
+    }
+    if ("status" in step) {
+      const unsynced = unsyncedNow(state.platform, state.unreplicated, state.metastoreUnbacked);
+      if (unsynced.length) {
+        out.ok = false;
+        out.errors.push(
+          `npm run status -- --require-synced would not pass: ${unsynced.join("; ")}`,
+        );
+      }
       return { out };
     }
     if ("set" in step) {

@@ -38,6 +38,11 @@ export const stepSchema = z.union(
      * sync fails as FinalSync fails it; a fault no sync ever meets fails the runbook.
      */
     z.strictObject({ fault: z.partialRecord(site, z.enum(FAULTS)) }),
+    /**
+     * `npm run status -- --require-synced` must pass (exit 0): live, it is run; offline, the
+     * model says what it would find (model.ts, unsyncedNow).
+     */
+    z.strictObject({ status: z.enum(["require-synced"]) }),
     /** A merged pull request: Pulumi.yaml config values by dotted path; only those keys change. */
     z.strictObject({ set: z.record(z.string(), z.unknown()) }),
     /** Assertions on the platform now. */
@@ -64,7 +69,7 @@ export const stepSchema = z.union(
   ],
   {
     error:
-      "a step is one of up, expect-blocked, expect-failed, outage, automatic-failover or recover (each with primary or secondary), fault, set or expect",
+      "a step is one of up, expect-blocked, expect-failed, outage, automatic-failover or recover (each with primary or secondary), fault, status (require-synced), set or expect",
   },
 );
 export type Step = z.output<typeof stepSchema>;
