@@ -7,8 +7,9 @@ import {
   loopbackCertificate,
   loopbackPerTest,
   runFixture,
-  scriptedServer,
-  type LoopbackCertificate,
+  armError,
+  calls,
+  fakeArm,
   type Reply,
 } from "./loopback";
 import { armIdentity, retryAfterSeconds } from "../components/azureCalls";
@@ -33,10 +34,6 @@ const op = (status: string, error?: { code: string; message: string }): Reply =>
   status: 200,
   body: { name: "op1", status, ...(error && { error }) },
 });
-const armError = (status: number, code: string, message: string): Reply => ({
-  status,
-  body: { error: { code, message } },
-});
 const accepted = (headers: Record<string, string>): Reply => ({ status: 202, headers });
 const withHeaders = (reply: Reply, headers: Record<string, string>): Reply =>
   reply === "silent" ? reply : { ...reply, headers };
@@ -45,11 +42,6 @@ const withHeaders = (reply: Reply, headers: Record<string, string>): Reply =>
  * A loopback stand-in for ARM over TLS (scriptedServer); an unscripted route answers 404
  * ResourceNotFound.
  */
-const fakeArm = (script: Record<string, Reply[]>, tls: LoopbackCertificate) =>
-  scriptedServer(script, tls, (route) => armError(404, "ResourceNotFound", `no route ${route}`));
-
-const calls = (api: { requests: { method: string; url: string }[] }) =>
-  api.requests.map((r) => `${r.method} ${r.url}`);
 
 describe("FailoverGroupPrimary through @azure/arm-sql (a server made primary on promotion)", () => {
   const loopback = loopbackPerTest();

@@ -208,3 +208,32 @@ export function loopbackPerTest() {
     },
   };
 }
+
+/** An ARM error answer, as Azure Resource Manager sends one (ErrorResponse). */
+export const armError = (status: number, code: string, message: string): Reply => ({
+  status,
+  body: { error: { code, message } },
+});
+
+/** A stand-in for Azure Resource Manager: the script's answers, and 404 for any other route. */
+export const fakeArm = (script: Record<string, Reply[]>, tls: LoopbackCertificate) =>
+  scriptedServer(script, tls, (route) => armError(404, "ResourceNotFound", `no route ${route}`));
+
+/** The requests a server received, as "METHOD url" lines. */
+export const calls = (api: { requests: { method: string; url: string }[] }) =>
+  api.requests.map((r) => `${r.method} ${r.url}`);
+
+/**
+ * A fake ARM for one test and a provider made on a counting credential that trusts it, called at
+ * each operation as the deploying identity is.
+ */
+export async function armProvider<P>(
+  loopback: ReturnType<typeof loopbackPerTest>,
+  script: Record<string, Reply[]>,
+  make: (access: () => { credential: TokenCredential; tls: { ca: string } }) => P,
+) {
+  const api = loopback.serve(await fakeArm(script, loopback.tls()));
+  const { credential, scopes } = countingCredential();
+  const provider = make(() => ({ credential, tls: { ca: loopback.tls().cert } }));
+  return { ...api, provider, scopes };
+}

@@ -1,11 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  countingCredential,
-  loopbackPerTest,
-  scriptedServer,
-  type LoopbackCertificate,
-  type Reply,
-} from "./loopback";
+import { loopbackPerTest, armError, armProvider, calls, type Reply } from "./loopback";
 import {
   linkNotHeldMessage,
   parseDatabaseId,
@@ -39,29 +33,15 @@ const links = (
     })),
   },
 });
-const armError = (status: number, code: string, message: string): Reply => ({
-  status,
-  body: { error: { code, message } },
-});
 const op = (status: string): Reply => ({ status: 200, body: { name: "op1", status } });
 const accepted: Reply = {
   status: 202,
   headers: { "Azure-AsyncOperation": `/operations/op1?${V}` },
 };
 
-const fakeArm = (script: Record<string, Reply[]>, tls: LoopbackCertificate) =>
-  scriptedServer(script, tls, (route) => armError(404, "ResourceNotFound", `no route ${route}`));
-const calls = (api: { requests: { method: string; url: string }[] }) =>
-  api.requests.map((r) => `${r.method} ${r.url}`);
-
 describe("ReplicaPrimary through @azure/arm-sql (a tenant database made primary of its geo-replication link)", () => {
   const loopback = loopbackPerTest();
-  const start = async (script: Record<string, Reply[]>) => {
-    const api = loopback.serve(await fakeArm(script, loopback.tls()));
-    const { credential, scopes } = countingCredential();
-    const provider = replicaProvider(() => ({ credential, tls: { ca: loopback.tls().cert } }));
-    return { ...api, provider, scopes };
-  };
+  const start = (script: Record<string, Reply[]>) => armProvider(loopback, script, replicaProvider);
   const inputs = (endpoint: string, over: Partial<ReplicaInputs> = {}): ReplicaInputs => ({
     endpoint,
     databaseId: DB,

@@ -1,11 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  countingCredential,
-  loopbackPerTest,
-  scriptedServer,
-  type LoopbackCertificate,
-  type Reply,
-} from "./loopback";
+import { loopbackPerTest, armError, armProvider, calls, type Reply } from "./loopback";
 import {
   reprotectProvider,
   siblingId,
@@ -25,10 +19,6 @@ const POOL = `${SERVER}/elasticPools/trial`;
 const DBV = "api-version=2022-08-01-preview";
 const LINKV = "api-version=2022-02-01-preview";
 
-const armError = (status: number, code: string, message: string): Reply => ({
-  status,
-  body: { error: { code, message } },
-});
 const database = (id: string, status = "Online"): Reply => ({
   status: 200,
   body: { id, name: id.split("/").pop(), location: "eastus2", properties: { status } },
@@ -51,19 +41,10 @@ const accepted: Reply = {
 };
 const op = (status: string): Reply => ({ status: 200, body: { name: "op1", status } });
 
-const fakeArm = (script: Record<string, Reply[]>, tls: LoopbackCertificate) =>
-  scriptedServer(script, tls, (route) => armError(404, "ResourceNotFound", `no route ${route}`));
-const calls = (api: { requests: { method: string; url: string }[] }) =>
-  api.requests.map((r) => `${r.method} ${r.url}`);
-
 describe("Reprotect through @azure/arm-sql (a stale original renamed aside, the tenant's name a geo-secondary of the restored copy)", () => {
   const loopback = loopbackPerTest();
-  const start = async (script: Record<string, Reply[]>) => {
-    const api = loopback.serve(await fakeArm(script, loopback.tls()));
-    const { credential, scopes } = countingCredential();
-    const provider = reprotectProvider(() => ({ credential, tls: { ca: loopback.tls().cert } }));
-    return { ...api, provider, scopes };
-  };
+  const start = (script: Record<string, Reply[]>) =>
+    armProvider(loopback, script, reprotectProvider);
   const inputs = (endpoint: string, over: Partial<ReprotectInputs> = {}): ReprotectInputs => ({
     endpoint,
     databaseId: DB,

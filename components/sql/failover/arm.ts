@@ -1,5 +1,6 @@
 import type { SqlManagementClient } from "@azure/arm-sql";
 import { requestGuard, type AzureAccess } from "../../azureCalls";
+import type { CallBounds } from "../../dynamicInputs";
 
 /**
  * The Azure Resource Manager side of a failover-group hold, through the official SDK
@@ -70,6 +71,32 @@ export function sqlClient(access: AzureAccess, o: ClientOptions): SqlManagementC
       },
     ],
   });
+}
+
+/** The longest single wait: a Retry-After, a retry backoff. */
+export const MAX_WAIT_SECONDS = 60;
+
+/**
+ * A dynamic resource's client and the one deadline of its operation, from its call bounds: each
+ * request bounded, retried as the bounds say (the first backoff is the poll interval).
+ */
+export function boundedSqlClient(
+  access: AzureAccess,
+  o: CallBounds & { readonly endpoint: string; readonly subscriptionId: string },
+) {
+  const pollMs = o.pollSeconds * 1000;
+  return {
+    pollMs,
+    signal: AbortSignal.timeout(Math.max(1, o.timeoutSeconds * 1000)),
+    client: sqlClient(access, {
+      endpoint: o.endpoint,
+      subscriptionId: o.subscriptionId,
+      requestTimeoutMs: o.requestTimeoutSeconds * 1000,
+      maxRetries: o.maxRetries,
+      retryDelayMs: pollMs,
+      maxWaitSeconds: MAX_WAIT_SECONDS,
+    }),
+  };
 }
 
 /** An ARM error's code and HTTP status, from the SDK's RestError (or nothing for other errors). */

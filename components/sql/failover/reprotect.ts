@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { requireBounds, type CallBounds } from "../../dynamicInputs";
 import { deployingIdentity, type AzureAccess } from "../../azureCalls";
-import { ARM_ENDPOINT, armError, sqlClient } from "./arm";
+import { armError, boundedSqlClient } from "./arm";
+import { callInputs, type CallArgs } from "./session";
 import { parseDatabaseId, LINK_TIMEOUT_SECONDS } from "./replica";
 
 export interface ReprotectInputs extends CallBounds {
@@ -68,15 +69,9 @@ export function reprotectSession(inputs: ReprotectInputs, access: AzureAccess) {
     throw new Error(
       `${label}: a geo-secondary in another subscription is set up with SQL logins, which Entra-only servers do not have`,
     );
-  const signal = AbortSignal.timeout(Math.max(1, inputs.timeoutSeconds * 1000));
-  const pollMs = inputs.pollSeconds * 1000;
-  const client = sqlClient(access, {
-    endpoint: inputs.endpoint,
+  const { client, signal, pollMs } = boundedSqlClient(access, {
+    ...inputs,
     subscriptionId: ref.subscriptionId,
-    requestTimeoutMs: inputs.requestTimeoutSeconds * 1000,
-    maxRetries: inputs.maxRetries,
-    retryDelayMs: pollMs,
-    maxWaitSeconds: 60,
   });
   const fail = (doing: string, e: unknown): never => {
     if (signal.aborted)
@@ -289,7 +284,7 @@ export function reprotectProvider(access: () => AzureAccess): pulumi.dynamic.Res
 /** The provider Pulumi serializes: the deploying identity, resolved at each call. */
 export const reprotectResourceProvider = reprotectProvider(() => deployingIdentity());
 
-export interface ReprotectArgs {
+export interface ReprotectArgs extends CallArgs {
   readonly databaseId: pulumi.Input<string>;
   readonly sourceDatabaseId: pulumi.Input<string>;
   readonly elasticPoolId: pulumi.Input<string>;
@@ -298,14 +293,6 @@ export interface ReprotectArgs {
   readonly tags?: pulumi.Input<Record<string, string>>;
   /** Default 86400: the seeding takes as long as a copy (LINK_TIMEOUT_SECONDS). */
   readonly timeoutSeconds?: pulumi.Input<number>;
-  /** Default 15. */
-  readonly pollSeconds?: pulumi.Input<number>;
-  /** Default 60. */
-  readonly requestTimeoutSeconds?: pulumi.Input<number>;
-  /** Default 4. */
-  readonly maxRetries?: pulumi.Input<number>;
-  /** Default the public Azure Resource Manager. */
-  readonly endpoint?: pulumi.Input<string>;
 }
 
 /**
@@ -322,17 +309,13 @@ export class Reprotect extends pulumi.dynamic.Resource {
       reprotectResourceProvider,
       name,
       {
-        endpoint: args.endpoint ?? ARM_ENDPOINT,
         databaseId: args.databaseId,
         sourceDatabaseId: args.sourceDatabaseId,
         elasticPoolId: args.elasticPoolId,
         location: args.location,
         staleName: args.staleName,
         tags: args.tags ?? {},
-        timeoutSeconds: args.timeoutSeconds ?? LINK_TIMEOUT_SECONDS,
-        pollSeconds: args.pollSeconds ?? 15,
-        requestTimeoutSeconds: args.requestTimeoutSeconds ?? 60,
-        maxRetries: args.maxRetries ?? 4,
+        ...callInputs(args, LINK_TIMEOUT_SECONDS),
         staleDatabase: undefined,
         reprotectedAt: undefined,
       },

@@ -2,13 +2,10 @@ import type { SqlManagementClient } from "@azure/arm-sql";
 import type * as pulumi from "@pulumi/pulumi";
 import { requireBounds, withoutRetired, type CallBounds } from "../../dynamicInputs";
 import type { AzureAccess } from "../../azureCalls";
-import { ARM_ENDPOINT, armError, sqlClient } from "./arm";
+import { ARM_ENDPOINT, armError, boundedSqlClient } from "./arm";
 
 /** "planned" waits for full synchronization; "forced" may discard transactions not yet replicated. */
 export type FailoverMode = "planned" | "forced";
-
-/** The longest single wait: a Retry-After, a retry backoff. */
-const MAX_WAIT_SECONDS = 60;
 
 /** What a session reads of the server's side: its role, and whether it can fail over yet. */
 export interface ReadRole {
@@ -67,15 +64,9 @@ export function failoverSession(
     throw new Error(`${label}: mode must be "planned" or "forced" (given: ${settings.mode})`);
   }
   requireBounds(label, settings);
-  const pollMs = settings.pollSeconds * 1000;
-  const signal = AbortSignal.timeout(Math.max(1, settings.timeoutSeconds * 1000));
-  const client = sqlClient(access, {
-    endpoint: settings.endpoint,
+  const { client, signal, pollMs } = boundedSqlClient(access, {
+    ...settings,
     subscriptionId: target.subscriptionId,
-    requestTimeoutMs: settings.requestTimeoutSeconds * 1000,
-    maxRetries: settings.maxRetries,
-    retryDelayMs: pollMs,
-    maxWaitSeconds: MAX_WAIT_SECONDS,
   });
   let accepted = false;
   let lastRole: string | undefined;
@@ -195,12 +186,8 @@ export interface PrimaryOutputs {
   readonly failedOverAt: string;
 }
 
-/** How a primary-holding resource's caller may bound it; each has a default. */
-export interface PrimaryArgs {
-  /** Default "planned". */
-  readonly mode?: pulumi.Input<FailoverMode>;
-  /** Default false; must be true for mode "forced". */
-  readonly allowDataLoss?: pulumi.Input<boolean>;
+/** How a dynamic resource's caller may bound its calls; each has a default. */
+export interface CallArgs {
   readonly timeoutSeconds?: pulumi.Input<number>;
   /** Default 15. */
   readonly pollSeconds?: pulumi.Input<number>;
@@ -212,15 +199,28 @@ export interface PrimaryArgs {
   readonly endpoint?: pulumi.Input<string>;
 }
 
-/** The registered inputs of a primary-holding resource: the args with their defaults. */
-export const primaryArgs = (args: PrimaryArgs, timeoutSeconds: number) => ({
+/** The registered call inputs: the args with their defaults. */
+export const callInputs = (args: CallArgs, timeoutSeconds: number) => ({
   endpoint: args.endpoint ?? ARM_ENDPOINT,
-  mode: args.mode ?? "planned",
-  allowDataLoss: args.allowDataLoss ?? false,
   timeoutSeconds: args.timeoutSeconds ?? timeoutSeconds,
   pollSeconds: args.pollSeconds ?? 15,
   requestTimeoutSeconds: args.requestTimeoutSeconds ?? 60,
   maxRetries: args.maxRetries ?? 4,
+});
+
+/** How a primary-holding resource's caller may bound it; each has a default. */
+export interface PrimaryArgs extends CallArgs {
+  /** Default "planned". */
+  readonly mode?: pulumi.Input<FailoverMode>;
+  /** Default false; must be true for mode "forced". */
+  readonly allowDataLoss?: pulumi.Input<boolean>;
+}
+
+/** The registered inputs of a primary-holding resource: the args with their defaults. */
+export const primaryArgs = (args: PrimaryArgs, timeoutSeconds: number) => ({
+  mode: args.mode ?? "planned",
+  allowDataLoss: args.allowDataLoss ?? false,
+  ...callInputs(args, timeoutSeconds),
   replicationRole: undefined,
   failedOverAt: undefined,
 });
