@@ -7,6 +7,7 @@ import { parseCli, runPlan } from "../tools/plan/cli";
 import { changedInputs, diffPlans } from "../tools/plan/diff";
 import type { StackPlan } from "../tools/plan/engine";
 import { STATEFUL_TYPES } from "../components/stateful";
+import { FACTS_KIND, TYPE } from "../policies/facts";
 import { ROOT, res } from "./helpers";
 
 const plan = (promote: boolean, resources: CapturedResource[]): StackPlan => ({
@@ -21,6 +22,7 @@ const plan = (promote: boolean, resources: CapturedResource[]): StackPlan => ({
 describe("diffPlans", () => {
   const POOL = "databricks:index/instancePool:InstancePool";
   const BUCKET = "gcp:storage/bucket:Bucket";
+  const DB = TYPE.sqlDatabase;
 
   it("lists in-place input changes with old and new values", () => {
     const d = diffPlans(
@@ -54,6 +56,44 @@ describe("diffPlans", () => {
       ["old", false],
     ]);
     expect(d.dangerous.map((r) => r.name)).toEqual(["data"]);
+    expect(d.released).toEqual([]);
+  });
+
+  it("calls a deleted stateful resource released, not dangerous, only where the deployment before armed its release", () => {
+    const facts = (resources: string[]) =>
+      res(TYPE.dynamicResource, "deployment-facts", {
+        kind: FACTS_KIND,
+        sql: { release: { mode: "retain", resources } },
+      });
+    const unprotected = (r: ReturnType<typeof res>, retainOnDelete = false) => ({
+      ...r,
+      options: { ...r.options, protect: false, retainOnDelete },
+    });
+    const armed = plan(false, [
+      facts(["sql-recovered-aurora"]),
+      unprotected(res(DB, "sql-recovered-aurora"), true),
+      unprotected(res(DB, "sql-recovered-beacon")),
+    ]);
+    const d = diffPlans(armed, plan(false, [facts([])]));
+    expect(d.released).toEqual([
+      {
+        urn: expect.stringMatching(/::sql-recovered-aurora$/),
+        type: DB,
+        name: "sql-recovered-aurora",
+        stateful: true,
+        retained: true,
+      },
+    ]);
+    // Not named by the release: dangerous, whatever its protection.
+    expect(d.dangerous.map((r) => r.name)).toEqual(["sql-recovered-beacon"]);
+    // Named, but still protected in the deployment before: Pulumi would refuse; dangerous.
+    const kept = plan(false, [facts(["sql-recovered-aurora"]), res(DB, "sql-recovered-aurora")]);
+    const protectedDb = kept.resources.map((r) => ({
+      ...r,
+      options: { ...r.options, protect: true },
+    }));
+    const d2 = diffPlans({ ...kept, resources: protectedDb }, plan(false, [facts([])]));
+    expect([d2.released, d2.dangerous.map((r) => r.name)]).toEqual([[], ["sql-recovered-aurora"]]);
   });
 
   it("calls a same-named resource under a new parent a replacement", () => {

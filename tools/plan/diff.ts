@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
 import { isStateful, replacementTriggers } from "../../components/stateful";
+import { findFacts } from "../../policies/facts";
 import { SECRET_PLACEHOLDER, displayValue, secretValue, type CapturedResource } from "./capture";
 import type { StackPlan } from "./engine";
 
@@ -39,9 +40,9 @@ export interface PlanDiff {
   /** Stateful resources deleted or replaced: a flip must never produce one. */
   dangerous: ResourceRef[];
   /**
-   * Stateful resources deleted that the deployment before registered unprotected: a release the
-   * program armed (components/sql/plan.ts, releasePhase; the policy pack lets a stateful resource
-   * go unprotected only there), deleted, or kept in Azure (`retained`).
+   * Stateful resources deleted that the deployment before registered unprotected for the release
+   * its facts name (components/sql/plan.ts, releasePhase; the policy pack lets a stateful resource
+   * go unprotected only there): deleted, or kept in Azure (`retained`).
    */
   released: (ResourceRef & { retained: boolean })[];
 }
@@ -158,7 +159,11 @@ export function diffPlans(before: StackPlan, after: StackPlan): PlanDiff {
   }
 
   const beforeByUrn = new Map(before.resources.map((r) => [r.urn, r]));
-  const armed = (r: ResourceRef) => beforeByUrn.get(r.urn)?.options.protect === false;
+  // Named by the release the deployment before armed, and registered unprotected by it.
+  const facts = findFacts(before.resources.map((r) => ({ type: r.type, props: r.inputs })));
+  const releasing = new Set(facts?.sql.release?.resources ?? []);
+  const armed = (r: ResourceRef) =>
+    releasing.has(r.name) && beforeByUrn.get(r.urn)?.options.protect === false;
   const released = deleted
     .filter((r) => r.stateful && armed(r))
     .map((r) => ({ ...r, retained: beforeByUrn.get(r.urn)?.options.retainOnDelete === true }));
