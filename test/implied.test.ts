@@ -211,8 +211,11 @@ describe("a deployment rebuilt from its outputs", () => {
     ["planned-promotion", 7, 20],
     ["unplanned-failover", 6, 0], // promoted over a primary whose region is down: geo-restored
     ["cold-standby-preflight", 10, 20], // a cold standby promoted with its restore once
-    ["region-return", 11, 0], // the returning primary demoted: epochs 1 and 2 in the fence records
-    ["skipped-demotion", 19, 0], // the failback after the catch-up: the primary promoted to epoch 3
+    // The returning primary demoted: epochs 1 and 2 in the fence records; it reprotects the
+    // geo-restored trial tenants (their names geo-secondaries of the secondary's copies).
+    ["region-return", 11, 20],
+    // The failback after the catch-up: the primary promoted to epoch 3, holding those links.
+    ["skipped-demotion", 19, 20],
   ] as const)("%s after %i steps: the same resources as deployed", async (name, n, links) => {
     const rb = runbook(name);
     const played = await new RunbookPlayer(noPolicy, ROOT).play({
