@@ -96,6 +96,17 @@ describe("sql config", () => {
     ]);
   });
 
+  it("takes a release as false, retain or delete: true no longer says what happens to the data", () => {
+    expect(problems((s) => (s.releaseRecoveredDatabases = true))).toEqual([
+      `paired-dr:sql.releaseRecoveredDatabases: must be false, "retain" | "delete" (retain: out of the stacks, kept in Azure; delete: deleted) (given: true)`,
+    ]);
+    for (const mode of ["retain", "delete", false] as const) {
+      const raw = validRaw();
+      raw.sql.releaseRecoveredDatabases = mode;
+      expect(parsePlatformConfig(raw, REPO).sql.releaseRecoveredDatabases).toBe(mode);
+    }
+  });
+
   it("rejects groups smaller than the seed's 20, a grace period under 60 minutes, and bad pool sizes", () => {
     expect(
       problems((s) => {
