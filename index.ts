@@ -25,12 +25,12 @@ import {
   recordedSql,
   recoveryMode,
   keepsLinkedCopies,
-  releaseAllowed,
-  releasePhase,
+  recordedRecoveryMode,
   reprotectRoomProblems,
   reprotectTenants,
   restoreWaves,
   sqlPlacement,
+  sqlRelease,
   sqlTransition,
 } from "./components/sql/plan";
 import { deriveRole, peerSite } from "./components/role";
@@ -61,15 +61,7 @@ export = async () => {
   const crossSubscription =
     (config.azure.peerSubscriptionId ?? config.azure.subscriptionId) !==
     config.azure.subscriptionId;
-  const releaseAsked = config.sql.releaseRecoveredDatabases;
-  const release = {
-    phase: releasePhase(
-      releaseAsked,
-      releaseAllowed(config.site, releaseAsked, role, last, peer),
-      last.sqlRelease,
-    ),
-    mode: releaseAsked || "retain",
-  } as const;
+  const release = sqlRelease(config.sql.releaseRecoveredDatabases, config.site, role, last, peer);
   const reprotect = reprotectTenants(config.sql, config.site, role, {
     peer,
     reprotected: last.sqlReprotected ?? [],
@@ -127,11 +119,10 @@ export = async () => {
       spec: config.sql,
       recovered: last.sqlRecovered === true,
       // Outputs from before the mode was recorded: those databases were geo-restored.
-      recoveryMode: recoveryMode(
-        last.sqlRecovered ? (last.sqlRecoveredBy ?? "Recovery") : undefined,
-        peer.role,
-        { forcedFailover: config.promotion.acknowledgeForcedFailover, crossSubscription },
-      ),
+      recoveryMode: recoveryMode(recordedRecoveryMode(last), peer.role, {
+        forcedFailover: config.promotion.acknowledgeForcedFailover,
+        crossSubscription,
+      }),
       peerLinked: keepsLinkedCopies(peer),
       release,
       reprotect: { tenants: reprotect, epoch: peer.epoch ?? 0 },

@@ -3,7 +3,7 @@ import type { PlatformConfig } from "../config/schema";
 import { FACTS_KIND, type DeploymentFacts } from "../policies/facts";
 import { acknowledgmentsSet } from "../policies/promotion";
 import type { LastDeployment } from "./lastDeployment";
-import { sqlSettings, unreplicatedTenants } from "./sql/plan";
+import { recordedRecoveryMode, sqlSettings, unreplicatedTenants } from "./sql/plan";
 import type { Role } from "./role";
 import { copyJobNames } from "./workspace/plan";
 
@@ -80,8 +80,7 @@ export function buildDeploymentFacts(
       geoRestoredTenants: unreplicatedTenants(config.sql).length,
       settings: sqlSettings(config.sql),
       lastSettings: last.role ? (last.sql?.settings ?? null) : null,
-      // Outputs from before the mode was recorded: those databases were geo-restored.
-      lastRecoveredBy: last.sqlRecovered ? (last.sqlRecoveredBy ?? "Recovery") : null,
+      lastRecoveredBy: recordedRecoveryMode(last) ?? null,
       release: release && { mode: release.mode, resources: [...release.resources] },
     },
     // The GCS data class meets turbo's 15 minutes only if both buckets use it.

@@ -13,6 +13,10 @@ import {
   releaseAllowed,
   releaseNow,
   releasePhase,
+  releaseOptions,
+  recordedRecoveryMode,
+  laneBefore,
+  sqlRelease,
   planSql,
   recoveryMode,
   reprotectRoomProblems,
@@ -974,6 +978,51 @@ describe("the ElasticPoolPair in the program", () => {
     // A mode changed after arming arms again: what a delete does is what the state holds.
     expect(releasePhase("delete", true, "retain")).toBe("arm");
     expect(releasePhase("delete", true, "delete")).toBe("drop");
+    // The phase and the options it registers, together.
+    const armedDelete = sqlRelease(
+      "delete",
+      "secondary",
+      "passive",
+      { sqlRecovered: true, sqlRecoveredBy: "Secondary" },
+      active,
+    );
+    expect([armedDelete, releaseOptions(armedDelete)]).toEqual([
+      { phase: "arm", mode: "delete" },
+      { protect: false, retainOnDelete: false },
+    ]);
+    const armedRetain = sqlRelease(
+      "retain",
+      "secondary",
+      "passive",
+      { sqlRecovered: true },
+      active,
+    );
+    expect(releaseOptions(armedRetain)).toEqual({ protect: false, retainOnDelete: true });
+    const dropping = sqlRelease(
+      "retain",
+      "secondary",
+      "passive",
+      { sqlRecovered: true, sqlRelease: "retain" },
+      active,
+    );
+    expect([dropping, releaseOptions(dropping)]).toEqual([
+      { phase: "drop", mode: "retain" },
+      { protect: true, retainOnDelete: false },
+    ]);
+    const kept = sqlRelease(false, "secondary", "passive", { sqlRecovered: true }, active);
+    expect([kept, releaseOptions(kept)]).toEqual([
+      { phase: "keep", mode: "retain" },
+      { protect: true, retainOnDelete: false },
+    ]);
+    // Outputs from before the mode was recorded: those databases were geo-restored.
+    expect(recordedRecoveryMode({ sqlRecovered: true })).toBe("Recovery");
+    expect(recordedRecoveryMode({ sqlRecovered: true, sqlRecoveredBy: "Secondary" })).toBe(
+      "Secondary",
+    );
+    expect(recordedRecoveryMode({ sqlRecovered: false, sqlRecoveredBy: "Secondary" })).toBe(
+      undefined,
+    );
+    expect([0, 3, 4, 9].map((i) => laneBefore(i))).toEqual([undefined, undefined, 0, 5]);
     const recovered = { sqlRecovered: true, sqlRecoveredBy: "Recovery" as const };
     expect(releaseAllowed("secondary", "retain", "passive", recovered, active)).toBe(true);
     expect(releaseAllowed("secondary", "retain", "passive", {}, active)).toBe(false);

@@ -14,16 +14,18 @@ import {
   hasReplica,
   holdableGroups,
   holdFailover,
+  laneBefore,
   linkHolds,
   ownPlacement,
   privateDnsPlan,
+  releaseOptions,
   restoreLanes,
   sqlSettings,
   type PeerSql,
   SQL_PRIVATE_DNS_ZONE,
   planSql,
+  type sqlRelease,
   type RecoveryMode,
-  type ReleaseMode,
   type SqlRecord,
   type SqlPlan,
 } from "./plan";
@@ -53,7 +55,7 @@ export interface ElasticPoolPairArgs {
    * Where the release of what a failover left stands (releasePhase), and what it does: `arm`
    * registers it unprotected (kept in Azure on delete for `retain`), `drop` leaves it out.
    */
-  readonly release: { readonly phase: "keep" | "arm" | "drop"; readonly mode: ReleaseMode };
+  readonly release: ReturnType<typeof sqlRelease>;
   /** The tenants this primary reprotects (reprotectTenants), and the peer's fencing epoch. */
   readonly reprotect: { readonly tenants: readonly string[]; readonly epoch: number };
   /** This deployment promotes the site (it was passive at its last deployment). */
@@ -284,10 +286,7 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
     // What a release takes out of the stack (releasePhase): registered unprotected first, and
     // kept in Azure on delete for `retain`, where a pool goes with its databases (Azure refuses to
     // delete a pool that is not empty: ElasticPoolNotEmpty, ElasticPools.json 2023-08-01).
-    const released = {
-      protect: args.release.phase !== "arm",
-      retainOnDelete: args.release.phase === "arm" && args.release.mode === "retain",
-    };
+    const released = releaseOptions(args.release);
     const pools = new Map<string, sql.ElasticPool>();
     const poolKey = (pair: number, pool: string) => `${pair}/${pool}`;
     // The pools a secondary has only for its recovered databases go with them.
@@ -539,7 +538,7 @@ export class ElasticPoolPair extends pulumi.ComponentResource {
     for (const db of plan.databases.filter((d) => reprotecting.has(d.tenant))) {
       const lane = seeding.get(poolKey(db.server, db.pool)) ?? [];
       seeding.set(poolKey(db.server, db.pool), lane);
-      const after = restoreLanes(lane.length + 1)[lane.length];
+      const after = laneBefore(lane.length);
       const here = servers[db.server]!.names.serverId;
       const copy = sqlNames(prefix, peerSite(site), peerSubscription, db.server).serverId;
       reprotected.set(

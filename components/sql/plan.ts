@@ -154,8 +154,12 @@ export function restoreLanes(
   count: number,
   atOnce = GEO_RESTORES_PER_POOL,
 ): (number | undefined)[] {
-  return Array.from({ length: count }, (_, i) => (i >= atOnce ? i - atOnce : undefined));
+  return Array.from({ length: count }, (_, i) => laneBefore(i, atOnce));
 }
+
+/** The index of the database the `i`th of a pool's waves waits for; undefined in the first. */
+export const laneBefore = (i: number, atOnce = GEO_RESTORES_PER_POOL): number | undefined =>
+  i >= atOnce ? i - atOnce : undefined;
 
 /**
  * How many waves a geo-restore takes: pools restore side by side, GEO_RESTORES_PER_POOL at once
@@ -356,6 +360,15 @@ export const RECOVERY_MODES = ["Secondary", "Copy", "Recovery"] as const;
 export type RecoveryMode = (typeof RECOVERY_MODES)[number];
 
 /**
+ * How a stack's last deployment made its recovered databases; undefined when it has none.
+ * Outputs from before the mode was recorded: those databases were geo-restored.
+ */
+export const recordedRecoveryMode = (d: {
+  readonly sqlRecovered?: boolean;
+  readonly sqlRecoveredBy?: RecoveryMode;
+}): RecoveryMode | undefined => (d.sqlRecovered ? (d.sqlRecoveredBy ?? "Recovery") : undefined);
+
+/**
  * Geo-replicated from the drained primary in a planned switchover (createMode Secondary, then a
  * planned geo-failover, which "switches the roles of primary and geo-secondary databases after
  * completing full data synchronization. A planned failover does not result in data loss": sql-docs
@@ -464,10 +477,9 @@ export function reprotectTenants(
   // Only those recorded: a tenant onboarded after the failback was never geo-restored, and its
   // database here is the live one.
   if (o.reprotected.length) return configured.filter((id) => o.reprotected.includes(id));
+  const peerMode = recordedRecoveryMode(o.peer);
   const peerRestored =
-    o.peer.role === "active" &&
-    o.peer.sqlRecovered === true &&
-    (o.peer.sqlRecoveredBy ?? "Recovery") !== "Secondary";
+    o.peer.role === "active" && peerMode !== undefined && peerMode !== "Secondary";
   // The settings hold still while promoted (the gate), so these are the tenants it restored.
   return peerRestored && role === "passive" ? configured : [];
 }
@@ -524,7 +536,7 @@ export function releaseAllowed(
     return (
       role === "passive" &&
       last.sqlRecovered === true &&
-      releaseNow(asked, last.sqlRecoveredBy, {
+      releaseNow(asked, recordedRecoveryMode(last), {
         ...(peer.role && { role: peer.role }),
         sqlReprotected: (peer.sqlReprotected?.length ?? 0) > 0,
       })
@@ -536,6 +548,33 @@ export function releaseAllowed(
     last.role === "active"
   );
 }
+
+/**
+ * This deployment's release (sql.releaseRecoveredDatabases): its phase (releasePhase, from
+ * releaseAllowed and the mode the last deployment armed) and the mode a phase applies.
+ */
+export function sqlRelease(
+  asked: ReleaseMode | false,
+  site: Site,
+  role: Role,
+  last: Parameters<typeof releaseAllowed>[3] & { readonly sqlRelease?: ReleaseMode },
+  peer: Parameters<typeof releaseAllowed>[4],
+): { readonly phase: "keep" | "arm" | "drop"; readonly mode: ReleaseMode } {
+  return {
+    phase: releasePhase(asked, releaseAllowed(site, asked, role, last, peer), last.sqlRelease),
+    mode: asked || "retain",
+  };
+}
+
+/**
+ * The resource options of what a release takes out of the stack: registered unprotected when
+ * it arms (Pulumi deletes only what its state holds unprotected), and kept in Azure on delete
+ * for `retain`.
+ */
+export const releaseOptions = (release: ReturnType<typeof sqlRelease>) => ({
+  protect: release.phase !== "arm",
+  retainOnDelete: release.phase === "arm" && release.mode === "retain",
+});
 
 /** A stack's last deployment keeps geo-secondaries it made of its peer's tenants (mode Secondary). */
 export const keepsLinkedCopies = (d: {
