@@ -9,6 +9,7 @@ import {
   readPeerDeployment,
 } from "./components/lastDeployment";
 import {
+  FACTS_RESOURCE,
   DeploymentFactsRecord,
   buildDeploymentFacts,
   configAcknowledgments,
@@ -37,6 +38,8 @@ import { deriveRole, peerSite } from "./components/role";
 import { DualRegionBucket, type ExpireLive } from "./components/dualRegionBucket";
 import { carriedFinalSync, copyJobNames, finalSyncKey } from "./components/workspace/plan";
 import { Workspace } from "./components/workspace/workspace";
+import { decideDrill, drillMarkdown, drillReport, drillSummary } from "./components/drill/plan";
+import { azureNames } from "./components/naming";
 
 /**
  * The paired-dr program. The same code is deployed as stack `primary` and stack `secondary`;
@@ -71,6 +74,21 @@ export = async () => {
   // The failback's stale originals need room in their pools: refused before anything is registered.
   const room = reprotectRoomProblems(config.sql, sqlPlaced.placement, reprotect);
   if (room.length) throw new ConfigError(room);
+  // A drill runs on a standby deployed passive before, against a peer recorded active.
+  const drilled = decideDrill(config.drill, {
+    site: config.site,
+    role,
+    last,
+    peerRole: peer.role,
+    replication: config.workspace.replication,
+    lake: {
+      account: azureNames(config.prefix, config.site).lake,
+      peerAccount: azureNames(config.prefix, peerSite(config.site)).lake,
+      container: config.workspace.lake.container,
+    },
+  });
+  if (drilled.problems.length) throw new ConfigError(drilled.problems);
+  const drill = drilled.drill;
 
   const azureProvider = new azure.Provider("azure", {
     location: config.azure.region,
@@ -105,6 +123,7 @@ export = async () => {
       peerLakeReady: peer.lake !== undefined,
       epoch,
       finalSyncKey: syncKey,
+      drill,
     },
     { provider: azureProvider },
   );
@@ -179,6 +198,7 @@ export = async () => {
       finalBackupKey: backupKey,
       promotionSource,
       projectDir: __dirname,
+      ...(drill && { drill: { id: drill.id, key: drill.key } }),
       labels: { platform: config.prefix },
     },
     { provider: gcpProvider },
@@ -204,6 +224,20 @@ export = async () => {
           )
       : undefined;
   const finalSync = drained ?? carriedFinalSync(role, last);
+  // The drill's report, from what its two runs returned; its summary outlives the drill.
+  const report =
+    drill &&
+    pulumi
+      .all([metastore.drillRestore ?? "", workspace.drillRun])
+      .apply(([restoreResult, lakeRun]) =>
+        drillReport({
+          drill,
+          site: config.site,
+          metastoreRpoMinutes: config.metastore.rpoMinutes,
+          restoreResult,
+          lakeRun,
+        }),
+      );
   const facts = buildDeploymentFacts(
     config,
     role,
@@ -212,8 +246,15 @@ export = async () => {
     awaitingPeer,
     { lake: syncKey !== undefined, metastore: backupKey !== undefined },
     release.phase === "arm" ? { mode: release.mode, resources: [...sqlPair.releasing] } : null,
+    drill
+      ? {
+          id: drill.id,
+          resources: [...metastore.drillResources, ...workspace.drillResources],
+          scratch: [...metastore.drillScratch],
+        }
+      : null,
   );
-  new DeploymentFactsRecord("deployment-facts", facts);
+  new DeploymentFactsRecord(FACTS_RESOURCE, facts);
 
   return {
     site: config.site,
@@ -238,6 +279,8 @@ export = async () => {
       // A cold promotion's restore: the backup, its age, and whether it breaches the RPO.
       promotionRestore: metastore.promotionRestore,
     },
+    // A drill's report (npm run status -- --drill-report DIR writes it as JSON and markdown).
+    ...(report && { drill: { report, markdown: report.apply(drillMarkdown) } }),
     sql: {
       server: sqlPair.serverName,
       serverFqdn: sqlPair.serverFqdn,
@@ -266,6 +309,10 @@ export = async () => {
       acknowledgments: configAcknowledgments(config),
       // A drained site keeps what its final sync copied until it is active again.
       ...(finalSync && { finalSync }),
+      // The last drill's date, verdict and measured RPO and RTO, kept once it is turned off.
+      ...(report
+        ? { lastDrill: report.apply(drillSummary) }
+        : last.lastDrill && { lastDrill: last.lastDrill }),
       // What this deployment decided from, beyond its config: its role before and the role it
       // read for the peer (tools/runbook replays a deployment from its outputs with them).
       previous: {

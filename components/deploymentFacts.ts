@@ -10,6 +10,9 @@ import { copyJobNames } from "./workspace/plan";
 // The record's shape is the contract with the policy pack, which owns it (dependency-free there).
 export { FACTS_KIND, type DeploymentFacts } from "../policies/facts";
 
+/** The facts record's resource name. */
+export const FACTS_RESOURCE = "deployment-facts";
+
 /** The one-promotion keys this config sets (recorded with the deployment, judged by the gate). */
 export function configAcknowledgments(config: PlatformConfig): string[] {
   return acknowledgmentsSet({
@@ -35,6 +38,8 @@ export function buildDeploymentFacts(
   },
   /** The release this deployment arms: its mode and what it registers unprotected. */
   release: NonNullable<DeploymentFacts["sql"]["release"]> | null = null,
+  /** The drill this deployment runs, and the scratch resources it registers. */
+  drill: NonNullable<DeploymentFacts["drill"]> | null = null,
 ): DeploymentFacts {
   return {
     kind: FACTS_KIND,
@@ -82,6 +87,11 @@ export function buildDeploymentFacts(
       lastSettings: last.role ? (last.sql?.settings ?? null) : null,
       lastRecoveredBy: recordedRecoveryMode(last) ?? null,
       release: release && { mode: release.mode, resources: [...release.resources] },
+    },
+    drill: drill && {
+      id: drill.id,
+      resources: [...drill.resources],
+      scratch: [...drill.scratch],
     },
     // The GCS data class meets turbo's 15 minutes only if both buckets use it.
     gcsTurbo:

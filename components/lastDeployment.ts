@@ -3,6 +3,7 @@ import type { SqlSettings } from "../policies/facts";
 import type { Role } from "./role";
 import { RELEASE_MODES } from "../config/sqlSchema";
 import { RECOVERY_MODES, type RecoveryMode, type ReleaseMode } from "./sql/plan";
+import type { DrillSummary } from "./drill/plan";
 
 /** The stack output this program writes for its own next deployment to read. */
 export const DEPLOYMENT_OUTPUT = "deployment";
@@ -79,6 +80,8 @@ export interface LastDeployment {
   readonly acknowledgments?: readonly string[];
   /** The final sync this site made when it last stood down, while it is still passive. */
   readonly finalSync?: FinalSyncRecord;
+  /** The last drill on this standby (components/drill/plan.ts), kept after it is turned off. */
+  readonly lastDrill?: DrillSummary;
   /**
    * The SQL resources the deployment registered: its server, the pools on it and the failover
    * groups it created. The peer creates a failover group only once these show the partner server
@@ -166,6 +169,27 @@ function parseFinalSync(v: unknown): FinalSyncRecord | undefined {
   };
 }
 
+function parseDrillSummary(v: unknown): DrillSummary | undefined {
+  if (v === null || typeof v !== "object") return undefined;
+  const o = v as Record<string, unknown>;
+  const rpo = (o.rpoMinutes ?? {}) as Record<string, unknown>;
+  const minutes = (n: unknown) => (typeof n === "number" && n >= 0 ? n : null);
+  if (
+    typeof o.id !== "string" ||
+    (o.at !== null && typeof o.at !== "string") ||
+    (o.verdict !== "pass" && o.verdict !== "fail") ||
+    typeof o.rtoMinutes !== "number"
+  )
+    return undefined;
+  return {
+    id: o.id,
+    at: o.at as string | null,
+    verdict: o.verdict,
+    rpoMinutes: { metastore: minutes(rpo.metastore), lake: minutes(rpo.lake) },
+    rtoMinutes: o.rtoMinutes,
+  };
+}
+
 /** A Dataproc Metastore backup's resource name (metastore.proto, Backup.name). */
 export const BACKUP_NAME =
   /^projects\/([^/]+)\/locations\/([^/]+)\/services\/([^/]+)\/backups\/[^/]+$/;
@@ -223,6 +247,7 @@ export function parseLastDeployment(value: unknown): LastDeployment {
     ...(strings(v.acknowledgments) && { acknowledgments: strings(v.acknowledgments) }),
     ...(parseSql(v.sql) && { sql: parseSql(v.sql) }),
     ...(parseFinalSync(v.finalSync) && { finalSync: parseFinalSync(v.finalSync) }),
+    ...(parseDrillSummary(v.lastDrill) && { lastDrill: parseDrillSummary(v.lastDrill) }),
   };
 }
 

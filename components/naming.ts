@@ -53,6 +53,8 @@ export const isRestoreSchedule = (jobName: unknown): boolean =>
 export function gcpNames(prefix: string, site: Site) {
   return {
     metastoreService: `${prefix}-${site}-hms`,
+    /** A drill's scratch service (components/drill/plan.ts): never the site's own. */
+    drillService: `${prefix}-${site}-hms-drill`,
     /** Service account IDs: 6-30 characters. */
     syncAccount: `${prefix}-${SITE_CODE[site]}-hms-sync`,
     restoreWorkflow: `${prefix}-${site}${HMS_RESTORE}`,

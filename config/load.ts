@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
-import { stackFileProblems } from "./projectOnly";
+import { projectFileProblems, stackFileProblems } from "./projectOnly";
 import { scanRepo, type RepoFiles } from "./repoFiles";
 import { CONFIG_NAMESPACE, makeConfigSchema, type PlatformConfig } from "./schema";
 
@@ -123,7 +123,10 @@ export interface LoadedConfig {
  * `projectDir`. Throws before any resource is registered. Components never read config themselves.
  */
 export function loadConfig(projectDir: string): LoadedConfig {
-  const misplaced = stackFileProblems(projectDir, CONFIG_NAMESPACE, pulumi.getStack());
+  const misplaced = [
+    ...projectFileProblems(projectDir, CONFIG_NAMESPACE),
+    ...stackFileProblems(projectDir, CONFIG_NAMESPACE, pulumi.getStack()),
+  ];
   if (misplaced.length) throw new ConfigError(misplaced);
   const all = pulumi.runtime.allConfig();
   // isConfigSecret is exported by the runtime but not typed; without it no value is hidden.

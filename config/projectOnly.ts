@@ -5,6 +5,36 @@ import { parse as parseYaml } from "yaml";
 /** Keys that must be set only in Pulumi.yaml, so both stacks always read the same value. */
 export const PROJECT_ONLY_KEYS = ["promote"] as const;
 
+/** Keys only a stack file sets: each stack decides them for itself (a drill, on the standby). */
+export const STACK_ONLY_KEYS = ["drill"] as const;
+
+/** The one message for a stack-only key found in Pulumi.yaml. */
+export function stackOnlyProblem(key: string, given: unknown): string {
+  return (
+    `${key} is set in Pulumi.yaml (given: ${JSON.stringify(given)}), but it is a stack's own: a drill ` +
+    `runs on the secondary's passive standby only. Set it in Pulumi.secondary.yaml ` +
+    `(pulumi config set --path drill.id <id> -s secondary) and remove it from Pulumi.yaml.`
+  );
+}
+
+/** The stack-only keys Pulumi.yaml's `config:` declares or sets, namespaced, with their values. */
+export function stackOnlyKeysIn(
+  project: string,
+  projectConfig: Readonly<Record<string, unknown>>,
+): [string, unknown][] {
+  return Object.entries(projectConfig)
+    .filter(([k]) => (STACK_ONLY_KEYS as readonly string[]).includes(bareKey(project, k)))
+    .map(([k, v]) => [k.includes(":") ? k : `${project}:${k}`, v]);
+}
+
+function bareKey(project: string, key: string): string {
+  return key.includes(":")
+    ? key.startsWith(`${project}:`)
+      ? key.slice(project.length + 1)
+      : ""
+    : key;
+}
+
 /** The one message for a project-only key found in a stack file (the program and the plan say it). */
 export function projectOnlyProblem(key: string, stack: string, given: unknown): string {
   return (
@@ -20,14 +50,7 @@ export function projectOnlyKeysIn(
   stackConfig: Readonly<Record<string, unknown>>,
 ): [string, unknown][] {
   return Object.entries(stackConfig)
-    .filter(([k]) => {
-      const bare = k.includes(":")
-        ? k.startsWith(`${project}:`)
-          ? k.slice(project.length + 1)
-          : ""
-        : k;
-      return (PROJECT_ONLY_KEYS as readonly string[]).includes(bare);
-    })
+    .filter(([k]) => (PROJECT_ONLY_KEYS as readonly string[]).includes(bareKey(project, k)))
     .map(([k, v]) => [k.includes(":") ? k : `${project}:${k}`, v]);
 }
 
@@ -44,4 +67,24 @@ export function stackFileProblems(projectDir: string, project: string, stack: st
   const doc = parseYaml(fs.readFileSync(file, "utf8")) as { config?: unknown } | null;
   const config = (doc?.config ?? {}) as Record<string, unknown>;
   return projectOnlyKeysIn(project, config).map(([k, v]) => projectOnlyProblem(k, stack, v));
+}
+
+/** The problems of Pulumi.yaml: a stack-only key declared or set there. */
+export function projectFileProblems(projectDir: string, project: string): string[] {
+  const file = path.join(projectDir, "Pulumi.yaml");
+  if (!fs.existsSync(file)) return [];
+  const doc = parseYaml(fs.readFileSync(file, "utf8")) as { config?: unknown } | null;
+  const config = (doc?.config ?? {}) as Record<string, unknown>;
+  return stackOnlyKeysIn(project, config).map(([k, v]) => {
+    const declared =
+      v !== null && typeof v === "object" && !Array.isArray(v)
+        ? (v as Record<string, unknown>)
+        : undefined;
+    return stackOnlyProblem(
+      k,
+      declared && ("value" in declared || "default" in declared)
+        ? (declared.value ?? declared.default)
+        : v,
+    );
+  });
 }

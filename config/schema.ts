@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { contains, overlaps, parseCidr } from "./network";
 import type { RepoFiles } from "./repoFiles";
+import { drillSchema } from "./drillSchema";
 import { metastoreSchema } from "./metastoreSchema";
 import { SITES } from "./sites";
 import { sqlSchema } from "./sqlSchema";
@@ -315,6 +316,11 @@ export const makeConfigSchema = (repo: RepoFiles) =>
       /** Dual-region buckets: turbo replication 15 min, default replication 720 (12 hours). Default 15. */
       gcs: z.number({ error: "must be a number of minutes" }).positive().default(15),
     }).default({ lake: 60, sql: 1, sqlGeoRestore: 60, gcs: 15 }),
+    /**
+     * A DR drill on the passive standby (config/drillSchema.ts): the secondary's stack file only,
+     * while it is passive. Default false.
+     */
+    drill: drillSchema,
     /** Acknowledgments the promotion gate looks for; set them in the promotion pull request. */
     promotion: strictObject({
       /** Promote a cold metastore standby, accepting tens of minutes to create its service. */
@@ -322,46 +328,65 @@ export const makeConfigSchema = (repo: RepoFiles) =>
       /** Promote while the peer is not known to be passive (unreachable, or still active). */
       acknowledgeForcedFailover: bool().default(false),
     }).default({ acceptColdStandbyRto: false, acknowledgeForcedFailover: false }),
-  }).superRefine(
-    (c, ctx) => {
-      const { region, peerRegion } = c.gcp;
-      const code = c.storage.dualRegion;
-      if (code === "custom") {
-        if (!customDualRegionLocation(region, peerRegion)) {
+  })
+    .superRefine((c, ctx) => {
+      if (c.drill === false) return;
+      if (c.site !== "secondary")
+        ctx.addIssue({
+          code: "custom",
+          path: ["drill"],
+          input: c.drill,
+          message: `a drill runs on the secondary's passive standby, never on the ${c.site} stack; set it only in Pulumi.secondary.yaml`,
+        });
+      else if (c.promote)
+        ctx.addIssue({
+          code: "custom",
+          path: ["drill"],
+          input: c.drill,
+          message:
+            "a drill runs on the passive standby, but promote is true: the secondary is active; allowed: false while promote is true",
+        });
+    })
+    .superRefine(
+      (c, ctx) => {
+        const { region, peerRegion } = c.gcp;
+        const code = c.storage.dualRegion;
+        if (code === "custom") {
+          if (!customDualRegionLocation(region, peerRegion)) {
+            const predefined = predefinedDualRegionFor(region, peerRegion);
+            ctx.addIssue({
+              code: "custom",
+              path: ["storage", "dualRegion"],
+              input: code,
+              message:
+                `${quote(region)} and ${quote(peerRegion)} cannot form a configurable dual-region` +
+                (predefined
+                  ? `; allowed: ${quote(predefined)}, the predefined dual-region over them`
+                  : "; choose a region pair that can"),
+            });
+          }
+        } else if (!dualRegionSpans(code, region, peerRegion)) {
           const predefined = predefinedDualRegionFor(region, peerRegion);
+          const [a, b] = GCS_PREDEFINED_DUAL_REGIONS[code]!;
+          const allowed = [
+            predefined,
+            customDualRegionLocation(region, peerRegion) && "custom",
+          ].filter(Boolean) as string[];
           ctx.addIssue({
             code: "custom",
             path: ["storage", "dualRegion"],
             input: code,
             message:
-              `${quote(region)} and ${quote(peerRegion)} cannot form a configurable dual-region` +
-              (predefined
-                ? `; allowed: ${quote(predefined)}, the predefined dual-region over them`
-                : "; choose a region pair that can"),
+              `${code} spans ${quote(a)} and ${quote(b)}, not this stack's gcp regions ${quote(region)} and ${quote(peerRegion)}` +
+              `; allowed: ${allowed.length ? oneOf(allowed) : "none for this pair"}`,
           });
         }
-      } else if (!dualRegionSpans(code, region, peerRegion)) {
-        const predefined = predefinedDualRegionFor(region, peerRegion);
-        const [a, b] = GCS_PREDEFINED_DUAL_REGIONS[code]!;
-        const allowed = [
-          predefined,
-          customDualRegionLocation(region, peerRegion) && "custom",
-        ].filter(Boolean) as string[];
-        ctx.addIssue({
-          code: "custom",
-          path: ["storage", "dualRegion"],
-          input: code,
-          message:
-            `${code} spans ${quote(a)} and ${quote(b)}, not this stack's gcp regions ${quote(region)} and ${quote(peerRegion)}` +
-            `; allowed: ${allowed.length ? oneOf(allowed) : "none for this pair"}`,
-        });
-      }
-    },
-    // Cross-key checks need both keys parsed; the other problems are still reported with them.
-    {
-      when: (payload) =>
-        !payload.issues.some((i) => i.path?.[0] === "gcp" || i.path?.[0] === "storage"),
-    },
-  );
+      },
+      // Cross-key checks need both keys parsed; the other problems are still reported with them.
+      {
+        when: (payload) =>
+          !payload.issues.some((i) => i.path?.[0] === "gcp" || i.path?.[0] === "storage"),
+      },
+    );
 
 export type PlatformConfig = z.output<ReturnType<typeof makeConfigSchema>>;

@@ -118,6 +118,12 @@ export interface DeploymentFacts {
      */
     release?: { mode: "retain" | "delete"; resources: string[] } | null;
   };
+  /**
+   * The drill this deployment runs on the passive standby (components/drill/plan.ts): its ID,
+   * every resource it registers (by name), and among them its scratch: stateful types that are
+   * deliberately unprotected, which turning the drill off deletes; null without one.
+   */
+  drill?: { id: string; resources: string[]; scratch: string[] } | null;
   gcsTurbo: boolean;
   allowSingleRegionStorage: boolean;
   promotion: { acceptColdStandbyRto: boolean; acknowledgeForcedFailover: boolean };

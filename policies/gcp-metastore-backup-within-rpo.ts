@@ -25,7 +25,11 @@ export const gcpMetastoreBackupWithinRpo: StackValidationPolicy = {
   validateStack: (args, report) => {
     const facts = requireFacts(args, report);
     if (!facts) return;
-    const services = ofType(args.resources, TYPE.metastoreService);
+    // A drill's scratch service backs nothing up and restores once: not the site's metastore.
+    const scratch = new Set(facts.drill?.scratch ?? []);
+    const services = ofType(args.resources, TYPE.metastoreService).filter(
+      (s) => !scratch.has(s.name),
+    );
     if (facts.role === "active") {
       if (services.length === 0) {
         report(`Create a metastore service on site '${facts.site}': it is active and has none`);

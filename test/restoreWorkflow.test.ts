@@ -6,7 +6,8 @@ import { REPO, validRaw } from "./helpers";
 import { WorkflowRaised, WorkflowRunner } from "./workflowRunner";
 
 const PROJECT = "acmedata-platform-dr";
-const SERVICE = `projects/${PROJECT}/locations/us-east1/services/acmedata-secondary-hms`;
+const SITE_SERVICE = `projects/${PROJECT}/locations/us-east1/services/acmedata-secondary-hms`;
+const SERVICE = SITE_SERVICE;
 const METASTORE = "https://metastore.googleapis.com/v1/";
 const BUCKET = "acmedata-metastore-backups";
 const OBJECTS = `https://storage.googleapis.com/storage/v1/b/${BUCKET}/o`;
@@ -90,8 +91,11 @@ function fakeCloud(
     backups?: Record<string, { state: string; createTime: string }>;
     /** How many reads of a backup IAM refuses (403) before it applies a new grant. */
     forbiddenReads?: number;
+    /** The service the run restores into (default: this site's, METASTORE_SERVICE). */
+    service?: string;
   } = {},
 ) {
+  const SERVICE = opts.service ?? SITE_SERVICE;
   let clock = NOW;
   const restores: Record<string, string>[] = [];
   const pages: number[] = [];
@@ -258,6 +262,33 @@ describe("the restore workflow, run as written over the Storage and Metastore AP
     // What one page of full records would have held: over the limit on its own.
     const fullPage = JSON.stringify({ items: objects.slice(0, 1000) }).length;
     expect(fullPage).toBeGreaterThan(512 * 1024);
+  });
+
+  it("restores into the service a run names as its target (a drill's scratch service), never into this site's", () => {
+    const scratch = `projects/${PROJECT}/locations/us-east1/services/acmedata-secondary-drill`;
+    const cloud = fakeCloud(history(3), { service: scratch });
+    const result = cloud.runner.run({
+      target: scratch,
+      restoreWhateverAge: true,
+      waitForIdle: true,
+    });
+    expect(cloud.restores).toEqual([
+      {
+        backupLocation: `gs://${BUCKET}/${PREFIX}backup-0003/`,
+        restoreType: "METADATA_ONLY",
+        requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      },
+    ]);
+    expect(result).toMatchObject({
+      restored: `gs://${BUCKET}/${PREFIX}backup-0003/`,
+      ageMinutes: 20,
+    });
+    // Every call to the Metastore API named the scratch service; none this site's own.
+    const metastoreCalls = cloud.runner.calls
+      .map((c) => String(c.args.url))
+      .filter((u) => u.startsWith(METASTORE));
+    expect(metastoreCalls.length).toBeGreaterThan(2);
+    expect(metastoreCalls.every((u) => u.startsWith(`${METASTORE}${scratch}`))).toBe(true);
   });
 
   it("restores a drained peer's final backup by name (backup, not backupLocation), whatever its age, reading no listing", () => {

@@ -12,6 +12,8 @@ import {
   backupLocation,
   backupService,
   decideMetastore,
+  drillRestoreRun,
+  drillServiceArgs,
   finalBackupEnvironment,
   finalBackupMade,
   finalBackupRun,
@@ -64,6 +66,8 @@ export interface MetastorePairArgs {
   readonly promotionSource: PromotionSource;
   /** Directory holding workflows/. */
   readonly projectDir: string;
+  /** A drill on this standby (components/drill/plan.ts): its ID and key. */
+  readonly drill?: { readonly id: string; readonly key: string };
   readonly labels?: Readonly<Record<string, string>>;
 }
 
@@ -87,6 +91,12 @@ export class MetastorePair extends pulumi.ComponentResource {
   public readonly promotionRestore: pulumi.Output<PromotionRestoreReport | undefined>;
   /** This stand-down's final backup (its resource name); undefined without one. */
   public readonly finalBackup: pulumi.Output<string | undefined> | undefined;
+  /** A drill's restore into the scratch service: the workflow's result (a JSON string). */
+  public readonly drillRestore: pulumi.Output<string> | undefined;
+  /** The drill's stateful scratch resources, by name: unprotected on purpose (deployment facts). */
+  public readonly drillScratch: string[] = [];
+  /** Every resource the drill registers here, by name (deployment facts). */
+  public readonly drillResources: string[] = [];
 
   constructor(name: string, args: MetastorePairArgs, opts?: pulumi.ComponentResourceOptions) {
     super("paired-dr:components:MetastorePair", name, {}, opts);
@@ -475,6 +485,51 @@ export class MetastorePair extends pulumi.ComponentResource {
       );
       // Standing down, the record says passive once the cluster is as the role declares.
       if (!recordFirst) writeRecord(fence.workflow, hiveCluster ? [hiveCluster] : []);
+    }
+
+    // A drill restores the newest backup into a scratch service of its own: the standby's service,
+    // its schedules and its backups are not touched. The run is a record named by the drill, so
+    // a new drill runs again into the same service.
+    if (args.drill) {
+      this.drillScratch.push(`${name}-drill-service`);
+      const scratch = new gcp.dataproc.MetastoreService(
+        `${name}-drill-service`,
+        drillServiceArgs(spec, {
+          serviceId: names.metastoreService,
+          drillServiceId: names.drillService,
+          network: metastoreNetwork(args.gcp.network.vpc, projectNumber),
+          region,
+          site,
+          warehouseBucket: args.warehouseBucket.bucketName,
+          backupBucket,
+          labels,
+        }),
+        { parent: this, dependsOn: [args.warehouseBucket, args.backupBucket] },
+      );
+      const restoresScratch = new gcp.dataproc.MetastoreServiceIamMember(
+        `${name}-sync-restores-drill`,
+        { location: region, serviceId: scratch.serviceId, role: "roles/metastore.editor", member },
+        child,
+      );
+      const drillRun = new WorkflowRun(
+        `${name}-drill-restore-${args.drill.id}`,
+        {
+          workflow: workflow.id,
+          ...drillRestoreRun(spec, {
+            project,
+            region,
+            drillServiceId: names.drillService,
+            key: args.drill.key,
+          }),
+        },
+        { parent: this, dependsOn: [workflow, scratch, restoresScratch, ...syncGrants] },
+      );
+      this.drillRestore = drillRun.result;
+      this.drillResources.push(
+        `${name}-drill-service`,
+        `${name}-sync-restores-drill`,
+        `${name}-drill-restore-${args.drill.id}`,
+      );
     }
 
     this.decision = decision;

@@ -101,7 +101,7 @@ export interface ServiceContext {
 /** The Dataproc Metastore service; only scheduledBackup.enabled depends on the role. */
 export function metastoreServiceArgs(
   spec: MetastoreSpec,
-  decision: MetastoreDecision,
+  decision: Pick<MetastoreDecision, "backups">,
   ctx: ServiceContext,
 ): gcp.dataproc.MetastoreServiceArgs {
   return {
@@ -126,6 +126,44 @@ export function metastoreServiceArgs(
     deletionProtection: true,
     deletionPolicy: "PREVENT",
     labels: { ...ctx.labels },
+  };
+}
+
+/**
+ * A drill's scratch service (issue 15): the site's service as declared, under its own ID, with no
+ * scheduled backups (nothing of it is kept), deletable (turning the drill off deletes it), and
+ * labelled scratch. The newest backup is restored into it, never into the standby's own service.
+ */
+export function drillServiceArgs(
+  spec: MetastoreSpec,
+  ctx: ServiceContext & { readonly drillServiceId: string },
+): gcp.dataproc.MetastoreServiceArgs {
+  const { scheduledBackup: _backups, ...service } = metastoreServiceArgs(
+    spec,
+    { backups: false },
+    ctx,
+  );
+  return {
+    ...service,
+    serviceId: ctx.drillServiceId,
+    deletionProtection: false,
+    deletionPolicy: "DELETE",
+    labels: { ...ctx.labels, "paired-dr-scratch": "drill" },
+  };
+}
+
+/** A drill's run of the restore workflow: the newest backup into the scratch service, whatever its age. */
+export function drillRestoreRun(
+  spec: MetastoreSpec,
+  args: { project: string; region: string; drillServiceId: string; key: string },
+) {
+  return {
+    target: `projects/${args.project}/locations/${args.region}/services/${args.drillServiceId}`,
+    runKey: args.key,
+    // The report says how old it was; the service is new, so the run waits for it to be ACTIVE.
+    argument: { restoreWhateverAge: true, waitForIdle: true },
+    quiesceSchedule: "",
+    timeoutSeconds: 60 * promotionRunMinutes(spec.restore.timeoutMinutes, true),
   };
 }
 

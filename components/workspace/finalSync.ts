@@ -3,6 +3,9 @@ import type { AzureAccess } from "../azureCalls";
 import { requireBounds } from "../dynamicInputs";
 // From a module without the Pulumi SDK: Pulumi serializes what the provider references.
 import { databricksAccess, databricksApi, type DatabricksAuthType } from "./databricksApi";
+import { watchRuns } from "./jobRuns";
+
+export { exitValue, runState, type RunState } from "./jobRuns";
 
 /**
  * The final sync of a drained site (issue 15, seed 004: a planned switch waits for a fully
@@ -71,74 +74,6 @@ export interface FinalSyncOutputs extends FinalSyncInputs {
  * run-now): the key (30), the writers' stop time (9), the job ID (19) and a retry suffix (4).
  */
 const SYNC_KEY = /^[a-z0-9][a-z0-9-]{0,29}$/;
-/** Runs of a job found already ended in failure by the same token, before a fresh one. */
-const MAX_STALE_RUNS = 9;
-
-/** A run's state, from Jobs API 2.2's `status` or, before it, `state` (runs/get). */
-export interface RunState {
-  readonly ended: boolean;
-  readonly succeeded: boolean;
-  readonly state: string;
-  readonly message: string;
-}
-
-interface RunResource {
-  run_id?: unknown;
-  start_time?: unknown;
-  status?: {
-    state?: unknown;
-    termination_details?: { code?: unknown; message?: unknown };
-  };
-  state?: { life_cycle_state?: unknown; result_state?: unknown; state_message?: unknown };
-  tasks?: { run_id?: unknown; task_key?: unknown }[];
-}
-
-const str = (v: unknown) => (typeof v === "string" ? v : "");
-
-/**
- * Where a run is: ended or not, and how. Jobs API 2.2 reports `status.state` (QUEUED, PENDING,
- * RUNNING, TERMINATING, TERMINATED, BLOCKED, WAITING) with `termination_details.code` (SUCCESS,
- * or why not); the older `state` reports life_cycle_state (TERMINATED, SKIPPED, INTERNAL_ERROR
- * end a run) and result_state.
- */
-export function runState(run: RunResource): RunState {
-  const status = str(run.status?.state);
-  if (status) {
-    const code = str(run.status?.termination_details?.code);
-    const ended = status === "TERMINATED";
-    return {
-      ended,
-      succeeded: ended && code === "SUCCESS",
-      state: ended ? `TERMINATED ${code || "(no code)"}` : status,
-      message: str(run.status?.termination_details?.message),
-    };
-  }
-  const life = str(run.state?.life_cycle_state);
-  const result = str(run.state?.result_state);
-  const ended = ["TERMINATED", "SKIPPED", "INTERNAL_ERROR"].includes(life);
-  return {
-    ended,
-    succeeded: life === "TERMINATED" && result === "SUCCESS",
-    state: [life || "UNKNOWN", result].filter(Boolean).join(" "),
-    message: str(run.state?.state_message),
-  };
-}
-
-/** The notebook's exit value (dbutils.notebook.exit), parsed when it is a JSON object. */
-export function exitValue(output: {
-  notebook_output?: { result?: unknown; truncated?: unknown };
-}): Record<string, unknown> | null {
-  const result = output.notebook_output?.result;
-  if (typeof result !== "string" || output.notebook_output?.truncated === true) return null;
-  try {
-    const v = JSON.parse(result) as unknown;
-    return v !== null && typeof v === "object" && !Array.isArray(v)
-      ? (v as Record<string, unknown>)
-      : null;
-  } catch {
-    return null;
-  }
-}
 
 /** The calls of one final sync, within one deadline, with the credential from `access`. */
 export function finalSyncSession(inputs: FinalSyncInputs, access: AzureAccess) {
@@ -165,21 +100,11 @@ export function finalSyncSession(inputs: FinalSyncInputs, access: AzureAccess) {
   const call = databricksApi(label, inputs.host, access, inputs);
   const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-  const getRun = async (runId: number) =>
-    (await call("GET", `/api/2.2/jobs/runs/get?run_id=${runId}`)) as RunResource;
-
-  /** Polls a run until it ends, or the deadline. */
-  async function awaitRun(job: FinalSyncJob, runId: number): Promise<RunResource> {
-    for (;;) {
-      const run = await getRun(runId);
-      if (runState(run).ended) return run;
-      if (Date.now() + inputs.pollSeconds * 1000 > deadline)
-        throw new Error(
-          `${label}: ${job.name} run ${runId} still ${runState(run).state} after ${inputs.timeoutSeconds}s (it keeps running; a retried deployment waits for it instead of starting another)`,
-        );
-      await sleep(inputs.pollSeconds * 1000);
-    }
-  }
+  const runs = watchRuns(call, label, {
+    deadline,
+    pollSeconds: inputs.pollSeconds,
+    timeoutSeconds: inputs.timeoutSeconds,
+  });
 
   /**
    * One job's run, started or adopted by its token, awaited. A run found already failed that
@@ -187,38 +112,18 @@ export function finalSyncSession(inputs: FinalSyncInputs, access: AzureAccess) {
    * fails now fails the sync.
    */
   async function syncJob(job: FinalSyncJob, generation: string): Promise<SyncedRun> {
-    for (let stale = 0; stale <= MAX_STALE_RUNS; stale++) {
-      const token = `${inputs.syncKey}-${generation}-${job.jobId}${stale ? `-r${stale}` : ""}`;
-      const started = (await call("POST", "/api/2.2/jobs/run-now", {
-        job_id: Number(job.jobId),
-        idempotency_token: token,
-        queue: { enabled: true },
-      })) as { run_id?: unknown };
-      const runId = started.run_id;
-      if (typeof runId !== "number" || !Number.isSafeInteger(runId))
-        throw new Error(`${label}: run-now for ${job.name} returned no run_id`);
-      const run = await awaitRun(job, runId);
-      const s = runState(run);
-      if (s.succeeded) {
-        const task = run.tasks?.find((t) => typeof t.run_id === "number");
-        const output = task
-          ? exitValue(
-              (await call("GET", `/api/2.2/jobs/runs/get-output?run_id=${task.run_id}`)) as {
-                notebook_output?: { result?: unknown; truncated?: unknown };
-              },
-            )
-          : null;
-        return { name: job.name, jobId: job.jobId, runId, output };
-      }
-      const startTime = typeof run.start_time === "number" ? run.start_time : Date.now();
-      if (startTime >= startedAt)
-        throw new Error(
-          `${label}: ${job.name} run ${runId} ended ${s.state}${s.message ? `: ${s.message}` : ""}`,
-        );
-    }
-    throw new Error(
-      `${label}: ${job.name}: ${MAX_STALE_RUNS + 1} runs by this sync's tokens had already failed`,
+    const { runId, run } = await runs.runToSuccess(
+      job.name,
+      (stale) => `${inputs.syncKey}-${generation}-${job.jobId}${stale ? `-r${stale}` : ""}`,
+      (token) =>
+        call("POST", "/api/2.2/jobs/run-now", {
+          job_id: Number(job.jobId),
+          idempotency_token: token,
+          queue: { enabled: true },
+        }),
+      startedAt,
     );
+    return { name: job.name, jobId: job.jobId, runId, output: await runs.output(run) };
   }
 
   /** Cancels a writer's active runs (jobs/runs/cancel-all) and waits until it has none. */

@@ -23,12 +23,22 @@ import {
   copyRunLimitsMinutes,
   finalSyncRecord,
   finalSyncTimeoutMinutes,
+  jobClusterArgs,
   replicationJobArgs,
   type JobContext,
 } from "./plan";
 import type { FinalSyncRecord } from "../lastDeployment";
 import { FinalSync } from "./finalSync";
 import { JobConcurrency, type DatabricksAuthType } from "./jobConcurrency";
+import { replicationCadence } from "../../config/cron";
+import {
+  drillRunMinutes,
+  drillSubmit,
+  restCluster,
+  type DrillDecision,
+  type DrillRunRecord,
+} from "../drill/plan";
+import { DrillRun } from "../drill/drillRun";
 import { unityCatalogAccess } from "./lakeAccess";
 
 /** Built-in role "Key Vault Secrets User": lets the AzureDatabricks app read a vault-backed scope. */
@@ -66,6 +76,8 @@ export interface WorkspaceArgs {
   readonly epoch: number;
   /** The final sync this stand-down makes (plan.ts, finalSyncKey), if any. */
   readonly finalSyncKey?: string;
+  /** A drill on this standby (components/drill/plan.ts, decideDrill). */
+  readonly drill?: DrillDecision;
 }
 
 /**
@@ -87,6 +99,10 @@ export class Workspace extends pulumi.ComponentResource {
   public readonly databricksProvider: databricks.Provider;
   /** What this stand-down's final sync copied (plan.ts, finalSyncRecord); undefined without one. */
   public readonly finalSync: pulumi.Output<FinalSyncRecord> | undefined;
+  /** A drill's run on this standby's workspace; undefined without one (or without tables). */
+  public readonly drillRun: pulumi.Output<DrillRunRecord> | undefined;
+  /** Every resource the drill registers here, by name (deployment facts). */
+  public readonly drillResources: string[] = [];
 
   constructor(name: string, args: WorkspaceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("paired-dr:components:Workspace", name, {}, opts);
@@ -570,6 +586,47 @@ export class Workspace extends pulumi.ComponentResource {
     }
     if (!fenceBeforeJobs)
       new storage.Blob(`${name}-fence`, fenceRecordArgs, { ...child, dependsOn: jobs });
+
+    // A drill's one run (components/drill/drillRun.ts), on the replication jobs' cluster: it reads
+    // both lakes and writes only its scratch folder. A record named by the drill: a new drill
+    // runs again.
+    const drill = args.drill;
+    if (drill && spec.replication && drill.tables.length) {
+      const timeoutSeconds =
+        60 *
+        drillRunMinutes(
+          Object.values(spec.replication.tables).map(
+            (t) => replicationCadence(t.rpoMinutes).timeoutMinutes,
+          ),
+        );
+      const submit = pulumi
+        .output(jobClusterArgs(spec.replication.cluster, ctx).newCluster)
+        .apply((cluster) =>
+          drillSubmit(drill, {
+            cluster: restCluster(cluster as Record<string, unknown>),
+            workspaceRoot: spec.workspaceRoot,
+            runAs: spec.runAs,
+            timeoutSeconds,
+          }),
+        );
+      this.drillResources.push(`${name}-drill-run-${drill.id}`);
+      this.drillRun = new DrillRun(
+        `${name}-drill-run-${drill.id}`,
+        {
+          host,
+          runKey: drill.key,
+          submit,
+          authType: azure.databricksAuthType,
+          tenantId: azure.tenantId,
+          // The run's own limit, and ten minutes for its queue and cluster.
+          timeoutSeconds: timeoutSeconds + 600,
+        },
+        {
+          ...child,
+          dependsOn: [lakeContainer, runAs, ...lakeAccess.own, ...lakeAccess.peer, ...content],
+        },
+      ).run;
+    }
 
     this.workspaceUrl = workspace.workspaceUrl;
     this.workspaceId = workspace.workspaceId;

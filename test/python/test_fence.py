@@ -287,7 +287,7 @@ class NotebooksTest(unittest.TestCase):
         # Notebooks in source format are Python files; their %run cells are comments.
         root = os.path.join(HERE, "..", "..", "workspace")
         files = [os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs if f.endswith(".py")]
-        self.assertEqual(len(files), 9)
+        self.assertEqual(len(files), 11)
         for path in files:
             with self.subTest(path), open(path) as f:
                 compile(f.read(), path, "exec")

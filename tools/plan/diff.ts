@@ -45,6 +45,11 @@ export interface PlanDiff {
    * go unprotected only there): deleted, or kept in Azure (`retained`).
    */
   released: (ResourceRef & { retained: boolean })[];
+  /**
+   * Stateful resources deleted that the deployment before registered unprotected as a drill's
+   * scratch (components/drill/plan.ts; its facts name them): turning the drill off removes them.
+   */
+  scratch: ResourceRef[];
 }
 
 const ref = (r: CapturedResource): ResourceRef => ({
@@ -162,13 +167,15 @@ export function diffPlans(before: StackPlan, after: StackPlan): PlanDiff {
   // Named by the release the deployment before armed, and registered unprotected by it.
   const facts = findFacts(before.resources.map((r) => ({ type: r.type, props: r.inputs })));
   const releasing = new Set(facts?.sql.release?.resources ?? []);
-  const armed = (r: ResourceRef) =>
-    releasing.has(r.name) && beforeByUrn.get(r.urn)?.options.protect === false;
+  const unprotected = (r: ResourceRef) => beforeByUrn.get(r.urn)?.options.protect === false;
+  const armed = (r: ResourceRef) => releasing.has(r.name) && unprotected(r);
+  const drillScratch = new Set(facts?.drill?.scratch ?? []);
+  const scratch = deleted.filter((r) => r.stateful && drillScratch.has(r.name) && unprotected(r));
   const released = deleted
     .filter((r) => r.stateful && armed(r))
     .map((r) => ({ ...r, retained: beforeByUrn.get(r.urn)?.options.retainOnDelete === true }));
   const dangerous = [
-    ...deleted.filter((r) => r.stateful && !armed(r)),
+    ...deleted.filter((r) => r.stateful && !armed(r) && !scratch.includes(r)),
     ...replaced.filter((r) => r.before.stateful).map((r) => r.before),
   ];
   return {
@@ -181,5 +188,6 @@ export function diffPlans(before: StackPlan, after: StackPlan): PlanDiff {
     updated,
     dangerous,
     released,
+    scratch,
   };
 }

@@ -1,7 +1,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { projectOnlyKeysIn, projectOnlyProblem } from "../../config/projectOnly";
+import {
+  projectOnlyKeysIn,
+  projectOnlyProblem,
+  stackOnlyKeysIn,
+  stackOnlyProblem,
+} from "../../config/projectOnly";
 
 /**
  * Config resolution the way the pulumi CLI does it, for a machine without the CLI: project-level
@@ -175,6 +180,14 @@ export function resolveStackConfig(
     }
   }
 
+  const stackOnly = stackOnlyKeysIn(project.name, project.config);
+  if (stackOnly.length) {
+    throw new EngineConfigError(
+      stackOnly
+        .map(([k, v]) => stackOnlyProblem(k, isDeclaration(v) ? (v.value ?? v.default) : v))
+        .join("\n"),
+    );
+  }
   const misplaced = projectOnlyKeysIn(project.name, stackFile);
   if (misplaced.length) {
     throw new EngineConfigError(

@@ -106,6 +106,8 @@ export function diffLines(d: PlanDiff): string[] {
     lines.push(
       `  released (sql.releaseRecoveredDatabases): ${r.type} ${r.name}, ${r.retained ? "kept in Azure, out of the stack" : "deleted"}`,
     );
+  for (const r of d.scratch)
+    lines.push(`  removed (a drill's scratch, drill turned off): ${r.type} ${r.name}`);
   return lines;
 }
 

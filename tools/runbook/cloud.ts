@@ -1,6 +1,6 @@
 import type { CapturedResource } from "../plan/capture";
 import type { PlanDiff } from "../plan/diff";
-import { TYPE } from "../../policies/facts";
+import { TYPE, findFacts } from "../../policies/facts";
 import {
   SITES,
   deployedRole,
@@ -387,11 +387,16 @@ export function deployEffects(
     syncs.push(
       `${site}: ${inputs(r).argument.backupId} stopped the Hive cluster, then backed the metastore up`,
     );
+  // A drill's run restores into its scratch service, never into the site's own.
+  const drill = new Set(
+    findFacts(mine.map((r) => ({ type: r.type, props: inputs(r) })))?.drill?.resources ?? [],
+  );
   const restores = runs
     .filter((r) => !inputs(r).argument?.backupId)
-    .map(
-      (r) =>
-        `${site}: ${r.name} ${inputs(r).quiesceSchedule ? "stops the scheduled restores, waits for any in flight, then restores" : "restores"} ${inputs(r).argument?.restoreNothing ? `nothing (${peerOf(site)} was not promoted since ${site} was active)` : `${inputs(r).argument?.backup ? `${peerOf(site)}'s final backup ${String(inputs(r).argument.backup).split("/").pop()}` : "the newest completed backup"} once`}`,
+    .map((r) =>
+      drill.has(r.name)
+        ? `${site}: ${r.name} restores the newest completed backup once into the drill's scratch service ${String(inputs(r).target).split("/").pop()}`
+        : `${site}: ${r.name} ${inputs(r).quiesceSchedule ? "stops the scheduled restores, waits for any in flight, then restores" : "restores"} ${inputs(r).argument?.restoreNothing ? `nothing (${peerOf(site)} was not promoted since ${site} was active)` : `${inputs(r).argument?.backup ? `${peerOf(site)}'s final backup ${String(inputs(r).argument.backup).split("/").pop()}` : "the newest completed backup"} once`}`,
     );
   return {
     failovers,

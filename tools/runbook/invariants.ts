@@ -27,6 +27,7 @@ export const INVARIANTS = [
   "no-stateful-loss",
   "converged",
   "rpo-zero",
+  "drill-leaves-production",
 ] as const;
 /** Held where a runbook asks for them: a forced failover loses data by design. */
 export const OPT_IN_INVARIANTS = ["rpo-zero"] as const;
@@ -93,6 +94,29 @@ export function noStatefulLoss(diff: PlanDiff | undefined): Breach[] {
   return (diff?.dangerous ?? []).map((r) => ({
     scope: "stacks" as const,
     message: `${diff!.stack}: stateful ${r.type} '${r.name}' deleted or replaced`,
+  }));
+}
+
+/**
+ * drill-leaves-production (issue 15, a drill without touching production): a deployment that
+ * runs a drill, or turns it off, creates, changes and deletes only the drill's own resources
+ * (`drill`: those its facts name before and after; null when neither deployment has a drill).
+ */
+export function drillLeavesProduction(
+  diff: PlanDiff | undefined,
+  drill: ReadonlySet<string> | null,
+  isFacts: (name: string) => boolean,
+): Breach[] {
+  if (!diff || !drill) return [];
+  const touched = [
+    ...diff.created.map((r) => ["created", r.name] as const),
+    ...diff.deleted.map((r) => ["deleted", r.name] as const),
+    ...diff.replaced.map((r) => ["replaced", r.before.name] as const),
+    ...diff.updated.map((u) => ["changed", u.resource.name] as const),
+  ].filter(([, name]) => !drill.has(name) && !isFacts(name));
+  return touched.map(([what, name]) => ({
+    scope: "stacks" as const,
+    message: `${diff.stack}: the drill's deployment ${what} production resource '${name}'`,
   }));
 }
 

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
-import { withProjectSets, type ProjectFile } from "../plan/projectConfig";
+import { PROJECT_DIR } from "../plan/engine";
+import { readStackFile, withProjectSets, type ProjectFile } from "../plan/projectConfig";
 import { SITES, recordedRole, type Site } from "./model";
 import type { RunbookResult } from "./play";
 import { describeStep, type Runbook, type Step } from "./schema";
@@ -54,7 +55,14 @@ export interface LiveResult {
  */
 export function liveProblems(runbook: Runbook, from: number): string[] {
   return runbook.steps.flatMap((step, i) => {
-    if (i + 1 < from || "up" in step || "set" in step || "expect" in step || "status" in step)
+    if (
+      i + 1 < from ||
+      "up" in step ||
+      "set" in step ||
+      "stack-set" in step ||
+      "expect" in step ||
+      "status" in step
+    )
       return [];
     return [
       `step ${i + 1} (${describeStep(step)}) is not an action a live run takes: it describes the world or a deployment meant to be refused, and is rehearsed offline only`,
@@ -77,6 +85,36 @@ export function setsBefore(runbook: Runbook, from: number): Record<string, unkno
 export function unmerged(project: ProjectFile, sets: Readonly<Record<string, unknown>>): string[] {
   return Object.entries(sets)
     .filter(([k, v]) => !isDeepStrictEqual(withProjectSets(project, { [k]: v }), project))
+    .map(([k, v]) => `${k}: ${JSON.stringify(v)}`);
+}
+
+/** Each site's stack-file values the runbook's `stack-set` steps before step `from` make. */
+export function stackSetsBefore(
+  runbook: Runbook,
+  from: number,
+): Partial<Record<Site, Record<string, unknown>>> {
+  const out: Partial<Record<Site, Record<string, unknown>>> = {};
+  for (const s of runbook.steps.slice(0, from - 1))
+    if ("stack-set" in s)
+      for (const [site, values] of Object.entries(s["stack-set"]) as [Site, object][])
+        out[site] = { ...out[site], ...values };
+  return out;
+}
+
+/**
+ * The values of `values` a stack file (its `config:`) does not hold yet. A key may be written
+ * bare or namespaced; `false` is held by a file without the key (the schema's default).
+ */
+export function unmergedStack(
+  project: string,
+  file: Readonly<Record<string, unknown>>,
+  values: Readonly<Record<string, unknown>>,
+): string[] {
+  return Object.entries(values)
+    .filter(([k, v]) => {
+      const held = file[`${project}:${k}`] ?? file[k];
+      return !(isDeepStrictEqual(held, v) || (v === false && held === undefined));
+    })
     .map(([k, v]) => `${k}: ${JSON.stringify(v)}`);
 }
 
@@ -111,12 +149,15 @@ export async function runLive(
     stacks: LiveStacks;
     rehearse: Rehearse;
     project: () => ProjectFile;
+    /** A stack file's `config:` (Pulumi.<site>.yaml), read when a step needs it; default this project's. */
+    stackFile?: (site: Site) => Record<string, unknown>;
     from?: number;
     now?: () => Date;
     onOutput?: (text: string) => void;
   },
 ): Promise<LiveResult> {
   const from = o.from ?? 1;
+  const stackFile = o.stackFile ?? ((site: Site) => readStackFile(PROJECT_DIR, site));
   const now = () => (o.now ?? (() => new Date()))().toISOString();
   const timeline: TimelineEntry[] = [];
   const stop = async (stopped: string): Promise<LiveResult> => ({
@@ -129,10 +170,19 @@ export async function runLive(
     return stop(`--from ${from}: allowed: a step number from 1 to ${runbook.steps.length}`);
   const problems = liveProblems(runbook, from);
   if (problems.length) return stop(problems.join("\n"));
-  const earlier = unmerged(o.project(), setsBefore(runbook, from));
+  const earlier = [
+    ...unmerged(o.project(), setsBefore(runbook, from)),
+    ...(
+      Object.entries(stackSetsBefore(runbook, from)) as [Site, Record<string, unknown>][]
+    ).flatMap(([site, values]) =>
+      unmergedStack(o.project().name, stackFile(site), values).map(
+        (v) => `${v} in Pulumi.${site}.yaml`,
+      ),
+    ),
+  ];
   if (earlier.length)
     return stop(
-      `Pulumi.yaml does not hold what the steps before step ${from} set (${earlier.join(", ")}): merge and check out their pull requests first`,
+      `the project's files do not hold what the steps before step ${from} set (${earlier.join(", ")}): merge and check out their pull requests first`,
     );
 
   const state = await liveState(o.stacks);
@@ -154,7 +204,7 @@ export async function runLive(
     const start = now();
     const entry = (ok: boolean, what: string) =>
       timeline.push({ step: n, action, start, end: now(), ok, what });
-    const outcome = await liveStep(step, o, n);
+    const outcome = await liveStep(step, { ...o, stackFile }, n);
     entry(outcome.ok, outcome.what);
     if (!outcome.ok) return stop(outcome.what);
   }
@@ -163,9 +213,32 @@ export async function runLive(
 
 async function liveStep(
   step: Step,
-  o: { stacks: LiveStacks; project: () => ProjectFile; onOutput?: (text: string) => void },
+  o: {
+    stacks: LiveStacks;
+    project: () => ProjectFile;
+    stackFile: (site: Site) => Record<string, unknown>;
+    onOutput?: (text: string) => void;
+  },
   n: number,
 ): Promise<{ ok: boolean; what: string }> {
+  if ("stack-set" in step) {
+    const missing = (
+      Object.entries(step["stack-set"]) as [Site, Record<string, unknown>][]
+    ).flatMap(([site, values]) =>
+      unmergedStack(o.project().name, o.stackFile(site), values).map(
+        (v) => `${v} in Pulumi.${site}.yaml`,
+      ),
+    );
+    return missing.length
+      ? {
+          ok: false,
+          what: `step ${n} sets ${missing.join(", ")}, which the stack file does not hold: merge the pull request that sets it, check it out, and run again with --from ${n}`,
+        }
+      : {
+          ok: true,
+          what: `the stack files hold ${JSON.stringify(step["stack-set"])} (the pull request is merged)`,
+        };
+  }
   if ("set" in step) {
     const missing = unmerged(o.project(), step.set);
     return missing.length

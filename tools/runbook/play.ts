@@ -1,17 +1,30 @@
 import { isDeepStrictEqual } from "node:util";
 import { ConfigError } from "../../config/load";
-import { FACTS_KIND, TYPE } from "../../policies/facts";
+import { FACTS_KIND, TYPE, findFacts } from "../../policies/facts";
 import { diffPlans, type PlanDiff } from "../plan/diff";
-import { PROJECT_DIR, loadProgram, planStack, type StackPlan } from "../plan/engine";
+import {
+  PROJECT_DIR,
+  loadProgram,
+  planStack,
+  platformConfig,
+  type StackPlan,
+} from "../plan/engine";
 import type { Violation } from "../plan/policyHarness";
-import { EngineConfigError, readProjectFile, withProjectSets } from "../plan/projectConfig";
+import {
+  EngineConfigError,
+  readProjectFile,
+  toConfigString,
+  withProjectSets,
+} from "../plan/projectConfig";
 import { deployEffects, heldGroupPrimaries, type Failover } from "./cloud";
+import { FACTS_RESOURCE } from "../../components/deploymentFacts";
 import {
   INVARIANTS,
   converged,
   noStaleOverwrite,
   passiveCannotRun,
   noStatefulLoss,
+  drillLeavesProduction,
   oneWriter,
   rpoZero,
   type Breach,
@@ -103,6 +116,8 @@ interface State {
   platform: Platform;
   plans: Partial<Record<Site, StackPlan>>;
   sets: Record<string, unknown>;
+  /** Per site, its stack file's values the runbook's `stack-set` steps changed. */
+  stackSets: Partial<Record<Site, Record<string, unknown>>>;
   /** Per site, the replicated tables written since they were last cloned (model.lakeTraffic). */
   unreplicated: Unreplicated;
   /** Per site, every table listed as lost writes so far. */
@@ -245,6 +260,25 @@ function staleRestore(
     : [];
 }
 
+/** A stack file's values as `pulumi config set` overrides (key=value, objects as JSON). */
+export function stackOverrides(values: Readonly<Record<string, unknown>> | undefined): string[] {
+  return Object.entries(values ?? {}).map(([k, v]) => `${k}=${toConfigString(v)}`);
+}
+
+const drillOf = (plan: StackPlan | undefined) =>
+  findFacts((plan?.resources ?? []).map((r) => ({ type: r.type, props: r.inputs })))?.drill ?? null;
+
+/** The resources a drill registered on a stack, by name, as its deployment facts list them. */
+export function drillResources(plan: StackPlan | undefined): string[] {
+  return [...(drillOf(plan)?.resources ?? [])];
+}
+
+/** The drill's resources before and after a deployment; null when neither had a drill. */
+function drillNamed(before: StackPlan | undefined, after: StackPlan | undefined) {
+  const drills = [drillOf(before), drillOf(after)].filter((d) => d !== null);
+  return drills.length ? new Set(drills.flatMap((d) => d.resources)) : null;
+}
+
 /** The facts record changes on every role change and creates nothing: not a pending change. */
 const withoutFacts = (p: StackPlan): StackPlan => ({
   ...p,
@@ -276,7 +310,7 @@ export class RunbookPlayer {
     return planStack(site, {
       dir: this.dir,
       program: await this.program,
-      sets: this.sets,
+      sets: [...this.sets, ...stackOverrides(state.stackSets[site])],
       projectSets: { ...this.projectSets, ...state.sets },
       lastOutputs: state.plans[site]?.outputs,
       peerOutputs: { [peerOf(site)]: { ...(state.plans[peerOf(site)]?.outputs ?? {}) } },
@@ -340,6 +374,7 @@ export class RunbookPlayer {
       },
       plans,
       sets: {},
+      stackSets: {},
       unreplicated: { primary: [], secondary: [] },
       listed: { primary: [], secondary: [] },
       metastoreUnbacked: { primary: false, secondary: false },
@@ -351,6 +386,7 @@ export class RunbookPlayer {
     const steps: StepResult[] = [];
     for (const [i, step] of runbook.steps.entries()) {
       const rolesBefore = roleOf(state.platform);
+      const plansBefore = { ...state.plans };
       const writersBefore = writers(state.platform);
       const epochsBefore = epochs(state.platform);
       const result = await this.step(state, step);
@@ -416,6 +452,14 @@ export class RunbookPlayer {
         "no-stateful-loss": result.diff ? noStatefulLoss(result.diff) : [],
         converged: lastStep ? converged(state.platform, pending) : [],
         "rpo-zero": rpo,
+        "drill-leaves-production": drillLeavesProduction(
+          result.diff,
+          drillNamed(
+            plansBefore[result.diff?.stack as Site],
+            state.plans[result.diff?.stack as Site],
+          ),
+          (name) => name === FACTS_RESOURCE,
+        ),
       };
       let invariantsOk = true;
       for (const name of INVARIANTS) {
@@ -572,6 +616,27 @@ export class RunbookPlayer {
       }
       return { out };
     }
+    if ("stack-set" in step) {
+      for (const [site, values] of Object.entries(step["stack-set"]) as [
+        Site,
+        Record<string, unknown>,
+      ][]) {
+        state.stackSets[site] = { ...state.stackSets[site], ...values };
+        // The stack file must still be valid: a key or value the schema refuses fails the step here.
+        try {
+          platformConfig(site, {
+            dir: this.dir,
+            sets: [...this.sets, ...stackOverrides(state.stackSets[site])],
+            projectSets: { ...this.projectSets, ...state.sets },
+          });
+        } catch (e) {
+          if (!(e instanceof ConfigError || e instanceof EngineConfigError)) throw e;
+          out.ok = false;
+          out.errors.push(e.message);
+        }
+      }
+      return { out };
+    }
     if ("expect" in step) {
       const e = step.expect;
       if (e.active !== undefined) {
@@ -605,6 +670,16 @@ export class RunbookPlayer {
             out.errors.push(
               `expected ${site}'s runnable jobs: ${jobs.join(", ") || "none"}, found ${now[site].join(", ") || "none"}`,
             );
+      }
+      for (const [site, names] of Object.entries(e["drill-resources"] ?? {}) as [
+        Site,
+        string[],
+      ][]) {
+        const now = drillResources(state.plans[site]);
+        if (!isDeepStrictEqual([...names].sort(), [...now].sort()))
+          out.errors.push(
+            `expected ${site}'s drill resources: ${names.join(", ") || "none"}, found ${now.join(", ") || "none"}`,
+          );
       }
       for (const [site, tables] of Object.entries(e["lost-writes"] ?? {}) as [Site, string[]][])
         if (!isDeepStrictEqual([...tables].sort(), [...state.listed[site]].sort()))

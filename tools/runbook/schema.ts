@@ -45,6 +45,11 @@ export const stepSchema = z.union(
     z.strictObject({ status: z.enum(["require-synced"]) }),
     /** A merged pull request: Pulumi.yaml config values by dotted path; only those keys change. */
     z.strictObject({ set: z.record(z.string(), z.unknown()) }),
+    /**
+     * A merged pull request to stack files: per site, top-level config values of its
+     * Pulumi.<site>.yaml (a drill: `drill: {id: ...}`; `drill: false` turns it off).
+     */
+    z.strictObject({ "stack-set": z.partialRecord(site, z.record(z.string(), z.unknown())) }),
     /** Assertions on the platform now. */
     z.strictObject({
       expect: z.strictObject({
@@ -64,12 +69,14 @@ export const stepSchema = z.union(
          * cloned (a fenced deep clone into its lake lists them before it overwrites them).
          */
         "lost-writes": z.partialRecord(site, z.array(z.string())).optional(),
+        /** Per site, the resources (by name) a drill has registered there (deployment facts). */
+        "drill-resources": z.partialRecord(site, z.array(z.string())).optional(),
       }),
     }),
   ],
   {
     error:
-      "a step is one of up, expect-blocked, expect-failed, outage, automatic-failover or recover (each with primary or secondary), fault, status (require-synced), set or expect",
+      "a step is one of up, expect-blocked, expect-failed, outage, automatic-failover or recover (each with primary or secondary), fault, status (require-synced), set, stack-set or expect",
   },
 );
 export type Step = z.output<typeof stepSchema>;

@@ -9,6 +9,7 @@ import { PROJECT_DIR, platformConfig, type PlanOptions } from "../plan/engine";
 import { EngineConfigError } from "../plan/projectConfig";
 import { StateError, parseOutputs, readDeployedState, type DeployedState } from "../runbook/state";
 import { lakeContainers } from "./azure";
+import { writeDrillReport } from "./drill";
 import { collectStatus, type StatusClients, type StatusReport } from "./collect";
 import { DEFAULT_READ_BOUNDS, googleJson, type ReadBounds } from "./google";
 import { lastRestore } from "./metastore";
@@ -18,6 +19,7 @@ import { statusTargets, type StatusTargets } from "./targets";
 const SITES = ["primary", "secondary"] as const;
 
 const USAGE = `usage: npm run status -- [--stack primary|secondary]... [--format text|json|markdown] [--require-synced] [--state DIR] [--concurrency N] [--timeout SECONDS] [--endpoint NAME=URL]...
+       npm run status -- --drill-report DIR [--state DIR]
 
 Reads the live platform (read-only) and reports, per data class, what a failover now would lose
 against its target, what is not replicated now, and whether each site's fence record agrees with
@@ -35,6 +37,9 @@ its stack's outputs. Credentials are the ones the providers use: Azure through @
   --concurrency N      requests in flight at most per kind of source (default 16, 1-64)
   --timeout SECONDS    each source's limit (default 120); each request's is 30 s, retried 3 times
   --endpoint NAME=URL  another endpoint: blob (with {account}), arm, storage, workflows
+  --drill-report DIR   write the drill report the standby's outputs hold (while its drill is on)
+                       to DIR/drill-<id>.json and DIR/drill-<id>.md; reads no cloud; exit 0 when
+                       the drill passed, 4 when it failed
 
 exit status: 0 every class within its target; 4 a class over its target (or, with
   --require-synced, anything unsynced); 1 a source could not be read, or a site's records
@@ -49,6 +54,8 @@ export interface StatusCli {
   readonly state?: string;
   readonly concurrency: number;
   readonly timeoutSeconds: number;
+  /** Write the drill report into this folder instead of reading the platform. */
+  readonly drillReport?: string;
   readonly endpoints: {
     readonly blob: string;
     readonly arm: string;
@@ -86,6 +93,7 @@ export function parseStatusCli(argv: readonly string[]): StatusCli {
         concurrency: { type: "string", default: "16" },
         timeout: { type: "string", default: "120" },
         endpoint: { type: "string", multiple: true, default: [] },
+        "drill-report": { type: "string" },
         help: { type: "boolean", default: false },
       },
       strict: true,
@@ -125,6 +133,7 @@ export function parseStatusCli(argv: readonly string[]): StatusCli {
     format: values.format as StatusFormat,
     requireSynced: values["require-synced"],
     ...(values.state !== undefined && { state: values.state }),
+    ...(values["drill-report"] !== undefined && { drillReport: values["drill-report"] }),
     concurrency: wholeNumber("--concurrency", values.concurrency, 1, 64),
     timeoutSeconds: wholeNumber("--timeout", values.timeout, 1, 3600),
     endpoints: endpoints as StatusCli["endpoints"],
@@ -266,6 +275,13 @@ async function main(): Promise<number> {
     return 2;
   }
   try {
+    if (opts.drillReport !== undefined) {
+      const done = writeDrillReport(await deployedState(opts), opts.drillReport);
+      process.stdout.write(
+        `drill ${done.report.id} on ${done.site}: ${done.report.verdict}; wrote ${done.written.join(", ")}\n`,
+      );
+      return done.report.verdict === "pass" ? 0 : 4;
+    }
     const report = await runStatus(opts);
     await new Promise<void>((resolve) =>
       process.stdout.write(`${renderStatus(report, opts.format)}\n`, () => resolve()),

@@ -23,6 +23,16 @@ const EXIT_MEANING = {
   4: "some class is over its target or not synced",
 } as const;
 
+/** A site's last drill: when, its verdict, and the RTO and RPO it measured. */
+export function drillLine(d: StatusReport["sites"][number]["lastDrill"]): string {
+  if (!d) return "never";
+  const rpo = [
+    d.rpoMinutes.metastore === null ? "" : `metastore ${minutes(d.rpoMinutes.metastore)}`,
+    d.rpoMinutes.lake === null ? "" : `lake ${minutes(d.rpoMinutes.lake)}`,
+  ].filter(Boolean);
+  return `${d.id} at ${d.at ?? "unknown time"}: ${d.verdict.toUpperCase()} (RTO ${minutes(d.rtoMinutes)}${rpo.length ? `, RPO ${rpo.join(", ")}` : ""})`;
+}
+
 function classLine(c: ClassStatus): [string, string, string, string, string] {
   return [
     c.dataClass,
@@ -46,7 +56,7 @@ function lines(r: StatusReport): { title: string; rows: string[][]; header: stri
     },
     {
       title: "Sites",
-      header: ["site", "stack", "deployed role", "epoch", "fence record"],
+      header: ["site", "stack", "deployed role", "epoch", "fence record", "last drill"],
       rows: r.sites.map((s) => {
         const f = r.fences.find((x) => x.site === s.site);
         return [
@@ -55,6 +65,7 @@ function lines(r: StatusReport): { title: string; rows: string[][]; header: stri
           s.deployed?.role ?? "none",
           s.deployed ? String(s.deployed.epoch) : "-",
           f ? (f.agrees ? `agrees (${f.note})` : `DISAGREES: ${f.note}`) : "unread",
+          drillLine(s.lastDrill),
         ];
       }),
     },

@@ -1,3 +1,4 @@
+import type { DrillSummary } from "../../components/drill/plan";
 import type { PlatformConfig } from "../../config/schema";
 import { DEPLOYMENT_OUTPUT, parseLastDeployment } from "../../components/lastDeployment";
 import { backupFolder } from "../../components/metastore/plan";
@@ -43,6 +44,8 @@ export interface StatusTargets {
     readonly stack: string;
     readonly deployed: { readonly role: Role; readonly epoch: number } | null;
     readonly lake: { readonly account: string; readonly container: string };
+    /** The last drill on the site (components/drill/plan.ts, DrillSummary); null for none. */
+    readonly lastDrill: DrillSummary | null;
   }[];
   /** The site whose outputs say active; null when none or both do (named in `problems`). */
   readonly active: Site | null;
@@ -146,6 +149,7 @@ export function statusTargets(primary: SiteState, secondary: SiteState): StatusT
       stack: states[s].stack,
       deployed: roles[s] ? { role: roles[s]!.role, epoch: roles[s]!.epoch } : null,
       lake: lakeOf(s),
+      lastDrill: roles[s]?.record.lastDrill ?? null,
     })),
     active,
     measured: { from, to },
