@@ -75,11 +75,14 @@ export function drillRunSession(inputs: DrillRunInputs, access: AzureAccess) {
         startedAt,
       );
       const ms = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : 0);
+      // A run with tasks reports its cluster's start on the task: the run's own setup_duration
+      // is 0 for multitask runs (Jobs API 2.2 runs/get, Run.setup_duration).
+      const task = run.tasks?.find((t) => typeof t.run_id === "number");
       return {
         runId,
         startTime: ms(run.start_time),
         endTime: ms(run.end_time),
-        setupSeconds: Math.round(ms(run.setup_duration) / 1000),
+        setupSeconds: Math.round(ms(task?.setup_duration) / 1000),
         output: await runs.output(run),
       };
     },

@@ -16,8 +16,8 @@ import type { Role, Site } from "../role";
 export const DRILL_DIR = "_paired-dr/drill";
 /** The drill's notebook, a key of the repo's workspace/ notebooks. */
 export const DRILL_NOTEBOOK = "drill/validate";
-/** The task parameters' size limit (Jobs API: notebook parameters, 10,000 bytes as JSON). */
-export const MAX_PARAMETER_BYTES = 10_000;
+/** The notebook task's parameters' size limit: 1 MB as JSON (Jobs API, NotebookTask.base_parameters). */
+export const MAX_PARAMETER_BYTES = 1_000_000;
 
 export interface DrillTable {
   readonly table: string;
@@ -76,9 +76,9 @@ export function decideDrill(
     rpoMinutes: t.rpoMinutes,
   }));
   const bytes = Buffer.byteLength(JSON.stringify(tables));
-  if (bytes > MAX_PARAMETER_BYTES - 1_000)
+  if (bytes > MAX_PARAMETER_BYTES - 10_000)
     problems.push(
-      `paired-dr:drill: the ${tables.length} replicated tables take ${bytes} bytes as the drill run's parameter, above the ${MAX_PARAMETER_BYTES - 1_000} its run allows beside the rest (Jobs API: 10,000 bytes of parameters) ${given}`,
+      `paired-dr:drill: the ${tables.length} replicated tables take ${bytes} bytes as the drill run's parameter, above the ${MAX_PARAMETER_BYTES - 10_000} its run allows beside the rest (Jobs API: 1 MB of notebook parameters) ${given}`,
     );
   if (problems.length) return { problems };
   return {

@@ -16,14 +16,15 @@ export interface RunResource {
   run_id?: unknown;
   start_time?: unknown;
   end_time?: unknown;
-  /** Milliseconds the run's cluster took to start (Jobs API runs/get). */
+  /** 0 for a run with tasks: each task reports its own (Jobs API runs/get). */
   setup_duration?: unknown;
   status?: {
     state?: unknown;
     termination_details?: { code?: unknown; message?: unknown };
   };
   state?: { life_cycle_state?: unknown; result_state?: unknown; state_message?: unknown };
-  tasks?: { run_id?: unknown; task_key?: unknown }[];
+  /** Each task's run; setup_duration: milliseconds its cluster took to start. */
+  tasks?: { run_id?: unknown; task_key?: unknown; setup_duration?: unknown }[];
 }
 
 const str = (v: unknown) => (typeof v === "string" ? v : "");
