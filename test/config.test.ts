@@ -220,7 +220,7 @@ const CASES: [string, (r: Record<string, any>) => void, string[]][] = [
     "an unknown top-level key",
     (r) => (r.regoins = { azure: "eastus2" }),
     [
-      `paired-dr:regoins: unknown key; allowed keys: site, promote, prefix, azure, gcp, storage, workspace, metastore, sql, rpoTargetsMinutes, promotion (given: {"azure":"eastus2"})`,
+      `paired-dr:regoins: unknown key; allowed keys: site, promote, prefix, azure, gcp, storage, workspace, metastore, sql, rpoTargetsMinutes, drill, promotion (given: {"azure":"eastus2"})`,
     ],
   ],
   [
@@ -355,7 +355,7 @@ describe("config schema", () => {
     const raw = validRaw();
     raw.token = "hunter2";
     expect(() => parsePlatformConfig(raw, REPO, (k) => k === "token")).toThrow(
-      "paired-dr:token: unknown key; allowed keys: site, promote, prefix, azure, gcp, storage, workspace, metastore, sql, rpoTargetsMinutes, promotion (given: [secret])",
+      "paired-dr:token: unknown key; allowed keys: site, promote, prefix, azure, gcp, storage, workspace, metastore, sql, rpoTargetsMinutes, drill, promotion (given: [secret])",
     );
   });
 });

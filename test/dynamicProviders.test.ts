@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { failoverGroupPrimaryProvider } from "../components/sql/failover/hold";
 import { replicaPrimaryProvider } from "../components/sql/failover/replica";
 import { databricksFinalSyncProvider } from "../components/workspace/finalSync";
+import { databricksDrillRunProvider } from "../components/drill/drillRun";
 import { jobConcurrencyProvider } from "../components/workspace/jobConcurrency";
 import { deployingGoogleIdentity } from "../components/googleCalls";
 import { workflowRunProvider } from "../components/metastore/workflowRun";
@@ -16,6 +17,7 @@ import { workflowRunProvider } from "../components/metastore/workflowRun";
 describe("the dynamic providers serialize as Pulumi serializes them", () => {
   it.each([
     ["FinalSync", () => databricksFinalSyncProvider],
+    ["DrillRun", () => databricksDrillRunProvider],
     ["JobConcurrency", () => jobConcurrencyProvider],
     ["FailoverGroupPrimary", () => failoverGroupPrimaryProvider],
     ["ReplicaPrimary", () => replicaPrimaryProvider],

@@ -252,7 +252,7 @@ describe("npm run plan", () => {
     // 2 external locations and their 2 grants.
     // Each site's email channel and restore alerts: one policy on the active site (failed runs),
     // two on the standby (and one behind its RPO; issue 13, item 16).
-    expect([primary!.resources.length, secondary!.resources.length]).toEqual([207, 129]);
+    expect([primary!.resources.length, secondary!.resources.length]).toEqual([209, 131]);
     const gcpSide = (s: JsonPlan["stacks"][number]) =>
       s.resources.filter((r) =>
         /^(gcp:storage\/bucket:|pulumi:providers:gcp|paired-dr:components:DualRegionBucket)/.test(
@@ -393,8 +393,8 @@ describe("npm run plan", () => {
 
   it("renders a pull-request comment in markdown", async () => {
     const md = await runPlan(parseCli(["--format", "markdown"]));
-    expect(md).toContain("| `primary` | primary | **active** | false | 207 |");
-    expect(md).toContain("| `secondary` | secondary | **passive** | false | 129 |");
+    expect(md).toContain("| `primary` | primary | **active** | false | 209 |");
+    expect(md).toContain("| `secondary` | secondary | **passive** | false | 131 |");
     expect(md).toContain("| `gcp:storage/bucket:Bucket` | 2 |");
     // Issue 15: the planned switchover's RTO estimate beside the RPO, from documented figures.
     expect(md).toContain(

@@ -411,6 +411,7 @@ describe("the deployment facts the policies read", () => {
         lastRecoveredBy: null,
         release: null,
       },
+      drill: null,
       gcsTurbo: true,
       allowSingleRegionStorage: false,
       promotion: { acceptColdStandbyRto: false, acknowledgeForcedFailover: false },

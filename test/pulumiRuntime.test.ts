@@ -21,8 +21,8 @@ describe("index.ts under the Pulumi SDK's own TypeScript loader", () => {
     // With the restore alerts and their email channel (issue 13, item 16), and the final
     // backup workflow with its account's grant to read the Hive cluster, and the role that lets
     // the workflows poll their operations with its grant (issue 15).
-    ["primary", "active", 197],
-    ["secondary", "passive", 125],
+    ["primary", "active", 199],
+    ["secondary", "passive", 127],
   ] as const) {
     it(`loads and runs the ${stack} stack`, () => {
       const r = spawnSync(

@@ -807,7 +807,7 @@ describe("runbooks", () => {
     expect(() => readRunbook(file)).toThrow(
       `${file}: not a runbook:\n` +
         "  - name: lowercase letters, digits and '-'\n" +
-        "  - steps.0: a step is one of up, expect-blocked, expect-failed, outage, automatic-failover or recover (each with primary or secondary), fault, status (require-synced), set or expect",
+        "  - steps.0: a step is one of up, expect-blocked, expect-failed, outage, automatic-failover or recover (each with primary or secondary), fault, status (require-synced), set, stack-set or expect",
     );
   });
 

@@ -4,7 +4,15 @@ import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ProjectFile } from "../tools/plan/projectConfig";
 import { automationStacks } from "../tools/runbook/automation";
-import { renderLive, runLive, setsBefore, unmerged, type LiveStacks } from "../tools/runbook/live";
+import {
+  renderLive,
+  runLive,
+  setsBefore,
+  stackSetsBefore,
+  unmerged,
+  unmergedStack,
+  type LiveStacks,
+} from "../tools/runbook/live";
 import type { RunbookResult, StepResult } from "../tools/runbook/play";
 import { readRunbook, type Runbook } from "../tools/runbook/schema";
 import { ROOT, tempDir } from "./helpers";
@@ -255,7 +263,7 @@ describe("a runbook run live (issue 15, section 4): the orchestration, against f
       from: 5,
     });
     expect(early.stopped).toBe(
-      "Pulumi.yaml does not hold what the steps before step 5 set (promote: true): merge and check out their pull requests first",
+      "the project's files do not hold what the steps before step 5 set (promote: true): merge and check out their pull requests first",
     );
     const range = await runLive(SWITCHOVER, {
       stacks,
@@ -279,6 +287,57 @@ describe("a runbook run live (issue 15, section 4): the orchestration, against f
     ]);
     expect(setsBefore(SWITCHOVER, 4)).toEqual({});
     expect(setsBefore(SWITCHOVER, 5)).toEqual({ promote: true });
+  });
+
+  it("a stack-set is a pull request to a stack file: the run goes past it only once the file holds the value", async () => {
+    const DRILL = readRunbook(path.join(ROOT, "runbooks/drill.yaml"));
+    const file = { "paired-dr:site": "secondary" };
+    const withDrill = { ...file, "paired-dr:drill": { id: "2026-11" } };
+    expect(unmergedStack("paired-dr", file, { drill: { id: "2026-11" } })).toEqual([
+      'drill: {"id":"2026-11"}',
+    ]);
+    expect(unmergedStack("paired-dr", withDrill, { drill: { id: "2026-11" } })).toEqual([]);
+    // Off is the schema's default: a file without the key holds false.
+    expect(unmergedStack("paired-dr", file, { drill: false })).toEqual([]);
+    expect(unmergedStack("paired-dr", withDrill, { drill: false })).toEqual(["drill: false"]);
+    expect(stackSetsBefore(DRILL, 5)).toEqual({ secondary: { drill: { id: "2026-11" } } });
+    expect(stackSetsBefore(DRILL, 9)).toEqual({ secondary: { drill: false } });
+
+    const { stacks, calls } = fakeStacks({ primary: "active", secondary: "passive" });
+    const files: Record<string, Record<string, unknown>> = { primary: {}, secondary: file };
+    const run = (from: number) =>
+      runLive(DRILL, {
+        stacks,
+        rehearse: async (rb) => rehearsalOf(rb),
+        project: () => project(false),
+        stackFile: (site) => files[site]!,
+        from,
+        now,
+      });
+    const stopped = await run(4);
+    expect(stopped.ok).toBe(false);
+    expect(stopped.stopped).toBe(
+      'step 4 sets drill: {"id":"2026-11"} in Pulumi.secondary.yaml, which the stack file does not hold: merge the pull request that sets it, check it out, and run again with --from 4',
+    );
+    expect(calls.filter((c) => c.startsWith("up"))).toEqual([]);
+    // Past step 4 with the file not merged: refused before anything runs.
+    expect((await run(5)).stopped).toBe(
+      `the project's files do not hold what the steps before step 5 set (drill: {"id":"2026-11"} in Pulumi.secondary.yaml): merge and check out their pull requests first`,
+    );
+    files.secondary = withDrill;
+    const drilled = await run(4);
+    expect(drilled.timeline.map((t) => [t.step, t.action, t.what]).slice(0, 3)).toEqual([
+      [
+        4,
+        'stack-set: {"secondary":{"drill":{"id":"2026-11"}}}',
+        'the stack files hold {"secondary":{"drill":{"id":"2026-11"}}} (the pull request is merged)',
+      ],
+      [5, "up: secondary", "pulumi up -s secondary: 2 create, 1 update"],
+      [6, expect.stringMatching(/^expect: /), "active: primary, as the stacks' outputs record"],
+    ]);
+    expect(drilled.stopped).toBe(
+      "step 8 sets drill: false in Pulumi.secondary.yaml, which the stack file does not hold: merge the pull request that sets it, check it out, and run again with --from 8",
+    );
   });
 });
 

@@ -204,6 +204,7 @@ describe("npm run status: the pair's recovery point, measured", () => {
   let arm: Awaited<ReturnType<typeof fakeArm>["server"]>;
   let inFlight: { now: number; max: number };
   let targets: StatusTargets;
+  let drilledSites: StatusTargets["sites"] = [];
   let tls: Awaited<ReturnType<typeof loopbackCertificate>>;
 
   const state = (epoch = 3) => {
@@ -322,6 +323,31 @@ describe("npm run status: the pair's recovery point, measured", () => {
       "acmedata-hive-warehouse": true,
       [BACKUPS]: true,
     });
+    expect(targets.sites.map((x) => [x.site, x.lastDrill])).toEqual([
+      ["primary", null],
+      ["secondary", null],
+    ]);
+  });
+
+  it("shows each site's last drill, as its outputs keep it after the drill is off", () => {
+    const s = state();
+    const lastDrill = {
+      id: "2026-11",
+      at: "2026-11-23T10:31:30.000Z",
+      verdict: "fail",
+      rpoMinutes: { metastore: 20, lake: null },
+      rtoMinutes: 12,
+    };
+    const drilled = {
+      ...s.secondary!,
+      deployment: { ...(s.secondary!.deployment as object), lastDrill },
+    };
+    const t = pairTargets({ ...s, secondary: drilled }, ["primary", "secondary"]);
+    expect(t.sites.map((x) => [x.site, x.lastDrill])).toEqual([
+      ["primary", null],
+      ["secondary", lastDrill],
+    ]);
+    drilledSites = t.sites;
   });
 
   it("reads a drained pair from the site that stood down, without a problem: a planned switchover between its drain and the promotion", () => {
@@ -535,6 +561,9 @@ describe("npm run status: the pair's recovery point, measured", () => {
   });
 
   it("renders text, markdown and JSON from the same report", () => {
+    expect(renderStatus({ ...report, sites: drilledSites }, "text")).toMatch(
+      /^secondary .* 2026-11 at 2026-11-23T10:31:30\.000Z: FAIL \(RTO 12 min, RPO metastore 20 min\)$/m,
+    );
     const text = renderStatus(report, "text");
     expect(text).toContain(
       "Active site: primary; measured from primary to secondary. Exit 1: some source could not be read, or the pair's records disagree.",

@@ -600,11 +600,12 @@ describe("the Workspace in both stacks and both roles", () => {
       "databricks:index/grants:Grants": 2,
       "databricks:index/group:Group": 3,
       "databricks:index/directory:Directory": 1,
-      // The repo's six, the merge sink the landing loads run, the deep clone, the landing copy
-      // and the fence check (workspace/fence/check.py).
-      "databricks:index/notebook:Notebook": 10,
-      // The orders schema and the fence module (workspace/fence/paired_dr_fence.py).
-      "databricks:index/workspaceFile:WorkspaceFile": 2,
+      // The repo's six, the merge sink the landing loads run, the deep clone, the landing copy,
+      // the fence check (workspace/fence/check.py) and the drill's (workspace/drill/validate.py).
+      "databricks:index/notebook:Notebook": 11,
+      // The orders schema, the fence module (workspace/fence/paired_dr_fence.py) and the drill's
+      // (workspace/drill/paired_dr_drill.py).
+      "databricks:index/workspaceFile:WorkspaceFile": 3,
       "databricks:index/secretScope:SecretScope": 2,
       // The spec's three, and the jobs' service principal reading each scope.
       "databricks:index/secretAcl:SecretAcl": 5,
@@ -894,7 +895,7 @@ describe("parity of the two stacks", () => {
       expect(left.role).toBe(right.role);
       const l = workspaceObjects(left);
       const r = workspaceObjects(right);
-      expect(Object.keys(l)).toHaveLength(64); // every databricks: resource of the count table above
+      expect(Object.keys(l)).toHaveLength(66); // every databricks: resource of the count table above
       expect(r).toEqual(l);
     }
   });
@@ -934,8 +935,8 @@ describe("a role flip for the Workspace", () => {
           resources: p.resources.filter((r) => r.urn.includes("paired-dr:components:Workspace")),
         });
         const d = diffPlans(inWorkspace(before), inWorkspace(after));
-        // The component, 14 Azure, the provider, 64 Databricks, and the 12 jobs' concurrency.
-        expect(inWorkspace(before).resources).toHaveLength(92);
+        // The component, 14 Azure, the provider, 66 Databricks, and the 12 jobs' concurrency.
+        expect(inWorkspace(before).resources).toHaveLength(94);
         expect([d.created, d.deleted, d.dangerous]).toEqual([[], [], []]);
         // The fence record says the new role: its text is ForceNew, so it is rewritten, and it
         // holds no data (test "writes the site's fence record").

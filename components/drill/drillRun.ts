@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { AzureAccess } from "../azureCalls";
 import { requireBounds } from "../dynamicInputs";
+import { runRecordProvider } from "../runRecord";
 // From modules without the Pulumi SDK: Pulumi serializes what the provider references.
 import {
   databricksAccess,
@@ -102,50 +103,21 @@ const INPUT_KEYS = [
   "pollSeconds",
 ] as const;
 
-const inputsOf = (props: DrillRunInputs): DrillRunInputs =>
-  Object.fromEntries(INPUT_KEYS.map((k) => [k, props[k]])) as unknown as DrillRunInputs;
-
-/** The provider, with the credential made by `access` at each call (tests pass their own). */
+/**
+ * The provider, with the credential made by `access` at each call (tests pass their own). The
+ * drill ran: a changed setting (a bound, the pool's cluster) is recorded, not run again; a new
+ * drill has a new key and a new resource (components/workspace/workspace.ts).
+ */
 export function drillRunProvider(
   access: (inputs: DrillRunInputs) => AzureAccess,
 ): pulumi.dynamic.ResourceProvider {
-  const runIt = async (inputs: DrillRunInputs) => ({
-    ...inputsOf(inputs),
-    run: await drillRunSession(inputs, access(inputs)).run(),
+  return runRecordProvider<DrillRunInputs, DrillRunRecord>({
+    keys: INPUT_KEYS,
+    record: "run",
+    id: (inputs) => inputs.runKey,
+    run: (inputs) => drillRunSession(inputs, access(inputs)).run(),
+    runsAgain: (olds, news) => olds.runKey !== news.runKey || olds.host !== news.host,
   });
-  return {
-    async create(inputs: DrillRunInputs): Promise<pulumi.dynamic.CreateResult> {
-      return { id: inputs.runKey, outs: await runIt(inputs) };
-    },
-
-    async diff(
-      _id: string,
-      olds: DrillRunOutputs,
-      news: DrillRunInputs,
-    ): Promise<pulumi.dynamic.DiffResult> {
-      const changes = INPUT_KEYS.some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
-      return { changes, replaces: [], deleteBeforeReplace: false };
-    },
-
-    async update(
-      _id: string,
-      olds: DrillRunOutputs,
-      news: DrillRunInputs,
-    ): Promise<pulumi.dynamic.UpdateResult> {
-      // The drill ran: a changed setting (a bound, the pool's cluster) is recorded, not run again;
-      // a new drill has a new key and a new resource (components/workspace/workspace.ts).
-      return {
-        outs:
-          olds.runKey !== news.runKey || olds.host !== news.host
-            ? await runIt(news)
-            : { ...inputsOf(news), run: olds.run },
-      };
-    },
-
-    async delete(): Promise<void> {
-      // A record of a run that happened; its notebook removed the scratch it made.
-    },
-  };
 }
 
 /** The provider Pulumi serializes: the deploying identity for the auth type, at each call. */

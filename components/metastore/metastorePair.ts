@@ -195,18 +195,19 @@ export class MetastorePair extends pulumi.ComponentResource {
     // Standing down with a final backup, the service's update (backups off) waits for the backup:
     // the API refuses an update while a backup runs (dataproc-metastore/docs/backup-metadata).
     const draining = args.finalBackupKey !== undefined && decision.service;
+    const serviceContext = {
+      serviceId: names.metastoreService,
+      network: metastoreNetwork(args.gcp.network.vpc, projectNumber),
+      region,
+      site,
+      warehouseBucket: args.warehouseBucket.bucketName,
+      backupBucket,
+      labels,
+    };
     const createService = (after: pulumi.Resource[]) =>
       new gcp.dataproc.MetastoreService(
         `${name}-service`,
-        metastoreServiceArgs(spec, decision, {
-          serviceId: names.metastoreService,
-          network: metastoreNetwork(args.gcp.network.vpc, projectNumber),
-          region,
-          site,
-          warehouseBucket: args.warehouseBucket.bucketName,
-          backupBucket,
-          labels,
-        }),
+        metastoreServiceArgs(spec, decision, serviceContext),
         // The agent writes the scheduled backups: its grant comes first where this stack makes it.
         {
           parent: this,
@@ -494,16 +495,7 @@ export class MetastorePair extends pulumi.ComponentResource {
       this.drillScratch.push(`${name}-drill-service`);
       const scratch = new gcp.dataproc.MetastoreService(
         `${name}-drill-service`,
-        drillServiceArgs(spec, {
-          serviceId: names.metastoreService,
-          drillServiceId: names.drillService,
-          network: metastoreNetwork(args.gcp.network.vpc, projectNumber),
-          region,
-          site,
-          warehouseBucket: args.warehouseBucket.bucketName,
-          backupBucket,
-          labels,
-        }),
+        drillServiceArgs(spec, { ...serviceContext, drillServiceId: names.drillService }),
         { parent: this, dependsOn: [args.warehouseBucket, args.backupBucket] },
       );
       const restoresScratch = new gcp.dataproc.MetastoreServiceIamMember(

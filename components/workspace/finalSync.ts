@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { AzureAccess } from "../azureCalls";
 import { requireBounds } from "../dynamicInputs";
+import { runRecordProvider } from "../runRecord";
 // From a module without the Pulumi SDK: Pulumi serializes what the provider references.
 import { databricksAccess, databricksApi, type DatabricksAuthType } from "./databricksApi";
 import { watchRuns } from "./jobRuns";
@@ -190,9 +191,6 @@ const INPUT_KEYS = [
   "pollSeconds",
 ] as const;
 
-const inputsOf = (props: FinalSyncInputs): FinalSyncInputs =>
-  Object.fromEntries(INPUT_KEYS.map((k) => [k, props[k]])) as unknown as FinalSyncInputs;
-
 /** Only what the sync is for, where, or which jobs it covers, runs it again. */
 const runsAgain = (olds: FinalSyncInputs, news: FinalSyncInputs) =>
   olds.syncKey !== news.syncKey ||
@@ -200,43 +198,20 @@ const runsAgain = (olds: FinalSyncInputs, news: FinalSyncInputs) =>
   JSON.stringify(olds.jobs) !== JSON.stringify(news.jobs) ||
   JSON.stringify(olds.writers) !== JSON.stringify(news.writers);
 
-/** The provider, with the credential made by `access` at each call (tests pass their own). */
+/**
+ * The provider, with the credential made by `access` at each call (tests pass their own). A
+ * bound changed alone keeps the record of the sync that ran.
+ */
 export function finalSyncProvider(
   access: (inputs: FinalSyncInputs) => AzureAccess,
 ): pulumi.dynamic.ResourceProvider {
-  const sync = async (inputs: FinalSyncInputs) => ({
-    ...inputsOf(inputs),
-    synced: await finalSyncSession(inputs, access(inputs)).run(),
+  return runRecordProvider<FinalSyncInputs, SyncedRun[]>({
+    keys: INPUT_KEYS,
+    record: "synced",
+    id: (inputs) => inputs.syncKey,
+    run: (inputs) => finalSyncSession(inputs, access(inputs)).run(),
+    runsAgain,
   });
-  return {
-    async create(inputs: FinalSyncInputs): Promise<pulumi.dynamic.CreateResult> {
-      return { id: inputs.syncKey, outs: await sync(inputs) };
-    },
-
-    async diff(
-      _id: string,
-      olds: FinalSyncOutputs,
-      news: FinalSyncInputs,
-    ): Promise<pulumi.dynamic.DiffResult> {
-      const changes = INPUT_KEYS.some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
-      return { changes, replaces: [], deleteBeforeReplace: false };
-    },
-
-    async update(
-      _id: string,
-      olds: FinalSyncOutputs,
-      news: FinalSyncInputs,
-    ): Promise<pulumi.dynamic.UpdateResult> {
-      // A bound changed alone: the record of the sync that ran stays.
-      return {
-        outs: runsAgain(olds, news) ? await sync(news) : { ...inputsOf(news), synced: olds.synced },
-      };
-    },
-
-    async delete(): Promise<void> {
-      // A record of runs that happened: nothing in the workspace to remove.
-    },
-  };
 }
 
 /** The provider Pulumi serializes: the deploying identity for the auth type, at each call. */

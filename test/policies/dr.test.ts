@@ -58,6 +58,33 @@ describe("dr-stateful-resources-protected", () => {
     ]);
   });
 
+  it("lets a drill's scratch service go unprotected only where the facts name it as scratch", async () => {
+    const scratch = {
+      type: TYPE.metastoreService,
+      name: "metastore-drill-service",
+      props: {},
+      protect: false,
+    };
+    const drilled = withFacts(
+      [...passiveStack(), scratch],
+      (f) =>
+        (f.drill = {
+          id: "2026-11",
+          resources: ["metastore-drill-service", "metastore-drill-restore-2026-11"],
+          scratch: ["metastore-drill-service"],
+        }),
+    );
+    expect(await stackMessages(policy, drilled)).toEqual([]);
+    // Named among the drill's resources but not as scratch: still protected.
+    const notScratch = withFacts(
+      [...passiveStack(), scratch],
+      (f) => (f.drill = { id: "2026-11", resources: ["metastore-drill-service"], scratch: [] }),
+    );
+    expect(await stackMessages(policy, notScratch)).toEqual([
+      `Set protect: true on ${TYPE.metastoreService} 'metastore-drill-service': protect is false`,
+    ]);
+  });
+
   it("ignores other types", async () => {
     const pool = {
       type: TYPE.instancePool,

@@ -139,6 +139,32 @@ describe("gcp-metastore-backup-within-rpo", () => {
     expect(await runStack(policy, cold)).toEqual([]);
   });
 
+  it("judges the site's service, never a drill's scratch service the facts name", async () => {
+    const scratch = {
+      type: TYPE.metastoreService,
+      name: "metastore-drill-service",
+      // No scheduled backups: it holds one restore and is deleted with the drill.
+      props: { ...valid.metastoreService(), scheduledBackup: undefined },
+    };
+    const drill = (f: Parameters<Parameters<typeof withFacts>[1]>[0]) =>
+      (f.drill = {
+        id: "2026-11",
+        resources: ["metastore-drill-service"],
+        scratch: ["metastore-drill-service"],
+      });
+    // First among the services, so that only the facts tell it from the site's own.
+    expect(await runStack(policy, withFacts([scratch, ...passiveStack()], drill))).toEqual([]);
+    const cold = without(
+      passiveStack(),
+      (r) => r.type === TYPE.metastoreService || r.type === TYPE.schedulerJob,
+    );
+    expect(await runStack(policy, withFacts([scratch, ...cold], drill))).toEqual([]);
+    // Without the facts naming it, it is a passive service with no restore schedule.
+    expect(await stackMessages(policy, [scratch, ...cold])).toEqual([
+      "Schedule the metastore restore on site 'secondary' (passive hot standby): it has no Cloud Scheduler job",
+    ]);
+  });
+
   it("reports disabled backups on the active site", async () => {
     const rs = withProps(activeStack(), "metastore-service", (p) => {
       p.scheduledBackup.enabled = false;
