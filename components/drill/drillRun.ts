@@ -6,7 +6,9 @@ import { runRecordProvider } from "../runRecord";
 import {
   databricksAccess,
   databricksApi,
+  workspaceCallInputs,
   type DatabricksAuthType,
+  type WorkspaceCallArgs,
 } from "../workspace/databricksApi";
 import { watchRuns } from "../workspace/jobRuns";
 import type { DrillRunRecord } from "./plan";
@@ -125,17 +127,10 @@ export const databricksDrillRunProvider = drillRunProvider((i) =>
   databricksAccess(i.authType, i.tenantId),
 );
 
-export interface DrillRunArgs {
-  readonly host: pulumi.Input<string>;
+export interface DrillRunArgs extends WorkspaceCallArgs {
   readonly runKey: string;
   readonly submit: pulumi.Input<Record<string, unknown>>;
-  readonly authType: pulumi.Input<DatabricksAuthType>;
-  readonly tenantId: pulumi.Input<string>;
   readonly timeoutSeconds: pulumi.Input<number>;
-  /** Default 30. */
-  readonly requestTimeoutSeconds?: pulumi.Input<number>;
-  /** Default 4. */
-  readonly maxRetries?: pulumi.Input<number>;
   /** Default 30. */
   readonly pollSeconds?: pulumi.Input<number>;
 }
@@ -150,14 +145,10 @@ export class DrillRun extends pulumi.dynamic.Resource {
       name,
       {
         kind: DRILL_RUN_KIND,
-        host: args.host,
+        ...workspaceCallInputs(args),
         runKey: args.runKey,
         submit: args.submit,
-        authType: args.authType,
-        tenantId: args.tenantId,
         timeoutSeconds: args.timeoutSeconds,
-        requestTimeoutSeconds: args.requestTimeoutSeconds ?? 30,
-        maxRetries: args.maxRetries ?? 4,
         pollSeconds: args.pollSeconds ?? 30,
         run: undefined,
       },

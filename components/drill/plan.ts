@@ -1,6 +1,5 @@
 import type { DrillSpec } from "../../config/drillSchema";
 import type { ReplicationSpec } from "../../config/workspaceSchema";
-import type { LastDeployment } from "../lastDeployment";
 import { lakeUrl } from "../naming";
 import type { Role, Site } from "../role";
 
@@ -48,7 +47,8 @@ export function decideDrill(
   args: {
     readonly site: Site;
     readonly role: Role;
-    readonly last: Pick<LastDeployment, "role">;
+    /** What this stack's last deployment recorded (components/lastDeployment.ts). */
+    readonly last: { readonly role?: Role };
     readonly peerRole: Role | undefined;
     readonly replication: ReplicationSpec | undefined;
     readonly lake: {

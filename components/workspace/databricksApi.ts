@@ -1,3 +1,4 @@
+import type * as pulumi from "@pulumi/pulumi";
 import type { AzureAccess } from "../azureCalls";
 import { requestGuard } from "../azureCalls";
 
@@ -188,3 +189,24 @@ export function databricksAccess(
       };
   }
 }
+
+/** How a Databricks dynamic resource reaches its workspace, and the bounds of its requests. */
+export interface WorkspaceCallArgs {
+  /** The workspace's https:// URL. */
+  readonly host: pulumi.Input<string>;
+  readonly authType: pulumi.Input<DatabricksAuthType>;
+  readonly tenantId: pulumi.Input<string>;
+  /** Default 30. */
+  readonly requestTimeoutSeconds?: pulumi.Input<number>;
+  /** Default 4. */
+  readonly maxRetries?: pulumi.Input<number>;
+}
+
+/** The inputs a Databricks dynamic resource registers from them, with the defaults. */
+export const workspaceCallInputs = (args: WorkspaceCallArgs) => ({
+  host: args.host,
+  authType: args.authType,
+  tenantId: args.tenantId,
+  requestTimeoutSeconds: args.requestTimeoutSeconds ?? 30,
+  maxRetries: args.maxRetries ?? 4,
+});

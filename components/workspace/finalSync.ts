@@ -3,7 +3,13 @@ import type { AzureAccess } from "../azureCalls";
 import { requireBounds } from "../dynamicInputs";
 import { runRecordProvider } from "../runRecord";
 // From a module without the Pulumi SDK: Pulumi serializes what the provider references.
-import { databricksAccess, databricksApi, type DatabricksAuthType } from "./databricksApi";
+import {
+  databricksAccess,
+  databricksApi,
+  workspaceCallInputs,
+  type DatabricksAuthType,
+  type WorkspaceCallArgs,
+} from "./databricksApi";
 import { watchRuns } from "./jobRuns";
 
 export { exitValue, runState, type RunState } from "./jobRuns";
@@ -225,19 +231,12 @@ export interface JobRef {
   readonly jobId: pulumi.Input<string>;
 }
 
-export interface FinalSyncArgs {
-  readonly host: pulumi.Input<string>;
+export interface FinalSyncArgs extends WorkspaceCallArgs {
   readonly jobs: pulumi.Input<JobRef[]>;
   readonly writers: pulumi.Input<JobRef[]>;
   readonly syncKey: pulumi.Input<string>;
-  readonly authType: pulumi.Input<DatabricksAuthType>;
-  readonly tenantId: pulumi.Input<string>;
   /** Default 3600: a deep clone of every table, with its cluster's start. */
   readonly timeoutSeconds?: pulumi.Input<number>;
-  /** Default 30. */
-  readonly requestTimeoutSeconds?: pulumi.Input<number>;
-  /** Default 4. */
-  readonly maxRetries?: pulumi.Input<number>;
   /** Default 15. */
   readonly pollSeconds?: pulumi.Input<number>;
 }
@@ -252,15 +251,11 @@ export class FinalSync extends pulumi.dynamic.Resource {
       name,
       {
         kind: FINAL_SYNC_KIND,
-        host: args.host,
+        ...workspaceCallInputs(args),
         jobs: args.jobs,
         writers: args.writers,
         syncKey: args.syncKey,
-        authType: args.authType,
-        tenantId: args.tenantId,
         timeoutSeconds: args.timeoutSeconds ?? 3600,
-        requestTimeoutSeconds: args.requestTimeoutSeconds ?? 30,
-        maxRetries: args.maxRetries ?? 4,
         pollSeconds: args.pollSeconds ?? 15,
         synced: undefined,
       },

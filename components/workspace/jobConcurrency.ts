@@ -4,8 +4,10 @@ import type { AzureAccess } from "../azureCalls";
 import {
   databricksAccess,
   databricksApi,
+  workspaceCallInputs,
   type DatabricksAuthType,
   type JobsApiError,
+  type WorkspaceCallArgs,
 } from "./databricksApi";
 import { JOB_CONCURRENCY_KIND } from "../naming";
 
@@ -190,19 +192,12 @@ export const jobConcurrencyProvider = concurrencyProvider((i) =>
   databricksAccess(i.authType, i.tenantId),
 );
 
-export interface JobConcurrencyArgs {
-  readonly host: pulumi.Input<string>;
+export interface JobConcurrencyArgs extends WorkspaceCallArgs {
   readonly jobId: pulumi.Input<string>;
   readonly maxConcurrentRuns: pulumi.Input<number>;
   readonly jobSettingsDigest: pulumi.Input<string>;
-  readonly authType: pulumi.Input<DatabricksAuthType>;
-  readonly tenantId: pulumi.Input<string>;
   /** Default 300. */
   readonly timeoutSeconds?: pulumi.Input<number>;
-  /** Default 30. */
-  readonly requestTimeoutSeconds?: pulumi.Input<number>;
-  /** Default 4. */
-  readonly maxRetries?: pulumi.Input<number>;
 }
 
 /** A job's max_concurrent_runs as Databricks holds it (see the module's comment). */
@@ -215,15 +210,11 @@ export class JobConcurrency extends pulumi.dynamic.Resource {
       name,
       {
         kind: JOB_CONCURRENCY_KIND,
-        host: args.host,
+        ...workspaceCallInputs(args),
         jobId: args.jobId,
         maxConcurrentRuns: args.maxConcurrentRuns,
         jobSettingsDigest: args.jobSettingsDigest,
-        authType: args.authType,
-        tenantId: args.tenantId,
         timeoutSeconds: args.timeoutSeconds ?? 300,
-        requestTimeoutSeconds: args.requestTimeoutSeconds ?? 30,
-        maxRetries: args.maxRetries ?? 4,
         effectiveMaxConcurrentRuns: undefined,
       },
       opts,
