@@ -21,7 +21,7 @@ import {
 } from "../components/drill/plan";
 import { DEPLOYMENT_OUTPUT, parseLastDeployment } from "../components/lastDeployment";
 import { drillRestoreRun, drillServiceArgs } from "../components/metastore/plan";
-import { ConfigError } from "../config/load";
+import { ConfigError, parsePlatformConfig } from "../config/load";
 import { projectFileProblems } from "../config/projectOnly";
 import { diffPlans } from "../tools/plan/diff";
 import { EngineConfigError } from "../tools/plan/projectConfig";
@@ -32,6 +32,7 @@ import { drillLine } from "../tools/status/render";
 import { drillReportFiles } from "../tools/status/drill";
 import { drillLeavesProduction } from "../tools/runbook/invariants";
 import {
+  REPO,
   ROOT,
   byType,
   configProblems,
@@ -73,10 +74,12 @@ describe("drill config: the secondary's stack file only, while it is passive", (
   };
 
   it("accepts a drill id on the secondary, and false or nothing as off", () => {
-    expect(() => configProblems(withDrill("secondary", { id: "2026-11" }))).toThrow(
-      "config was accepted",
-    );
-    expect(() => configProblems(withDrill("secondary", false))).toThrow("config was accepted");
+    const parsed = (raw: Record<string, unknown>) => parsePlatformConfig(raw, REPO).drill;
+    expect(parsed(withDrill("secondary", { id: "2026-11" }))).toEqual({ id: "2026-11" });
+    expect(parsed(withDrill("secondary", false))).toBe(false);
+    const none = validRaw("secondary");
+    delete none.drill;
+    expect(parsed(none)).toBe(false);
   });
 
   it("refuses a drill on the primary, on an active secondary, a malformed id and true", () => {
@@ -216,7 +219,14 @@ describe("the drill's run and restore, as the program declares them", () => {
         },
       ],
     });
-    expect(drillRunMinutes([30, 45])).toBe(135);
+    // Each table's replication run limit (config/cron.ts: 29 minutes for an RPO of 60, 4 for
+    // 15), one after another, and an hour for the cluster and the scratch's removal.
+    expect(
+      drillRunMinutes(
+        replication({ "sales.orders": ORDERS, "sales.refunds": { path: "x", rpoMinutes: 15 } }),
+      ),
+    ).toBe(93);
+    expect(drillRunMinutes(undefined)).toBe(60);
   });
 });
 
@@ -363,7 +373,6 @@ describe("the drill report", () => {
 
 describe("the metastore's scratch service and its restore", () => {
   it("is the site's service under its own ID, deletable, without scheduled backups", () => {
-    const spec = validRaw("secondary");
     const args = drillServiceArgs(
       {
         tier: "DEVELOPER",
@@ -381,7 +390,6 @@ describe("the metastore's scratch service and its restore", () => {
         labels: { platform: "acmedata" },
       },
     );
-    expect(spec.site).toBe("secondary");
     expect(args).toEqual({
       serviceId: "acmedata-secondary-hms-drill",
       location: "us-east1",

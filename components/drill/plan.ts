@@ -1,3 +1,4 @@
+import { replicationCadence } from "../../config/cron";
 import type { DrillSpec } from "../../config/drillSchema";
 import type { ReplicationSpec } from "../../config/workspaceSchema";
 import { lakeUrl } from "../naming";
@@ -135,8 +136,13 @@ export function restCluster(cluster: Readonly<Record<string, unknown>>): Record<
  * replication run's limit (config/cron.ts, replicationCadence), plus an hour for the cluster's
  * start and the scratch's removal.
  */
-export function drillRunMinutes(tableRunLimitsMinutes: readonly number[]): number {
-  return tableRunLimitsMinutes.reduce((a, b) => a + b, 0) + 60;
+export function drillRunMinutes(replication: ReplicationSpec | undefined): number {
+  return (
+    Object.values(replication?.tables ?? {}).reduce(
+      (sum, t) => sum + replicationCadence(t.rpoMinutes).timeoutMinutes,
+      0,
+    ) + 60
+  );
 }
 
 /**

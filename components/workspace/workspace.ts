@@ -30,7 +30,6 @@ import {
 import type { FinalSyncRecord } from "../lastDeployment";
 import { FinalSync } from "./finalSync";
 import { JobConcurrency, type DatabricksAuthType } from "./jobConcurrency";
-import { replicationCadence } from "../../config/cron";
 import {
   drillRunMinutes,
   drillSubmit,
@@ -592,13 +591,7 @@ export class Workspace extends pulumi.ComponentResource {
     // runs again.
     const drill = args.drill;
     if (drill && spec.replication && drill.tables.length) {
-      const timeoutSeconds =
-        60 *
-        drillRunMinutes(
-          Object.values(spec.replication.tables).map(
-            (t) => replicationCadence(t.rpoMinutes).timeoutMinutes,
-          ),
-        );
+      const timeoutSeconds = 60 * drillRunMinutes(spec.replication);
       const submit = pulumi
         .output(jobClusterArgs(spec.replication.cluster, ctx).newCluster)
         .apply((cluster) =>
