@@ -1,14 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "../config/schema";
-import { FACTS_KIND, type DeploymentFacts } from "../policies/facts";
-import { acknowledgmentsSet } from "../policies/promotion";
+import { FACTS_KIND, type DeploymentFacts } from "../contracts/facts";
+import { acknowledgmentsSet } from "../contracts/acknowledgments";
 import type { LastDeployment } from "./lastDeployment";
 import { recordedRecoveryMode, sqlSettings, unreplicatedTenants } from "./sql/plan";
 import type { Role } from "./role";
 import { copyJobNames } from "./workspace/plan";
-
-// The record's shape is the contract with the policy pack, which owns it (dependency-free there).
-export { FACTS_KIND, type DeploymentFacts } from "../policies/facts";
 
 /** The facts record's resource name. */
 export const FACTS_RESOURCE = "deployment-facts";

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { SqlSettings } from "../policies/facts";
+import type { SqlSettings } from "../contracts/facts";
 import type { Role } from "./role";
 import { RELEASE_MODES } from "../config/sqlSchema";
 import { RECOVERY_MODES, type RecoveryMode, type ReleaseMode } from "./sql/plan";

@@ -1,5 +1,5 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { TYPE } from "./facts";
+import { TYPE } from "../contracts/facts";
 import { ofType, requireFacts } from "./support";
 
 /** Storage SKUs that keep every copy in one region. */

@@ -1,5 +1,5 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { TYPE } from "./facts";
+import { TYPE } from "../contracts/facts";
 import { resourceOfType, shown } from "./support";
 
 export const DEFAULT_MIN_GRACE_PERIOD_MINUTES = 60;

@@ -1,5 +1,5 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { TYPE, findFacts } from "./facts";
+import { TYPE, findFacts } from "../contracts/facts";
 import { ofType } from "./support";
 
 /** The paid pools: `paid`, and `paid-02`... on fleets that need more (components/sql/placement.ts). */

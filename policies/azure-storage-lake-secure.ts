@@ -1,5 +1,5 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { TYPE } from "./facts";
+import { TYPE } from "../contracts/facts";
 import { resourceOfType, shown } from "./support";
 
 const ALLOWED_TLS = new Set(["TLS1_2", "TLS1_3"]);

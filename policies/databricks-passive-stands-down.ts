@@ -1,5 +1,5 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { TYPE } from "./facts";
+import { TYPE } from "../contracts/facts";
 import { ofType, requireFacts, shown } from "./support";
 import { JOB_CONCURRENCY_KIND, concurrencyName } from "../components/naming";
 

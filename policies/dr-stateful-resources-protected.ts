@@ -1,6 +1,6 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { STATEFUL_TYPES } from "../components/stateful";
-import { findFacts } from "./facts";
+import { STATEFUL_TYPES } from "../contracts/stateful";
+import { findFacts } from "../contracts/facts";
 
 /**
  * dr-stateful-resources-protected
@@ -18,7 +18,7 @@ import { findFacts } from "./facts";
 export const drStatefulResourcesProtected: StackValidationPolicy = {
   name: "dr-stateful-resources-protected",
   description:
-    "Resources of a stateful type (components/stateful.ts) are protected, except those an armed release or a drill's scratch names.",
+    "Resources of a stateful type (contracts/stateful.ts) are protected, except those an armed release or a drill's scratch names.",
   enforcementLevel: "mandatory",
   severity: "critical",
   validateStack: (args, report) => {

@@ -1,6 +1,6 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { GCS_PREDEFINED_DUAL_REGIONS } from "../config/regions";
-import { TYPE } from "./facts";
+import { TYPE } from "../contracts/facts";
 import { resourceOfType, shown } from "./support";
 
 /**

@@ -1,5 +1,5 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { TYPE } from "./facts";
+import { TYPE } from "../contracts/facts";
 import { GCS_DEFAULT_RPO_MINUTES } from "./rpo";
 import { ofType, requireFacts, shown } from "./support";
 

@@ -1,7 +1,7 @@
 import type { PolicyResource, ReportViolation, StackValidationPolicy } from "@pulumi/policy";
 import { isRestoreSchedule } from "../components/naming";
 import { BACKUP_MIN_AGE_MINUTES } from "../config/cron";
-import { TYPE, type DeploymentFacts } from "./facts";
+import { TYPE, type DeploymentFacts } from "../contracts/facts";
 import { cronIntervalMinutes } from "./rpo";
 import { ofType, requireFacts, shown } from "./support";
 

@@ -6,7 +6,7 @@
 import { isRestoreSchedule } from "../components/naming";
 import { GEO_RESTORES_PER_POOL } from "../components/sql/limits";
 import { BACKUP_MIN_AGE_MINUTES, maxIntervalMinutes } from "../config/cron";
-import { TYPE, type DeploymentFacts, type ResourceLike } from "./facts";
+import { TYPE, type DeploymentFacts, type ResourceLike } from "../contracts/facts";
 
 export type DataClass = "metastore" | "lake" | "sql" | "sql-geo-restore" | "gcs";
 

@@ -9,7 +9,7 @@ import type {
   ResourceValidationArgs,
   StackValidationArgs,
 } from "@pulumi/policy";
-import { findFacts, type DeploymentFacts } from "./facts";
+import { findFacts, type DeploymentFacts } from "../contracts/facts";
 
 export const FACTS_MISSING = "deployment facts missing";
 

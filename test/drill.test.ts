@@ -26,7 +26,7 @@ import { projectFileProblems } from "../config/projectOnly";
 import { diffPlans } from "../tools/plan/diff";
 import { EngineConfigError } from "../tools/plan/projectConfig";
 import { planStack, steadyStateOutputs, type PlanOptions } from "../tools/plan/engine";
-import { TYPE } from "../policies/facts";
+import { TYPE } from "../contracts/facts";
 import { drillResources, stackOverrides } from "../tools/runbook/play";
 import { drillLine } from "../tools/status/render";
 import { drillReportFiles } from "../tools/status/drill";

@@ -18,7 +18,7 @@ import {
   finalSyncRecord,
   finalSyncTimeoutMinutes,
 } from "../components/workspace/plan";
-import { TYPE } from "../policies/facts";
+import { TYPE } from "../contracts/facts";
 import { planSteady, primaryDrainRecord, primaryStandDown } from "./helpers";
 import { COPIES } from "./policies/factory";
 import {

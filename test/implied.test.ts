@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
-import { FACTS_KIND } from "../policies/facts";
+import { FACTS_KIND } from "../contracts/facts";
 import { executePlan, parseCli } from "../tools/plan/cli";
 import { impliedSteps } from "../tools/runbook/implied";
 import { RunbookPlayer, type RunbookResult } from "../tools/runbook/play";

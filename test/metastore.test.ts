@@ -871,7 +871,7 @@ describe("the Hive cluster's fence in the program (issue 10)", () => {
         epoch: (plan.outputs as any).deployment.epoch,
       });
       // Its name and content type are ForceNew, and the provider deletes by name: a replacement
-      // must delete first (components/stateful.ts).
+      // must delete first (contracts/stateful.ts).
       expect(record.options.deleteBeforeReplace).toBe(true);
     }
   });

@@ -6,8 +6,8 @@ import type { CapturedResource } from "../tools/plan/capture";
 import { parseCli, runPlan } from "../tools/plan/cli";
 import { changedInputs, diffPlans } from "../tools/plan/diff";
 import type { StackPlan } from "../tools/plan/engine";
-import { STATEFUL_TYPES } from "../components/stateful";
-import { FACTS_KIND, TYPE } from "../policies/facts";
+import { STATEFUL_TYPES } from "../contracts/stateful";
+import { FACTS_KIND, TYPE } from "../contracts/facts";
 import { ROOT, res } from "./helpers";
 
 const plan = (promote: boolean, resources: CapturedResource[]): StackPlan => ({

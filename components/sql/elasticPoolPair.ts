@@ -29,7 +29,7 @@ import {
   type SqlRecord,
   type SqlPlan,
 } from "./plan";
-import type { SqlSettings } from "../../policies/facts";
+import type { SqlSettings } from "../../contracts/facts";
 import { armIds, azureNames } from "../naming";
 import type { Placement } from "./placement";
 import { TenantDatabase } from "./tenantDatabase";

@@ -7,7 +7,7 @@ import {
   type Tenant,
 } from "../../config/sqlSchema";
 import { createHash } from "node:crypto";
-import type { SqlSettings } from "../../policies/facts";
+import type { SqlSettings } from "../../contracts/facts";
 import { databasesPerPool, GEO_RESTORES_PER_POOL } from "./limits";
 import {
   parseSlot,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { DeploymentFacts } from "../../policies/facts";
-import { STATEFUL_TYPES } from "../../components/stateful";
+import type { DeploymentFacts } from "../../contracts/facts";
+import { STATEFUL_TYPES } from "../../contracts/stateful";
 import { drOneActiveSite } from "../../policies/dr-one-active-site";
 import { drPromotionGate } from "../../policies/dr-promotion-gate";
 import { drRegionPair } from "../../policies/dr-region-pair";

@@ -11,9 +11,9 @@ import type {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
-import { STATEFUL_TYPES } from "../../components/stateful";
+import { STATEFUL_TYPES } from "../../contracts/stateful";
 import { JOB_CONCURRENCY_KIND, concurrencyName } from "../../components/naming";
-import { FACTS_KIND, TYPE, type DeploymentFacts, type SqlSettings } from "../../policies/facts";
+import { FACTS_KIND, TYPE, type DeploymentFacts, type SqlSettings } from "../../contracts/facts";
 
 export { TYPE };
 

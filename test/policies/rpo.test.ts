@@ -13,7 +13,7 @@ import {
   withProps,
   type TestResource,
 } from "./factory";
-import { findFacts } from "../../policies/facts";
+import { findFacts } from "../../contracts/facts";
 
 const POLICIES = path.resolve(__dirname, "../../policies");
 
@@ -321,7 +321,7 @@ describe("purity", () => {
   }
 
   it("keeps rpo.ts and facts.ts free of the policy SDK (the plan's markdown imports them)", () => {
-    for (const file of ["rpo.ts", "facts.ts"]) {
+    for (const file of ["rpo.ts", "../contracts/facts.ts"]) {
       const closure = [...importClosure(path.join(POLICIES, file))];
       const packages = closure.filter((m) => !path.isAbsolute(m)).sort();
       expect(packages, file).toEqual(file === "rpo.ts" ? ["cron-parser", "node:crypto"] : []);
@@ -335,7 +335,7 @@ describe("purity", () => {
       "components/naming.ts",
       "components/sql/limits.ts",
       "config/cron.ts",
-      "policies/facts.ts",
+      "contracts/facts.ts",
     ]);
   });
 });

@@ -208,10 +208,13 @@ export async function captureProgram(
 
   // The SDK records every registration's source position and every promise's stack
   // (@pulumi/pulumi resource.js callsites, runtime/debuggable.js); the mock monitor discards
-  // them, and mapping each frame through source maps dominated a fleet's plan. Positions in
-  // errors stay those of the transpiled code while the program runs.
+  // them. Capturing and formatting those stacks was half of a plan's time, so none is taken
+  // while the program runs, unless PULUMI_DEBUG_PROMISE_LEAKS asks for the promises' stacks.
+  // A program's errors are messages (config errors carry no trace); their positions are lost.
   const sourceMaps = process.sourceMapsEnabled;
+  const stackTraceLimit = Error.stackTraceLimit;
   process.setSourceMapsEnabled(false);
+  if (!process.env.PULUMI_DEBUG_PROMISE_LEAKS) Error.stackTraceLimit = 0;
   try {
     const returned = await program();
     const outputs = await resolveOutputs(returned);
@@ -220,5 +223,6 @@ export async function captureProgram(
     return { resources, outputs };
   } finally {
     process.setSourceMapsEnabled(sourceMaps);
+    Error.stackTraceLimit = stackTraceLimit;
   }
 }

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
-import { isStateful, replacementTriggers } from "../../components/stateful";
-import { findFacts } from "../../policies/facts";
+import { isStateful, replacementTriggers } from "../../contracts/stateful";
+import { findFacts } from "../../contracts/facts";
 import { SECRET_PLACEHOLDER, displayValue, secretValue, type CapturedResource } from "./capture";
 import type { StackPlan } from "./engine";
 

@@ -4,7 +4,7 @@ import type { PlanDiff, ResourceRef } from "./diff";
 import type { StackPlan } from "./engine";
 import type { Violation } from "./policyHarness";
 import { dependenciesOf, raceLine, type Race } from "./races";
-import { findFacts } from "../../policies/facts";
+import { findFacts } from "../../contracts/facts";
 import { computeRpo, type RpoRow } from "../../policies/rpo";
 import { switchoverRto, type RtoEstimate } from "./rto";
 

@@ -1,6 +1,6 @@
 import type { CapturedResource } from "./capture";
-import type { DeploymentFacts } from "../../policies/facts";
-import { TYPE } from "../../policies/facts";
+import type { DeploymentFacts } from "../../contracts/facts";
+import { TYPE } from "../../contracts/facts";
 import { WRITER_CANCEL_MINUTES, finalSyncTimeoutMinutes } from "../../components/workspace/plan";
 import {
   FINAL_BACKUP_MINUTES,

@@ -1,6 +1,6 @@
 import type { CapturedResource } from "../plan/capture";
 import type { PlanDiff } from "../plan/diff";
-import { TYPE, findFacts } from "../../policies/facts";
+import { TYPE, findFacts } from "../../contracts/facts";
 import {
   SITES,
   deployedRole,

@@ -1,4 +1,5 @@
-import { acknowledgmentsSet, clearedValue, type OnePromotionKey } from "../../policies/promotion";
+import { acknowledgmentsSet, type OnePromotionKey } from "../../contracts/acknowledgments";
+import { clearedValue } from "../../policies/promotion";
 import { PROJECT_DIR, platformConfig, stackRole } from "../plan/engine";
 import { SITES, peerOf, recordedRole, type Role, type Site } from "./model";
 import { RunbookPlayer, type Analyze, type RunbookResult } from "./play";

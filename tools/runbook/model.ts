@@ -8,7 +8,7 @@ import {
 } from "../../components/naming";
 import { FINAL_SYNC_KIND } from "../../components/workspace/finalSync";
 import { FENCE_PARAMETER_PREFIX } from "../../config/workspaceSchema";
-import { TYPE } from "../../policies/facts";
+import { TYPE } from "../../contracts/facts";
 
 /**
  * A small model of what runs, derived from each stack's last deployed resources: not a simulator

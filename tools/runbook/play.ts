@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
 import { ConfigError } from "../../config/load";
-import { FACTS_KIND, TYPE, findFacts } from "../../policies/facts";
+import { FACTS_KIND, TYPE, findFacts } from "../../contracts/facts";
 import { diffPlans, type PlanDiff } from "../plan/diff";
 import {
   PROJECT_DIR,

@@ -2,12 +2,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
 import { DEPLOYMENT_OUTPUT } from "../../components/lastDeployment";
-import {
-  ONE_PROMOTION_KEYS,
-  clearedValue,
-  setValue,
-  type OnePromotionKey,
-} from "../../policies/promotion";
+import { ONE_PROMOTION_KEYS, type OnePromotionKey } from "../../contracts/acknowledgments";
+import { clearedValue, setValue } from "../../policies/promotion";
 import { SITES, type Site } from "./model";
 
 /**

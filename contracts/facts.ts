@@ -3,7 +3,10 @@
  * promotion acknowledgments, RPO targets), registered as one dynamic resource so that stack
  * policies can judge the stack against it. Resource props alone cannot say which site is active.
  *
- * Dependency-free, so the plan's markdown (through ./rpo) can use it without the policy SDK.
+ * The contract between the program, which registers the record, and the policy pack, which
+ * judges the stack against it; dependency-free, so both import it and the imports run one way
+ * (components/ and policies/ both on top of contracts/), and the plan's markdown reads it
+ * without the policy SDK.
  */
 
 /** The `kind` input that marks the facts resource among the program's dynamic resources. */
@@ -56,7 +59,7 @@ export interface DeploymentFacts {
   promote: boolean;
   /** This stack's role at its last deployment; null on the first. */
   lastRole: Role | null;
-  /** The one-promotion keys (./promotion) set at this stack's last deployment; null on the first. */
+  /** The one-promotion keys (./acknowledgments) set at this stack's last deployment; null on the first. */
   lastAcknowledgments: string[] | null;
   /** The fencing epoch (components/fence.ts) of this stack's last deployment; null if none. */
   lastEpoch: number | null;

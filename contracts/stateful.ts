@@ -1,7 +1,8 @@
 /**
  * Resource types that hold data or identity a DR stack cannot lose, and the inputs whose change
- * makes the provider replace a resource. The plan's diff uses both to flag a replacement loudly;
- * the policy pack will use STATEFUL_TYPES for its protection rule.
+ * makes the provider replace a resource. A contract between the program (which protects these
+ * types), the policy pack (dr-stateful-resources-protected) and the plan's diff (which flags
+ * their replacement loudly); dependency-free, like everything in contracts/.
  */
 
 /** Inputs whose change forces replacement, per type. "*" means every input does. */
