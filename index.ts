@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
 import * as azure from "@pulumi/azure-native/provider";
-import { ConfigError, loadConfig } from "./config/load";
+import { loadConfig } from "./config/load";
+import { ConfigError } from "./config/errors";
 import { fenceEpoch } from "./components/fence";
 import {
   DEPLOYMENT_OUTPUT,

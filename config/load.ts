@@ -1,19 +1,20 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
+import { ConfigError } from "./errors";
 import { projectFileProblems, stackFileProblems } from "./projectOnly";
+import {
+  pairProblems,
+  siteDeclaration,
+  stackFileName,
+  stackNameProblem,
+  type RegionPair,
+} from "./pair";
 import { scanRepo, type RepoFiles } from "./repoFiles";
+import type { Site } from "./sites";
+import { readConfigSection } from "./yamlFile";
 import { CONFIG_NAMESPACE, makeConfigSchema, type PlatformConfig } from "./schema";
-
-/** Every config problem at once, one line each: key path, what is wrong or allowed, value given. */
-export class ConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(
-      `invalid configuration, nothing was deployed (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
-        problems.map((p) => `  - ${p}`).join("\n"),
-    );
-    this.name = "ConfigError";
-  }
-}
 
 /**
  * Turns one config string, as the CLI hands it to the program, into a value: objects and arrays
@@ -64,8 +65,12 @@ export function describeIssues(
   issues: readonly z.core.$ZodIssue[],
   raw: Readonly<Record<string, unknown>>,
   isSecret: (topLevelKey: string) => boolean = () => false,
+  origin: (topLevelKey: string) => string | undefined = () => undefined,
 ): string[] {
-  const key = (path: readonly PropertyKey[]) => `${CONFIG_NAMESPACE}:${path.map(String).join(".")}`;
+  const key = (path: readonly PropertyKey[]) => {
+    const file = path.length ? origin(String(path[0])) : undefined;
+    return `${file ? `${file}: ` : ""}${CONFIG_NAMESPACE}:${path.map(String).join(".")}`;
+  };
   const lines: string[] = [];
   for (const issue of issues) {
     const secret = issue.path.length > 0 && isSecret(String(issue.path[0]));
@@ -106,11 +111,68 @@ export function parsePlatformConfig(
   raw: Readonly<Record<string, unknown>>,
   repo: RepoFiles,
   isSecret?: (topLevelKey: string) => boolean,
+  origin?: (topLevelKey: string) => string | undefined,
 ): PlatformConfig {
   const result = makeConfigSchema(repo).safeParse(raw, { reportInput: true });
-  if (!result.success) throw new ConfigError(describeIssues(result.error.issues, raw, isSecret));
+  if (!result.success)
+    throw new ConfigError(describeIssues(result.error.issues, raw, isSecret, origin));
   return result.data;
 }
+
+/** The stack file beside Pulumi.yaml (.yaml or .yml), if there is one. */
+export function stackFilePath(projectDir: string, stack: string): string | undefined {
+  return ["yaml", "yml"]
+    .map((ext) => path.join(projectDir, `Pulumi.${stack}.${ext}`))
+    .find((f) => fs.existsSync(f));
+}
+
+/**
+ * Where a top-level key's value comes from: the stack file when it sets the key, else Pulumi.yaml
+ * when it declares it (a value set elsewhere, Pulumi ESC for one, is not named).
+ */
+export function configOrigin(
+  projectDir: string,
+  stack: string,
+): (topLevelKey: string) => string | undefined {
+  const stackFile = stackFilePath(projectDir, stack);
+  const own = stackFile ? readConfigSection(stackFile) : {};
+  const projectFile = path.join(projectDir, "Pulumi.yaml");
+  const declared = fs.existsSync(projectFile) ? readConfigSection(projectFile) : {};
+  const has = (o: Readonly<Record<string, unknown>>, k: string) =>
+    `${CONFIG_NAMESPACE}:${k}` in o || k in o;
+  return (k) =>
+    stackFile && has(own, k)
+      ? path.basename(stackFile)
+      : has(declared, k)
+        ? "Pulumi.yaml"
+        : undefined;
+}
+
+/**
+ * The problems of this stack's name and of its site and regions against the peer's stack file,
+ * which is read beside its own (none when the peer has no stack file: its config lives elsewhere).
+ */
+export function pairFileProblems(
+  projectDir: string,
+  stack: string,
+  config: { site: Site; azure: RegionPair; gcp: RegionPair },
+): string[] {
+  const named = stackNameProblem(stack, config.site);
+  if (named) return [named];
+  const peerFile = stackFilePath(projectDir, peerOf(config.site));
+  if (!peerFile) return [];
+  const peer = siteDeclaration(
+    path.basename(peerFile),
+    CONFIG_NAMESPACE,
+    readConfigSection(peerFile),
+  );
+  return pairProblems(
+    { file: stackFileName(stack), site: config.site, azure: config.azure, gcp: config.gcp },
+    peer,
+  );
+}
+
+const peerOf = (site: Site): Site => (site === "primary" ? "secondary" : "primary");
 
 export interface LoadedConfig {
   readonly config: PlatformConfig;
@@ -132,6 +194,14 @@ export function loadConfig(projectDir: string): LoadedConfig {
   // isConfigSecret is exported by the runtime but not typed; without it no value is hidden.
   const runtime = pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean };
   const isSecret = (k: string) => runtime.isConfigSecret?.(`${CONFIG_NAMESPACE}:${k}`) ?? false;
+  const stack = pulumi.getStack();
+  const values = projectConfigValues(all);
+  const named = stackNameProblem(stack, values.site);
+  if (named) throw new ConfigError([named]);
   const repo = scanRepo(projectDir);
-  return { config: parsePlatformConfig(projectConfigValues(all), repo, isSecret), repo };
+  const origin = configOrigin(projectDir, stack);
+  const config = parsePlatformConfig(values, repo, isSecret, origin);
+  const pair = pairFileProblems(projectDir, stack, config);
+  if (pair.length) throw new ConfigError(pair);
+  return { config, repo };
 }

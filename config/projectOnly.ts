@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parse as parseYaml } from "yaml";
+import { readConfigSection } from "./yamlFile";
 
 /** Keys that must be set only in Pulumi.yaml, so both stacks always read the same value. */
 export const PROJECT_ONLY_KEYS = ["promote"] as const;
@@ -64,8 +64,7 @@ export function stackFileProblems(projectDir: string, project: string, stack: st
     .map((ext) => path.join(projectDir, `Pulumi.${stack}.${ext}`))
     .find((f) => fs.existsSync(f));
   if (!file) return [];
-  const doc = parseYaml(fs.readFileSync(file, "utf8")) as { config?: unknown } | null;
-  const config = (doc?.config ?? {}) as Record<string, unknown>;
+  const config = readConfigSection(file);
   return projectOnlyKeysIn(project, config).map(([k, v]) => projectOnlyProblem(k, stack, v));
 }
 
@@ -73,8 +72,7 @@ export function stackFileProblems(projectDir: string, project: string, stack: st
 export function projectFileProblems(projectDir: string, project: string): string[] {
   const file = path.join(projectDir, "Pulumi.yaml");
   if (!fs.existsSync(file)) return [];
-  const doc = parseYaml(fs.readFileSync(file, "utf8")) as { config?: unknown } | null;
-  const config = (doc?.config ?? {}) as Record<string, unknown>;
+  const config = readConfigSection(file);
   return stackOnlyKeysIn(project, config).map(([k, v]) => {
     const declared =
       v !== null && typeof v === "object" && !Array.isArray(v)

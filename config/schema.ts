@@ -282,6 +282,15 @@ const gcpSchema = strictObject({
  * Everything the program reads from config: project-level values plus one stack's values. The
  * workspace spec is checked against the repo's notebooks and init scripts, listed in `repo`.
  */
+/** An RPO target: a positive number of minutes (the error says so for 0 or less). */
+const rpoTarget = () =>
+  z
+    .number({ error: "must be a number of minutes; allowed: a number of minutes greater than 0" })
+    .positive({
+      error:
+        "an RPO target of 0 or less cannot be met (every copy takes time); allowed: a number of minutes greater than 0",
+    });
+
 export const makeConfigSchema = (repo: RepoFiles) =>
   strictObject({
     /** Which half of the pair this stack is. Set in the stack file. */
@@ -305,16 +314,16 @@ export const makeConfigSchema = (repo: RepoFiles) =>
     /** RPO targets per data class, checked by the policy pack's RPO budget. */
     rpoTargetsMinutes: strictObject({
       /** Deep-cloned lake tables. Default 60. */
-      lake: z.number({ error: "must be a number of minutes" }).positive().default(60),
+      lake: rpoTarget().default(60),
       /** Azure SQL in failover groups (active geo-replication: about 5 s). Default 1. */
-      sql: z.number({ error: "must be a number of minutes" }).positive().default(1),
+      sql: rpoTarget().default(1),
       /**
        * Tenant databases without a replica, geo-restored on promotion (Azure: about an hour of
        * geo-replicated backups). Default 60.
        */
-      sqlGeoRestore: z.number({ error: "must be a number of minutes" }).positive().default(60),
+      sqlGeoRestore: rpoTarget().default(60),
       /** Dual-region buckets: turbo replication 15 min, default replication 720 (12 hours). Default 15. */
-      gcs: z.number({ error: "must be a number of minutes" }).positive().default(15),
+      gcs: rpoTarget().default(15),
     }).default({ lake: 60, sql: 1, sqlGeoRestore: 60, gcs: 15 }),
     /**
      * A DR drill on the passive standby (config/drillSchema.ts): the secondary's stack file only,

@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { z } from "zod";
-import { REPLICATION_RPO_MINUTES, quartzCronProblem } from "./cron";
+import { QUARTZ_RULE, REPLICATION_RPO_MINUTES, jobScheduleProblems } from "./cron";
 import { INIT_SCRIPTS_DIR, WORKSPACE_DIR, type RepoFiles } from "./repoFiles";
 import {
   bool,
@@ -150,13 +150,15 @@ const jobSchema = strictObject(
     /** Concurrent runs on the active site. A passive site runs none. Default 1. */
     maxConcurrentRuns: int("runs", 1, 1000).default(1),
     schedule: strictObject({
-      cron: z.string().superRefine((c, ctx) => {
-        const problem = quartzCronProblem(c);
-        if (problem) ctx.addIssue({ code: "custom", message: problem, input: c });
-      }),
-      timezone: z.string().default("UTC"),
+      cron: z.string({ error: `must be ${QUARTZ_RULE}` }),
+      timezone: z.string({ error: "must be an IANA time zone name" }).default("UTC"),
       pauseStatus,
-    }).optional(),
+    })
+      .superRefine((s, ctx) => {
+        for (const problem of jobScheduleProblems(s.cron, s.timezone))
+          ctx.addIssue({ code: "custom", path: [problem.key], message: problem.message });
+      })
+      .optional(),
     continuous: strictObject({ pauseStatus }).optional(),
     trigger: strictObject({
       fileArrival: strictObject({

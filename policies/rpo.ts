@@ -1,7 +1,7 @@
 /**
  * The achieved recovery point objective per data class, from the resources of one stack and its
  * deployment facts. Pure (no policy SDK): the dr-rpo-budget policy and the plan's markdown RPO
- * table both use it. Schedule intervals come from cron-parser (config/cron), never hand-parsed.
+ * table both use it. Schedule intervals come from croner (config/cron), never hand-parsed.
  */
 import { isRestoreSchedule } from "../components/naming";
 import { GEO_RESTORES_PER_POOL } from "../components/sql/limits";

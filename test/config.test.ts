@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { cronGaps, quartzCronProblem, timeZoneProblem } from "../config/cron";
 import { parseConfigValue, parsePlatformConfig, projectConfigValues } from "../config/load";
 import {
   REPLICATION_RPO_MINUTES,
@@ -426,5 +427,66 @@ describe("a copy job's cadence for its RPO (config/cron.ts)", () => {
       expect(maxIntervalMinutes(cronEvery(everyMinutes))).toBe(everyMinutes);
     }
     expect(() => replicationCadence(5)).toThrow("no schedule for an RPO of 5 minutes");
+  });
+});
+
+// The Quartz tutorial's examples (quartz-scheduler.org documentation/quartz-2.3.0/tutorials/
+// crontrigger.html) and CronExpression.java's refusals, which Databricks applies at deploy.
+describe("Quartz crons (config/cron.ts)", () => {
+  it.each([
+    "0 0 12 * * ?",
+    "0 15 10 ? * *",
+    "0 15 10 * * ? 2027",
+    "0 0/5 14 * * ?",
+    "0 0-5 14 * * ?",
+    "0 10,44 14 ? 3 WED",
+    "0 15 10 ? * MON-FRI",
+    "0 15 10 15 * ?",
+    "0 15 10 L * ?",
+    "0 15 10 L-2 * ?",
+    "0 15 10 ? * 6L",
+    "0 15 10 ? * 6#3",
+    "0 0 12 1/5 * ?",
+    "0 11 11 11 11 ?",
+    "0 0 2 15W * ?",
+    "0 0 2 LW * ?",
+    "0 0 2 ? * 1-5",
+    "0 */15 * * * ?",
+  ])("accepts %s", (expr) => {
+    expect(quartzCronProblem(expr)).toBeUndefined();
+  });
+
+  it.each([
+    ["0 0 2 15 * MON", 'neither of day-of-month ("15") and day-of-week ("MON") is "?"'],
+    ["0 0 2 ? * 7#6", 'day-of-week "7#6": the n of d#n is 1-5'],
+    ["0 0 2 L-31 * ?", 'day-of-month "L-31": at most 30 days before the last (L-30)'],
+    ["0 0 2 ? * 6L,2", 'day-of-week "6L" cannot be combined with other values in a list'],
+    ["0 0/60 * * * ?", 'minutes step "0/60": allowed steps 1-59'],
+    ["0 0 22-2 * * ?", 'hours range "22-2" runs backwards: write it as two ranges'],
+    ["? 0 2 * * ?", '"?" in seconds: only day-of-month or day-of-week may be "?"'],
+  ])("refuses %s", (expr, problem) => {
+    expect(quartzCronProblem(expr)?.split("; must be")[0]).toBe(problem);
+  });
+
+  it("reads day-of-week 1-7 from Sunday: 1-5 is Sunday to Thursday", () => {
+    // Sunday to Thursday at 02:00: the longest gap is Thursday to Sunday, 3 days.
+    expect(cronGaps("0 0 2 ? * 1-5")).toEqual({ max: 3 * 1440, min: 1440, runs: 21 });
+    expect(cronGaps("0 0 2 ? * MON-FRI").max).toBe(3 * 1440);
+    expect(cronGaps("0 0 2 31 2 ?").runs).toBe(0);
+  });
+
+  it("knows IANA time zones, links and case included", () => {
+    for (const tz of [
+      "UTC",
+      "Europe/London",
+      "Asia/Kolkata",
+      "Etc/GMT+5",
+      "America/Port-au-Prince",
+    ])
+      expect(timeZoneProblem(tz), tz).toBeUndefined();
+    for (const tz of ["Europe/Londn", "europe/london", "+05:00", ""])
+      expect(timeZoneProblem(tz), tz).toMatch(
+        /^unknown time zone; allowed: an IANA time zone name/,
+      );
   });
 });

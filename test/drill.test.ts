@@ -21,7 +21,8 @@ import {
 } from "../components/drill/plan";
 import { DEPLOYMENT_OUTPUT, parseLastDeployment } from "../components/lastDeployment";
 import { drillRestoreRun, drillServiceArgs } from "../components/metastore/plan";
-import { ConfigError, parsePlatformConfig } from "../config/load";
+import { parsePlatformConfig } from "../config/load";
+import { ConfigError } from "../config/errors";
 import { projectFileProblems } from "../config/projectOnly";
 import { diffPlans } from "../tools/plan/diff";
 import { EngineConfigError } from "../tools/plan/projectConfig";

@@ -2,7 +2,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, expect } from "vitest";
-import { ConfigError, parsePlatformConfig, projectConfigValues } from "../config/load";
+import { parsePlatformConfig, projectConfigValues } from "../config/load";
+import { ConfigError } from "../config/errors";
 import { scanRepo } from "../config/repoFiles";
 import type { CapturedResource } from "../tools/plan/capture";
 import {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parsePlatformConfig } from "../config/load";
+import { parsePlatformConfig } from "../config/load";
+import { ConfigError } from "../config/errors";
 import { initScriptArgs } from "../components/workspace/plan";
 import { notebookRuns } from "../config/repoFiles";
 import { REPO, problemsAfter, validRaw } from "./helpers";
@@ -215,7 +216,59 @@ const CASES: [string, (w: Record<string, any>) => void, string[]][] = [
     "a malformed cron",
     (w) => (w.jobs["nightly-sales"].schedule.cron = "0 2 * * *"),
     [
-      `paired-dr:workspace.jobs.nightly-sales.schedule.cron: must be a Quartz cron of 6 fields (seconds minutes hours day-of-month month day-of-week), e.g. "0 0 2 * * ?" (given: "0 2 * * *")`,
+      // The message now names the field count and the day-field rule (Quartz, not unix cron).
+      `paired-dr:workspace.jobs.nightly-sales.schedule.cron: has 5 fields; must be a Quartz cron: seconds minutes hours day-of-month month day-of-week [year], with "?" in exactly one of the two day fields, e.g. "0 0 2 * * ?" or "0 30 6 ? * MON" (given: "0 2 * * *")`,
+    ],
+  ],
+  // Quartz rules Databricks enforces (quartz-core CronExpression.java 2.3.0, buildExpression and
+  // addToSet): exactly one day field is "?", and day-of-week runs 1-7 from SUN=1.
+  [
+    "a cron with both day fields '*' (Quartz needs '?' in one)",
+    (w) => (w.jobs["nightly-sales"].schedule.cron = "0 0 2 * * *"),
+    [
+      `paired-dr:workspace.jobs.nightly-sales.schedule.cron: neither of day-of-month ("*") and day-of-week ("*") is "?"; must be a Quartz cron: seconds minutes hours day-of-month month day-of-week [year], with "?" in exactly one of the two day fields, e.g. "0 0 2 * * ?" or "0 30 6 ? * MON" (given: "0 0 2 * * *")`,
+    ],
+  ],
+  [
+    "a cron with day-of-week 0 (Quartz counts 1-7 from Sunday)",
+    (w) => (w.jobs["weekly-kpis"].schedule.cron = "0 30 6 ? * 0"),
+    [
+      `paired-dr:workspace.jobs.weekly-kpis.schedule.cron: day-of-week "0": allowed 1-7 or SUN-SAT; must be a Quartz cron: seconds minutes hours day-of-month month day-of-week [year], with "?" in exactly one of the two day fields, e.g. "0 0 2 * * ?" or "0 30 6 ? * MON" (given: "0 30 6 ? * 0")`,
+    ],
+  ],
+  [
+    "a cron that fires every second",
+    (w) => (w.jobs["nightly-sales"].schedule.cron = "* * * * * ?"),
+    [
+      `paired-dr:workspace.jobs.nightly-sales.schedule.cron: runs 1 second apart at its most frequent; allowed: at least 5 minutes between runs (a job cluster takes minutes to start, and a run due while one is active is skipped) (given: "* * * * * ?")`,
+    ],
+  ],
+  [
+    "a cron that fires every minute",
+    (w) => (w.jobs["nightly-sales"].schedule.cron = "0 * * * * ?"),
+    [
+      `paired-dr:workspace.jobs.nightly-sales.schedule.cron: runs 1 minute apart at its most frequent; allowed: at least 5 minutes between runs (a job cluster takes minutes to start, and a run due while one is active is skipped) (given: "0 * * * * ?")`,
+    ],
+  ],
+  [
+    "a cron that never fires (February 31st)",
+    (w) => (w.jobs["nightly-sales"].schedule.cron = "0 0 2 31 2 ?"),
+    [
+      `paired-dr:workspace.jobs.nightly-sales.schedule.cron: never runs (no date matches it from 2026 on); must be a Quartz cron: seconds minutes hours day-of-month month day-of-week [year], with "?" in exactly one of the two day fields, e.g. "0 0 2 * * ?" or "0 30 6 ? * MON" (given: "0 0 2 31 2 ?")`,
+    ],
+  ],
+  [
+    "a misspelled time zone",
+    (w) => (w.jobs["weekly-kpis"].schedule.timezone = "Europe/Londn"),
+    [
+      `paired-dr:workspace.jobs.weekly-kpis.schedule.timezone: unknown time zone; allowed: an IANA time zone name, spelled as in the tz database (e.g. "UTC", "Europe/London", "America/New_York") (given: "Europe/Londn")`,
+    ],
+  ],
+  [
+    "a time zone in the wrong case (Java's ZoneId is case-sensitive)",
+    (w) => (w.jobs["weekly-kpis"].schedule.timezone = "europe/london"),
+    [
+      `paired-dr:workspace.jobs.weekly-kpis.schedule.timezone: unknown time zone; allowed: an IANA time zone name, spelled as in the tz database (e.g. "UTC", "Europe/London", "America/New_York") (given: "europe/london")`,
     ],
   ],
   [

@@ -286,7 +286,7 @@ describe("computeRpo", () => {
 });
 
 describe("cronIntervalMinutes", () => {
-  it("reads unix and Quartz crons through cron-parser", () => {
+  it("reads unix and Quartz crons through croner", () => {
     expect(cronIntervalMinutes("*/15 * * * *")).toBe(15);
     expect(cronIntervalMinutes("*/30 * * * *", "UTC")).toBe(30);
     expect(cronIntervalMinutes("0 0/15 * * * ?")).toBe(15);
@@ -324,7 +324,7 @@ describe("purity", () => {
     for (const file of ["rpo.ts", "../contracts/facts.ts"]) {
       const closure = [...importClosure(path.join(POLICIES, file))];
       const packages = closure.filter((m) => !path.isAbsolute(m)).sort();
-      expect(packages, file).toEqual(file === "rpo.ts" ? ["cron-parser", "node:crypto"] : []);
+      expect(packages, file).toEqual(file === "rpo.ts" ? ["croner", "node:crypto"] : []);
     }
     // What rpo.ts reaches in this repo: pure modules only.
     const local = [...importClosure(path.join(POLICIES, "rpo.ts"))]

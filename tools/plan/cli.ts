@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { ConfigError } from "../../config/load";
+import { ConfigError } from "../../config/errors";
 import { diffPlans } from "./diff";
 import {
   PROJECT_DIR,

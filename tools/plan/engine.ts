@@ -5,7 +5,7 @@ import { azureNames } from "../../components/naming";
 import { deriveRole, type Role } from "../../components/role";
 import { sqlRecord } from "../../components/sql/elasticPoolPair";
 import { planSql, sqlPlacement } from "../../components/sql/plan";
-import { parsePlatformConfig, projectConfigValues } from "../../config/load";
+import { configOrigin, parsePlatformConfig, projectConfigValues } from "../../config/load";
 import type { PlatformConfig } from "../../config/schema";
 import { scanRepo } from "../../config/repoFiles";
 import {
@@ -108,7 +108,13 @@ export function stackRole(stack: string, opts: PlanOptions = {}): Role {
 /** A stack's config as the program parses it (throws ConfigError on bad input). */
 export function platformConfig(stack: string, opts: PlanOptions = {}): PlatformConfig {
   const { config } = stackConfig(stack, opts);
-  return parsePlatformConfig(projectConfigValues(config.config), scanRepo(opts.dir ?? PROJECT_DIR));
+  const dir = opts.dir ?? PROJECT_DIR;
+  return parsePlatformConfig(
+    projectConfigValues(config.config),
+    scanRepo(dir),
+    undefined,
+    configOrigin(dir, stack),
+  );
 }
 
 /**

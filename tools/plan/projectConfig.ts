@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parse as parseYaml } from "yaml";
+import { readConfigSection, readYamlFile } from "../../config/yamlFile";
 import {
   projectOnlyKeysIn,
   projectOnlyProblem,
@@ -83,10 +83,7 @@ export function toConfigString(v: unknown): string {
 
 export function readProjectFile(dir: string): ProjectFile {
   const file = path.join(dir, "Pulumi.yaml");
-  const doc = parseYaml(fs.readFileSync(file, "utf8")) as {
-    name?: unknown;
-    config?: unknown;
-  } | null;
+  const doc = readYamlFile(file) as { name?: unknown; config?: unknown } | null;
   if (!doc || typeof doc.name !== "string") throw new EngineConfigError(`${file}: no project name`);
   return { name: doc.name, config: (doc.config as Record<string, unknown> | undefined) ?? {} };
 }
@@ -139,8 +136,7 @@ export function readStackFile(dir: string, stack: string): Record<string, unknow
     .map((ext) => path.join(dir, `Pulumi.${stack}.${ext}`))
     .find((f) => fs.existsSync(f));
   if (!file) throw new EngineConfigError(`no stack file Pulumi.${stack}.yaml in ${dir}`);
-  const doc = parseYaml(fs.readFileSync(file, "utf8")) as { config?: unknown } | null;
-  return (doc?.config as Record<string, unknown> | undefined) ?? {};
+  return readConfigSection(file);
 }
 
 /** Parses `--set key=value` arguments into namespaced keys. */

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from "node:util";
-import { ConfigError } from "../../config/load";
+import { ConfigError } from "../../config/errors";
 import { FACTS_KIND, TYPE, findFacts } from "../../contracts/facts";
 import { diffPlans, type PlanDiff } from "../plan/diff";
 import {

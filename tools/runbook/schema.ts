@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parse as parseYaml } from "yaml";
+import { ConfigError } from "../../config/errors";
+import { readYamlFile } from "../../config/yamlFile";
 import { z } from "zod";
 import { DATA_CLASSES, FAULTS } from "./model";
 import { INVARIANTS, OPT_IN_INVARIANTS } from "./invariants";
@@ -115,9 +116,10 @@ export class RunbookError extends Error {
 export function readRunbook(file: string): Runbook {
   let doc: unknown;
   try {
-    doc = parseYaml(fs.readFileSync(file, "utf8"));
+    doc = readYamlFile(file, file);
   } catch (e) {
-    throw new RunbookError(`${file}: ${(e as Error).message}`);
+    if (!(e instanceof ConfigError)) throw e;
+    throw new RunbookError(e.problems.join("\n"));
   }
   const parsed = runbookSchema.safeParse(doc);
   if (!parsed.success) {

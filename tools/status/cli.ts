@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { parseArgs } from "node:util";
-import { ConfigError } from "../../config/load";
+import { ConfigError } from "../../config/errors";
 import { deployingIdentity, type AzureAccess } from "../../components/azureCalls";
 import { deployingGoogleIdentity, type GoogleAccess } from "../../components/googleCalls";
 import { ARM_ENDPOINT, sqlClient } from "../../components/sql/failover/arm";
