@@ -483,4 +483,12 @@ describe("the plan command as a process", () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('plan: --format "yaml": allowed: text, json, markdown');
   });
+
+  it("prints the usage on stdout and exits 0 with --help", () => {
+    const r = run("--help");
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toMatch(/^usage: npm run plan -- /);
+    expect(r.stdout).toContain("--set metastore.standby=cold");
+  });
 });

@@ -51,6 +51,55 @@ describe("config resolution as the CLI does it", () => {
     });
   });
 
+  it("sets one value inside an object with a dotted --set, as 'pulumi config set --path' does", () => {
+    const resolved = resolveStackConfig(
+      project,
+      "primary",
+      {
+        "paired-dr:azure": { region: "eastus2", network: { hostSubnet: "10.0.0.0/22" } },
+        "paired-dr:tenants": [{ id: "a", tier: "paid" }, { id: "b" }],
+      },
+      parseOverrides("paired-dr", [
+        "storage.dualRegion=custom",
+        "azure.network.hostSubnet=10.1.0.0/22",
+        "azure.peerSubscriptionId=abc",
+        "tenants[1].tier=trial",
+      ]),
+    );
+    expect(JSON.parse(resolved.config["paired-dr:storage"]!)).toEqual({ dualRegion: "custom" });
+    expect(JSON.parse(resolved.config["paired-dr:tenants"]!)).toEqual([
+      { id: "a", tier: "paid" },
+      { id: "b", tier: "trial" },
+    ]);
+    expect(JSON.parse(resolved.config["paired-dr:azure"]!)).toEqual({
+      region: "eastus2",
+      network: { hostSubnet: "10.1.0.0/22" },
+      peerSubscriptionId: "abc",
+    });
+  });
+
+  it("refuses a dotted --set through a value that is not an object, or under an unset key", () => {
+    expect(() =>
+      resolveStackConfig(project, "primary", {}, parseOverrides("paired-dr", ["prefix.x=1"])),
+    ).toThrow(
+      new EngineConfigError(
+        '--set paired-dr:prefix.x: "x" needs an object to be set in, but the value there is "acme"',
+      ),
+    );
+    expect(() =>
+      resolveStackConfig(
+        project,
+        "primary",
+        {},
+        parseOverrides("paired-dr", ["metastore.standby=cold"]),
+      ),
+    ).toThrow(
+      new EngineConfigError(
+        "--set paired-dr:metastore.standby: paired-dr:metastore is not set for stack primary",
+      ),
+    );
+  });
+
   it("passes secure values as opaque secrets, also inside objects", () => {
     const resolved = resolveStackConfig(project, "s", {
       "paired-dr:token": { secure: "v1:AAAABBBB" },

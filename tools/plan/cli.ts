@@ -22,7 +22,10 @@ import { StateError, readDeployedState } from "../runbook/state";
 const USAGE = `usage: npm run plan -- [--stack NAME]... [--set key=value]... [--format text|json|markdown] [--diff promote] [--state DIR]
 
   --stack NAME        plan this stack (repeatable); default: every Pulumi.<stack>.yaml
-  --set key=value     override config for this run, as 'pulumi config set' would (repeatable)
+  --set key=value     override config for this run, as 'pulumi config set --path' would
+                      (repeatable); a dotted key changes one value inside an object
+                      (--set metastore.standby=cold) and leaves the rest; a value that
+                      parses as JSON (5, true, {...}) is that value, anything else a string
   --format FORMAT     text (default), json, or markdown (a pull-request comment)
   --diff promote      show, per stack, what flipping promote would create, delete, replace, update
   --no-policy         skip the policy pack (policies/), which otherwise checks every stack
@@ -38,6 +41,8 @@ exit status: 0 ok; 1 bad config; 2 bad arguments; 3 a mandatory policy violation
   with no dependency path to it), when there is no mandatory violation`;
 
 class UsageError extends Error {}
+/** --help: the usage on stdout, exit 0. */
+class HelpRequested extends Error {}
 
 export interface CliOptions {
   stacks: string[];
@@ -73,7 +78,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     throw new UsageError((e as Error).message);
   }
   const { values } = parsed;
-  if (values.help) throw new UsageError("");
+  if (values.help) throw new HelpRequested();
   if (!["text", "json", "markdown"].includes(values.format)) {
     throw new UsageError(
       `--format ${JSON.stringify(values.format)}: allowed: text, json, markdown`,
@@ -200,8 +205,11 @@ async function main(): Promise<number> {
   try {
     opts = parseCli(process.argv.slice(2));
   } catch (e) {
-    const msg = (e as Error).message;
-    process.stderr.write(`${msg ? `plan: ${msg}\n` : ""}${USAGE}\n`);
+    if (e instanceof HelpRequested) {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    process.stderr.write(`plan: ${(e as Error).message}\n${USAGE}\n`);
     return 2;
   }
   try {

@@ -139,6 +139,47 @@ export function readStackFile(dir: string, stack: string): Record<string, unknow
   return readConfigSection(file);
 }
 
+/**
+ * A `--set` key as `pulumi config set --path` reads it: the top-level key, then the path inside
+ * its value ("paired-dr:metastore.restore.everyMinutes", "paired-dr:sql.tenants[0].tier").
+ */
+export function splitPath(key: string): { key: string; path: (string | number)[] } {
+  const colon = key.indexOf(":");
+  const ns = colon >= 0 ? key.slice(0, colon + 1) : "";
+  const [top, ...rest] = key.slice(ns.length).match(/[^.[\]]+|\[\d+\]/g) ?? [];
+  return {
+    key: `${ns}${top ?? ""}`,
+    path: rest.map((s) => (s.startsWith("[") ? Number(s.slice(1, -1)) : s)),
+  };
+}
+
+/** A path value: JSON when it parses (5, true, {...}), else the string itself. */
+function pathValue(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+function setAtPath(
+  root: unknown,
+  path: readonly (string | number)[],
+  value: unknown,
+  key: string,
+): unknown {
+  const [head, ...rest] = path;
+  if (head === undefined) return value;
+  const isIndex = typeof head === "number";
+  if (root === null || typeof root !== "object" || Array.isArray(root) !== isIndex)
+    throw new EngineConfigError(
+      `--set ${key}: ${JSON.stringify(String(head))} needs ${isIndex ? "a list" : "an object"} to be set in, but the value there is ${JSON.stringify(root)}`,
+    );
+  const copy = (Array.isArray(root) ? [...root] : { ...root }) as Record<string | number, unknown>;
+  copy[head] = setAtPath(copy[head] ?? (typeof rest[0] === "number" ? [] : {}), rest, value, key);
+  return copy;
+}
+
 /** Parses `--set key=value` arguments into namespaced keys. */
 export function parseOverrides(project: string, sets: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -198,8 +239,15 @@ export function resolveStackConfig(
   }
 
   for (const [k, v] of Object.entries(overrides)) {
-    config[k] = v;
-    secretKeys.delete(k);
+    const { key, path } = splitPath(k);
+    if (!path.length) {
+      config[key] = v;
+      secretKeys.delete(key);
+      continue;
+    }
+    if (!(key in config))
+      throw new EngineConfigError(`--set ${k}: ${key} is not set for stack ${stack}`);
+    config[key] = JSON.stringify(setAtPath(pathValue(config[key]!), path, pathValue(v), k));
   }
 
   const missing = required.filter((k) => !(k in config));
