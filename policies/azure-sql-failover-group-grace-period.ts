@@ -42,7 +42,7 @@ export const azureSqlFailoverGroupGracePeriod: ResourceValidationPolicy = {
     const grace = endpoint.failoverWithDataLossGracePeriodMinutes;
     if (typeof grace !== "number" || grace < min) {
       report(
-        `Set failoverWithDataLossGracePeriodMinutes to at least ${min} on failover group '${args.name}': it is ${shown(grace)}`,
+        `Set failoverWithDataLossGracePeriodMinutes to at least ${min} on failover group '${args.name}': it is ${shown(grace)}; change sql.failoverGroups.gracePeriodMinutes`,
       );
     }
   }),

@@ -21,22 +21,28 @@ export const drRegionPair: StackValidationPolicy = {
     if (!facts) return;
     const { azure, gcp } = facts.regions;
     if (!isAzurePair(azure.region, azure.peerRegion)) {
-      report(`Use an Azure region pair: ${azure.region} and ${azure.peerRegion} are not paired`);
+      report(
+        `Use an Azure region pair: ${azure.region} and ${azure.peerRegion} are not paired; change azure.peerRegion`,
+      );
     }
     if (gcp.region === gcp.peerRegion) {
-      report(`Use two different GCP regions: region and peerRegion are both ${gcp.region}`);
+      report(
+        `Use two different GCP regions: region and peerRegion are both ${gcp.region}; change gcp.peerRegion`,
+      );
       return;
     }
     const unknown = [gcp.region, gcp.peerRegion].filter((r) => !Object.hasOwn(GCP_REGION_TABLE, r));
     for (const region of unknown) {
-      report(`Use a known GCP region: ${region} is not in the region table`);
+      report(
+        `Use a known GCP region: ${region} is not in the region table; change gcp.region or gcp.peerRegion`,
+      );
     }
     if (unknown.length > 0) return;
     const a = GCP_REGION_TABLE[gcp.region]!.continent;
     const b = GCP_REGION_TABLE[gcp.peerRegion]!.continent;
     if (a !== b) {
       report(
-        `Use two GCP regions on one continent: ${gcp.region} is in ${a}, ${gcp.peerRegion} in ${b}`,
+        `Use two GCP regions on one continent: ${gcp.region} is in ${a}, ${gcp.peerRegion} in ${b}; change gcp.peerRegion`,
       );
     }
   },

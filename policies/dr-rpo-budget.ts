@@ -1,5 +1,5 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { computeRpo } from "./rpo";
+import { RPO_CONFIG_KEYS, computeRpo } from "./rpo";
 import { minutes, requireFacts } from "./support";
 
 /**
@@ -22,7 +22,7 @@ export const drRpoBudget: StackValidationPolicy = {
     for (const row of computeRpo(args.resources, facts)) {
       if (row.verdict !== "over") continue;
       report(
-        `Bring the ${row.dataClass} RPO within ${minutes(row.targetMinutes)} minutes: it is ${minutes(row.achievedMinutes!)} (${row.basis})`,
+        `Bring the ${row.dataClass} RPO within ${minutes(row.targetMinutes)} minutes: it is ${minutes(row.achievedMinutes!)} (${row.basis}); change ${RPO_CONFIG_KEYS[row.dataClass]}`,
       );
     }
   },

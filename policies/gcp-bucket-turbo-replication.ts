@@ -43,7 +43,7 @@ export const gcpBucketTurboReplication: StackValidationPolicy = {
       const rpo = bucket.props.rpo;
       if (rpo !== "ASYNC_TURBO") {
         report(
-          `Set rpo ASYNC_TURBO on bucket '${bucket.name}' for the ${target}-minute GCS RPO target: it is ${shown(rpo)}`,
+          `Set rpo ASYNC_TURBO on bucket '${bucket.name}' for the ${target}-minute GCS RPO target: it is ${shown(rpo)}; change storage.buckets.<bucket>.turboReplication, or the target rpoTargetsMinutes.gcs`,
           bucket.urn,
         );
       }

@@ -63,7 +63,7 @@ function checkBackup(service: PolicyResource, facts: DeploymentFacts, report: Re
     );
   } else if (every > rpo) {
     report(
-      `Back up metastore service '${service.name}' at least every ${rpo} minutes: cronSchedule ${cron} runs every ${every}`,
+      `Back up metastore service '${service.name}' at least every ${rpo} minutes: cronSchedule ${cron} runs every ${every}; change metastore.backupEveryMinutes, or the target metastore.rpoMinutes`,
       service.urn,
     );
   }

@@ -20,6 +20,20 @@ export interface RpoRow {
   basis: string;
 }
 
+/**
+ * The config keys that change a data class's RPO: what achieves it, then its target. A policy
+ * message names them, so the reader knows what to edit.
+ */
+export const RPO_CONFIG_KEYS: Readonly<Record<DataClass, string>> = {
+  metastore:
+    "metastore.backupEveryMinutes, metastore.restore.everyMinutes or metastore.restore.timeoutMinutes, or the target metastore.rpoMinutes",
+  lake: "workspace.replication.tables.<table>.rpoMinutes, or the target rpoTargetsMinutes.lake",
+  sql: "sql.strategy, or the target rpoTargetsMinutes.sql",
+  "sql-geo-restore":
+    "sql.strategy or sql.tenants (paid tenants are replicated), or the target rpoTargetsMinutes.sqlGeoRestore",
+  gcs: "storage.buckets.<bucket>.turboReplication, or the target rpoTargetsMinutes.gcs",
+};
+
 /** Failover groups replicate asynchronously; Azure SQL states an RPO of 5 seconds. */
 export const SQL_FAILOVER_GROUP_RPO_MINUTES = 5 / 60;
 /** Geo-restore from geo-replicated backups; Azure SQL states an RPO of 1 hour. */

@@ -113,12 +113,12 @@ describe("seeded breakages, each with its violation", () => {
       [
         "dr-rpo-budget",
         "mandatory",
-        "Bring the gcs RPO within 15 minutes: it is 720 (default replication on 'warehouse-bucket')",
+        "Bring the gcs RPO within 15 minutes: it is 720 (default replication on 'warehouse-bucket'); change storage.buckets.<bucket>.turboReplication, or the target rpoTargetsMinutes.gcs",
       ],
       [
         "gcp-bucket-turbo-replication",
         "mandatory",
-        "Set rpo ASYNC_TURBO on bucket 'warehouse-bucket' for the 15-minute GCS RPO target: it is DEFAULT",
+        "Set rpo ASYNC_TURBO on bucket 'warehouse-bucket' for the 15-minute GCS RPO target: it is DEFAULT; change storage.buckets.<bucket>.turboReplication, or the target rpoTargetsMinutes.gcs",
       ],
     ]);
   });

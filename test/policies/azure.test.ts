@@ -147,11 +147,11 @@ describe("azure-sql-failover-group-grace-period", () => {
   it("reports a grace period under the minimum, or unset, with automatic failover", async () => {
     const short = group((p) => (p.readWriteEndpoint.failoverWithDataLossGracePeriodMinutes = 30));
     expect((await runResource(policy, short)).violations).toEqual([
-      "Set failoverWithDataLossGracePeriodMinutes to at least 60 on failover group 'sql-acmedata-primary-fg-mgmt': it is 30",
+      "Set failoverWithDataLossGracePeriodMinutes to at least 60 on failover group 'sql-acmedata-primary-fg-mgmt': it is 30; change sql.failoverGroups.gracePeriodMinutes",
     ]);
     const unset = group((p) => delete p.readWriteEndpoint.failoverWithDataLossGracePeriodMinutes);
     expect((await runResource(policy, unset)).violations).toEqual([
-      "Set failoverWithDataLossGracePeriodMinutes to at least 60 on failover group 'sql-acmedata-primary-fg-mgmt': it is unset",
+      "Set failoverWithDataLossGracePeriodMinutes to at least 60 on failover group 'sql-acmedata-primary-fg-mgmt': it is unset; change sql.failoverGroups.gracePeriodMinutes",
     ]);
   });
 
@@ -160,7 +160,7 @@ describe("azure-sql-failover-group-grace-period", () => {
     expect(
       (await runResource(policy, r, { config: { minGracePeriodMinutes: 120 } })).violations,
     ).toEqual([
-      "Set failoverWithDataLossGracePeriodMinutes to at least 120 on failover group 'sql-acmedata-primary-fg-mgmt': it is 60",
+      "Set failoverWithDataLossGracePeriodMinutes to at least 120 on failover group 'sql-acmedata-primary-fg-mgmt': it is 60; change sql.failoverGroups.gracePeriodMinutes",
     ]);
   });
 

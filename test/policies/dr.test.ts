@@ -107,28 +107,28 @@ describe("dr-region-pair", () => {
   it("reports Azure regions that are not a pair", async () => {
     const rs = withFacts(activeStack(), (f) => (f.regions.azure.peerRegion = "westus"));
     expect(await stackMessages(policy, rs)).toEqual([
-      "Use an Azure region pair: eastus2 and westus are not paired",
+      "Use an Azure region pair: eastus2 and westus are not paired; change azure.peerRegion",
     ]);
   });
 
   it("reports the same GCP region twice", async () => {
     const rs = withFacts(activeStack(), (f) => (f.regions.gcp.peerRegion = "us-central1"));
     expect(await stackMessages(policy, rs)).toEqual([
-      "Use two different GCP regions: region and peerRegion are both us-central1",
+      "Use two different GCP regions: region and peerRegion are both us-central1; change gcp.peerRegion",
     ]);
   });
 
   it("reports GCP regions on two continents", async () => {
     const rs = withFacts(activeStack(), (f) => (f.regions.gcp.peerRegion = "europe-west1"));
     expect(await stackMessages(policy, rs)).toEqual([
-      "Use two GCP regions on one continent: us-central1 is in north-america, europe-west1 in europe",
+      "Use two GCP regions on one continent: us-central1 is in north-america, europe-west1 in europe; change gcp.peerRegion",
     ]);
   });
 
   it("reports a GCP region outside the table", async () => {
     const rs = withFacts(activeStack(), (f) => (f.regions.gcp.peerRegion = "me-west1"));
     expect(await stackMessages(policy, rs)).toEqual([
-      "Use a known GCP region: me-west1 is not in the region table",
+      "Use a known GCP region: me-west1 is not in the region table; change gcp.region or gcp.peerRegion",
     ]);
   });
 
@@ -536,8 +536,8 @@ describe("dr-rpo-budget", () => {
     });
     expect(await stackMessages(policy, rs)).toEqual([
       // The configured worst cases: the standby's restore timeout and each copy's run limit count.
-      'Bring the metastore RPO within 30 minutes: it is 60 (the standby\'s worst case: backup "*/15 * * * *" every 15 + 5 minutes a backup ages before it is restored + restore "7-59/20 * * * *" every 20 + a restore of up to 20 minutes (a promotion that reads the peer\'s backups restores the newest: 20 minutes))',
-      'Bring the lake RPO within 60 minutes: it is 124 (worst of 3 copy jobs: replicate-sales-orders "0 0 0/2 * * ?" every 120 + a run of up to 4 minutes; not replicated (rebuilt from replicated data): marts.sales_daily)',
+      'Bring the metastore RPO within 30 minutes: it is 60 (the standby\'s worst case: backup "*/15 * * * *" every 15 + 5 minutes a backup ages before it is restored + restore "7-59/20 * * * *" every 20 + a restore of up to 20 minutes (a promotion that reads the peer\'s backups restores the newest: 20 minutes)); change metastore.backupEveryMinutes, metastore.restore.everyMinutes or metastore.restore.timeoutMinutes, or the target metastore.rpoMinutes',
+      'Bring the lake RPO within 60 minutes: it is 124 (worst of 3 copy jobs: replicate-sales-orders "0 0 0/2 * * ?" every 120 + a run of up to 4 minutes; not replicated (rebuilt from replicated data): marts.sales_daily); change workspace.replication.tables.<table>.rpoMinutes, or the target rpoTargetsMinutes.lake',
     ]);
     // Under budget every tenant is geo-restored: its own class, against its own target.
     const strict = withFacts(rs, (f) => {
@@ -545,14 +545,14 @@ describe("dr-rpo-budget", () => {
       f.rpoTargetsMinutes.sqlGeoRestore = 30;
     });
     expect((await stackMessages(policy, strict)).at(-1)).toBe(
-      "Bring the sql-geo-restore RPO within 30 minutes: it is 60 (60 tenant databases without a replica, geo-restored on promotion from geo-replicated backups (RPO 60 minutes), at most 4 per pool at once)",
+      "Bring the sql-geo-restore RPO within 30 minutes: it is 60 (60 tenant databases without a replica, geo-restored on promotion from geo-replicated backups (RPO 60 minutes), at most 4 per pool at once); change sql.strategy or sql.tenants (paid tenants are replicated), or the target rpoTargetsMinutes.sqlGeoRestore",
     );
   });
 
   it("shows fractional minutes with two decimals", async () => {
     const rs = withFacts(activeStack(), (f) => (f.rpoTargetsMinutes.sql = 0.05));
     expect(await stackMessages(policy, rs)).toEqual([
-      "Bring the sql RPO within 0.05 minutes: it is 0.08 (tiered: the management databases and the paid tenants in failover groups (asynchronous geo-replication, RPO 5 seconds))",
+      "Bring the sql RPO within 0.05 minutes: it is 0.08 (tiered: the management databases and the paid tenants in failover groups (asynchronous geo-replication, RPO 5 seconds)); change sql.strategy, or the target rpoTargetsMinutes.sql",
     ]);
   });
 

@@ -87,13 +87,13 @@ describe("gcp-bucket-turbo-replication", () => {
     expect(await runStack(policy, rs)).toEqual([
       {
         message:
-          "Set rpo ASYNC_TURBO on bucket 'backup-bucket' for the 15-minute GCS RPO target: it is DEFAULT",
+          "Set rpo ASYNC_TURBO on bucket 'backup-bucket' for the 15-minute GCS RPO target: it is DEFAULT; change storage.buckets.<bucket>.turboReplication, or the target rpoTargetsMinutes.gcs",
         urn: urnOf({ type: TYPE.bucket, name: "backup-bucket" }),
       },
     ]);
     const unset = withProps(activeStack(), "backup-bucket", (p) => delete p.rpo);
     expect(await stackMessages(policy, unset)).toEqual([
-      "Set rpo ASYNC_TURBO on bucket 'backup-bucket' for the 15-minute GCS RPO target: it is unset",
+      "Set rpo ASYNC_TURBO on bucket 'backup-bucket' for the 15-minute GCS RPO target: it is unset; change storage.buckets.<bucket>.turboReplication, or the target rpoTargetsMinutes.gcs",
     ]);
   });
 
@@ -183,14 +183,14 @@ describe("gcp-metastore-backup-within-rpo", () => {
       p.scheduledBackup.cronSchedule = "0 */2 * * *";
     });
     expect(await stackMessages(policy, rs)).toEqual([
-      "Back up metastore service 'metastore-service' at least every 60 minutes: cronSchedule 0 */2 * * * runs every 120",
+      "Back up metastore service 'metastore-service' at least every 60 minutes: cronSchedule 0 */2 * * * runs every 120; change metastore.backupEveryMinutes, or the target metastore.rpoMinutes",
     ]);
     // An hourly cron that skips the night is as long as its longest gap.
     const gaps = withProps(activeStack(), "metastore-service", (p) => {
       p.scheduledBackup.cronSchedule = "0 6-22 * * *";
     });
     expect(await stackMessages(policy, gaps)).toEqual([
-      "Back up metastore service 'metastore-service' at least every 60 minutes: cronSchedule 0 6-22 * * * runs every 480",
+      "Back up metastore service 'metastore-service' at least every 60 minutes: cronSchedule 0 6-22 * * * runs every 480; change metastore.backupEveryMinutes, or the target metastore.rpoMinutes",
     ]);
   });
 
