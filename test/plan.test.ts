@@ -4,7 +4,8 @@ import * as rpc from "@pulumi/pulumi/runtime/rpc";
 import { describe, expect, it } from "vitest";
 import type { CapturedResource } from "../tools/plan/capture";
 import { parseCli, runPlan } from "../tools/plan/cli";
-import { changedInputs, diffPlans } from "../tools/plan/diff";
+import { compactDiff, wrap } from "../tools/plan/compact";
+import { changedInputs, diffPlans, type PlanDiff } from "../tools/plan/diff";
 import type { StackPlan } from "../tools/plan/engine";
 import { STATEFUL_TYPES } from "../contracts/stateful";
 import { FACTS_KIND, TYPE } from "../contracts/facts";
@@ -17,6 +18,52 @@ const plan = (promote: boolean, resources: CapturedResource[]): StackPlan => ({
   promote,
   resources,
   outputs: {},
+});
+
+describe("the compact view (tools/plan/compact.ts)", () => {
+  it("wraps a group's members at 100 columns under its head", () => {
+    const words = Array.from({ length: 12 }, (_, i) => `Type${i} name-${i}`);
+    const lines = wrap("    ", "gcp: ", words);
+    expect(lines.every((l) => l.length <= 100)).toBe(true);
+    expect(lines[0]).toMatch(/^ {4}gcp: Type0 name-0, Type1 name-1,/);
+    expect(lines[1]).toMatch(/^ {9}Type\d/);
+    expect(lines.join(" ").match(/name-\d+/g)).toHaveLength(12);
+  });
+
+  it("groups updates of one type by the inputs they change, and never groups away data loss", () => {
+    const ref = (name: string, stateful = false) => ({
+      urn: `u:${name}`,
+      type: "t:m:Job",
+      name,
+      stateful,
+    });
+    const change = (path: string, before: unknown, after: unknown) => ({ path, before, after });
+    const d: PlanDiff = {
+      stack: "primary",
+      before: { promote: false, role: "active" },
+      after: { promote: true, role: "passive" },
+      created: [],
+      deleted: [ref("db", true)],
+      replaced: [],
+      updated: [
+        { resource: ref("a"), changes: [change("max", 1, 0), change("digest", "x", "y")] },
+        { resource: ref("b"), changes: [change("max", 3, 0), change("digest", "p", "q")] },
+        { resource: ref("c"), changes: [change("paused", false, true)] },
+      ],
+      dangerous: [ref("db", true)],
+      released: [],
+      scratch: [],
+    };
+    expect(compactDiff(d)).toEqual([
+      "promote false -> true: role active -> passive: 0 to create, 3 to update, 0 to replace, 1 to delete",
+      "  ~ 2 t:m:Job: a, b",
+      "      max: -> 0; digest (each its own)",
+      "  ~ 1 t:m:Job: c",
+      "      paused: false -> true",
+      "  - 1 t:m:Job (stateful): db",
+      "  !!! DATA LOSS RISK: deletes or replaces stateful t:m:Job db",
+    ]);
+  });
 });
 
 describe("diffPlans", () => {
@@ -366,8 +413,60 @@ describe("npm run plan", () => {
 
   it("prints a readable tree with the role and the role-dependent settings", async () => {
     const text = await runPlan(parseCli(["--stack", "primary"]));
-    expect(text).toContain("Stack primary: site primary, role ACTIVE (promote=false)");
-    expect(text).toContain("  azure: eastus2 (peer centralus)");
+    // The compact view: a header, the resources by component and type, the changes grouped.
+    expect(text).toContain(
+      "Stack primary: site primary, role ACTIVE (promote=false); azure eastus2 (peer centralus), gcp us-central1 (peer us-east1)\n",
+    );
+    expect(text).toContain(
+      "  + paired-dr:components:DualRegionBucket warehouse (1 resource)\n" +
+        "      gcp: Bucket warehouse-bucket [protect, stateful]\n",
+    );
+    expect(text).toContain("Database ×63 [protect, stateful]");
+    expect(text).toContain(
+      "Settings that depend on the role (what flipping promote changes):\n" +
+        "  promote false -> true: role active -> passive: 3 to create, 30 to update, 1 to replace, 5 to delete\n",
+    );
+    expect(text).toContain(
+      "    ~ 2 databricks:index/instancePool:InstancePool: workspace-pool-etl, workspace-pool-analytics\n" +
+        "        minIdleInstances: -> 0\n",
+    );
+    expect(text).toContain(
+      "    ~ 12 pulumi-nodejs:dynamic:Resource: workspace-job-partner-files-concurrency, workspace-job-orders-stream-concurrency, workspace-replicate-sales-orders-concurrency and 9 more\n" +
+        "        jobSettingsDigest (each its own); maxConcurrentRuns: -> 0\n",
+    );
+    expect(text).toContain("Policy pack: no violations; races on a first deployment: none\n");
+    expect(text).toContain("Plan: 209 to create (as a first deployment;");
+    expect(text).not.toContain("minIdleInstances: 2\n");
+  });
+
+  it("keeps the default view of both shipped stacks within 150 lines; --details shows every input", async () => {
+    const text = await runPlan(parseCli([]));
+    expect(text.trimEnd().split("\n").length).toBeLessThanOrEqual(150);
+    const diff = await runPlan(parseCli(["--diff", "promote"]));
+    // Only what changes: no resource tree.
+    expect(diff).not.toContain("Resources (");
+    expect(diff).toContain("Diff if promote flips:\n");
+    const details = await runPlan(parseCli(["--stack", "primary", "--details"]));
+    expect(details.split("\n").length).toBeGreaterThan(5 * text.split("\n").length);
+    const full = await runPlan(parseCli(["--stack", "primary", "--no-policy", "--details"]));
+    expect(full).toContain(
+      "    ~ update  databricks:index/instancePool:InstancePool workspace-pool-etl\n" +
+        "        minIdleInstances: 2 -> 0\n",
+    );
+    const one = await runPlan(
+      parseCli(["--stack", "primary", "--no-policy", "--details", "workspace-pool-etl"]),
+    );
+    expect(one).toContain(
+      "Details of workspace-pool-etl:\n  databricks:index/instancePool:InstancePool workspace-pool-etl\n",
+    );
+    expect(one).toContain("      minIdleInstances: 2\n");
+    expect(
+      await runPlan(parseCli(["--stack", "primary", "--no-policy", "--details", "nope"])),
+    ).toContain("Details of nope:\n  no resource of stack primary has that URN or name\n");
+  });
+
+  it("shows every resource, its inputs and every change with --details", async () => {
+    const text = await runPlan(parseCli(["--stack", "primary", "--details"]));
     expect(text).toContain(
       "  paired-dr:components:DualRegionBucket  warehouse\n  └─ gcp:storage/bucket:Bucket  warehouse-bucket  [protect]",
     );
@@ -388,7 +487,7 @@ describe("npm run plan", () => {
         "        minIdleInstances: 2 -> 0\n",
     );
     // The holds now wait for the failover groups they name (components/sql, issue 9).
-    expect(text).toContain("Races on a first deployment: none");
+    expect(text).toContain("Policy pack: no violations; races on a first deployment: none");
   });
 
   it("renders a pull-request comment in markdown", async () => {

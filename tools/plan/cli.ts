@@ -27,7 +27,9 @@ const USAGE = `usage: npm run plan -- [--stack NAME]... [--set key=value]... [--
                       (--set metastore.standby=cold) and leaves the rest; a value that
                       parses as JSON (5, true, {...}) is that value, anything else a string
   --format FORMAT     text (default), json, or markdown (a pull-request comment)
-  --diff promote      show, per stack, what flipping promote would create, delete, replace, update
+  --diff promote      show, per stack, only what flipping promote would create, delete,
+                      replace, update
+  --details [NAME]    text: every resource's inputs, or only the resource with this URN or name
   --no-policy         skip the policy pack (policies/), which otherwise checks every stack
   --state DIR         the deployed state: DIR/<stack>.json, each stack's last outputs as
                       'pulumi stack output --json -s <stack>' prints them (a
@@ -53,6 +55,8 @@ export interface CliOptions {
   policy: boolean;
   /** The deployed state's directory (DIR/<stack>.json). */
   state?: string;
+  /** --details: every input (true), or one resource's, by URN or name. */
+  details?: true | string;
   /** Pulumi.yaml values by dotted path, as a pull request would change them (tests). */
   projectSets?: Readonly<Record<string, unknown>>;
 }
@@ -61,7 +65,12 @@ export function parseCli(argv: readonly string[]): CliOptions {
   let parsed;
   try {
     parsed = parseArgs({
-      args: [...argv],
+      // A bare --details (no value: every input) as parseArgs reads an option with a value.
+      args: argv.map((a, i) =>
+        a === "--details" && (i === argv.length - 1 || argv[i + 1]!.startsWith("--"))
+          ? "--details="
+          : a,
+      ),
       options: {
         stack: { type: "string", multiple: true, default: [] },
         set: { type: "string", multiple: true, default: [] },
@@ -70,6 +79,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         "no-policy": { type: "boolean", default: false },
         state: { type: "string" },
         help: { type: "boolean", default: false },
+        details: { type: "string" },
       },
       strict: true,
       allowPositionals: false,
@@ -94,6 +104,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     diff: values.diff === "promote",
     policy: !values["no-policy"],
     ...(values.state !== undefined && { state: values.state }),
+    ...(values.details !== undefined && { details: values.details === "" ? true : values.details }),
   };
 }
 
@@ -184,7 +195,10 @@ export async function executePlan(opts: CliOptions, dir: string = PROJECT_DIR): 
             ...(implied ? impliedMarkdown(implied.implied, implied.result) : []),
           ].join("\n")
         : [
-            renderText(rendered, opts.diff),
+            renderText(rendered, {
+              diff: opts.diff,
+              ...(opts.details !== undefined && { details: opts.details }),
+            }),
             ...(implied ? impliedText(implied.implied, implied.result) : []),
           ].join("\n");
   return { output, mandatory, races: rendered.flatMap((r) => r.races ?? []) };

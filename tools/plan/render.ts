@@ -7,6 +7,7 @@ import { dependenciesOf, raceLine, type Race } from "./races";
 import { findFacts } from "../../contracts/facts";
 import { computeRpo, type RpoRow } from "../../policies/rpo";
 import { switchoverRto, type RtoEstimate } from "./rto";
+import { compactDiff, compactTree, resourceDetails } from "./compact";
 
 export interface RenderedStack {
   plan: StackPlan;
@@ -118,13 +119,14 @@ function header(p: StackPlan): string[] {
         gcp?: { region: string; peerRegion: string };
       }
     | undefined;
-  const lines = [
-    `Stack ${p.stack}: site ${p.site}, role ${p.role.toUpperCase()} (promote=${p.promote})`,
+  const where = [
+    regions?.azure && `azure ${regions.azure.region} (peer ${regions.azure.peerRegion})`,
+    regions?.gcp && `gcp ${regions.gcp.region} (peer ${regions.gcp.peerRegion})`,
+  ].filter(Boolean);
+  return [
+    `Stack ${p.stack}: site ${p.site}, role ${p.role.toUpperCase()} (promote=${p.promote})` +
+      (where.length ? `; ${where.join(", ")}` : ""),
   ];
-  if (regions?.azure)
-    lines.push(`  azure: ${regions.azure.region} (peer ${regions.azure.peerRegion})`);
-  if (regions?.gcp) lines.push(`  gcp:   ${regions.gcp.region} (peer ${regions.gcp.peerRegion})`);
-  return lines;
 }
 
 /** The settings that depend on the role: what a flip would change in place. */
@@ -140,23 +142,58 @@ function roleSettings(flip: PlanDiff): string[] {
   return diffLines(flip).map((l) => `  ${l}`);
 }
 
-export function renderText(stacks: readonly RenderedStack[], showDiff: boolean): string {
+export interface TextOptions {
+  /** --diff promote: only what flipping promote changes, no resource tree. */
+  diff: boolean;
+  /** --details: every input (true), or one resource's, by URN or name. */
+  details?: true | string;
+}
+
+/**
+ * The text view. By default what an operator reads before `pulumi up`: per stack its header, the
+ * resources by component and type, the role-dependent settings grouped, the policy verdict and a
+ * summary. `--details` adds every input, or one resource's.
+ */
+export function renderText(stacks: readonly RenderedStack[], opts: TextOptions): string {
   const out: string[] = [];
+  const all = opts.details === true;
   for (const { plan, flip, policy, races } of stacks) {
     out.push(...header(plan));
-    out.push(`Resources (${plan.resources.length}):`);
-    out.push(...resourceTree(plan.resources, true));
+    if (!opts.diff) {
+      out.push(`Resources (${plan.resources.length}):`);
+      out.push(...(all ? resourceTree(plan.resources, true) : compactTree(plan.resources)));
+    }
     if (flip) {
       out.push(
-        showDiff
+        opts.diff
           ? `Diff if promote flips:`
           : `Settings that depend on the role (what flipping promote changes):`,
       );
-      out.push(...(showDiff ? diffLines(flip).map((l) => `  ${l}`) : roleSettings(flip)));
+      out.push(
+        ...(all
+          ? opts.diff
+            ? diffLines(flip).map((l) => `  ${l}`)
+            : roleSettings(flip)
+          : compactDiff(flip).map((l) => `  ${l}`)),
+      );
     }
-    if (policy) out.push("Policy pack:", ...policyLines(policy.violations));
-    if (races) out.push(...raceLines(races));
-    out.push("");
+    if (typeof opts.details === "string") {
+      const found = resourceDetails(plan.resources, opts.details);
+      out.push(
+        `Details of ${opts.details}:`,
+        ...(found ?? [`  no resource of stack ${plan.stack} has that URN or name`]),
+      );
+    }
+    if (policy?.violations.length === 0 && races?.length === 0)
+      out.push("Policy pack: no violations; races on a first deployment: none");
+    else {
+      if (policy) out.push("Policy pack:", ...policyLines(policy.violations));
+      if (races) out.push(...raceLines(races));
+    }
+    out.push(
+      `Plan: ${plan.resources.length} to create (as a first deployment; --state DIR plays each step on the deployed state)`,
+      "",
+    );
   }
   return out.join("\n");
 }
