@@ -6,9 +6,17 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ROOT } from "./helpers";
 
-type Step = { if?: string; uses?: string; run?: string; with?: Record<string, unknown> };
+type Step = {
+  id?: string;
+  if?: string;
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+};
 type Job = {
   if?: string;
+  env?: Record<string, string>;
   needs?: string;
   steps: Step[];
   strategy?: { matrix: { stack: string[] } };
@@ -27,18 +35,37 @@ describe("the pull-request workflow", () => {
     expect(Object.keys(workflow.on)).toEqual(["pull_request"]);
   });
 
-  it("always runs the offline plan; it comments its markdown when there are no credentials", () => {
+  it("always runs the offline plan and comments it before the tests; a refused plan fails the job last", () => {
     const job = workflow.jobs["offline-plan"]!;
     expect(job.if).toBeUndefined();
-    expect(job.steps.map((s) => s.run).filter(Boolean)).toEqual([
+    const after = (i: number) => job.steps.slice(i).map((s) => s.run ?? s.uses);
+    const plan = job.steps.findIndex((s) => s.id === "plan");
+    expect(after(plan - 1)).toEqual([
       "npm ci",
+      "code=0\n" +
+        "npm run -s plan -- --format markdown > plan.md || code=$?\n" +
+        'echo "code=$code" >> "$GITHUB_OUTPUT"\n',
+      "marocchino/sticky-pull-request-comment@v2",
       "npm test",
-      "npm run -s plan -- --format markdown > plan.md",
+      'echo "npm run plan exited $CODE"\nexit 1\n',
     ]);
-    expect(job.steps.at(-1)).toMatchObject({
+    expect(job.steps[plan + 1]).toMatchObject({
       if: "always() && needs.credentials.outputs.present != 'true'",
-      uses: "marocchino/sticky-pull-request-comment@v2",
       with: { header: "paired-dr-offline-plan", path: "plan.md" },
+    });
+    expect(job.steps.at(-1)).toMatchObject({
+      if: "always() && steps.plan.outputs.code != '0'",
+      env: { CODE: "${{ steps.plan.outputs.code }}" },
+    });
+  });
+
+  it("signs azure-native in with OIDC, naming the client, tenant and subscription", () => {
+    expect(workflow.jobs["cloud-preview"]!.env).toEqual({
+      PULUMI_ACCESS_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN }}",
+      ARM_USE_OIDC: "true",
+      ARM_CLIENT_ID: "${{ secrets.AZURE_CLIENT_ID }}",
+      ARM_TENANT_ID: "${{ secrets.AZURE_TENANT_ID }}",
+      ARM_SUBSCRIPTION_ID: "${{ secrets.AZURE_SUBSCRIPTION_ID }}",
     });
   });
 

@@ -267,7 +267,12 @@ describe("the plan's pull-request comment", () => {
         projectSets,
       })
     ).output;
-    return md.slice(md.indexOf("## This change as a runbook"));
+    // The effect comes first, after the roles; the RTO and each stack's details follow it.
+    const start = md.indexOf("## This change as a runbook");
+    const end = md.search(/\nRTO estimate|\n### `/);
+    expect(start).toBeGreaterThan(0);
+    expect(end).toBeGreaterThan(start);
+    return md.slice(start, end + 1);
   };
 
   it("without a deployed state, says it assumes a first deployment, and plays it", async () => {

@@ -494,7 +494,9 @@ describe("npm run plan", () => {
     const md = await runPlan(parseCli(["--format", "markdown"]));
     expect(md).toContain("| `primary` | primary | **active** | false | 209 |");
     expect(md).toContain("| `secondary` | secondary | **passive** | false | 131 |");
-    expect(md).toContain("| `gcp:storage/bucket:Bucket` | 2 |");
+    // The comment leaves the per-type counts out; the tree stays, folded.
+    expect(md).not.toContain("| type | count |");
+    expect(md).toContain("<details><summary>Resource tree</summary>");
     // Issue 15: the planned switchover's RTO estimate beside the RPO, from documented figures.
     expect(md).toContain(
       "| 1 | drain: 5 writers cancelled, then 7 copies run once more, at once | not stated | 68 min | the final sync's deadline: 10 min for the writers' runs to end, then the longest copy's run limit (29 min) twice, a scheduled run in flight going first |\n" +
@@ -544,6 +546,17 @@ describe("the plan command as a process", () => {
     expect(r.status).toBe(1);
     expect(r.stdout).toBe("");
     expect(r.stderr).toContain('paired-dr:promote: must be true or false (given: "yes")');
+  });
+
+  it("prints the config error as the pull-request comment with --format markdown", () => {
+    const r = run("--format", "markdown", "--set", "promote=yes");
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe(
+      "## paired-dr offline plan\n\n> [!CAUTION]\n" +
+        "> **The configuration is invalid: nothing was planned.** Fix it in this pull request:\n\n" +
+        "```\ninvalid configuration, nothing was deployed (1 problem):\n" +
+        '  - Pulumi.yaml: paired-dr:promote: must be true or false (given: "yes")\n```\n',
+    );
   });
 
   it("exits 3 on a mandatory policy violation, after printing the plan with it", () => {

@@ -190,10 +190,7 @@ export async function executePlan(opts: CliOptions, dir: string = PROJECT_DIR): 
     opts.format === "json"
       ? renderJson(rendered, opts.diff, implied && impliedJson(implied.implied, implied.result))
       : opts.format === "markdown"
-        ? [
-            renderMarkdown(rendered),
-            ...(implied ? impliedMarkdown(implied.implied, implied.result) : []),
-          ].join("\n")
+        ? renderMarkdown(rendered, implied ? impliedMarkdown(implied.implied, implied.result) : [])
         : [
             renderText(rendered, {
               diff: opts.diff,
@@ -214,6 +211,24 @@ export async function runPlan(opts: CliOptions, dir: string = PROJECT_DIR): Prom
   return (await executePlan(opts, dir)).output;
 }
 
+/** Writes to stdout and waits for it to drain: process.exit would cut a piped stdout at 64 KiB. */
+const writeOut = (text: string) =>
+  new Promise<void>((resolve) => process.stdout.write(`${text}\n`, () => resolve()));
+
+/** The pull-request comment when the config cannot be planned: the error, and nothing planned. */
+export function configErrorMarkdown(message: string): string {
+  return [
+    "## paired-dr offline plan",
+    "",
+    "> [!CAUTION]",
+    "> **The configuration is invalid: nothing was planned.** Fix it in this pull request:",
+    "",
+    "```",
+    message,
+    "```",
+  ].join("\n");
+}
+
 async function main(): Promise<number> {
   let opts: CliOptions;
   try {
@@ -229,8 +244,7 @@ async function main(): Promise<number> {
   try {
     const run = await executePlan(opts);
     const { output, mandatory, races } = run;
-    // Wait for the write to drain: process.exit would cut a piped stdout at 64 KiB.
-    await new Promise<void>((resolve) => process.stdout.write(`${output}\n`, () => resolve()));
+    await writeOut(output);
     if (mandatory) process.stderr.write(`plan: ${mandatory} mandatory policy violation(s)\n`);
     for (const r of races) process.stderr.write(`plan: race in stack ${r.stack}: ${raceLine(r)}\n`);
     if (races.length) process.stderr.write(`plan: ${races.length} race(s) on a first deployment\n`);
@@ -238,6 +252,8 @@ async function main(): Promise<number> {
   } catch (e) {
     if (e instanceof ConfigError || e instanceof EngineConfigError || e instanceof StateError) {
       process.stderr.write(`plan: ${e.message}\n`);
+      // The pull-request comment is stdout: it says why there is no plan.
+      if (opts.format === "markdown") await writeOut(configErrorMarkdown(e.message));
       return 1;
     }
     throw e;

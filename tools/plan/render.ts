@@ -198,12 +198,6 @@ export function renderText(stacks: readonly RenderedStack[], opts: TextOptions):
   return out.join("\n");
 }
 
-function countByType(resources: readonly CapturedResource[]): [string, number][] {
-  const counts = new Map<string, number>();
-  for (const r of resources) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
-  return [...counts].sort(([a], [b]) => a.localeCompare(b));
-}
-
 /**
  * The planned switchover's RTO estimate: from the site this change stands down (its last role
  * active), else from the site the plan makes active, to its peer.
@@ -254,8 +248,15 @@ function rtoLines(rto: RtoEstimate, from: string, to: string): string[] {
   return out;
 }
 
-/** What a pull-request comment shows: roles, counts, the promote flip, then the full tree. */
-export function renderMarkdown(stacks: readonly RenderedStack[]): string {
+/**
+ * What a pull-request comment shows: the roles, then this change's effect (`effect`: the runbook
+ * it implies, step by step, with its failovers, restores and creates by name), the switchover's
+ * RTO, then per stack its RPO, policy verdict, the promote flip and the resource tree, folded.
+ */
+export function renderMarkdown(
+  stacks: readonly RenderedStack[],
+  effect: readonly string[] = [],
+): string {
   const out: string[] = ["## paired-dr offline plan", ""];
   out.push("| stack | site | role | promote | resources |", "|---|---|---|---|---|");
   for (const { plan } of stacks) {
@@ -263,7 +264,7 @@ export function renderMarkdown(stacks: readonly RenderedStack[]): string {
       `| \`${plan.stack}\` | ${plan.site} | **${plan.role}** | ${plan.promote} | ${plan.resources.length} |`,
     );
   }
-  out.push("");
+  out.push("", ...effect);
   const estimate = rtoEstimate(stacks.map((x) => x.plan));
   if (estimate) out.push(...rtoLines(estimate.rto, estimate.from, estimate.to));
   for (const { plan, flip, policy, races } of stacks) {
@@ -302,9 +303,6 @@ export function renderMarkdown(stacks: readonly RenderedStack[]): string {
         );
       if (races.length) out.push("");
     }
-    out.push("| type | count |", "|---|---|");
-    for (const [type, n] of countByType(plan.resources)) out.push(`| \`${type}\` | ${n} |`);
-    out.push("");
     if (flip) {
       if (flip.dangerous.length) {
         out.push(
