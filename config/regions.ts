@@ -122,11 +122,20 @@ export const GCP_REGION_TABLE: Readonly<Record<string, GcpRegion>> = {
 
 export const GCP_REGIONS: readonly string[] = Object.keys(GCP_REGION_TABLE).sort();
 
+/**
+ * Pairs GCS offers only as a predefined dual-region, never configurable: "The US-CENTRAL1 and
+ * US-EAST1 dual-region pairing is only available as a predefined dual-region" (NAM4;
+ * cloud.google.com/storage/docs/locations, configurable dual-regions, footnote).
+ */
+const PREDEFINED_ONLY: readonly (readonly [string, string])[] = [["us-central1", "us-east1"]];
+
 /** The location a configurable dual-region over `a` and `b` is created under, if it can be. */
 export function customDualRegionLocation(a: string, b: string): GcsMultiRegion | undefined {
   const ra = GCP_REGION_TABLE[a];
   const rb = GCP_REGION_TABLE[b];
   if (a === b || !ra?.customDualRegion || ra.customDualRegion !== rb?.customDualRegion)
+    return undefined;
+  if (PREDEFINED_ONLY.some(([x, y]) => (x === a && y === b) || (x === b && y === a)))
     return undefined;
   return ra.customDualRegion;
 }

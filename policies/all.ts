@@ -15,6 +15,7 @@ import { drOneActiveSite } from "./dr-one-active-site";
 import { drPromotionGate } from "./dr-promotion-gate";
 import { drRegionPair } from "./dr-region-pair";
 import { drRpoBudget } from "./dr-rpo-budget";
+import { drSiteGeography } from "./dr-site-geography";
 import { drStatefulResourcesProtected } from "./dr-stateful-resources-protected";
 import { gcpBucketDualRegion } from "./gcp-bucket-dual-region";
 import { gcpBucketTurboReplication } from "./gcp-bucket-turbo-replication";
@@ -25,6 +26,7 @@ export const allPolicies: Policies = [
   drOneActiveSite,
   drPromotionGate,
   drRegionPair,
+  drSiteGeography,
   drStatefulResourcesProtected,
   drRpoBudget,
   // Databricks workspace

@@ -15,9 +15,10 @@ import { REPO, configProblems, toWireConfig, validRaw } from "./helpers";
 
 const q = (v: string) => JSON.stringify(v);
 const list = (vs: readonly string[]) => vs.map(q).join(" | ");
-const NA_PEERS_OF_CENTRAL1 = list(
+// The primary's GCP region in the shipped stack file: us-east4 (Ashburn, beside Azure East US 2).
+const NA_PEERS_OF_EAST4 = list(
   GCP_REGIONS.filter(
-    (r) => r !== "us-central1" && (r.startsWith("us-") || r.startsWith("northamerica-")),
+    (r) => r !== "us-east4" && (r.startsWith("us-") || r.startsWith("northamerica-")),
   ),
 );
 const BUCKET = `malformed bucket name; allowed: ${BUCKET_NAME_RULE}`;
@@ -123,16 +124,16 @@ const CASES: [string, (r: Record<string, any>) => void, string[]][] = [
   ],
   [
     "the same GCP region twice",
-    (r) => (r.gcp.peerRegion = "us-central1"),
+    (r) => (r.gcp.peerRegion = "us-east4"),
     [
-      `paired-dr:gcp.peerRegion: must differ from gcp.region ("us-central1"); allowed: another north-america region, one of ${NA_PEERS_OF_CENTRAL1} (given: "us-central1")`,
+      `paired-dr:gcp.peerRegion: must differ from gcp.region ("us-east4"); allowed: another north-america region, one of ${NA_PEERS_OF_EAST4} (given: "us-east4")`,
     ],
   ],
   [
     "a GCP pair across continents",
     (r) => (r.gcp.peerRegion = "europe-west1"),
     [
-      `paired-dr:gcp.peerRegion: is in europe but gcp.region "us-central1" is in north-america; a dual-region bucket spans one continent; allowed: ${NA_PEERS_OF_CENTRAL1} (given: "europe-west1")`,
+      `paired-dr:gcp.peerRegion: is in europe but gcp.region "us-east4" is in north-america; a dual-region bucket spans one continent; allowed: ${NA_PEERS_OF_EAST4} (given: "europe-west1")`,
     ],
   ],
   [
@@ -146,7 +147,7 @@ const CASES: [string, (r: Record<string, any>) => void, string[]][] = [
     "a predefined dual-region over other regions",
     (r) => (r.storage.dualRegion = "EUR4"),
     [
-      `paired-dr:storage.dualRegion: EUR4 spans "europe-north1" and "europe-west4", not this stack's gcp regions "us-central1" and "us-east1"; allowed: "NAM4" | "custom" (given: "EUR4")`,
+      `paired-dr:storage.dualRegion: EUR4 spans "europe-north1" and "europe-west4", not this stack's gcp regions "us-east4" and "us-central1"; allowed: "custom" (given: "EUR4")`,
     ],
   ],
   [
@@ -156,7 +157,7 @@ const CASES: [string, (r: Record<string, any>) => void, string[]][] = [
       r.storage.dualRegion = "custom";
     },
     [
-      `paired-dr:storage.dualRegion: "us-central1" and "northamerica-northeast1" cannot form a configurable dual-region; choose a region pair that can (given: "custom")`,
+      `paired-dr:storage.dualRegion: "us-east4" and "northamerica-northeast1" cannot form a configurable dual-region; choose a region pair that can (given: "custom")`,
     ],
   ],
   [

@@ -493,7 +493,7 @@ describe("the program with a drill on the standby (the shipped config)", () => {
       "metastore-sync-restores-drill",
     );
     expect(grant.inputs).toMatchObject({
-      location: "us-east1",
+      location: "us-central1",
       serviceId: "acmedata-secondary-hms-drill",
       role: "roles/metastore.editor",
     });
@@ -504,7 +504,7 @@ describe("the program with a drill on the standby (the shipped config)", () => {
     );
     expect(restore.inputs).toMatchObject({
       target:
-        "projects/acmedata-platform-dr/locations/us-east1/services/acmedata-secondary-hms-drill",
+        "projects/acmedata-platform-dr/locations/us-central1/services/acmedata-secondary-hms-drill",
       runKey: "drill-2026-11",
       argument: { restoreWhateverAge: true, waitForIdle: true },
       quiesceSchedule: "",

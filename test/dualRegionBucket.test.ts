@@ -144,6 +144,12 @@ describe("the buckets in the shipped program", () => {
         ["warehouse-bucket", "acmedata-hive-warehouse", true],
         ["backup-bucket", "acmedata-metastore-backups", true],
       ]);
+      // The shipped sites' GCP regions, us-east4 and us-central1, as a configurable dual-region.
+      for (const b of byType(primary.resources, BUCKET))
+        expect([b.inputs.location, b.inputs.customPlacementConfig]).toEqual([
+          "US",
+          { dataLocations: ["US-CENTRAL1", "US-EAST4"] },
+        ]);
       expect(byType(secondary.resources, BUCKET)).toEqual([]);
       expect(byType(secondary.resources, COMPONENT).map((c) => c.name)).toEqual([
         "warehouse",
@@ -153,13 +159,13 @@ describe("the buckets in the shipped program", () => {
         warehouse: {
           name: "acmedata-hive-warehouse",
           url: "gs://acmedata-hive-warehouse",
-          location: "NAM4",
+          location: "US",
           owned: false,
         },
         backup: {
           name: "acmedata-metastore-backups",
           url: "gs://acmedata-metastore-backups",
-          location: "NAM4",
+          location: "US",
           owned: false,
         },
       });

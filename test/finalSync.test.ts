@@ -598,7 +598,7 @@ describe("the stand-down's final sync in the program", () => {
 describe("what a drain records: the lake's final sync and the metastore's final backup", () => {
   const lake = { key: "drain-primary-e3", epoch: 3, jobs: ["replicate-sales-orders"], tables: {} };
   const backup =
-    "projects/p/locations/us-central1/services/acmedata-primary-hms/backups/drain-primary-e3";
+    "projects/p/locations/us-east4/services/acmedata-primary-hms/backups/drain-primary-e3";
 
   it("joins whichever parts the drain made under its one key", () => {
     expect(drainRecord(undefined, undefined)).toBeUndefined();

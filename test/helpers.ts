@@ -109,7 +109,7 @@ export async function primaryStandDown(): Promise<{
 
 /** The shipped primary's final metastore backup when it drains at epoch 1 (primaryStandDown). */
 export const PRIMARY_DRAIN_BACKUP =
-  "projects/acmedata-platform-dr/locations/us-central1/services/acmedata-primary-hms/backups/drain-primary-e1";
+  "projects/acmedata-platform-dr/locations/us-east4/services/acmedata-primary-hms/backups/drain-primary-e1";
 
 /** What the shipped primary's drain records (deployment.finalSync), given its copy jobs. */
 export const primaryDrainRecord = (copies: readonly string[]) => ({

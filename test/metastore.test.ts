@@ -281,7 +281,7 @@ describe("where the metastore attaches (issue 13)", () => {
     );
     const cluster = findResource(primary!.resources, CLUSTER, "metastore-hive-cluster");
     expect((cluster.inputs.clusterConfig as any).gceClusterConfig).toEqual({
-      subnetwork: "dr-us-central1",
+      subnetwork: "dr-us-east4",
     });
     // A shared VPC is named by its full path, as given: the host project's number.
     expect(metastoreNetwork("projects/731004928815/global/networks/shared", "482913557021")).toBe(
@@ -477,14 +477,14 @@ describe("the MetastorePair in both stacks", () => {
       // An earlier deployment's run is its own result: this one restores once.
       fresh: false,
       workflow:
-        "projects/acmedata-platform-dr/locations/us-east1/workflows/acmedata-secondary-hms-restore",
-      target: "projects/acmedata-platform-dr/locations/us-east1/services/acmedata-secondary-hms",
+        "projects/acmedata-platform-dr/locations/us-central1/workflows/acmedata-secondary-hms-restore",
+      target: "projects/acmedata-platform-dr/locations/us-central1/services/acmedata-secondary-hms",
       runKey: "promotion-e1",
       // Waits for a restore in flight; a backup it cannot read leaves the standby's last restore.
       argument: { restoreWhateverAge: true, waitForIdle: true, allowNoBackup: true },
       // Stops the scheduled restores and cancels the one in flight first (issue 13, item 8).
       quiesceSchedule:
-        "projects/acmedata-platform-dr/locations/us-east1/jobs/acmedata-secondary-hms-restore",
+        "projects/acmedata-platform-dr/locations/us-central1/jobs/acmedata-secondary-hms-restore",
       // The wait for a restore in flight, the restore and a fallback, plus 5 minutes.
       timeoutSeconds: 3900,
       pollSeconds: 15,
@@ -547,7 +547,7 @@ describe("the MetastorePair in both stacks", () => {
     const workflow = findResource(secondary!.resources, WORKFLOW, "metastore-restore-workflow");
     expect(workflow.inputs.userEnvVars).toEqual({
       METASTORE_SERVICE:
-        "projects/acmedata-platform-dr/locations/us-east1/services/acmedata-secondary-hms",
+        "projects/acmedata-platform-dr/locations/us-central1/services/acmedata-secondary-hms",
       BACKUP_BUCKET: "acmedata-metastore-backups",
       BACKUP_PREFIX: "metastore/primary/",
       RPO_MINUTES: "60",
@@ -637,7 +637,7 @@ describe("the MetastorePair in both stacks", () => {
     );
     expect(clusterGrant.inputs).toEqual({
       project: "acmedata-platform-dr",
-      region: "us-central1",
+      region: "us-east4",
       cluster: "acmedata-primary-hive",
       role: "roles/editor",
       member: fence("pri"),
@@ -695,8 +695,8 @@ describe("the MetastorePair in both stacks", () => {
       runKey: "promotion-e1",
       quiesceSchedule: "",
       workflow:
-        "projects/acmedata-platform-dr/locations/us-east1/workflows/acmedata-secondary-hms-restore",
-      target: "projects/acmedata-platform-dr/locations/us-east1/services/acmedata-secondary-hms",
+        "projects/acmedata-platform-dr/locations/us-central1/workflows/acmedata-secondary-hms-restore",
+      target: "projects/acmedata-platform-dr/locations/us-central1/services/acmedata-secondary-hms",
       // The new service took tens of minutes: restore the newest backup whatever its age, and
       // report the RPO breach in the run's result (issue 13).
       argument: { restoreWhateverAge: true },
@@ -808,7 +808,7 @@ describe("the Hive cluster's fence in the program (issue 10)", () => {
   const FENCE_SCHEDULE = "metastore-fence-schedule";
   const site = (plan: StackPlan) => plan.outputs.site as "primary" | "secondary";
   const code = { primary: "pri", secondary: "sec" } as const;
-  const region = { primary: "us-central1", secondary: "us-east1" } as const;
+  const region = { primary: "us-east4", secondary: "us-central1" } as const;
 
   it("runs in every role: the same workflow and schedule, and a record of the site's role and epoch", async () => {
     const keepWarm = withSpec((m) => (m.cluster.keepWarm = true));
@@ -1054,8 +1054,8 @@ describe("a planned stand-down's final metastore backup", () => {
       endpoint: "https://workflowexecutions.googleapis.com",
       schedulerEndpoint: "https://cloudscheduler.googleapis.com",
       workflow:
-        "projects/acmedata-platform-dr/locations/us-central1/workflows/acmedata-primary-hms-final-backup",
-      target: "projects/acmedata-platform-dr/locations/us-central1/services/acmedata-primary-hms",
+        "projects/acmedata-platform-dr/locations/us-east4/workflows/acmedata-primary-hms-final-backup",
+      target: "projects/acmedata-platform-dr/locations/us-east4/services/acmedata-primary-hms",
       runKey: "drain-primary-e1",
       argument: { backupId: "drain-primary-e1" },
       // Only a backup this run starts after the cluster stopped holds every write.
@@ -1125,7 +1125,7 @@ describe("a planned stand-down's final metastore backup", () => {
     );
     expect(grant.inputs).toMatchObject({
       project: "acmedata-platform-dr",
-      location: "us-central1",
+      location: "us-east4",
       serviceId: "acmedata-primary-hms",
       role: "roles/metastore.editor",
       member: "serviceAccount:acmedata-sec-hms-sync@acmedata-platform-dr.iam.gserviceaccount.com",
@@ -1166,7 +1166,7 @@ describe("a planned stand-down's final metastore backup", () => {
 
   it("what a promotion restores is decided when the site is promoted, and kept while it stays active", () => {
     const backup =
-      "projects/p/locations/us-central1/services/acmedata-primary-hms/backups/drain-primary-e1";
+      "projects/p/locations/us-east4/services/acmedata-primary-hms/backups/drain-primary-e1";
     const peer = {
       role: "passive" as const,
       epoch: 1,
@@ -1203,7 +1203,7 @@ describe("a planned stand-down's final metastore backup", () => {
 
   it("is restored by name only from a peer that drained after being promoted above this site, and never when a forced failover is acknowledged", () => {
     const backup =
-      "projects/p/locations/us-central1/services/acmedata-primary-hms/backups/drain-primary-e4";
+      "projects/p/locations/us-east4/services/acmedata-primary-hms/backups/drain-primary-e4";
     const sync = {
       key: "drain-primary-e4",
       epoch: 4,
@@ -1227,7 +1227,7 @@ describe("a planned stand-down's final metastore backup", () => {
     expect(promotionBackup(peer, { epoch: 4 }, false)).toBeUndefined();
     expect(backupService(backup)).toEqual({
       project: "p",
-      location: "us-central1",
+      location: "us-east4",
       serviceId: "acmedata-primary-hms",
     });
     expect(backupService("projects/p/locations/l/services/s")).toBeUndefined();

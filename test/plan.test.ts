@@ -415,7 +415,7 @@ describe("npm run plan", () => {
     const text = await runPlan(parseCli(["--stack", "primary"]));
     // The compact view: a header, the resources by component and type, the changes grouped.
     expect(text).toContain(
-      "Stack primary: site primary, role ACTIVE (promote=false); azure eastus2 (peer centralus), gcp us-central1 (peer us-east1)\n",
+      "Stack primary: site primary, role ACTIVE (promote=false); azure eastus2 (peer centralus), gcp us-east4 (peer us-central1)\n",
     );
     expect(text).toContain(
       "  + paired-dr:components:DualRegionBucket warehouse (1 resource)\n" +
@@ -560,20 +560,13 @@ describe("the plan command as a process", () => {
   });
 
   it("exits 3 on a mandatory policy violation, after printing the plan with it", () => {
-    const storage = {
-      dualRegion: "NAM4",
-      buckets: {
-        warehouse: { name: "acmedata-hive-warehouse", turboReplication: false },
-        backup: { name: "acmedata-metastore-backups" },
-      },
-    };
     const r = run(
       "--stack",
       "primary",
       "--format",
       "json",
       "--set",
-      `storage=${JSON.stringify(storage)}`,
+      "storage.buckets.warehouse.turboReplication=false",
     );
     expect(r.status).toBe(3);
     expect(r.stderr).toContain("plan: 2 mandatory policy violation(s)");

@@ -65,10 +65,14 @@ describe("the shipped config (golden)", () => {
     }
   });
 
-  it("lists 16 policies, all mandatory by default", async () => {
+  it("lists 17 policies, all mandatory by default but the site geography's advice", async () => {
     const policies = await pack.policies();
-    expect(policies).toHaveLength(16);
-    expect(new Set(policies.map((p) => p.enforcementLevel))).toEqual(new Set(["mandatory"]));
+    expect(policies).toHaveLength(17);
+    expect(
+      policies
+        .filter((p) => p.enforcementLevel !== "mandatory")
+        .map((p) => [p.name, p.enforcementLevel]),
+    ).toEqual([["dr-site-geography", "advisory"]]);
   });
 });
 
@@ -101,14 +105,9 @@ describe("seeded breakages, each with its violation", () => {
   });
 
   it("a turbo-less bucket under a 15-minute GCS RPO", async () => {
-    const storage = {
-      dualRegion: "NAM4",
-      buckets: {
-        warehouse: { name: "acmedata-hive-warehouse", turboReplication: false },
-        backup: { name: "acmedata-metastore-backups" },
-      },
-    };
-    const primary = await planSteady("primary", { sets: [`storage=${JSON.stringify(storage)}`] });
+    const primary = await planSteady("primary", {
+      sets: ["storage.buckets.warehouse.turboReplication=false"],
+    });
     expect(brief(await analyze(primary))).toEqual([
       [
         "dr-rpo-budget",
@@ -379,7 +378,7 @@ describe("the deployment facts the policies read", () => {
       },
       regions: {
         azure: { region: "centralus", peerRegion: "eastus2" },
-        gcp: { region: "us-east1", peerRegion: "us-central1" },
+        gcp: { region: "us-central1", peerRegion: "us-east4" },
       },
       metastore: {
         standby: "hot",

@@ -1,6 +1,14 @@
+import {
+  AZURE_REGION_GEOGRAPHY,
+  GCP_REGION_GEOGRAPHY,
+  gcpRegionsNear,
+  siteGeographyProblem,
+} from "../config/geography";
 import { describe, expect, it } from "vitest";
 import {
+  AZURE_REGIONS,
   AZURE_REGION_PAIRS,
+  GCP_REGIONS,
   GCP_REGION_TABLE,
   GCS_PREDEFINED_DUAL_REGIONS,
   azurePartners,
@@ -59,6 +67,38 @@ describe("GCS dual-regions", () => {
     expect(customDualRegionLocation("us-central1", "europe-west1")).toBeUndefined();
     expect(customDualRegionLocation("europe-west1", "europe-west2")).toBeUndefined();
     expect(customDualRegionLocation("us-central1", "nowhere1")).toBeUndefined();
+    // NAM4's pair is predefined only (cloud.google.com/storage/docs/locations, footnote).
+    expect(customDualRegionLocation("us-central1", "us-east1")).toBeUndefined();
+    expect(customDualRegionLocation("us-east1", "us-central1")).toBeUndefined();
+    expect(customDualRegionLocation("us-east4", "us-central1")).toBe("US");
+  });
+});
+
+describe("where the regions are (config/geography.ts)", () => {
+  it("places every region a stack can use, in both clouds", () => {
+    expect(Object.keys(AZURE_REGION_GEOGRAPHY).sort()).toEqual([...AZURE_REGIONS]);
+    expect(Object.keys(GCP_REGION_GEOGRAPHY).sort()).toEqual([...GCP_REGIONS]);
+  });
+
+  it("accepts a site whose two clouds share a metro area: the shipped pair", () => {
+    expect(siteGeographyProblem("eastus2", "us-east4")).toBeUndefined();
+    expect(siteGeographyProblem("centralus", "us-central1")).toBeUndefined();
+    expect(gcpRegionsNear("westeurope")).toEqual(["europe-west4"]);
+  });
+
+  it("names both places and the GCP region to move to (the example before issue 16)", () => {
+    expect(siteGeographyProblem("eastus2", "us-central1")).toBe(
+      "Azure eastus2 (Virginia (Boydton), US) and GCP us-central1 (Council Bluffs, Iowa, US) are not in one geography: a regional disaster can take out half of this site and half of its peer; change gcp.region to us-east4, in the same geography as Azure eastus2",
+    );
+    expect(siteGeographyProblem("centralus", "us-east1")).toMatch(
+      /^Azure centralus \(Iowa \(Des Moines\), US\) and GCP us-east1 \(Moncks Corner, South Carolina, US\).*change gcp\.region to us-central1,/,
+    );
+  });
+
+  it("says when no GCP region is near the Azure one", () => {
+    expect(siteGeographyProblem("brazilsouth", "us-east1")).toMatch(
+      /no GCP region is near Azure brazilsouth: change azure\.region, or accept the spread$/,
+    );
   });
 });
 

@@ -85,7 +85,7 @@ const MARKERS = [
   { name: "metastore/primary/b-1158/backup_metastore.json", timeCreated: ago(2) },
 ];
 const WORKFLOW =
-  "projects/acmedata-platform-dr/locations/us-east1/workflows/acmedata-secondary-hms-restore";
+  "projects/acmedata-platform-dr/locations/us-central1/workflows/acmedata-secondary-hms-restore";
 
 function fakeGoogle(opts: { bucketStatus?: number } = {}) {
   return loopbackServer((req, res) => {

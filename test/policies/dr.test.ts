@@ -4,6 +4,7 @@ import { STATEFUL_TYPES } from "../../contracts/stateful";
 import { drOneActiveSite } from "../../policies/dr-one-active-site";
 import { drPromotionGate } from "../../policies/dr-promotion-gate";
 import { drRegionPair } from "../../policies/dr-region-pair";
+import { drSiteGeography } from "../../policies/dr-site-geography";
 import { drRpoBudget } from "../../policies/dr-rpo-budget";
 import { drStatefulResourcesProtected } from "../../policies/dr-stateful-resources-protected";
 import {
@@ -93,6 +94,22 @@ describe("dr-stateful-resources-protected", () => {
       protect: false,
     };
     expect(await runStack(policy, [...activeStack(), pool])).toEqual([]);
+  });
+});
+
+describe("dr-site-geography (advisory)", () => {
+  const policy = drSiteGeography;
+
+  it("passes a site whose Azure and GCP regions share a geography", async () => {
+    const rs = withFacts(activeStack(), (f) => (f.regions.gcp.region = "us-east4"));
+    expect(await runStack(policy, rs)).toEqual([]);
+  });
+
+  it("warns, naming both places and the key to change, when they do not", async () => {
+    // The factory's active site: Azure East US 2 with GCP us-central1.
+    expect(await stackMessages(policy, activeStack())).toEqual([
+      "Put site primary's two clouds in one geography: Azure eastus2 (Virginia (Boydton), US) and GCP us-central1 (Council Bluffs, Iowa, US) are not in one geography: a regional disaster can take out half of this site and half of its peer; change gcp.region to us-east4, in the same geography as Azure eastus2",
+    ]);
   });
 });
 
