@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -8,5 +9,8 @@ export default defineConfig({
     hookTimeout: 600_000,
     // The Pulumi runtime keeps its settings in module state: one file at a time per worker.
     pool: "forks",
+    // Every core: vitest's default leaves one free (availableParallelism - 1), a single worker
+    // on a 2-core machine, while most of a file's time is its own CPU.
+    maxWorkers: availableParallelism(),
   },
 });

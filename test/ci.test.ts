@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import ts from "typescript";
 import { parse } from "yaml";
 import { ROOT } from "./helpers";
 
@@ -173,5 +174,42 @@ describe("CI and README", () => {
     expect(ci).toContain("npm ci");
     expect(ci).toContain("npm run -s plan");
     expect(ci).toMatch(/^npm test /m);
+  });
+});
+
+describe("the test suite", () => {
+  /** The tests (`it`, `test`, `it.each(...)`) given a time limit, as file:line. */
+  function limitedTests(file: string, source: string): string[] {
+    const sf = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true);
+    const found: string[] = [];
+    const isTest = (e: ts.Expression): boolean =>
+      (ts.isIdentifier(e) && (e.text === "it" || e.text === "test")) ||
+      (ts.isPropertyAccessExpression(e) && isTest(e.expression)) ||
+      (ts.isCallExpression(e) && isTest(e.expression));
+    const visit = (node: ts.Node) => {
+      // it(name, fn, 60_000) or it(name, fn, { timeout }): a third argument is a limit.
+      if (ts.isCallExpression(node) && isTest(node.expression) && node.arguments.length >= 3)
+        found.push(`${file}:${sf.getLineAndCharacterOfPosition(node.getStart()).line + 1}`);
+      ts.forEachChild(node, visit);
+    };
+    visit(sf);
+    return found;
+  }
+
+  it("sets no per-test time limit: no test may depend on the machine's speed", () => {
+    const dir = path.join(ROOT, "test");
+    const files = fs
+      .readdirSync(dir, { recursive: true, encoding: "utf8" })
+      .filter((f) => f.endsWith(".test.ts"));
+    expect(files.length).toBeGreaterThan(40);
+    expect(
+      files.flatMap((f) => limitedTests(f, fs.readFileSync(path.join(dir, f), "utf8"))),
+    ).toEqual([]);
+    expect(
+      limitedTests(
+        "x.test.ts",
+        'it("a", () => {}, 60_000);\nit.each([1])("b", () => {}, { timeout: 5 });\nsetTimeout(() => {}, 2);',
+      ),
+    ).toEqual(["x.test.ts:1", "x.test.ts:2"]);
   });
 });

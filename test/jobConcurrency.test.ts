@@ -170,7 +170,7 @@ describe("JobConcurrency against a loopback Jobs API (the passive site's concurr
     );
     // The first attempt and one retry.
     expect(down.requests).toHaveLength(2);
-  }, 30_000);
+  });
 
   it("gives up on a socket that never answers, within each attempt's timeout", async () => {
     const api = await start({ [UPDATE]: ["silent"] });
@@ -320,5 +320,5 @@ describe("the serialized concurrency provider, with the real AzureCliCredential"
       api.close();
       az.cleanup();
     }
-  }, 60_000);
+  });
 });

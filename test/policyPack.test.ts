@@ -262,7 +262,7 @@ describe("the analyzer protocol", () => {
     } finally {
       await viaCli.stop();
     }
-  }, 180_000);
+  });
 
   it("counts the port deadline from connect: a caller busy past it still finds the port printed meanwhile", async () => {
     // A stand-in that serves gRPC and prints its port, as a pack does, then leaves a marker.
@@ -284,7 +284,7 @@ describe("the analyzer protocol", () => {
     while (Date.now() < until);
     const connected = await launch.connect(1000);
     await connected.stop();
-  }, 30_000);
+  });
 
   it("kills a pack that prints no port by the deadline, and reports one that exits first", async () => {
     const silent = PolicyPackProcess.launch(policyPackDir(ROOT), [
@@ -301,7 +301,7 @@ describe("the analyzer protocol", () => {
     await expect(exits.connect(10_000)).rejects.toThrow(
       /exited \(code 3\) before printing its port\nboom/,
     );
-  }, 30_000);
+  });
 
   it("honours an enforcement override", async () => {
     const passive = seed(

@@ -124,7 +124,7 @@ describe("the lake's replication state, read from Azurite (Microsoft's Azure Sto
       clonedAt: "2026-11-22T11:59:00Z",
     });
     await ledger("sales.daily_sales", { status: "source-missing" });
-  }, 120_000);
+  });
   afterAll(() => azurite?.close());
 
   it("finds the newest commit from the last checkpoint's block of 100 versions, past a full block", async () => {

@@ -75,10 +75,44 @@ export function stackConfig(
   return { project: project.name, config };
 }
 
+/**
+ * Plans already made in this process, per program, by everything a plan depends on: the resolved
+ * config (read from the files each time), the repository's directory and the outputs its
+ * StackReferences read. The program is deterministic in these (the mocks' IDs are derived from
+ * names), so a runbook or a test that plans the same stack in the same state twice runs it once.
+ */
+const plans = new WeakMap<Program, Map<string, Promise<StackPlan>>>();
+
 /** Runs the program for one stack under mocks and returns what it registered. */
 export async function planStack(stack: string, opts: PlanOptions = {}): Promise<StackPlan> {
   const { project, config } = stackConfig(stack, opts);
   const program = opts.program ?? (await loadProgram(opts.dir));
+  const key = JSON.stringify([
+    stack,
+    opts.dir ?? PROJECT_DIR,
+    config,
+    opts.lastOutputs ?? null,
+    opts.peerOutputs ?? null,
+  ]);
+  const cache = plans.get(program) ?? new Map<string, Promise<StackPlan>>();
+  plans.set(program, cache);
+  if (!cache.has(key)) {
+    const planned = runPlan(program, project, stack, config, opts);
+    cache.set(key, planned);
+    // A failed plan (a config error) is not kept: the caller sees each failure.
+    planned.catch(() => cache.delete(key));
+  }
+  // Each caller gets its own copy: callers edit plans (a seeded input, an added resource).
+  return structuredClone(await cache.get(key)!);
+}
+
+async function runPlan(
+  program: Program,
+  project: string,
+  stack: string,
+  config: StackConfig,
+  opts: PlanOptions,
+): Promise<StackPlan> {
   const { resources, outputs } = await captureProgram(program, {
     project,
     stack,
