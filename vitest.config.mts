@@ -12,5 +12,8 @@ export default defineConfig({
     // Every core: vitest's default leaves one free (availableParallelism - 1), a single worker
     // on a 2-core machine, while most of a file's time is its own CPU.
     maxWorkers: availableParallelism(),
+    // A plan allocates many short-lived objects (the SDK's outputs and promises): a larger young
+    // generation spends less of it collecting (about a sixth of a plan's time on this machine).
+    execArgv: ["--max-semi-space-size=64"],
   },
 });
