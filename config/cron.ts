@@ -60,6 +60,9 @@ function itemProblem(item: string, f: Field): string | undefined {
   if (b === undefined) return undefined;
   const to = value(b, f);
   if (to === undefined) return `${f.name} ${JSON.stringify(b)}: allowed ${range(f)}`;
+  // Quartz reads a range's end the way it read its start: JAN-3 and MON-5 fail to parse.
+  if (/^\d/.test(a!) !== /^\d/.test(b))
+    return `${f.name} range ${JSON.stringify(base)} mixes a name and a number: use two names or two numbers`;
   if (to < from)
     return `${f.name} range ${JSON.stringify(base)} runs backwards: write it as two ranges`;
   return undefined;
@@ -124,7 +127,10 @@ export function quartzCronProblem(expr: string): string | undefined {
 export function timeZoneProblem(tz: string): string | undefined {
   let known = /^[A-Z][A-Za-z0-9_+-]*(?:\/[A-Z][A-Za-z0-9_+-]*)*$/.test(tz);
   try {
-    new Intl.DateTimeFormat("en", { timeZone: tz });
+    // ICU matches names case-insensitively: a name that differs from its canonical form only
+    // by case (America/New_york) is one Java refuses.
+    const canonical = new Intl.DateTimeFormat("en", { timeZone: tz }).resolvedOptions().timeZone;
+    if (canonical !== tz && canonical.toLowerCase() === tz.toLowerCase()) known = false;
   } catch {
     known = false;
   }
@@ -141,6 +147,9 @@ function schedule(expr: string, timezone: string): Cron {
   // Quartz's numbering and day fields: SUN=1, '?' for "no condition", a lone L for Saturday.
   const fields = expr.trim().toUpperCase().split(/\s+/);
   if (fields[5] === "L") fields[5] = "7";
+  // croner has no L-n ("n days before the last"): the last day itself runs at the same times of
+  // day, and two months' L-n are as far apart as their last days.
+  fields[3] = fields[3]!.replace(/^L-\d+/, "L");
   return new Cron(fields.join(" "), {
     timezone,
     mode: "6-or-7-parts",

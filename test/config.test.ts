@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cronGaps, quartzCronProblem, timeZoneProblem } from "../config/cron";
+import { cronGaps, jobScheduleProblems, quartzCronProblem, timeZoneProblem } from "../config/cron";
 import { parseConfigValue, parsePlatformConfig, projectConfigValues } from "../config/load";
 import {
   REPLICATION_RPO_MINUTES,
@@ -465,6 +465,15 @@ describe("Quartz crons (config/cron.ts)", () => {
     ["0 0/60 * * * ?", 'minutes step "0/60": allowed steps 1-59'],
     ["0 0 22-2 * * ?", 'hours range "22-2" runs backwards: write it as two ranges'],
     ["? 0 2 * * ?", '"?" in seconds: only day-of-month or day-of-week may be "?"'],
+    // Quartz parses a range's end as it parsed its start (CronExpression.getValue/getMonthNumber).
+    [
+      "0 0 12 ? JAN-3 MON",
+      'month range "JAN-3" mixes a name and a number: use two names or two numbers',
+    ],
+    [
+      "0 0 12 ? * MON-5",
+      'day-of-week range "MON-5" mixes a name and a number: use two names or two numbers',
+    ],
   ])("refuses %s", (expr, problem) => {
     expect(quartzCronProblem(expr)?.split("; must be")[0]).toBe(problem);
   });
@@ -476,6 +485,13 @@ describe("Quartz crons (config/cron.ts)", () => {
     expect(cronGaps("0 0 2 31 2 ?").runs).toBe(0);
   });
 
+  it("measures L-n (n days before the last) as its month's last day, which croner can read", () => {
+    // 28 days (February) to 31; the same times of day as the last day.
+    expect(cronGaps("0 0 12 L-3 * ?")).toMatchObject({ min: 28 * 1440, max: 31 * 1440 });
+    expect(jobScheduleProblems("0 0 12 L-3 * ?", "UTC")).toEqual([]);
+    expect(jobScheduleProblems("* * * L-2 * ?", "UTC").map((p) => p.key)).toEqual(["cron"]);
+  });
+
   it("knows IANA time zones, links and case included", () => {
     for (const tz of [
       "UTC",
@@ -485,7 +501,14 @@ describe("Quartz crons (config/cron.ts)", () => {
       "America/Port-au-Prince",
     ])
       expect(timeZoneProblem(tz), tz).toBeUndefined();
-    for (const tz of ["Europe/Londn", "europe/london", "+05:00", ""])
+    for (const tz of [
+      "Europe/Londn",
+      "europe/london",
+      "America/New_york",
+      "Europe/LONDON",
+      "+05:00",
+      "",
+    ])
       expect(timeZoneProblem(tz), tz).toMatch(
         /^unknown time zone; allowed: an IANA time zone name/,
       );
