@@ -51,11 +51,11 @@ describe("the pull-request workflow", () => {
       'echo "npm run plan exited $CODE"\nexit 1\n',
     ]);
     expect(job.steps[plan + 1]).toMatchObject({
-      if: "always() && needs.credentials.outputs.present != 'true'",
+      if: "${{ !cancelled() && needs.credentials.outputs.present != 'true' }}",
       with: { header: "paired-dr-offline-plan", path: "plan.md" },
     });
     expect(job.steps.at(-1)).toMatchObject({
-      if: "always() && steps.plan.outputs.code != '0'",
+      if: "${{ !cancelled() && steps.plan.outputs.code != '0' }}",
       env: { CODE: "${{ steps.plan.outputs.code }}" },
     });
   });
@@ -94,13 +94,13 @@ describe("the pull-request workflow", () => {
         .map((s) => [s.with?.["stack-name"], s.if]),
     ).toEqual([
       ["primary", undefined],
-      ["secondary", "always()"],
+      ["secondary", "${{ !cancelled() }}"],
     ]);
     expect(job.steps.filter((s) => s.run && s.run !== "npm ci").map((s) => s.if)).toEqual([
-      "always()",
-      "always()",
-      "always()",
-      "always() && steps.promote.outputs.changed == 'true'",
+      "${{ !cancelled() }}",
+      "${{ !cancelled() }}",
+      "${{ !cancelled() }}",
+      "${{ !cancelled() && steps.promote.outputs.changed == 'true' }}",
     ]);
     expect(runs.slice(1, 3)).toEqual([
       'mkdir -p "$RUNNER_TEMP/state"\n' +
@@ -116,7 +116,7 @@ describe("the pull-request workflow", () => {
     expect(runs[4]).toMatch(/^set \+e$/m);
     expect(runs[4]).toContain(">> plan.md");
     expect(job.steps.at(-1)).toMatchObject({
-      if: "always()",
+      if: "${{ !cancelled() }}",
       uses: "marocchino/sticky-pull-request-comment@v2",
       with: { header: "paired-dr-offline-plan", path: "plan.md" },
     });

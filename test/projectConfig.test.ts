@@ -78,7 +78,7 @@ describe("config resolution as the CLI does it", () => {
     });
   });
 
-  it("refuses a dotted --set through a value that is not an object, or under an unset key", () => {
+  it("refuses a dotted --set through a value that is not an object, or past a list's end", () => {
     expect(() =>
       resolveStackConfig(project, "primary", {}, parseOverrides("paired-dr", ["prefix.x=1"])),
     ).toThrow(
@@ -90,14 +90,39 @@ describe("config resolution as the CLI does it", () => {
       resolveStackConfig(
         project,
         "primary",
-        {},
-        parseOverrides("paired-dr", ["metastore.standby=cold"]),
+        { "paired-dr:tenants": [{ id: "a" }] },
+        parseOverrides("paired-dr", ["tenants[2].id=c"]),
       ),
     ).toThrow(
       new EngineConfigError(
-        "--set paired-dr:metastore.standby: paired-dr:metastore is not set for stack primary",
+        "--set paired-dr:tenants[2].id: index 2 is past the end of a list of 1",
       ),
     );
+  });
+
+  it("creates a key not set yet, types values as the CLI does, and reads quoted segments", () => {
+    const resolved = resolveStackConfig(
+      project,
+      "secondary",
+      { "paired-dr:tables": { "sales.orders": { rpoMinutes: 15 } } },
+      parseOverrides("paired-dr", [
+        "drill.id=2026-11",
+        'tables["sales.orders"].rpoMinutes=30',
+        "limits.enabled=true",
+        "limits.ratio=0.5",
+        "limits.zip=007",
+      ]),
+    );
+    expect(JSON.parse(resolved.config["paired-dr:drill"]!)).toEqual({ id: "2026-11" });
+    expect(JSON.parse(resolved.config["paired-dr:tables"]!)).toEqual({
+      "sales.orders": { rpoMinutes: 30 },
+    });
+    // pulumi/pulumi config/object.go coerce: booleans and base-10 integers; the rest strings.
+    expect(JSON.parse(resolved.config["paired-dr:limits"]!)).toEqual({
+      enabled: true,
+      ratio: "0.5",
+      zip: "007",
+    });
   });
 
   it("passes secure values as opaque secrets, also inside objects", () => {

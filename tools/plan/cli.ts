@@ -22,10 +22,10 @@ import { StateError, readDeployedState } from "../runbook/state";
 const USAGE = `usage: npm run plan -- [--stack NAME]... [--set key=value]... [--format text|json|markdown] [--diff promote] [--state DIR]
 
   --stack NAME        plan this stack (repeatable); default: every Pulumi.<stack>.yaml
-  --set key=value     override config for this run, as 'pulumi config set --path' would
-                      (repeatable); a dotted key changes one value inside an object
-                      (--set metastore.standby=cold) and leaves the rest; a value that
-                      parses as JSON (5, true, {...}) is that value, anything else a string
+  --set key=value     override config for this run (repeatable); a path, as 'pulumi config set
+                      --path' reads it (metastore.standby, sql.tenants[3].tier,
+                      tables["sales.orders"]), changes one value inside the resolved object and
+                      leaves the rest; true, false and whole numbers are typed, the rest strings
   --format FORMAT     text (default), json, or markdown (a pull-request comment)
   --diff promote      show, per stack, only what flipping promote would create, delete,
                       replace, update
@@ -194,6 +194,7 @@ export async function executePlan(opts: CliOptions, dir: string = PROJECT_DIR): 
         : [
             renderText(rendered, {
               diff: opts.diff,
+              onState: state !== undefined,
               ...(opts.details !== undefined && { details: opts.details }),
             }),
             ...(implied ? impliedText(implied.implied, implied.result) : []),
@@ -216,12 +217,15 @@ const writeOut = (text: string) =>
   new Promise<void>((resolve) => process.stdout.write(`${text}\n`, () => resolve()));
 
 /** The pull-request comment when the config cannot be planned: the error, and nothing planned. */
-export function configErrorMarkdown(message: string): string {
+export function configErrorMarkdown(
+  message: string,
+  what = "The configuration is invalid",
+): string {
   return [
     "## paired-dr offline plan",
     "",
     "> [!CAUTION]",
-    "> **The configuration is invalid: nothing was planned.** Fix it in this pull request:",
+    `> **${what}: nothing was planned.** Fix it in this pull request:`,
     "",
     "```",
     message,
@@ -253,7 +257,13 @@ async function main(): Promise<number> {
     if (e instanceof ConfigError || e instanceof EngineConfigError || e instanceof StateError) {
       process.stderr.write(`plan: ${e.message}\n`);
       // The pull-request comment is stdout: it says why there is no plan.
-      if (opts.format === "markdown") await writeOut(configErrorMarkdown(e.message));
+      if (opts.format === "markdown")
+        await writeOut(
+          configErrorMarkdown(
+            e.message,
+            e instanceof StateError ? "The deployed state (--state) cannot be read" : undefined,
+          ),
+        );
       return 1;
     }
     throw e;

@@ -121,12 +121,12 @@ export function compactDiff(d: PlanDiff): string[] {
   // when every member changes it alike, else what they all end at, else only its path.
   const groups = new Map<string, Update[]>();
   for (const u of d.updated) {
-    const key = `${u.resource.type}\n${u.changes.map((c) => c.path).join(", ")}`;
+    const key = JSON.stringify([u.resource.type, u.changes.map((c) => c.path)]);
     groups.set(key, [...(groups.get(key) ?? []), u]);
   }
   for (const [key, us] of groups) {
-    const [type, paths] = key.split("\n") as [string, string];
-    const changes = paths.split(", ").map((path, i) => {
+    const [type, paths] = JSON.parse(key) as [string, string[]];
+    const changes = paths.map((path, i) => {
       const each = us.map((u) => u.changes[i]!);
       const alike = (f: (c: (typeof each)[number]) => unknown) =>
         new Set(each.map((c) => fmt(f(c)))).size === 1;

@@ -80,6 +80,8 @@ export function stackConfig(
  * config (read from the files each time), the repository's directory and the outputs its
  * StackReferences read. The program is deterministic in these (the mocks' IDs are derived from
  * names), so a runbook or a test that plans the same stack in the same state twice runs it once.
+ * The repository's other files (the workspace's notebooks, the peer's stack file) are assumed not
+ * to change while the process runs: a process that edits them plans in another directory.
  */
 const plans = new WeakMap<Program, Map<string, Promise<StackPlan>>>();
 

@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { parseConfigValue } from "../../config/load";
 import { readConfigSection, readYamlFile } from "../../config/yamlFile";
 import {
   projectOnlyKeysIn,
@@ -145,21 +146,25 @@ export function readStackFile(dir: string, stack: string): Record<string, unknow
  */
 export function splitPath(key: string): { key: string; path: (string | number)[] } {
   const colon = key.indexOf(":");
-  const ns = colon >= 0 ? key.slice(0, colon + 1) : "";
-  const [top, ...rest] = key.slice(ns.length).match(/[^.[\]]+|\[\d+\]/g) ?? [];
-  return {
-    key: `${ns}${top ?? ""}`,
-    path: rest.map((s) => (s.startsWith("[") ? Number(s.slice(1, -1)) : s)),
-  };
+  const firstPath = key.search(/[.[]/);
+  const ns = colon >= 0 && (firstPath < 0 || colon < firstPath) ? key.slice(0, colon + 1) : "";
+  // Segments: a name, [n], or ["a quoted.name"] (a key with dots: tables."sales.orders").
+  const segments = [
+    ...key.slice(ns.length).matchAll(/\["((?:[^"\\]|\\.)*)"\]|\[(\d+)\]|([^.[\]]+)/g),
+  ].map((m) => (m[2] !== undefined ? Number(m[2]) : (m[1] ?? m[3])!));
+  const [top, ...path] = segments;
+  return { key: `${ns}${String(top ?? "")}`, path };
 }
 
-/** A path value: JSON when it parses (5, true, {...}), else the string itself. */
-function pathValue(raw: string): unknown {
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return raw;
-  }
+/**
+ * A value set at a path, as `pulumi config set --path` stores it: true and false are booleans,
+ * a base-10 integer is a number, anything else is a string (pulumi/pulumi
+ * sdk/go/common/resource/config/object.go, coerce).
+ */
+export function pathValue(raw: string): unknown {
+  if (raw === "true" || raw === "false") return raw === "true";
+  if (/^-?(0|[1-9]\d*)$/.test(raw) && Number.isSafeInteger(Number(raw))) return Number(raw);
+  return raw;
 }
 
 function setAtPath(
@@ -174,6 +179,11 @@ function setAtPath(
   if (root === null || typeof root !== "object" || Array.isArray(root) !== isIndex)
     throw new EngineConfigError(
       `--set ${key}: ${JSON.stringify(String(head))} needs ${isIndex ? "a list" : "an object"} to be set in, but the value there is ${JSON.stringify(root)}`,
+    );
+  // A list grows by one at its end, never with a gap (as the CLI refuses an index past it).
+  if (isIndex && head > (root as unknown[]).length)
+    throw new EngineConfigError(
+      `--set ${key}: index ${head} is past the end of a list of ${(root as unknown[]).length}`,
     );
   const copy = (Array.isArray(root) ? [...root] : { ...root }) as Record<string | number, unknown>;
   copy[head] = setAtPath(copy[head] ?? (typeof rest[0] === "number" ? [] : {}), rest, value, key);
@@ -245,9 +255,10 @@ export function resolveStackConfig(
       secretKeys.delete(key);
       continue;
     }
-    if (!(key in config))
-      throw new EngineConfigError(`--set ${k}: ${key} is not set for stack ${stack}`);
-    config[key] = JSON.stringify(setAtPath(pathValue(config[key]!), path, pathValue(v), k));
+    // A key not set yet starts empty, as the CLI creates it.
+    const current =
+      key in config ? parseConfigValue(config[key]!) : typeof path[0] === "number" ? [] : {};
+    config[key] = JSON.stringify(setAtPath(current, path, pathValue(v), k));
   }
 
   const missing = required.filter((k) => !(k in config));

@@ -147,6 +147,8 @@ export interface TextOptions {
   diff: boolean;
   /** --details: every input (true), or one resource's, by URN or name. */
   details?: true | string;
+  /** Planned on a deployed state (--state): the runbook after the plan says what each step changes. */
+  onState?: boolean;
 }
 
 /**
@@ -191,7 +193,9 @@ export function renderText(stacks: readonly RenderedStack[], opts: TextOptions):
       if (races) out.push(...raceLines(races));
     }
     out.push(
-      `Plan: ${plan.resources.length} to create (as a first deployment; --state DIR plays each step on the deployed state)`,
+      opts.onState
+        ? `Plan: ${plan.resources.length} resources once this change is deployed (the runbook below says what each step changes)`
+        : `Plan: ${plan.resources.length} to create (as a first deployment; --state DIR plays each step on the deployed state)`,
       "",
     );
   }
