@@ -23,9 +23,9 @@ const USAGE = `usage: npm run plan -- [--stack NAME]... [--set key=value]... [--
 
   --stack NAME        plan this stack (repeatable); default: every Pulumi.<stack>.yaml
   --set key=value     override config for this run (repeatable); a path, as 'pulumi config set
-                      --path' reads it (metastore.standby, sql.tenants[3].tier,
-                      tables["sales.orders"]), changes one value inside the resolved object and
-                      leaves the rest; true, false and whole numbers are typed, the rest strings
+                      --path' reads it, changes one value inside the resolved object and leaves
+                      the rest: --set metastore.standby=cold, --set 'sql.tenants[3].tier=trial';
+                      true, false and whole numbers are typed, the rest strings
   --format FORMAT     text (default), json, or markdown (a pull-request comment)
   --diff promote      show, per stack, only what flipping promote would create, delete,
                       replace, update
