@@ -12,10 +12,7 @@ export function deriveRole(site: Site, promote: boolean): Role {
   return (site === "primary") !== promote ? "active" : "passive";
 }
 
-/** The other site of the pair. */
-export function peerSite(site: Site): Site {
-  return site === "primary" ? "secondary" : "primary";
-}
+export { peerSite } from "../config/sites";
 
 /**
  * Cross-region singletons (the dual-region buckets, later the failover groups) are owned by one

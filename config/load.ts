@@ -6,14 +6,15 @@ import { ConfigError } from "./errors";
 import { projectFileProblems, stackFileProblems } from "./projectOnly";
 import {
   pairProblems,
+  stackFilePath,
   siteDeclaration,
   stackFileName,
   stackNameProblem,
   type RegionPair,
 } from "./pair";
 import { scanRepo, type RepoFiles } from "./repoFiles";
-import type { Site } from "./sites";
-import { readConfigSection } from "./yamlFile";
+import { peerSite, type Site } from "./sites";
+import { configEntry, readConfigSection } from "./yamlFile";
 import { CONFIG_NAMESPACE, makeConfigSchema, type PlatformConfig } from "./schema";
 
 /**
@@ -119,13 +120,6 @@ export function parsePlatformConfig(
   return result.data;
 }
 
-/** The stack file beside Pulumi.yaml (.yaml or .yml), if there is one. */
-export function stackFilePath(projectDir: string, stack: string): string | undefined {
-  return ["yaml", "yml"]
-    .map((ext) => path.join(projectDir, `Pulumi.${stack}.${ext}`))
-    .find((f) => fs.existsSync(f));
-}
-
 /**
  * Where a top-level key's value comes from: the stack file when it sets the key, else Pulumi.yaml
  * when it declares it (a value set elsewhere, Pulumi ESC for one, is not named).
@@ -139,7 +133,7 @@ export function configOrigin(
   const projectFile = path.join(projectDir, "Pulumi.yaml");
   const declared = fs.existsSync(projectFile) ? readConfigSection(projectFile) : {};
   const has = (o: Readonly<Record<string, unknown>>, k: string) =>
-    `${CONFIG_NAMESPACE}:${k}` in o || k in o;
+    configEntry(o, CONFIG_NAMESPACE, k) !== undefined;
   return (k) =>
     stackFile && has(own, k)
       ? path.basename(stackFile)
@@ -149,17 +143,15 @@ export function configOrigin(
 }
 
 /**
- * The problems of this stack's name and of its site and regions against the peer's stack file,
- * which is read beside its own (none when the peer has no stack file: its config lives elsewhere).
+ * The problems of this stack's site and regions against the peer's stack file, read beside its
+ * own (none when the peer has no stack file: its config lives elsewhere). The stack is named
+ * after its site (stackNameProblem, checked first).
  */
 export function pairFileProblems(
   projectDir: string,
-  stack: string,
   config: { site: Site; azure: RegionPair; gcp: RegionPair },
 ): string[] {
-  const named = stackNameProblem(stack, config.site);
-  if (named) return [named];
-  const peerFile = stackFilePath(projectDir, peerOf(config.site));
+  const peerFile = stackFilePath(projectDir, peerSite(config.site));
   if (!peerFile) return [];
   const peer = siteDeclaration(
     path.basename(peerFile),
@@ -167,12 +159,10 @@ export function pairFileProblems(
     readConfigSection(peerFile),
   );
   return pairProblems(
-    { file: stackFileName(stack), site: config.site, azure: config.azure, gcp: config.gcp },
+    { file: stackFileName(config.site), site: config.site, azure: config.azure, gcp: config.gcp },
     peer,
   );
 }
-
-const peerOf = (site: Site): Site => (site === "primary" ? "secondary" : "primary");
 
 export interface LoadedConfig {
   readonly config: PlatformConfig;
@@ -201,7 +191,7 @@ export function loadConfig(projectDir: string): LoadedConfig {
   const repo = scanRepo(projectDir);
   const origin = configOrigin(projectDir, stack);
   const config = parsePlatformConfig(values, repo, isSecret, origin);
-  const pair = pairFileProblems(projectDir, stack, config);
+  const pair = pairFileProblems(projectDir, config);
   if (pair.length) throw new ConfigError(pair);
   return { config, repo };
 }

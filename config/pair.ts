@@ -1,5 +1,8 @@
 import { quote } from "./zod";
-import { SITES, type Site } from "./sites";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { SITES, peerSite, type Site } from "./sites";
+import { configEntry } from "./yamlFile";
 
 /**
  * Checks across the two stack files. Each stack's schema sees only its own file, so a pair that
@@ -23,6 +26,13 @@ export interface SiteDeclaration {
 
 /** The file a stack's config is read from. */
 export const stackFileName = (stack: string) => `Pulumi.${stack}.yaml`;
+
+/** The stack file beside Pulumi.yaml (.yaml or .yml), if there is one. */
+export function stackFilePath(projectDir: string, stack: string): string | undefined {
+  return ["yaml", "yml"]
+    .map((ext) => path.join(projectDir, `Pulumi.${stack}.${ext}`))
+    .find((f) => fs.existsSync(f));
+}
 
 /**
  * Why `stack` cannot be a stack of this project, or undefined. The peer is found by its site's
@@ -50,10 +60,10 @@ export function pairProblems(
   peer: SiteDeclaration,
 ): string[] {
   const problems: string[] = [];
-  const peerSite = SITES.find((s) => s !== own.site)!;
-  if (peer.site !== undefined && peer.site !== peerSite)
+  const expected = peerSite(own.site);
+  if (peer.site !== undefined && peer.site !== expected)
     problems.push(
-      `${peer.file}: paired-dr:site: must be ${quote(peerSite)}, the peer of ${own.file}'s ${quote(own.site)} (given: ${JSON.stringify(peer.site)})`,
+      `${peer.file}: paired-dr:site: must be ${quote(expected)}, the peer of ${own.file}'s ${quote(own.site)} (given: ${JSON.stringify(peer.site)})`,
     );
   for (const cloud of CLOUDS) {
     const mine = own[cloud];
@@ -83,7 +93,7 @@ export function siteDeclaration(
   namespace: string,
   config: Readonly<Record<string, unknown>>,
 ): SiteDeclaration {
-  const at = (key: string) => config[`${namespace}:${key}`] ?? config[key];
+  const at = (key: string) => configEntry(config, namespace, key);
   const regions = (v: unknown): Partial<RegionPair> | undefined => {
     if (v === null || typeof v !== "object") return undefined;
     const o = v as Record<string, unknown>;

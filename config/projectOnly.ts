@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { stackFilePath } from "./pair";
 import { readConfigSection } from "./yamlFile";
 
 /** Keys that must be set only in Pulumi.yaml, so both stacks always read the same value. */
@@ -60,9 +61,7 @@ export function projectOnlyKeysIn(
  * No stack file, none: config may come from elsewhere (Pulumi ESC) and is then not a stack file's.
  */
 export function stackFileProblems(projectDir: string, project: string, stack: string): string[] {
-  const file = ["yaml", "yml"]
-    .map((ext) => path.join(projectDir, `Pulumi.${stack}.${ext}`))
-    .find((f) => fs.existsSync(f));
+  const file = stackFilePath(projectDir, stack);
   if (!file) return [];
   const config = readConfigSection(file);
   return projectOnlyKeysIn(project, config).map(([k, v]) => projectOnlyProblem(k, stack, v));

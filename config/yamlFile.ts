@@ -44,6 +44,15 @@ function firstLine(message: string): string {
   return message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
 }
 
+/** A key's value in a `config:` map, written namespaced (`paired-dr:site`) or bare (`site`). */
+export function configEntry(
+  config: Readonly<Record<string, unknown>>,
+  namespace: string,
+  key: string,
+): unknown {
+  return config[`${namespace}:${key}`] ?? config[key];
+}
+
 /** A YAML file's top-level `config:` map: {} when the file or the key is absent or empty. */
 export function readConfigSection(file: string, shownAs?: string): Record<string, unknown> {
   const doc = readYamlFile(file, shownAs);

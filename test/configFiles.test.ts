@@ -139,12 +139,12 @@ describe("the pair across both stack files (config/pair.ts)", () => {
   it("reads the peer's file beside the project, namespaced or not; none there, no check", () => {
     const dir = tempDir("pair-");
     const config = { site: "primary" as const, azure: primary.azure, gcp: primary.gcp };
-    expect(pairFileProblems(dir, "primary", config)).toEqual([]);
+    expect(pairFileProblems(dir, config)).toEqual([]);
     fs.writeFileSync(
       path.join(dir, "Pulumi.secondary.yaml"),
       "config:\n  paired-dr:site: secondary\n  paired-dr:azure:\n    region: eastus2\n  gcp:\n    region: us-east1\n",
     );
-    expect(pairFileProblems(dir, "primary", config)).toEqual([
+    expect(pairFileProblems(dir, config)).toEqual([
       'Pulumi.primary.yaml: paired-dr:azure.region: "eastus2" is also Pulumi.secondary.yaml\'s azure.region: both sites would be in one region; allowed: another region, paired with "eastus2" (given: "eastus2")',
       'Pulumi.primary.yaml: paired-dr:azure.peerRegion: must be the peer\'s region, "eastus2" (Pulumi.secondary.yaml\'s azure.region) (given: "centralus")',
     ]);

@@ -91,13 +91,13 @@ export function compactTree(resources: readonly CapturedResource[], mark = "+"):
 }
 
 const fmt = (v: unknown) => (v === undefined ? "(unset)" : JSON.stringify(v));
-const names = (refs: readonly { name: string }[], max = 4) =>
-  refs.length <= max
-    ? refs.map((r) => r.name).join(", ")
-    : `${refs
-        .slice(0, max)
-        .map((r) => r.name)
-        .join(", ")} and ${refs.length - max} more`;
+function names(refs: readonly { name: string }[], max = 4): string {
+  const shown = refs
+    .slice(0, max)
+    .map((r) => r.name)
+    .join(", ");
+  return refs.length > max ? `${shown} and ${refs.length - max} more` : shown;
+}
 const stateful = (r: ResourceRef) => (r.stateful ? " (stateful)" : "");
 
 /**

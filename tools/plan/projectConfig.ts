@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseConfigValue } from "../../config/load";
+import { stackFilePath } from "../../config/pair";
 import { readConfigSection, readYamlFile } from "../../config/yamlFile";
 import {
   projectOnlyKeysIn,
@@ -133,9 +134,7 @@ export function listStacks(dir: string): string[] {
 }
 
 export function readStackFile(dir: string, stack: string): Record<string, unknown> {
-  const file = ["yaml", "yml"]
-    .map((ext) => path.join(dir, `Pulumi.${stack}.${ext}`))
-    .find((f) => fs.existsSync(f));
+  const file = stackFilePath(dir, stack);
   if (!file) throw new EngineConfigError(`no stack file Pulumi.${stack}.yaml in ${dir}`);
   return readConfigSection(file);
 }
