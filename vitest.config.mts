@@ -9,6 +9,11 @@ export default defineConfig({
     hookTimeout: 600_000,
     // The Pulumi runtime keeps its settings in module state: one file at a time per worker.
     pool: "forks",
+    // A worker's files share its modules: the SDKs load once per worker, not once per file, and
+    // the plans and the policy pack each process keeps (tools/plan/engine.ts planStack,
+    // PolicyPackProcess.shared) serve every file. Each capture sets the runtime's mocks and
+    // config afresh; a test that changes process state (env, cwd) restores it.
+    isolate: false,
     // Every core: vitest's default leaves one free (availableParallelism - 1), a single worker
     // on a 2-core machine, while most of a file's time is its own CPU.
     maxWorkers: availableParallelism(),

@@ -16,6 +16,23 @@ const MAX_ALIAS_COUNT = 100;
  */
 export function readYamlFile(file: string, shownAs: string = path.basename(file)): unknown {
   const text = fs.readFileSync(file, "utf8");
+  if (!parsed.has(text)) {
+    if (parsed.size >= PARSED_KEPT) parsed.clear();
+    parsed.set(text, parseYaml(text, shownAs));
+  }
+  // Each caller gets its own copy: callers may edit what they read.
+  return structuredClone(parsed.get(text));
+}
+
+/**
+ * Contents already parsed in this process, by text (a failed parse is not kept): a plan reads the
+ * same few files several times, a runbook or a test file plans dozens of times, and parsing was
+ * a twentieth of a plan's time.
+ */
+const parsed = new Map<string, unknown>();
+const PARSED_KEPT = 256;
+
+function parseYaml(text: string, shownAs: string): unknown {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   const at = (offset: number) => {

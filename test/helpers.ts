@@ -6,6 +6,7 @@ import { parsePlatformConfig, projectConfigValues } from "../config/load";
 import { ConfigError } from "../config/errors";
 import { scanRepo } from "../config/repoFiles";
 import type { CapturedResource } from "../tools/plan/capture";
+import type { CliIo } from "../tools/io";
 import {
   planStack,
   steadyStateOutputs,
@@ -188,4 +189,18 @@ export function tempDir(prefix: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   tempDirs.push(dir);
   return dir;
+}
+
+/** A command's run in this process, as spawnSync would report its process's. */
+export async function runCommand(
+  main: (argv: string[], io: CliIo) => Promise<number>,
+  ...argv: string[]
+): Promise<{ status: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const status = await main(argv, {
+    out: async (text) => void (stdout += text),
+    err: (text) => void (stderr += text),
+  });
+  return { status, stdout, stderr };
 }

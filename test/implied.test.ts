@@ -1,10 +1,9 @@
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { FACTS_KIND } from "../contracts/facts";
-import { executePlan, parseCli } from "../tools/plan/cli";
+import { executePlan, main, parseCli } from "../tools/plan/cli";
 import { impliedSteps } from "../tools/runbook/implied";
 import { RunbookPlayer, type RunbookResult } from "../tools/runbook/play";
 import { readRunbook, type Runbook, type Step } from "../tools/runbook/schema";
@@ -16,7 +15,7 @@ import {
   recordedSets,
   writeDeployedState,
 } from "../tools/runbook/state";
-import { ROOT, tempDir } from "./helpers";
+import { ROOT, runCommand, tempDir } from "./helpers";
 
 const runbook = (name: string) => readRunbook(path.join(ROOT, "runbooks", `${name}.yaml`));
 const up = (s: "primary" | "secondary"): Step => ({ up: s });
@@ -374,12 +373,8 @@ describe("the plan's pull-request comment", () => {
     ]);
   });
 
-  it("a bad --state is a clear error and exit 1, before any plan", () => {
-    const r = spawnSync(
-      process.execPath,
-      ["--import", "tsx", path.join(ROOT, "tools/plan/cli.ts"), "--state", "/nonexistent/state"],
-      { cwd: ROOT, encoding: "utf8" },
-    );
+  it("a bad --state is a clear error and exit 1, before any plan", async () => {
+    const r = await runCommand(main, "--state", "/nonexistent/state");
     expect(r.status).toBe(1);
     expect(r.stdout).toBe("");
     expect(r.stderr).toBe("plan: --state /nonexistent/state: no such directory\n");

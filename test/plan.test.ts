@@ -3,13 +3,13 @@ import * as path from "node:path";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
 import { describe, expect, it } from "vitest";
 import type { CapturedResource } from "../tools/plan/capture";
-import { parseCli, runPlan } from "../tools/plan/cli";
+import { main, parseCli, runPlan } from "../tools/plan/cli";
 import { compactDiff, wrap } from "../tools/plan/compact";
 import { changedInputs, diffPlans, type PlanDiff } from "../tools/plan/diff";
 import type { StackPlan } from "../tools/plan/engine";
 import { STATEFUL_TYPES } from "../contracts/stateful";
 import { FACTS_KIND, TYPE } from "../contracts/facts";
-import { ROOT, res } from "./helpers";
+import { ROOT, res, runCommand } from "./helpers";
 
 const plan = (promote: boolean, resources: CapturedResource[]): StackPlan => ({
   stack: "s",
@@ -517,39 +517,38 @@ describe("npm run plan", () => {
   });
 });
 
-describe("the plan command as a process", () => {
-  const run = (...args: string[]) =>
-    spawnSync(
+describe("the plan command", () => {
+  const run = (...args: string[]) => runCommand(main, ...args);
+
+  it("as a process, prints JSON that parses and exits 0: no stack races (the holds wait for their groups)", () => {
+    // The JSON plan of both stacks is over 1 MB: the process's stdout is drained before it exits.
+    const r = spawnSync(
       process.execPath,
-      ["--import", "tsx", path.join(ROOT, "tools/plan/cli.ts"), ...args],
-      // The JSON plan of both stacks is over 1 MB, spawnSync's default buffer.
+      ["--import", "tsx", path.join(ROOT, "tools/plan/cli.ts"), "--format", "json"],
       { cwd: ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
     );
-
-  it("prints JSON that parses and exits 0: no stack races (the holds wait for their groups)", () => {
-    const r = run("--format", "json");
     expect(r.status).toBe(0);
     expect((JSON.parse(r.stdout) as JsonPlan).stacks).toHaveLength(2);
     expect(r.stderr.split("\n").filter((l) => l.startsWith("plan: "))).toEqual([]);
   });
 
-  it("exits 0 and prints JSON that parses when no stack races", () => {
-    const r = run("--stack", "secondary", "--format", "json");
+  it("exits 0 and prints JSON that parses when no stack races", async () => {
+    const r = await run("--stack", "secondary", "--format", "json");
     expect(r.status).toBe(0);
     expect(r.stderr).not.toContain("plan: ");
     const out = JSON.parse(r.stdout) as { stacks: { stack: string; races: unknown[] }[] };
     expect(out.stacks.map((s) => [s.stack, s.races])).toEqual([["secondary", []]]);
   });
 
-  it("exits non-zero with the config error on stderr and nothing on stdout", () => {
-    const r = run("--set", "promote=yes");
+  it("exits non-zero with the config error on stderr and nothing on stdout", async () => {
+    const r = await run("--set", "promote=yes");
     expect(r.status).toBe(1);
     expect(r.stdout).toBe("");
     expect(r.stderr).toContain('paired-dr:promote: must be true or false (given: "yes")');
   });
 
-  it("prints the config error as the pull-request comment with --format markdown", () => {
-    const r = run("--format", "markdown", "--set", "promote=yes");
+  it("prints the config error as the pull-request comment with --format markdown", async () => {
+    const r = await run("--format", "markdown", "--set", "promote=yes");
     expect(r.status).toBe(1);
     expect(r.stdout).toBe(
       "## paired-dr offline plan\n\n> [!CAUTION]\n" +
@@ -559,8 +558,8 @@ describe("the plan command as a process", () => {
     );
   });
 
-  it("exits 3 on a mandatory policy violation, after printing the plan with it", () => {
-    const r = run(
+  it("exits 3 on a mandatory policy violation, after printing the plan with it", async () => {
+    const r = await run(
       "--stack",
       "primary",
       "--format",
@@ -583,14 +582,14 @@ describe("the plan command as a process", () => {
     );
   });
 
-  it("exits 2 on a usage error", () => {
-    const r = run("--format", "yaml");
+  it("exits 2 on a usage error", async () => {
+    const r = await run("--format", "yaml");
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('plan: --format "yaml": allowed: text, json, markdown');
   });
 
-  it("prints the usage on stdout and exits 0 with --help", () => {
-    const r = run("--help");
+  it("prints the usage on stdout and exits 0 with --help", async () => {
+    const r = await run("--help");
     expect(r.status).toBe(0);
     expect(r.stderr).toBe("");
     expect(r.stdout).toMatch(/^usage: npm run plan -- /);

@@ -1,6 +1,6 @@
 import * as path from "node:path";
-import { describe, expect, it, vi } from "vitest";
-import type { StackPlan } from "../tools/plan/engine";
+import { describe, expect, it } from "vitest";
+import { planStack, type StackPlan } from "../tools/plan/engine";
 import { RunbookPlayer } from "../tools/runbook/play";
 import { readRunbook } from "../tools/runbook/schema";
 import { PRIMARY_LOST_WRITES_AT_EPOCH_2, ROOT } from "./helpers";
@@ -8,64 +8,46 @@ import { PRIMARY_LOST_WRITES_AT_EPOCH_2, ROOT } from "./helpers";
 // The seeded variants: the same program with the fence taken out of every job (no fence task,
 // no fence parameters), as the jobs were before issue 10; or without the Hive cluster's fence
 // schedule.
-const seed = vi.hoisted(() => ({ withoutFence: false, withoutHiveFence: false }));
-vi.mock("../tools/plan/engine", async (importOriginal) => {
-  const engine = await importOriginal<typeof import("../tools/plan/engine")>();
-  const strip = (plan: StackPlan): StackPlan => ({
-    ...plan,
-    resources: plan.resources.map((r) => {
-      if (r.type !== "databricks:index/job:Job") return r;
-      const tasks = (r.inputs.tasks as any[])
-        .filter((t) => t.taskKey !== "fence_check")
-        .map((t) => ({
-          ...t,
-          dependsOns: t.dependsOns?.filter((d: any) => d.taskKey !== "fence_check"),
-          notebookTask: {
-            ...t.notebookTask,
-            baseParameters: Object.fromEntries(
-              Object.entries(t.notebookTask.baseParameters).filter(
-                ([k]) => !k.startsWith("paired_dr_"),
-              ),
+const withoutFence = (plan: StackPlan): StackPlan => ({
+  ...plan,
+  resources: plan.resources.map((r) => {
+    if (r.type !== "databricks:index/job:Job") return r;
+    const tasks = (r.inputs.tasks as any[])
+      .filter((t) => t.taskKey !== "fence_check")
+      .map((t) => ({
+        ...t,
+        dependsOns: t.dependsOns?.filter((d: any) => d.taskKey !== "fence_check"),
+        notebookTask: {
+          ...t.notebookTask,
+          baseParameters: Object.fromEntries(
+            Object.entries(t.notebookTask.baseParameters).filter(
+              ([k]) => !k.startsWith("paired_dr_"),
             ),
-          },
-        }));
-      return { ...r, inputs: { ...r.inputs, tasks } };
-    }),
-  });
-  return {
-    ...engine,
-    planStack: async (...a: Parameters<typeof engine.planStack>) => {
-      const plan = await engine.planStack(...a);
-      const hive = seed.withoutHiveFence
-        ? {
-            ...plan,
-            resources: plan.resources.filter((r) => r.name !== "metastore-fence-schedule"),
-          }
-        : plan;
-      return seed.withoutFence ? strip(hive) : hive;
-    },
-  };
+          ),
+        },
+      }));
+    return { ...r, inputs: { ...r.inputs, tasks } };
+  }),
+});
+const withoutHiveFence = (plan: StackPlan): StackPlan => ({
+  ...plan,
+  resources: plan.resources.filter((r) => r.name !== "metastore-fence-schedule"),
 });
 
-const play = () =>
-  new RunbookPlayer(async () => [], ROOT).play(
-    readRunbook(path.join(ROOT, "runbooks", "region-return.yaml")),
-  );
-/** Plays the runbook on one seeded variant of the program. */
-async function playSeeded(variant: keyof typeof seed) {
-  seed[variant] = true;
-  try {
-    return await play();
-  } finally {
-    seed[variant] = false;
-  }
-}
+/** Plays the runbook on the program, or on one seeded variant of it. */
+const play = (seed: (plan: StackPlan) => StackPlan = (plan) => plan) =>
+  new RunbookPlayer(
+    async () => [],
+    ROOT,
+    [],
+    {},
+    async (...a) => seed(await planStack(...a)),
+  ).play(readRunbook(path.join(ROOT, "runbooks", "region-return.yaml")));
 const stepOf = (r: Awaited<ReturnType<typeof play>>, name: string, nth = 0) =>
   r.steps.filter((s) => s.step === name)[nth]!;
 
 describe("region-return: the primary's region comes back before its stack is deployed", () => {
   it("its fenced jobs write nothing, and its demotion lists and preserves what was never cloned", async () => {
-    seed.withoutFence = false;
     const r = await play();
     expect(r.ok, JSON.stringify(r.unusedGaps)).toBe(true);
     const back = stepOf(r, "recover: primary");
@@ -98,7 +80,7 @@ describe("region-return: the primary's region comes back before its stack is dep
   });
 
   it("without the fence (seeded variant), no-stale-overwrite breaks as soon as the region is back", async () => {
-    const r = await playSeeded("withoutFence");
+    const r = await play(withoutFence);
     expect(r.ok).toBe(false);
     const back = stepOf(r, "recover: primary");
     expect(back.invariants["no-stale-overwrite"]!.breaches.map((b) => b.message)).toEqual([
@@ -125,7 +107,7 @@ describe("region-return: the primary's region comes back before its stack is dep
   });
 
   it("without the Hive cluster's fence (seeded variant), the metastore and the warehouse have two writers", async () => {
-    const r = await playSeeded("withoutHiveFence");
+    const r = await play(withoutHiveFence);
     expect(r.ok).toBe(false);
     const back = stepOf(r, "recover: primary");
     expect(back.effects.writers.metastore).toEqual(["primary", "secondary"]);

@@ -1,9 +1,9 @@
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ProjectFile } from "../tools/plan/projectConfig";
 import { automationStacks } from "../tools/runbook/automation";
+import { main } from "../tools/runbook/cli";
 import {
   renderLive,
   runLive,
@@ -15,7 +15,7 @@ import {
 } from "../tools/runbook/live";
 import type { RunbookResult, StepResult } from "../tools/runbook/play";
 import { readRunbook, type Runbook } from "../tools/runbook/schema";
-import { ROOT, tempDir } from "./helpers";
+import { ROOT, runCommand, tempDir } from "./helpers";
 
 const SWITCHOVER = readRunbook(path.join(ROOT, "runbooks/planned-switchover.yaml"));
 const project = (promote: boolean): ProjectFile => ({
@@ -501,34 +501,26 @@ process.exit(4);
 });
 
 describe("npm run runbook -- --live: its arguments", () => {
-  const cli = (...args: string[]) =>
-    spawnSync(
-      process.execPath,
-      ["--import", "tsx", path.join(ROOT, "tools/runbook/cli.ts"), ...args],
-      {
-        cwd: ROOT,
-        encoding: "utf8",
-      },
-    );
+  const cli = (...args: string[]) => runCommand(main, ...args);
 
-  it("takes exactly one runbook, and --from only with --live, before anything runs (exit 2)", () => {
-    const all = cli("--live", "--all");
+  it("takes exactly one runbook, and --from only with --live, before anything runs (exit 2)", async () => {
+    const all = await cli("--live", "--all");
     expect([all.status, all.stdout, all.stderr.split("\n")[0]]).toEqual([
       2,
       "",
       "runbook: --live: give one runbook file, not --all",
     ]);
-    const two = cli("--live", "runbooks/planned-switchover.yaml", "runbooks/failback.yaml");
+    const two = await cli("--live", "runbooks/planned-switchover.yaml", "runbooks/failback.yaml");
     expect([two.status, two.stderr.split("\n")[0]]).toEqual([
       2,
       "runbook: --live: give exactly one runbook (2 given)",
     ]);
-    const from = cli("--from", "3", "runbooks/planned-switchover.yaml");
+    const from = await cli("--from", "3", "runbooks/planned-switchover.yaml");
     expect([from.status, from.stderr.split("\n")[0]]).toEqual([
       2,
       'runbook: --from "3": allowed: a step number from 1, with --live',
     ]);
-    const zero = cli("--live", "--from", "0", "runbooks/planned-switchover.yaml");
+    const zero = await cli("--live", "--from", "0", "runbooks/planned-switchover.yaml");
     expect([zero.status, zero.stderr.split("\n")[0]]).toEqual([
       2,
       'runbook: --from "0": allowed: a step number from 1, with --live',

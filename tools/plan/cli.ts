@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { ConfigError } from "../../config/errors";
+import { processIo, runAsProcess, type CliIo } from "../io";
 import { diffPlans } from "./diff";
 import {
   PROJECT_DIR,
@@ -142,30 +143,23 @@ export async function executePlan(opts: CliOptions, dir: string = PROJECT_DIR): 
   });
 
   // The pack's process loads on the other core while the stacks are planned; it is judged after.
-  const launch = opts.policy ? PolicyPackProcess.launch(policyPackDir(dir)) : undefined;
+  const shared = opts.policy ? PolicyPackProcess.shared(policyPackDir(dir)) : undefined;
   const rendered: RenderedStack[] = [];
-  try {
-    for (const stack of stacks) {
-      const withPeers = { ...planOpts, ...referencesOf(stack) };
-      const plan = await planStack(stack, withPeers);
-      const needFlip = opts.diff || opts.format !== "json";
-      rendered.push({
-        plan,
-        flip: needFlip ? diffPlans(plan, await planPromoteFlip(plan, withPeers)) : undefined,
-        races: findRaces(plan.resources),
-      });
-    }
-  } catch (e) {
-    launch?.kill();
-    throw e;
+  for (const stack of stacks) {
+    const withPeers = { ...planOpts, ...referencesOf(stack) };
+    const plan = await planStack(stack, withPeers);
+    const needFlip = opts.diff || opts.format !== "json";
+    rendered.push({
+      plan,
+      flip: needFlip ? diffPlans(plan, await planPromoteFlip(plan, withPeers)) : undefined,
+      races: findRaces(plan.resources),
+    });
   }
 
   const withRunbook = opts.format === "markdown" || state !== undefined;
-  let implied: Awaited<ReturnType<typeof playImplied>> | undefined;
-  let mandatory = 0;
-  const pack = await launch?.connect();
-  try {
-    const project = readProjectFile(dir).name;
+  const project = readProjectFile(dir).name;
+  const judge = async (pack: PolicyPackProcess | undefined) => {
+    let mandatory = 0;
     await pack?.configure();
     for (const r of rendered) {
       if (!pack) break;
@@ -174,18 +168,14 @@ export async function executePlan(opts: CliOptions, dir: string = PROJECT_DIR): 
       r.policy = { violations };
       mandatory += violations.filter((v) => v.enforcementLevel === "mandatory").length;
     }
-    if (withRunbook) {
-      const analyze: Analyze = async (stack, plan) =>
-        pack ? pack.analyzeUp(stack, project, plan.resources) : [];
-      implied = await playImplied(analyze, state, {
-        dir,
-        sets: opts.sets,
-        projectSets: opts.projectSets,
-      });
-    }
-  } finally {
-    await pack?.stop();
-  }
+    const analyze: Analyze = async (stack, plan) =>
+      pack ? pack.analyzeUp(stack, project, plan.resources) : [];
+    const implied = withRunbook
+      ? await playImplied(analyze, state, { dir, sets: opts.sets, projectSets: opts.projectSets })
+      : undefined;
+    return { mandatory, implied };
+  };
+  const { mandatory, implied } = shared ? await shared.use(judge) : await judge(undefined);
   const output =
     opts.format === "json"
       ? renderJson(rendered, opts.diff, implied && impliedJson(implied.implied, implied.result))
@@ -212,10 +202,6 @@ export async function runPlan(opts: CliOptions, dir: string = PROJECT_DIR): Prom
   return (await executePlan(opts, dir)).output;
 }
 
-/** Writes to stdout and waits for it to drain: process.exit would cut a piped stdout at 64 KiB. */
-const writeOut = (text: string) =>
-  new Promise<void>((resolve) => process.stdout.write(`${text}\n`, () => resolve()));
-
 /** The pull-request comment when the config cannot be planned: the error, and nothing planned. */
 export function configErrorMarkdown(
   message: string,
@@ -233,36 +219,37 @@ export function configErrorMarkdown(
   ].join("\n");
 }
 
-async function main(): Promise<number> {
+/** The plan command: its exit code, its output written to `io`. */
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   let opts: CliOptions;
   try {
-    opts = parseCli(process.argv.slice(2));
+    opts = parseCli(argv);
   } catch (e) {
     if (e instanceof HelpRequested) {
-      process.stdout.write(`${USAGE}\n`);
+      await io.out(`${USAGE}\n`);
       return 0;
     }
-    process.stderr.write(`plan: ${(e as Error).message}\n${USAGE}\n`);
+    io.err(`plan: ${(e as Error).message}\n${USAGE}\n`);
     return 2;
   }
   try {
     const run = await executePlan(opts);
     const { output, mandatory, races } = run;
-    await writeOut(output);
-    if (mandatory) process.stderr.write(`plan: ${mandatory} mandatory policy violation(s)\n`);
-    for (const r of races) process.stderr.write(`plan: race in stack ${r.stack}: ${raceLine(r)}\n`);
-    if (races.length) process.stderr.write(`plan: ${races.length} race(s) on a first deployment\n`);
+    await io.out(`${output}\n`);
+    if (mandatory) io.err(`plan: ${mandatory} mandatory policy violation(s)\n`);
+    for (const r of races) io.err(`plan: race in stack ${r.stack}: ${raceLine(r)}\n`);
+    if (races.length) io.err(`plan: ${races.length} race(s) on a first deployment\n`);
     return exitStatus(run);
   } catch (e) {
     if (e instanceof ConfigError || e instanceof EngineConfigError || e instanceof StateError) {
-      process.stderr.write(`plan: ${e.message}\n`);
+      io.err(`plan: ${e.message}\n`);
       // The pull-request comment is stdout: it says why there is no plan.
       if (opts.format === "markdown")
-        await writeOut(
-          configErrorMarkdown(
+        await io.out(
+          `${configErrorMarkdown(
             e.message,
             e instanceof StateError ? "The deployed state (--state) cannot be read" : undefined,
-          ),
+          )}\n`,
         );
       return 1;
     }
@@ -270,20 +257,4 @@ async function main(): Promise<number> {
   }
 }
 
-if (require.main === module) {
-  process.on("unhandledRejection", (err) => {
-    process.stderr.write(
-      `plan: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
-    process.exit(1);
-  });
-  main().then(
-    (code) => process.exit(code),
-    (err) => {
-      process.stderr.write(
-        `plan: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-      );
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runAsProcess("plan", main);

@@ -110,6 +110,12 @@ export interface PolicyPackLaunch {
   kill(): void;
 }
 
+/** A pack shared by a process's callers (see PolicyPackProcess.shared). */
+export interface SharedPack {
+  use<T>(fn: (pack: PolicyPackProcess) => Promise<T>): Promise<T>;
+}
+const sharedPacks = new Map<string, SharedPack>();
+
 export class PolicyPackProcess {
   private constructor(
     private readonly child: ChildProcess,
@@ -144,6 +150,7 @@ export class PolicyPackProcess {
     });
     const kill = () => child.kill("SIGKILL");
     process.once("exit", kill); // a pack never exits by itself
+    child.once("exit", () => process.removeListener("exit", kill));
     let err = "";
     child.stderr!.on("data", (d) => (err += d));
     const port = new Promise<number>((resolve, reject) => {
@@ -193,6 +200,35 @@ export class PolicyPackProcess {
       },
       kill,
     };
+  }
+
+  /**
+   * The pack in `dir` this process shares: started on first use and kept until it exits, so a
+   * process that plans many times (a test file, a fleet) loads the pack once. `use` runs its
+   * callers one at a time, each configuring the pack before it analyzes; a pack that died is
+   * started again.
+   */
+  static shared(dir: string): SharedPack {
+    let pack = sharedPacks.get(dir);
+    if (!pack) {
+      const launch = PolicyPackProcess.launch(dir);
+      let connected: Promise<PolicyPackProcess> | undefined;
+      let queue: Promise<unknown> = Promise.resolve();
+      const connect = () =>
+        (connected ??= launch.connect().then(
+          (p) => (p.child.once("exit", () => sharedPacks.delete(dir)), p),
+          (e) => (sharedPacks.delete(dir), Promise.reject(e)),
+        ));
+      pack = {
+        use: <T>(fn: (pack: PolicyPackProcess) => Promise<T>): Promise<T> => {
+          const turn = queue.then(async () => fn(await connect()));
+          queue = turn.catch(() => undefined);
+          return turn;
+        },
+      };
+      sharedPacks.set(dir, pack);
+    }
+    return pack;
   }
 
   private call<Req, Res>(method: string, req: Req): Promise<Res> {

@@ -8,6 +8,7 @@ import { RunbookError, allRunbooks, readRunbook, type Runbook } from "./schema";
 import { writeDeployedState, type DeployedState } from "./state";
 import { automationStacks } from "./automation";
 import { renderLive, runLive } from "./live";
+import { processIo, runAsProcess, type CliIo } from "../io";
 
 const USAGE = `usage: npm run runbook -- <runbooks/FILE.yaml>... | --all [--format text|json] [--export-state DIR]
        npm run runbook -- --live <runbooks/FILE.yaml> [--from N]
@@ -27,17 +28,14 @@ const USAGE = `usage: npm run runbook -- <runbooks/FILE.yaml>... | --all [--form
 Exit 0 when every step behaved as its runbook expects and every invariant held; 1 otherwise;
 2 on a usage or runbook-file error.`;
 
-/** Runs `use` with a player on the real policy pack (one pack process, over its gRPC protocol). */
-async function withPlayer<T>(dir: string, use: (player: RunbookPlayer) => Promise<T>): Promise<T> {
-  const pack = await PolicyPackProcess.start(policyPackDir(dir));
-  try {
+/** Runs `use` with a player on the real policy pack (the process's pack, over its gRPC protocol). */
+function withPlayer<T>(dir: string, use: (player: RunbookPlayer) => Promise<T>): Promise<T> {
+  return PolicyPackProcess.shared(policyPackDir(dir)).use(async (pack) => {
     await pack.configure();
     const project = readProjectFile(dir).name;
     const analyze: Analyze = (stack, plan) => pack.analyzeUp(stack, project, plan.resources);
-    return await use(new RunbookPlayer(analyze, dir));
-  } finally {
-    await pack.stop();
-  }
+    return use(new RunbookPlayer(analyze, dir));
+  });
 }
 
 /** Rehearses a runbook from the stacks' deployed outputs, stopping where it is refused. */
@@ -46,18 +44,16 @@ export const rehearseOn = (runbook: Runbook, state: DeployedState, dir: string =
     player.play(runbook, await player.deployed(state), { untilRefused: true }),
   );
 
-async function live(file: string, from: number): Promise<number> {
+async function live(file: string, from: number, io: CliIo): Promise<number> {
   const runbook = readRunbook(file);
   const result = await runLive(runbook, {
     stacks: automationStacks(PROJECT_DIR, policyPackDir(PROJECT_DIR)),
     rehearse: (r, state) => rehearseOn(r, state),
     project: () => readProjectFile(PROJECT_DIR),
     from,
-    onOutput: (text) => process.stderr.write(text),
+    onOutput: (text) => io.err(text),
   });
-  await new Promise<void>((resolve) =>
-    process.stdout.write(`${renderLive(result)}\n`, () => resolve()),
-  );
+  await io.out(`${renderLive(result)}\n`);
   return result.ok ? 0 : 1;
 }
 
@@ -74,7 +70,8 @@ export function playRunbooks(
   });
 }
 
-async function main(argv: string[]): Promise<number> {
+/** The runbook command: its exit code, its output written to `io`. */
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   let values: {
     all: boolean;
     format: string;
@@ -114,32 +111,24 @@ async function main(argv: string[]): Promise<number> {
       );
   } catch (e) {
     const msg = (e as Error).message;
-    process.stderr.write(`${msg ? `runbook: ${msg}\n` : ""}${USAGE}\n`);
+    io.err(`${msg ? `runbook: ${msg}\n` : ""}${USAGE}\n`);
     return 2;
   }
   try {
-    if (values.live) return await live(files[0]!, Number(values.from ?? 1));
+    if (values.live) return await live(files[0]!, Number(values.from ?? 1), io);
     const results = await playRunbooks(files);
     if (values["export-state"] !== undefined)
       writeDeployedState(values["export-state"], results[0]!.outputs);
     const text = values.format === "json" ? renderJson(results) : renderText(results);
-    await new Promise<void>((resolve) => process.stdout.write(`${text}\n`, () => resolve()));
+    await io.out(`${text}\n`);
     return results.every((r) => r.ok) ? 0 : 1;
   } catch (e) {
     if (e instanceof RunbookError) {
-      process.stderr.write(`runbook: ${e.message}\n`);
+      io.err(`runbook: ${e.message}\n`);
       return 2;
     }
     throw e;
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err) => {
-      process.stderr.write(`runbook: ${err instanceof Error ? (err.stack ?? err.message) : err}\n`);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runAsProcess("runbook", main);

@@ -294,20 +294,22 @@ export class RunbookPlayer {
 
   /**
    * `sets`: stack config overrides (`pulumi config set`); `projectSets`: Pulumi.yaml values by
-   * dotted path, under the runbook's own `set` steps.
+   * dotted path, under the runbook's own `set` steps. `planner` makes each stack's plan: the
+   * program under mocks, or a seeded variant of it (a test of what a safeguard prevents).
    */
   constructor(
     private readonly analyze: Analyze,
     private readonly dir: string = PROJECT_DIR,
     private readonly sets: readonly string[] = [],
     private readonly projectSets: Readonly<Record<string, unknown>> = {},
+    private readonly planner: typeof planStack = planStack,
   ) {
     this.program = loadProgram(dir);
   }
 
   /** What `pulumi up -s site` would register against the state now. */
   private async plan(state: State, site: Site): Promise<StackPlan> {
-    return planStack(site, {
+    return this.planner(site, {
       dir: this.dir,
       program: await this.program,
       sets: [...this.sets, ...stackOverrides(state.stackSets[site])],
@@ -338,7 +340,7 @@ export class RunbookPlayer {
       const own = outputs[site];
       if (!own) continue;
       const { lastOutputs, peerOutputs } = recordedReferences(own, outputs[peerOf(site)]);
-      const plan = await planStack(site, {
+      const plan = await this.planner(site, {
         dir: this.dir,
         program: await this.program,
         sets: this.sets,

@@ -15,6 +15,7 @@ import { DEFAULT_READ_BOUNDS, googleJson, type ReadBounds } from "./google";
 import { lastRestore } from "./metastore";
 import { renderStatus, type StatusFormat } from "./render";
 import { statusTargets, type StatusTargets } from "./targets";
+import { processIo, runAsProcess, type CliIo } from "../io";
 
 const SITES = ["primary", "secondary"] as const;
 
@@ -261,49 +262,38 @@ export async function runStatus(
   });
 }
 
-async function main(): Promise<number> {
+/** The status command: its exit code, its output written to `io`. */
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   let opts: StatusCli;
   try {
-    opts = parseStatusCli(process.argv.slice(2));
+    opts = parseStatusCli(argv);
   } catch (e) {
     const msg = (e as Error).message;
     if (!msg) {
-      process.stdout.write(`${USAGE}\n`);
+      await io.out(`${USAGE}\n`);
       return 0;
     }
-    process.stderr.write(`status: ${msg}\n${USAGE}\n`);
+    io.err(`status: ${msg}\n${USAGE}\n`);
     return 2;
   }
   try {
     if (opts.drillReport !== undefined) {
       const done = writeDrillReport(await deployedState(opts), opts.drillReport);
-      process.stdout.write(
+      await io.out(
         `drill ${done.report.id} on ${done.site}: ${done.report.verdict}; wrote ${done.written.join(", ")}\n`,
       );
       return done.report.verdict === "pass" ? 0 : 4;
     }
     const report = await runStatus(opts);
-    await new Promise<void>((resolve) =>
-      process.stdout.write(`${renderStatus(report, opts.format)}\n`, () => resolve()),
-    );
+    await io.out(`${renderStatus(report, opts.format)}\n`);
     return report.exit;
   } catch (e) {
     if (e instanceof ConfigError || e instanceof EngineConfigError || e instanceof StateError) {
-      process.stderr.write(`status: ${e.message}\n`);
+      io.err(`status: ${e.message}\n`);
       return 1;
     }
     throw e;
   }
 }
 
-if (require.main === module) {
-  main().then(
-    (code) => process.exit(code),
-    (err) => {
-      process.stderr.write(
-        `status: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-      );
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runAsProcess("status", main);
