@@ -4,6 +4,10 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // The workers share the plans they make through one directory per run: most files plan the
+    // shipped stacks, and a plan is the SDK's mock run of the whole program.
+    globalSetup: ["test/run/sharedPlans.ts"],
+    setupFiles: ["test/run/workerPlans.ts"],
     // Hang guards only (a slow but correct test on a loaded machine must pass); speed is the bench's.
     testTimeout: 600_000,
     hookTimeout: 600_000,
@@ -19,6 +23,6 @@ export default defineConfig({
     maxWorkers: availableParallelism(),
     // A plan allocates many short-lived objects (the SDK's outputs and promises): a larger young
     // generation spends less of it collecting (about a sixth of a plan's time on this machine).
-    execArgv: ["--max-semi-space-size=64"],
+    execArgv: ["--max-semi-space-size=128"],
   },
 });

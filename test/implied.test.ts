@@ -305,7 +305,7 @@ describe("the plan's pull-request comment", () => {
         // metastore is backed up once its Hive cluster stopped (issue 15). The fence's workflow
         // keeps naming the cluster through the drain, so it is not among the updates.
         "   - changes: 3 created, 30 updated, 5 deleted, 1 replaced\n" +
-        "   - creates: `gcp:monitoring/alertPolicy:AlertPolicy` `metastore-alert-standby-behind`, `pulumi-nodejs:dynamic:Resource` `metastore-final-backup`, `pulumi-nodejs:dynamic:Resource` `workspace-final-sync`\n",
+        "   - creates: `pulumi-nodejs:dynamic:Resource` `workspace-final-sync`, `gcp:monitoring/alertPolicy:AlertPolicy` `metastore-alert-standby-behind`, `pulumi-nodejs:dynamic:Resource` `metastore-final-backup`\n",
     );
     expect(md).toContain(
       "   - final sync: primary: drain-primary-e1 stopped 5 writers, then ran 7 copies once more into secondary's lake\n" +

@@ -532,12 +532,13 @@ describe("the MetastorePair in both stacks", () => {
       // A standby is watched for falling behind its RPO (issue 13, item 16).
       created: ["metastore-alert-standby-behind"],
       deleted: [],
-      // In registration order: the service now waits for the service agent's grant.
+      // In the order the program constructs them (the service's wait for the service agent's
+      // grant is races.test.ts's).
       updated: [
-        "metastore-fence-workflow userEnvVars.HIVE_CLUSTER",
-        "metastore-fence-record content",
         "metastore-service scheduledBackup.enabled",
+        "metastore-fence-workflow userEnvVars.HIVE_CLUSTER",
         "metastore-restore-schedule paused",
+        "metastore-fence-record content",
       ],
     });
   });

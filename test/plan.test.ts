@@ -1,15 +1,24 @@
 import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
+import * as v8 from "node:v8";
+import * as pulumi from "@pulumi/pulumi";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
-import { describe, expect, it } from "vitest";
-import type { CapturedResource } from "../tools/plan/capture";
+import { describe, expect, inject, it } from "vitest";
+import { captureProgram, type CapturedResource } from "../tools/plan/capture";
 import { main, parseCli, runPlan } from "../tools/plan/cli";
 import { compactDiff, wrap } from "../tools/plan/compact";
 import { changedInputs, diffPlans, type PlanDiff } from "../tools/plan/diff";
-import type { StackPlan } from "../tools/plan/engine";
+import {
+  forgetPlans,
+  loadProgram,
+  planStack,
+  sharePlansThrough,
+  type StackPlan,
+} from "../tools/plan/engine";
 import { STATEFUL_TYPES } from "../contracts/stateful";
 import { FACTS_KIND, TYPE } from "../contracts/facts";
-import { ROOT, res, runCommand } from "./helpers";
+import { ROOT, res, runCommand, tempDir } from "./helpers";
 
 const plan = (promote: boolean, resources: CapturedResource[]): StackPlan => ({
   stack: "s",
@@ -306,11 +315,12 @@ describe("npm run plan", () => {
           r.type,
         ),
       );
+    // In the order the program constructs them (tools/plan/capture.ts).
     expect(gcpSide(primary!).map((r) => `${r.type}::${r.name}`)).toEqual([
       "pulumi:providers:gcp::gcp",
       "paired-dr:components:DualRegionBucket::warehouse",
-      "paired-dr:components:DualRegionBucket::backup",
       "gcp:storage/bucket:Bucket::warehouse-bucket",
+      "paired-dr:components:DualRegionBucket::backup",
       "gcp:storage/bucket:Bucket::backup-bucket",
     ]);
     expect(gcpSide(secondary!).map((r) => `${r.type}::${r.name}`)).toEqual([
@@ -318,7 +328,7 @@ describe("npm run plan", () => {
       "paired-dr:components:DualRegionBucket::warehouse",
       "paired-dr:components:DualRegionBucket::backup",
     ]);
-    expect(gcpSide(primary!)[3]).toMatchObject({
+    expect(gcpSide(primary!)[2]).toMatchObject({
       urn: "urn:pulumi:primary::paired-dr::paired-dr:components:DualRegionBucket$gcp:storage/bucket:Bucket::warehouse-bucket",
       parent: "urn:pulumi:primary::paired-dr::paired-dr:components:DualRegionBucket::warehouse",
       options: { protect: true },
@@ -431,7 +441,7 @@ describe("npm run plan", () => {
         "        minIdleInstances: -> 0\n",
     );
     expect(text).toContain(
-      "    ~ 12 pulumi-nodejs:dynamic:Resource: workspace-job-partner-files-concurrency, workspace-job-orders-stream-concurrency, workspace-replicate-sales-orders-concurrency and 9 more\n" +
+      "    ~ 12 pulumi-nodejs:dynamic:Resource: workspace-job-orders-stream-concurrency, workspace-job-nightly-sales-concurrency, workspace-job-backfill-orders-concurrency and 9 more\n" +
         "        jobSettingsDigest (each its own); maxConcurrentRuns: -> 0\n",
     );
     expect(text).toContain("Policy pack: no violations; races on a first deployment: none\n");
@@ -514,6 +524,71 @@ describe("npm run plan", () => {
       "**Races on a first deployment**: none.",
       "**Races on a first deployment**: none.",
     ]);
+  });
+});
+
+describe("the capture (tools/plan/capture.ts)", () => {
+  it("lists resources in the order the program constructs them, not the order they register", async () => {
+    // A new provider object is serialized anew (the SDK caches it per object), over many ticks:
+    // its resource registers after the one constructed after it.
+    const provider: pulumi.dynamic.ResourceProvider = {
+      create: async (inputs) => ({ id: "dynamic", outs: inputs }),
+    };
+    class Bare extends pulumi.CustomResource {
+      constructor(name: string) {
+        super("test:index:Bare", name, {});
+      }
+    }
+    class Dynamic extends pulumi.dynamic.Resource {
+      constructor(name: string) {
+        super(provider, name, {});
+      }
+    }
+    const { resources } = await captureProgram(
+      () => {
+        new Bare("first");
+        new Dynamic("dynamic");
+        new Bare("last");
+      },
+      { project: "paired-dr", stack: "order", config: {} },
+    );
+    expect(resources.map((r) => r.name)).toEqual(["first", "dynamic", "last"]);
+  });
+});
+
+describe("plans made once", () => {
+  it("per process, and per run through a shared directory; a program given by identity is not shared", async () => {
+    const dir = tempDir("plans-");
+    const files = () => fs.readdirSync(dir).filter((f) => f.endsWith(".plan"));
+    // A grace period no other test plans with: a key this process has not planned yet.
+    const opts = { sets: ["sql.failoverGroups.gracePeriodMinutes=1439"] };
+    try {
+      sharePlansThrough(dir);
+      forgetPlans();
+      const made = await planStack("secondary", opts);
+      expect(files()).toHaveLength(1);
+      const file = path.join(dir, files()[0]!);
+      expect(v8.deserialize(fs.readFileSync(file))).toEqual(made);
+      // Made in this process: each caller gets its own copy of the same plan.
+      const again = await planStack("secondary", opts);
+      expect(again).toEqual(made);
+      expect(again).not.toBe(made);
+      // Another process of the run (this one, its own plans forgotten) reads the file, here
+      // doctored to tell it from a plan made again.
+      fs.writeFileSync(file, v8.serialize({ ...made, resources: made.resources.slice(0, 1) }));
+      forgetPlans();
+      expect((await planStack("secondary", opts)).resources).toHaveLength(1);
+      // Not shared: made again.
+      sharePlansThrough(undefined);
+      forgetPlans();
+      expect(await planStack("secondary", opts)).toEqual(made);
+      sharePlansThrough(dir);
+      const program = await loadProgram();
+      await planStack("secondary", { ...opts, program: () => program() });
+      expect(files()).toHaveLength(1);
+    } finally {
+      sharePlansThrough(inject("planDir"));
+    }
   });
 });
 

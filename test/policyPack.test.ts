@@ -1,8 +1,9 @@
-import { existsSync, mkdtempSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { CapturedResource } from "../tools/plan/capture";
 import { executePlan, parseCli } from "../tools/plan/cli";
 import { type StackPlan } from "../tools/plan/engine";
@@ -26,26 +27,22 @@ import {
 import { COPIES } from "./policies/factory";
 
 /**
- * The policy pack through its real analyzer gRPC protocol: one pack process for this file,
- * Analyze on each resource's inputs and AnalyzeStack on the outputs, as `pulumi preview
- * --policy-pack` drives it.
+ * The policy pack through its real analyzer gRPC protocol: the pack process this worker shares
+ * with the plan command (PolicyPackProcess.shared), Analyze on each resource's inputs and
+ * AnalyzeStack on the outputs, as `pulumi preview --policy-pack` drives it.
  */
-let pack: PolicyPackProcess;
-beforeAll(async () => {
-  pack = await PolicyPackProcess.start(policyPackDir(ROOT));
-});
-afterAll(async () => {
-  await pack.stop();
-});
+const pack = PolicyPackProcess.shared(policyPackDir(ROOT));
 
 async function analyze(
   plan: StackPlan,
   config: Parameters<PolicyPackProcess["configure"]>[0] = {},
   dryRun = true,
 ) {
-  await pack.configure(config);
-  await pack.configureStack(plan.stack, "paired-dr", dryRun);
-  return pack.analyzeAll(plan.resources);
+  return pack.use(async (p) => {
+    await p.configure(config);
+    await p.configureStack(plan.stack, "paired-dr", dryRun);
+    return p.analyzeAll(plan.resources);
+  });
 }
 const brief = (v: Violation[]) =>
   v.map((x) => [x.policyName, x.enforcementLevel, x.message.split("\n").at(-1)]);
@@ -66,7 +63,7 @@ describe("the shipped config (golden)", () => {
   });
 
   it("lists 17 policies, all mandatory by default but the site geography's advice", async () => {
-    const policies = await pack.policies();
+    const policies = await pack.use((p) => p.policies());
     expect(policies).toHaveLength(17);
     expect(
       policies
@@ -257,7 +254,7 @@ describe("the analyzer protocol", () => {
     );
     try {
       expect((await viaCli.policies()).map((p) => p.name)).toEqual(
-        (await pack.policies()).map((p) => p.name),
+        (await pack.use((p) => p.policies())).map((p) => p.name),
       );
     } finally {
       await viaCli.stop();
@@ -284,6 +281,42 @@ describe("the analyzer protocol", () => {
     while (Date.now() < until);
     const connected = await launch.connect(1000);
     await connected.stop();
+  });
+
+  it("a pack ends with the process that started it, even one killed without its exit handlers", async () => {
+    // A test runner's worker ends that way: its pack was left running, one per worker and run.
+    const starter = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "-e",
+        "require('./tools/plan/policyHarness').PolicyPackProcess.start('policies')" +
+          ".then((p) => process.stdout.write(p.pid + '\\n'));",
+      ],
+      { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
+    );
+    const packPid = Number(
+      await new Promise<string>((resolve) =>
+        starter.stdout.once("data", (d) => resolve(String(d))),
+      ),
+    );
+    // Signal 0 finds a zombie too (an orphan whose reaper has not reaped it yet): it has ended.
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        return false;
+      }
+      const stat = `/proc/${pid}/stat`;
+      return !existsSync(stat) || !/\) Z /.test(readFileSync(stat, "utf8"));
+    };
+    expect(alive(packPid)).toBe(true);
+    starter.kill("SIGKILL");
+    // A hang guard, not a speed bound: the pack reads its stdin's end at once.
+    const giveUp = Date.now() + 60_000;
+    while (alive(packPid) && Date.now() < giveUp) await new Promise((r) => setTimeout(r, 100));
+    expect(alive(packPid)).toBe(false);
   });
 
   it("kills a pack that prints no port by the deadline, and reports one that exits first", async () => {

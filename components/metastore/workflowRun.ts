@@ -409,6 +409,13 @@ export interface WorkflowRunArgs {
   readonly maxRetries?: pulumi.Input<number>;
 }
 
+/**
+ * One provider for every run: the SDK serializes a provider's closure once per provider object
+ * (@pulumi/pulumi dynamic/index.js providerCache), so a provider made per resource was serialized
+ * again for each.
+ */
+const workflowRunResourceProvider = workflowRunProvider(() => deployingGoogleIdentity());
+
 /** One run of a Cloud Workflow, made when the resource is created. */
 export class WorkflowRun extends pulumi.dynamic.Resource {
   // `declare`: a class field would be set to undefined after super() has set the output.
@@ -421,7 +428,7 @@ export class WorkflowRun extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: WorkflowRunArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      workflowRunProvider(() => deployingGoogleIdentity()),
+      workflowRunResourceProvider,
       name,
       {
         endpoint: WORKFLOW_EXECUTIONS_API,

@@ -3,6 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 // that setMocks installs, and the RPC queue to drain before reading what was registered.
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
+// Its exports object itself (an import's namespace may be read-only): see captureProgram.
+import runtimeResource = require("@pulumi/pulumi/runtime/resource");
 import { createMocks } from "./mocks";
 
 /** Resource options as the engine receives them with the registration. */
@@ -41,6 +43,7 @@ export interface CapturedResource {
 }
 
 export interface CaptureResult {
+  /** In the order the program constructed them. */
   resources: CapturedResource[];
   /** The program's stack outputs, resolved. */
   outputs: Record<string, unknown>;
@@ -58,7 +61,10 @@ export interface CaptureOptions {
   stackOutputs?: Readonly<Record<string, Record<string, unknown>>>;
   /** Default "organization", as with a self-managed backend. */
   organization?: string;
-  /** Receives each registration as it happens, so a caller sees them even when the program throws. */
+  /**
+   * Receives each registration as it happens, so a caller sees them even when the program throws
+   * (then in the order they registered).
+   */
   sink?: CapturedResource[];
 }
 
@@ -206,23 +212,63 @@ export async function captureProgram(
       cb(err, resp);
     });
 
+  // Registration order is not the program's order: a dynamic provider's first serialization in a
+  // process (@pulumi/pulumi dynamic/index.js caches it per provider object) takes many ticks, so a
+  // process's first plan registered its dynamic resources later than its next plans did. The
+  // resources are listed in the order the program constructs them: each Resource constructor
+  // calls the runtime's registerResource at once (resource.js), before any input is awaited.
+  const constructed = new Map<string, number>();
+  const typeChains = new WeakMap<object, string>();
+  const runtime = runtimeResource as unknown as { registerResource: (...a: unknown[]) => unknown };
+  const registerAtConstruction = runtime.registerResource;
+  runtime.registerResource = function (this: unknown, ...a: unknown[]) {
+    const [res, parent, type, name] = a as [object, object | undefined, string, string];
+    const parentChain = parent && typeChains.get(parent);
+    const chain = parentChain ? `${parentChain}$${type}` : type;
+    typeChains.set(res, chain);
+    constructed.set(
+      `urn:pulumi:${opts.stack}::${opts.project}::${chain}::${name}`,
+      constructed.size,
+    );
+    return registerAtConstruction.apply(this, a);
+  };
+
   // The SDK records every registration's source position and every promise's stack
   // (@pulumi/pulumi resource.js callsites, runtime/debuggable.js); the mock monitor discards
   // them. Capturing and formatting those stacks was half of a plan's time, so none is taken
   // while the program runs, unless PULUMI_DEBUG_PROMISE_LEAKS asks for the promises' stacks.
+  // callsites lifts the depth limit for its own stack, so none is formatted either: a stack reads
+  // as its error's first line (a test runner's formatter maps every frame through source maps).
   // A program's errors are messages (config errors carry no trace); their positions are lost.
   const sourceMaps = process.sourceMapsEnabled;
   const stackTraceLimit = Error.stackTraceLimit;
+  const prepareStackTrace = Error.prepareStackTrace;
   process.setSourceMapsEnabled(false);
-  if (!process.env.PULUMI_DEBUG_PROMISE_LEAKS) Error.stackTraceLimit = 0;
+  if (!process.env.PULUMI_DEBUG_PROMISE_LEAKS) {
+    Error.stackTraceLimit = 0;
+    Error.prepareStackTrace = (err) => firstLine(err);
+  }
   try {
     const returned = await program();
     const outputs = await resolveOutputs(returned);
     // waitForRPCs is internal (not in the typings): it drains registrations still in flight.
     await (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    const at = (r: CapturedResource) => constructed.get(r.urn) ?? constructed.size;
+    resources.sort((a, b) => at(a) - at(b));
     return { resources, outputs };
   } finally {
+    runtime.registerResource = registerAtConstruction;
     process.setSourceMapsEnabled(sourceMaps);
     Error.stackTraceLimit = stackTraceLimit;
+    Error.prepareStackTrace = prepareStackTrace;
   }
 }
+
+/** What V8 prints above an error's frames: its name and message (Error.prototype.toString). */
+const firstLine = (err: Error) => {
+  try {
+    return Error.prototype.toString.call(err);
+  } catch {
+    return "Error";
+  }
+};

@@ -46,7 +46,7 @@ export function wrap(indent: string, head: string, words: readonly string[]): st
 
 /**
  * The resources as components, each with its resources grouped by provider and type, in
- * registration order; `mark` is the change each gets (`+` on a first deployment).
+ * the order the program constructs them; `mark` is the change each gets (`+` on a first deployment).
  */
 export function compactTree(resources: readonly CapturedResource[], mark = "+"): string[] {
   const components = resources.filter((r) => !r.custom);

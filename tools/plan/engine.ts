@@ -1,4 +1,7 @@
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
 import * as path from "node:path";
+import * as v8 from "node:v8";
 import { captureProgram, type CapturedResource } from "./capture";
 import { DEPLOYMENT_OUTPUT } from "../../components/lastDeployment";
 import { azureNames } from "../../components/naming";
@@ -83,7 +86,12 @@ export function stackConfig(
  * The repository's other files (the workspace's notebooks, the peer's stack file) are assumed not
  * to change while the process runs: a process that edits them plans in another directory.
  */
-const plans = new WeakMap<Program, Map<string, Promise<StackPlan>>>();
+let plans = new WeakMap<Program, Map<string, Promise<StackPlan>>>();
+
+/** Forgets the plans this process made: the next ones are made again (or read, see below). */
+export function forgetPlans(): void {
+  plans = new WeakMap();
+}
 
 /** Runs the program for one stack under mocks and returns what it registered. */
 export async function planStack(stack: string, opts: PlanOptions = {}): Promise<StackPlan> {
@@ -99,13 +107,42 @@ export async function planStack(stack: string, opts: PlanOptions = {}): Promise<
   const cache = plans.get(program) ?? new Map<string, Promise<StackPlan>>();
   plans.set(program, cache);
   if (!cache.has(key)) {
-    const planned = runPlan(program, project, stack, config, opts);
+    const run = () => runPlan(program, project, stack, config, opts);
+    const planned = opts.program ? run() : throughSharedDir(key, run);
     cache.set(key, planned);
     // A failed plan (a config error) is not kept: the caller sees each failure.
     planned.catch(() => cache.delete(key));
   }
   // Each caller gets its own copy: callers edit plans (a seeded input, an added resource).
   return structuredClone(await cache.get(key)!);
+}
+
+/**
+ * A directory through which processes that plan the same repository at once (a test run's
+ * workers) share their plans: a plan of the repository's own program that one of them made is
+ * read by the others rather than made again. Plans of a program given as `program` are not
+ * shared (it is known by identity only). Undefined: not shared.
+ */
+let sharedPlanDir: string | undefined;
+
+export function sharePlansThrough(dir: string | undefined): void {
+  sharedPlanDir = dir;
+}
+
+async function throughSharedDir(key: string, make: () => Promise<StackPlan>): Promise<StackPlan> {
+  if (!sharedPlanDir) return make();
+  const file = path.join(sharedPlanDir, `${createHash("sha256").update(key).digest("hex")}.plan`);
+  try {
+    return v8.deserialize(fs.readFileSync(file)) as StackPlan;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+  }
+  const plan = await make();
+  // Written whole, then renamed: a reader sees no file or all of it.
+  const partial = `${file}.${process.pid}`;
+  fs.writeFileSync(partial, v8.serialize(plan));
+  fs.renameSync(partial, file);
+  return plan;
 }
 
 async function runPlan(

@@ -39,6 +39,14 @@ export const RUN_POLICY_PACK = (root: string) => [
   ".",
 ];
 
+/**
+ * Loaded first into a pack this harness starts: the pack ends once the process that started it is
+ * gone (its stdin, a pipe from that process, closes). A test runner ends its workers without
+ * their exit handlers, and each worker's pack was left running.
+ */
+const PACK_LIFELINE =
+  'data:text/javascript,process.stdin.on("end", () => process.exit(0)).resume();';
+
 export interface PolicyInfo {
   name: string;
   enforcementLevel: EnforcementLevel;
@@ -142,11 +150,18 @@ export class PolicyPackProcess {
    */
   static launch(
     dir: string,
-    command: readonly string[] = [process.execPath, "--import", "tsx", "index.ts"],
+    command: readonly string[] = [
+      process.execPath,
+      "--import",
+      PACK_LIFELINE,
+      "--import",
+      "tsx",
+      "index.ts",
+    ],
   ): PolicyPackLaunch {
     const child = spawn(command[0]!, command.slice(1), {
       cwd: dir,
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: ["pipe", "pipe", "pipe"],
     });
     const kill = () => child.kill("SIGKILL");
     process.once("exit", kill); // a pack never exits by itself
@@ -159,13 +174,14 @@ export class PolicyPackProcess {
         kill();
         reject(new Error(`policy pack ${dir}: ${why}\n${err}`));
       };
-      child.once("exit", (code) => fail(`exited (code ${code}) before printing its port`));
+      const early = (code: number | null) => fail(`exited (code ${code}) before printing its port`);
+      child.once("exit", early);
       child.stdout!.on("data", (d) => {
         out += d;
         const nl = out.indexOf("\n");
         if (nl < 0) return;
         const first = out.slice(0, nl).trim();
-        child.removeAllListeners("exit");
+        child.removeListener("exit", early);
         if (/^\d+$/.test(first)) resolve(Number(first));
         else fail(`first stdout line is not a port: ${JSON.stringify(first)}`);
       });
@@ -359,6 +375,11 @@ export class PolicyPackProcess {
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
     const perResource = await Promise.all(resources.map((r) => this.analyze(r, byUrn)));
     return [...perResource.flat(), ...(await this.analyzeStack(resources))];
+  }
+
+  /** The pack's process. */
+  get pid(): number {
+    return this.child.pid!;
   }
 
   async stop(): Promise<void> {

@@ -56,7 +56,7 @@ function optionTags(r: CapturedResource): string {
   return tags.length ? `  [${tags.join("; ")}]` : "";
 }
 
-/** The resources as a tree under their components, in registration order. */
+/** The resources as a tree under their components, in the order the program constructs them. */
 export function resourceTree(
   resources: readonly CapturedResource[],
   withInputs: boolean,
