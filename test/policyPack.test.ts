@@ -350,6 +350,36 @@ describe("the analyzer protocol", () => {
     expect(await analyze(passive, { "databricks-passive-stands-down": "disabled" })).toEqual([]);
   });
 
+  it("gives the same resources under the same settings the verdict already given, and asks the pack otherwise", async () => {
+    const passive = seed(
+      await planSteady("secondary"),
+      "workspace-pool-etl",
+      "minIdleInstances",
+      2,
+    );
+    const own = await PolicyPackProcess.start(policyPackDir(ROOT));
+    await own.configure();
+    await own.configureStack("secondary", "paired-dr", true);
+    const first = await own.analyzeAll(passive.resources);
+    expect(brief(first).map(([name, level]) => [name, level])).toEqual([
+      ["databricks-passive-stands-down", "mandatory"],
+    ]);
+    // Another setting is a new question: the override is the pack's answer, not a kept one.
+    await own.configure({ "databricks-passive-stands-down": "advisory" });
+    expect(brief(await own.analyzeAll(passive.resources)).map(([, level]) => level)).toEqual([
+      "advisory",
+    ]);
+    await own.configure();
+    await own.stop();
+    // The pack is gone: the kept verdict answers, a copy the caller may change.
+    const kept = await own.analyzeAll(passive.resources);
+    expect(kept).toEqual(first);
+    expect(kept).not.toBe(first);
+    // Other resources need the pack, which is gone.
+    const fixed = seed(passive, "workspace-pool-etl", "minIdleInstances", 0);
+    await expect(own.analyzeAll(fixed.resources)).rejects.toThrow();
+  });
+
   it("passes policy config: a stricter grace period flags the 60-minute management group", async () => {
     const primary = await planSteady("primary");
     const v = await analyze(primary, {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { spawn, type ChildProcess } from "node:child_process";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
@@ -124,7 +125,20 @@ export interface SharedPack {
 }
 const sharedPacks = new Map<string, SharedPack>();
 
+/** Verdicts a pack keeps (see analyzeAll). */
+const VERDICTS_KEPT = 256;
+
 export class PolicyPackProcess {
+  /** What configure and configureStack last set: a verdict holds only under the same. */
+  private configured: { config?: unknown; stack?: unknown } = {};
+  private unsettled = 0;
+  /**
+   * Verdicts already given, by configuration and resources: the pack's policies are pure, and a
+   * runbook, a plan's implied runbook and the tests analyze the same plans again (about a third of
+   * the analyses a test run asked for were new).
+   */
+  private readonly verdicts = new Map<string, Violation[]>();
+
   private constructor(
     private readonly child: ChildProcess,
     private readonly client: AnalyzerClient,
@@ -305,18 +319,27 @@ export class PolicyPackProcess {
             .setProperties(struct({ ...p.defaults, ...props })),
         );
     }
-    await this.call("configure", req);
+    await this.settle("config", config, () => this.call("configure", req));
   }
 
   async configureStack(stack: string, project: string, dryRun: boolean) {
-    await this.call(
-      "configureStack",
-      new apb.AnalyzerStackConfigureRequest()
-        .setStack(stack)
-        .setProject(project)
-        .setOrganization("organization")
-        .setDryRun(dryRun),
+    await this.settle("stack", { stack, project, dryRun }, () =>
+      this.call(
+        "configureStack",
+        new apb.AnalyzerStackConfigureRequest()
+          .setStack(stack)
+          .setProject(project)
+          .setOrganization("organization")
+          .setDryRun(dryRun),
+      ),
     );
+  }
+
+  /** Records a setting once the pack took it; while it is in doubt, no verdict matches. */
+  private async settle(field: "config" | "stack", value: unknown, send: () => Promise<unknown>) {
+    this.configured = { ...this.configured, [field]: { unsettled: ++this.unsettled } };
+    await send();
+    this.configured = { ...this.configured, [field]: value };
   }
 
   /** Analyze: one resource's inputs, as the engine sends them after Check. */
@@ -360,7 +383,6 @@ export class PolicyPackProcess {
     return decode(await this.call("analyzeStack", req));
   }
 
-  /** Analyze on every resource, then AnalyzeStack: what `pulumi preview --policy-pack` runs. */
   /** A `pulumi up` of the stack (not a preview): configured for it, then every registration. */
   async analyzeUp(
     stack: string,
@@ -371,10 +393,23 @@ export class PolicyPackProcess {
     return this.analyzeAll(resources);
   }
 
+  /**
+   * Analyze on every resource, then AnalyzeStack: what `pulumi preview --policy-pack` runs. The
+   * same resources under the same settings get the verdict already given.
+   */
   async analyzeAll(resources: readonly CapturedResource[]): Promise<Violation[]> {
-    const byUrn = new Map(resources.map((r) => [r.urn, r]));
-    const perResource = await Promise.all(resources.map((r) => this.analyze(r, byUrn)));
-    return [...perResource.flat(), ...(await this.analyzeStack(resources))];
+    const key = createHash("sha256")
+      .update(JSON.stringify([this.configured, resources]))
+      .digest("hex");
+    let verdict = this.verdicts.get(key);
+    if (!verdict) {
+      const byUrn = new Map(resources.map((r) => [r.urn, r]));
+      const perResource = await Promise.all(resources.map((r) => this.analyze(r, byUrn)));
+      verdict = [...perResource.flat(), ...(await this.analyzeStack(resources))];
+      if (this.verdicts.size >= VERDICTS_KEPT) this.verdicts.clear();
+      this.verdicts.set(key, verdict);
+    }
+    return structuredClone(verdict);
   }
 
   /** The pack's process. */
