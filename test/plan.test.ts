@@ -557,7 +557,7 @@ describe("the capture (tools/plan/capture.ts)", () => {
 });
 
 describe("plans made once", () => {
-  it("per process, and per run through a shared directory; a program given by identity is not shared", async () => {
+  it("per process, and per run through a shared directory; another program given by identity is not shared", async () => {
     const dir = tempDir("plans-");
     const files = () => fs.readdirSync(dir).filter((f) => f.endsWith(".plan"));
     // A grace period no other test plans with: a key this process has not planned yet.
@@ -578,12 +578,15 @@ describe("plans made once", () => {
       fs.writeFileSync(file, v8.serialize({ ...made, resources: made.resources.slice(0, 1) }));
       forgetPlans();
       expect((await planStack("secondary", opts)).resources).toHaveLength(1);
+      // The repository's own program given by a caller (a runbook player) reads it too.
+      const program = await loadProgram();
+      forgetPlans();
+      expect((await planStack("secondary", { ...opts, program })).resources).toHaveLength(1);
       // Not shared: made again.
       sharePlansThrough(undefined);
       forgetPlans();
       expect(await planStack("secondary", opts)).toEqual(made);
       sharePlansThrough(dir);
-      const program = await loadProgram();
       await planStack("secondary", { ...opts, program: () => program() });
       expect(files()).toHaveLength(1);
     } finally {

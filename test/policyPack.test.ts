@@ -319,6 +319,19 @@ describe("the analyzer protocol", () => {
     expect(alive(packPid)).toBe(false);
   });
 
+  it("a shared pack that died is started again for its next caller", async () => {
+    const before = await pack.use(async (p) => (process.kill(p.pid, "SIGKILL"), p.pid));
+    // A hang guard, not a speed bound: the pack's exit reaches its listeners within a few turns.
+    let after = before;
+    const giveUp = Date.now() + 60_000;
+    while (after === before && Date.now() < giveUp) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      after = await pack.use(async (p) => p.pid);
+    }
+    expect(after).not.toBe(before);
+    expect(await pack.use((p) => p.policies())).toHaveLength(17);
+  });
+
   it("kills a pack that prints no port by the deadline, and reports one that exits first", async () => {
     const silent = PolicyPackProcess.launch(policyPackDir(ROOT), [
       process.execPath,

@@ -104,11 +104,14 @@ export async function planStack(stack: string, opts: PlanOptions = {}): Promise<
     opts.lastOutputs ?? null,
     opts.peerOutputs ?? null,
   ]);
+  // The repository's own program, given or not (a runbook player passes the one it loaded).
+  const own =
+    !opts.program || (sharedPlanDir !== undefined && program === (await loadProgram(opts.dir)));
   const cache = plans.get(program) ?? new Map<string, Promise<StackPlan>>();
   plans.set(program, cache);
   if (!cache.has(key)) {
     const run = () => runPlan(program, project, stack, config, opts);
-    const planned = opts.program ? run() : throughSharedDir(key, run);
+    const planned = own ? throughSharedDir(key, run) : run();
     cache.set(key, planned);
     // A failed plan (a config error) is not kept: the caller sees each failure.
     planned.catch(() => cache.delete(key));
@@ -120,8 +123,8 @@ export async function planStack(stack: string, opts: PlanOptions = {}): Promise<
 /**
  * A directory through which processes that plan the same repository at once (a test run's
  * workers) share their plans: a plan of the repository's own program that one of them made is
- * read by the others rather than made again. Plans of a program given as `program` are not
- * shared (it is known by identity only). Undefined: not shared.
+ * read by the others rather than made again. Plans of any other program given as `program` are
+ * not shared (it is known by identity only). Undefined: not shared.
  */
 let sharedPlanDir: string | undefined;
 

@@ -241,14 +241,22 @@ export class PolicyPackProcess {
   static shared(dir: string): SharedPack {
     let pack = sharedPacks.get(dir);
     if (!pack) {
-      const launch = PolicyPackProcess.launch(dir);
-      let connected: Promise<PolicyPackProcess> | undefined;
+      // Launched now, so it loads while the caller works; connected (and its port awaited) at use.
+      let launched: PolicyPackLaunch | undefined = PolicyPackProcess.launch(dir);
+      let current: Promise<PolicyPackProcess> | undefined;
+      const connect = () => {
+        if (!current) {
+          const connecting = (launched ?? PolicyPackProcess.launch(dir)).connect();
+          launched = undefined;
+          current = connecting;
+          const forget = () => {
+            if (current === connecting) current = undefined;
+          };
+          connecting.then((p) => p.child.once("exit", forget), forget);
+        }
+        return current;
+      };
       let queue: Promise<unknown> = Promise.resolve();
-      const connect = () =>
-        (connected ??= launch.connect().then(
-          (p) => (p.child.once("exit", () => sharedPacks.delete(dir)), p),
-          (e) => (sharedPacks.delete(dir), Promise.reject(e)),
-        ));
       pack = {
         use: <T>(fn: (pack: PolicyPackProcess) => Promise<T>): Promise<T> => {
           const turn = queue.then(async () => fn(await connect()));
